@@ -1,0 +1,43 @@
+# npctrial - two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres bench lint demo clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV) || (bash scripts/install-system-deps.sh && $(PYTHON) -m venv $(VENV))
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,lint]'
+	touch $(STAMP)
+
+## run: create .venv, install, migrate SQLite, load the demo study, serve http://127.0.0.1:8000
+run: $(STAMP)
+	$(VENV)/bin/npctrial serve --demo --host 127.0.0.1 --port 8000
+
+## test: install what the tests need (PostgreSQL, Chromium), run every test on SQLite, then the web tests on PostgreSQL
+test: $(STAMP)
+	bash scripts/install-system-deps.sh
+	$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider -q
+
+test-postgres: $(STAMP)
+	bash scripts/with-postgres.sh $(PY) -m pytest -p no:cacheprovider -q tests/web
+
+## bench: performance ratios against the Python peers (lifelines, statsmodels), and R if present
+bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/run.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy src
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,3 @@
+"""npctrial.domain (public API is listed in __all__ and locked by tests/domain/test_public_api.py)."""
+
+__all__: list[str] = []

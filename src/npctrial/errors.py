@@ -1,0 +1,78 @@
+"""The npctrial exception and warning tree.
+
+Every public function validates its inputs at the boundary and raises a subclass of
+:class:`NpcTrialError` whose message names the argument (or row/column) and the problem.
+
+::
+
+    NpcTrialError
+    +-- ValidationError          bad input: names the field and what was expected
+    |   +-- ProtocolError        a protocol document that does not satisfy the schema
+    +-- ConvergenceError         an iterative fit that could not converge
+    +-- ConfigurationError       a cohort/analysis configuration that cannot be run
+
+    StatisticalWarning (UserWarning)
+    +-- ConvergenceWarning       monotone likelihood, infinite coefficient, ...
+    +-- SmallSampleWarning       expected counts < 5, events-per-variable < 10, ...
+    ClinicalWarning (UserWarning) plausible but unusual clinical values (BSA > 2.5 m2, ...)
+"""
+
+from __future__ import annotations
+
+
+class NpcTrialError(Exception):
+    """Root of every error raised by npctrial."""
+
+
+class ValidationError(NpcTrialError, ValueError):
+    """Input that fails validation. ``field`` names the offending argument/column."""
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None):
+        self.field = field
+        self.row = row
+        super().__init__(message)
+
+
+class ProtocolError(ValidationError):
+    """A protocol document that does not satisfy the protocol schema."""
+
+    def __init__(self, message: str, *, field: str | None = None, errors: list[str] | None = None):
+        self.errors = list(errors or [message])
+        super().__init__(message, field=field)
+
+
+class ConvergenceError(NpcTrialError, ArithmeticError):
+    """An iterative algorithm (Cox, Fine-Gray, ...) failed to converge."""
+
+
+class ConfigurationError(ValidationError):
+    """An analysis configuration that cannot be run."""
+
+
+class StatisticalWarning(UserWarning):
+    """A statistical caveat: the result is computed but should be read with care."""
+
+
+class ConvergenceWarning(StatisticalWarning):
+    """Monotone likelihood, an infinite coefficient or a fit that stopped at max_iter."""
+
+
+class SmallSampleWarning(StatisticalWarning):
+    """Expected counts below 5, fewer than 10 events per variable, and similar."""
+
+
+class ClinicalWarning(UserWarning):
+    """A clinically plausible but unusual value (e.g. BSA > 2.5 m2, value on a band boundary)."""
+
+
+__all__ = [
+    "ClinicalWarning",
+    "ConfigurationError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "NpcTrialError",
+    "ProtocolError",
+    "SmallSampleWarning",
+    "StatisticalWarning",
+    "ValidationError",
+]

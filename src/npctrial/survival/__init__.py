@@ -1,0 +1,3 @@
+"""npctrial.survival (public API is listed in __all__ and locked by tests/survival/test_public_api.py)."""
+
+__all__: list[str] = []

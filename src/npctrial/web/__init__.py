@@ -1,0 +1,1 @@
+"""npctrial.web: the Django EDC. The only layer that imports Django."""
