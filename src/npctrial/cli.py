@@ -39,28 +39,36 @@ def _register_all() -> None:
         module.register(app)
 
 
+@app.callback()
+def _root() -> None:
+    """Run, analyse and design clinical trials in nasopharyngeal carcinoma."""
+
+
+@app.command("version")
+def version() -> None:
+    """Print the npctrial version."""
+    from npctrial import __version__
+
+    typer.echo(f"npctrial {__version__}")
+
+
 _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the app and turn npctrial errors into one line."""
-    try:
-        app(args=argv, standalone_mode=False)
-    except NpcTrialError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("[bold red]aborted[/]")
-        return 1
-    except Exception as exc:  # click usage errors
-        import click
+    """Console-script entry point.
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    Usage errors are reported by typer (exit 2); npctrial errors (bad input naming the field)
+    become one ``error: ...`` line on stderr and exit status 2.
+    """
+    try:
+        app(args=argv, prog_name="npctrial")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except NpcTrialError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
     return 0
 
 
