@@ -1,3 +1,8 @@
 """npctrial.survival (public API is listed in __all__ and locked by tests/survival/test_public_api.py)."""
 
-__all__: list[str] = []
+from npctrial.survival.data import Factor, SurvivalData
+
+__all__: list[str] = [
+    "Factor",
+    "SurvivalData",
+]

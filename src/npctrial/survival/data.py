@@ -1,0 +1,539 @@
+"""Validated survival inputs: :class:`SurvivalData` and :class:`Factor`.
+
+Every estimator in :mod:`npctrial.survival` validates its raw inputs exactly once, here, into
+a frozen value; the algorithms then trust it.
+
+Conventions follow R's ``Surv()`` and ``survfit()``:
+
+* right-censored data ``(time, event)``; optional delayed entry (left truncation) ``entry``
+  with ``entry < time`` (R's counting-process ``Surv(entry, time, event)``), optional
+  non-negative case ``weights``;
+* ``event`` is coded by ``event_codes`` (default ``(0, 1)``: 0 censored, 1 event; competing
+  risks e.g. ``(0, 1, 2)``: 0 censored, 1 and 2 the causes). The first code is the censoring
+  code. R's alternative 1/2 coding (1 = censored, 2 = event, as in the ``lung`` data) is
+  accepted only when asked for with ``status_coding="r"``;
+* grouping variables become :class:`Factor` values with R's level order: sorted unique values
+  for numbers and strings, category order for pandas ``Categorical`` (unused categories are
+  dropped, as ``survfit``/``survdiff`` do via ``strata()``).
+
+Missing values (NaN/None/NA) in any column raise unless ``na_action="drop"``; dropped rows
+are recorded in ``dropped_rows`` (0-based positions in the input) and ``n_dropped``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from npctrial.errors import ValidationError
+
+__all__ = ["Factor", "SurvivalData", "as_float_array"]
+
+NaAction = Literal["raise", "drop"]
+StatusCoding = Literal["standard", "r"]
+
+
+# --------------------------------------------------------------------------------------------
+# helpers (private)
+# --------------------------------------------------------------------------------------------
+
+
+def _row_label(index: pd.Index | None, pos: int) -> str:
+    """'row 3' or 'row 3 (index label 'a')' for messages."""
+    if index is None:
+        return f"row {pos}"
+    return f"row {pos} (index label {index[pos]!r})"
+
+
+def _index_of(values: Any) -> pd.Index | None:
+    """The pandas index of a Series (None for arrays/lists or a default RangeIndex)."""
+    if isinstance(values, pd.Series):
+        idx = values.index
+        if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+            return None
+        return idx
+    return None
+
+
+def _as_1d(values: Any, name: str) -> np.ndarray:
+    """A 1-d numpy array (object dtype kept) from an array, list or Series."""
+    if values is None:
+        raise ValidationError(f"{name} is required, got None", field=name)
+    if isinstance(values, pd.Series | pd.Index):
+        arr = values.to_numpy()
+    elif isinstance(values, pd.DataFrame):
+        raise ValidationError(f"{name} must be 1-dimensional, got a DataFrame", field=name)
+    else:
+        arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValidationError(f"{name} must be 1-dimensional, got shape {arr.shape}", field=name)
+    return arr
+
+
+def as_float_array(values: Any, name: str) -> np.ndarray:
+    """Convert to float64, naming the first row that is not a number.
+
+    Missing values (None, pandas NA) become NaN; the caller decides what NaN means.
+    """
+    arr = _as_1d(values, name)
+    if arr.dtype.kind in "fiub":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "O" or isinstance(getattr(values, "dtype", None), pd.api.extensions.ExtensionDtype):
+        try:
+            return pd.to_numeric(pd.Series(arr), errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
+    idx = _index_of(values)
+    for pos, v in enumerate(arr):
+        try:
+            float(v) if v is not None and not pd.isna(v) else 0.0
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"{name} must be numeric; {_row_label(idx, pos)} is {_show(v)}", field=name, row=pos
+            ) from None
+    raise ValidationError(f"{name} must be numeric, got dtype {arr.dtype}", field=name)
+
+
+def _missing_mask(values: Any) -> np.ndarray:
+    arr = _as_1d(values, "values")
+    if arr.dtype.kind == "f":
+        return np.isnan(arr)
+    if arr.dtype.kind in "iub":
+        return np.zeros(arr.shape[0], dtype=bool)
+    return np.asarray(pd.isna(pd.Series(arr, dtype=object)).to_numpy(), dtype=bool)
+
+
+def _show(v: Any) -> str:
+    """A value for an error message (numpy scalars shown as plain Python values)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v)
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _format_level(level: Any) -> str:
+    """R-like label: integral floats print without '.0'."""
+    if isinstance(level, float | np.floating) and np.isfinite(level) and float(level).is_integer():
+        return str(int(level))
+    if isinstance(level, np.generic):
+        return str(level.item())
+    return str(level)
+
+
+# --------------------------------------------------------------------------------------------
+# Factor
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A validated grouping variable: integer ``codes`` (0..k-1) and ordered ``levels``.
+
+    ``labels`` are the printable level names; ``strata_labels`` are R's ``name=level`` names
+    (e.g. ``"sex=1"``) as used in ``survfit`` and ``survdiff`` output.
+    """
+
+    name: str
+    codes: np.ndarray
+    levels: tuple[Any, ...]
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(_format_level(v) for v in self.levels)
+
+    @property
+    def strata_labels(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}={lab}" for lab in self.labels)
+
+    def counts(self) -> np.ndarray:
+        """Rows per level."""
+        return np.bincount(self.codes, minlength=self.n_levels)
+
+    def take(self, rows: np.ndarray) -> Factor:
+        """The factor restricted to ``rows`` (levels kept, unused ones dropped)."""
+        return Factor._from_codes(self.name, self.codes[rows], self.levels)
+
+    @staticmethod
+    def _from_codes(name: str, codes: np.ndarray, levels: Sequence[Any]) -> Factor:
+        used = np.bincount(codes, minlength=len(levels)) > 0
+        if not used.all():
+            remap = np.cumsum(used) - 1
+            codes = remap[codes]
+            levels = [lv for lv, u in zip(levels, used, strict=True) if u]
+        codes = np.ascontiguousarray(codes, dtype=np.int64)
+        codes.flags.writeable = False
+        return Factor(name=name, codes=codes, levels=tuple(levels))
+
+    @classmethod
+    def from_values(
+        cls, values: Any, *, name: str = "group", levels: Sequence[Any] | None = None
+    ) -> Factor:
+        """Validate a grouping column (no missing values allowed here).
+
+        Level order: ``levels`` if given (values outside it raise); otherwise the category order
+        of a pandas Categorical; otherwise sorted unique values (numeric order for numbers).
+        """
+        if isinstance(values, Factor):
+            return values
+        idx = _index_of(values)
+        miss = _missing_mask(values)
+        if miss.any():
+            pos = _first_bad(miss)
+            raise ValidationError(
+                f"{name} has a missing value at {_row_label(idx, pos)}", field=name, row=pos
+            )
+        arr = _as_1d(values, name)
+        if arr.shape[0] == 0:
+            raise ValidationError(f"{name} is empty", field=name)
+        if levels is None and isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            cat = pd.Categorical(values)
+            return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), list(cat.categories))
+        if levels is not None:
+            lv = list(levels)
+            cat = pd.Categorical(arr, categories=lv)
+            bad = np.asarray(cat.codes) < 0
+            if bad.any():
+                pos = _first_bad(bad)
+                raise ValidationError(
+                    f"{name} value {_show(arr[pos])} at {_row_label(idx, pos)} is not one of the "
+                    f"declared levels {lv!r}",
+                    field=name,
+                    row=pos,
+                )
+            return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), lv)
+        try:
+            uniq, codes = np.unique(arr, return_inverse=True)
+        except TypeError:
+            # mixed types: order by string form
+            s = np.array([str(v) for v in arr], dtype=object)
+            uniq, codes = np.unique(s, return_inverse=True)
+        lvls = [u.item() if isinstance(u, np.generic) else u for u in uniq]
+        return cls._from_codes(name, codes.reshape(-1), lvls)
+
+
+# --------------------------------------------------------------------------------------------
+# SurvivalData
+# --------------------------------------------------------------------------------------------
+
+
+def _frozen(a: np.ndarray | None) -> np.ndarray | None:
+    if a is None:
+        return None
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class SurvivalData:
+    """Validated right-censored (optionally left-truncated, weighted) survival data.
+
+    Attributes
+    ----------
+    time : float64 array, finite and >= 0.
+    event : int64 array of codes from ``event_codes``; ``event_codes[0]`` means censored.
+    entry : float64 array with ``0 <= entry < time``, or None.
+    weights : float64 array, finite and >= 0, or None.
+    group, strata : optional :class:`Factor` values aligned with ``time``.
+    event_codes : the declared codes (censoring code first).
+    rows : 0-based positions of the kept rows in the input.
+    dropped_rows : positions dropped by ``na_action="drop"``; ``n_dropped`` their number.
+    index : the pandas index labels of the kept rows when the input was a Series, else None.
+    """
+
+    time: np.ndarray
+    event: np.ndarray
+    entry: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    group: Factor | None = None
+    strata: Factor | None = None
+    event_codes: tuple[int, ...] = (0, 1)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dropped_rows: tuple[int, ...] = ()
+    index: pd.Index | None = None
+
+    # ---- derived ---------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return int(self.time.shape[0])
+
+    @property
+    def n_dropped(self) -> int:
+        return len(self.dropped_rows)
+
+    @property
+    def censor_code(self) -> int:
+        return self.event_codes[0]
+
+    @property
+    def cause_codes(self) -> tuple[int, ...]:
+        """Event codes other than the censoring code."""
+        return self.event_codes[1:]
+
+    @property
+    def is_competing(self) -> bool:
+        return len(self.event_codes) > 2
+
+    @property
+    def status(self) -> np.ndarray:
+        """Boolean: any event (of any cause) at ``time``."""
+        return self.event != self.censor_code
+
+    def __len__(self) -> int:
+        return self.n
+
+    def take(self, rows: np.ndarray) -> SurvivalData:
+        """A new SurvivalData restricted to positions ``rows`` of this one."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        return SurvivalData(
+            time=_frozen(self.time[rows]),
+            event=_frozen(self.event[rows]),
+            entry=_frozen(None if self.entry is None else self.entry[rows]),
+            weights=_frozen(None if self.weights is None else self.weights[rows]),
+            group=None if self.group is None else self.group.take(rows),
+            strata=None if self.strata is None else self.strata.take(rows),
+            event_codes=self.event_codes,
+            rows=_frozen(self.rows[rows]),
+            dropped_rows=self.dropped_rows,
+            index=None if self.index is None else self.index[rows],
+        )
+
+    # ---- constructor -------------------------------------------------------------------------
+    @classmethod
+    def from_arrays(
+        cls,
+        time: Any,
+        event: Any,
+        *,
+        entry: Any = None,
+        weights: Any = None,
+        group: Any = None,
+        strata: Any = None,
+        missing: Any = None,
+        event_codes: Sequence[int] = (0, 1),
+        status_coding: StatusCoding = "standard",
+        na_action: NaAction = "raise",
+        group_name: str = "group",
+        strata_name: str = "strata",
+    ) -> SurvivalData:
+        """Validate raw columns into a :class:`SurvivalData`.
+
+        Steps:
+          1. convert every column to a 1-d array and check the lengths agree;
+          2. find rows with a missing value in any column (``missing`` is an extra boolean
+             mask, e.g. rows with a missing covariate); raise naming the first one unless
+             ``na_action="drop"``, which drops them and records their positions;
+          3. check times (finite, >= 0), event codes, entry (finite, >= 0, < time) and weights
+             (finite, >= 0), raising on the first bad row;
+          4. build the group/strata :class:`Factor` values on the kept rows.
+
+        ``status_coding="r"`` accepts R's 1 = censored / 2 = event coding (only with the default
+        two ``event_codes``) and maps it to 0/1. Boolean events are accepted as 0/1.
+        """
+        if na_action not in ("raise", "drop"):
+            raise ValidationError(
+                f"na_action must be 'raise' or 'drop', got {na_action!r}", field="na_action"
+            )
+        if status_coding not in ("standard", "r"):
+            raise ValidationError(
+                f"status_coding must be 'standard' or 'r', got {status_coding!r}",
+                field="status_coding",
+            )
+        codes = tuple(int(c) for c in event_codes)
+        if len(codes) < 2 or len(set(codes)) != len(codes):
+            raise ValidationError(
+                f"event_codes must list at least two distinct codes (censoring first), got {codes!r}",
+                field="event_codes",
+            )
+        if status_coding == "r" and len(codes) != 2:
+            raise ValidationError(
+                "status_coding='r' (1 = censored, 2 = event) applies to two-state data only",
+                field="status_coding",
+            )
+
+        idx = _index_of(time)
+        if idx is None:
+            idx = _index_of(event)
+        t = as_float_array(time, "time")
+        n = t.shape[0]
+        cols: dict[str, Any] = {"event": event}
+        if entry is not None:
+            cols["entry"] = entry
+        if weights is not None:
+            cols["weights"] = weights
+        if group is not None:
+            cols[group_name] = group
+        if strata is not None:
+            cols[strata_name] = strata
+        if missing is not None:
+            cols["missing"] = missing
+        arrays: dict[str, np.ndarray] = {}
+        for name, values in cols.items():
+            arr = values.codes if isinstance(values, Factor) else _as_1d(values, name)
+            if arr.shape[0] != n:
+                raise ValidationError(
+                    f"{name} has length {arr.shape[0]} but time has length {n}", field=name
+                )
+            arrays[name] = arr
+        if n == 0:
+            raise ValidationError("time is empty: at least one observation is required", field="time")
+
+        # 2. missing values
+        miss_by: dict[str, np.ndarray] = {"time": np.isnan(t)}
+        for name in ("event", "entry", "weights", group_name, strata_name):
+            if name in cols and not isinstance(cols[name], Factor):
+                miss_by[name] = _missing_mask(cols[name])
+        if missing is not None:
+            m = np.asarray(arrays["missing"], dtype=bool)
+            miss_by["missing"] = m
+        any_missing = np.zeros(n, dtype=bool)
+        for m in miss_by.values():
+            any_missing |= m
+        if any_missing.any() and na_action == "raise":
+            pos = _first_bad(any_missing)
+            name = next(k for k, m in miss_by.items() if m[pos])
+            what = "is flagged missing" if name == "missing" else "has a missing value"
+            raise ValidationError(
+                f"{name} {what} at {_row_label(idx, pos)}; pass na_action='drop' to drop such rows",
+                field=name,
+                row=pos,
+            )
+        keep = ~any_missing
+        rows = np.flatnonzero(keep)
+        dropped = tuple(int(i) for i in np.flatnonzero(any_missing))
+        if rows.shape[0] == 0:
+            raise ValidationError(
+                f"no rows left after dropping {len(dropped)} rows with missing values", field="time"
+            )
+        all_kept = rows.shape[0] == n
+
+        def kept(a: np.ndarray) -> np.ndarray:
+            return a if all_kept else a[rows]
+
+        def label(pos_in_kept: int) -> str:
+            return _row_label(idx, int(rows[pos_in_kept]))
+
+        # 3a. time
+        tk = kept(t)
+        bad = ~np.isfinite(tk) | (tk < 0)
+        if bad.any():
+            p = _first_bad(bad)
+            raise ValidationError(
+                f"time must be finite and >= 0; {label(p)} is {_show(tk[p])}", field="time", row=int(rows[p])
+            )
+        # 3b. event
+        ev = arrays["event"]
+        if ev.dtype == bool:
+            evf = ev.astype(np.float64)
+        else:
+            evf = as_float_array(ev, "event")
+        evk = kept(evf)
+        allowed = (1, 2) if status_coding == "r" else codes
+        bad = ~np.isin(evk, np.asarray(allowed, dtype=np.float64))
+        if bad.any():
+            p = _first_bad(bad)
+            hint = (
+                " (R's 1/2 coding needs status_coding='r')"
+                if status_coding == "standard" and evk[p] == 2 and codes == (0, 1)
+                else ""
+            )
+            raise ValidationError(
+                f"event must be one of {list(allowed)}; {label(p)} is {_show(evk[p])}{hint}",
+                field="event",
+                row=int(rows[p]),
+            )
+        if status_coding == "r":
+            evi = np.where(evk == 2, codes[1], codes[0]).astype(np.int64)
+        else:
+            evi = evk.astype(np.int64)
+        # 3c. entry
+        en: np.ndarray | None = None
+        if entry is not None:
+            en = kept(as_float_array(arrays["entry"], "entry"))
+            bad = ~np.isfinite(en) | (en < 0)
+            if bad.any():
+                p = _first_bad(bad)
+                raise ValidationError(
+                    f"entry must be finite and >= 0; {label(p)} is {_show(en[p])}",
+                    field="entry",
+                    row=int(rows[p]),
+                )
+            bad = en >= tk
+            if bad.any():
+                p = _first_bad(bad)
+                raise ValidationError(
+                    f"entry must be < time; {label(p)} has entry {_show(en[p])} >= time {_show(tk[p])}",
+                    field="entry",
+                    row=int(rows[p]),
+                )
+        # 3d. weights
+        w: np.ndarray | None = None
+        if weights is not None:
+            w = kept(as_float_array(arrays["weights"], "weights"))
+            bad = ~np.isfinite(w) | (w < 0)
+            if bad.any():
+                p = _first_bad(bad)
+                raise ValidationError(
+                    f"weights must be finite and >= 0; {label(p)} is {_show(w[p])}",
+                    field="weights",
+                    row=int(rows[p]),
+                )
+        # 4. factors
+        g = s = None
+        if group is not None:
+            g = _factor(group, group_name, rows, all_kept)
+        if strata is not None:
+            s = _factor(strata, strata_name, rows, all_kept)
+
+        return cls(
+            time=_frozen(np.array(tk, dtype=np.float64, copy=True)),
+            event=_frozen(evi),
+            entry=_frozen(None if en is None else np.array(en, dtype=np.float64, copy=True)),
+            weights=_frozen(None if w is None else np.array(w, dtype=np.float64, copy=True)),
+            group=g,
+            strata=s,
+            event_codes=codes,
+            rows=_frozen(rows.astype(np.int64)),
+            dropped_rows=dropped,
+            index=None if idx is None else idx[rows],
+        )
+
+
+def _factor(values: Any, name: str, rows: np.ndarray, all_kept: bool) -> Factor:
+    if isinstance(values, Factor):
+        return values if all_kept else values.take(rows)
+    if all_kept:
+        return Factor.from_values(values, name=name)
+    if isinstance(values, pd.Series):
+        sub = values.iloc[rows]
+    else:
+        arr = _as_1d(values, name)
+        sub = arr[rows]
+    return Factor.from_values(sub, name=name)
+
+
+def group_name_of(values: Any, default: str) -> str:
+    """The Series name of ``values`` if it has one, else ``default`` (used for R-like labels)."""
+    name = getattr(values, "name", None)
+    if isinstance(values, Factor):
+        return values.name
+    if isinstance(name, Hashable) and name is not None and not isinstance(values, np.ndarray):
+        return str(name)
+    return default
