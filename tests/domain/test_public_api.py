@@ -1,0 +1,33 @@
+"""The public API of npctrial.domain is exactly this list (add names here when adding them)."""
+
+from __future__ import annotations
+
+import importlib
+
+import npctrial.domain as domain
+
+EXPECTED = sorted([
+    # staging
+    "NodalFindings",
+    "PrimaryFindings",
+    "Restaging",
+    "StageResult",
+    "StagingFindings",
+    "TNM",
+    "derive_n_category",
+    "derive_t_category",
+    "parse_tnm",
+    "restage",
+    "stage_findings",
+    "stage_group",
+])
+
+
+def test_all_is_locked() -> None:
+    assert sorted(domain.__all__) == EXPECTED
+
+
+def test_every_name_is_importable() -> None:
+    module = importlib.import_module("npctrial.domain")
+    for name in EXPECTED:
+        assert getattr(module, name) is not None, name
