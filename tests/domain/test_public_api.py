@@ -7,6 +7,23 @@ import importlib
 import npctrial.domain as domain
 
 EXPECTED = sorted([
+    # dosing
+    "BSADose",
+    "BSAResult",
+    "BandTable",
+    "BandedDose",
+    "CarboplatinDose",
+    "CreatinineClearance",
+    "DoseBand",
+    "band_table_from_dict",
+    "banded_dose",
+    "body_surface_area",
+    "bsa_dose",
+    "carboplatin_dose",
+    "cisplatin_dose",
+    "cockcroft_gault",
+    "cumulative_dose_per_m2",
+    "load_band_table",
     # staging
     "NodalFindings",
     "PrimaryFindings",

@@ -1,5 +1,23 @@
 """npctrial.domain (public API is listed in __all__ and locked by tests/domain/test_public_api.py)."""
 
+from npctrial.domain.dosing import (
+    BandedDose,
+    BandTable,
+    BSADose,
+    BSAResult,
+    CarboplatinDose,
+    CreatinineClearance,
+    DoseBand,
+    band_table_from_dict,
+    banded_dose,
+    body_surface_area,
+    bsa_dose,
+    carboplatin_dose,
+    cisplatin_dose,
+    cockcroft_gault,
+    cumulative_dose_per_m2,
+    load_band_table,
+)
 from npctrial.domain.staging import (
     TNM,
     NodalFindings,
@@ -16,6 +34,23 @@ from npctrial.domain.staging import (
 )
 
 __all__: list[str] = [
+    # dosing
+    "BSADose",
+    "BSAResult",
+    "BandTable",
+    "BandedDose",
+    "CarboplatinDose",
+    "CreatinineClearance",
+    "DoseBand",
+    "band_table_from_dict",
+    "banded_dose",
+    "body_surface_area",
+    "bsa_dose",
+    "carboplatin_dose",
+    "cisplatin_dose",
+    "cockcroft_gault",
+    "cumulative_dose_per_m2",
+    "load_band_table",
     # staging
     "NodalFindings",
     "PrimaryFindings",

@@ -1,0 +1,514 @@
+"""Chemotherapy dosing: body-surface area, BSA-banded flat doses, mg/m2 doses, carboplatin.
+
+Every result is a frozen object that records its inputs, the formula and the rounding rule.
+Doses, bands and caps are protocol data; nothing here hard-codes a protocol's numbers except
+the packaged band tables in ``data/dose_bands.yaml`` (with their source wording).
+
+References: Mosteller RD, NEJM 1987;317:1098; DuBois D & DuBois EF, Arch Intern Med 1916;17:863;
+Haycock GB et al., J Pediatr 1978;93:62; Gehan EA & George SL, Cancer Chemother Rep 1970;54:225;
+Boyd E, The Growth of the Surface Area of the Human Body, 1935; Cockcroft DW & Gault MH,
+Nephron 1976;16:31; Calvert AH et al., J Clin Oncol 1989;7:1748; Griggs JJ et al., JCO 2012.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from npctrial.errors import ClinicalWarning, ValidationError
+
+BSAFormula = Literal["mosteller", "dubois", "haycock", "gehan_george", "boyd"]
+
+#: Formula name -> (published expression, reference).
+BSA_FORMULAS: dict[str, tuple[str, str]] = {
+    "mosteller": ("sqrt(H * W / 3600)", "Mosteller RD, NEJM 1987"),
+    "dubois": ("0.007184 * W^0.425 * H^0.725", "DuBois D & DuBois EF, Arch Intern Med 1916"),
+    "haycock": ("0.024265 * W^0.5378 * H^0.3964", "Haycock GB et al., J Pediatr 1978"),
+    "gehan_george": ("0.0235 * W^0.51456 * H^0.42246", "Gehan EA & George SL, Cancer Chemother Rep 1970"),
+    "boyd": ("0.0003207 * H^0.3 * Wg^(0.7285 - 0.0188 * log10(Wg)), Wg = weight in g",
+             "Boyd E, 1935"),
+}
+_ALIASES = {"du_bois": "dubois", "gehan-george": "gehan_george", "gehan": "gehan_george"}
+
+HEIGHT_RANGE_CM = (30.0, 272.0)
+WEIGHT_RANGE_KG = (1.0, 400.0)
+#: BSA above which a ClinicalWarning is given (plausible but unusual in adults).
+BSA_WARN_ABOVE_M2 = 2.5
+CREATININE_MG_DL_PER_UMOL_L = 1 / 88.4
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field)
+    return float(value)
+
+
+def _positive(value: Any, field: str) -> float:
+    x = _number(value, field)
+    if x <= 0:
+        raise ValidationError(f"{field} must be > 0, got {value!r}", field=field)
+    return x
+
+
+def round_to_step(value: float, step: float) -> float:
+    """Round half up to a multiple of ``step`` (e.g. 1 mg, 10 mg, 0.01 m2)."""
+    q = value / step
+    return round(math.floor(q + 0.5 + 1e-9) * step, 10)
+
+
+def _check_height(height_cm: Any) -> float:
+    h = _positive(height_cm, "height_cm")
+    if h < 3:
+        raise ValidationError(f"height_cm must be in centimetres, got {height_cm!r} "
+                              f"(metres by mistake? {h:g} m = {h * 100:g} cm)", field="height_cm")
+    lo, hi = HEIGHT_RANGE_CM
+    if not lo <= h <= hi:
+        raise ValidationError(f"height_cm must be between {lo:g} and {hi:g} cm, got {height_cm!r}",
+                              field="height_cm")
+    return h
+
+
+def _check_weight(weight_kg: Any) -> float:
+    w = _positive(weight_kg, "weight_kg")
+    lo, hi = WEIGHT_RANGE_KG
+    if not lo <= w <= hi:
+        raise ValidationError(f"weight_kg must be between {lo:g} and {hi:g} kg, got {weight_kg!r}",
+                              field="weight_kg")
+    return w
+
+
+def _bsa_raw(h: float, w: float, formula: str) -> float:
+    if formula == "mosteller":
+        return math.sqrt(h * w / 3600.0)
+    if formula == "dubois":
+        return 0.007184 * w**0.425 * h**0.725
+    if formula == "haycock":
+        return 0.024265 * w**0.5378 * h**0.3964
+    if formula == "gehan_george":
+        return 0.0235 * w**0.51456 * h**0.42246
+    wg = 1000.0 * w  # Boyd: weight in grams, log base 10
+    return 0.0003207 * h**0.3 * wg ** (0.7285 - 0.0188 * math.log10(wg))
+
+
+@dataclass(frozen=True)
+class BSAResult:
+    """A body-surface area with everything needed to reproduce it.
+
+    ``bsa_raw_m2`` is the formula value; ``bsa_m2`` is the value to dose with: capped at
+    ``cap_m2`` (if any) and then rounded to ``decimals`` (None = not rounded).
+    """
+
+    height_cm: float
+    weight_kg: float
+    formula: str
+    bsa_raw_m2: float
+    cap_m2: float | None
+    decimals: int | None
+    bsa_m2: float
+
+    @property
+    def capped(self) -> bool:
+        return self.cap_m2 is not None and self.bsa_raw_m2 > self.cap_m2
+
+    @property
+    def rounding(self) -> str:
+        return "not rounded" if self.decimals is None else f"rounded half up to {self.decimals} dp after capping"
+
+    def summary(self) -> str:
+        expr, ref = BSA_FORMULAS[self.formula]
+        cap = "no cap" if self.cap_m2 is None else f"cap {self.cap_m2:g} m2" + (" (applied)" if self.capped else "")
+        return (f"BSA {self.bsa_m2:.4g} m2 ({self.formula}: {expr}; {ref}); height {self.height_cm:g} cm, "
+                f"weight {self.weight_kg:g} kg; raw {self.bsa_raw_m2:.4f} m2; {cap}; {self.rounding}")
+
+
+def body_surface_area(
+    height_cm: float,
+    weight_kg: float,
+    formula: BSAFormula | str = "mosteller",
+    cap: float | None = None,
+    decimals: int | None = None,
+) -> BSAResult:
+    """Body-surface area (m2) from height (cm) and weight (kg).
+
+    Steps:
+      1. Validate: height in cm (a value < 3 is taken as metres by mistake and rejected),
+         weight in kg, formula one of :data:`BSA_FORMULAS`, cap > 0 or None.
+      2. Apply the published formula (Boyd uses weight in grams and log10).
+      3. ClinicalWarning when the raw BSA exceeds 2.5 m2.
+      4. Dosing BSA = min(raw, cap) (cap None = ASCO full weight-based dosing), then rounded
+         half up to ``decimals`` if given.
+    """
+    h, w = _check_height(height_cm), _check_weight(weight_kg)
+    if not isinstance(formula, str):
+        raise ValidationError(f"formula must be a string, got {formula!r}", field="formula")
+    key = formula.strip().lower().replace(" ", "_")
+    key = _ALIASES.get(key, key)
+    if key not in BSA_FORMULAS:
+        raise ValidationError(f"formula must be one of {sorted(BSA_FORMULAS)}, got {formula!r}",
+                              field="formula")
+    cap_m2 = None if cap is None else _positive(cap, "cap")
+    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)
+                                 or not 0 <= decimals <= 6):
+        raise ValidationError(f"decimals must be an integer 0-6 or None, got {decimals!r}",
+                              field="decimals")
+    raw = _bsa_raw(h, w, key)
+    if raw > BSA_WARN_ABOVE_M2:
+        warnings.warn(f"BSA {raw:.2f} m2 is above {BSA_WARN_ABOVE_M2} m2: check height and weight"
+                      + ("" if cap_m2 is None else f"; capped at {cap_m2:g} m2"),
+                      ClinicalWarning, stacklevel=2)
+    value = raw if cap_m2 is None else min(raw, cap_m2)
+    if decimals is not None:
+        value = round_to_step(value, 10.0**-decimals)
+    return BSAResult(h, w, key, raw, cap_m2, decimals, value)
+
+
+def _bsa_value(bsa: BSAResult | float, field: str = "bsa") -> float:
+    if isinstance(bsa, BSAResult):
+        return bsa.bsa_m2
+    value = _positive(bsa, field)
+    if value > 5:
+        raise ValidationError(f"{field} must be in m2 (<= 5), got {bsa!r}", field=field)
+    return value
+
+
+# --------------------------------------------------------------------------- banded doses
+
+
+@dataclass(frozen=True)
+class DoseBand:
+    """One BSA band: [lower, upper] with explicit inclusivity (None = unbounded)."""
+
+    lower: float | None
+    lower_inclusive: bool
+    upper: float | None
+    upper_inclusive: bool
+    mg_per_dose: float
+    wording: str = ""
+
+    def contains(self, value: float) -> bool:
+        if self.lower is not None:
+            if value < self.lower or (value == self.lower and not self.lower_inclusive):
+                return False
+        if self.upper is not None:
+            if value > self.upper or (value == self.upper and not self.upper_inclusive):
+                return False
+        return True
+
+    def describe(self) -> str:
+        left = "(-inf" if self.lower is None else ("[" if self.lower_inclusive else "(") + f"{self.lower:g}"
+        right = "inf)" if self.upper is None else f"{self.upper:g}" + ("]" if self.upper_inclusive else ")")
+        return f"{left}, {right}"
+
+
+@dataclass(frozen=True)
+class BandTable:
+    """A protocol's dose bands, with the source wording and the boundaries it leaves ambiguous."""
+
+    name: str
+    drug: str
+    bands: tuple[DoseBand, ...]
+    doses_per_day: int = 1
+    ambiguous_bounds: tuple[float, ...] = ()
+    source: str = ""
+    interpretation: str = ""
+
+    def __post_init__(self) -> None:
+        _check_bands(self.bands, self.name)
+
+
+def _check_bands(bands: Sequence[DoseBand], name: str) -> None:
+    """Bands must be ordered, contiguous, non-overlapping and cover (0, inf)."""
+    if not bands:
+        raise ValidationError(f"bands of {name!r} must not be empty", field="bands")
+    if bands[0].lower is not None or bands[-1].upper is not None:
+        raise ValidationError(f"bands of {name!r} must start at -inf (lower=None) and end at "
+                              "+inf (upper=None)", field="bands")
+    for i, (a, b) in enumerate(itertools.pairwise(bands)):
+        if a.upper is None or b.lower is None or a.upper != b.lower:
+            raise ValidationError(f"bands of {name!r}: band {i} ends at {a.upper} but band {i + 1} "
+                                  f"starts at {b.lower}", field="bands")
+        if a.upper_inclusive == b.lower_inclusive:
+            what = "both include" if a.upper_inclusive else "neither includes"
+            raise ValidationError(f"bands of {name!r}: bands {i} and {i + 1} {what} the boundary "
+                                  f"{a.upper:g}", field="bands")
+    for band in bands:
+        _positive(band.mg_per_dose, "mg_per_dose")
+
+
+def band_table_from_dict(name: str, data: Mapping[str, Any]) -> BandTable:
+    """Build a :class:`BandTable` from protocol data (the layout of ``data/dose_bands.yaml``)."""
+    try:
+        bands = tuple(
+            DoseBand(
+                lower=None if b.get("lower") is None else float(b["lower"]),
+                lower_inclusive=bool(b["lower_inclusive"]),
+                upper=None if b.get("upper") is None else float(b["upper"]),
+                upper_inclusive=bool(b["upper_inclusive"]),
+                mg_per_dose=float(b["mg_per_dose"]),
+                wording=str(b.get("wording", "")),
+            )
+            for b in data["bands"]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"bands of {name!r}: each band needs lower, lower_inclusive, upper, "
+                              f"upper_inclusive and mg_per_dose ({exc})", field="bands") from exc
+    return BandTable(
+        name=name,
+        drug=str(data.get("drug", "")),
+        bands=bands,
+        doses_per_day=int(data.get("doses_per_day", 1)),
+        ambiguous_bounds=tuple(float(x) for x in data.get("ambiguous_bounds", []) or []),
+        source=str(data.get("source", "")).strip(),
+        interpretation=str(data.get("interpretation", "")).strip(),
+    )
+
+
+@cache
+def _band_data() -> dict[str, Any]:
+    text = resources.files("npctrial.domain").joinpath("data/dose_bands.yaml").read_text("utf-8")
+    return yaml.safe_load(text)["tables"]
+
+
+def band_table_names() -> list[str]:
+    """Names of the packaged band tables."""
+    return sorted(_band_data())
+
+
+def load_band_table(name: str) -> BandTable:
+    """A packaged band table: 's1-imrt-protocol' (30/40/50 mg) or 's1-japanese-label' (40/50/60 mg)."""
+    tables = _band_data()
+    if name not in tables:
+        raise ValidationError(f"band table must be one of {sorted(tables)}, got {name!r}", field="bands")
+    return band_table_from_dict(name, tables[name])
+
+
+@dataclass(frozen=True)
+class BandedDose:
+    """The band a BSA falls in and the resulting flat dose."""
+
+    bsa_m2: float
+    table: str
+    drug: str
+    band: DoseBand
+    mg_per_dose: float
+    doses_per_day: int
+    on_ambiguous_bound: bool
+
+    @property
+    def mg_per_day(self) -> float:
+        return self.mg_per_dose * self.doses_per_day
+
+    def summary(self) -> str:
+        flag = " [boundary ambiguous in protocol: review]" if self.on_ambiguous_bound else ""
+        return (f"{self.drug} {self.mg_per_dose:g} mg x {self.doses_per_day}/day "
+                f"({self.mg_per_day:g} mg/day): BSA {self.bsa_m2:g} m2 in band {self.band.describe()} "
+                f"'{self.band.wording}' of {self.table}{flag}")
+
+
+def banded_dose(bsa: BSAResult | float, bands: BandTable | str) -> BandedDose:
+    """Flat dose from a BSA band table.
+
+    Steps:
+      1. Take the dosing BSA (capped/rounded value of a :class:`BSAResult`, or a number in m2).
+      2. Find the single band containing it, honouring each bound's inclusivity.
+      3. ClinicalWarning when the BSA lies exactly on a boundary the protocol left ambiguous.
+    """
+    table = load_band_table(bands) if isinstance(bands, str) else bands
+    if not isinstance(table, BandTable):
+        raise ValidationError("bands must be a BandTable or the name of a packaged table",
+                              field="bands")
+    value = _bsa_value(bsa)
+    band = next(b for b in table.bands if b.contains(value))
+    ambiguous = any(math.isclose(value, x, rel_tol=0, abs_tol=1e-9) for x in table.ambiguous_bounds)
+    if ambiguous:
+        warnings.warn(f"BSA {value:g} m2 is exactly on the {table.name} boundary that the protocol "
+                      f"wording leaves ambiguous; assigned to '{band.wording}' "
+                      f"({band.mg_per_dose:g} mg): review", ClinicalWarning, stacklevel=2)
+    return BandedDose(value, table.name, table.drug, band, band.mg_per_dose,
+                      table.doses_per_day, ambiguous)
+
+
+# --------------------------------------------------------------------------- mg/m2 doses
+
+
+@dataclass(frozen=True)
+class BSADose:
+    """A mg/m2 dose: mg = mg_per_m2 x BSA, rounded half up to ``round_to_mg``."""
+
+    drug: str
+    mg_per_m2: float
+    bsa_m2: float
+    mg_exact: float
+    round_to_mg: float | None
+    mg: float
+
+    def summary(self) -> str:
+        rule = "not rounded" if self.round_to_mg is None else f"rounded to {self.round_to_mg:g} mg"
+        return (f"{self.drug or 'dose'} {self.mg:g} mg = {self.mg_per_m2:g} mg/m2 x "
+                f"{self.bsa_m2:g} m2 ({self.mg_exact:.2f} mg, {rule})")
+
+
+def bsa_dose(bsa: BSAResult | float, mg_per_m2: float, *, drug: str = "",
+             round_to_mg: float | None = 1.0) -> BSADose:
+    """Dose (mg) of a drug prescribed in mg/m2."""
+    value = _bsa_value(bsa)
+    rate = _positive(mg_per_m2, "mg_per_m2")
+    step = None if round_to_mg is None else _positive(round_to_mg, "round_to_mg")
+    exact = rate * value
+    return BSADose(drug, rate, value, exact, step, exact if step is None else round_to_step(exact, step))
+
+
+def cisplatin_dose(bsa: BSAResult | float, mg_per_m2: float, *,
+                   round_to_mg: float | None = 1.0) -> BSADose:
+    """Cisplatin dose (mg) for ``mg_per_m2`` (e.g. 100 tri-weekly or 40 weekly with RT).
+
+    A ClinicalWarning is given above 100 mg/m2 per administration (above every NPC schedule in
+    CSCO/ASCO 2021).
+    """
+    rate = _positive(mg_per_m2, "mg_per_m2")
+    if rate > 100:
+        warnings.warn(f"cisplatin {rate:g} mg/m2 per administration is above 100 mg/m2",
+                      ClinicalWarning, stacklevel=2)
+    return bsa_dose(bsa, rate, drug="cisplatin", round_to_mg=round_to_mg)
+
+
+def cumulative_dose_per_m2(administrations: Iterable[tuple[float, BSAResult | float]]) -> float:
+    """Cumulative mg/m2 = sum of (mg actually given / BSA used for that administration)."""
+    total = 0.0
+    for i, item in enumerate(administrations):
+        try:
+            mg, bsa = item
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"administrations[{i}] must be (mg, bsa), got {item!r}",
+                                  field="administrations", row=i) from exc
+        given = _number(mg, f"administrations[{i}].mg")
+        if given < 0:
+            raise ValidationError(f"administrations[{i}].mg must be >= 0, got {mg!r}",
+                                  field="administrations", row=i)
+        total += given / _bsa_value(bsa, f"administrations[{i}].bsa")
+    return total
+
+
+# --------------------------------------------------------------------------- carboplatin
+
+CreatinineUnit = Literal["mg/dL", "umol/L"]
+_CREAT_UNITS = {"mg/dl": "mg/dL", "umol/l": "umol/L", "µmol/l": "umol/L", "μmol/l": "umol/L"}
+
+
+@dataclass(frozen=True)
+class CreatinineClearance:
+    """Cockcroft-Gault creatinine clearance (mL/min)."""
+
+    age_years: float
+    weight_kg: float
+    sex: str
+    creatinine: float
+    creatinine_unit: str
+    creatinine_mg_dl: float
+    ml_min: float
+
+    def summary(self) -> str:
+        factor = " x 0.85" if self.sex == "female" else ""
+        return (f"CrCl {self.ml_min:.1f} mL/min = (140 - {self.age_years:g}) x {self.weight_kg:g} / "
+                f"(72 x {self.creatinine_mg_dl:.3f} mg/dL){factor} (Cockcroft-Gault 1976)")
+
+
+def cockcroft_gault(age_years: float, weight_kg: float, sex: str, creatinine: float,
+                    unit: CreatinineUnit | str = "mg/dL") -> CreatinineClearance:
+    """Creatinine clearance = (140 - age) x weight / (72 x SCr[mg/dL]), x 0.85 for women.
+
+    Serum creatinine in umol/L is converted with 1 mg/dL = 88.4 umol/L. A value implausible
+    for the stated unit (> 20 mg/dL, or < 20 umol/L) is rejected as a probable unit mix-up.
+    """
+    age = _positive(age_years, "age_years")
+    if age > 120:
+        raise ValidationError(f"age_years must be <= 120, got {age_years!r}", field="age_years")
+    w = _check_weight(weight_kg)
+    if not isinstance(sex, str) or sex.strip().lower() not in ("female", "male", "f", "m"):
+        raise ValidationError(f"sex must be 'female' or 'male', got {sex!r}", field="sex")
+    sex_key = "female" if sex.strip().lower() in ("female", "f") else "male"
+    scr = _positive(creatinine, "creatinine")
+    unit_key = _CREAT_UNITS.get(str(unit).strip().lower())
+    if unit_key is None:
+        raise ValidationError(f"unit must be 'mg/dL' or 'umol/L', got {unit!r}", field="unit")
+    if unit_key == "mg/dL":
+        if scr > 20:
+            raise ValidationError(f"creatinine {scr:g} mg/dL is implausible; umol/L by mistake?",
+                                  field="creatinine")
+        mg_dl = scr
+    else:
+        if scr < 20:
+            raise ValidationError(f"creatinine {scr:g} umol/L is implausible; mg/dL by mistake?",
+                                  field="creatinine")
+        mg_dl = scr * CREATININE_MG_DL_PER_UMOL_L
+    ml_min = (140.0 - age) * w / (72.0 * mg_dl) * (0.85 if sex_key == "female" else 1.0)
+    return CreatinineClearance(age, w, sex_key, scr, unit_key, mg_dl, ml_min)
+
+
+@dataclass(frozen=True)
+class CarboplatinDose:
+    """Calvert dose: mg = target AUC x (GFR + 25)."""
+
+    target_auc: float
+    gfr_ml_min: float
+    gfr_cap_ml_min: float | None
+    gfr_used_ml_min: float
+    mg_exact: float
+    round_to_mg: float | None
+    mg: float
+
+    def summary(self) -> str:
+        cap = "" if self.gfr_cap_ml_min is None else f" (GFR capped at {self.gfr_cap_ml_min:g})"
+        return (f"carboplatin {self.mg:g} mg = AUC {self.target_auc:g} x ({self.gfr_used_ml_min:.1f} + 25)"
+                f"{cap} (Calvert 1989)")
+
+
+def carboplatin_dose(target_auc: float, gfr: CreatinineClearance | float, *,
+                     gfr_cap_ml_min: float | None = None,
+                     round_to_mg: float | None = 1.0) -> CarboplatinDose:
+    """Carboplatin dose by the Calvert formula, GFR estimated e.g. by :func:`cockcroft_gault`.
+
+    ``gfr_cap_ml_min`` (e.g. 125, per the US FDA 2010 carboplatin dosing advice) is a protocol
+    setting; None applies no cap. A target AUC above 7 gives a ClinicalWarning.
+    """
+    auc = _positive(target_auc, "target_auc")
+    if auc > 7:
+        warnings.warn(f"carboplatin target AUC {auc:g} is above 7", ClinicalWarning, stacklevel=2)
+    g = gfr.ml_min if isinstance(gfr, CreatinineClearance) else _positive(gfr, "gfr")
+    cap = None if gfr_cap_ml_min is None else _positive(gfr_cap_ml_min, "gfr_cap_ml_min")
+    used = g if cap is None else min(g, cap)
+    step = None if round_to_mg is None else _positive(round_to_mg, "round_to_mg")
+    exact = auc * (used + 25.0)
+    return CarboplatinDose(auc, g, cap, used, exact, step,
+                           exact if step is None else round_to_step(exact, step))
+
+
+__all__ = [
+    "BSADose",
+    "BSAResult",
+    "BSA_FORMULAS",
+    "BandTable",
+    "BandedDose",
+    "CarboplatinDose",
+    "CreatinineClearance",
+    "DoseBand",
+    "band_table_from_dict",
+    "band_table_names",
+    "banded_dose",
+    "body_surface_area",
+    "bsa_dose",
+    "carboplatin_dose",
+    "cisplatin_dose",
+    "cockcroft_gault",
+    "cumulative_dose_per_m2",
+    "load_band_table",
+    "round_to_step",
+]
