@@ -7,6 +7,9 @@ import importlib
 import npctrial.domain as domain
 
 EXPECTED = sorted([
+    # radiobiology
+    "bed",
+    "eqd2",
     # dosing
     "BSADose",
     "BSAResult",

@@ -18,6 +18,7 @@ from npctrial.domain.dosing import (
     cumulative_dose_per_m2,
     load_band_table,
 )
+from npctrial.domain.radiobiology import bed, eqd2
 from npctrial.domain.staging import (
     TNM,
     NodalFindings,
@@ -34,6 +35,9 @@ from npctrial.domain.staging import (
 )
 
 __all__: list[str] = [
+    # radiobiology
+    "bed",
+    "eqd2",
     # dosing
     "BSADose",
     "BSAResult",
