@@ -1,0 +1,545 @@
+"""Trial protocols as validated data: schema (pydantic v2, frozen) and loader.
+
+A protocol is a YAML document with: identity (id, title, version, source); the **field
+catalogue** (``fields``: the patient data items the protocol uses, with type, unit, accepted
+alternative units, choices and plausibility limits -- the contract the web EDC builds its forms
+from); eligibility ``criteria`` (published wording verbatim + a rule expression, see
+:mod:`npctrial.domain.rules`); drug ``dosing`` tables with explicit band inclusivity; the
+``follow_up`` visit plan; ``endpoints``; ``randomisation``; an optional ``simon`` design; and the
+subject-ID pattern.
+
+Protocols shipped with the package live in ``npctrial/domain/protocols/<id>.yaml`` and are
+loaded by name (``load_protocol("imrt-s1")``); any other file is loaded by path.
+
+Loading
+1. Read YAML (syntax errors -> :class:`ProtocolError`).
+2. Validate the structure with pydantic; every problem is kept with its path
+   (``criteria[3].kind: Input should be 'inclusion' or 'exclusion'``).
+3. Check the semantics that pydantic cannot see, again with paths: unique ids and field names,
+   every rule parses and uses only catalogued fields, declared criterion fields match the rule,
+   dose bands ordered without gaps or overlaps, visit periods contiguous, stratification factors
+   are catalogued fields, randomisation ratio matches the arms.
+4. Raise one :class:`ProtocolError` listing every problem, or return the frozen :class:`Protocol`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from npctrial.domain.rules import Rule, parse_rule
+from npctrial.errors import ProtocolError, ValidationError
+
+__all__ = [
+    "Arm",
+    "Criterion",
+    "DoseBand",
+    "DoseTable",
+    "EndpointSpec",
+    "FieldSpec",
+    "FollowUpPlan",
+    "Protocol",
+    "Randomisation",
+    "SimonDesign",
+    "VisitPeriod",
+    "available_protocols",
+    "load_protocol",
+    "parse_protocol",
+]
+
+FieldType = Literal["number", "int", "bool", "date", "choice", "text"]
+_IDENT = r"^[a-z][a-z0-9_]*$"
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldSpec(_Frozen):
+    """One patient data item (the EDC form contract).
+
+    ``unit`` is the unit rules are written in; ``conversions`` maps other accepted units to
+    the factor that converts a value into ``unit`` (value_in_unit = value * factor).
+    ``min``/``max`` are plausibility limits in ``unit`` (a value outside is rejected).
+    """
+
+    name: str = Field(pattern=_IDENT)
+    label: str
+    type: FieldType
+    unit: str | None = None
+    conversions: dict[str, float] = Field(default_factory=dict)
+    choices: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    help: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a 'choice' field needs a non-empty 'choices' list")
+        if self.type != "choice" and self.choices:
+            raise ValueError(f"'choices' is only allowed for type 'choice', not {self.type!r}")
+        if self.conversions and self.unit is None:
+            raise ValueError("'conversions' needs a 'unit'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+    def coerce(self, raw: Any) -> Any:
+        """Turn a raw patient value into this field's type and unit.
+
+        ``raw`` may be a plain value (taken to be in ``unit``) or ``{"value": v, "unit": u}``.
+        ``None`` stays ``None`` (missing). Raises :class:`ValidationError` naming the field.
+        """
+        if raw is None:
+            return None
+        value, unit = raw, None
+        if isinstance(raw, Mapping):
+            if "value" not in raw:
+                raise ValidationError(
+                    f"{self.name}: expected a value or {{value, unit}}", field=self.name
+                )
+            value, unit = raw.get("value"), raw.get("unit")
+            if value is None:
+                return None
+        if self.type in ("number", "int"):
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValidationError(
+                    f"{self.name} must be a number, got {value!r}", field=self.name
+                )
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValidationError(
+                    f"{self.name} must be a number, got {value!r}", field=self.name
+                ) from None
+            if not math.isfinite(number):
+                raise ValidationError(f"{self.name} must be finite, got {value!r}", field=self.name)
+            if unit is not None and unit != self.unit:
+                if unit not in self.conversions:
+                    accepted = [u for u in (self.unit, *self.conversions) if u]
+                    raise ValidationError(
+                        f"{self.name}: unknown unit {unit!r} (accepted: {', '.join(accepted)})",
+                        field=self.name,
+                    )
+                number *= self.conversions[unit]
+            if self.type == "int":
+                if number != int(number):
+                    raise ValidationError(
+                        f"{self.name} must be a whole number, got {value!r}", field=self.name
+                    )
+                number = int(number)
+            unit_txt = f" {self.unit}" if self.unit else ""
+            if self.min is not None and number < self.min:
+                raise ValidationError(
+                    f"{self.name} must be >= {self.min:g}{unit_txt}, got {number:g}",
+                    field=self.name,
+                )
+            if self.max is not None and number > self.max:
+                raise ValidationError(
+                    f"{self.name} must be <= {self.max:g}{unit_txt}, got {number:g}",
+                    field=self.name,
+                )
+            return number
+        if unit is not None:
+            raise ValidationError(
+                f"{self.name}: a {self.type} field takes no unit", field=self.name
+            )
+        if self.type == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            raise ValidationError(
+                f"{self.name} must be true or false, got {value!r}", field=self.name
+            )
+        if self.type == "date":
+            if isinstance(value, dt.datetime):
+                return value.date()
+            if isinstance(value, dt.date):
+                return value
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ValidationError(
+                    f"{self.name} must be a date YYYY-MM-DD, got {value!r}", field=self.name
+                ) from None
+        if self.type == "choice":
+            text = str(value).strip()
+            assert self.choices is not None
+            for choice in self.choices:
+                if text.lower() == choice.lower():
+                    return choice
+            raise ValidationError(
+                f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}",
+                field=self.name,
+            )
+        return str(value)
+
+
+class Criterion(_Frozen):
+    """An eligibility criterion: published wording verbatim and the rule that decides it."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    kind: Literal["inclusion", "exclusion"]
+    wording: str = Field(min_length=1)
+    rule: str = Field(min_length=1)
+    fields: tuple[str, ...] = ()
+    note: str | None = None
+
+    def compiled(self) -> Rule:
+        """The parsed rule (checked again against the protocol when the protocol loads)."""
+        return parse_rule(self.rule)
+
+
+class DoseBand(_Frozen):
+    """A flat-dose band on body-surface area with explicit bound inclusivity (None = open)."""
+
+    lower: float | None
+    lower_inclusive: bool = True
+    upper: float | None
+    upper_inclusive: bool = False
+    mg_per_dose: float = Field(gt=0)
+    doses_per_day: int = Field(default=1, ge=1)
+
+    def contains(self, bsa: float) -> bool:
+        """Whether ``bsa`` (m2) falls in this band."""
+        if self.lower is not None and (
+            bsa < self.lower or (bsa == self.lower and not self.lower_inclusive)
+        ):
+            return False
+        return not (
+            self.upper is not None
+            and (bsa > self.upper or (bsa == self.upper and not self.upper_inclusive))
+        )
+
+
+class DoseTable(_Frozen):
+    """BSA-banded dosing of one drug, with the wording it was taken from."""
+
+    drug: str
+    basis: Literal["bsa"] = "bsa"
+    bands: tuple[DoseBand, ...] = Field(min_length=1)
+    schedule: str | None = None
+    wording: str | None = None
+    ambiguous_boundaries: tuple[float, ...] = ()
+    note: str | None = None
+
+
+class VisitPeriod(_Frozen):
+    """Visits every ``interval_months`` from ``from_month`` (exclusive) to ``to_month`` (inclusive).
+
+    ``to_month: null`` means open-ended (bounded by the plan's ``horizon_months``).
+    """
+
+    from_month: float = Field(ge=0)
+    to_month: float | None
+    interval_months: float = Field(gt=0)
+    window_before_days: int = Field(ge=0)
+    window_after_days: int = Field(ge=0)
+
+
+class FollowUpPlan(_Frozen):
+    """Follow-up visit plan; offsets are ``round(month * month_days)`` days from the anchor."""
+
+    anchor: Literal["rt_end", "enrolment", "randomisation", "ccrt_end"]
+    periods: tuple[VisitPeriod, ...] = Field(min_length=1)
+    month_days: float = Field(default=30.4375, gt=0)
+    horizon_months: float = Field(default=120, gt=0)
+    wording: str | None = None
+    source: str | None = None
+
+
+EventName = Literal["progression", "local_failure", "regional_failure", "distant_failure", "death"]
+
+
+class EndpointSpec(_Frozen):
+    """An endpoint definition (see :mod:`npctrial.domain.endpoints`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    label: str
+    kind: Literal["time_to_event", "proportion"]
+    primary: bool = False
+    events: tuple[EventName, ...] = ()
+    origin: Literal["enrolment", "randomisation", "rt_start", "rt_end"] = "enrolment"
+    censoring: Literal["last_adequate_assessment", "last_contact"] | None = None
+    convention: Literal["composite", "site_only"] = "composite"
+    min_grade: int | None = Field(default=None, ge=1, le=5)
+    wording: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EndpointSpec:
+        if self.kind == "time_to_event" and not self.events:
+            raise ValueError("a time_to_event endpoint needs 'events'")
+        if self.kind == "proportion" and self.min_grade is None:
+            raise ValueError("a proportion (AE-rate) endpoint needs 'min_grade'")
+        return self
+
+
+class Arm(_Frozen):
+    code: str
+    label: str
+
+
+class Randomisation(_Frozen):
+    """Allocation: arms, ratio, stratification factors (catalogued fields) and method."""
+
+    arms: tuple[Arm, ...] = Field(min_length=2)
+    ratio: tuple[int, ...]
+    stratification: tuple[str, ...] = ()
+    method: Literal["minimisation", "permuted_block"]
+    block_sizes: tuple[int, ...] = ()
+    source: str | None = None
+
+
+class SimonDesign(_Frozen):
+    """Simon two-stage design parameters (reject after stage 1 if responses <= r1, etc.)."""
+
+    p0: float = Field(gt=0, lt=1)
+    p1: float = Field(gt=0, lt=1)
+    alpha: float = Field(gt=0, lt=1)
+    power: float = Field(gt=0, lt=1)
+    n1: int = Field(ge=1)
+    r1: int = Field(ge=0)
+    n: int = Field(ge=1)
+    r: int = Field(ge=0)
+    variant: Literal["optimal", "minimax", "other"] = "optimal"
+
+
+class Protocol(_Frozen):
+    """A validated trial protocol (load with :func:`load_protocol`)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    version: str
+    source: str
+    design: str | None = None
+    stage_edition: Literal[7, 8] = 8
+    subject_id_pattern: str = "NPC-{site}-{seq:03d}"
+    fields: tuple[FieldSpec, ...] = Field(min_length=1)
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    dosing: tuple[DoseTable, ...] = ()
+    follow_up: FollowUpPlan | None = None
+    endpoints: tuple[EndpointSpec, ...] = ()
+    randomisation: Randomisation | None = None
+    simon: SimonDesign | None = None
+    notes: tuple[str, ...] = ()
+
+    def field(self, name: str) -> FieldSpec:
+        """The catalogued field ``name`` (ValidationError if the protocol has none)."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise ValidationError(f"protocol {self.id!r} has no field {name!r}", field=name)
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise ValidationError(
+            f"protocol {self.id!r} has no criterion {criterion_id!r}", field="criterion"
+        )
+
+    def endpoint(self, name: str) -> EndpointSpec:
+        for e in self.endpoints:
+            if e.name == name:
+                return e
+        raise ValidationError(f"protocol {self.id!r} has no endpoint {name!r}", field="endpoint")
+
+    def dose_table(self, drug: str) -> DoseTable:
+        for table in self.dosing:
+            if table.drug.lower() == drug.lower():
+                return table
+        raise ValidationError(f"protocol {self.id!r} has no dose table for {drug!r}", field="drug")
+
+    def format_subject_id(self, site: str | int, seq: int) -> str:
+        """Subject identifier from the protocol pattern, e.g. ``NPC-01-007``."""
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ValidationError(f"seq must be a positive integer, got {seq!r}", field="seq")
+        return self.subject_id_pattern.format(site=site, seq=seq)
+
+    def coerce_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed values for the catalogued fields present in ``record`` (others are ignored)."""
+        if not isinstance(record, Mapping):
+            raise ValidationError(f"patient record must be a mapping, got {type(record).__name__}")
+        return {spec.name: spec.coerce(record.get(spec.name)) for spec in self.fields}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _protocol_dir() -> Any:
+    return resources.files("npctrial.domain").joinpath("protocols")
+
+
+def available_protocols() -> tuple[str, ...]:
+    """Names of the protocols shipped with the package."""
+    return tuple(
+        sorted(
+            p.name[: -len(".yaml")] for p in _protocol_dir().iterdir() if p.name.endswith(".yaml")
+        )
+    )
+
+
+def load_protocol(name_or_path: str | Path) -> Protocol:
+    """Load a shipped protocol by name (``"imrt-s1"``) or any protocol YAML by path."""
+    path = Path(name_or_path)
+    text: str
+    origin: str
+    if isinstance(name_or_path, Path) or path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ProtocolError(f"protocol file not found: {path}", field="protocol")
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+    else:
+        name = str(name_or_path)
+        resource = _protocol_dir().joinpath(f"{name}.yaml")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not resource.is_file():
+            raise ProtocolError(
+                f"unknown protocol {name!r} (available: {', '.join(available_protocols())})",
+                field="protocol",
+            )
+        text, origin = resource.read_text(encoding="utf-8"), name
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProtocolError(f"{origin}: not valid YAML: {exc}", field="protocol") from exc
+    return parse_protocol(data, origin=origin)
+
+
+def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
+    """Validate a protocol mapping (steps 2-4 of the module docstring)."""
+    if not isinstance(data, Mapping):
+        raise ProtocolError(f"{origin}: a protocol must be a mapping, got {type(data).__name__}")
+    problems: list[str] = []
+    protocol: Protocol | None = None
+    try:
+        protocol = Protocol.model_validate(dict(data))
+    except PydanticValidationError as exc:
+        for err in exc.errors():
+            problems.append(f"{_loc(err['loc'])}: {err['msg']}")
+    problems.extend(_semantic_problems(data))
+    if problems:
+        unique = list(dict.fromkeys(problems))
+        listing = "; ".join(unique)
+        raise ProtocolError(
+            f"{origin}: {len(unique)} problem(s): {listing}", field="protocol", errors=unique
+        )
+    assert protocol is not None
+    return protocol
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("function-") or part in ("tuple[str, ...]",):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(root)"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    names: set[str] = set()
+    for i, spec in enumerate(_as_list(data.get("fields"))):
+        name = spec.get("name") if isinstance(spec, Mapping) else None
+        if isinstance(name, str):
+            if name in names:
+                problems.append(f"fields[{i}].name: duplicate field {name!r}")
+            names.add(name)
+
+    ids: set[str] = set()
+    for i, crit in enumerate(_as_list(data.get("criteria"))):
+        if not isinstance(crit, Mapping):
+            continue
+        cid = crit.get("id")
+        if isinstance(cid, str):
+            if cid in ids:
+                problems.append(f"criteria[{i}].id: duplicate criterion id {cid!r}")
+            ids.add(cid)
+        rule_text = crit.get("rule")
+        if not isinstance(rule_text, str) or not rule_text.strip():
+            continue
+        try:
+            rule = parse_rule(rule_text, known_fields=frozenset(names))
+        except ValidationError as exc:
+            problems.append(f"criteria[{i}].rule: {exc}")
+            continue
+        declared = crit.get("fields")
+        if isinstance(declared, list | tuple) and declared and set(declared) != set(rule.fields):
+            problems.append(
+                f"criteria[{i}].fields: {sorted(declared)} do not match the fields the rule uses "
+                f"{sorted(rule.fields)}"
+            )
+
+    for t, table in enumerate(_as_list(data.get("dosing"))):
+        if isinstance(table, Mapping):
+            problems.extend(
+                f"dosing[{t}].bands{p}" for p in _band_problems(_as_list(table.get("bands")))
+            )
+
+    fu = data.get("follow_up")
+    if isinstance(fu, Mapping):
+        periods = [p for p in _as_list(fu.get("periods")) if isinstance(p, Mapping)]
+        for j in range(1, len(periods)):
+            prev_to, cur_from = periods[j - 1].get("to_month"), periods[j].get("from_month")
+            if prev_to is None:
+                problems.append(
+                    f"follow_up.periods[{j - 1}].to_month: only the last period may be open-ended"
+                )
+            elif cur_from != prev_to:
+                problems.append(
+                    f"follow_up.periods[{j}].from_month: must equal the previous to_month ({prev_to}), got {cur_from}"
+                )
+
+    rnd = data.get("randomisation")
+    if isinstance(rnd, Mapping):
+        arms, ratio = _as_list(rnd.get("arms")), _as_list(rnd.get("ratio"))
+        if arms and ratio and len(arms) != len(ratio):
+            problems.append(f"randomisation.ratio: {len(ratio)} numbers for {len(arms)} arms")
+        for k, factor in enumerate(_as_list(rnd.get("stratification"))):
+            if factor not in names:
+                problems.append(f"randomisation.stratification[{k}]: unknown field {factor!r}")
+        if rnd.get("method") == "permuted_block" and not _as_list(rnd.get("block_sizes")):
+            problems.append("randomisation.block_sizes: permuted_block needs block sizes")
+    return problems
+
+
+def _band_problems(bands: list[Any]) -> list[str]:
+    problems: list[str] = []
+    good = [b for b in bands if isinstance(b, Mapping)]
+    if len(good) != len(bands) or not good:
+        return problems
+    if good[0].get("lower") is not None:
+        problems.append("[0].lower: the first band must be open below (lower: null)")
+    if good[-1].get("upper") is not None:
+        problems.append(f"[{len(good) - 1}].upper: the last band must be open above (upper: null)")
+    for j in range(1, len(good)):
+        prev, cur = good[j - 1], good[j]
+        if prev.get("upper") != cur.get("lower"):
+            problems.append(
+                f"[{j}].lower: must equal the previous band's upper ({prev.get('upper')}), got {cur.get('lower')}"
+            )
+        elif bool(prev.get("upper_inclusive", False)) == bool(cur.get("lower_inclusive", True)):
+            state = "both include" if prev.get("upper_inclusive", False) else "neither includes"
+            problems.append(
+                f"[{j}].lower_inclusive: bands {j - 1} and {j} {state} {cur.get('lower')}"
+            )
+    return problems
