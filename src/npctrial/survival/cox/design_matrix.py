@@ -1,0 +1,326 @@
+"""Design matrix for the Cox model: a DataFrame in, a validated :class:`CoxDesign` out.
+
+Follows R's ``model.frame`` / ``model.matrix`` conventions as used by ``survival::coxph``:
+
+1. Rows with a missing value in any column the model uses (duration, event, covariates, strata,
+   cluster, weights, entry, offset) are dropped, as ``na.omit`` does; the count and the columns
+   responsible are reported.
+2. Numeric covariates enter as they are. Categorical covariates (listed in ``categorical`` or of
+   non-numeric dtype) use treatment contrasts: the levels are the pandas categories in their order
+   when the column is a ``Categorical`` (R factor levels), otherwise the sorted distinct values;
+   the first level (or ``reference[column]``) is the reference and each other level becomes an
+   indicator column named ``<column><level>`` as R names them.
+3. The status follows R's ``Surv()``: 0/1 (or False/True), or 1/2 (1 = censored, 2 = event) when
+   every value is 1 or 2; ``event_codes=(censored, event)`` states any other coding explicitly.
+4. Constant and collinear covariate columns are rejected with a :class:`ValidationError` naming
+   them (R would silently return ``NA`` coefficients).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+
+from npctrial.errors import ValidationError
+
+__all__ = ["CoxDesign", "build_design"]
+
+
+@dataclass(frozen=True)
+class CoxDesign:
+    """Validated, NA-free inputs of a Cox fit (rows in data order after dropping)."""
+
+    x: np.ndarray  # (n, p) covariate columns, original scale
+    names: tuple[str, ...]  # coefficient names
+    terms: dict[str, tuple[int, ...]]  # term -> columns of x (a factor has several)
+    time: np.ndarray  # stop time
+    status: np.ndarray  # 0/1 int
+    entry: np.ndarray | None
+    weights: np.ndarray | None
+    offset: np.ndarray | None
+    strata: np.ndarray | None  # int codes 0..k-1
+    strata_levels: tuple[Any, ...]
+    cluster: np.ndarray | None  # int codes
+    rows: np.ndarray  # positions in the input frame that were kept
+    index: pd.Index  # input index labels of the kept rows
+    n_dropped: int
+    dropped_by_column: dict[str, int] = field(default_factory=dict)
+    xlevels: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    covariates: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.time.shape[0])
+
+    @property
+    def n_events(self) -> int:
+        return int(self.status.sum())
+
+
+def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if not isinstance(name, str):
+        raise ValidationError(f"{role} must be a column name, got {name!r}", field=role)
+    if name not in data.columns:
+        raise ValidationError(f"{role}: column {name!r} not found in data", field=role)
+    return data[name]
+
+
+def _levels_of(series: pd.Series, name: str, reference: Any) -> tuple[Any, ...]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.dropna().unique())
+        levels = [c for c in series.cat.categories if c in present]
+    else:
+        values = series.dropna().unique()
+        try:
+            levels = sorted(values)
+        except TypeError:
+            levels = sorted(values, key=str)
+    if len(levels) < 2:
+        raise ValidationError(
+            f"categorical covariate {name!r} has fewer than 2 levels ({levels!r}); it cannot be estimated",
+            field=name,
+        )
+    if reference is not None:
+        if reference not in levels:
+            raise ValidationError(
+                f"reference level {reference!r} of {name!r} is not among its levels {levels!r}", field=name
+            )
+        levels = [reference] + [lv for lv in levels if lv != reference]
+    return tuple(levels)
+
+
+def _status(series: pd.Series, name: str, event_codes: tuple[Any, Any] | None) -> np.ndarray:
+    values = series.to_numpy()
+    if event_codes is not None:
+        if len(event_codes) != 2:
+            raise ValidationError("event_codes must be (censored_code, event_code)", field="event_codes")
+        censored, event = event_codes
+        bad = ~(np.isin(values, [censored]) | np.isin(values, [event]))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                f"{name} must be {censored!r} (censored) or {event!r} (event), got {values[i]!r} at row {i}",
+                field=name,
+                row=i,
+            )
+        return np.isin(values, [event]).astype(np.int64)
+    if values.dtype == bool:
+        return values.astype(np.int64)
+    try:
+        numeric = values.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name} must be numeric 0/1 or 1/2 status codes", field=name) from exc
+    uniq = set(np.unique(numeric).tolist())
+    if uniq <= {0.0, 1.0}:
+        return numeric.astype(np.int64)
+    if uniq <= {1.0, 2.0}:
+        # R Surv(): a status coded 1/2 means 1 = censored, 2 = event.
+        return (numeric == 2.0).astype(np.int64)
+    bad = ~np.isin(numeric, [0.0, 1.0])
+    i = int(np.flatnonzero(bad)[0])
+    raise ValidationError(
+        f"{name} must be 0/1 (or 1/2 as R's Surv) status codes, got {values[i]!r} at row {i}; "
+        "use event_codes=(censored, event) for another coding",
+        field=name,
+        row=i,
+    )
+
+
+def _numeric(series: pd.Series, name: str) -> np.ndarray:
+    try:
+        return series.to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"column {name!r} must be numeric", field=name) from exc
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.unique())
+        levels = tuple(c for c in series.cat.categories if c in present)
+    else:
+        values = series.unique()
+        try:
+            levels = tuple(sorted(values))
+        except TypeError:
+            levels = tuple(sorted(values, key=str))
+    lookup = {lv: i for i, lv in enumerate(levels)}
+    return np.array([lookup[v] for v in series], dtype=np.int64), levels
+
+
+def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None) -> None:
+    """Raise a ValidationError naming constant or collinear columns of ``x``.
+
+    Steps: 1. a column with zero (weighted) variance is constant; 2. a pivoted QR of the centred
+    columns finds the rank; every column beyond the rank is a linear combination of the others.
+    """
+    if x.shape[1] == 0:
+        return
+    w = np.ones(x.shape[0]) if weights is None else weights
+    mean = (w[:, None] * x).sum(axis=0) / w.sum()
+    xc = (x - mean) * np.sqrt(w)[:, None]
+    scale = np.sqrt((xc**2).sum(axis=0))
+    const = [names[j] for j in range(x.shape[1]) if not scale[j] > 1e-12 * max(1.0, abs(mean[j]))]
+    if const:
+        raise ValidationError(f"covariate(s) {', '.join(const)} are constant: they cannot be estimated",
+                              field=const[0])
+    _, r, piv = scipy.linalg.qr(xc / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int((diag > 1e-7 * diag[0]).sum())
+    if rank < x.shape[1]:
+        dependent = [names[j] for j in piv[rank:]]
+        raise ValidationError(
+            f"covariate(s) {', '.join(dependent)} are collinear with the other covariates "
+            "(X matrix is singular); drop or recode them",
+            field=dependent[0],
+        )
+
+
+def build_design(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, Any] | None = None,
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    entry: str | None = None,
+    offset: str | None = None,
+    event_codes: tuple[Any, Any] | None = None,
+    check: bool = True,
+) -> CoxDesign:
+    """Validate ``data`` and build the Cox design (steps in the module docstring)."""
+    if not isinstance(data, pd.DataFrame):
+        raise ValidationError(f"data must be a pandas DataFrame, got {type(data).__name__}", field="data")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    if len(set(covariates)) != len(covariates):
+        raise ValidationError("covariates contains a repeated name", field="covariates")
+    categorical = list(categorical)
+    for c in categorical:
+        if c not in covariates:
+            raise ValidationError(f"categorical column {c!r} is not among the covariates", field="categorical")
+    reference = dict(reference or {})
+    for c in reference:
+        if c not in covariates:
+            raise ValidationError(f"reference given for {c!r}, which is not a covariate", field="reference")
+    strata_cols = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
+
+    roles: list[tuple[str, str]] = [(duration, "duration"), (event, "event")]
+    roles += [(c, "covariates") for c in covariates]
+    roles += [(s, "strata") for s in strata_cols]
+    for col, role in ((cluster, "cluster"), (weights, "weights"), (entry, "entry"), (offset, "offset")):
+        if col is not None:
+            roles.append((col, role))
+    used = list(dict.fromkeys(col for col, _ in roles))
+    for col, role in roles:
+        _column(data, col, role)
+
+    missing = data[used].isna()
+    keep = ~missing.any(axis=1).to_numpy()
+    dropped_by_column = {c: int(missing[c].sum()) for c in used if missing[c].any()}
+    rows = np.flatnonzero(keep)
+    frame = data.iloc[rows]
+    if frame.shape[0] == 0:
+        raise ValidationError("no complete rows left after removing missing values", field="data")
+
+    time = _numeric(frame[duration], duration)
+    if not np.all(np.isfinite(time)):
+        raise ValidationError(f"{duration} must be finite", field=duration)
+    status = _status(frame[event], event, event_codes)
+    entry_a = None
+    if entry is not None:
+        entry_a = _numeric(frame[entry], entry)
+        bad = ~(entry_a < time)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                f"{entry} must be < {duration} (counting process (entry, stop]), got {entry_a[i]} >= {time[i]} "
+                f"at row {frame.index[i]!r}",
+                field=entry,
+                row=int(rows[i]),
+            )
+    elif np.any(time <= 0):
+        i = int(np.flatnonzero(time <= 0)[0])
+        raise ValidationError(
+            f"{duration} must be > 0, got {time[i]} at row {frame.index[i]!r}", field=duration, row=int(rows[i])
+        )
+    weights_a = None
+    if weights is not None:
+        weights_a = _numeric(frame[weights], weights)
+        if np.any(~(weights_a > 0)) or not np.all(np.isfinite(weights_a)):
+            i = int(np.flatnonzero(~(weights_a > 0) | ~np.isfinite(weights_a))[0])
+            raise ValidationError(f"{weights} must be > 0 and finite, got {weights_a[i]} at row {frame.index[i]!r}",
+                                  field=weights, row=int(rows[i]))
+    offset_a = _numeric(frame[offset], offset) if offset is not None else None
+
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    terms: dict[str, tuple[int, ...]] = {}
+    xlevels: dict[str, tuple[Any, ...]] = {}
+    cat_used: list[str] = []
+    for c in covariates:
+        series = frame[c]
+        is_cat = c in categorical or not (
+            pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+        )
+        if is_cat:
+            levels = _levels_of(series, c, reference.get(c))
+            xlevels[c] = levels
+            cat_used.append(c)
+            start = len(cols)
+            values = series.to_numpy()
+            for lv in levels[1:]:
+                cols.append((values == lv).astype(float))
+                names.append(f"{c}{lv}")
+            terms[c] = tuple(range(start, len(cols)))
+        else:
+            v = _numeric(series, c)
+            if not np.all(np.isfinite(v)):
+                raise ValidationError(f"covariate {c!r} has non-finite values", field=c)
+            terms[c] = (len(cols),)
+            cols.append(v)
+            names.append(c)
+    x = np.column_stack(cols) if cols else np.zeros((len(rows), 0))
+
+    strata_codes = None
+    strata_levels: tuple[Any, ...] = ()
+    if strata_cols:
+        if len(strata_cols) == 1:
+            strata_codes, strata_levels = _codes(frame[strata_cols[0]])
+        else:
+            combo = frame[strata_cols].astype(str).agg(", ".join, axis=1)
+            strata_codes, strata_levels = _codes(combo)
+    cluster_codes = _codes(frame[cluster])[0] if cluster is not None else None
+
+    if check:
+        check_collinearity(x, names, weights_a)
+    return CoxDesign(
+        x=x,
+        names=tuple(names),
+        terms=terms,
+        time=time,
+        status=status,
+        entry=entry_a,
+        weights=weights_a,
+        offset=offset_a,
+        strata=strata_codes,
+        strata_levels=strata_levels,
+        cluster=cluster_codes,
+        rows=rows,
+        index=frame.index,
+        n_dropped=int((~keep).sum()),
+        dropped_by_column=dropped_by_column,
+        xlevels=xlevels,
+        covariates=tuple(covariates),
+        categorical=tuple(cat_used),
+    )

@@ -1,0 +1,260 @@
+"""Fit a Cox proportional hazards model as R's ``survival::coxph`` (survival 3.5).
+
+Algorithm (R ``coxph.fit`` / ``coxfit6.c``, Therneau):
+
+1. Build the design (:mod:`.design_matrix`): na.omit, treatment contrasts, collinearity check.
+2. Centre every column at its weighted mean (columns whose values are all in {-1, 0, 1} are left
+   uncentred, R's ``nocenter``) and scale it by 1/mean|x - mean|; sort by (stratum, time).
+3. Newton-Raphson from beta = 0: evaluate loglik, U and I (:mod:`.engine`, or :mod:`.exact` for the
+   exact discrete likelihood); step beta + I^-1 U. Converged when |1 - loglik_best/loglik_new| <= tol
+   (no step is taken after convergence: the returned beta is the last evaluated point). If the new
+   loglik is worse or not finite, step-halve: beta_new = (beta_new + h beta_old)/(h + 1), h = 1, 2, ...
+4. var = I(beta)^-1 back on the original scale; score test U(0)' I(0)^-1 U(0); Wald test
+   beta' var^-1 beta; LR test 2 (loglik - loglik(0)).
+5. Warn (ConvergenceWarning, naming the covariates) when R would say "Loglik converged before
+   variable ...; coefficient may be infinite" (|U V| > tol and > sqrt(tol)|beta|) or when the
+   iteration limit is reached.
+6. With ``cluster`` (or ``robust=True``) the variance is the sandwich D'D of dfbeta residuals summed
+   within clusters; the robust score test uses score residuals at beta = 0.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from npctrial.errors import ConvergenceWarning, ValidationError
+from npctrial.survival.cox.design_matrix import CoxDesign, build_design
+from npctrial.survival.cox.engine import CoxState, RiskSetLayout
+from npctrial.survival.cox.exact import ExactLayout
+from npctrial.survival.cox.residuals import collapse, score_residuals
+
+__all__ = ["CoxFitContext", "cox_ph", "fit_design"]
+
+TIES = ("efron", "breslow", "exact")
+
+
+@dataclass(frozen=True)
+class CoxFitContext:
+    """What a fitted model keeps to compute diagnostics later (sorted order = ``layout.order``)."""
+
+    design: CoxDesign
+    layout: RiskSetLayout
+    x_centred: np.ndarray  # sorted, centred at ``means``
+    offset: np.ndarray | None  # sorted
+    means: np.ndarray
+    ties: str
+
+    def state(self, beta: np.ndarray, *, info: bool = False, offset: bool = True) -> CoxState:
+        """Breslow/Efron state at ``beta`` on the centred covariates (exact fits use Efron terms)."""
+        return self.layout.evaluate(self.x_centred, beta, self.offset if offset else None, info=info)
+
+
+def _solve(imat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(imat, rhs)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(imat, rhs, rcond=None)[0]
+
+
+def _inverse(imat: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(imat)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(imat)
+
+
+@dataclass(frozen=True)
+class NewtonResult:
+    beta: np.ndarray  # scaled space
+    loglik_init: float
+    loglik: float
+    score_test: float
+    info: np.ndarray  # scaled space, at beta
+    score: np.ndarray  # scaled space, at beta
+    iterations: int
+    converged: bool
+    halving: bool
+
+
+def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int) -> NewtonResult:
+    """Newton-Raphson with R's step halving and convergence rule (coxfit6.c main loop)."""
+    beta = np.zeros(p)
+    loglik0, u, imat = evaluate(beta)
+    step = _solve(imat, u)
+    sctest = float(u @ step)
+    if max_iter == 0 or not np.isfinite(loglik0):
+        return NewtonResult(beta, loglik0, loglik0, sctest, imat, u, 0, True, False)
+    best = loglik0
+    newbeta = beta + step
+    halving = 0
+    for it in range(1, max_iter + 1):
+        newlk, u, imat = evaluate(newbeta)
+        finite = np.isfinite(newlk) and np.all(np.isfinite(u)) and np.all(np.isfinite(imat))
+        if finite and abs(1.0 - best / newlk) <= tol:
+            return NewtonResult(newbeta, loglik0, newlk, sctest, imat, u, it, True, halving > 0)
+        if it == max_iter:
+            break
+        if not finite or newlk < best:
+            halving += 1
+            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+        else:
+            halving = 0
+            best = newlk
+            step = _solve(imat, u)
+            beta = newbeta
+            newbeta = newbeta + step
+    lk, u, imat = evaluate(beta) if max_iter > 1 else (best, u, imat)
+    return NewtonResult(beta, loglik0, lk, sctest, imat, u, max_iter, False, halving > 0)
+
+
+def _center_scale(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    wsum = w.sum()
+    p = x.shape[1]
+    means = np.zeros(p)
+    scale = np.ones(p)
+    xc = np.empty_like(x)
+    for j in range(p):
+        col = x[:, j]
+        if np.all(np.isin(col, (-1.0, 0.0, 1.0))):
+            xc[:, j] = col
+            continue
+        m = float(np.dot(w, col) / wsum)
+        means[j] = m
+        xc[:, j] = col - m
+        mad = float(np.dot(w, np.abs(xc[:, j])))
+        scale[j] = wsum / mad if mad > 0 else 1.0
+    return xc, means, scale
+
+
+def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, tol: float = 1e-9,
+               max_iter: int = 20) -> Any:
+    """Fit a validated design; returns a :class:`~npctrial.survival.cox.result.CoxResult`."""
+    from npctrial.survival.cox.result import CoxResult
+
+    if ties not in TIES:
+        raise ValidationError(f"ties must be one of {TIES}, got {ties!r}", field="ties")
+    if not (isinstance(tol, float | int) and tol > 0):
+        raise ValidationError(f"tol must be > 0, got {tol!r}", field="tol")
+    if not (isinstance(max_iter, int) and max_iter >= 0):
+        raise ValidationError(f"max_iter must be an integer >= 0, got {max_iter!r}", field="max_iter")
+    p = design.x.shape[1]
+    if p == 0:
+        raise ValidationError("at least one covariate is needed", field="covariates")
+    if design.n_events == 0:
+        raise ValidationError("no events: the Cox model cannot be fitted", field="event")
+    n = design.n
+    w = np.ones(n) if design.weights is None else design.weights
+    xc, means, scale = _center_scale(design.x, w)
+    layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
+                           weights=design.weights, method="breslow" if ties == "breslow" else "efron")
+    order = layout.order
+    xs_c = xc[order]
+    xs = xs_c * scale
+    off = None if design.offset is None else design.offset[order]
+
+    if ties == "exact":
+        exact = ExactLayout(layout)
+
+        def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            return exact.evaluate(xs, b, off)
+    else:
+        def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            st = layout.evaluate(xs, b, off)
+            assert st.info is not None
+            return st.loglik, st.score, st.info
+
+    nr = newton_raphson(evaluate, p, float(tol), max_iter)
+    beta = nr.beta * scale
+    var = _inverse(nr.info) * np.outer(scale, scale)
+    var = (var + var.T) / 2
+    u = nr.score * scale
+    ctx = CoxFitContext(design=design, layout=layout, x_centred=xs_c, offset=off, means=means, ties=ties)
+
+    names = design.names
+    if not nr.converged:
+        warnings.warn(f"Cox fit ran out of iterations (max_iter={max_iter}) and did not converge",
+                      ConvergenceWarning, stacklevel=3)
+    infs = np.abs(u @ var)
+    bad = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(beta)))
+    if nr.converged and max_iter > 1 and bad.any():
+        which = ", ".join(names[j] for j in np.flatnonzero(bad))
+        warnings.warn(
+            f"Loglik converged before covariate(s) {which}; coefficient may be infinite "
+            "(monotone likelihood)", ConvergenceWarning, stacklevel=3)
+
+    robust = robust or design.cluster is not None
+    naive_var = None
+    robust_score = None
+    if robust:
+        naive_var = var
+        state = ctx.state(beta)
+        wsorted = layout.weights_s
+        if ties == "exact":
+            # R computes dfbeta for exact fits with the Efron/Breslow formulae of the same data
+            pass
+        resid = score_residuals(layout, state, xs_c) * wsorted[:, None]
+        cl = None if design.cluster is None else design.cluster[order]
+        dfb = collapse(resid @ naive_var, cl)
+        var = dfb.T @ dfb
+        state0 = ctx.state(np.zeros(p), offset=False)
+        r0 = collapse(score_residuals(layout, state0, xs_c) * wsorted[:, None], cl)
+        u0 = r0.sum(axis=0)
+        robust_score = float(u0 @ _solve(r0.T @ r0, u0))
+
+    wald = float(beta @ _solve(var, beta))
+    return CoxResult.from_fit(
+        ctx=ctx,
+        coef=beta,
+        var=var,
+        naive_var=naive_var,
+        loglik_null=nr.loglik_init,
+        loglik=nr.loglik,
+        iterations=nr.iterations,
+        converged=nr.converged,
+        score_test=nr.score_test,
+        wald_test=wald,
+        robust_score_test=robust_score,
+    )
+
+
+def cox_ph(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, Any] | None = None,
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    entry: str | None = None,
+    offset: str | None = None,
+    ties: str = "efron",
+    robust: bool = False,
+    tol: float = 1e-9,
+    max_iter: int = 20,
+    event_codes: tuple[Any, Any] | None = None,
+) -> Any:
+    """Cox proportional hazards regression, as R's ``coxph(Surv(entry, duration, event) ~ ...)``.
+
+    ``data`` is a DataFrame; the other arguments name its columns. ``event`` is coded 0/1, or 1/2
+    as R's ``Surv`` (1 = censored, 2 = event), or as ``event_codes=(censored, event)``.
+    ``categorical`` columns use treatment contrasts with the first level (sorted values, or the
+    categories of a pandas Categorical) as reference unless ``reference={column: level}``.
+    ``strata`` fits a stratified model, ``cluster`` a robust (sandwich) variance summed within
+    clusters, ``weights`` case weights, ``entry`` counting-process (entry, duration] rows,
+    ``offset`` a fixed linear-predictor term. ``ties`` is "efron" (default), "breslow" or "exact".
+    Rows with a missing value in any used column are dropped (``result.n_dropped``).
+    Returns a :class:`CoxResult`; see the module docstring for the algorithm.
+    """
+    design = build_design(data, duration, event, covariates, categorical=categorical, reference=reference,
+                          strata=strata, cluster=cluster, weights=weights, entry=entry, offset=offset,
+                          event_codes=event_codes)
+    return fit_design(design, ties=ties, robust=robust, tol=tol, max_iter=max_iter)
