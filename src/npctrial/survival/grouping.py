@@ -1,0 +1,74 @@
+"""Curve/group codes from a :class:`SurvivalData` and the shared input boundary of the estimators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from npctrial.errors import ValidationError
+from npctrial.survival.data import SurvivalData, group_name_of
+
+__all__ = ["as_survival_data", "build_curve_codes"]
+
+
+def build_curve_codes(data: SurvivalData) -> tuple[np.ndarray, list[str]]:
+    """One integer code per row for each group x strata combination, with R-style labels.
+
+    Order: group levels first (slowest), then strata levels; combinations absent from the data
+    are dropped. Labels: ``"all"`` without grouping, ``"sex=1"`` for one factor and
+    ``"sex=1, ph.ecog=0"`` for two.
+    """
+    g, s = data.group, data.strata
+    if g is None and s is None:
+        return np.zeros(data.n, dtype=np.int64), ["all"]
+    if g is None or s is None:
+        f = g if g is not None else s
+        assert f is not None
+        return np.asarray(f.codes, dtype=np.int64), list(f.strata_labels)
+    combo = g.codes * s.n_levels + s.codes
+    used, codes = np.unique(combo, return_inverse=True)
+    labels = [
+        f"{g.strata_labels[int(u) // s.n_levels]}, {s.strata_labels[int(u) % s.n_levels]}"
+        for u in used
+    ]
+    return codes.astype(np.int64).reshape(-1), labels
+
+
+def as_survival_data(
+    time: Any,
+    event: Any,
+    *,
+    group: Any = None,
+    strata: Any = None,
+    weights: Any = None,
+    entry: Any = None,
+    event_codes: tuple[int, ...] = (0, 1),
+    status_coding: str = "standard",
+    na_action: str = "raise",
+) -> SurvivalData:
+    """Validate the raw arguments of an estimator (or pass through a ready SurvivalData).
+
+    A pandas Series name becomes the group/strata label prefix (R: ``sex=1``).
+    """
+    if isinstance(time, SurvivalData):
+        return time
+    if event is None:
+        raise ValidationError("event is required", field="event")
+    gname = group_name_of(group, "group")
+    sname = group_name_of(strata, "strata")
+    if strata is not None and sname == gname:
+        sname = sname + ".strata"
+    return SurvivalData.from_arrays(
+        time,
+        event,
+        entry=entry,
+        weights=weights,
+        group=group,
+        strata=strata,
+        event_codes=event_codes,
+        status_coding=status_coding,  # type: ignore[arg-type]
+        na_action=na_action,  # type: ignore[arg-type]
+        group_name=gname,
+        strata_name=sname,
+    )

@@ -1,0 +1,410 @@
+"""Kaplan-Meier estimator with Greenwood variance, as R ``survfit(Surv(time, event) ~ group)``.
+
+Algorithm (per curve; R survival 3.5 ``survfitKM`` / ``survfitkm.c``, Kaplan & Meier 1958,
+Greenwood 1926):
+  1. merge times equal within R's ``timefix`` tolerance (pooled over all curves);
+  2. at every distinct time t_j (events and censorings) count n_j at risk (censored at t_j
+     are at risk at t_j; with delayed entry, entry < t_j <= time), d_j events, c_j censored;
+  3. S(t) = prod_{t_j <= t} (1 - d_j/n_j);
+  4. std_err = sqrt(sum d_j / (n_j (n_j - d_j))) (Greenwood; the SE of -log S, R's
+     ``std.err``; Inf once n_j = d_j), std_err_surv = S * std_err (NaN where S = 0);
+  5. Nelson-Aalen cumhaz = sum d_j/n_j, std_chaz = sqrt(sum d_j/n_j^2) (R stores both);
+  6. pointwise bands by :func:`~npctrial.survival.confidence.confidence_band`.
+With case weights, n_j and d_j are weighted sums (R's non-robust variance; R switches to the
+infinitesimal-jackknife variance for non-integer weights, which is not reproduced here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from npctrial.errors import ValidationError
+from npctrial.survival.confidence import check_conf, confidence_band
+from npctrial.survival.grouping import as_survival_data, build_curve_codes
+from npctrial.survival.quantiles import median_table_rule, quantile_rule
+from npctrial.survival.risk_sets import apply_timefix, risk_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["KaplanMeierCurve", "KaplanMeierResult", "kaplan_meier"]
+
+
+@dataclass(frozen=True)
+class KaplanMeierCurve:
+    """One Kaplan-Meier curve: R ``survfit`` columns at every distinct time."""
+
+    label: str
+    n: int
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    surv: np.ndarray
+    std_err: np.ndarray
+    std_err_surv: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    cumhaz: np.ndarray
+    std_chaz: np.ndarray
+    n_enter: np.ndarray | None = None
+
+    @property
+    def events(self) -> float:
+        return float(self.n_event.sum())
+
+    def median(self) -> tuple[float, float, float]:
+        """(median, lower, upper) by R's summary-table rule (``survmean``/``minmin``)."""
+        return (
+            median_table_rule(self.surv, self.time),
+            median_table_rule(self.lower, self.time),
+            median_table_rule(self.upper, self.time),
+        )
+
+    def quantile(self, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(quantile, lower, upper) arrays by R's ``quantile.survfit`` rule."""
+        p = np.asarray(probs, dtype=np.float64)
+        return (
+            quantile_rule(self.time, self.surv, p),
+            quantile_rule(self.time, self.lower, p),
+            quantile_rule(self.time, self.upper, p),
+        )
+
+    def rmean(self, tau: float) -> tuple[float, float]:
+        """Restricted mean survival up to ``tau`` and its SE (R ``survmean``).
+
+        Steps: 1. rectangles under the step curve from 0 to tau; 2. variance
+        sum_j h_j A_j^2 with h_j = d_j/(n_j(n_j - d_j)) (0 when n_j = d_j) and A_j the area
+        between t_j and tau (Miller 1981, pp. 195-196).
+        """
+        n = self.n_risk
+        d = self.n_event
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hh = np.where(n - d == 0, 0.0, d / (n * (n - d)))
+        keep = np.flatnonzero(self.time <= tau)
+        if keep.shape[0] == 0:
+            ttime = np.array([tau])
+            tsurv = np.array([1.0])
+            hh = np.array([0.0])
+        else:
+            ttime = np.concatenate([self.time[keep], [tau]])
+            tsurv = np.concatenate([self.surv[keep], [self.surv[keep[-1]]]])
+            hh = np.concatenate([hh[keep], [0.0]])
+        m = ttime.shape[0]
+        delta = np.diff(np.concatenate([[0.0], ttime]))
+        rect = delta * np.concatenate([[1.0], tsurv[: m - 1]])
+        after = np.cumsum(rect[1:][::-1])
+        var = float(np.sum(after**2 * hh[::-1][1:]))
+        return float(rect.sum()), float(np.sqrt(var))
+
+    def at(self, times: np.ndarray, *, extend: bool = True) -> pd.DataFrame:
+        """R ``summary(fit, times=, extend=)`` for this curve.
+
+        n_risk is the number at risk at the first observed time >= t (0 past the end);
+        n_event/n_censor count the interval since the previous requested time; surv, the SE
+        of S (``std_err``) and the band are those of the last observed time <= t.
+        """
+        t = np.asarray(times, dtype=np.float64)
+        t = t[t >= 0]
+        if not extend:
+            t = t[t <= self.time[-1]]
+        i1 = np.searchsorted(self.time, t, side="right")  # number of times <= t
+        i2 = np.searchsorted(self.time, t, side="left")  # first index with time >= t
+
+        def pick(x: np.ndarray, before: float) -> np.ndarray:
+            return np.concatenate([[before], x])[i1]
+
+        cum_e = np.concatenate([[0.0], np.cumsum(self.n_event)])[i1]
+        cum_c = np.concatenate([[0.0], np.cumsum(self.n_censor)])[i1]
+        return pd.DataFrame(
+            {
+                "curve": self.label,
+                "time": t,
+                "n_risk": np.concatenate([self.n_risk, [0.0]])[i2],
+                "n_event": np.diff(np.concatenate([[0.0], cum_e])),
+                "n_censor": np.diff(np.concatenate([[0.0], cum_c])),
+                "surv": pick(self.surv, 1.0),
+                "std_err": pick(self.std_err_surv, 0.0),
+                "lower": pick(self.lower, 1.0),
+                "upper": pick(self.upper, 1.0),
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        data: dict[str, Any] = {
+            "curve": self.label,
+            "time": self.time,
+            "n_risk": self.n_risk,
+            "n_event": self.n_event,
+            "n_censor": self.n_censor,
+            "surv": self.surv,
+            "std_err": self.std_err,
+            "std_err_surv": self.std_err_surv,
+            "lower": self.lower,
+            "upper": self.upper,
+            "cumhaz": self.cumhaz,
+            "std_chaz": self.std_chaz,
+        }
+        if self.n_enter is not None:
+            data["n_enter"] = self.n_enter
+        return pd.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class KaplanMeierResult:
+    """Kaplan-Meier curves (one per group/stratum combination, R's strata order)."""
+
+    curves: tuple[KaplanMeierCurve, ...]
+    conf_type: str
+    conf_level: float
+    n_dropped: int = 0
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.curves)
+
+    def curve(self, label: str | int) -> KaplanMeierCurve:
+        """The curve with this label (e.g. ``"sex=1"``) or position."""
+        if isinstance(label, int):
+            return self.curves[label]
+        for c in self.curves:
+            if c.label == label:
+                return c
+        raise ValidationError(f"no curve labelled {label!r}; curves are {list(self.labels)}", field="label")
+
+    def __getitem__(self, label: str | int) -> KaplanMeierCurve:
+        return self.curve(label)
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+    # ---- summaries -----------------------------------------------------------------------
+    def _common_tau(self, tau: float | str) -> list[float]:
+        if isinstance(tau, str):
+            if tau == "common":
+                return [max(float(c.time[-1]) for c in self.curves)] * len(self.curves)
+            if tau == "individual":
+                return [float(c.time[-1]) for c in self.curves]
+            raise ValidationError(
+                f"tau must be a number, 'common' or 'individual', got {tau!r}", field="tau"
+            )
+        tau_f = float(tau)
+        if not np.isfinite(tau_f) or tau_f < 0:
+            raise ValidationError(f"tau must be a finite number >= 0, got {tau!r}", field="tau")
+        return [tau_f] * len(self.curves)
+
+    def median(self) -> pd.DataFrame:
+        """Median survival and its CI per curve (R ``summary(fit)$table`` rule)."""
+        rows = [c.median() for c in self.curves]
+        return pd.DataFrame(rows, columns=["median", "lower", "upper"], index=list(self.labels))
+
+    def quantile(self, probs: float | Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
+        """Quantiles of the event-time distribution with CI (R ``quantile.survfit``).
+
+        Long frame: curve, prob, quantile, lower, upper.
+        """
+        p = np.atleast_1d(np.asarray(probs, dtype=np.float64))
+        if np.any(np.isnan(p)) or np.any((p < 0) | (p > 1)):
+            raise ValidationError(f"probs must lie in [0, 1], got {p.tolist()}", field="probs")
+        frames = []
+        for c in self.curves:
+            q, lo, up = c.quantile(p)
+            frames.append(
+                pd.DataFrame({"curve": c.label, "prob": p, "quantile": q, "lower": lo, "upper": up})
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def rmean(self, tau: float | str = "common") -> pd.DataFrame:
+        """Restricted mean survival per curve with SE; ``tau="common"`` = largest time of all
+        curves (R ``print(fit, rmean="common")``), ``"individual"`` = each curve's last time."""
+        taus = self._common_tau(tau)
+        rows = [(*c.rmean(t), t) for c, t in zip(self.curves, taus, strict=True)]
+        return pd.DataFrame(rows, columns=["rmean", "se_rmean", "tau"], index=list(self.labels))
+
+    def summary_table(self, tau: float | str = "common") -> pd.DataFrame:
+        """R ``summary(fit, rmean=...)$table``: records, n_max, n_start, events, rmean,
+        se_rmean, median, lower, upper."""
+        rm = self.rmean(tau)
+        med = self.median()
+        rows = []
+        for c in self.curves:
+            rows.append(
+                {
+                    "records": c.n,
+                    "n_max": float(np.max(c.n_risk)),
+                    "n_start": float(c.n_risk[0]),
+                    "events": c.events,
+                    "rmean": rm.loc[c.label, "rmean"],
+                    "se_rmean": rm.loc[c.label, "se_rmean"],
+                    "median": med.loc[c.label, "median"],
+                    "lower": med.loc[c.label, "lower"],
+                    "upper": med.loc[c.label, "upper"],
+                }
+            )
+        return pd.DataFrame(rows, index=list(self.labels))
+
+    def at(self, times: float | Sequence[float], *, extend: bool = True) -> pd.DataFrame:
+        """Survival at fixed times per curve (R ``summary(fit, times=, extend=)``)."""
+        t = np.atleast_1d(np.asarray(times, dtype=np.float64))
+        if np.any(~np.isfinite(t)):
+            raise ValidationError("times must be finite", field="times")
+        t = np.sort(t)
+        return pd.concat([c.at(t, extend=extend) for c in self.curves], ignore_index=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All curves stacked (one row per curve and distinct time)."""
+        return pd.concat([c.to_frame() for c in self.curves], ignore_index=True)
+
+    def summary(self) -> str:
+        """Readable table like R's ``print(survfit)``."""
+        tab = self.summary_table()
+        level = f"{self.conf_level:g}"
+        lines = [
+            f"Kaplan-Meier estimate ({self.conf_type} confidence bands, level {level})",
+            f"{'':<20}{'n':>8}{'events':>8}{'rmean*':>10}{'se':>8}{'median':>9}"
+            f"{level + 'LCL':>10}{level + 'UCL':>10}",
+        ]
+        for label, r in tab.iterrows():
+            lines.append(
+                f"{str(label):<20}{r['records']:>8.0f}{r['events']:>8.0f}{r['rmean']:>10.4g}"
+                f"{r['se_rmean']:>8.4g}{_fmt(r['median']):>9}{_fmt(r['lower']):>10}"
+                f"{_fmt(r['upper']):>10}"
+            )
+        tau = max(float(c.time[-1]) for c in self.curves)
+        lines.append(f"    * restricted mean with upper limit = {tau:g}")
+        if self.n_dropped:
+            lines.append(f"  ({self.n_dropped} observations deleted due to missingness)")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax: Axes | None = None, *, at_risk_table: bool = True, **kwargs: Any) -> Axes:
+        """Step plot with censor marks and a numbers-at-risk table (see :func:`plot_survival`)."""
+        from npctrial.survival.plotting import plot_survival
+
+        return plot_survival(self, ax=ax, at_risk_table=at_risk_table, **kwargs)
+
+
+def _fmt(x: float) -> str:
+    return "NA" if not np.isfinite(x) else f"{x:.4g}"
+
+
+def km_curve_from_counts(
+    label: str,
+    n: int,
+    time: np.ndarray,
+    n_risk: np.ndarray,
+    n_event: np.ndarray,
+    n_censor: np.ndarray,
+    *,
+    conf_type: str,
+    conf_level: float,
+    n_enter: np.ndarray | None = None,
+) -> KaplanMeierCurve:
+    """Steps 3-6 of the module algorithm from the counts of one curve."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(n_event > 0, n_event / n_risk, 0.0)
+        surv = np.cumprod(1.0 - frac)
+        green = np.where(
+            n_event > 0,
+            np.where(n_risk > n_event, n_event / (n_risk * (n_risk - n_event)), np.inf),
+            0.0,
+        )
+        std_err = np.sqrt(np.cumsum(green))
+        std_err_surv = surv * std_err
+        cumhaz = np.cumsum(frac)
+        std_chaz = np.sqrt(np.cumsum(np.where(n_event > 0, n_event / n_risk**2, 0.0)))
+    lower, upper = confidence_band(surv, std_err, conf_type, conf_level)
+    return KaplanMeierCurve(
+        label=label,
+        n=n,
+        time=time,
+        n_risk=n_risk,
+        n_event=n_event,
+        n_censor=n_censor,
+        surv=surv,
+        std_err=std_err,
+        std_err_surv=std_err_surv,
+        lower=lower,
+        upper=upper,
+        cumhaz=cumhaz,
+        std_chaz=std_chaz,
+        n_enter=n_enter,
+    )
+
+
+def kaplan_meier(
+    time: Any,
+    event: Any = None,
+    *,
+    group: Any = None,
+    strata: Any = None,
+    weights: Any = None,
+    entry: Any = None,
+    conf_type: str = "log",
+    conf_level: float = 0.95,
+    status_coding: str = "standard",
+    na_action: str = "raise",
+    timefix: bool = True,
+) -> KaplanMeierResult:
+    """Kaplan-Meier curves with Greenwood SE and pointwise bands, as R ``survfit``.
+
+    ``time`` may also be a validated :class:`SurvivalData` (then ``event`` etc. are taken from
+    it). ``group`` and ``strata`` each give one curve per level (per combination when both are
+    given), labelled R-style (``"sex=1"``; ``"group=a, strata=b"``). Arrays, lists and pandas
+    Series are accepted; a Series name becomes the label prefix.
+    """
+    check_conf(conf_type, conf_level)
+    data = as_survival_data(
+        time,
+        event,
+        group=group,
+        strata=strata,
+        weights=weights,
+        entry=entry,
+        status_coding=status_coding,
+        na_action=na_action,
+    )
+    codes, labels = build_curve_codes(data)
+    t, en = data.time, data.entry
+    if timefix:
+        t, en = apply_timefix(t, en)
+    status = data.status
+    w = data.weights
+    curves = []
+    if len(labels) == 1:
+        groups = [np.arange(data.n)]
+    else:
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+        groups = [order[bounds[k] : bounds[k + 1]] for k in range(len(labels))]
+    for k, idx in enumerate(groups):
+        single = idx.shape[0] == data.n
+        rt = risk_table(
+            t if single else t[idx],
+            status if single else status[idx],
+            entry=None if en is None else (en if single else en[idx]),
+            weights=None if w is None else (w if single else w[idx]),
+        )
+        curves.append(
+            km_curve_from_counts(
+                labels[k],
+                int(idx.shape[0]),
+                rt.time,
+                rt.n_risk,
+                rt.n_event,
+                rt.n_censor,
+                conf_type=conf_type,
+                conf_level=conf_level,
+                n_enter=rt.n_enter,
+            )
+        )
+    return KaplanMeierResult(
+        curves=tuple(curves), conf_type=conf_type, conf_level=float(conf_level), n_dropped=data.n_dropped
+    )
