@@ -1,0 +1,204 @@
+"""cumulative_incidence and gray_test against cmprsk::cuminc (R references) and cmprsk's loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _cmprsk_loops import cinc, gray_stat
+from _competing_refs import analyses, assert_close, dataset, ids, num
+
+from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.survival.competing_risks import cumulative_incidence, gray_test
+
+CUMINC = analyses("cuminc")
+RTOL = 1e-9
+
+
+def test_references_present() -> None:
+    assert CUMINC, "no cuminc analysis found in the reference files"
+
+
+def _fit(name: str, a: dict):
+    df = dataset(name, a)
+    assert "group = sex" in a["call"] and "cencode = 0" in a["call"]
+    return cumulative_incidence(df["etime"], df["event"], group=df["sex"], censor_code=0)
+
+
+@pytest.mark.parametrize(("name", "a"), CUMINC, ids=ids(CUMINC))
+def test_cuminc_curves_match_r(name: str, a: dict) -> None:
+    res = _fit(name, a)
+    assert [cv.name for cv in res.curves] == [c["name"] for c in a["curves"]]
+    for c in a["curves"]:
+        cv = res.curve(c["group"], int(c["cause"]))
+        assert_close(cv.time, c["time"], RTOL, f"{c['name']} time")
+        assert_close(cv.est, c["est"], RTOL, f"{c['name']} est")
+        assert_close(cv.var, c["var"], RTOL, f"{c['name']} var")
+
+
+@pytest.mark.parametrize(("name", "a"), CUMINC, ids=ids(CUMINC))
+def test_gray_test_matches_r(name: str, a: dict) -> None:
+    res = _fit(name, a)
+    gt = a["grays_test"]
+    assert [str(c) for c in res.tests.causes] == gt["cause"]
+    assert_close(res.tests.statistic, gt["stat"], RTOL, "Gray statistic")
+    assert_close(res.tests.p, gt["p"], RTOL, "Gray p")
+    assert_close(res.tests.df, gt["df"], 0.0, "Gray df")
+    df = dataset(name, a)
+    alone = gray_test(df["etime"], df["event"], df["sex"])
+    assert_close(alone.statistic, gt["stat"], RTOL, "gray_test statistic")
+    one = gray_test(df["etime"], df["event"], df["sex"], cause=2)
+    assert_close(one.statistic, gt["stat"][1:], RTOL, "gray_test cause=2")
+
+
+@pytest.mark.parametrize(("name", "a"), CUMINC, ids=ids(CUMINC))
+def test_timepoints_match_r(name: str, a: dict) -> None:
+    res = _fit(name, a)
+    at = a["at_times"]
+    times = num(at["times"])
+    for i, row in enumerate(at["est"]["rownames"]):
+        group, cause = row.split(" ")
+        est, var = res.curve(group, int(cause)).at(times)
+        assert_close(est, at["est"]["values"][i], RTOL, f"{row} est at times")
+        assert_close(var, at["var"]["values"][i], RTOL, f"{row} var at times")
+    frame = res.at(times)
+    assert len(frame) == len(times) * len(res.curves)
+
+
+# --------------------------------------------------------------------------------------------
+# beyond the references: cmprsk's own loops as the oracle
+# --------------------------------------------------------------------------------------------
+
+
+def _synthetic(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "time": np.round(rng.exponential(8.0, n)),  # heavy ties, zeros included
+            "event": rng.choice([0, 1, 2, 3], n, p=[0.3, 0.3, 0.25, 0.15]),
+            "group": rng.choice(["a", "b", "c"], n),
+            "stratum": rng.integers(0, 2, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cif_matches_cinc_loop_with_ties(seed: int) -> None:
+    df = _synthetic(seed, 120)
+    res = cumulative_incidence(df["time"], df["event"], group=df["group"])
+    for cv in res.curves:
+        sub = df[df["group"] == cv.group].sort_values("time", kind="stable")
+        x, f, v = cinc(sub["time"].to_numpy(float), (sub["event"] != 0).to_numpy(int),
+                       (sub["event"] == cv.cause).to_numpy(int))
+        np.testing.assert_allclose(cv.time, x, rtol=1e-12)
+        np.testing.assert_allclose(cv.est, f, rtol=1e-12)
+        np.testing.assert_allclose(cv.var, v, rtol=1e-10, atol=1e-300)
+
+
+def test_cif_when_everyone_fails_and_last_time_is_the_cause() -> None:
+    # S reaches 0 at the last time, which is a cause-1 failure (cincsub.f's 3-18-91 branch)
+    t = np.array([1.0, 2, 2, 3, 4, 4])
+    e = np.array([1, 2, 0, 1, 1, 2])
+    res = cumulative_incidence(t, e)
+    for cause in (1, 2):
+        x, f, v = cinc(t, (e != 0).astype(int), (e == cause).astype(int))
+        cv = res.curve(cause=cause)
+        np.testing.assert_allclose(cv.est, f, rtol=1e-12)
+        np.testing.assert_allclose(cv.var, v, rtol=1e-10, atol=1e-300)
+    # all-cause incidence reaches 1 at the end
+    total = res.curve(cause=1).est[-1] + res.curve(cause=2).est[-1]
+    assert total == pytest.approx(1.0, rel=1e-12)
+
+
+def test_single_cause_cif_is_one_minus_km() -> None:
+    # one cause only: F(t) = 1 - KM(t) (hand KM on a tiny example)
+    t = np.array([1.0, 2, 3, 3, 5])
+    e = np.array([1, 0, 1, 1, 0])
+    cv = cumulative_incidence(t, e).curve()
+    # KM: 4/5 at 1, then at 3: n=3, d=2 -> 4/5 * 1/3
+    assert cv.est[-1] == pytest.approx(1 - 0.8 / 3, rel=1e-14)
+    assert cv.time.tolist() == [0.0, 1.0, 1.0, 3.0, 3.0, 5.0]
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+@pytest.mark.parametrize("cause", [1, 2, 3])
+def test_gray_three_groups_stratified_matches_crstm_loop(cause: int, rho: float) -> None:
+    df = _synthetic(7, 150)
+    g = pd.Categorical(df["group"]).codes.astype(int)
+    stat, s, v = gray_stat(df["time"].to_numpy(float), df["event"].to_numpy(), g,
+                           df["stratum"].to_numpy(), cause, rho)
+    res = gray_test(df["time"], df["event"], df["group"], strata=df["stratum"], cause=cause, rho=rho)
+    assert res.df[0] == 2
+    np.testing.assert_allclose(res.score[0], s, rtol=1e-10)
+    np.testing.assert_allclose(res.variance[0], v, rtol=1e-10)
+    assert res.statistic[0] == pytest.approx(stat, rel=1e-10)
+
+
+def test_gray_unstratified_two_groups_matches_loop() -> None:
+    df = _synthetic(11, 90)
+    two = df["group"].map({"a": "x", "b": "y", "c": "y"})
+    g = (two == "y").to_numpy(int)
+    stat, _, _ = gray_stat(df["time"].to_numpy(float), df["event"].to_numpy(), g,
+                           np.zeros(len(df), int), 1, 0.0)
+    res = gray_test(df["time"], df["event"], two, cause=1)
+    assert res.statistic[0] == pytest.approx(stat, rel=1e-10)
+
+
+def test_results_have_summary_and_frames() -> None:
+    df = _synthetic(5, 60)
+    res = cumulative_incidence(df["time"], df["event"], group=df["group"])
+    text = res.summary([5, 10])
+    assert "Tests:" in text and "a 1" in text
+    frame = res.to_frame()
+    assert set(frame.columns) >= {"curve", "group", "cause", "time", "est", "var", "std_err"}
+    assert len(frame) == sum(len(cv.time) for cv in res.curves)
+    assert list(res.tests.to_frame().index) == [1, 2, 3]
+
+
+def test_at_is_nan_past_the_last_time() -> None:
+    cv = cumulative_incidence([1.0, 2, 3], [1, 2, 0]).curve(cause=1)
+    est, _ = cv.at([0.5, 1, 3, 3.5])
+    assert est[:3].tolist() == [0.0, 1 / 3, 1 / 3]
+    assert np.isnan(est[3])
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------
+
+
+def test_negative_time_names_the_row() -> None:
+    with pytest.raises(ValidationError, match="row 1"):
+        cumulative_incidence([1.0, -2.0, 3.0], [1, 2, 0])
+
+
+def test_mismatched_lengths() -> None:
+    with pytest.raises(ValidationError, match="length"):
+        cumulative_incidence([1.0, 2.0], [1, 2, 0])
+
+
+def test_non_integer_event_code() -> None:
+    with pytest.raises(ValidationError, match="event"):
+        cumulative_incidence([1.0, 2.0], [1.5, 0])
+
+
+def test_only_censored() -> None:
+    with pytest.raises(ValidationError, match="censoring code"):
+        cumulative_incidence([1.0, 2.0], [0, 0])
+
+
+def test_gray_needs_two_groups_and_a_present_cause() -> None:
+    with pytest.raises(ValidationError, match="two levels"):
+        gray_test([1.0, 2.0, 3.0], [1, 2, 0], ["a", "a", "a"])
+    with pytest.raises(ValidationError, match="cause 5"):
+        gray_test([1.0, 2.0, 3.0], [1, 2, 0], ["a", "b", "a"], cause=5)
+
+
+def test_gray_singular_variance_warns() -> None:
+    # cause 2 occurs only after group b has left: its score variance is 0 (cmprsk: stat = -1)
+    t = [1.0, 2.0, 3.0, 4.0]
+    e = [1, 1, 0, 2]
+    g = ["a", "b", "b", "a"]
+    with pytest.warns(StatisticalWarning, match="singular"):
+        res = gray_test(t, e, g, cause=2)
+    assert res.statistic[0] == -1.0 and np.isnan(res.p[0])
