@@ -7,6 +7,16 @@ import importlib
 import npctrial.domain as domain
 
 EXPECTED = sorted([
+    # ctcae
+    "ClinicalTerm",
+    "GradeDescription",
+    "LabTerm",
+    "clinical_term_grades",
+    "clinical_terms",
+    "grade_description",
+    "grade_lab",
+    "grade_weight_loss",
+    "lab_terms",
     # radiobiology
     "bed",
     "eqd2",

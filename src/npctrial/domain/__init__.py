@@ -1,5 +1,16 @@
 """npctrial.domain (public API is listed in __all__ and locked by tests/domain/test_public_api.py)."""
 
+from npctrial.domain.ctcae import (
+    ClinicalTerm,
+    GradeDescription,
+    LabTerm,
+    clinical_term_grades,
+    clinical_terms,
+    grade_description,
+    grade_lab,
+    grade_weight_loss,
+    lab_terms,
+)
 from npctrial.domain.dosing import (
     BandedDose,
     BandTable,
@@ -35,6 +46,16 @@ from npctrial.domain.staging import (
 )
 
 __all__: list[str] = [
+    # ctcae
+    "ClinicalTerm",
+    "GradeDescription",
+    "LabTerm",
+    "clinical_term_grades",
+    "clinical_terms",
+    "grade_description",
+    "grade_lab",
+    "grade_weight_loss",
+    "lab_terms",
     # radiobiology
     "bed",
     "eqd2",
