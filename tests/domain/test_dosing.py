@@ -256,3 +256,15 @@ def test_calvert() -> None:
         carboplatin_dose(8, 100)
     with pytest.raises(ValidationError):
         carboplatin_dose(0, 100)
+
+
+def test_banded_dose_accepts_protocol_dose_table() -> None:
+    from npctrial.domain.protocol import load_protocol
+
+    protocol = load_protocol("imrt-s1")
+    table = next(t for t in protocol.dosing if t.drug == "S-1")
+    assert banded_dose(1.25, table).mg_per_dose == 40
+    assert banded_dose(1.2499, table).mg_per_dose == 30
+    with pytest.warns(ClinicalWarning):
+        assert banded_dose(1.5, table).mg_per_dose == 40
+    assert banded_dose(1.51, table).mg_per_day == 100

@@ -313,7 +313,32 @@ class BandedDose:
                 f"'{self.band.wording}' of {self.table}{flag}")
 
 
-def banded_dose(bsa: BSAResult | float, bands: BandTable | str) -> BandedDose:
+def _coerce_table(bands: Any) -> BandTable:
+    """A BandTable from a table, a packaged table name, a mapping, or a protocol dose table
+    (any object with ``drug``, ``bands`` and optionally ``ambiguous_boundaries``)."""
+    if isinstance(bands, BandTable):
+        return bands
+    if isinstance(bands, str):
+        return load_band_table(bands)
+    if isinstance(bands, Mapping):
+        return band_table_from_dict(str(bands.get("name", "custom")), bands)
+    if hasattr(bands, "bands") and hasattr(bands, "drug"):
+        rows = [{k: getattr(b, k, None) for k in ("lower", "lower_inclusive", "upper",
+                                                  "upper_inclusive", "mg_per_dose")}
+                for b in bands.bands]
+        per_day = {getattr(b, "doses_per_day", 1) for b in bands.bands}
+        if len(per_day) != 1:
+            raise ValidationError("bands: doses_per_day must be the same in every band",
+                                  field="bands")
+        return band_table_from_dict(f"{bands.drug} protocol bands", {
+            "drug": bands.drug, "bands": rows, "doses_per_day": per_day.pop(),
+            "ambiguous_bounds": getattr(bands, "ambiguous_boundaries", ()),
+            "source": getattr(bands, "wording", "") or ""})
+    raise ValidationError("bands must be a BandTable, a mapping, a protocol dose table or the "
+                          f"name of a packaged table, got {type(bands).__name__}", field="bands")
+
+
+def banded_dose(bsa: BSAResult | float, bands: BandTable | str | Mapping[str, Any] | Any) -> BandedDose:
     """Flat dose from a BSA band table.
 
     Steps:
@@ -321,10 +346,7 @@ def banded_dose(bsa: BSAResult | float, bands: BandTable | str) -> BandedDose:
       2. Find the single band containing it, honouring each bound's inclusivity.
       3. ClinicalWarning when the BSA lies exactly on a boundary the protocol left ambiguous.
     """
-    table = load_band_table(bands) if isinstance(bands, str) else bands
-    if not isinstance(table, BandTable):
-        raise ValidationError("bands must be a BandTable or the name of a packaged table",
-                              field="bands")
+    table = _coerce_table(bands)
     value = _bsa_value(bsa)
     band = next(b for b in table.bands if b.contains(value))
     ambiguous = any(math.isclose(value, x, rel_tol=0, abs_tol=1e-9) for x in table.ambiguous_bounds)
