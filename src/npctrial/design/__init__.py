@@ -5,6 +5,20 @@ Public API is listed in ``__all__`` and locked by ``tests/design/test_public_api
 
 from npctrial.design.blocks import AllocationSchedule, PermutedBlockRandomiser, ScheduleEntry
 from npctrial.design.minimisation import Allocation, Minimisation
+from npctrial.design.simon import SimonDesign, admissible_designs, simon_two_stage
+from npctrial.design.single_stage import (
+    SingleStageDesign,
+    ahern_single_stage,
+    fleming_single_stage,
+)
+from npctrial.design.survival_size import (
+    SurvivalDesign,
+    compute_event_probability,
+    freedman_events,
+    lachin_foulkes,
+    one_arm_survival,
+    schoenfeld_events,
+)
 
 __all__ = [
     "Allocation",
@@ -12,4 +26,16 @@ __all__ = [
     "Minimisation",
     "PermutedBlockRandomiser",
     "ScheduleEntry",
+    "SimonDesign",
+    "SingleStageDesign",
+    "SurvivalDesign",
+    "admissible_designs",
+    "ahern_single_stage",
+    "compute_event_probability",
+    "fleming_single_stage",
+    "freedman_events",
+    "lachin_foulkes",
+    "one_arm_survival",
+    "schoenfeld_events",
+    "simon_two_stage",
 ]
