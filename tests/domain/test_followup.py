@@ -1,0 +1,89 @@
+"""Follow-up schedules from protocol data and overdue visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from npctrial.domain.followup import assign_visits, follow_up_schedule, overdue_visits
+from npctrial.domain.protocol import FollowUpPlan, VisitPeriod, load_protocol
+from npctrial.errors import ProtocolError, ValidationError
+
+IMRT = load_protocol("imrt-s1")
+RT_END = dt.date(2024, 1, 15)
+
+
+def test_imrt_s1_months_every_3_then_6_then_12() -> None:
+    # "every 3 months during the first years, every 6 months for the following 2-5 years,
+    # and annually thereafter" (horizon 120 months)
+    sched = follow_up_schedule(RT_END, IMRT)
+    months = [v.month for v in sched.visits]
+    assert months == [3, 6, 9, 12, 18, 24, 30, 36, 42, 48, 54, 60, 72, 84, 96, 108, 120]
+    assert [v.number for v in sched.visits] == list(range(1, 18))
+
+
+def test_targets_are_rounded_month_days_from_rt_end() -> None:
+    sched = follow_up_schedule("2024-01-15", IMRT)
+    first = sched.visits[0]
+    # 3 x 30.4375 = 91.3125 -> 91 days; window +-14 days
+    assert first.target == RT_END + dt.timedelta(days=91)
+    assert first.window_start == first.target - dt.timedelta(days=14)
+    assert first.window_end == first.target + dt.timedelta(days=14)
+    m60 = next(v for v in sched.visits if v.month == 60)
+    assert m60.target == RT_END + dt.timedelta(days=1826)  # 60 x 30.4375 = 1826.25
+    assert m60.window_end - m60.target == dt.timedelta(days=30)
+
+
+def test_windows_never_overlap_and_are_cut_at_the_midpoint() -> None:
+    plan = FollowUpPlan(
+        anchor="rt_end",
+        horizon_months=3,
+        periods=(VisitPeriod(from_month=0, to_month=None, interval_months=1, window_before_days=20,
+                             window_after_days=20),),
+    )
+    sched = follow_up_schedule(RT_END, plan)
+    for a, b in zip(sched.visits, sched.visits[1:], strict=False):
+        assert a.window_end < b.window_start
+        mid = a.target + dt.timedelta(days=(b.target - a.target).days // 2)
+        assert b.window_start == mid and a.window_end == mid - dt.timedelta(days=1)
+    # first window keeps its own 20 days before
+    assert sched.visits[0].window_start == sched.visits[0].target - dt.timedelta(days=20)
+
+
+def test_horizon_override_and_frame() -> None:
+    sched = follow_up_schedule(RT_END, IMRT, horizon_months=12)
+    assert [v.label for v in sched.visits] == ["M3", "M6", "M9", "M12"]
+    frame = sched.to_frame()
+    assert list(frame.columns) == ["visit", "label", "month", "target", "window_start", "window_end"]
+    assert "M12" in sched.summary()
+
+
+def test_overdue_visits() -> None:
+    sched = follow_up_schedule(RT_END, IMRT, horizon_months=12)
+    v1, v2, v3, _ = sched.visits
+    done = [v1.target, v2.window_end]  # visit 2 attended on the last day of its window
+    today = v3.window_end + dt.timedelta(days=1)
+    assert overdue_visits(sched, done, today) == (v3,)
+    # on the last day of its window a visit is not yet overdue
+    assert overdue_visits(sched, done, v3.window_end) == ()
+    # a visit outside every window is unscheduled and does not cover anything
+    outside = v1.window_end + dt.timedelta(days=1)
+    assert outside < v2.window_start
+    assert assign_visits(sched, [outside]) == {outside: None}
+    assert overdue_visits(sched, [outside], today) == (v1, v2, v3)
+
+
+def test_errors() -> None:
+    with pytest.raises(ValidationError, match="rt_end must be a date"):
+        follow_up_schedule("15/01/2024", IMRT)
+    with pytest.raises(ValidationError, match="today must be a date"):
+        overdue_visits(follow_up_schedule(RT_END, IMRT), [], "tomorrow")
+    no_plan = IMRT.model_copy(update={"follow_up": None})
+    with pytest.raises(ProtocolError, match="no follow-up plan"):
+        follow_up_schedule(RT_END, no_plan)
+
+
+def test_nimotuzumab_plan_is_three_monthly_for_two_years() -> None:
+    sched = follow_up_schedule(RT_END, load_protocol("ccrt-nimotuzumab"), horizon_months=36)
+    assert [v.month for v in sched.visits] == [3, 6, 9, 12, 15, 18, 21, 24, 30, 36]
