@@ -1,6 +1,19 @@
 """npctrial.survival (public API is listed in __all__ and locked by tests/survival/test_public_api.py)."""
 
+from npctrial.survival.aalen_johansen import (
+    AalenJohansenCurve,
+    AalenJohansenResult,
+    aalen_johansen,
+)
+from npctrial.survival.competing_risks import (
+    CIFCurve,
+    CumulativeIncidenceResult,
+    GrayTestResult,
+    cumulative_incidence,
+    gray_test,
+)
 from npctrial.survival.data import Factor, SurvivalData
+from npctrial.survival.fine_gray import FineGrayResult, fine_gray
 from npctrial.survival.kaplan_meier import KaplanMeierCurve, KaplanMeierResult, kaplan_meier
 from npctrial.survival.logrank import (
     LogRankResult,
@@ -10,12 +23,22 @@ from npctrial.survival.logrank import (
 )
 
 __all__: list[str] = [
+    "AalenJohansenCurve",
+    "AalenJohansenResult",
+    "CIFCurve",
+    "CumulativeIncidenceResult",
     "Factor",
+    "FineGrayResult",
+    "GrayTestResult",
     "KaplanMeierCurve",
     "KaplanMeierResult",
     "LogRankResult",
     "PairwiseLogRankResult",
     "SurvivalData",
+    "aalen_johansen",
+    "cumulative_incidence",
+    "fine_gray",
+    "gray_test",
     "kaplan_meier",
     "logrank_test",
     "pairwise_logrank",

@@ -1,0 +1,34 @@
+"""The curated public API of npctrial.survival (add names here when adding them to __all__)."""
+
+import npctrial.survival as survival
+
+EXPECTED = [
+    "AalenJohansenCurve",
+    "AalenJohansenResult",
+    "CIFCurve",
+    "CumulativeIncidenceResult",
+    "Factor",
+    "FineGrayResult",
+    "GrayTestResult",
+    "KaplanMeierCurve",
+    "KaplanMeierResult",
+    "LogRankResult",
+    "PairwiseLogRankResult",
+    "SurvivalData",
+    "aalen_johansen",
+    "cumulative_incidence",
+    "fine_gray",
+    "gray_test",
+    "kaplan_meier",
+    "logrank_test",
+    "pairwise_logrank",
+]
+
+
+def test_all_is_locked() -> None:
+    assert sorted(survival.__all__) == EXPECTED
+
+
+def test_every_name_importable() -> None:
+    for name in survival.__all__:
+        assert getattr(survival, name) is not None
