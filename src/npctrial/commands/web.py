@@ -1,0 +1,79 @@
+"""CLI commands of the web EDC: ``serve``, ``createsuperuser``, ``backup``, ``restore``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npctrial.web.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="load the demo studies and users (idempotent)")] = False,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+) -> None:
+    """Migrate the database, optionally load the demo, print the logins and serve the EDC."""
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    _migrate()
+    if demo:
+        from npctrial.web.demo import format_logins, load_demo
+
+        typer.echo(format_logins(load_demo()))
+    db = settings.DATABASES["default"]
+    where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"PostgreSQL {db['HOST']}:{db['PORT']}/{db['NAME']}"
+    typer.echo(f"Database: {where}")
+    typer.echo(f"Serving npctrial EDC on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
+    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True, skip_checks=True)
+
+
+def createsuperuser() -> None:
+    """Create an administrator account (interactive)."""
+    _setup()
+    from django.core.management import call_command
+
+    _migrate()
+    call_command("createsuperuser")
+
+
+def backup(file: Annotated[Path, typer.Argument(help="backup file to write")]) -> None:
+    """Consistent online backup (SQLite backup API, or pg_dump / dumpdata in one snapshot)."""
+    _setup()
+    from npctrial.web.backup import backup_database
+
+    method = backup_database(file)
+    typer.echo(f"backup written to {file} ({method})")
+
+
+def restore(file: Annotated[Path, typer.Argument(help="backup file to restore")]) -> None:
+    """Replace the database content with a backup made by ``npctrial backup``."""
+    _setup()
+    from npctrial.web.backup import restore_database
+
+    method = restore_database(file)
+    _migrate()
+    typer.echo(f"restored {file} ({method})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("createsuperuser")(createsuperuser)
+    app.command("backup")(backup)
+    app.command("restore")(restore)

@@ -1,0 +1,443 @@
+"""JSON API at /api/v1 (django-ninja; OpenAPI docs at /api/v1/docs).
+
+Same services and the same permission checks (:mod:`npctrial.web.core.permissions`) as the pages.
+Errors are JSON: ``{"detail": "...", "errors": [{"field": "hb", "message": "..."}]}`` with
+400/422 for bad input, 403 for a missing right, 404 for anything outside the user's sites,
+409 for an edit conflict (both versions in the body).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from npctrial.errors import ValidationError
+from npctrial.web.core import permissions, protocols
+from npctrial.web.core.allocation import randomise
+from npctrial.web.core.audit import audit_entries
+from npctrial.web.core.dashboard import compute_dashboard
+from npctrial.web.core.enrolment import enrol
+from npctrial.web.core.locking import EditConflict
+from npctrial.web.core.models import DataQuery, ScreeningRecord, Site, Subject
+from npctrial.web.core.queries import answer_query, close_query, raise_query
+from npctrial.web.core.screening import create_screening, protocol_of, update_screening
+
+api = NinjaAPI(
+    title="npctrial EDC API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=django_auth,
+    docs_url="/docs",
+    description="Screening, enrolment, randomisation and data queries. Session authentication.",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [{"field": exc.field or "__all__", "message": str(exc)}]
+    for problem in getattr(exc, "errors", [])[1:]:
+        errors.append({"field": exc.field or "__all__", "message": problem})
+    return _error(request, 422, str(exc), errors)
+
+
+@api.exception_handler(NinjaValidationError)
+def _on_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.append({"field": ".".join(loc) or "__all__", "message": err.get("msg", "invalid")})
+    fields = ", ".join(e["field"] for e in errors)
+    return _error(request, 422, f"invalid input: {fields}", errors)
+
+
+@api.exception_handler(EditConflict)
+def _on_conflict(request: HttpRequest, exc: EditConflict) -> HttpResponse:
+    body = {
+        "detail": str(exc),
+        "errors": [{"field": r.field, "message": "changed by someone else"} for r in exc.rows if r.differs],
+        "your_version": exc.expected_version,
+        "current_version": exc.current_version,
+        "fields": [{"field": r.field, "submitted": r.submitted, "current": r.current} for r in exc.rows],
+    }
+    return api.create_response(request, body, status=409)
+
+
+@api.exception_handler(Http404)
+def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not found")
+
+
+@api.exception_handler(PermissionDenied)
+def _on_403(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, str(exc) or "forbidden")
+
+
+@api.exception_handler(AuthenticationError)
+def _on_401(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "authentication required")
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+class StudyOut(Schema):
+    id: int
+    code: str
+    title: str
+    target_enrolment: int
+    protocol_id: str
+    protocol_version: str
+    protocol_version_number: int
+    randomised: bool
+    roles: list[str]
+    sites: list[str]
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+    type: str
+    unit: str
+    choices: list[str]
+    min: float | None
+    max: float | None
+    help: str
+
+
+class VerdictOut(Schema):
+    id: str
+    kind: str
+    verdict: str
+    text: str
+    rule: str
+    values: dict[str, Any]
+    excludes: bool
+
+
+class EvaluationIn(Schema):
+    values: dict[str, Any]
+
+
+class EvaluationOut(Schema):
+    outcome: str
+    failed_criteria: list[str]
+    verdicts: list[VerdictOut]
+
+
+class ScreeningIn(Schema):
+    site: str
+    values: dict[str, Any]
+
+
+class ScreeningUpdateIn(Schema):
+    values: dict[str, Any]
+    version: int
+    reason: str
+
+
+class ScreeningOut(Schema):
+    id: int
+    label: str
+    site: str
+    protocol_version: str
+    outcome: str
+    failed_criteria: list[str]
+    values: dict[str, Any]
+    verdicts: list[VerdictOut]
+    version: int
+    screened_at: datetime
+    subject_id: str | None
+
+
+class EnrolIn(Schema):
+    consent_date: date
+    consent_version: str
+
+
+class SubjectOut(Schema):
+    id: int
+    subject_id: str
+    site: str
+    protocol_version: str
+    high_risk: bool | None
+    enrolled_at: datetime
+    arm: str | None
+    randomisation_number: int | None
+
+
+class RandomisationOut(Schema):
+    subject_id: str
+    number: int
+    arm: str
+    strata: dict[str, str]
+    allocated_at: datetime
+    hash_after: str
+
+
+class AuditOut(Schema):
+    record: str
+    action: str
+    user: str
+    at: datetime
+    reason: str
+    changes: list[dict[str, Any]]
+
+
+class QueryIn(Schema):
+    field_name: str
+    text: str
+
+
+class AnswerIn(Schema):
+    answer: str
+
+
+class CloseIn(Schema):
+    note: str = ""
+
+
+class QueryOut(Schema):
+    id: int
+    subject_id: str
+    site: str
+    record: str
+    field_name: str
+    text: str
+    status: str
+    answer: str
+    raised_at: datetime
+
+
+class DashboardOut(Schema):
+    study: str
+    target: int
+    screened: int
+    eligible: int
+    enrolled: int
+    randomised: int
+    open_queries: int
+    by_site: list[dict[str, Any]]
+    failures_by_criterion: list[dict[str, Any]]
+    enrolment_by_month: list[dict[str, Any]]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _study_out(request: HttpRequest, study: Any) -> dict[str, Any]:
+    version = study.current_protocol
+    return {
+        "id": study.pk, "code": study.code, "title": study.title, "target_enrolment": study.target_enrolment,
+        "protocol_id": version.protocol_id if version else "", "protocol_version": version.label if version else "",
+        "protocol_version_number": version.number if version else 0,
+        "randomised": hasattr(study, "allocation_sequence"),
+        "roles": sorted(permissions.roles_for(request.user, study)),
+        "sites": [s.code for s in permissions.visible_sites(request.user, study).order_by("code")],
+    }
+
+
+def _screening_out(r: ScreeningRecord) -> dict[str, Any]:
+    subject = Subject.objects.filter(screening=r).first()
+    return {
+        "id": r.pk, "label": str(r), "site": r.site.code, "protocol_version": r.protocol_version.label,
+        "outcome": r.outcome, "failed_criteria": r.failed_criteria, "values": r.values, "verdicts": r.verdicts,
+        "version": r.version, "screened_at": r.screened_at, "subject_id": subject.subject_id if subject else None,
+    }
+
+
+def _subject_out(s: Subject) -> dict[str, Any]:
+    r = getattr(s, "randomisation", None)
+    return {
+        "id": s.pk, "subject_id": s.subject_id, "site": s.site.code, "protocol_version": s.protocol_version.label,
+        "high_risk": s.high_risk, "enrolled_at": s.enrolled_at, "arm": r.arm if r else None,
+        "randomisation_number": r.number if r else None,
+    }
+
+
+def _query_out(q: DataQuery) -> dict[str, Any]:
+    return {
+        "id": q.pk, "subject_id": q.subject.subject_id, "site": q.site.code, "record": q.record,
+        "field_name": q.field_name, "text": q.text, "status": q.status, "answer": q.answer, "raised_at": q.raised_at,
+    }
+
+
+def _evaluation_out(evaluation: protocols.Evaluation) -> dict[str, Any]:
+    return {"outcome": evaluation.outcome, "failed_criteria": evaluation.failed_criteria,
+            "verdicts": [v.as_dict() for v in evaluation.verdicts]}
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@api.get("/studies", response=list[StudyOut], tags=["studies"])
+def list_studies(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_study_out(request, s) for s in permissions.studies_for(request.user)]
+
+
+@api.get("/studies/{study_id}", response=StudyOut, tags=["studies"])
+def get_study(request: HttpRequest, study_id: int) -> dict[str, Any]:
+    return _study_out(request, permissions.get_study_or_404(request.user, study_id))
+
+
+@api.get("/studies/{study_id}/dashboard", response=DashboardOut, tags=["studies"])
+def get_dashboard(request: HttpRequest, study_id: int) -> dict[str, Any]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    return compute_dashboard(request.user, study).as_dict()
+
+
+@api.get("/studies/{study_id}/fields", response=list[FieldOut], tags=["screening"])
+def get_fields(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
+    """The screening field catalogue of the current protocol version."""
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    return [
+        {**f.__dict__, "choices": list(f.choices)}
+        for f in protocols.field_catalogue(protocol_of(study.current_protocol))
+    ]
+
+
+@api.post("/studies/{study_id}/eligibility", response=EvaluationOut, tags=["screening"])
+def evaluate_values(request: HttpRequest, study_id: int, payload: EvaluationIn) -> dict[str, Any]:
+    """Evaluate eligibility for the given values without saving anything."""
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    protocol = protocol_of(study.current_protocol)
+    return _evaluation_out(protocols.evaluate(protocol, protocols.coerce_values(protocol, payload.values)))
+
+
+@api.get("/studies/{study_id}/screenings", response=list[ScreeningOut], tags=["screening"])
+def list_screenings(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    qs = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"))
+    return [_screening_out(r) for r in qs.order_by("site__code", "number")]
+
+
+@api.post("/studies/{study_id}/screenings", response={201: ScreeningOut}, tags=["screening"])
+def create_screening_route(request: HttpRequest, study_id: int, payload: ScreeningIn) -> tuple[int, dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    site = Site.objects.filter(code=payload.site, study_sites__study=study).first()
+    if site is None:
+        raise ValidationError(f"site {payload.site!r} is not a site of this study", field="site")
+    permissions.require(request.user, study, "screen", site)
+    record = create_screening(study, site, payload.values, request.user)
+    return 201, _screening_out(record)
+
+
+@api.get("/studies/{study_id}/screenings/{screening_id}", response=ScreeningOut, tags=["screening"])
+def get_screening(request: HttpRequest, study_id: int, screening_id: int) -> dict[str, Any]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
+    permissions.require(request.user, study, "view", record.site)
+    return _screening_out(record)
+
+
+@api.patch("/studies/{study_id}/screenings/{screening_id}", response=ScreeningOut, tags=["screening"])
+def update_screening_route(
+    request: HttpRequest, study_id: int, screening_id: int, payload: ScreeningUpdateIn
+) -> dict[str, Any]:
+    """Replace the screening values (optimistic lock on ``version``; ``reason`` is mandatory)."""
+    study = permissions.get_study_or_404(request.user, study_id)
+    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
+    permissions.require(request.user, study, "screen", record.site)
+    record = update_screening(record, payload.values, expected_version=payload.version,
+                              reason=payload.reason, user=request.user)
+    return _screening_out(record)
+
+
+@api.post("/studies/{study_id}/screenings/{screening_id}/enrol", response={201: SubjectOut}, tags=["enrolment"])
+def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload: EnrolIn) -> tuple[int, dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
+    permissions.require(request.user, study, "enrol", record.site)
+    subject = enrol(record, consent_date=payload.consent_date, consent_version=payload.consent_version,
+                    user=request.user)
+    return 201, _subject_out(subject)
+
+
+@api.get("/studies/{study_id}/subjects", response=list[SubjectOut], tags=["enrolment"])
+def list_subjects(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    qs = permissions.scope(request.user, study, Subject.objects.select_related("site", "protocol_version"))
+    return [_subject_out(s) for s in qs.order_by("site__code", "seq")]
+
+
+@api.get("/studies/{study_id}/subjects/{subject_pk}", response=SubjectOut, tags=["enrolment"])
+def get_subject(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, Any]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
+    permissions.require(request.user, study, "view", subject.site)
+    return _subject_out(subject)
+
+
+@api.post("/studies/{study_id}/subjects/{subject_pk}/randomise", response={201: RandomisationOut},
+          tags=["randomisation"])
+def randomise_route(request: HttpRequest, study_id: int, subject_pk: int) -> tuple[int, dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
+    permissions.require(request.user, study, "randomise", subject.site)
+    r = randomise(subject, request.user)
+    return 201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
+                 "allocated_at": r.allocated_at, "hash_after": r.hash_after}
+
+
+@api.get("/studies/{study_id}/subjects/{subject_pk}/history", response=list[AuditOut], tags=["audit"])
+def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) -> list[dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
+    permissions.require(request.user, study, "view_audit", subject.site)
+    records = [subject.screening, getattr(subject.screening, "consent", None), subject,
+               getattr(subject, "randomisation", None), *subject.queries.all()]
+    return [
+        {"record": e.record, "action": e.action, "user": e.user, "at": e.at, "reason": e.reason,
+         "changes": [{"field": c.field, "old": protocols._jsonable(c.old), "new": protocols._jsonable(c.new)}
+                     for c in e.changes]}
+        for e in audit_entries(records)
+    ]
+
+
+@api.get("/studies/{study_id}/queries", response=list[QueryOut], tags=["queries"])
+def list_queries(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    qs = permissions.scope(request.user, study, DataQuery.objects.select_related("subject", "site"))
+    return [_query_out(q) for q in qs]
+
+
+@api.post("/studies/{study_id}/subjects/{subject_pk}/queries", response={201: QueryOut}, tags=["queries"])
+def raise_query_route(request: HttpRequest, study_id: int, subject_pk: int, payload: QueryIn
+                      ) -> tuple[int, dict[str, Any]]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
+    permissions.require(request.user, study, "raise_query", subject.site)
+    q = raise_query(subject, field_name=payload.field_name, text=payload.text, user=request.user)
+    return 201, _query_out(q)
+
+
+@api.post("/studies/{study_id}/queries/{query_id}/answer", response=QueryOut, tags=["queries"])
+def answer_query_route(request: HttpRequest, study_id: int, query_id: int, payload: AnswerIn) -> dict[str, Any]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    q = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), query_id)
+    permissions.require(request.user, study, "answer_query", q.site)
+    return _query_out(answer_query(q, answer=payload.answer, user=request.user))
+
+
+@api.post("/studies/{study_id}/queries/{query_id}/close", response=QueryOut, tags=["queries"])
+def close_query_route(request: HttpRequest, study_id: int, query_id: int, payload: CloseIn) -> dict[str, Any]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    q = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), query_id)
+    permissions.require(request.user, study, "raise_query", q.site)
+    return _query_out(close_query(q, user=request.user, note=payload.note))

@@ -1,0 +1,194 @@
+"""Concealed, atomic, audited randomisation through :mod:`npctrial.design`.
+
+Algorithm of :func:`randomise`:
+
+1. Open a transaction and lock the study's :class:`AllocationSequence` row
+   (``SELECT ... FOR UPDATE``; SQLite: the IMMEDIATE transaction holds the write lock), so
+   concurrent requests are serialised and each sees every earlier allocation.
+2. Refuse if the subject already has a randomisation (also a unique constraint: no
+   re-randomisation, ever).
+3. Read the stratification factors from the subject's screening values (``site``/``centre``
+   come from the subject's site).
+4. Ask the design layer for the arm: permuted blocks -> ``next_assignment(stratum, n)`` where n
+   is the number already allocated in the stratum; minimisation -> ``assign(factors, history)``.
+   Both are pure functions of the concealed seed and the stored allocations.
+5. Extend the hash chain: ``hash_after = SHA-256(hash_before | number | subject | stratum | arm)``;
+   store the allocation (who, when, strata, details, both hashes) and the new sequence state.
+
+:func:`verify_sequence` recomputes the chain and every arm from the seed: an intact sequence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from npctrial.errors import ValidationError
+from npctrial.web.core.audit import create_audited
+from npctrial.web.core.models import AllocationSequence, Randomisation, Subject
+
+_SITE_FACTORS = {"site", "centre", "center"}
+
+
+def initial_hash(study_code: str, seed: int, config: dict[str, Any]) -> str:
+    payload = f"{study_code}|{seed}|{json.dumps(config, sort_keys=True)}"
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def chain_hash(before: str, number: int, subject_id: str, stratum: dict[str, Any], arm: str) -> str:
+    payload = f"{before}|{number}|{subject_id}|{json.dumps(stratum, sort_keys=True)}|{arm}"
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _arms(config: dict[str, Any]) -> list[str]:
+    arms = config.get("arms") or []
+    return [a if isinstance(a, str) else str(a.get("id") or a.get("name")) for a in arms]
+
+
+def _factors(config: dict[str, Any]) -> dict[str, list[str]]:
+    factors = config.get("factors") or config.get("stratification") or config.get("strata") or {}
+    if isinstance(factors, list):
+        out: dict[str, list[str]] = {}
+        for f in factors:
+            out[str(f.get("name") or f.get("field"))] = [str(x) for x in f.get("levels", [])]
+        return out
+    return {str(k): [str(x) for x in v] for k, v in factors.items()}
+
+
+def subject_factors(subject: Subject, config: dict[str, Any]) -> dict[str, str]:
+    """The subject's level of every stratification factor; ValidationError if one is missing."""
+    values = subject.screening.values
+    out: dict[str, str] = {}
+    for name, levels in _factors(config).items():
+        if name in _SITE_FACTORS:
+            value: Any = subject.site.code
+        else:
+            value = values.get(name)
+        if value is None:
+            raise ValidationError(f"stratification factor {name!r} is not recorded for the subject", field=name)
+        value = str(value)
+        if levels and value not in levels:
+            raise ValidationError(f"{name} must be one of {levels} for randomisation, got {value!r}", field=name)
+        out[name] = value
+    return out
+
+
+def _site_levels(sequence: AllocationSequence) -> list[str]:
+    return list(sequence.study.study_sites.values_list("site__code", flat=True).order_by("site__code"))
+
+
+def _design_factors(sequence: AllocationSequence) -> dict[str, list[str]]:
+    factors = _factors(sequence.config)
+    return {k: (v or _site_levels(sequence)) if k in _SITE_FACTORS else v for k, v in factors.items()}
+
+
+@dataclass(frozen=True)
+class Decision:
+    arm: str
+    details: dict[str, Any]
+
+
+def _decide(sequence: AllocationSequence, factors: dict[str, str], previous: list[Randomisation]) -> Decision:
+    config = sequence.config
+    arms = _arms(config)
+    ratio = tuple(int(r) for r in (config.get("ratio") or [1] * len(arms)))
+    design_factors = _design_factors(sequence)
+    if sequence.method in {"minimisation", "minimization"}:
+        from npctrial.design import Minimisation
+
+        kwargs: dict[str, Any] = {}
+        for key in ("weights", "imbalance", "p_best"):
+            if config.get(key) is not None:
+                kwargs[key] = config[key]
+        mini = Minimisation(
+            arms=tuple(arms), factors=design_factors, ratio=ratio, seed=sequence.seed, **kwargs
+        )
+        history = [(r.strata, r.arm) for r in previous]
+        allocation = mini.assign(factors, history, sequence_number=len(previous))
+        details = {
+            "method": "minimisation",
+            "scores": dict(allocation.scores),
+            "probabilities": dict(allocation.probabilities),
+            "random_draw": allocation.random_draw,
+            "minimisers": list(allocation.minimisers),
+        }
+        return Decision(str(allocation.arm), details)
+    from npctrial.design import PermutedBlockRandomiser
+
+    block_sizes = tuple(int(b) for b in (config.get("block_sizes") or (4, 6)))
+    randomiser = PermutedBlockRandomiser(
+        arms=tuple(arms), ratio=ratio, block_sizes=block_sizes,
+        strata=design_factors or None, seed=sequence.seed,
+    )
+    stratum = factors or None
+    label = randomiser.stratum_label(stratum)
+    position = sum(1 for r in previous if r.details.get("stratum") == label)
+    entry = randomiser.next_assignment(stratum, position)
+    return Decision(
+        entry.arm,
+        {"method": "permuted_block", "stratum": label, "position_in_stratum": entry.sequence},
+    )
+
+
+def randomise(subject: Subject, user: Any) -> Randomisation:
+    """Allocate an arm to ``subject`` (steps in the module docstring)."""
+    try:
+        with transaction.atomic():
+            sequence = AllocationSequence.objects.select_for_update().get(study=subject.study_id)
+            if Randomisation.objects.filter(subject=subject).exists():
+                raise ValidationError(f"{subject.subject_id} is already randomised", field="subject")
+            factors = subject_factors(subject, sequence.config)
+            previous = list(sequence.allocations.order_by("number"))
+            decision = _decide(sequence, factors, previous)
+            number = sequence.count + 1
+            before = sequence.state_hash
+            after = chain_hash(before, number, subject.subject_id, factors, decision.arm)
+            allocation = create_audited(
+                Randomisation, user, subject=subject, sequence=sequence, number=number, arm=decision.arm,
+                strata=factors, details=decision.details, hash_before=before, hash_after=after,
+                allocated_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            sequence.count = number
+            sequence.state_hash = after
+            if getattr(user, "is_authenticated", False):
+                sequence._history_user = user
+            sequence.save(reason=f"allocation #{number}")
+            return allocation
+    except AllocationSequence.DoesNotExist:
+        raise ValidationError("this study is not randomised", field="study") from None
+    except IntegrityError:
+        raise ValidationError(f"{subject.subject_id} is already randomised", field="subject") from None
+
+
+@dataclass(frozen=True)
+class SequenceCheck:
+    intact: bool
+    problems: tuple[str, ...]
+    count: int
+
+
+def verify_sequence(sequence: AllocationSequence) -> SequenceCheck:
+    """Recompute the hash chain and every arm from the seed and the stored allocations."""
+    problems: list[str] = []
+    state = initial_hash(sequence.study.code, sequence.seed, sequence.config)
+    allocations = list(sequence.allocations.select_related("subject").order_by("number"))
+    for i, alloc in enumerate(allocations, start=1):
+        if alloc.number != i:
+            problems.append(f"allocation numbers are not consecutive at {i} (found {alloc.number})")
+        if alloc.hash_before != state:
+            problems.append(f"allocation #{alloc.number}: hash_before breaks the chain")
+        expected = _decide(sequence, alloc.strata, allocations[: i - 1]).arm
+        if expected != alloc.arm:
+            problems.append(f"allocation #{alloc.number}: arm {alloc.arm!r}, sequence gives {expected!r}")
+        state = chain_hash(state, alloc.number, alloc.subject.subject_id, alloc.strata, alloc.arm)
+        if alloc.hash_after != state:
+            problems.append(f"allocation #{alloc.number}: hash_after breaks the chain")
+    if sequence.count != len(allocations):
+        problems.append(f"sequence count {sequence.count} != {len(allocations)} allocations")
+    if sequence.state_hash != state:
+        problems.append("sequence state hash does not match the chain")
+    return SequenceCheck(not problems, tuple(problems), len(allocations))

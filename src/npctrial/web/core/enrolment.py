@@ -1,0 +1,69 @@
+"""Consent and enrolment: subject IDs from the protocol's pattern, high-risk derivation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from npctrial.errors import ValidationError
+from npctrial.web.core import protocols
+from npctrial.web.core.audit import create_audited
+from npctrial.web.core.models import Consent, ScreeningRecord, StudySite, Subject
+from npctrial.web.core.screening import from_storage, protocol_of
+
+
+def format_subject_id(pattern: str, *, site: str, seq: int, study: str) -> str:
+    """``NPC-{site}-{seq:03d}`` -> ``NPC-GZ-007``; a bad pattern is a ValidationError."""
+    try:
+        return pattern.format(site=site, seq=seq, study=study)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError(
+            f"subject_id_pattern {pattern!r} cannot be formatted: {exc}", field="subject_id_pattern"
+        ) from None
+
+
+def enrol(
+    screening: ScreeningRecord, *, consent_date: date, consent_version: str, user: Any
+) -> Subject:
+    """Record consent and enrol an eligible screened patient (atomic; once per screening)."""
+    if screening.outcome != "eligible":
+        raise ValidationError(
+            f"only eligible patients can be enrolled; screening outcome is {screening.outcome}",
+            field="screening",
+        )
+    if not consent_version or not str(consent_version).strip():
+        raise ValidationError("consent_version is required", field="consent_version")
+    if consent_date > date.today():
+        raise ValidationError(f"consent_date must not be in the future, got {consent_date}", field="consent_date")
+    version = screening.protocol_version
+    protocol = protocol_of(version)
+    values = from_storage(version, screening.values)
+    high_risk, reason = protocols.derive_high_risk(protocol, values)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            StudySite.objects.select_for_update().get(study=screening.study, site=screening.site)
+            if Subject.objects.filter(screening=screening).exists():
+                raise ValidationError("this patient is already enrolled", field="screening")
+            create_audited(
+                Consent, actor, screening=screening, consent_date=consent_date,
+                consent_version=str(consent_version).strip(), recorded_by=actor,
+            )
+            seq = (
+                Subject.objects.filter(study=screening.study, site=screening.site).aggregate(m=Max("seq"))["m"]
+                or 0
+            ) + 1
+            subject_id = format_subject_id(
+                protocols.subject_id_pattern(protocol), site=screening.site.code, seq=seq,
+                study=screening.study.code,
+            )
+            return create_audited(
+                Subject, actor, study=screening.study, site=screening.site, screening=screening,
+                protocol_version=version, subject_id=subject_id, seq=seq,
+                high_risk=high_risk, high_risk_reason=reason[:300], enrolled_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError("this patient is already enrolled", field="screening") from None

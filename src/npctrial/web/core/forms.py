@@ -1,0 +1,99 @@
+"""Forms. The screening form is generated from the protocol's field catalogue."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from npctrial.web.core.protocols import FieldSpec
+
+
+def _field_for(spec: FieldSpec) -> forms.Field:
+    label = f"{spec.label} ({spec.unit})" if spec.unit else spec.label
+    common: dict[str, Any] = {"label": label, "required": False, "help_text": spec.help}
+    attrs = {"data-field": spec.name}
+    if spec.type in {"number", "float"}:
+        return forms.FloatField(
+            min_value=spec.min, max_value=spec.max,
+            widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common,
+        )
+    if spec.type in {"int", "integer"}:
+        return forms.IntegerField(
+            min_value=None if spec.min is None else int(spec.min),
+            max_value=None if spec.max is None else int(spec.max),
+            widget=forms.NumberInput(attrs=attrs), **common,
+        )
+    if spec.type in {"bool", "boolean"}:
+        return forms.TypedChoiceField(
+            choices=[("", "—"), ("true", "Yes"), ("false", "No")],
+            coerce=lambda v: v == "true", empty_value=None, widget=forms.Select(attrs=attrs), **common,
+        )
+    if spec.type == "date":
+        return forms.DateField(widget=forms.DateInput(attrs={**attrs, "type": "date"}), **common)
+    if spec.type == "choice":
+        return forms.ChoiceField(
+            choices=[("", "—")] + [(c, c) for c in spec.choices], widget=forms.Select(attrs=attrs), **common
+        )
+    return forms.CharField(max_length=500, widget=forms.TextInput(attrs=attrs), **common)
+
+
+def screening_form_class(fields: list[FieldSpec], *, with_site: bool = False, with_reason: bool = False) -> type[forms.Form]:
+    """A Form class with one input per protocol field (plus version/reason for edits)."""
+    attrs: dict[str, Any] = {spec.name: _field_for(spec) for spec in fields}
+    if with_reason:
+        attrs["version"] = forms.IntegerField(widget=forms.HiddenInput)
+        attrs["reason"] = forms.CharField(
+            label="Reason for change", max_length=500, widget=forms.TextInput(attrs={"required": True})
+        )
+    form_cls = type("ScreeningForm", (forms.Form,), attrs)
+    form_cls.protocol_fields = [s.name for s in fields]  # type: ignore[attr-defined]
+    return form_cls
+
+
+def values_from_form(form: forms.Form) -> dict[str, Any]:
+    names = form.protocol_fields  # type: ignore[attr-defined]
+    return {n: form.cleaned_data.get(n) for n in names if form.cleaned_data.get(n) not in (None, "")}
+
+
+def raw_values(data: Any, fields: list[FieldSpec]) -> dict[str, Any]:
+    """Raw submitted values (strings) for live evaluation: invalid entries are left out."""
+    out: dict[str, Any] = {}
+    for spec in fields:
+        value = data.get(spec.name)
+        if value not in (None, ""):
+            out[spec.name] = value
+    return out
+
+
+class ConsentForm(forms.Form):
+    consent_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=date.today)
+    consent_version = forms.CharField(max_length=40, label="Consent form version")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, label="Reason")
+
+
+class RaiseQueryForm(forms.Form):
+    field_name = forms.ChoiceField(label="Field")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Query")
+
+    def __init__(self, *args: Any, field_names: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["field_name"].choices = [(n, n) for n in field_names]  # type: ignore[attr-defined]
+
+
+class AnswerQueryForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StudyForm(forms.Form):
+    code = forms.SlugField(max_length=40)
+    target_enrolment = forms.IntegerField(min_value=0, initial=0)
+    protocol_yaml = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label="Protocol (YAML)")
+
+
+class AmendmentForm(forms.Form):
+    protocol_yaml = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label="Amended protocol (YAML)")

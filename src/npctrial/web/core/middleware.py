@@ -1,0 +1,50 @@
+"""Login required everywhere (except the login page, static files and the API's own auth) and
+secure response headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+_PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/healthz")
+
+
+class LoginRequiredMiddleware:
+    """Anonymous requests: redirect pages to the login form; API calls get a 401 JSON body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        if not request.user.is_authenticated and not path.startswith(_PUBLIC_PREFIXES):
+            if path.startswith("/api/"):
+                return JsonResponse({"detail": "authentication required"}, status=401)
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class SecureHeadersMiddleware:
+    """Content-Security-Policy (self only: htmx is vendored) and no caching of clinical pages."""
+
+    CSP = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/v1/docs"):
+            response.setdefault("Content-Security-Policy", self.CSP)
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if not request.path.startswith("/static/"):
+            response.setdefault("Cache-Control", "no-store")
+        return response

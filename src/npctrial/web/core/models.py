@@ -1,0 +1,221 @@
+"""EDC core models. Every record of trial data inherits AuditedModel (history + reason + version)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from npctrial.web.core.audit import AuditedModel
+
+ROLE_CHOICES = [
+    ("investigator", "Investigator"),
+    ("coordinator", "Coordinator"),
+    ("data_manager", "Data manager"),
+    ("monitor", "Monitor"),
+    ("statistician", "Statistician"),
+    ("study_admin", "Study admin"),
+]
+
+
+class Study(AuditedModel):
+    code = models.SlugField(max_length=40, unique=True)
+    title = models.CharField(max_length=300)
+    target_enrolment = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def current_protocol(self) -> ProtocolVersion | None:
+        return self.protocol_versions.order_by("-number").first()
+
+
+class ProtocolVersion(AuditedModel):
+    """A protocol document; an amendment is a new ProtocolVersion of the same study."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="protocol_versions")
+    number = models.PositiveIntegerField()
+    label = models.CharField(max_length=40, help_text="the protocol's own version string")
+    protocol_id = models.CharField(max_length=80)
+    yaml_text = models.TextField()
+    parsed = models.JSONField(help_text="the validated protocol as JSON")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        unique_together = [("study", "number")]
+        ordering = ["study", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_id} v{self.label} (#{self.number})"
+
+
+class Site(AuditedModel):
+    code = models.CharField(max_length=12, unique=True, help_text="used in subject IDs, e.g. GZ")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StudySite(AuditedModel):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="study_sites")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="study_sites")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        unique_together = [("study", "site")]
+
+    def __str__(self) -> str:
+        return f"{self.study}@{self.site}"
+
+
+class Membership(AuditedModel):
+    """A user's role in a study, at one site (site-level roles) or at every site (site=None)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+
+    class Meta:
+        unique_together = [("user", "study", "site", "role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} {self.study}@{self.site or 'all sites'}"
+
+
+OUTCOME_CHOICES = [("eligible", "Eligible"), ("ineligible", "Ineligible"), ("incomplete", "Incomplete")]
+
+
+class ScreeningRecord(AuditedModel):
+    """Screening values and the per-criterion verdicts under one protocol version."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="screenings")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="screenings")
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField(help_text="screening number within the site")
+    values = models.JSONField(default=dict)
+    verdicts = models.JSONField(default=list, help_text="[{id, kind, verdict, text, rule, values}]")
+    failed_criteria = models.JSONField(default=list)
+    outcome = models.CharField(max_length=12, choices=OUTCOME_CHOICES)
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    screened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        unique_together = [("study", "site", "number")]
+        ordering = ["-screened_at"]
+
+    def __str__(self) -> str:
+        return f"S-{self.site.code}-{self.number:04d}"
+
+
+class Consent(AuditedModel):
+    screening = models.OneToOneField(ScreeningRecord, on_delete=models.PROTECT, related_name="consent")
+    consent_date = models.DateField()
+    consent_version = models.CharField(max_length=40, help_text="version of the consent form signed")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"consent {self.consent_version} {self.consent_date}"
+
+
+class Subject(AuditedModel):
+    """An enrolled participant. Other apps (CRFs) hang their records on Subject."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="subjects")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="subjects")
+    screening = models.OneToOneField(ScreeningRecord, on_delete=models.PROTECT, related_name="subject")
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.CharField(max_length=40)
+    seq = models.PositiveIntegerField(help_text="sequence number within study and site")
+    high_risk = models.BooleanField(null=True, help_text="derived by the protocol's risk rule, if any")
+    high_risk_reason = models.CharField(max_length=300, blank=True)
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        unique_together = [("study", "subject_id"), ("study", "site", "seq")]
+        ordering = ["study", "site", "seq"]
+
+    def __str__(self) -> str:
+        return self.subject_id
+
+
+class AllocationSequence(AuditedModel):
+    """The concealed, server-side randomisation state of a study (seed never leaves the server)."""
+
+    study = models.OneToOneField(Study, on_delete=models.PROTECT, related_name="allocation_sequence")
+    method = models.CharField(max_length=20)
+    config = models.JSONField(help_text="arms, ratio, factors, block sizes ...")
+    seed = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    state_hash = models.CharField(max_length=64, help_text="hash chain over every allocation so far")
+
+    def __str__(self) -> str:
+        return f"allocation sequence of {self.study}"
+
+
+class Randomisation(AuditedModel):
+    subject = models.OneToOneField(Subject, on_delete=models.PROTECT, related_name="randomisation")
+    sequence = models.ForeignKey(AllocationSequence, on_delete=models.PROTECT, related_name="allocations")
+    number = models.PositiveIntegerField(help_text="position in the study's allocation sequence")
+    arm = models.CharField(max_length=80)
+    strata = models.JSONField(default=dict)
+    details = models.JSONField(default=dict, help_text="imbalance scores, block position, random draw")
+    hash_before = models.CharField(max_length=64)
+    hash_after = models.CharField(max_length=64)
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    allocated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        unique_together = [("sequence", "number")]
+        ordering = ["sequence", "number"]
+
+    def __str__(self) -> str:
+        return f"randomisation #{self.number}"
+
+
+class UnblindingEvent(AuditedModel):
+    """A study admin viewed the concealed allocation list (reason recorded)."""
+
+    sequence = models.ForeignKey(AllocationSequence, on_delete=models.PROTECT, related_name="unblindings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    at = models.DateTimeField(auto_now_add=True)
+
+
+QUERY_STATUS = [("open", "Open"), ("answered", "Answered"), ("closed", "Closed")]
+
+
+class DataQuery(AuditedModel):
+    """A data manager's question on one field of one record of a subject."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="queries")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="queries")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="queries")
+    record = models.CharField(max_length=80, default="screening", help_text="form/record name, e.g. screening")
+    field_name = models.CharField(max_length=80)
+    text = models.TextField()
+    status = models.CharField(max_length=10, choices=QUERY_STATUS, default="open")
+    answer = models.TextField(blank=True)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "data queries"
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"query {self.pk} on {self.field_name}"

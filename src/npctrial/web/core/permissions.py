@@ -1,0 +1,159 @@
+"""Permissions: the ONE place where roles become rights. Pages, API routes and exports all call it.
+
+Model:
+
+1. A user has :class:`~npctrial.web.core.models.Membership` rows (study, site or all sites, role).
+   Superusers act as ``study_admin`` of every study at every site.
+2. A role grants capabilities (:data:`ROLE_CAPABILITIES`); site-level memberships scope them to one
+   site, study-level memberships (``site=None``) to every site of the study.
+3. Objects outside the user's scope do not exist for that user: :func:`get_scoped_or_404` and
+   :func:`require` raise ``Http404`` (never 403), so a user of site A cannot learn whether an
+   object of site B exists, whatever route or guessed ID is used.
+4. Inside the scope, a missing capability is ``PermissionDenied`` (HTTP 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from npctrial.web.core.models import Membership, Site, Study
+
+ROLES = ("investigator", "coordinator", "data_manager", "monitor", "statistician", "study_admin")
+
+#: capability -> description. Other apps may add capabilities with :func:`register_capability`.
+CAPABILITIES: dict[str, str] = {
+    "view": "see the study, its subjects and their data at the sites in scope",
+    "screen": "record and edit screening data",
+    "enrol": "record consent and enrol eligible patients",
+    "randomise": "randomise enrolled subjects",
+    "raise_query": "raise and close data queries",
+    "answer_query": "answer data queries",
+    "view_audit": "see audit trails",
+    "export": "export data",
+    "manage": "manage the study: protocol versions, sites, members",
+    "unblind": "view the concealed allocation list (with a recorded reason)",
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    "investigator": frozenset({"view", "screen", "enrol", "randomise", "answer_query", "view_audit"}),
+    "coordinator": frozenset({"view", "screen", "enrol", "randomise", "answer_query", "view_audit"}),
+    "data_manager": frozenset({"view", "raise_query", "view_audit", "export"}),
+    "monitor": frozenset({"view", "raise_query", "view_audit"}),
+    "statistician": frozenset({"view", "export"}),
+    "study_admin": frozenset({"view", "view_audit", "export", "manage", "unblind", "raise_query"}),
+}
+
+
+def register_capability(name: str, description: str, roles: Iterable[str]) -> None:
+    """Let another EDC app add a capability (e.g. ``"sign_casebook"``) and grant it to roles."""
+    CAPABILITIES[name] = description
+    for role in roles:
+        if role not in ROLE_CAPABILITIES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        ROLE_CAPABILITIES[role] = ROLE_CAPABILITIES[role] | {name}
+
+
+def _memberships(user: Any, study: Study) -> list[Membership]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cache = getattr(user, "_npctrial_memberships", None)
+    if cache is None:
+        cache = {}
+        user._npctrial_memberships = cache
+    if study.pk not in cache:
+        cache[study.pk] = list(Membership.objects.filter(user=user, study=study))
+    return cache[study.pk]
+
+
+def studies_for(user: Any) -> QuerySet[Study]:
+    """Studies the user can see."""
+    if getattr(user, "is_superuser", False):
+        return Study.objects.all()
+    return Study.objects.filter(memberships__user=user).distinct()
+
+
+def roles_for(user: Any, study: Study, site: Site | None = None) -> set[str]:
+    """The user's roles in ``study`` that apply at ``site`` (any site when ``site`` is None)."""
+    if getattr(user, "is_superuser", False):
+        return {"study_admin"}
+    return {
+        m.role
+        for m in _memberships(user, study)
+        if site is None or m.site_id is None or m.site_id == site.pk
+    }
+
+
+def capabilities_for(user: Any, study: Study, site: Site | None = None) -> set[str]:
+    caps: set[str] = set()
+    for role in roles_for(user, study, site):
+        caps |= ROLE_CAPABILITIES[role]
+    return caps
+
+
+def visible_site_ids(user: Any, study: Study) -> set[int] | None:
+    """Site ids in the user's scope; ``None`` means every site of the study."""
+    if getattr(user, "is_superuser", False):
+        return None
+    ids: set[int] = set()
+    for m in _memberships(user, study):
+        if m.site_id is None:
+            return None
+        ids.add(m.site_id)
+    return ids
+
+
+def visible_sites(user: Any, study: Study) -> QuerySet[Site]:
+    sites = Site.objects.filter(study_sites__study=study)
+    ids = visible_site_ids(user, study)
+    return sites if ids is None else sites.filter(pk__in=ids)
+
+
+def can(user: Any, study: Study, capability: str, site: Site | None = None) -> bool:
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+    return capability in capabilities_for(user, study, site)
+
+
+def get_study_or_404(user: Any, study_pk: Any) -> Study:
+    """The study if the user has any role in it, else 404."""
+    try:
+        study = Study.objects.get(pk=int(study_pk))
+    except (Study.DoesNotExist, TypeError, ValueError):
+        raise Http404("no such study") from None
+    if not roles_for(user, study):
+        raise Http404("no such study")
+    return study
+
+
+def scope(user: Any, study: Study, queryset: QuerySet, site_field: str = "site") -> QuerySet:
+    """Restrict ``queryset`` (objects of ``study``) to the sites in the user's scope."""
+    qs = queryset.filter(study=study) if hasattr(queryset.model, "study") else queryset
+    ids = visible_site_ids(user, study)
+    if ids is None:
+        return qs
+    return qs.filter(**{f"{site_field}__in": ids})
+
+
+def get_scoped_or_404(
+    user: Any, study: Study, queryset: QuerySet, pk: Any, site_field: str = "site"
+) -> Model:
+    """One object of the study within the user's site scope, else 404 (whatever the reason)."""
+    try:
+        return scope(user, study, queryset, site_field).get(pk=int(pk))
+    except (queryset.model.DoesNotExist, TypeError, ValueError):
+        raise Http404("no such record") from None
+
+
+def require(user: Any, study: Study, capability: str, site: Site | None = None) -> None:
+    """404 if the site is out of the user's scope; 403 if the capability is missing there."""
+    if site is not None:
+        ids = visible_site_ids(user, study)
+        if ids is not None and site.pk not in ids:
+            raise Http404("no such record")
+    if not can(user, study, capability, site):
+        raise PermissionDenied(f"your role does not allow '{capability}' here")

@@ -1,0 +1,83 @@
+"""Screening: typed values from the protocol's field catalogue, evaluation, storage, edits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from npctrial.errors import ValidationError
+from npctrial.web.core import protocols
+from npctrial.web.core.locking import save_with_version
+from npctrial.web.core.models import ProtocolVersion, ScreeningRecord, Site, Study, StudySite
+
+
+def protocol_of(version: ProtocolVersion) -> Any:
+    return protocols.parse_protocol(version.yaml_text)
+
+
+def to_storage(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+
+
+def from_storage(version: ProtocolVersion, stored: dict[str, Any]) -> dict[str, Any]:
+    """Typed values of a stored record, under the protocol version it was collected with."""
+    return protocols.coerce_values(protocol_of(version), stored)
+
+
+def evaluate_values(version: ProtocolVersion, values: dict[str, Any]) -> protocols.Evaluation:
+    return protocols.evaluate(protocol_of(version), values)
+
+
+def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any) -> ScreeningRecord:
+    """Validate, evaluate and store a screening record under the study's current protocol."""
+    version = study.current_protocol
+    if version is None:
+        raise ValidationError("the study has no protocol version", field="protocol")
+    if not study.study_sites.filter(site=site, active=True).exists():
+        raise ValidationError(f"site {site.code} does not take part in {study.code}", field="site")
+    values = protocols.coerce_values(protocol_of(version), raw)
+    evaluation = evaluate_values(version, values)
+    with transaction.atomic():
+        StudySite.objects.select_for_update().get(study=study, site=site)  # serialise numbering
+        last = ScreeningRecord.objects.filter(study=study, site=site)
+        number = (last.aggregate(m=Max("number"))["m"] or 0) + 1
+        record = ScreeningRecord(
+            study=study,
+            site=site,
+            protocol_version=version,
+            number=number,
+            values=to_storage(values),
+            verdicts=[v.as_dict() for v in evaluation.verdicts],
+            failed_criteria=evaluation.failed_criteria,
+            outcome=evaluation.outcome,
+            screened_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        if getattr(user, "is_authenticated", False):
+            record._history_user = user
+        record.save()
+    return record
+
+
+def update_screening(
+    record: ScreeningRecord, raw: dict[str, Any], *, expected_version: int, reason: str, user: Any
+) -> ScreeningRecord:
+    """Edit screening values (optimistic lock + reason); re-evaluates under the record's version."""
+    if hasattr(record, "subject"):
+        raise ValidationError("the patient is enrolled: screening data can no longer change", field="values")
+    values = protocols.coerce_values(protocol_of(record.protocol_version), raw)
+    evaluation = evaluate_values(record.protocol_version, values)
+    return save_with_version(
+        record,
+        expected_version=expected_version,
+        changes={
+            "values": to_storage(values),
+            "verdicts": [v.as_dict() for v in evaluation.verdicts],
+            "failed_criteria": evaluation.failed_criteria,
+            "outcome": evaluation.outcome,
+        },
+        reason=reason,
+        user=user,
+    )

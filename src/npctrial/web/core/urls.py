@@ -1,0 +1,33 @@
+"""URL routes of the core app (all under /studies/<study_pk>/ except home and login)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from npctrial.web.core.views import screening, studies, subjects
+
+urlpatterns = [
+    path("", studies.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("studies/new/", studies.study_create, name="study-create"),
+    path("studies/<int:study_pk>/", studies.study_dashboard, name="study-dashboard"),
+    path("studies/<int:study_pk>/amend/", studies.study_amend, name="study-amend"),
+    path("studies/<int:study_pk>/allocations/", studies.allocation_list, name="allocation-list"),
+    path("studies/<int:study_pk>/export/screening.csv", studies.screening_export, name="screening-export"),
+    path("studies/<int:study_pk>/screening/", screening.screening_log, name="screening-log"),
+    path("studies/<int:study_pk>/screening/new/", screening.screening_new, name="screening-new"),
+    path("studies/<int:study_pk>/screening/evaluate/", screening.screening_evaluate, name="screening-evaluate"),
+    path("studies/<int:study_pk>/screening/<int:pk>/", screening.screening_detail, name="screening-detail"),
+    path("studies/<int:study_pk>/screening/<int:pk>/edit/", screening.screening_edit, name="screening-edit"),
+    path("studies/<int:study_pk>/screening/<int:pk>/enrol/", screening.screening_enrol, name="screening-enrol"),
+    path("studies/<int:study_pk>/subjects/", subjects.subject_list, name="subject-list"),
+    path("studies/<int:study_pk>/subjects/<int:pk>/", subjects.subject_detail, name="subject-detail"),
+    path("studies/<int:study_pk>/subjects/<int:pk>/randomise/", subjects.subject_randomise, name="subject-randomise"),
+    path("studies/<int:study_pk>/subjects/<int:pk>/history/", subjects.subject_history, name="subject-history"),
+    path("studies/<int:study_pk>/subjects/<int:pk>/queries/", subjects.query_raise, name="query-raise"),
+    path("studies/<int:study_pk>/queries/", subjects.query_list, name="query-list"),
+    path("studies/<int:study_pk>/queries/<int:pk>/answer/", subjects.query_answer, name="query-answer"),
+    path("studies/<int:study_pk>/queries/<int:pk>/close/", subjects.query_close, name="query-close"),
+]

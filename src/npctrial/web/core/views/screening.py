@@ -1,0 +1,181 @@
+"""Screening pages: log, new screening with live eligibility (htmx), detail, edit, consent + enrol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from npctrial.errors import ValidationError
+from npctrial.web.core import permissions, protocols
+from npctrial.web.core.enrolment import enrol
+from npctrial.web.core.forms import ConsentForm, screening_form_class
+from npctrial.web.core.locking import EditConflict
+from npctrial.web.core.models import ScreeningRecord, Site, Study
+from npctrial.web.core.screening import create_screening, protocol_of, update_screening
+
+
+def _screening_sites(request: HttpRequest, study: Study) -> list[Site]:
+    return [
+        s for s in permissions.visible_sites(request.user, study).order_by("code")
+        if permissions.can(request.user, study, "screen", s)
+    ]
+
+
+def _raw(request: HttpRequest, protocol: Any) -> dict[str, Any]:
+    names = {f.name for f in protocol.fields}
+    return {k: v for k, v in request.POST.items() if k in names and v != ""}
+
+
+def screening_log(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "view")
+    records = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "subject"))
+    outcome = request.GET.get("outcome")
+    if outcome in {"eligible", "ineligible", "incomplete"}:
+        records = records.filter(outcome=outcome)
+    return render(
+        request, "core/screening_log.html",
+        {"study": study, "records": records.order_by("site__code", "-number"),
+         "can_screen": bool(_screening_sites(request, study)), "outcome": outcome},
+    )
+
+
+def _verdict_context(protocol: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    errors = protocols.field_errors(protocol, raw)
+    good = {k: v for k, v in raw.items() if k not in errors}
+    evaluation = protocols.evaluate(protocol, protocols.coerce_values(protocol, good))
+    return {"evaluation": evaluation, "field_errors": errors}
+
+
+@require_http_methods(["GET", "POST"])
+def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    sites = _screening_sites(request, study)
+    if not sites:
+        permissions.require(request.user, study, "screen")
+    version = study.current_protocol
+    if version is None:
+        raise Http404("no protocol")
+    protocol = protocol_of(version)
+    fields = protocols.field_catalogue(protocol)
+    form_cls = screening_form_class(fields)
+    form = form_cls(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        site_code = request.POST.get("site", "")
+        site = next((s for s in sites if s.code == site_code), None)
+        if site is None:
+            form.add_error(None, f"site: choose one of your sites ({', '.join(s.code for s in sites)})")
+        elif form.is_valid():
+            try:
+                record = create_screening(study, site, _raw(request, protocol), request.user)
+            except ValidationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, f"Screening {record} saved: {record.outcome}")
+                return redirect("screening-detail", study_pk=study.pk, pk=record.pk)
+        status = 400
+    ctx = {"study": study, "form": form, "sites": sites, "version": version,
+           "action": "new", **_verdict_context(protocol, _raw(request, protocol) if request.method == "POST" else {})}
+    return render(request, "core/screening_form.html", ctx, status=status)
+
+
+@require_POST
+def screening_evaluate(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """htmx partial: per-criterion verdicts for the values typed so far (nothing is saved)."""
+    study = permissions.get_study_or_404(request.user, study_pk)
+    if not _screening_sites(request, study):
+        permissions.require(request.user, study, "screen")
+    record_pk = request.POST.get("record")
+    if record_pk:
+        record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), record_pk)
+        version = record.protocol_version
+    else:
+        version = study.current_protocol
+    protocol = protocol_of(version)
+    return render(request, "core/_verdicts.html", _verdict_context(protocol, _raw(request, protocol)))
+
+
+def screening_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    record = permissions.get_scoped_or_404(
+        request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"), pk
+    )
+    permissions.require(request.user, study, "view", record.site)
+    protocol = protocol_of(record.protocol_version)
+    labels = {f.name: f for f in protocols.field_catalogue(protocol)}
+    values = [(labels[k], v) for k, v in record.values.items() if k in labels]
+    return render(
+        request, "core/screening_detail.html",
+        {"study": study, "record": record, "values": values,
+         "subject": getattr(record, "subject", None),
+         "consent_form": ConsentForm(initial={"consent_version": record.protocol_version.label}),
+         "can_enrol": permissions.can(request.user, study, "enrol", record.site),
+         "can_edit": permissions.can(request.user, study, "screen", record.site)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """Edit with optimistic locking: a stale version gets a conflict page, nothing is overwritten."""
+    study = permissions.get_study_or_404(request.user, study_pk)
+    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), pk)
+    permissions.require(request.user, study, "screen", record.site)
+    protocol = protocol_of(record.protocol_version)
+    fields = protocols.field_catalogue(protocol)
+    form_cls = screening_form_class(fields, with_reason=True)
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        form = form_cls(request.POST)
+        if form.is_valid():
+            try:
+                record = update_screening(
+                    record, _raw(request, protocol), expected_version=form.cleaned_data["version"],
+                    reason=form.cleaned_data["reason"], user=request.user,
+                )
+            except EditConflict as exc:
+                conflict = exc
+                status = 409
+            except ValidationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                status = 400
+            else:
+                messages.success(request, f"Screening {record} updated (version {record.version})")
+                return redirect("screening-detail", study_pk=study.pk, pk=record.pk)
+        else:
+            status = 400
+    else:
+        form = form_cls(initial={**record.values, "version": record.version})
+        for spec in fields:
+            if spec.type == "bool" and spec.name in record.values:
+                form.initial[spec.name] = "true" if record.values[spec.name] else "false"
+    ctx = {"study": study, "form": form, "record": record, "version": record.protocol_version,
+           "action": "edit", "conflict": conflict,
+           **_verdict_context(protocol, record.values if request.method == "GET" else _raw(request, protocol))}
+    return render(request, "core/screening_form.html", ctx, status=status)
+
+
+@require_POST
+def screening_enrol(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), pk)
+    permissions.require(request.user, study, "enrol", record.site)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            subject = enrol(record, consent_date=form.cleaned_data["consent_date"],
+                            consent_version=form.cleaned_data["consent_version"], user=request.user)
+        except ValidationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Enrolled as {subject.subject_id}")
+            return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+    else:
+        for name, errs in form.errors.items():
+            messages.error(request, f"{name}: {' '.join(errs)}")
+    return redirect("screening-detail", study_pk=study.pk, pk=record.pk)

@@ -1,0 +1,138 @@
+"""Study pages: list, create from protocol YAML, amend, dashboard, concealed allocation list, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods
+
+from npctrial.errors import ProtocolError, ValidationError
+from npctrial.web.core import permissions
+from npctrial.web.core.allocation import verify_sequence
+from npctrial.web.core.dashboard import compute_dashboard, enrolment_svg
+from npctrial.web.core.forms import AmendmentForm, ReasonForm, StudyForm
+from npctrial.web.core.models import ScreeningRecord, UnblindingEvent
+from npctrial.web.core.studies import amend_protocol, create_study
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    studies = permissions.studies_for(request.user)
+    rows = [
+        {"study": s, "roles": sorted(permissions.roles_for(request.user, s))} for s in studies
+    ]
+    return render(request, "core/home.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def study_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_superuser:
+        raise PermissionDenied("only administrators create studies")
+    form = StudyForm(request.POST or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            study = create_study(
+                code=form.cleaned_data["code"],
+                yaml_text=form.cleaned_data["protocol_yaml"],
+                target_enrolment=form.cleaned_data["target_enrolment"],
+                user=request.user,
+            )
+        except ProtocolError as exc:
+            problems = exc.errors
+        except ValidationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, f"Study {study.code} created")
+            return redirect("study-dashboard", study_pk=study.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "core/study_form.html", {"form": form, "problems": problems}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def study_amend(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "manage")
+    form = AmendmentForm(request.POST or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = amend_protocol(study, form.cleaned_data["protocol_yaml"], user=request.user)
+        except ProtocolError as exc:
+            problems = exc.errors
+        except ValidationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Protocol version {version.label} (#{version.number}) is now current")
+            return redirect("study-dashboard", study_pk=study.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "core/amend_form.html",
+        {"study": study, "form": form, "problems": problems, "versions": study.protocol_versions.all()},
+        status=status,
+    )
+
+
+def study_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "view")
+    dash = compute_dashboard(request.user, study)
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "study": study,
+            "dash": dash,
+            "svg": mark_safe(enrolment_svg(dash)),  # generated from numbers only
+            "protocol": study.current_protocol,
+            "can_manage": permissions.can(request.user, study, "manage"),
+            "can_unblind": permissions.can(request.user, study, "unblind"),
+            "can_export": permissions.can(request.user, study, "export"),
+            "randomised": hasattr(study, "allocation_sequence"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """The concealed list: study admins only, and only after recording a reason."""
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "unblind")
+    sequence = getattr(study, "allocation_sequence", None)
+    if sequence is None:
+        return render(request, "core/message.html", {"study": study, "message": "This study is not randomised."})
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        UnblindingEvent.objects.create(sequence=sequence, user=request.user, reason=form.cleaned_data["reason"])
+        allocations = sequence.allocations.select_related("subject", "subject__site", "allocated_by")
+        return render(
+            request, "core/allocation_list.html",
+            {"study": study, "sequence": sequence, "allocations": allocations, "check": verify_sequence(sequence),
+             "unblindings": sequence.unblindings.select_related("user").order_by("-at")},
+        )
+    return render(request, "core/unblind_form.html", {"study": study, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """CSV of the screening log (sites in scope only); no patient identifiers are collected."""
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "export")
+    rows = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["screening", "site", "protocol_version", "screened_at", "outcome", "failed_criteria", "subject_id"])
+    for r in rows.order_by("site__code", "number"):
+        subject = getattr(r, "subject", None)
+        writer.writerow([
+            str(r), r.site.code, r.protocol_version.label, r.screened_at.isoformat(), r.outcome,
+            ";".join(r.failed_criteria), subject.subject_id if subject else "",
+        ])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-screening.csv"'
+    return response

@@ -1,0 +1,148 @@
+"""Subject pages: list, detail, randomise, audit history; data queries."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from npctrial.errors import ValidationError
+from npctrial.web.core import permissions, protocols
+from npctrial.web.core.allocation import randomise
+from npctrial.web.core.audit import audit_entries
+from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm
+from npctrial.web.core.models import DataQuery, Subject
+from npctrial.web.core.queries import answer_query, close_query, raise_query
+from npctrial.web.core.screening import protocol_of
+
+#: Other apps add callables ``(subject) -> iterable of audited records`` to extend the history page.
+SUBJECT_RECORD_PROVIDERS: list = []
+
+
+def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "view")
+    subjects = permissions.scope(
+        request.user, study, Subject.objects.select_related("site", "randomisation")
+    ).order_by("site__code", "seq")
+    return render(request, "core/subject_list.html", {"study": study, "subjects": subjects})
+
+
+def _field_names(subject: Subject) -> list[str]:
+    return [f.name for f in protocols.field_catalogue(protocol_of(subject.protocol_version))]
+
+
+def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    subject = permissions.get_scoped_or_404(
+        request.user, study, Subject.objects.select_related("site", "screening", "protocol_version"), pk
+    )
+    permissions.require(request.user, study, "view", subject.site)
+    randomisation = getattr(subject, "randomisation", None)
+    sequence = getattr(study, "allocation_sequence", None)
+    arm_labels = (sequence.config.get("arm_labels", {}) if sequence else {})
+    return render(
+        request, "core/subject_detail.html",
+        {
+            "study": study, "subject": subject, "randomisation": randomisation,
+            "arm_label": arm_labels.get(randomisation.arm, "") if randomisation else "",
+            "randomised_study": sequence is not None,
+            "queries": subject.queries.select_related("raised_by", "answered_by", "closed_by"),
+            "can_randomise": permissions.can(request.user, study, "randomise", subject.site),
+            "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
+            "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
+            "can_audit": permissions.can(request.user, study, "view_audit", subject.site),
+            "query_form": RaiseQueryForm(field_names=_field_names(subject)),
+            "answer_form": AnswerQueryForm(),
+        },
+    )
+
+
+@require_POST
+def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
+    permissions.require(request.user, study, "randomise", subject.site)
+    try:
+        allocation = randomise(subject, request.user)
+    except ValidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{subject.subject_id} randomised to {allocation.arm}")
+    return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+
+
+def subject_history(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """Per-subject audit trail: screening, consent, subject, randomisation, queries, other apps."""
+    study = permissions.get_study_or_404(request.user, study_pk)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
+    permissions.require(request.user, study, "view_audit", subject.site)
+    records: list = [subject.screening, getattr(subject.screening, "consent", None), subject,
+                     getattr(subject, "randomisation", None), *subject.queries.all()]
+    for provider in SUBJECT_RECORD_PROVIDERS:
+        records.extend(provider(subject))
+    return render(request, "core/history.html",
+                  {"study": study, "subject": subject, "entries": audit_entries(records)})
+
+
+@require_POST
+def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
+    permissions.require(request.user, study, "raise_query", subject.site)
+    form = RaiseQueryForm(request.POST, field_names=_field_names(subject))
+    if form.is_valid():
+        try:
+            raise_query(subject, field_name=form.cleaned_data["field_name"], text=form.cleaned_data["text"],
+                        user=request.user)
+        except ValidationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Query raised")
+    else:
+        for name, errs in form.errors.items():
+            messages.error(request, f"{name}: {' '.join(errs)}")
+    return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+
+
+def query_list(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    permissions.require(request.user, study, "view")
+    queries = permissions.scope(request.user, study, DataQuery.objects.select_related("subject", "site"))
+    status = request.GET.get("status")
+    if status in {"open", "answered", "closed"}:
+        queries = queries.filter(status=status)
+    return render(request, "core/query_list.html", {"study": study, "queries": queries, "status": status})
+
+
+@require_POST
+def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    query = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), pk)
+    permissions.require(request.user, study, "answer_query", query.site)
+    form = AnswerQueryForm(request.POST)
+    if form.is_valid():
+        try:
+            answer_query(query, answer=form.cleaned_data["answer"], user=request.user)
+        except ValidationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Query answered")
+    else:
+        messages.error(request, "answer: this field is required")
+    return redirect("subject-detail", study_pk=study.pk, pk=query.subject_id)
+
+
+@require_POST
+def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    study = permissions.get_study_or_404(request.user, study_pk)
+    query = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), pk)
+    permissions.require(request.user, study, "raise_query", query.site)
+    try:
+        close_query(query, user=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Query closed")
+    return redirect("subject-detail", study_pk=study.pk, pk=query.subject_id)
