@@ -7,6 +7,14 @@ import importlib
 import npctrial.domain as domain
 
 EXPECTED = sorted([
+    # rtog
+    "RTOGGrade",
+    "RTOGOrgan",
+    "check_rtog_grade",
+    "classify_onset",
+    "rtog_grade_description",
+    "rtog_grades",
+    "rtog_organs",
     # ctcae
     "ClinicalTerm",
     "GradeDescription",

@@ -80,6 +80,15 @@ from npctrial.domain.recist import (
 )
 from npctrial.domain.risk import HIGH_RISK_RULE, RiskAssessment, assess_high_risk
 from npctrial.domain.rules import MISSING, Rule, parse_rule
+from npctrial.domain.rtog import (
+    RTOGGrade,
+    RTOGOrgan,
+    check_rtog_grade,
+    classify_onset,
+    rtog_grade_description,
+    rtog_grades,
+    rtog_organs,
+)
 from npctrial.domain.staging import (
     TNM,
     NodalFindings,
@@ -96,6 +105,14 @@ from npctrial.domain.staging import (
 )
 
 __all__: list[str] = [
+    # rtog
+    "RTOGGrade",
+    "RTOGOrgan",
+    "check_rtog_grade",
+    "classify_onset",
+    "rtog_grade_description",
+    "rtog_grades",
+    "rtog_organs",
     # ctcae
     "ClinicalTerm",
     "GradeDescription",

@@ -1,0 +1,178 @@
+"""RTOG acute and RTOG/EORTC late radiation morbidity scoring, and acute/late classification.
+
+The organ scales and their wording are data (``data/rtog.yaml``). Grade 0 and grade 5 are
+common to all organs of a scale; grades 1-4 are organ-specific and may be undefined (acute
+salivary gland has no grade 3).
+
+Reference: Cox JD, Stetz J, Pajak TF, Int J Radiat Oncol Biol Phys 1995;31:1341-1346.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from npctrial.errors import ValidationError
+
+Scale = Literal["acute", "late"]
+SCALES: tuple[str, ...] = ("acute", "late")
+#: Late = onset more than this many days after the end of radiotherapy (protocol convention).
+LATE_AFTER_DAYS = 90
+
+
+@cache
+def rtog_table() -> dict[str, Any]:
+    """The packaged RTOG/EORTC scales (organs, grade wording, timing rule, source)."""
+    text = resources.files("npctrial.domain").joinpath("data/rtog.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@dataclass(frozen=True)
+class RTOGGrade:
+    """One selectable grade of an organ on a scale, with its wording."""
+
+    scale: str
+    organ_key: str
+    organ: str
+    grade: int
+    text: str
+
+
+@dataclass(frozen=True)
+class RTOGOrgan:
+    """An organ of a scale and the grades it offers (0 and 5 included)."""
+
+    scale: str
+    key: str
+    name: str
+    grades: tuple[int, ...]
+
+
+def _scale(scale: str) -> dict[str, Any]:
+    if scale not in SCALES:
+        raise ValidationError(f"scale must be 'acute' or 'late', got {scale!r}", field="scale")
+    return rtog_table()["scales"][scale]
+
+
+def _organ_norm(text: str) -> str:
+    key = re.sub(r"[^a-z]", "", text.lower().replace("&", "and"))
+    key = key.replace("oesophag", "esophag").replace("andesophagus", "esophagus")
+    return key[:-1] if key.endswith("glands") else key
+
+
+def _organ(organ: str, scale: str) -> tuple[str, dict[str, Any]]:
+    organs = _scale(scale)["organs"]
+    if isinstance(organ, str):
+        wanted = _organ_norm(organ)
+        for key, spec in organs.items():
+            if wanted in (_organ_norm(key), _organ_norm(spec["name"])):
+                return key, spec
+    raise ValidationError(f"organ {organ!r} is not on the RTOG {scale} scale; expected one of "
+                          f"{sorted(organs)}", field="organ")
+
+
+def rtog_organs(scale: Scale | str) -> list[RTOGOrgan]:
+    """Organs of the acute or late scale with the grades each offers."""
+    out = []
+    for key, spec in _scale(scale)["organs"].items():
+        grades = (0, *(int(g) for g, t in spec["grades"].items() if t is not None), 5)
+        out.append(RTOGOrgan(scale, key, spec["name"], grades))
+    return out
+
+
+def rtog_grades(organ: str, scale: Scale | str) -> list[RTOGGrade]:
+    """Selectable grades (0, the defined 1-4, and 5) of an organ with their wording."""
+    data = _scale(scale)
+    key, spec = _organ(organ, scale)
+    out = [RTOGGrade(scale, key, spec["name"], 0, str(data["grade_0"]))]
+    out += [RTOGGrade(scale, key, spec["name"], int(g), str(t))
+            for g, t in spec["grades"].items() if t is not None]
+    out.append(RTOGGrade(scale, key, spec["name"], 5, str(data["grade_5"])))
+    return out
+
+
+def check_rtog_grade(organ: str, scale: Scale | str, grade: int) -> int:
+    """Return ``grade`` if the organ's scale defines it, else raise ValidationError."""
+    if isinstance(grade, bool) or not isinstance(grade, int):
+        raise ValidationError(f"grade must be an integer 0-5, got {grade!r}", field="grade")
+    available = [g.grade for g in rtog_grades(organ, scale)]
+    if grade not in available:
+        key, _ = _organ(organ, scale)
+        raise ValidationError(f"grade {grade} is not defined for {key} on the RTOG {scale} scale; "
+                              f"valid grades {available}", field="grade")
+    return grade
+
+
+def rtog_grade_description(organ: str, scale: Scale | str, grade: int) -> RTOGGrade:
+    """The wording of one grade (ValidationError if the grade is not defined)."""
+    check_rtog_grade(organ, scale, grade)
+    return next(g for g in rtog_grades(organ, scale) if g.grade == grade)
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(f"{field} must be a date (or ISO 'YYYY-MM-DD'), got {value!r}", field=field)
+
+
+def classify_onset(
+    onset: dt.date | str,
+    rt_start: dt.date | str,
+    rt_end: dt.date | str,
+    *,
+    late_after_days: int = LATE_AFTER_DAYS,
+    counted_from: Literal["end", "start"] = "end",
+) -> Literal["acute", "late"]:
+    """'acute' or 'late' for a toxicity with the given onset date.
+
+    Steps:
+      1. Validate the dates: rt_start <= rt_end and onset not before rt_start.
+      2. Days = onset - rt_end (``counted_from='end'``, the protocol rule: "late toxicities are
+         evaluated beyond three months from the end of radiotherapy") or onset - rt_start + 1
+         (``'start'``: the RTOG acute table's day 1 = first day of RT).
+      3. Late when days > ``late_after_days`` (90); exactly 90 days is acute.
+    """
+    on, start, end = _date(onset, "onset"), _date(rt_start, "rt_start"), _date(rt_end, "rt_end")
+    if end < start:
+        raise ValidationError(f"rt_end ({end}) must not be before rt_start ({start})", field="rt_end")
+    if on < start:
+        raise ValidationError(f"onset ({on}) is before the start of radiotherapy ({start})",
+                              field="onset")
+    if isinstance(late_after_days, bool) or not isinstance(late_after_days, int) or late_after_days < 0:
+        raise ValidationError(f"late_after_days must be a non-negative integer, got "
+                              f"{late_after_days!r}", field="late_after_days")
+    if counted_from == "end":
+        days = (on - end).days
+    elif counted_from == "start":
+        days = (on - start).days + 1
+    else:
+        raise ValidationError(f"counted_from must be 'end' or 'start', got {counted_from!r}",
+                              field="counted_from")
+    return "late" if days > late_after_days else "acute"
+
+
+__all__ = [
+    "LATE_AFTER_DAYS",
+    "RTOGGrade",
+    "RTOGOrgan",
+    "SCALES",
+    "check_rtog_grade",
+    "classify_onset",
+    "rtog_grade_description",
+    "rtog_grades",
+    "rtog_organs",
+    "rtog_table",
+]
