@@ -79,7 +79,6 @@ from npctrial.domain.recist import (
     timepoint_response,
 )
 from npctrial.domain.risk import HIGH_RISK_RULE, RiskAssessment, assess_high_risk
-from npctrial.domain.rules import MISSING, Rule, parse_rule
 from npctrial.domain.rtog import (
     RTOGGrade,
     RTOGOrgan,
@@ -89,6 +88,7 @@ from npctrial.domain.rtog import (
     rtog_grades,
     rtog_organs,
 )
+from npctrial.domain.rules import MISSING, Rule, parse_rule
 from npctrial.domain.staging import (
     TNM,
     NodalFindings,
