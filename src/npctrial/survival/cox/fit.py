@@ -82,8 +82,10 @@ class NewtonResult:
     halving: bool
 
 
-def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int) -> NewtonResult:
-    """Newton-Raphson with R's step halving and convergence rule (coxfit6.c main loop)."""
+def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int, *, exact_rule: bool = False) -> NewtonResult:
+    """Newton-Raphson with R's step halving and convergence rule (coxfit6.c main loop; with
+    ``exact_rule`` coxexact.c's: plain halving back towards the last good beta, and no convergence
+    while halving)."""
     beta = np.zeros(p)
     loglik0, u, imat = evaluate(beta)
     step = _solve(imat, u)
@@ -96,13 +98,16 @@ def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int) -> NewtonRe
     for it in range(1, max_iter + 1):
         newlk, u, imat = evaluate(newbeta)
         finite = np.isfinite(newlk) and np.all(np.isfinite(u)) and np.all(np.isfinite(imat))
-        if finite and abs(1.0 - best / newlk) <= tol:
+        if finite and abs(1.0 - best / newlk) <= tol and not (exact_rule and halving):
             return NewtonResult(newbeta, loglik0, newlk, sctest, imat, u, it, True, halving > 0)
         if it == max_iter:
             break
         if not finite or newlk < best:
             halving += 1
-            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+            if exact_rule:
+                newbeta = (newbeta + beta) / 2.0
+            else:
+                newbeta = (newbeta + halving * beta) / (halving + 1.0)
         else:
             halving = 0
             best = newlk
@@ -152,13 +157,16 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     w = np.ones(n) if design.weights is None else design.weights
     xc, means, scale = _center_scale(design.x, w)
     layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
-                           weights=design.weights, method="breslow" if ties == "breslow" else "efron")
+                           weights=design.weights, method="efron" if ties == "efron" else "breslow")
     order = layout.order
     xs_c = xc[order]
     xs = xs_c * scale
     off = None if design.offset is None else design.offset[order]
 
     if ties == "exact":
+        if design.weights is not None or design.entry is not None:
+            raise ValidationError("ties='exact' supports neither case weights nor (entry, stop] data; "
+                                  "use ties='efron'", field="ties")
         exact = ExactLayout(layout)
 
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -169,7 +177,7 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
             assert st.info is not None
             return st.loglik, st.score, st.info
 
-    nr = newton_raphson(evaluate, p, float(tol), max_iter)
+    nr = newton_raphson(evaluate, p, float(tol), max_iter, exact_rule=ties == "exact")
     beta = nr.beta * scale
     var = _inverse(nr.info) * np.outer(scale, scale)
     var = (var + var.T) / 2

@@ -1,0 +1,237 @@
+"""Baseline hazard and predicted survival after a Cox fit, as R's ``basehaz`` / ``survfit.coxph``.
+
+Algorithm (R ``agsurv.R``, ``agsurv5.c``, ``coxsurvfit.R``; the hazard follows the fit's ties:
+Efron fit -> Efron hazard (ctype 2), Breslow fit -> Breslow/Nelson-Aalen hazard (ctype 1)):
+
+1. Per stratum and each distinct time t (events or censorings), with the tie terms of
+   :mod:`.engine`: hazard increment dH = sum_k h_k, variance increment dV = sum_k c_k / phi_k^2,
+   and dX = sum_k h_k xbar_k (zero at times without events); covariates centred at ``means``.
+2. For a covariate vector z (centred), r = exp(z'beta): cumhaz(t) = r sum dH,
+   Var(cumhaz) = r^2 [sum dV + D(t)' V D(t)], D(t) = sum (dH z - dX), V the fit's variance;
+   std.err = sqrt(Var) (the SE of the cumulative hazard, = SE of log S). S = exp(-cumhaz).
+3. ``basehaz(centered=True)``: z = means (cumhaz at the mean covariates, R's fit$means, whose
+   0/1 indicator entries are 0); ``centered=False``: z = 0, i.e. times exp(-means'beta).
+4. Bands from :func:`npctrial.survival.confidence.confidence_band` (log, log-log, plain, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from npctrial.errors import ValidationError
+from npctrial.survival.confidence import check_conf, confidence_band
+from npctrial.survival.cox.engine import group_sum
+
+if TYPE_CHECKING:
+    from npctrial.survival.cox.result import CoxResult
+
+__all__ = ["BaselineHazard", "CoxSurvivalCurve", "CoxSurvivalPrediction", "compute_baseline_hazard",
+           "predict_survival"]
+
+
+@dataclass(frozen=True)
+class _StratumTerms:
+    stratum: Any
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    d_haz: np.ndarray
+    d_var: np.ndarray
+    d_x: np.ndarray  # (times, p)
+
+
+@dataclass(frozen=True)
+class BaselineHazard:
+    """Cumulative baseline hazard per stratum (R ``basehaz``)."""
+
+    time: np.ndarray
+    hazard: np.ndarray  # cumulative hazard
+    strata: np.ndarray | None
+    centered: bool
+
+    def to_frame(self) -> pd.DataFrame:
+        cols: dict[str, Any] = {"time": self.time, "hazard": self.hazard}
+        if self.strata is not None:
+            cols["strata"] = self.strata
+        return pd.DataFrame(cols)
+
+
+@dataclass(frozen=True)
+class CoxSurvivalCurve:
+    """One predicted curve (one newdata row)."""
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    surv: np.ndarray
+    cumhaz: np.ndarray
+    std_err: np.ndarray  # SE of the cumulative hazard
+    lower: np.ndarray
+    upper: np.ndarray
+    stratum: Any = None
+
+
+@dataclass(frozen=True)
+class CoxSurvivalPrediction:
+    """Curves for the rows of ``newdata`` (R ``survfit(fit, newdata)``)."""
+
+    curves: tuple[CoxSurvivalCurve, ...]
+    conf_type: str
+    conf_level: float
+
+    def _stack(self, attr: str) -> np.ndarray:
+        t0 = self.curves[0].time
+        if any(len(c.time) != len(t0) or np.any(c.time != t0) for c in self.curves):
+            raise ValidationError("curves have different time points (different strata); use .curves",
+                                  field="newdata")
+        return np.column_stack([getattr(c, attr) for c in self.curves])
+
+    @property
+    def time(self) -> np.ndarray:
+        return self.curves[0].time
+
+    @property
+    def surv(self) -> np.ndarray:
+        """(times, rows) matrix of survival probabilities."""
+        return self._stack("surv")
+
+    @property
+    def cumhaz(self) -> np.ndarray:
+        return self._stack("cumhaz")
+
+    @property
+    def std_err(self) -> np.ndarray:
+        return self._stack("std_err")
+
+    @property
+    def lower(self) -> np.ndarray:
+        return self._stack("lower")
+
+    @property
+    def upper(self) -> np.ndarray:
+        return self._stack("upper")
+
+    def to_frame(self) -> pd.DataFrame:
+        frames = []
+        for i, c in enumerate(self.curves):
+            frames.append(pd.DataFrame({"row": i, "time": c.time, "n.risk": c.n_risk, "n.event": c.n_event,
+                                        "n.censor": c.n_censor, "surv": c.surv, "cumhaz": c.cumhaz,
+                                        "std.err": c.std_err, "lower": c.lower, "upper": c.upper}))
+        return pd.concat(frames, ignore_index=True)
+
+
+def _stratum_terms(fit: CoxResult) -> list[_StratumTerms]:
+    ctx = fit._require_ctx()
+    lay = ctx.layout
+    state = ctx.state(fit.coef)
+    n_groups = lay.n_groups
+    gi = lay.exp_group
+    d_haz_g = state.group_hazard
+    d_var_g = np.bincount(gi, weights=lay.exp_c / state.phi**2, minlength=n_groups)
+    d_x_g = group_sum(gi, state.xbar * state.hazard[:, None], n_groups)
+    w = lay.weights_s
+    bs = lay.block_start
+    b_time = lay.time_s[bs]
+    b_strat = lay.strata_s[bs]
+    b_event = np.add.reduceat(w * lay.status_s, bs)
+    b_cens = np.add.reduceat(w * (1 - lay.status_s), bs)
+    nb = len(bs)
+    # weighted number at risk at each block time: rows with entry < t <= stop in the stratum
+    at_risk = np.empty(nb)
+    for s in np.unique(b_strat):
+        sel = np.flatnonzero(b_strat == s)
+        rows = lay.strata_s == s
+        stops = np.sort(lay.time_s[rows])
+        wsr = w[rows][np.argsort(lay.time_s[rows], kind="stable")]
+        tail = np.concatenate([np.cumsum(wsr[::-1])[::-1], [0.0]])
+        at_risk[sel] = tail[np.searchsorted(stops, b_time[sel], side="left")]
+        if lay.entry_s is not None:
+            eo = np.argsort(lay.entry_s[rows], kind="stable")
+            ent = lay.entry_s[rows][eo]
+            etail = np.concatenate([np.cumsum(w[rows][eo][::-1])[::-1], [0.0]])
+            at_risk[sel] -= etail[np.searchsorted(ent, b_time[sel], side="left")]
+    p = ctx.x_centred.shape[1]
+    d_haz = np.zeros(nb)
+    d_var = np.zeros(nb)
+    d_x = np.zeros((nb, p))
+    d_haz[lay.grp_block] = d_haz_g
+    d_var[lay.grp_block] = d_var_g
+    d_x[lay.grp_block] = d_x_g
+    out = []
+    levels = ctx.design.strata_levels
+    for s in np.unique(b_strat):
+        sel = b_strat == s
+        label = levels[s] if levels else None
+        out.append(_StratumTerms(label, b_time[sel], at_risk[sel], b_event[sel], b_cens[sel], d_haz[sel],
+                                 d_var[sel], d_x[sel]))
+    return out
+
+
+def compute_baseline_hazard(fit: CoxResult, centered: bool = True) -> BaselineHazard:
+    """Cumulative baseline hazard (steps 1 and 3 of the module docstring)."""
+    terms = _stratum_terms(fit)
+    factor = 1.0 if centered else float(np.exp(-np.dot(fit.means, fit.coef)))
+    time = np.concatenate([t.time for t in terms])
+    haz = np.concatenate([np.cumsum(t.d_haz) for t in terms]) * factor
+    strata = None
+    if terms[0].stratum is not None:
+        strata = np.concatenate([[t.stratum] * len(t.time) for t in terms])
+    return BaselineHazard(time=time, hazard=haz, strata=strata, centered=centered)
+
+
+def _newdata_matrix(fit: CoxResult, newdata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    ctx = fit._require_ctx()
+    d = ctx.design
+    if not isinstance(newdata, pd.DataFrame):
+        raise ValidationError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}", field="newdata")
+    cols = []
+    for c in d.covariates:
+        if c not in newdata.columns:
+            raise ValidationError(f"newdata lacks covariate column {c!r}", field="newdata")
+        v = newdata[c]
+        if v.isna().any():
+            raise ValidationError(f"newdata column {c!r} has missing values", field=c)
+        if c in d.xlevels:
+            levels = d.xlevels[c]
+            bad = ~v.isin(levels)
+            if bad.any():
+                raise ValidationError(f"newdata {c!r} has level {v[bad].iloc[0]!r} not in {levels!r}", field=c)
+            for lv in levels[1:]:
+                cols.append((v.to_numpy() == lv).astype(float))
+        else:
+            cols.append(v.to_numpy(dtype=float))
+    x2 = np.column_stack(cols)
+    strata_idx = None
+    if d.strata is not None:
+        raise ValidationError("predict_survival for a stratified model is not supported; fit per stratum",
+                              field="newdata")
+    return x2, strata_idx
+
+
+def predict_survival(fit: CoxResult, newdata: pd.DataFrame, conf_type: str = "log",
+                     conf_level: float = 0.95) -> CoxSurvivalPrediction:
+    """Predicted survival with SE and bands for each row of ``newdata`` (module docstring)."""
+    check_conf(conf_type, conf_level)
+    x2, _ = _newdata_matrix(fit, newdata)
+    terms = _stratum_terms(fit)[0]
+    var = fit.var
+    cum_haz0 = np.cumsum(terms.d_haz)
+    cum_var0 = np.cumsum(terms.d_var)
+    curves = []
+    for z in x2 - fit.means:
+        r = float(np.exp(z @ fit.coef))
+        dt = np.cumsum(terms.d_haz[:, None] * z[None, :] - terms.d_x, axis=0)
+        varh = (cum_var0 + np.einsum("ij,jk,ik->i", dt, var, dt)) * r * r
+        se = np.sqrt(varh)
+        cumhaz = cum_haz0 * r
+        surv = np.exp(-cumhaz)
+        lower, upper = confidence_band(surv, se, conf_type, conf_level)
+        curves.append(CoxSurvivalCurve(terms.time, terms.n_risk, terms.n_event, terms.n_censor, surv, cumhaz,
+                                       se, lower, upper, terms.stratum))
+    return CoxSurvivalPrediction(tuple(curves), conf_type, float(conf_level))
