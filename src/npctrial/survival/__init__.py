@@ -21,6 +21,8 @@ from npctrial.survival.logrank import (
     logrank_test,
     pairwise_logrank,
 )
+from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, nelson_aalen
+from npctrial.survival.rmst import RMSTResult, rmst
 
 __all__: list[str] = [
     "AalenJohansenCurve",
@@ -33,7 +35,10 @@ __all__: list[str] = [
     "KaplanMeierCurve",
     "KaplanMeierResult",
     "LogRankResult",
+    "NelsonAalenCurve",
+    "NelsonAalenResult",
     "PairwiseLogRankResult",
+    "RMSTResult",
     "SurvivalData",
     "aalen_johansen",
     "cumulative_incidence",
@@ -41,5 +46,7 @@ __all__: list[str] = [
     "gray_test",
     "kaplan_meier",
     "logrank_test",
+    "nelson_aalen",
     "pairwise_logrank",
+    "rmst",
 ]
