@@ -221,3 +221,10 @@ def test_high_risk_criterion(ebv: float | None, response: str | None, expected: 
 def test_nimotuzumab_stage_ii_to_iva(t: str, n: str, expected: str) -> None:
     report = evaluate_eligibility(NIMO, nimo(t_category=t, n_category=n, ebv_dna_post_induction=10))
     assert status(report, "I1") == expected
+
+
+def test_unknown_keys_are_reported_as_ignored() -> None:
+    patient = eligible_imrt(haemoglobin=120, protocol="imrt-s1")
+    report = evaluate_eligibility(IMRT, patient)
+    assert report.ignored_fields == ("haemoglobin",)
+    assert "haemoglobin" in report.summary()

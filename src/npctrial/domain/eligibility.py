@@ -28,6 +28,7 @@ __all__ = ["CriterionResult", "EligibilityReport", "evaluate_eligibility"]
 
 CriterionStatus = Literal["met", "not met", "missing"]
 OverallVerdict = Literal["eligible", "ineligible", "incomplete"]
+_META_KEYS = frozenset({"id", "protocol", "site", "note"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class EligibilityReport:
     patient_id: str | None
     results: tuple[CriterionResult, ...]
     verdict: OverallVerdict
+    ignored_fields: tuple[str, ...] = ()
 
     @property
     def eligible(self) -> bool:
@@ -115,6 +117,10 @@ class EligibilityReport:
             )
             lines.append(f"       rule: {r.rule}")
             lines.append(f"       text: {r.wording}")
+        if self.ignored_fields:
+            lines.append(
+                f"  ignored (not in the protocol's field catalogue): {', '.join(self.ignored_fields)}"
+            )
         return "\n".join(lines)
 
 
@@ -123,6 +129,8 @@ def evaluate_eligibility(protocol: Protocol, patient: Mapping[str, Any]) -> Elig
 
     ``patient`` maps field names to values (plain, in the catalogue unit, or
     ``{"value": v, "unit": u}``); an optional ``id`` key names the patient in the report.
+    Keys that are not catalogued fields (other than ``id``, ``protocol``, ``site``, ``note``) are listed in
+    ``ignored_fields`` so that a misspelt field is visible rather than silently missing.
     """
     values = protocol.coerce_record(patient)
     patient_id = patient.get("id")
@@ -156,4 +164,9 @@ def evaluate_eligibility(protocol: Protocol, patient: Mapping[str, Any]) -> Elig
         patient_id=None if patient_id is None else str(patient_id),
         results=tuple(results),
         verdict=verdict,
+        ignored_fields=tuple(
+            str(k)
+            for k in patient
+            if k not in _META_KEYS and k not in {f.name for f in protocol.fields}
+        ),
     )
