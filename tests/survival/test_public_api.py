@@ -13,7 +13,10 @@ EXPECTED = [
     "KaplanMeierCurve",
     "KaplanMeierResult",
     "LogRankResult",
+    "NelsonAalenCurve",
+    "NelsonAalenResult",
     "PairwiseLogRankResult",
+    "RMSTResult",
     "SurvivalData",
     "aalen_johansen",
     "cumulative_incidence",
@@ -21,7 +24,9 @@ EXPECTED = [
     "gray_test",
     "kaplan_meier",
     "logrank_test",
+    "nelson_aalen",
     "pairwise_logrank",
+    "rmst",
 ]
 
 
