@@ -132,6 +132,13 @@ def _status(series: pd.Series, name: str, event_codes: tuple[Any, Any] | None) -
     )
 
 
+def level_label(level: Any) -> str:
+    """A level as R prints it in a coefficient name (1.0 -> "1")."""
+    if isinstance(level, float | np.floating) and float(level).is_integer():
+        return str(int(level))
+    return str(level)
+
+
 def _numeric(series: pd.Series, name: str) -> np.ndarray:
     try:
         return series.to_numpy(dtype=float)
@@ -281,7 +288,7 @@ def build_design(
             values = series.to_numpy()
             for lv in levels[1:]:
                 cols.append((values == lv).astype(float))
-                names.append(f"{c}{lv}")
+                names.append(f"{c}{level_label(lv)}")
             terms[c] = tuple(range(start, len(cols)))
         else:
             v = _numeric(series, c)
