@@ -7,7 +7,10 @@ import npctrial.design as design
 EXPECTED = [
     "Allocation",
     "AllocationSchedule",
+    "BalanceResult",
     "Minimisation",
+    "OperatingCharacteristics",
+    "OperatingRow",
     "PermutedBlockRandomiser",
     "ScheduleEntry",
     "SimonDesign",
@@ -22,6 +25,8 @@ EXPECTED = [
     "one_arm_survival",
     "schoenfeld_events",
     "simon_two_stage",
+    "simulate_balance",
+    "simulate_operating_characteristics",
 ]
 
 

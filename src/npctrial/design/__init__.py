@@ -6,6 +6,13 @@ Public API is listed in ``__all__`` and locked by ``tests/design/test_public_api
 from npctrial.design.blocks import AllocationSchedule, PermutedBlockRandomiser, ScheduleEntry
 from npctrial.design.minimisation import Allocation, Minimisation
 from npctrial.design.simon import SimonDesign, admissible_designs, simon_two_stage
+from npctrial.design.simulation import (
+    BalanceResult,
+    OperatingCharacteristics,
+    OperatingRow,
+    simulate_balance,
+    simulate_operating_characteristics,
+)
 from npctrial.design.single_stage import (
     SingleStageDesign,
     ahern_single_stage,
@@ -23,7 +30,10 @@ from npctrial.design.survival_size import (
 __all__ = [
     "Allocation",
     "AllocationSchedule",
+    "BalanceResult",
     "Minimisation",
+    "OperatingCharacteristics",
+    "OperatingRow",
     "PermutedBlockRandomiser",
     "ScheduleEntry",
     "SimonDesign",
@@ -38,4 +48,6 @@ __all__ = [
     "one_arm_survival",
     "schoenfeld_events",
     "simon_two_stage",
+    "simulate_balance",
+    "simulate_operating_characteristics",
 ]
