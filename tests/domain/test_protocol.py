@@ -302,3 +302,11 @@ def test_rule_language_chains_membership_and_arithmetic() -> None:
     assert parse_rule("alt <= 1.5 * uln").evaluate({"alt": 60.1, "uln": 40}) is False
     with pytest.raises(ValidationError, match="unknown field 'hb'"):
         parse_rule("hb > 1", known_fields={"ecog"})
+
+
+def test_criteria_list_the_fields_they_read_with_units() -> None:
+    p = load_protocol("imrt-s1")
+    i8 = p.criterion("I8")
+    assert i8.fields == ("alt", "alt_uln", "ast", "ast_uln")
+    assert {p.field(f).unit for f in i8.fields} == {"U/L"}
+    assert p.criterion("I5").fields == ("hb",) and p.field("hb").unit == "g/L"

@@ -436,7 +436,11 @@ def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
             f"{origin}: {len(unique)} problem(s): {listing}", field="protocol", errors=unique
         )
     assert protocol is not None
-    return protocol
+    # Criteria list the fields they read (with units from the catalogue): fill them from the rule.
+    criteria = tuple(
+        c if c.fields else c.model_copy(update={"fields": c.compiled().fields}) for c in protocol.criteria
+    )
+    return protocol.model_copy(update={"criteria": criteria})
 
 
 def _loc(loc: tuple[Any, ...]) -> str:

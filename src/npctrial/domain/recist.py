@@ -465,12 +465,13 @@ def best_overall_response(
         return next((d for d, r in points if r == resp), None)
 
     if not confirmation:
-        for resp in ("CR", "PR"):
-            day = first_day(resp)
-            if day is not None:
+        best: Overall
+        for best in ("CR", "PR"):
+            hit = first_day(best)
+            if hit is not None:
                 return BestOverallResponse(
-                    resp, day, False, f"{resp} on day {day} (no confirmation required)"
-                )  # type: ignore[arg-type]
+                    best, hit, False, f"{best} on day {hit} (no confirmation required)"
+                )
     else:
         for i, (day_i, r_i) in enumerate(points):
             if r_i != "CR":
