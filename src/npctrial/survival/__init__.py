@@ -12,6 +12,18 @@ from npctrial.survival.competing_risks import (
     cumulative_incidence,
     gray_test,
 )
+from npctrial.survival.cox import (
+    BaselineHazard,
+    Concordance,
+    CoxResult,
+    CoxSurvivalCurve,
+    CoxSurvivalPrediction,
+    CoxTest,
+    CoxZphResult,
+    compute_concordance,
+    cox_ph,
+    cox_univariate,
+)
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.fine_gray import FineGrayResult, fine_gray
 from npctrial.survival.kaplan_meier import KaplanMeierCurve, KaplanMeierResult, kaplan_meier
@@ -25,6 +37,16 @@ from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, 
 from npctrial.survival.rmst import RMSTResult, rmst
 
 __all__: list[str] = [
+    "BaselineHazard",
+    "Concordance",
+    "CoxResult",
+    "CoxSurvivalCurve",
+    "CoxSurvivalPrediction",
+    "CoxTest",
+    "CoxZphResult",
+    "compute_concordance",
+    "cox_ph",
+    "cox_univariate",
     "AalenJohansenCurve",
     "AalenJohansenResult",
     "CIFCurve",

@@ -16,15 +16,15 @@ if TYPE_CHECKING:
     from npctrial.survival.cox.baseline import BaselineHazard, CoxSurvivalPrediction
     from npctrial.survival.cox.concordance import Concordance
     from npctrial.survival.cox.fit import CoxFitContext
-    from npctrial.survival.cox.zph import ZphResult
+    from npctrial.survival.cox.zph import CoxZphResult
 
-__all__ = ["ChiSquareTest", "CoxResult"]
+__all__ = ["CoxTest", "CoxResult"]
 
 RESIDUAL_KINDS = ("martingale", "deviance", "score", "schoenfeld", "scaled_schoenfeld", "dfbeta")
 
 
 @dataclass(frozen=True)
-class ChiSquareTest:
+class CoxTest:
     """A chi-square test: statistic, degrees of freedom and p-value."""
 
     statistic: float
@@ -32,7 +32,7 @@ class ChiSquareTest:
     p_value: float
 
     @classmethod
-    def of(cls, statistic: float, df: int) -> ChiSquareTest:
+    def of(cls, statistic: float, df: int) -> CoxTest:
         return cls(float(statistic), int(df), float(stats.chi2.sf(statistic, df)))
 
 
@@ -50,10 +50,10 @@ class CoxResult:
     loglik: float
     iterations: int
     converged: bool
-    lr_test: ChiSquareTest
-    wald_test: ChiSquareTest
-    score_test: ChiSquareTest
-    robust_score_test: ChiSquareTest | None
+    lr_test: CoxTest
+    wald_test: CoxTest
+    score_test: CoxTest
+    robust_score_test: CoxTest | None
     means: np.ndarray
     n: int
     n_events: int
@@ -81,10 +81,10 @@ class CoxResult:
             loglik=float(loglik),
             iterations=int(iterations),
             converged=bool(converged),
-            lr_test=ChiSquareTest.of(2.0 * (loglik - loglik_null), p),
-            wald_test=ChiSquareTest.of(wald_test, p),
-            score_test=ChiSquareTest.of(score_test, p),
-            robust_score_test=None if robust_score_test is None else ChiSquareTest.of(robust_score_test, p),
+            lr_test=CoxTest.of(2.0 * (loglik - loglik_null), p),
+            wald_test=CoxTest.of(wald_test, p),
+            score_test=CoxTest.of(score_test, p),
+            robust_score_test=None if robust_score_test is None else CoxTest.of(robust_score_test, p),
             means=ctx.means,
             n=d.n,
             n_events=d.n_events,
@@ -185,7 +185,7 @@ class CoxResult:
         lay = self._require_ctx().layout
         return lay.time_s[lay.death_rows]
 
-    def zph(self, transform: str = "km") -> ZphResult:
+    def zph(self, transform: str = "km") -> CoxZphResult:
         """Test of proportional hazards as R's ``cox.zph(fit, transform)`` (terms and GLOBAL)."""
         from npctrial.survival.cox.zph import compute_zph
 

@@ -26,13 +26,13 @@ from npctrial.errors import ValidationError
 if TYPE_CHECKING:
     from npctrial.survival.cox.result import CoxResult
 
-__all__ = ["ZphResult", "compute_zph", "plot_zph"]
+__all__ = ["CoxZphResult", "compute_zph", "plot_zph"]
 
 TRANSFORMS = ("km", "identity", "rank", "log")
 
 
 @dataclass(frozen=True)
-class ZphResult:
+class CoxZphResult:
     """Per-term and GLOBAL proportional-hazards tests, with the residuals to plot."""
 
     table: pd.DataFrame  # index: terms + "GLOBAL"; columns chisq, df, p
@@ -62,7 +62,7 @@ def _km_left(time: np.ndarray, status: np.ndarray, entry: np.ndarray | None) -> 
     return 1.0 - np.concatenate([[1.0], surv])[idx]
 
 
-def compute_zph(fit: CoxResult, transform: str = "km") -> ZphResult:
+def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
     """cox.zph for a fitted model (steps in the module docstring)."""
     if transform not in TRANSFORMS:
         raise ValidationError(f"transform must be one of {TRANSFORMS}, got {transform!r}", field="transform")
@@ -117,7 +117,7 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> ZphResult:
     rows.append("GLOBAL")
     table = pd.DataFrame({"chisq": chisq, "df": dfs, "p": stats.chi2.sf(chisq, dfs)}, index=pd.Index(rows))
     y = fit.residuals("scaled_schoenfeld")
-    return ZphResult(table=table, transform=transform, x=tt[dr], time=time_s[dr], y=y, names=fit.names)
+    return CoxZphResult(table=table, transform=transform, x=tt[dr], time=time_s[dr], y=y, names=fit.names)
 
 
 def plot_zph(fit: CoxResult, term: str | None = None, transform: str = "km", ax: Any = None) -> Any:
