@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from npctrial.domain.followup import assign_visits, follow_up_schedule, overdue_visits
 from npctrial.domain.protocol import FollowUpPlan, VisitPeriod, load_protocol
@@ -87,3 +89,24 @@ def test_errors() -> None:
 def test_nimotuzumab_plan_is_three_monthly_for_two_years() -> None:
     sched = follow_up_schedule(RT_END, load_protocol("ccrt-nimotuzumab"), horizon_months=36)
     assert [v.month for v in sched.visits] == [3, 6, 9, 12, 15, 18, 21, 24, 30, 36]
+
+
+
+
+@given(
+    interval=st.sampled_from([0.5, 1, 2, 3, 6, 12]),
+    before=st.integers(0, 60),
+    after=st.integers(0, 60),
+)
+def test_windows_never_overlap_and_contain_their_target(interval: float, before: int, after: int) -> None:
+    plan = FollowUpPlan(
+        anchor="rt_end",
+        horizon_months=24,
+        periods=(VisitPeriod(from_month=0, to_month=None, interval_months=interval,
+                             window_before_days=before, window_after_days=after),),
+    )
+    visits = follow_up_schedule(RT_END, plan).visits
+    for v in visits:
+        assert v.window_start <= v.target <= v.window_end
+    for a, b in zip(visits, visits[1:], strict=False):
+        assert a.window_end < b.window_start

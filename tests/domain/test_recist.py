@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from npctrial.domain.recist import (
     Lesion,
@@ -267,3 +269,36 @@ def test_bor_input_errors() -> None:
         best_overall_response([(-1, "SD")])
     with pytest.raises(ValidationError, match="cannot both occur"):
         best_overall_response([(50, "SD"), (80, "NON_CR_NON_PD")])
+
+
+# --------------------------------------------------------------------------- properties
+
+
+_mm = st.integers(min_value=0, max_value=3000).map(lambda x: x / 10)
+
+
+@given(base=st.integers(min_value=1, max_value=3000).map(lambda x: x / 10), frac=st.floats(0, 1), cur=_mm)
+def test_target_category_follows_the_published_thresholds(base: float, frac: float, cur: float) -> None:
+    nadir = round(base * frac, 1)
+    r = target_response([TargetMeasurement("T0", False, cur)], baseline_sum_mm=base, nadir_sum_mm=nadir)
+    is_pd = cur >= 1.2 * nadir - 1e-9 and cur - nadir >= 5 - 1e-9
+    if is_pd:
+        assert r.category == "PD"
+    elif cur == 0:
+        assert r.category == "CR"
+    elif cur <= 0.7 * base + 1e-9:
+        assert r.category == "PR"
+    else:
+        assert r.category == "SD"
+
+
+@given(st.lists(st.sampled_from(["CR", "PR", "SD", "PD", "NE"]), min_size=1, max_size=6))
+def test_confirmation_never_improves_best_response(responses: list[str]) -> None:
+    rank = {"CR": 0, "PR": 1, "SD": 2, "PD": 3, "NE": 4}
+    points = [(42 * (i + 1), r) for i, r in enumerate(responses)]
+    plain = best_overall_response(points).response
+    confirmed = best_overall_response(points, confirmation=True).response
+    if plain in ("CR", "PR"):
+        assert rank[confirmed] >= rank[plain] or confirmed == "NE"
+    else:
+        assert confirmed == plain
