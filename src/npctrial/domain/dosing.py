@@ -286,7 +286,7 @@ def load_band_table(name: str) -> BandTable:
     """A packaged band table: 's1-imrt-protocol' (30/40/50 mg) or 's1-japanese-label' (40/50/60 mg)."""
     tables = _band_data()
     if name not in tables:
-        raise ValidationError(f"band table must be one of {sorted(tables)}, got {name!r}", field="bands")
+        raise ValidationError(f"bands must name a packaged table, one of {sorted(tables)}; got {name!r}", field="bands")
     return band_table_from_dict(name, tables[name])
 
 
