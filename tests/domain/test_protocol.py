@@ -310,3 +310,13 @@ def test_criteria_list_the_fields_they_read_with_units() -> None:
     assert i8.fields == ("alt", "alt_uln", "ast", "ast_uln")
     assert {p.field(f).unit for f in i8.fields} == {"U/L"}
     assert p.criterion("I5").fields == ("hb",) and p.field("hb").unit == "g/L"
+
+
+def test_unusual_values_warn_but_are_accepted() -> None:
+    from npctrial.errors import ClinicalWarning
+
+    p = load_protocol("imrt-s1")
+    with pytest.warns(ClinicalWarning, match="hb 45 g/L is outside the usual range 60-200 g/L"):
+        assert p.field("hb").coerce(45) == 45.0
+    with pytest.warns(ClinicalWarning, match="weight_kg"):
+        p.field("weight_kg").coerce(180)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.rules import Rule, parse_rule
-from npctrial.errors import ProtocolError, ValidationError
+from npctrial.errors import ClinicalWarning, ProtocolError, ValidationError
 
 __all__ = [
     "Arm",
@@ -71,7 +72,9 @@ class FieldSpec(_Frozen):
 
     ``unit`` is the unit rules are written in; ``conversions`` maps other accepted units to
     the factor that converts a value into ``unit`` (value_in_unit = value * factor).
-    ``min``/``max`` are plausibility limits in ``unit`` (a value outside is rejected).
+    ``min``/``max`` are plausibility limits in ``unit`` (a value outside is rejected);
+    ``typical_min``/``typical_max`` bound the usual range (a value outside it is accepted with a
+    :class:`~npctrial.errors.ClinicalWarning`, e.g. a haemoglobin typed in g/dL as if g/L).
     """
 
     name: str = Field(pattern=_IDENT)
@@ -82,6 +85,8 @@ class FieldSpec(_Frozen):
     choices: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
+    typical_min: float | None = None
+    typical_max: float | None = None
     help: str | None = None
 
     @model_validator(mode="after")
@@ -150,6 +155,15 @@ class FieldSpec(_Frozen):
                 raise ValidationError(
                     f"{self.name} must be <= {self.max:g}{unit_txt}, got {number:g}",
                     field=self.name,
+                )
+            low, high = self.typical_min, self.typical_max
+            if (low is not None and number < low) or (high is not None and number > high):
+                warnings.warn(
+                    f"{self.name} {number:g}{unit_txt} is outside the usual range "
+                    f"{'' if low is None else f'{low:g}'}-{'' if high is None else f'{high:g}'}{unit_txt}: "
+                    "check the value and its unit",
+                    ClinicalWarning,
+                    stacklevel=3,
                 )
             return number
         if unit is not None:
@@ -438,7 +452,8 @@ def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
     assert protocol is not None
     # Criteria list the fields they read (with units from the catalogue): fill them from the rule.
     criteria = tuple(
-        c if c.fields else c.model_copy(update={"fields": c.compiled().fields}) for c in protocol.criteria
+        c if c.fields else c.model_copy(update={"fields": c.compiled().fields})
+        for c in protocol.criteria
     )
     return protocol.model_copy(update={"criteria": criteria})
 
