@@ -24,6 +24,7 @@ EXPECTED = [
     "NelsonAalenResult",
     "PairwiseLogRankResult",
     "RMSTResult",
+    "StepCurve",
     "SurvivalData",
     "aalen_johansen",
     "compute_concordance",
@@ -36,6 +37,7 @@ EXPECTED = [
     "logrank_test",
     "nelson_aalen",
     "pairwise_logrank",
+    "plot_survival",
     "rmst",
 ]
 

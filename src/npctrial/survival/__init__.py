@@ -34,6 +34,7 @@ from npctrial.survival.logrank import (
     pairwise_logrank,
 )
 from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, nelson_aalen
+from npctrial.survival.plotting import StepCurve, plot_survival
 from npctrial.survival.rmst import RMSTResult, rmst
 
 __all__: list[str] = [
@@ -61,6 +62,7 @@ __all__: list[str] = [
     "NelsonAalenResult",
     "PairwiseLogRankResult",
     "RMSTResult",
+    "StepCurve",
     "SurvivalData",
     "aalen_johansen",
     "cumulative_incidence",
@@ -70,5 +72,6 @@ __all__: list[str] = [
     "logrank_test",
     "nelson_aalen",
     "pairwise_logrank",
+    "plot_survival",
     "rmst",
 ]
