@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from npctrial.commands import eligibility as eligibility_commands
 from npctrial.domain.dosing import BSA_FORMULAS, banded_dose, body_surface_area
 from npctrial.domain.staging import categories, normalize_category, parse_tnm, stage_group
 
@@ -106,3 +107,4 @@ def register(app: typer.Typer) -> None:
     """Add the domain commands to the ``npctrial`` app."""
     app.command("stage")(stage)
     app.command("bsa")(bsa)
+    eligibility_commands.register(app)  # eligibility, demo
