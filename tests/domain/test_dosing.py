@@ -10,6 +10,8 @@ import re
 import warnings
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from npctrial.domain.dosing import (
     BandTable,
@@ -268,3 +270,15 @@ def test_banded_dose_accepts_protocol_dose_table() -> None:
     with pytest.warns(ClinicalWarning):
         assert banded_dose(1.5, table).mg_per_dose == 40
     assert banded_dose(1.51, table).mg_per_day == 100
+
+
+# ---------------------------------------------------------------- BSA monotonicity (hypothesis)
+
+@given(formula=st.sampled_from(FORMULA_COLUMNS), h=st.floats(100, 220), w=st.floats(20, 180),
+       dh=st.floats(0, 30), dw=st.floats(0, 60))
+def test_bsa_increases_with_height_and_weight(formula: str, h: float, w: float, dh: float, dw: float) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClinicalWarning)
+        low = body_surface_area(h, w, formula).bsa_raw_m2
+        high = body_surface_area(min(h + dh, 272), min(w + dw, 400), formula).bsa_raw_m2
+    assert high >= low

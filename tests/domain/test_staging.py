@@ -379,3 +379,39 @@ def test_metastatic_patient() -> None:
     findings = StagingFindings(PrimaryFindings(), NodalFindings(), distant_metastasis=True)
     assert stage_findings(findings, 7).stage == "IVC"
     assert stage_findings(findings, 8).stage == "IVB"
+
+
+# ---------------------------------------------------------------- findings monotonicity (hypothesis)
+
+SITE_FLAGS = [
+    "oropharynx", "nasal_cavity", "parapharyngeal_space", "medial_pterygoid", "lateral_pterygoid",
+    "prevertebral_muscle", "skull_base", "cervical_vertebra", "pterygoid_structures",
+    "paranasal_sinus", "intracranial", "cranial_nerve", "hypopharynx", "orbit", "parotid",
+    "beyond_lateral_pterygoid",
+]
+T_RANK = {"T1": 1, "T2": 2, "T3": 3, "T4": 4}
+
+
+@given(edition=st.sampled_from([7, 8]), base=st.sets(st.sampled_from(SITE_FLAGS)),
+       extra=st.sampled_from(SITE_FLAGS))
+def test_adding_an_involved_site_never_lowers_t(edition: int, base: set[str], extra: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClinicalWarning)
+        before = derive_t_category(PrimaryFindings(**dict.fromkeys(base, True)), edition)
+        after = derive_t_category(PrimaryFindings(**dict.fromkeys(base | {extra}, True)), edition)
+    assert T_RANK[after] >= T_RANK[before]
+
+
+@given(edition=st.sampled_from([7, 8]), cervical=st.sampled_from(["none", "unilateral", "bilateral"]),
+       rp=st.booleans(), size=st.floats(0.5, 12), low=st.booleans(), scf=st.booleans(),
+       grow=st.floats(0, 5))
+def test_larger_or_lower_nodes_never_lower_n(edition: int, cervical: str, rp: bool, size: float,
+                                             low: bool, scf: bool, grow: float) -> None:
+    if cervical == "none" and not rp:
+        rp = True
+    rank = {"N0": 0, "N1": 1, "N2": 2, "N3": 3, "N3a": 3, "N3b": 3}
+    small = NodalFindings(cervical=cervical, retropharyngeal=rp, greatest_dimension_cm=size)  # type: ignore[arg-type]
+    big = NodalFindings(cervical="bilateral" if cervical != "none" else "none", retropharyngeal=rp,
+                        greatest_dimension_cm=min(size + grow, 20.0), below_caudal_cricoid=low,
+                        supraclavicular_fossa=scf)
+    assert rank[derive_n_category(big, edition)] >= rank[derive_n_category(small, edition)]
