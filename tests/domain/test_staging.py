@@ -141,7 +141,7 @@ def test_default_edition_is_8th() -> None:
     assert stage_group("T1", "N0", "M1") == "IVB"
 
 
-@pytest.mark.parametrize(("t", "n", "m"), [("cT3", "cN2", "cM0"), ("t3", "n2", "m0"), ("pT3", "N2", "pM0")])
+@pytest.mark.parametrize(("t", "n", "m"), [("cT3", "cN2", "cM0"), ("t3", "n2", "m0"), ("pT3", "pN2", "cM0")])
 def test_prefixes_and_case_are_accepted(t: str, n: str, m: str) -> None:
     assert stage_group(t, n, m) == "III"
 
@@ -153,6 +153,7 @@ def test_prefixes_and_case_are_accepted(t: str, n: str, m: str) -> None:
         ("T3", "N4", "M0", 8, "n"),
         ("T3", "N3a", "M0", 8, "n"),  # no N3a in the 8th edition
         ("T3", "N1", "MX", 8, "m"),
+        ("T3", "N1", "pM0", 8, "m"),  # AJCC: pM0 is not a valid category
         ("T3", "N1", "M2", 7, "m"),
         ("N3", "N1", "M0", 8, "t"),
         ("T3", "N1", "M0", 6, "edition"),

@@ -75,7 +75,9 @@ def normalize_category(value: str, axis: Literal["T", "N", "M"], edition: int = 
     if not isinstance(value, str):
         raise ValidationError(f"{axis.lower()} must be a string such as '{axis}1', got {value!r}",
                               field=axis.lower())
-    _, cat = _split_category(value, axis)
+    prefix, cat = _split_category(value, axis)
+    if cat == "M0" and prefix == "p":
+        raise ValidationError(f"m {value!r}: pM0 is not a valid category (AJCC: use cM0)", field="m")
     valid = categories(axis, edition)
     if cat not in valid:
         hint = ""
