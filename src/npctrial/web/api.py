@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
@@ -326,14 +326,14 @@ def list_screenings(request: HttpRequest, study_id: int) -> list[dict[str, Any]]
 
 
 @api.post("/studies/{study_id}/screenings", response={201: ScreeningOut}, tags=["screening"])
-def create_screening_route(request: HttpRequest, study_id: int, payload: ScreeningIn) -> tuple[int, dict[str, Any]]:
+def create_screening_route(request: HttpRequest, study_id: int, payload: ScreeningIn) -> Status:
     study = permissions.get_study_or_404(request.user, study_id)
     site = Site.objects.filter(code=payload.site, study_sites__study=study).first()
     if site is None:
         raise ValidationError(f"site {payload.site!r} is not a site of this study", field="site")
     permissions.require(request.user, study, "screen", site)
     record = create_screening(study, site, payload.values, request.user)
-    return 201, _screening_out(record)
+    return Status(201, _screening_out(record))
 
 
 @api.get("/studies/{study_id}/screenings/{screening_id}", response=ScreeningOut, tags=["screening"])
@@ -358,13 +358,13 @@ def update_screening_route(
 
 
 @api.post("/studies/{study_id}/screenings/{screening_id}/enrol", response={201: SubjectOut}, tags=["enrolment"])
-def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload: EnrolIn) -> tuple[int, dict[str, Any]]:
+def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload: EnrolIn) -> Status:
     study = permissions.get_study_or_404(request.user, study_id)
     record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
     permissions.require(request.user, study, "enrol", record.site)
     subject = enrol(record, consent_date=payload.consent_date, consent_version=payload.consent_version,
                     user=request.user)
-    return 201, _subject_out(subject)
+    return Status(201, _subject_out(subject))
 
 
 @api.get("/studies/{study_id}/subjects", response=list[SubjectOut], tags=["enrolment"])
@@ -385,13 +385,13 @@ def get_subject(request: HttpRequest, study_id: int, subject_pk: int) -> dict[st
 
 @api.post("/studies/{study_id}/subjects/{subject_pk}/randomise", response={201: RandomisationOut},
           tags=["randomisation"])
-def randomise_route(request: HttpRequest, study_id: int, subject_pk: int) -> tuple[int, dict[str, Any]]:
+def randomise_route(request: HttpRequest, study_id: int, subject_pk: int) -> Status:
     study = permissions.get_study_or_404(request.user, study_id)
     subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
     permissions.require(request.user, study, "randomise", subject.site)
     r = randomise(subject, request.user)
-    return 201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
-                 "allocated_at": r.allocated_at, "hash_after": r.hash_after}
+    return Status(201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
+                        "allocated_at": r.allocated_at, "hash_after": r.hash_after})
 
 
 @api.get("/studies/{study_id}/subjects/{subject_pk}/history", response=list[AuditOut], tags=["audit"])
@@ -419,12 +419,12 @@ def list_queries(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
 
 @api.post("/studies/{study_id}/subjects/{subject_pk}/queries", response={201: QueryOut}, tags=["queries"])
 def raise_query_route(request: HttpRequest, study_id: int, subject_pk: int, payload: QueryIn
-                      ) -> tuple[int, dict[str, Any]]:
+                      ) -> Status:
     study = permissions.get_study_or_404(request.user, study_id)
     subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
     permissions.require(request.user, study, "raise_query", subject.site)
     q = raise_query(subject, field_name=payload.field_name, text=payload.text, user=request.user)
-    return 201, _query_out(q)
+    return Status(201, _query_out(q))
 
 
 @api.post("/studies/{study_id}/queries/{query_id}/answer", response=QueryOut, tags=["queries"])
