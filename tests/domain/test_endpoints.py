@@ -164,3 +164,16 @@ def test_min_grade_boundary_and_worst_grades() -> None:
         derive_worst_grades([("a", 6)], ["a"])
     with pytest.raises(ValidationError, match="at least one"):
         compute_ae_rate([])
+
+
+def test_first_failure_site_and_simultaneous_window() -> None:
+    from npctrial.domain.endpoints import derive_first_failure
+
+    assert derive_first_failure(course()) is None
+    c = course(failures=(Failure("distant", day(130)), Failure("local", day(100)), Failure("regional", day(131))))
+    ff = derive_first_failure(c)
+    assert ff is not None and ff.date == day(100) and ff.pattern == "local+distant"  # 30 days: in; 31: out
+    assert derive_first_failure(c, simultaneous_days=31).pattern == "local+regional+distant"  # type: ignore[union-attr]
+    assert derive_first_failure(c, simultaneous_days=0).pattern == "local"  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match="simultaneous_days"):
+        derive_first_failure(c, simultaneous_days=-1)

@@ -91,10 +91,12 @@ EXPECTED = sorted([
     "AeRate",
     "EndpointValue",
     "Failure",
+    "FirstFailure",
     "PatientCourse",
     "compute_ae_rate",
     "derive_endpoint",
     "derive_endpoints",
+    "derive_first_failure",
     "derive_worst_grades",
     # recist
     "BestOverallResponse",

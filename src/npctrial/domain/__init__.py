@@ -34,10 +34,12 @@ from npctrial.domain.endpoints import (
     AeRate,
     EndpointValue,
     Failure,
+    FirstFailure,
     PatientCourse,
     compute_ae_rate,
     derive_endpoint,
     derive_endpoints,
+    derive_first_failure,
     derive_worst_grades,
 )
 from npctrial.domain.followup import (
@@ -189,10 +191,12 @@ __all__: list[str] = [
     "AeRate",
     "EndpointValue",
     "Failure",
+    "FirstFailure",
     "PatientCourse",
     "compute_ae_rate",
     "derive_endpoint",
     "derive_endpoints",
+    "derive_first_failure",
     "derive_worst_grades",
     # recist
     "BestOverallResponse",

@@ -44,10 +44,12 @@ __all__ = [
     "AeRate",
     "EndpointValue",
     "Failure",
+    "FirstFailure",
     "PatientCourse",
     "compute_ae_rate",
     "derive_endpoint",
     "derive_endpoints",
+    "derive_first_failure",
     "derive_worst_grades",
 ]
 
@@ -373,6 +375,46 @@ def derive_endpoints(
                 }
             )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class FirstFailure:
+    """Site(s) of first failure: every site failing within the simultaneity window of the first."""
+
+    date: dt.date
+    sites: tuple[str, ...]
+
+    @property
+    def pattern(self) -> str:
+        return "+".join(self.sites)
+
+
+_SITE_ORDER = ("local", "regional", "distant", "progression")
+
+
+def derive_first_failure(
+    course: PatientCourse, *, simultaneous_days: int = 30
+) -> FirstFailure | None:
+    """First failure and its sites (shared/domain/risk-and-followup.md §3).
+
+    Failures dated within ``simultaneous_days`` of the earliest one (the same work-up; a protocol
+    parameter, 30 days by default) are recorded together, e.g. ``local+distant``. None if the
+    patient never failed. A site-unspecified ``progression`` is reported as such.
+    """
+    if (
+        isinstance(simultaneous_days, bool)
+        or not isinstance(simultaneous_days, int)
+        or simultaneous_days < 0
+    ):
+        raise ValidationError(
+            f"simultaneous_days must be an integer >= 0, got {simultaneous_days!r}",
+            field="simultaneous_days",
+        )
+    if not course.failures:
+        return None
+    first = min(f.date for f in course.failures)
+    sites = {f.site for f in course.failures if (f.date - first).days <= simultaneous_days}
+    return FirstFailure(first, tuple(s for s in _SITE_ORDER if s in sites))
 
 
 # --------------------------------------------------------------------------- AE rate
