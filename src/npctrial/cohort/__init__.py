@@ -1,3 +1,72 @@
-"""npctrial.cohort (public API is listed in __all__ and locked by tests/cohort/test_public_api.py)."""
+"""npctrial.cohort: from a cohort file to the tables and figures of an outcome study.
 
-__all__: list[str] = []
+Public API is listed in ``__all__`` and locked by ``tests/cohort/test_public_api.py``.
+"""
+
+from npctrial.cohort.config import (
+    AssociationSpec,
+    ColumnSpec,
+    CompetingRiskSpec,
+    CoxSpec,
+    DerivedSpec,
+    StudyConfig,
+    SurvivalSpec,
+    ToxicitySpec,
+    dump_config,
+    infer_config,
+    load_config,
+)
+from npctrial.cohort.demo import make_demo_cohort, solve_t_by_n
+from npctrial.cohort.derive import derive_variable, derive_variables
+from npctrial.cohort.loading import read_cohort
+from npctrial.cohort.pipeline import prepare_cohort, run_analysis
+from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
+from npctrial.cohort.survival_tables import (
+    CompetingRiskAnalysis,
+    CoxTable,
+    SurvivalAnalysis,
+    competing_risk_analysis,
+    cox_table,
+    median_follow_up,
+    survival_analysis,
+)
+from npctrial.cohort.tables import AssociationTable, ToxicityTable, association_table, toxicity_table
+from npctrial.cohort.validation import Problem, ValidationReport, validate_cohort
+
+__all__ = [
+    "AssociationSpec",
+    "AssociationTable",
+    "CohortReport",
+    "ColumnSpec",
+    "CompetingRiskAnalysis",
+    "CompetingRiskSpec",
+    "CoxSpec",
+    "CoxTable",
+    "DerivedSpec",
+    "Problem",
+    "ReportFigure",
+    "ReportTable",
+    "StudyConfig",
+    "SurvivalAnalysis",
+    "SurvivalSpec",
+    "ToxicitySpec",
+    "ToxicityTable",
+    "ValidationReport",
+    "association_table",
+    "competing_risk_analysis",
+    "cox_table",
+    "derive_variable",
+    "derive_variables",
+    "dump_config",
+    "infer_config",
+    "load_config",
+    "make_demo_cohort",
+    "median_follow_up",
+    "prepare_cohort",
+    "read_cohort",
+    "run_analysis",
+    "solve_t_by_n",
+    "survival_analysis",
+    "toxicity_table",
+    "validate_cohort",
+]

@@ -1,0 +1,278 @@
+"""Study configuration: column roles, derived variables and the list of analyses (YAML + pydantic).
+
+A config maps the cohort file's columns to typed variables (``columns``), defines derived
+variables (``derived``: thresholds, recodes, durations between dates, 7th-edition stage groups),
+and lists the analyses to run (``association``, ``toxicity``, ``survival``,
+``competing_risks``, ``cox``). :func:`infer_config` drafts a config from column names alone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticError
+
+from npctrial.errors import ConfigurationError
+
+VarType = Literal["category", "number", "integer", "date", "binary", "grade"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Model):
+    """One column of the cohort file and what its values must be."""
+
+    column: str
+    type: VarType = "category"
+    levels: list[str] | None = None
+    min: float | None = None
+    max: float | None = None
+    allow_missing: bool = False
+    label: str | None = None
+
+
+class DerivedSpec(_Model):
+    """A variable computed from others.
+
+    kinds: ``threshold`` (source >= threshold -> labels[0], else labels[1]); ``recode``
+    (mapping old -> new label); ``duration`` (months from ``start`` to the first non-missing of
+    ``end``); ``event`` (1 where ``source`` date is present, else 0); ``stage_group`` (AJCC stage
+    from T, N [, M] columns via :mod:`npctrial.domain.staging`, ``edition`` 7 or 8).
+    """
+
+    name: str
+    kind: Literal["threshold", "recode", "duration", "event", "stage_group"]
+    source: str | list[str] | None = None
+    threshold: float | None = None
+    labels: list[str] | None = None
+    mapping: dict[str, str] | None = None
+    start: str | None = None
+    end: list[str] | None = None
+    edition: int = 7
+    m_category: str = "M0"
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> DerivedSpec:
+        need = {
+            "threshold": ("source", "threshold", "labels"),
+            "recode": ("source", "mapping"),
+            "duration": ("start", "end"),
+            "event": ("source",),
+            "stage_group": ("source",),
+        }[self.kind]
+        missing = [f for f in need if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"derived variable {self.name!r} ({self.kind}) needs {', '.join(missing)}")
+        return self
+
+
+class AssociationSpec(_Model):
+    """Table 1: association of baseline factors with a binary outcome."""
+
+    title: str = "Association of clinicopathological features with the outcome"
+    outcome: str
+    outcome_labels: dict[str, str] = Field(default_factory=lambda: {"1": "Yes", "0": "No"})
+    variables: list[str]
+    trend: list[str] = Field(default_factory=list)
+    fisher_below: float = 5.0
+
+
+class ToxicitySpec(_Model):
+    """A frequency-by-grade table (Tables 2-3)."""
+
+    name: str
+    title: str
+    variables: list[str]
+    grades: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+
+
+class SurvivalSpec(_Model):
+    """Kaplan-Meier curves by group with the log-rank test and landmark rates."""
+
+    name: str
+    title: str
+    time: str
+    event: str
+    group: str | None = None
+    subset: dict[str, list[str]] | None = None
+    landmarks: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0, 60.0])
+    pairwise: bool = False
+    failure: bool = False  # plot 1 - S (cumulative event rate) instead of S
+
+
+class CompetingRiskSpec(_Model):
+    """Cumulative incidence of an event with a competing event, with Gray's test."""
+
+    name: str
+    title: str
+    time: str
+    event: str
+    competing: str
+    group: str | None = None
+    landmarks: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0, 60.0])
+
+
+class CoxSpec(_Model):
+    """Univariate screen and multivariate Cox model (Table 4)."""
+
+    name: str = "cox"
+    title: str = "Univariate and multivariate analyses"
+    time: str
+    event: str
+    covariates: list[str]
+    categorical: list[str] = Field(default_factory=list)
+    subset: dict[str, list[str]] | None = None
+    multivariate: list[str] | None = None
+    screen_p: float | None = None
+
+
+class StudyConfig(_Model):
+    """A whole study: columns, derived variables and analyses."""
+
+    title: str = "Cohort analysis"
+    source: str | None = None
+    id_column: str | None = None
+    data_cutoff: str | None = None
+    time_unit: Literal["months"] = "months"
+    columns: dict[str, ColumnSpec]
+    derived: list[DerivedSpec] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    association: AssociationSpec | None = None
+    toxicity: list[ToxicitySpec] = Field(default_factory=list)
+    survival: list[SurvivalSpec] = Field(default_factory=list)
+    competing_risks: list[CompetingRiskSpec] = Field(default_factory=list)
+    cox: CoxSpec | None = None
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> StudyConfig:
+        known = set(self.columns)
+        for d in self.derived:
+            known.add(d.name)
+        problems: list[str] = []
+
+        def need(name: str | None, where: str) -> None:
+            if name is not None and name not in known:
+                problems.append(f"{where} refers to unknown variable {name!r}")
+
+        if self.association:
+            need(self.association.outcome, "association.outcome")
+            for v in self.association.variables + self.association.trend:
+                need(v, "association.variables")
+        for t in self.toxicity:
+            for v in t.variables:
+                need(v, f"toxicity {t.name!r}")
+        for s in self.survival:
+            for v in (s.time, s.event, s.group, *(s.subset or {})):
+                need(v, f"survival {s.name!r}")
+        for c in self.competing_risks:
+            for v in (c.time, c.event, c.competing, c.group):
+                need(v, f"competing_risks {c.name!r}")
+        if self.cox:
+            for v in (self.cox.time, self.cox.event, *self.cox.covariates, *(self.cox.subset or {})):
+                need(v, "cox")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def label(self, name: str) -> str:
+        """Display label of a variable (config ``labels``, column label, or the name)."""
+        if name in self.labels:
+            return self.labels[name]
+        spec = self.columns.get(name)
+        if spec is not None and spec.label:
+            return spec.label
+        for d in self.derived:
+            if d.name == name and d.label:
+                return d.label
+        return name
+
+
+def load_config(source: str | Path | dict[str, Any]) -> StudyConfig:
+    """Read and validate a study config from a YAML file path or a dict."""
+    if isinstance(source, dict):
+        data = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigurationError(f"config file not found: {path}", field="config")
+        try:
+            data = yaml.safe_load(path.read_text("utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"config {path} is not valid YAML: {exc}", field="config") from exc
+    if not isinstance(data, dict):
+        raise ConfigurationError("config must be a YAML mapping", field="config")
+    try:
+        return StudyConfig.model_validate(data)
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigurationError(f"config {loc}: {first['msg']}", field=loc) from exc
+
+
+def dump_config(config: StudyConfig) -> str:
+    """The config as YAML text (defaults omitted)."""
+    return yaml.safe_dump(config.model_dump(exclude_defaults=True), sort_keys=False, allow_unicode=True)
+
+
+_PATTERNS: list[tuple[str, str, VarType]] = [
+    (r"^(patient_?)?id$", "id", "category"),
+    (r"age", "age", "number"),
+    (r"^(sex|gender)$", "sex", "category"),
+    (r"histolog|who", "histology", "category"),
+    (r"^t_?(stage|category|cat)", "t_stage", "category"),
+    (r"^n_?(stage|category|cat)", "n_stage", "category"),
+    (r"treat|modality|arm", "treatment", "category"),
+    (r"recur", "recurrence", "category"),
+    (r"date", "", "date"),
+    (r"death|vital|dead|status", "death", "binary"),
+    (r"metast", "metastasis", "binary"),
+    (r"^(acute|late)_", "", "grade"),
+    (r"months|time|duration", "", "number"),
+]
+
+
+def infer_config(df: pd.DataFrame) -> tuple[StudyConfig, list[str]]:
+    """Draft a config from column names; returns it and one note per guess.
+
+    Columns are typed from name patterns (``*date*`` -> date, ``acute_*``/``late_*`` -> grade,
+    ``age`` -> number ...) and, failing that, from the values; categorical columns with few
+    levels are listed in an association table against the first binary event column.
+    """
+    columns: dict[str, ColumnSpec] = {}
+    notes: list[str] = []
+    for col in df.columns:
+        key = re.sub(r"\W+", "_", str(col).strip().lower()).strip("_") or "column"
+        vtype: VarType | None = None
+        for pattern, _role, t in _PATTERNS:
+            if re.search(pattern, key):
+                vtype = t
+                break
+        values = df[col].dropna()
+        if vtype is None:
+            vtype = "number" if pd.api.types.is_numeric_dtype(values) else "category"
+        if vtype == "binary" and not set(pd.unique(values)).issubset({0, 1, "0", "1"}):
+            vtype = "category"
+        levels = None
+        if vtype == "category" and 0 < values.nunique() <= 12:
+            levels = sorted(str(v) for v in pd.unique(values))
+        columns[key] = ColumnSpec(column=str(col), type=vtype, levels=levels, allow_missing=bool(df[col].isna().any()))
+        notes.append(f"{col!r} -> {key} ({vtype}{', levels ' + '/'.join(levels) if levels else ''})")
+    binaries = [k for k, c in columns.items() if c.type == "binary"]
+    factors = [k for k, c in columns.items() if c.type == "category" and c.levels and k not in ("id",)]
+    tox = [k for k, c in columns.items() if c.type == "grade"]
+    association = None
+    if binaries and factors:
+        association = AssociationSpec(outcome=binaries[-1], variables=factors)
+        notes.append(f"association table: {', '.join(factors)} against {binaries[-1]}")
+    toxicity = [ToxicitySpec(name="toxicity", title="Toxicity by grade", variables=tox)] if tox else []
+    config = StudyConfig(title="Draft cohort analysis (inferred)", columns=columns,
+                         association=association, toxicity=toxicity)
+    return config, notes

@@ -1,0 +1,75 @@
+"""Derived variables: thresholds, recodes, durations, event indicators and AJCC stage groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from npctrial.cohort.config import DerivedSpec, StudyConfig
+from npctrial.errors import ConfigurationError, ValidationError
+
+#: Days per month used for durations (365.25 / 12).
+DAYS_PER_MONTH = 30.4375
+
+
+def _derive_stage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
+    from npctrial.domain.staging import stage_group
+
+    src = [spec.source] if isinstance(spec.source, str) else list(spec.source or [])
+    if len(src) not in (2, 3):
+        raise ConfigurationError(f"derived {spec.name!r}: stage_group needs source [T, N] or [T, N, M]",
+                                 field=spec.name)
+    out: list[str | None] = []
+    for i, row in enumerate(frame[src].itertuples(index=False)):
+        t, n = row[0], row[1]
+        m = row[2] if len(src) == 3 else spec.m_category
+        if t is None or n is None or m is None or pd.isna(t) or pd.isna(n) or pd.isna(m):
+            out.append(None)
+            continue
+        try:
+            out.append(stage_group(str(t), str(n), str(m), edition=spec.edition))
+        except ValidationError as exc:
+            raise ValidationError(f"row {i + 1}: {exc}", field=spec.name, row=i + 1) from exc
+    return pd.Series(out, index=frame.index, dtype="object")
+
+
+def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
+    """One derived variable as a Series aligned with ``frame``."""
+    if spec.kind == "threshold":
+        x = pd.to_numeric(frame[spec.source], errors="coerce")
+        hi, lo = (spec.labels or ["yes", "no"])[:2]
+        out = pd.Series(np.where(x >= float(spec.threshold or 0), hi, lo), index=frame.index, dtype="object")
+        return out.where(x.notna(), None)
+    if spec.kind == "recode":
+        mapping = spec.mapping or {}
+
+        def recode(v: object) -> object:
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                return None
+            key = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+            return mapping.get(key, key)
+
+        return frame[spec.source].map(recode).astype("object")
+    if spec.kind == "duration":
+        start = frame[spec.start]
+        end = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        for e in spec.end or []:
+            end = end.fillna(frame[e])
+        return (end - start).dt.days / DAYS_PER_MONTH
+    if spec.kind == "event":
+        return frame[spec.source].notna().astype(float)
+    return _derive_stage(frame, spec)
+
+
+def derive_variables(frame: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    """Add every ``config.derived`` variable, in order (later ones may use earlier ones)."""
+    out = frame.copy()
+    for spec in config.derived:
+        needed = [spec.source] if isinstance(spec.source, str) else list(spec.source or [])
+        needed += [spec.start] if spec.start else []
+        needed += list(spec.end or [])
+        missing = [c for c in needed if c not in out.columns]
+        if missing:
+            raise ConfigurationError(f"derived {spec.name!r} needs unknown variable(s) {missing}", field=spec.name)
+        out[spec.name] = derive_variable(out, spec)
+    return out

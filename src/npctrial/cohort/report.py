@@ -1,0 +1,58 @@
+"""The assembled cohort report: tables, figures, methods text and provenance, ready for writers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the report (one XLSX sheet, one DOCX table)."""
+
+    name: str
+    title: str
+    frame: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def sheet_name(self) -> str:
+        """Excel-safe sheet name (<= 31 characters, no []:*?/\\)."""
+        return re.sub(r"[\[\]:*?/\\]", "_", self.name)[:31]
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One figure, written as PNG (300 dpi) and SVG; paths are relative to the report directory."""
+
+    name: str
+    title: str
+    png: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class CohortReport:
+    """Everything the writers need; no file handles, so it can be written anywhere."""
+
+    title: str
+    source: str | None
+    cohort_file: str
+    n_rows: int
+    n_analysed: int
+    tables: tuple[ReportTable, ...]
+    figures: tuple[ReportFigure, ...]
+    methods: str
+    software: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...] = ()
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "value", "expected"]))
+    figure_dir: Path | None = None
+
+    def table(self, name: str) -> ReportTable:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)

@@ -1,0 +1,64 @@
+"""Self-contained HTML report: tables, figures embedded as SVG, methods, software versions."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from npctrial.cohort.report import CohortReport
+
+_CSS = """
+body{font-family:Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222;line-height:1.4}
+table{border-collapse:collapse;margin:0.5em 0 0.3em;font-size:0.85em}
+th,td{border-top:1px solid #bbb;border-bottom:1px solid #bbb;padding:3px 8px;text-align:left}
+th{background:#f0f3f7}caption{text-align:left;font-weight:bold;padding:0.3em 0}
+.note{font-size:0.8em;color:#555;margin:0}.warn{color:#a04000}figure{margin:1.5em 0}
+figcaption{font-size:0.9em;font-weight:bold}svg{max-width:100%;height:auto}
+"""
+
+
+def render_html(report: CohortReport, figure_root: Path) -> str:
+    """The report as one HTML document; SVG figures are read from ``figure_root`` and inlined."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(report.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(report.title)}</h1>",
+    ]
+    if report.source:
+        parts.append(f"<p>Analyses after: {e(report.source)}</p>")
+    parts.append(f"<p>Cohort file: <code>{e(report.cohort_file)}</code>; {report.n_rows} rows read, "
+                 f"{report.n_analysed} analysed.</p>")
+    parts.append("<h2>Methods</h2>")
+    parts.append(f"<p>{e(report.methods)}</p>")
+    if report.warnings:
+        parts.append("<h2>Warnings</h2><ul>")
+        parts += [f'<li class="warn">{e(w)}</li>' for w in report.warnings]
+        parts.append("</ul>")
+    parts.append("<h2>Tables</h2>")
+    for t in report.tables:
+        parts.append(f'<section id="{e(t.name)}">')
+        table_html = t.frame.to_html(index=False, border=0, na_rep="", escape=True)
+        table_html = table_html.replace('<table class="dataframe">', f"<table><caption>{e(t.title)}</caption>", 1)
+        parts.append(table_html)
+        parts += [f'<p class="note">{e(n)}</p>' for n in t.notes]
+        parts.append("</section>")
+    if report.figures:
+        parts.append("<h2>Figures</h2>")
+    for f in report.figures:
+        svg = (figure_root / f.svg).read_text("utf-8")
+        svg = svg[svg.find("<svg"):]
+        parts.append(f'<figure id="{e(f.name)}">{svg}<figcaption>{e(f.title)}</figcaption></figure>')
+    if len(report.excluded):
+        parts.append("<h2>Excluded rows</h2>")
+        parts.append(report.excluded.to_html(index=False, border=0, na_rep=""))
+    parts.append("<h2>Software</h2><ul>")
+    parts += [f"<li>{e(k)} {e(v)}</li>" for k, v in report.software]
+    parts.append("</ul></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_html(report: CohortReport, path: Path, figure_root: Path) -> Path:
+    path.write_text(render_html(report, figure_root), encoding="utf-8")
+    return path
