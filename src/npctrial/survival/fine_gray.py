@@ -135,6 +135,7 @@ def _censoring_km_left(time: np.ndarray, censored: np.ndarray) -> np.ndarray:
 
 def _prepare(time: np.ndarray, ici: np.ndarray, x: np.ndarray) -> _Prepared:
     g = _censoring_km_left(time, ici == 0)
+    x = np.asfortranarray(x)
     fail_rows = np.flatnonzero(ici == 1)
     ft, fidx, fd = np.unique(time[fail_rows], return_inverse=True, return_counts=True)
     f_start = np.searchsorted(time, ft, side="left")
@@ -145,22 +146,31 @@ def _prepare(time: np.ndarray, ici: np.ndarray, x: np.ndarray) -> _Prepared:
     )
 
 
+def _segment_sums(pp: _Prepared, v: np.ndarray) -> np.ndarray:
+    """Sums of ``v`` (n or n x p, rows sorted by time) over the m + 1 row segments cut at the
+    first row of each distinct cause time: segment k holds the rows with exactly k cause times
+    at or before their own time. One contiguous pass (``np.add.reduceat``)."""
+    cuts = pp.f_start
+    if cuts[0] == 0:  # the first segment is empty (reduceat would not give 0 for it)
+        out = np.add.reduceat(v, cuts, axis=0)
+        return np.concatenate([np.zeros((1, *v.shape[1:])), out], axis=0)
+    return np.add.reduceat(v, np.r_[0, cuts], axis=0)
+
+
 def _risk_sums(pp: _Prepared, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """S0(t_k) and S1(t_k) over the weighted Fine-Gray risk sets at the distinct cause times.
 
     S(t) = sum_{T_j >= t} w_j x_j + G(t-) sum_{T_j < t, other cause} w_j x_j / G(T_j-):
-    a reverse cumulative sum plus a forward cumulative sum, read at the first row >= t.
+    segment sums (see :func:`_segment_sums`), then a suffix sum over segments k+1..m for the
+    first term and a prefix sum over segments 0..k for the second.
     """
-    n, p = pp.x.shape
-    wx = w[:, None] * pp.x
-    rev0 = np.r_[np.cumsum(w[::-1])[::-1], 0.0]
-    rev1 = np.vstack([np.cumsum(wx[::-1], axis=0)[::-1], np.zeros((1, p))])
     ow = pp.other * w / pp.g
-    fwd0 = np.r_[0.0, np.cumsum(ow)]
-    fwd1 = np.vstack([np.zeros((1, p)), np.cumsum(ow[:, None] * pp.x, axis=0)])
-    s = pp.f_start
-    s0 = rev0[s] + pp.fg * fwd0[s]
-    s1 = rev1[s] + pp.fg[:, None] * fwd1[s]
+    a0 = _segment_sums(pp, w)
+    b0 = _segment_sums(pp, ow)
+    a1 = _segment_sums(pp, pp.x * w[:, None])
+    b1 = _segment_sums(pp, pp.x * ow[:, None])
+    s0 = np.cumsum(a0[::-1])[::-1][1:] + pp.fg * np.cumsum(b0)[:-1]
+    s1 = np.cumsum(a1[::-1], axis=0)[::-1][1:] + pp.fg[:, None] * np.cumsum(b1, axis=0)[:-1]
     return s0, s1
 
 
