@@ -123,6 +123,16 @@ def test_groups_results_and_frames() -> None:
     assert len(res.at([2.0, 4.0])) == 4
 
 
+def test_times_equal_up_to_rounding_are_merged_like_survfit_timefix() -> None:
+    t = np.array([1.0, 0.1 + 0.2, 0.3, 2.0, 2.0 + 1e-12, 5.0])  # 0.1 + 0.2 != 0.3 in floating point
+    e = np.array([1, 2, 1, 0, 2, 1])
+    fuzzy = aalen_johansen(t, e).curve()
+    exact = aalen_johansen(np.array([1.0, 0.3, 0.3, 2.0, 2.0, 5.0]), e).curve()
+    assert len(fuzzy.time) == 4
+    np.testing.assert_array_equal(fuzzy.pstate, exact.pstate)
+    np.testing.assert_array_equal(fuzzy.std_err, exact.std_err)
+
+
 def test_validation() -> None:
     with pytest.raises(ValidationError, match="state_names"):
         aalen_johansen([1.0, 2.0], [1, 2], state_names=("only",))

@@ -26,6 +26,7 @@ import pandas as pd
 from npctrial.errors import ValidationError
 from npctrial.survival.competing_risks import _validate
 from npctrial.survival.data import Factor
+from npctrial.survival.risk_sets import apply_timefix
 
 __all__ = ["AalenJohansenCurve", "AalenJohansenResult", "aalen_johansen"]
 
@@ -212,7 +213,8 @@ def aalen_johansen(
     ``event``: ``censor_code`` for censored, other integer codes for the causes (states in
     sorted code order; ``state_names`` relabels them, e.g. ``("pcm", "death")``). One curve per
     level of ``group`` (R's ``strata`` label ``name=level``). Every distinct time (censoring
-    times included) is a row, as in ``survfit``.
+    times included) is a row, as in ``survfit``; times equal up to floating-point tolerance are
+    merged first, as survfit's ``timefix``.
     """
     data, causes = _validate(time, event, group, None, censor_code)
     names = tuple(str(c) for c in causes) if state_names is None else tuple(state_names)
@@ -232,8 +234,10 @@ def aalen_johansen(
     else:
         gf = data.group
         gname = getattr(group, "name", None) or "group"
-    order = np.argsort(data.time, kind="stable")
-    t_sorted = data.time[order]
+    # survfit merges times equal up to floating-point tolerance (Surv's timefix, aeqSurv)
+    fixed_time, _ = apply_timefix(np.asarray(data.time))
+    order = np.argsort(fixed_time, kind="stable")
+    t_sorted = fixed_time[order]
     e_sorted = ev_idx[order]
     curves: list[AalenJohansenCurve] = []
     if gf is None:
