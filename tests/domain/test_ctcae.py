@@ -279,3 +279,11 @@ def test_grade_description() -> None:
         grade_description("dry mouth", 4)
     with pytest.raises(ValidationError):
         clinical_term_grades("ANC")
+
+
+@pytest.mark.parametrize(("alias", "key"), [("xerostomia", "dry_mouth"), ("Oral mucositis", "mucositis_oral"),
+                                            ("radiation dermatitis", "dermatitis_radiation"),
+                                            ("hand-foot syndrome", "palmar_plantar_erythrodysesthesia_syndrome"),
+                                            ("hearing loss", "hearing_impaired")])
+def test_clinical_aliases(alias: str, key: str) -> None:
+    assert clinical_term_grades(alias)[0].term_key == key

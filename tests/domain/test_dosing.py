@@ -24,8 +24,10 @@ from npctrial.domain.dosing import (
     carboplatin_dose,
     cisplatin_dose,
     cockcroft_gault,
+    compute_weight_change_percent,
     cumulative_dose_per_m2,
     load_band_table,
+    requires_dose_recalculation,
 )
 from npctrial.errors import ClinicalWarning, ValidationError
 from tests.conftest import SHARED
@@ -282,3 +284,10 @@ def test_bsa_increases_with_height_and_weight(formula: str, h: float, w: float, 
         low = body_surface_area(h, w, formula).bsa_raw_m2
         high = body_surface_area(min(h + dh, 272), min(w + dw, 400), formula).bsa_raw_m2
     assert high >= low
+
+
+@pytest.mark.parametrize(("base", "now", "expected"),
+                         [(100, 90, True), (100, 90.1, False), (100, 110, True), (70, 63, True), (70, 64, False)])
+def test_weight_change_recalculation_threshold(base: float, now: float, expected: bool) -> None:
+    assert requires_dose_recalculation(base, now) is expected
+    assert compute_weight_change_percent(base, now) == pytest.approx((now - base) / base * 100)

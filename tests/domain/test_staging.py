@@ -362,6 +362,9 @@ def test_restage_masticator_and_low_neck_patient() -> None:
     assert (result.eighth.t, result.eighth.n, result.eighth.stage) == ("T2", "N3", "IVA")
     assert not result.changed
     assert "8th" in result.summary()
+    frame = result.to_frame()
+    assert list(frame["edition"]) == [7, 8] and list(frame["stage"]) == ["IVA", "IVA"]
+    assert list(frame["t"]) == ["T4", "T2"]
 
 
 def test_restage_downstages_pterygoid_only_patient() -> None:

@@ -26,8 +26,10 @@ from npctrial.domain.dosing import (
     carboplatin_dose,
     cisplatin_dose,
     cockcroft_gault,
+    compute_weight_change_percent,
     cumulative_dose_per_m2,
     load_band_table,
+    requires_dose_recalculation,
 )
 from npctrial.domain.eligibility import CriterionResult, EligibilityReport, evaluate_eligibility
 from npctrial.domain.endpoints import (
@@ -143,8 +145,10 @@ __all__: list[str] = [
     "carboplatin_dose",
     "cisplatin_dose",
     "cockcroft_gault",
+    "compute_weight_change_percent",
     "cumulative_dose_per_m2",
     "load_band_table",
+    "requires_dose_recalculation",
     # staging
     "NodalFindings",
     "PrimaryFindings",

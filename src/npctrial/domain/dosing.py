@@ -419,6 +419,22 @@ def cumulative_dose_per_m2(administrations: Iterable[tuple[float, BSAResult | fl
     return total
 
 
+def compute_weight_change_percent(baseline_kg: float, current_kg: float) -> float:
+    """Percent change of body weight from the weight the dose was calculated with."""
+    base, now = _check_weight(baseline_kg), _check_weight(current_kg)
+    return (now - base) / base * 100.0
+
+
+def requires_dose_recalculation(baseline_kg: float, current_kg: float,
+                                threshold_percent: float = 10.0) -> bool:
+    """True when weight has changed by at least ``threshold_percent`` (either direction).
+
+    The 10 % default is a common site convention (dosing.md), a protocol setting.
+    """
+    limit = _positive(threshold_percent, "threshold_percent")
+    return abs(compute_weight_change_percent(baseline_kg, current_kg)) >= limit - 1e-9
+
+
 # --------------------------------------------------------------------------- carboplatin
 
 CreatinineUnit = Literal["mg/dL", "umol/L"]
@@ -530,7 +546,9 @@ __all__ = [
     "carboplatin_dose",
     "cisplatin_dose",
     "cockcroft_gault",
+    "compute_weight_change_percent",
     "cumulative_dose_per_m2",
     "load_band_table",
+    "requires_dose_recalculation",
     "round_to_step",
 ]

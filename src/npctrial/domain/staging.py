@@ -16,11 +16,14 @@ import warnings
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from npctrial.errors import ClinicalWarning, ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EDITIONS: tuple[int, ...] = (7, 8)
 STAGE_ORDER: tuple[str, ...] = ("0", "I", "II", "III", "IVA", "IVB", "IVC")
@@ -405,6 +408,13 @@ class Restaging:
 
     def summary(self) -> str:
         return f"{self.seventh.summary()}\n{self.eighth.summary()}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per edition: edition, t, n, m, stage."""
+        import pandas as pd
+
+        return pd.DataFrame([{"edition": r.edition, "t": r.t, "n": r.n, "m": r.m, "stage": r.stage}
+                             for r in (self.seventh, self.eighth)])
 
 
 def restage(findings: StagingFindings) -> Restaging:
