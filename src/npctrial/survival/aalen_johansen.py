@@ -150,8 +150,8 @@ def _aj_one(
     ut = time[starts]
     nt = ut.shape[0]
     tid = np.repeat(np.arange(nt), np.diff(np.r_[starts, n]))
-    counts = np.zeros((nt, k + 1))
-    np.add.at(counts, (tid, event_idx), 1.0)
+    counts = np.bincount(tid * (k + 1) + event_idx, minlength=nt * (k + 1)).reshape(nt, k + 1)
+    counts = counts.astype(np.float64)
     cens = counts[:, 0]
     dk = counts[:, 1:]
     d = dk.sum(axis=1)

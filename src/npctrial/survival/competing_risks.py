@@ -295,8 +295,8 @@ def _gray_stratum(
     starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
     nt = starts.shape[0]
     tid = np.repeat(np.arange(nt), np.diff(np.r_[starts, time.shape[0]]))
-    counts = np.zeros((3, nt, ng))
-    np.add.at(counts, (m, tid, g), 1.0)
+    counts = np.bincount((m * nt + tid) * ng + g, minlength=3 * nt * ng).reshape(3, nt, ng)
+    counts = counts.astype(np.float64)
     d0, d1g, d2g = counts[0], counts[1], counts[2]
     leave = d0 + d1g + d2g
     total_g = leave.sum(axis=0)
