@@ -141,7 +141,8 @@ def test_default_edition_is_8th() -> None:
     assert stage_group("T1", "N0", "M1") == "IVB"
 
 
-@pytest.mark.parametrize(("t", "n", "m"), [("cT3", "cN2", "cM0"), ("t3", "n2", "m0"), ("pT3", "pN2", "cM0")])
+@pytest.mark.parametrize(("t", "n", "m"), [("cT3", "cN2", "cM0"), ("t3", "n2", "m0"), ("pT3", "pN2", "cM0"),
+                                           ("3", "2", "0"), (" T3 ", "N2", "M0")])
 def test_prefixes_and_case_are_accepted(t: str, n: str, m: str) -> None:
     assert stage_group(t, n, m) == "III"
 
@@ -158,6 +159,9 @@ def test_prefixes_and_case_are_accepted(t: str, n: str, m: str) -> None:
         ("N3", "N1", "M0", 8, "t"),
         ("T3", "N1", "M0", 6, "edition"),
         ("xT3", "N1", "M0", 8, "t"),
+        ("3.0", "N1", "M0", 8, "t"),
+        ("5", "N1", "M0", 8, "t"),
+        ("T3", "3a", "M0", 8, "n"),
     ],
 )
 def test_unknown_categories_raise(t: str, n: str, m: str, edition: int, field: str) -> None:

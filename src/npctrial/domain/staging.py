@@ -60,6 +60,8 @@ _CAT_RE = re.compile(r"^(?P<prefix>[a-z]{0,2})(?P<axis>[TNM])(?P<code>.*)$", re.
 def _split_category(value: str, axis: str) -> tuple[str, str]:
     """Return (prefix, canonical category) for a text such as 'cT3', 't3', 'Tis', 'N3a'."""
     text = value.strip()
+    if re.fullmatch(r"is|x|[0-4][ab]?", text, flags=re.IGNORECASE):
+        text = axis + text  # a bare code such as "3" or "3a" for this axis
     m = _CAT_RE.match(text)
     if not m or m.group("axis").upper() != axis:
         raise ValidationError(f"{axis.lower()} must be a {axis} category such as "
@@ -74,7 +76,10 @@ def _split_category(value: str, axis: str) -> tuple[str, str]:
 
 
 def normalize_category(value: str, axis: Literal["T", "N", "M"], edition: int = 8) -> str:
-    """Canonical category ('T3', 'Tis', 'N3a', 'M0') or ValidationError if the edition lacks it."""
+    """Canonical category ('T3', 'Tis', 'N3a', 'M0') or ValidationError if the edition lacks it.
+
+    Accepts prefixes ('cT3', 'ypN1'), any case, and bare codes for the axis ('3' -> 'T3').
+    """
     if not isinstance(value, str):
         raise ValidationError(f"{axis.lower()} must be a string such as '{axis}1', got {value!r}",
                               field=axis.lower())
