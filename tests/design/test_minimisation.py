@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from npctrial.design import Allocation, Minimisation
@@ -120,3 +122,42 @@ def test_bad_input_names_the_factor():
         Minimisation(("A", "B"), FACTORS, p_best=0.3)
     with pytest.raises(ValidationError, match="imbalance must be one of"):
         Minimisation(("A", "B"), FACTORS, imbalance="max")  # type: ignore[arg-type]
+
+
+def test_allocation_record_is_json_serialisable():
+    import json
+
+    alloc = Minimisation(("A", "B"), FACTORS, seed=1).assign({"stage": "III", "centre": "X"},
+                                                             HISTORY)
+    record = json.loads(json.dumps(alloc.to_dict()))
+    assert record["scores"] == {"A": 4.0, "B": 2.0} and record["arm"] == alloc.arm
+
+
+_levels = st.fixed_dictionaries({"stage": st.sampled_from(["III", "IVA"]),
+                                 "centre": st.sampled_from(["X", "Y"])})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    history=st.lists(st.tuples(_levels, st.sampled_from(["A", "B", "C"])), max_size=25),
+    patient=_levels,
+    p_best=st.floats(1 / 3, 1.0),
+    measure=st.sampled_from(["range", "variance", "sd"]),
+    seed=st.integers(0, 2**40),
+)
+def test_property_allocation_is_consistent(history, patient, p_best, measure, seed):
+    m = Minimisation(("A", "B", "C"), FACTORS, imbalance=measure, p_best=p_best, seed=seed)
+    alloc = m.assign(patient, history)
+    probs = np.array(list(alloc.probabilities.values()))
+    assert probs.sum() == pytest.approx(1.0) and np.all(probs >= 0)
+    assert alloc.probabilities[alloc.arm] > 0
+    # the arm is the first whose cumulative probability exceeds the logged draw
+    cum = np.cumsum(probs)
+    cum[-1] = 1.0
+    assert alloc.arm == m.arms[int(np.searchsorted(cum, alloc.random_draw, side="right"))]
+    assert 0.0 <= alloc.random_draw < 1.0
+    g = alloc.scores
+    assert set(alloc.minimisers) == {a for a in g if g[a] == pytest.approx(min(g.values()))}
+    if len(alloc.minimisers) > 1:
+        assert alloc.arm in alloc.minimisers
+    assert m.assign(patient, history) == alloc  # pure: same inputs, same allocation

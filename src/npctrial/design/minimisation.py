@@ -63,6 +63,18 @@ class Allocation:
         """True if the chosen arm had probability 1."""
         return self.probabilities[self.arm] >= 1.0
 
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-serialisable record for an audit log (plain dicts, lists and numbers)."""
+        return {
+            "arm": self.arm,
+            "sequence_number": self.sequence_number,
+            "patient_factors": dict(self.patient_factors),
+            "scores": dict(self.scores),
+            "probabilities": dict(self.probabilities),
+            "random_draw": self.random_draw,
+            "minimisers": list(self.minimisers),
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per arm: imbalance score G(a) and allocation probability."""
         return pd.DataFrame(
