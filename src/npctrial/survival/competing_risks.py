@@ -12,6 +12,7 @@ cumulative sums over the sorted distinct times, so the cost is one sort plus O(n
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -488,7 +489,9 @@ def gray_test(
     if data.group.n_levels < 2:
         raise ValidationError("group must have at least two levels for Gray's test", field="group")
     if cause is not None:
-        wanted = (int(cause),) if np.ndim(cause) == 0 else tuple(int(c) for c in cause)  # type: ignore[arg-type]
+        wanted = (
+            (int(cause),) if isinstance(cause, int | np.integer) else tuple(int(c) for c in cause)
+        )
         bad = [c for c in wanted if c not in causes]
         if bad:
             raise ValidationError(
@@ -499,8 +502,6 @@ def gray_test(
     order = np.argsort(data.time, kind="stable")
     res = _gray(data, causes, order, rho)
     if np.any(res.statistic < 0):
-        import warnings
-
         warnings.warn(
             "Gray's test variance is singular for cause(s) "
             f"{[c for c, s in zip(res.causes, res.statistic, strict=True) if s < 0]}: "
