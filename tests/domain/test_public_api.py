@@ -56,6 +56,7 @@ EXPECTED = sorted([
     "TNM",
     "derive_n_category",
     "derive_t_category",
+    "findings_from_mapping",
     "parse_tnm",
     "restage",
     "stage_findings",

@@ -21,6 +21,7 @@ from npctrial.domain.staging import (
     categories,
     derive_n_category,
     derive_t_category,
+    findings_from_mapping,
     parse_tnm,
     restage,
     stage_findings,
@@ -423,3 +424,30 @@ def test_larger_or_lower_nodes_never_lower_n(edition: int, cervical: str, rp: bo
                         greatest_dimension_cm=min(size + grow, 20.0), below_caudal_cricoid=low,
                         supraclavicular_fossa=scf)
     assert rank[derive_n_category(big, edition)] >= rank[derive_n_category(small, edition)]
+
+
+def test_findings_from_mapping() -> None:
+    findings = findings_from_mapping({
+        "primary": {"lateral_pterygoid": True},
+        "nodes": {"cervical": "unilateral", "greatest_dimension_cm": 3},
+        "distant_metastasis": False,
+    })
+    assert restage(findings).eighth.stage == "II"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"primary": {"pterygoid_muscle": True}}, "primary.pterygoid_muscle"),
+        ({"primary": {"skull_base": "yes"}}, "primary.skull_base"),
+        ({"nodes": {"cervical": "both"}}, "nodes.cervical"),
+        ({"nodes": {"greatest_dimension_cm": "3 cm"}}, "nodes.greatest_dimension_cm"),
+        ({"distant_metastasis": 1}, "findings.distant_metastasis"),
+        ({"metastasis": True}, "findings.metastasis"),
+        ({"primary": []}, "primary"),
+    ],
+)
+def test_findings_from_mapping_names_the_bad_finding(data: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        findings_from_mapping(data)
+    assert info.value.field == field

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
@@ -262,6 +263,46 @@ class StagingFindings:
     distant_metastasis: bool
 
 
+def _from_mapping(cls: type[Any], data: Any, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"{where} must be a mapping of findings, got {data!r}", field=where)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValidationError(f"{where}.{unknown[0]} is not a recorded finding; expected one of "
+                              f"{sorted(known)}", field=f"{where}.{unknown[0]}")
+    for name, value in data.items():
+        if name == "greatest_dimension_cm":
+            ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        elif name == "cervical":
+            ok = value in ("none", "unilateral", "bilateral")
+        elif name == "ebv_positive_nodes":
+            ok = value is None or isinstance(value, bool)
+        else:
+            ok = isinstance(value, bool)
+        if not ok:
+            raise ValidationError(f"{where}.{name} has an invalid value {value!r}", field=f"{where}.{name}")
+    return cls(**data)
+
+
+def findings_from_mapping(data: Mapping[str, Any]) -> StagingFindings:
+    """Build :class:`StagingFindings` from ``{"primary": {...}, "nodes": {...},
+    "distant_metastasis": bool}`` (e.g. a patient YAML), naming any unknown or invalid finding."""
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"findings must be a mapping, got {data!r}", field="findings")
+    unknown = sorted(set(data) - {"primary", "nodes", "distant_metastasis"})
+    if unknown:
+        raise ValidationError(f"findings.{unknown[0]} is unknown; expected primary, nodes, "
+                              "distant_metastasis", field=f"findings.{unknown[0]}")
+    dm = data.get("distant_metastasis", False)
+    if not isinstance(dm, bool):
+        raise ValidationError(f"findings.distant_metastasis must be true or false, got {dm!r}",
+                              field="findings.distant_metastasis")
+    return StagingFindings(primary=_from_mapping(PrimaryFindings, data.get("primary", {}), "primary"),
+                           nodes=_from_mapping(NodalFindings, data.get("nodes", {}), "nodes"),
+                           distant_metastasis=dm)
+
+
 @dataclass(frozen=True)
 class StageResult:
     """Categories and stage group derived in one edition."""
@@ -439,6 +480,7 @@ __all__ = [
     "categories",
     "derive_n_category",
     "derive_t_category",
+    "findings_from_mapping",
     "normalize_category",
     "parse_tnm",
     "restage",
