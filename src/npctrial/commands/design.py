@@ -349,7 +349,7 @@ def balance(
     if not factors:
         raise ValidationError("give at least one --strata factor=level1,level2", field="--strata")
     sizes = parse_ints(block_sizes, "--block-sizes")
-    schemes = [
+    schemes: list[PermutedBlockRandomiser | Minimisation] = [
         PermutedBlockRandomiser(arm_names, ratio=(1,) * len(arm_names), block_sizes=sizes,
                                 strata=factors, seed=seed),
         PermutedBlockRandomiser(arm_names, ratio=(1,) * len(arm_names), block_sizes=sizes,

@@ -381,8 +381,8 @@ def _allocate(r: PermutedBlockRandomiser | Minimisation, patients: list[dict[str
     totals = np.zeros(k)
     for i, p in enumerate(patients):
         idx = [level_index[f][p[f]] for f in names]
-        counts = np.array([tallies[j][idx[j]] for j in range(len(names))])
-        g = m.compute_scores(counts, totals)
+        level_counts = np.array([tallies[j][idx[j]] for j in range(len(names))])
+        g = m.compute_scores(level_counts, totals)
         probs, best = m._probabilities(g)
         arm = m._pick(probs, derive_uniform(m.seed, "minimisation", i))
         correct += (arm in best) / len(best)
