@@ -138,3 +138,14 @@ def test_validation() -> None:
         aalen_johansen([1.0, 2.0], [1, 2], state_names=("only",))
     with pytest.raises(ValidationError, match="time"):
         aalen_johansen([np.nan, 2.0], [1, 2])
+
+
+def test_missing_values_dropped_only_when_asked() -> None:
+    t = np.array([1.0, np.nan, 3.0, 4.0, 5.0])
+    e = np.array([1, 2, 2, 0, 1])
+    with pytest.raises(ValidationError, match="row 1"):
+        aalen_johansen(t, e)
+    res = aalen_johansen(t, e, na_action="drop")
+    ref = aalen_johansen(np.delete(t, 1), np.delete(e, 1))
+    assert res.n_dropped == 1 and res.n == 4
+    np.testing.assert_array_equal(res.curve().std_err, ref.curve().std_err)

@@ -202,3 +202,21 @@ def test_gray_singular_variance_warns() -> None:
     with pytest.warns(StatisticalWarning, match="singular"):
         res = gray_test(t, e, g, cause=2)
     assert res.statistic[0] == -1.0 and np.isnan(res.p[0])
+
+
+def test_missing_values_raise_or_are_dropped_and_counted() -> None:
+    df = _synthetic(12, 50)
+    holed = df.copy()
+    holed.loc[4, "time"] = np.nan
+    holed.loc[9, "group"] = None
+    with pytest.raises(ValidationError, match="row 4"):
+        cumulative_incidence(holed["time"], holed["event"], group=holed["group"])
+    res = cumulative_incidence(holed["time"], holed["event"], group=holed["group"], na_action="drop")
+    ref = cumulative_incidence(df["time"].drop([4, 9]), df["event"].drop([4, 9]),
+                               group=df["group"].drop([4, 9]))
+    assert res.n_dropped == 2 and res.n == 48
+    for a, b in zip(res.curves, ref.curves, strict=True):
+        np.testing.assert_array_equal(a.est, b.est)
+    np.testing.assert_array_equal(res.tests.statistic, ref.tests.statistic)
+    g = gray_test(holed["time"], holed["event"], holed["group"], na_action="drop")
+    np.testing.assert_array_equal(g.statistic, ref.tests.statistic)

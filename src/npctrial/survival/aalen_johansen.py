@@ -70,6 +70,7 @@ class AalenJohansenResult:
     curves: tuple[AalenJohansenCurve, ...]
     states: tuple[str, ...]
     n: int
+    n_dropped: int = 0
 
     def curve(self, stratum: str | None = None) -> AalenJohansenCurve:
         if stratum is None:
@@ -207,6 +208,7 @@ def aalen_johansen(
     group: Any = None,
     censor_code: int = 0,
     state_names: Sequence[str] | None = None,
+    na_action: str = "raise",
 ) -> AalenJohansenResult:
     """Aalen-Johansen estimate for competing risks with IJ standard errors (R ``survfit``).
 
@@ -214,9 +216,9 @@ def aalen_johansen(
     sorted code order; ``state_names`` relabels them, e.g. ``("pcm", "death")``). One curve per
     level of ``group`` (R's ``strata`` label ``name=level``). Every distinct time (censoring
     times included) is a row, as in ``survfit``; times equal up to floating-point tolerance are
-    merged first, as survfit's ``timefix``.
+    merged first, as survfit's ``timefix``. Missing values raise unless ``na_action="drop"``.
     """
-    data, causes = _validate(time, event, group, None, censor_code)
+    data, causes = _validate(time, event, group, None, censor_code, na_action)
     names = tuple(str(c) for c in causes) if state_names is None else tuple(state_names)
     if len(names) != len(causes):
         raise ValidationError(
@@ -253,4 +255,6 @@ def aalen_johansen(
                 n_censor=cens, pstate=pstate, std_err=se,
             )
         )
-    return AalenJohansenResult(curves=tuple(curves), states=states, n=data.n)
+    return AalenJohansenResult(
+        curves=tuple(curves), states=states, n=data.n, n_dropped=data.n_dropped
+    )

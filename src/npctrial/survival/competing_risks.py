@@ -39,9 +39,12 @@ __all__ = [
 
 
 def _validate(
-    time: Any, event: Any, group: Any, strata: Any, censor_code: int
+    time: Any, event: Any, group: Any, strata: Any, censor_code: int, na_action: str = "raise"
 ) -> tuple[SurvivalData, tuple[int, ...]]:
-    """Validate into a SurvivalData whose event codes are (censor_code, *causes)."""
+    """Validate into a SurvivalData whose event codes are (censor_code, *causes).
+
+    Rows with a missing value raise (naming the row) unless ``na_action="drop"``, which drops
+    them as cmprsk's ``na.omit`` and records how many in ``n_dropped``."""
     ev = as_float_array(event, "event")
     finite = ev[np.isfinite(ev)]
     if finite.size and np.any(finite != np.round(finite)):
@@ -60,6 +63,7 @@ def _validate(
         group=group,
         strata=strata,
         event_codes=(int(censor_code), *causes),
+        na_action=na_action,  # type: ignore[arg-type]
     )
     return data, causes
 
@@ -184,6 +188,7 @@ class CumulativeIncidenceResult:
     causes: tuple[int, ...]
     n: int
     tests: GrayTestResult | None = None
+    n_dropped: int = 0
 
     def curve(self, group: str | None = None, cause: int | None = None) -> CIFCurve:
         """The curve of ``group`` (default: the only group) and ``cause`` (default: the first)."""
@@ -431,17 +436,20 @@ def cumulative_incidence(
     strata: Any = None,
     censor_code: int = 0,
     rho: float = 0.0,
+    na_action: str = "raise",
 ) -> CumulativeIncidenceResult:
     """Cumulative incidence functions per group and cause, as ``cmprsk::cuminc``.
 
     ``event`` holds integer codes: ``censor_code`` for censored, any other value a cause.
     Groups follow R's factor order (sorted levels); ``strata`` only stratify Gray's test,
     which is computed (per cause, with weight ``(1 - F(t-))^rho``) when there are >= 2 groups.
+    Missing values raise unless ``na_action="drop"`` (then ``n_dropped`` says how many).
 
     Algorithm: Aalen-Johansen estimate with Gray's (1988) variance, cmprsk ``cinc``
     (see :func:`_cif_one`), then :func:`gray_test`'s computation.
     """
-    data, causes = _validate(time, event, group, strata, censor_code)
+    data, causes = _validate(time, event, group, strata, censor_code, na_action)
+    n_dropped = data.n_dropped
     if group is None:
         gf = Factor.from_values(np.ones(data.n, dtype=np.int64), name="group")
         data = SurvivalData(
@@ -464,7 +472,8 @@ def cumulative_incidence(
             curves.append(CIFCurve(group=lab, cause=cause, time=x, est=est, var=v))
     tests = _gray(data, causes, order, rho) if data.group.n_levels > 1 else None
     return CumulativeIncidenceResult(
-        curves=tuple(curves), groups=labels, causes=causes, n=data.n, tests=tests
+        curves=tuple(curves), groups=labels, causes=causes, n=data.n, tests=tests,
+        n_dropped=n_dropped,
     )
 
 
@@ -477,6 +486,7 @@ def gray_test(
     cause: int | Sequence[int] | None = None,
     censor_code: int = 0,
     rho: float = 0.0,
+    na_action: str = "raise",
 ) -> GrayTestResult:
     """Gray's test that the cumulative incidence of a cause is equal across groups.
 
@@ -484,7 +494,7 @@ def gray_test(
     ``cause``), as the ``Tests`` of ``cmprsk::cuminc``; ``strata`` sum the score and variance
     over strata. O(n log n): one sort, then cumulative sums (see :func:`_gray_stratum`).
     """
-    data, causes = _validate(time, event, group, strata, censor_code)
+    data, causes = _validate(time, event, group, strata, censor_code, na_action)
     assert data.group is not None
     if data.group.n_levels < 2:
         raise ValidationError("group must have at least two levels for Gray's test", field="group")
