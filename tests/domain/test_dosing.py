@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from npctrial.domain.carboplatin import carboplatin_dose, cockcroft_gault
 from npctrial.domain.dosing import (
     BandTable,
     DoseBand,
@@ -21,9 +22,7 @@ from npctrial.domain.dosing import (
     banded_dose,
     body_surface_area,
     bsa_dose,
-    carboplatin_dose,
     cisplatin_dose,
-    cockcroft_gault,
     compute_weight_change_percent,
     cumulative_dose_per_m2,
     load_band_table,

@@ -1,5 +1,11 @@
 """npctrial.domain (public API is listed in __all__ and locked by tests/domain/test_public_api.py)."""
 
+from npctrial.domain.carboplatin import (
+    CarboplatinDose,
+    CreatinineClearance,
+    carboplatin_dose,
+    cockcroft_gault,
+)
 from npctrial.domain.ctcae import (
     ClinicalTerm,
     GradeDescription,
@@ -16,16 +22,12 @@ from npctrial.domain.dosing import (
     BandTable,
     BSADose,
     BSAResult,
-    CarboplatinDose,
-    CreatinineClearance,
     DoseBand,
     band_table_from_dict,
     banded_dose,
     body_surface_area,
     bsa_dose,
-    carboplatin_dose,
     cisplatin_dose,
-    cockcroft_gault,
     compute_weight_change_percent,
     cumulative_dose_per_m2,
     load_band_table,
