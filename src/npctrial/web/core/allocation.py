@@ -161,7 +161,11 @@ def randomise(subject: Subject, user: Any) -> Randomisation:
     except AllocationSequence.DoesNotExist:
         raise ValidationError("this study is not randomised", field="study") from None
     except IntegrityError:
-        raise ValidationError(f"{subject.subject_id} is already randomised", field="subject") from None
+        if Randomisation.objects.filter(subject=subject).exists():
+            raise ValidationError(f"{subject.subject_id} is already randomised", field="subject") from None
+        raise ValidationError(
+            "the allocation collided with a simultaneous one and was not saved; try again", field="subject"
+        ) from None
 
 
 @dataclass(frozen=True)

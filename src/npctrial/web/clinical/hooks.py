@@ -1,0 +1,31 @@
+"""Hooks into the core app: capabilities (one permission module), nav links, audit history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+_INSTALLED = False
+
+
+def subject_records(subject: Any) -> Iterable[Any]:
+    """Every clinical record of ``subject`` (for the core per-subject audit history page)."""
+    from npctrial.web.clinical.crfs import subject_records as records
+
+    return records(subject)
+
+
+def install() -> None:
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    from npctrial.web.core import permissions
+    from npctrial.web.core.context import STUDY_NAV
+    from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
+
+    permissions.register_capability("edit_crf", "record and edit case report forms", ["investigator", "coordinator"])
+    permissions.register_capability("sign_casebook", "sign a subject's casebook (e-signature)", ["investigator"])
+    permissions.register_capability("lock", "freeze/lock subjects and the study", ["data_manager", "study_admin"])
+    STUDY_NAV.extend([("CRFs", "clinical-home"), ("Report", "study-report"), ("Exports", "export-index")])
+    SUBJECT_RECORD_PROVIDERS.append(subject_records)
+    _INSTALLED = True
