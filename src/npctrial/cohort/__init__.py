@@ -30,7 +30,12 @@ from npctrial.cohort.survival_tables import (
     median_follow_up,
     survival_analysis,
 )
-from npctrial.cohort.tables import AssociationTable, ToxicityTable, association_table, toxicity_table
+from npctrial.cohort.tables import (
+    AssociationTable,
+    ToxicityTable,
+    association_table,
+    toxicity_table,
+)
 from npctrial.cohort.validation import Problem, ValidationReport, validate_cohort
 
 __all__ = [

@@ -55,7 +55,7 @@ def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)") -> F
     """Step curves with censor marks, log-rank p annotation and an aligned numbers-at-risk table."""
     n_groups = len(analysis.km.labels)
     fig = Figure(figsize=(7.0, 5.0 + 0.25 * n_groups))
-    gs = fig.add_gridspec(2, 1, height_ratios=[4, 0.6 + 0.3 * n_groups], hspace=0.35)
+    gs = fig.add_gridspec(2, 1, height_ratios=[4, 0.6 + 0.3 * n_groups], hspace=0.35, left=0.24, right=0.96)
     ax = fig.add_subplot(gs[0])
     tab = fig.add_subplot(gs[1], sharex=ax)
     tmax = max(float(analysis.km.curve(lb).time[-1]) for lb in analysis.km.labels)

@@ -8,7 +8,7 @@ from pathlib import Path
 from docx import Document
 from docx.shared import Inches, Pt
 
-from npctrial.cohort.report import CohortReport
+from npctrial.cohort.report import CohortReport, freeze_zip_timestamps
 
 
 def write_docx(report: CohortReport, path: Path, figure_root: Path) -> Path:
@@ -39,4 +39,5 @@ def write_docx(report: CohortReport, path: Path, figure_root: Path) -> Path:
         doc.add_picture(str(figure_root / f.png), width=Inches(6))
         doc.add_paragraph(f.title)
     doc.save(path)
+    freeze_zip_timestamps(path)
     return path

@@ -7,7 +7,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from npctrial.cohort.report import CohortReport
+from npctrial.cohort.report import CohortReport, freeze_zip_timestamps
 
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -52,4 +52,5 @@ def write_xlsx(report: CohortReport, path: Path) -> Path:
     wb.properties.modified = fixed
     wb.properties.creator = "npctrial"
     wb.save(path)
+    freeze_zip_timestamps(path)
     return path
