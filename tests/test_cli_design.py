@@ -89,3 +89,10 @@ def test_simulate_simon_and_survival(capsys):
 def test_balance(capsys):
     out, _ = _run(capsys, ["balance", "--strata", "stage=III,IVA", "--n", "40", "--n-sims", "10"])
     assert "minimisation" in out and "permuted blocks" in out
+
+
+def test_schedule_to_stdout_is_pure_csv_with_hash_on_stderr(capsys):
+    out, err = _run(capsys, ["schedule", "--arms", "A,B", "--n", "8", "--seed", "5",
+                             "--conceal-blocks"])
+    assert out.splitlines()[0] == "stratum,sequence,arm" and len(out.splitlines()) == 9
+    assert f"SHA-256 {hashlib.sha256(out.encode()).hexdigest()}" in err

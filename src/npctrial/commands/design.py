@@ -278,7 +278,8 @@ def schedule(
     sched = r.schedule_all(n)
     text = sched.to_csv(out, conceal_blocks=conceal_blocks)
     digest = sched.sha256(conceal_blocks=conceal_blocks)
-    console = _console()
+    # without --out the CSV goes to stdout alone (pipe-able); the table and hash to stderr
+    console = _console() if out is not None else Console(stderr=True, highlight=False, width=120)
     counts = sched.counts().reset_index()
     console.print(_table(counts, "Slots per stratum and arm"))
     if out is None:
