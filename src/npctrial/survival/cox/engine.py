@@ -63,7 +63,7 @@ class CoxState:
     score: np.ndarray  # U
     info: np.ndarray | None  # I
     phi: np.ndarray  # per tie term
-    xbar: np.ndarray  # per tie term (k, p)
+    xbar: np.ndarray | None  # per tie term (k, p), when asked for
     hazard: np.ndarray  # h_k per tie term
     lam: np.ndarray  # Efron-adjusted cumulative hazard per sorted row (at unit risk)
     group_hazard: np.ndarray  # sum of h_k per group
@@ -92,7 +92,8 @@ class RiskSetLayout:
         m = len(grid) + 1
         rank_t = np.searchsorted(grid, time)
         key = strata * m + rank_t
-        order = np.argsort(key, kind="stable")
+        # events first within a tied time (R's order(strata, time, -status))
+        order = np.argsort(key * 2 + (1 - np.asarray(status, dtype=np.int64)), kind="stable")
         self.order = order
         key_s = key[order]
         self.time_s = time[order]
@@ -170,6 +171,12 @@ class RiskSetLayout:
             self.grp_epos = np.where(valid, pos, len(eblock_key))  # last = zero row
         self.row_group = np.zeros(n, dtype=np.int64)
         self.row_group[death_rows] = self.death_group
+        # segments: the event part and the rest of every block (events come first in a block)
+        ends = self.block_start[self.grp_block] + self.grp_d
+        self.seg_idx = np.unique(np.concatenate([self.block_start, ends[ends < n]]))
+        self.block_seg = np.searchsorted(self.seg_idx, self.block_start)
+        self.grp_seg = np.searchsorted(self.seg_idx, self.block_start[self.grp_block])
+        self.w_dead = self.weights_s[death_rows]
 
     @staticmethod
     def _segments(stratum_of_item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,12 +188,10 @@ class RiskSetLayout:
         return start, end
 
     # ------------------------------------------------------------------ sums
-    def risk_sums(self, rw: np.ndarray, rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A_g and A1_g: sums of w e^eta and w e^eta x over each group's risk set."""
-        b0 = np.add.reduceat(rw, self.block_start)
-        b1 = np.add.reduceat(rwx, self.block_start, axis=0)
-        s0 = _rev_cumsum_segments(b0, self.block_seg_start, self.block_seg_end)
-        s1 = _rev_cumsum_segments(b1, self.block_seg_start, self.block_seg_end)
+    def _risk_from_blocks(self, blk0: np.ndarray, blk1: np.ndarray, rw: np.ndarray,
+                          rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s0 = _rev_cumsum_segments(blk0, self.block_seg_start, self.block_seg_end)
+        s1 = _rev_cumsum_segments(blk1, self.block_seg_start, self.block_seg_end)
         a0 = s0[self.grp_block]
         a1 = s1[self.grp_block]
         if self.entry_s is not None:
@@ -200,12 +205,19 @@ class RiskSetLayout:
             a1 = a1 - se1[self.grp_epos]
         return a0, a1
 
-    def death_sums(self, rw: np.ndarray, rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dr = self.death_rows
-        if len(dr) == 0:
-            return np.zeros(0), np.zeros((0, rwx.shape[1]))
-        return (np.add.reduceat(rw[dr], self.death_grp_start),
-                np.add.reduceat(rwx[dr], self.death_grp_start, axis=0))
+    def sums(self, rw: np.ndarray, rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A_g, A1_g (risk set) and B_g, B1_g (events) of w e^eta and w e^eta x per group."""
+        s0 = np.add.reduceat(rw, self.seg_idx)
+        s1 = np.add.reduceat(rwx, self.seg_idx, axis=0)
+        blk0 = np.add.reduceat(s0, self.block_seg)
+        blk1 = np.add.reduceat(s1, self.block_seg, axis=0)
+        a0, a1 = self._risk_from_blocks(blk0, blk1, rw, rwx)
+        return a0, a1, s0[self.grp_seg], s1[self.grp_seg]
+
+    def risk_sums(self, rw: np.ndarray, rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A_g and A1_g: sums of w e^eta and w e^eta x over each group's risk set."""
+        a0, a1, _, _ = self.sums(rw, rwx)
+        return a0, a1
 
     def cumulative(self, per_group: np.ndarray) -> np.ndarray:
         """Per sorted row: sum of ``per_group`` over the groups where the row is at risk."""
@@ -214,8 +226,13 @@ class RiskSetLayout:
 
     # ------------------------------------------------------------- evaluate
     def evaluate(self, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None,
-                 *, info: bool = True) -> CoxState:
-        """loglik, score and information at ``beta`` (``x`` and ``offset`` in sorted order)."""
+                 *, info: bool = True, terms: bool = False) -> CoxState:
+        """loglik, score and information at ``beta`` (``x`` and ``offset`` in sorted order).
+
+        The information is assembled from per-group scalars (no per-event p-vectors):
+        sum_k c_k xbar_k xbar_k' = sum_g [A1 A1' S0 - (A1 B1' + B1 A1') S1 + B1 B1' S2],
+        S_m = sum_k c_k f_k^m / phi_k^2. ``terms=True`` also returns xbar_k for the diagnostics.
+        """
         w = self.weights_s
         eta = x @ beta
         if offset is not None:
@@ -223,24 +240,39 @@ class RiskSetLayout:
         risk = np.exp(eta)
         rw = w * risk
         rwx = rw[:, None] * x
-        a0, a1 = self.risk_sums(rw, rwx)
-        b0, b1 = self.death_sums(rw, rwx)
+        a0, a1, b0, b1 = self.sums(rw, rwx)
         gi = self.exp_group
         f = self.exp_frac
-        phi = a0[gi] - f * b0[gi]
-        xbar = (a1[gi] - f[:, None] * b1[gi]) / phi[:, None]
         c = self.exp_c
+        phi = a0[gi] - f * b0[gi]
         hazard = c / phi
         dr = self.death_rows
-        loglik = float(np.dot(w[dr], eta[dr]) - np.dot(c, np.log(phi)))
-        score = w[dr] @ x[dr] - c @ xbar
-        group_hazard = np.bincount(gi, weights=hazard, minlength=self.n_groups)
-        group_e1 = np.bincount(gi, weights=f * hazard, minlength=self.n_groups)
+        loglik = float(np.dot(self.w_dead, eta[dr]) - np.dot(c, np.log(phi)))
+        ng = self.n_groups
+        group_hazard = np.bincount(gi, weights=hazard, minlength=ng)
+        group_e1 = np.bincount(gi, weights=f * hazard, minlength=ng)
+        wx_dead = self._wx_dead(x)
+        score = wx_dead - (group_hazard @ a1 - group_e1 @ b1)
         lam = self.cumulative(group_hazard)
         lam[dr] -= group_e1[self.death_group]
         imat = None
         if info:
-            imat = (x * (rw * lam)[:, None]).T @ x - (xbar * c[:, None]).T @ xbar
+            q = c / phi**2
+            s0 = np.bincount(gi, weights=q, minlength=ng)
+            s1 = np.bincount(gi, weights=q * f, minlength=ng)
+            s2 = np.bincount(gi, weights=q * f * f, minlength=ng)
+            cross = (a1 * s1[:, None]).T @ b1
+            outer = (a1 * s0[:, None]).T @ a1 - cross - cross.T + (b1 * s2[:, None]).T @ b1
+            imat = (x * (rw * lam)[:, None]).T @ x - outer
             imat = (imat + imat.T) / 2
+        xbar = (a1[gi] - f[:, None] * b1[gi]) / phi[:, None] if terms else None
         return CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=imat, phi=phi,
                         xbar=xbar, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
+
+    def _wx_dead(self, x: np.ndarray) -> np.ndarray:
+        """sum of w x over the events, cached for the covariate matrix being iterated on."""
+        cache = getattr(self, "_xcache", None)
+        if cache is None or cache[0] is not x:
+            cache = (x, self.w_dead @ x[self.death_rows])
+            self._xcache = cache
+        return cache[1]

@@ -52,7 +52,7 @@ class CoxFitContext:
 
     def state(self, beta: np.ndarray, *, info: bool = False, offset: bool = True) -> CoxState:
         """Breslow/Efron state at ``beta`` on the centred covariates (exact fits use Efron terms)."""
-        return self.layout.evaluate(self.x_centred, beta, self.offset if offset else None, info=info)
+        return self.layout.evaluate(self.x_centred, beta, self.offset if offset else None, info=info, terms=True)
 
 
 def _solve(imat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -119,21 +119,14 @@ def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int, *, exact_ru
 
 
 def _center_scale(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre at weighted means and scale by 1/mean|x - mean| (coxfit6.c); columns whose values
+    are all in {-1, 0, 1} keep mean 0 and scale 1 (R's ``nocenter``)."""
     wsum = w.sum()
-    p = x.shape[1]
-    means = np.zeros(p)
-    scale = np.ones(p)
-    xc = np.empty_like(x)
-    for j in range(p):
-        col = x[:, j]
-        if np.all(np.isin(col, (-1.0, 0.0, 1.0))):
-            xc[:, j] = col
-            continue
-        m = float(np.dot(w, col) / wsum)
-        means[j] = m
-        xc[:, j] = col - m
-        mad = float(np.dot(w, np.abs(xc[:, j])))
-        scale[j] = wsum / mad if mad > 0 else 1.0
+    zero_one = ((x == 0.0) | (x == 1.0) | (x == -1.0)).all(axis=0)
+    means = np.where(zero_one, 0.0, (w @ x) / wsum)
+    xc = x - means
+    mad = w @ np.abs(xc)
+    scale = np.where(zero_one | ~(mad > 0), 1.0, wsum / np.where(mad > 0, mad, 1.0))
     return xc, means, scale
 
 
