@@ -220,3 +220,9 @@ def test_missing_values_raise_or_are_dropped_and_counted() -> None:
     np.testing.assert_array_equal(res.tests.statistic, ref.tests.statistic)
     g = gray_test(holed["time"], holed["event"], holed["group"], na_action="drop")
     np.testing.assert_array_equal(g.statistic, ref.tests.statistic)
+
+
+def test_singular_gray_variance_also_warns_from_cumulative_incidence() -> None:
+    with pytest.warns(StatisticalWarning, match="singular"):
+        res = cumulative_incidence([1.0, 2.0, 3.0, 4.0], [1, 1, 0, 2], group=["a", "b", "b", "a"])
+    assert res.tests.statistic[1] == -1.0

@@ -8,6 +8,11 @@ of one cause across groups (Gray RJ, Ann Stat 1988;16:1141-54), stratified if as
 cmprsk runs these in Fortran loops (``cincsub.f``, ``crstm.f``); here both are written as
 cumulative sums over the sorted distinct times, so the cost is one sort plus O(n) work
 (O(n * G^3) for G groups in Gray's test).
+
+Beyond ``domain/statistics.md`` section 8 (from cmprsk 2.2-11 ``R/cmprsk.R``): groups are the
+sorted factor levels, causes the sorted distinct non-censoring codes; Gray's statistic is
+``s' V^-1 s`` only when V has full rank, otherwise cmprsk reports -1 (kept here, with a
+:class:`~npctrial.errors.StatisticalWarning` and p = NaN instead of R's 1 - pchisq(-1)).
 """
 
 from __future__ import annotations
@@ -411,6 +416,14 @@ def _gray(
         pv.append(p)
         scores.append(s)
         variances.append(v)
+    singular = [c for c, x in zip(causes, stat, strict=True) if x < 0]
+    if singular:
+        warnings.warn(
+            f"Gray's test variance is singular for cause(s) {singular}: statistic set to -1 as "
+            "cmprsk, p-value NaN",
+            StatisticalWarning,
+            stacklevel=3,
+        )
     return GrayTestResult(
         causes=causes,
         statistic=np.asarray(stat),
@@ -510,13 +523,4 @@ def gray_test(
             )
         causes = wanted
     order = np.argsort(data.time, kind="stable")
-    res = _gray(data, causes, order, rho)
-    if np.any(res.statistic < 0):
-        warnings.warn(
-            "Gray's test variance is singular for cause(s) "
-            f"{[c for c, s in zip(res.causes, res.statistic, strict=True) if s < 0]}: "
-            "statistic set to -1 as cmprsk",
-            StatisticalWarning,
-            stacklevel=2,
-        )
-    return res
+    return _gray(data, causes, order, rho)

@@ -10,6 +10,16 @@ censoring distribution. The variance is Fine & Gray's sandwich, including the es
 or worse for the variance in ``crrvv``). Here every sum over a risk set is a cumulative sum
 over the sorted times, so a fit costs one sort plus O(n p^2) per Newton step, and the sandwich
 variance O(n p^2).
+
+Details that ``domain/statistics.md`` section 8 leaves out, taken from cmprsk 2.2-11
+``R/cmprsk.R`` and ``src/crr.f`` (Gray, GPL):
+
+* G(T_i-) is the censoring Kaplan-Meier (``survfit(Surv(ftime, cenind) ~ 1)``) read by
+  ``approx(..., method="constant")`` at ``T_i (1 - 100 eps)``, i.e. its left limit;
+* convergence: stop when ``max(|score| * max(|beta|, 1)) < max(|loglik|, 1) * gtol`` (gtol 1e-6,
+  at most 10 Newton steps, at most 20 step halvings with the Armijo factor 1e-4);
+* the sandwich middle term adds, for every subject, the censoring-martingale term psi_i built
+  from q(u) (see :func:`_sandwich_middle`), not only the score residual eta_i.
 """
 
 from __future__ import annotations
