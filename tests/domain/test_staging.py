@@ -382,6 +382,8 @@ def test_restage_downstages_pterygoid_only_patient() -> None:
     assert result.seventh.stage == "IVA"
     assert result.eighth.stage == "II"
     assert result.changed
+    seventh, eighth = result
+    assert (seventh.edition, eighth.edition) == (7, 8)
 
 
 def test_metastatic_patient() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
@@ -447,6 +447,10 @@ class Restaging:
 
     seventh: StageResult
     eighth: StageResult
+
+    def __iter__(self) -> Iterator[StageResult]:
+        """Unpack as ``seventh, eighth = restage(findings)``."""
+        return iter((self.seventh, self.eighth))
 
     @property
     def changed(self) -> bool:
