@@ -293,6 +293,12 @@ def test_masticator_space_alone_cannot_be_restaged() -> None:
     assert info.value.field == "masticator_space"
 
 
+def test_t0_with_recorded_primary_sites_is_contradictory() -> None:
+    with pytest.raises(ValidationError) as info:
+        derive_t_category(PrimaryFindings(primary_detected=False, skull_base=True), 7)
+    assert info.value.field == "primary_detected"
+
+
 def test_t0_8th_needs_ebv_positive_nodes() -> None:
     with pytest.raises(ValidationError):
         derive_t_category(PrimaryFindings(primary_detected=False, ebv_positive_nodes=False), 8)

@@ -227,6 +227,10 @@ class PrimaryFindings:
     masticator_space: bool = False
 
 
+_SITE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(PrimaryFindings)
+    if f.name not in ("assessable", "primary_detected", "ebv_positive_nodes", "in_situ"))
+
 CervicalLaterality = Literal["none", "unilateral", "bilateral"]
 
 
@@ -338,6 +342,10 @@ def derive_t_category(findings: PrimaryFindings, edition: int = 8) -> str:
     if not f.assessable:
         return "TX"
     if not f.primary_detected:
+        sites = [name for name in _SITE_FIELDS if getattr(f, name)]
+        if sites or f.in_situ:
+            raise ValidationError(f"primary_detected is false but primary findings are recorded "
+                                  f"({', '.join(sites) or 'in_situ'})", field="primary_detected")
         if edition == 8:
             if f.ebv_positive_nodes is False:
                 raise ValidationError("ebv_positive_nodes: 8th-edition T0 requires EBV-positive "
