@@ -118,6 +118,21 @@ def _show(v: Any) -> str:
     return repr(v)
 
 
+def _event_codes_fast(ev: np.ndarray, allowed: tuple[int, ...]) -> np.ndarray | None:
+    """int64 event codes when ``ev`` is a bool/integer array whose values are all allowed and the
+    allowed codes form a contiguous range (checked by min/max only); None otherwise."""
+    if ev.dtype.kind not in "biu" or ev.shape[0] == 0:
+        return None
+    lo, hi = min(allowed), max(allowed)
+    if hi - lo + 1 != len(allowed):
+        return None
+    if ev.dtype.kind == "b":
+        return ev.astype(np.int64) if lo <= 0 and hi >= 1 else None
+    if int(ev.min()) < lo or int(ev.max()) > hi:
+        return None
+    return ev.astype(np.int64, copy=True)
+
+
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -217,11 +232,12 @@ class Factor:
                 )
             return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), lv)
         try:
-            uniq, codes = np.unique(arr, return_inverse=True)
+            codes, uniq = pd.factorize(arr, sort=True)  # hash-based O(n), sorted levels
         except TypeError:
             # mixed types: order by string form
             s = np.array([str(v) for v in arr], dtype=object)
-            uniq, codes = np.unique(s, return_inverse=True)
+            codes, uniq = pd.factorize(s, sort=True)
+        uniq = np.asarray(uniq)
         lvls = [u.item() if isinstance(u, np.generic) else u for u in uniq]
         return cls._from_codes(name, codes.reshape(-1), lvls)
 
@@ -432,37 +448,36 @@ class SurvivalData:
 
         # 3a. time
         tk = kept(t)
-        bad = ~np.isfinite(tk) | (tk < 0)
-        if bad.any():
+        # fast path: min/max are NaN/inf-aware single passes without temporaries
+        if not (np.isfinite(tk.max()) and tk.min() >= 0):
+            bad = ~np.isfinite(tk) | (tk < 0)
             p = _first_bad(bad)
             raise ValidationError(
                 f"time must be finite and >= 0; {label(p)} is {_show(tk[p])}", field="time", row=int(rows[p])
             )
         # 3b. event
         ev = arrays["event"]
-        if ev.dtype == bool:
-            evf = ev.astype(np.float64)
-        else:
-            evf = as_float_array(ev, "event")
-        evk = kept(evf)
         allowed = (1, 2) if status_coding == "r" else codes
-        bad = ~np.isin(evk, np.asarray(allowed, dtype=np.float64))
-        if bad.any():
-            p = _first_bad(bad)
-            hint = (
-                " (R's 1/2 coding needs status_coding='r')"
-                if status_coding == "standard" and evk[p] == 2 and codes == (0, 1)
-                else ""
-            )
-            raise ValidationError(
-                f"event must be one of {list(allowed)}; {label(p)} is {_show(evk[p])}{hint}",
-                field="event",
-                row=int(rows[p]),
-            )
-        if status_coding == "r":
-            evi = np.where(evk == 2, codes[1], codes[0]).astype(np.int64)
-        else:
+        evi = _event_codes_fast(kept(ev), allowed)
+        if evi is None:
+            evf = ev.astype(np.float64) if ev.dtype == bool else as_float_array(ev, "event")
+            evk = kept(evf)
+            bad = ~np.isin(evk, np.asarray(allowed, dtype=np.float64))
+            if bad.any():
+                p = _first_bad(bad)
+                hint = (
+                    " (R's 1/2 coding needs status_coding='r')"
+                    if status_coding == "standard" and evk[p] == 2 and codes == (0, 1)
+                    else ""
+                )
+                raise ValidationError(
+                    f"event must be one of {list(allowed)}; {label(p)} is {_show(evk[p])}{hint}",
+                    field="event",
+                    row=int(rows[p]),
+                )
             evi = evk.astype(np.int64)
+        if status_coding == "r":
+            evi = np.where(evi == 2, codes[1], codes[0]).astype(np.int64)
         # 3c. entry
         en: np.ndarray | None = None
         if entry is not None:

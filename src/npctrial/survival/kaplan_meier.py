@@ -27,7 +27,13 @@ from npctrial.errors import ValidationError
 from npctrial.survival.confidence import check_conf, confidence_band
 from npctrial.survival.grouping import as_survival_data, build_curve_codes
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
-from npctrial.survival.risk_sets import apply_timefix, risk_table
+from npctrial.survival.risk_sets import (
+    distinct_sorted,
+    fix_times,
+    risk_table,
+    split_by_code,
+    timefix_cuts,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -372,26 +378,29 @@ def kaplan_meier(
         na_action=na_action,
     )
     codes, labels = build_curve_codes(data)
-    t, en = data.time, data.entry
-    if timefix:
-        t, en = apply_timefix(t, en)
     status = data.status
     w = data.weights
+    en_all = data.entry
+    parts = split_by_code(codes, len(labels))
+    whole = len(parts) == 1
+    t_k = [data.time if whole else data.time[idx] for idx in parts]
+    s_k = [status if whole else status[idx] for idx in parts]
+    e_k = [None if en_all is None else (en_all if whole else en_all[idx]) for idx in parts]
+    w_k = [None if w is None else (w if whole else w[idx]) for idx in parts]
+    # sort each curve's times once; R's timefix looks at the pooled distinct times
+    sorted_k = [np.sort(t) if w is None else None for t in t_k]
+    if timefix:
+        uniq = [distinct_sorted(x) if x is not None else np.unique(t) for x, t in zip(sorted_k, t_k, strict=True)]
+        if en_all is not None:
+            uniq.append(np.unique(en_all))
+        cuts = timefix_cuts(np.unique(np.concatenate(uniq)))
+        if cuts is not None:
+            t_k = [fix_times(t, cuts) for t in t_k]
+            sorted_k = [None if x is None else fix_times(x, cuts) for x in sorted_k]
+            e_k = [None if e is None else fix_times(e, cuts) for e in e_k]
     curves = []
-    if len(labels) == 1:
-        groups = [np.arange(data.n)]
-    else:
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        groups = [order[bounds[k] : bounds[k + 1]] for k in range(len(labels))]
-    for k, idx in enumerate(groups):
-        single = idx.shape[0] == data.n
-        rt = risk_table(
-            t if single else t[idx],
-            status if single else status[idx],
-            entry=None if en is None else (en if single else en[idx]),
-            weights=None if w is None else (w if single else w[idx]),
-        )
+    for k, idx in enumerate(parts):
+        rt = risk_table(t_k[k], s_k[k], entry=e_k[k], weights=w_k[k], sorted_time=sorted_k[k])
         curves.append(
             km_curve_from_counts(
                 labels[k],

@@ -29,7 +29,7 @@ from scipy.stats import chi2
 from npctrial.errors import ValidationError
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.grouping import as_survival_data
-from npctrial.survival.risk_sets import apply_timefix, grouped_risk_table
+from npctrial.survival.risk_sets import apply_timefix, grouped_risk_table, split_by_code
 
 __all__ = ["LogRankResult", "PairwiseLogRankResult", "logrank_test", "pairwise_logrank"]
 
@@ -126,9 +126,10 @@ def _stratum_statistics(
     n_groups: int,
     rho: float,
     gamma: float,
+    timefix: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps 1-3 for one stratum: (obs, exp, var)."""
-    rt = grouped_risk_table(time, status, codes, n_groups)
+    rt = grouped_risk_table(time, status, codes, n_groups, timefix=timefix)
     nk, dk = rt.n_risk, rt.n_event
     n = nk.sum(axis=0)
     d = dk.sum(axis=0)
@@ -208,20 +209,16 @@ def _logrank(
     assert g is not None
     k = g.n_levels
     t = data.time
-    if timefix:
+    s: Factor | None = data.strata
+    if timefix and s is not None:
+        # R's timefix is pooled over all strata; without strata it is done per group pass below
         t, _ = apply_timefix(t)
     status = data.status
-    s: Factor | None = data.strata
     n_strata = 1 if s is None else s.n_levels
     obs_s = np.zeros((k, n_strata))
     exp_s = np.zeros((k, n_strata))
     var = np.zeros((k, k))
-    if s is None:
-        parts = [np.arange(data.n)]
-    else:
-        order = np.argsort(s.codes, kind="stable")
-        bounds = np.searchsorted(s.codes[order], np.arange(n_strata + 1))
-        parts = [order[bounds[i] : bounds[i + 1]] for i in range(n_strata)]
+    parts = [np.arange(data.n)] if s is None else split_by_code(s.codes, n_strata)
     for i, idx in enumerate(parts):
         whole = idx.shape[0] == data.n
         o, e, v = _stratum_statistics(
@@ -231,6 +228,7 @@ def _logrank(
             k,
             rho,
             gamma,
+            timefix and s is None,
         )
         obs_s[:, i], exp_s[:, i] = o, e
         var += v

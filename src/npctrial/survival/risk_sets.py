@@ -22,15 +22,40 @@ import numpy as np
 
 __all__ = [
     "GroupedRiskTable",
+    "fix_times",
+    "split_by_code",
+    "timefix_cuts",
     "RiskTable",
     "SortedTimes",
     "apply_timefix",
     "distinct_sorted",
+    "events_on_grid",
     "grouped_risk_table",
     "risk_table",
 ]
 
 TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+def timefix_cuts(distinct: np.ndarray, *, tolerance: float = TIMEFIX_TOLERANCE) -> np.ndarray | None:
+    """Steps 2-3 of :func:`apply_timefix` on sorted distinct times: the representative value of
+    each run of tied times, or None when nothing is tied (the usual case)."""
+    y = distinct[np.isfinite(distinct)]
+    if y.shape[0] < 2:
+        return None
+    dy = np.diff(y)
+    scale = float(np.mean(np.abs(y)))
+    tied = dy <= tolerance
+    if scale > 0:
+        tied |= (dy / scale) <= tolerance
+    if not tied.any():
+        return None
+    return y[np.concatenate([[True], ~tied])]
+
+
+def fix_times(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Replace each time by the representative of its tied run (monotone: keeps sorted order)."""
+    return cuts[np.searchsorted(cuts, x, side="right") - 1]
 
 
 def apply_timefix(
@@ -45,22 +70,10 @@ def apply_timefix(
     Returns the inputs unchanged (same objects) when nothing is tied.
     """
     allt = time if entry is None else np.concatenate([entry, time])
-    y = np.unique(allt)
-    if y.shape[0] < 2:
+    cuts = timefix_cuts(np.unique(allt), tolerance=tolerance)
+    if cuts is None:
         return time, entry
-    dy = np.diff(y)
-    scale = float(np.mean(np.abs(y)))
-    tied = dy <= tolerance
-    if scale > 0:
-        tied |= (dy / scale) <= tolerance
-    if not tied.any():
-        return time, entry
-    cuts = y[np.concatenate([[True], ~tied])]
-
-    def fix(x: np.ndarray) -> np.ndarray:
-        return cuts[np.searchsorted(cuts, x, side="right") - 1]
-
-    return fix(time), None if entry is None else fix(entry)
+    return fix_times(time, cuts), None if entry is None else fix_times(entry, cuts)
 
 
 def distinct_sorted(sorted_values: np.ndarray) -> np.ndarray:
@@ -85,9 +98,11 @@ class SortedTimes:
     cumweight: np.ndarray | None = None
 
     @classmethod
-    def of(cls, values: np.ndarray, weights: np.ndarray | None = None) -> SortedTimes:
+    def of(
+        cls, values: np.ndarray, weights: np.ndarray | None = None, *, presorted: bool = False
+    ) -> SortedTimes:
         if weights is None:
-            return cls(np.sort(values))
+            return cls(values if presorted else np.sort(values))
         order = np.argsort(values, kind="stable")
         cw = np.zeros(values.shape[0] + 1, dtype=np.float64)
         np.cumsum(weights[order], out=cw[1:])
@@ -127,6 +142,15 @@ class SortedTimes:
         return np.bincount(k[hit], minlength=grid.shape[0]).astype(np.float64)
 
 
+def events_on_grid(grid: np.ndarray, time: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Unweighted event counts at each (sorted, distinct) grid time.
+
+    The event times are sorted (``np.sort`` is far faster than placing unsorted values on the
+    grid with ``searchsorted``) and counted with :meth:`SortedTimes.count_eq`.
+    """
+    return SortedTimes.of(time[status]).count_eq(grid)
+
+
 @dataclass(frozen=True)
 class RiskTable:
     """Counts at distinct times for one curve (weighted counts when weights are given)."""
@@ -145,6 +169,7 @@ def risk_table(
     entry: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     grid: np.ndarray | None = None,
+    sorted_time: np.ndarray | None = None,
 ) -> RiskTable:
     """n at risk, events and censorings at each distinct time of one curve.
 
@@ -153,17 +178,21 @@ def risk_table(
          ``survfit`` rows) unless given;
       2. ``n_event``/``n_censor`` = counts of event/censoring times equal to each grid time;
       3. ``n_risk(t)`` = #(time >= t) - #(entry >= t) (the second term only with delayed entry).
-    ``time`` should already have been through :func:`apply_timefix`.
+    ``time`` should already have been through :func:`apply_timefix`; ``sorted_time`` (unweighted
+    data only) is ``np.sort(time)`` when the caller already has it.
     """
     status = np.asarray(status, dtype=bool)
-    w_all = weights
-    w_ev = None if weights is None else weights[status]
-    all_sorted = SortedTimes.of(time, w_all)
-    ev_sorted = SortedTimes.of(time[status], w_ev)
+    if sorted_time is not None and weights is None:
+        all_sorted = SortedTimes(sorted_time)
+    else:
+        all_sorted = SortedTimes.of(time, weights)
     if grid is None:
         grid = distinct_sorted(all_sorted.values)
     n_at = all_sorted.count_eq(grid)
-    n_event = ev_sorted.count_eq(grid)
+    if weights is None:
+        n_event = events_on_grid(grid, time, status)
+    else:
+        n_event = SortedTimes.of(time[status], weights[status]).count_eq(grid)
     n_risk = all_sorted.count_ge(grid)
     n_enter = None
     if entry is not None:
@@ -184,42 +213,58 @@ class GroupedRiskTable:
     n_event: np.ndarray  # (G, J)
 
 
+def split_by_code(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Row indices of each code 0..n_groups-1 (one pass per group: cheap for few groups)."""
+    if n_groups == 1:
+        return [np.arange(codes.shape[0])]
+    if n_groups <= 32:
+        return [np.flatnonzero(codes == k) for k in range(n_groups)]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    return [order[bounds[k] : bounds[k + 1]] for k in range(n_groups)]
+
+
 def grouped_risk_table(
     time: np.ndarray,
     status: np.ndarray,
     codes: np.ndarray,
     n_groups: int,
     *,
-    entry: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
+    timefix: bool = False,
     event_times_only: bool = True,
 ) -> GroupedRiskTable:
     """Per-group n at risk and events on the pooled grid of distinct (event) times.
 
-    The grid is the sorted distinct event times over all groups (``event_times_only``) or all
-    distinct times. Each group's column is sorted once and counted with ``searchsorted``.
+    Steps: 1. split rows by group and sort each group's times once; 2. with ``timefix``, check
+    the union of the groups' distinct times for R ``aeqSurv`` ties and merge them (a monotone
+    map, so the sorted arrays stay sorted); 3. the grid is the sorted distinct event times over
+    all groups (or all times); 4. counts per group by ``searchsorted`` on the grid.
     """
     status = np.asarray(status, dtype=bool)
-    ev_times = time[status]
-    grid = distinct_sorted(np.sort(ev_times if event_times_only else time))
-    n_risk = np.zeros((n_groups, grid.shape[0]))
-    n_event = np.zeros((n_groups, grid.shape[0]))
-    if n_groups == 1:
-        rt = risk_table(time, status, entry=entry, weights=weights, grid=grid)
-        n_risk[0], n_event[0] = rt.n_risk, rt.n_event
-        return GroupedRiskTable(grid, n_risk, n_event)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    parts = split_by_code(codes, n_groups)
+    whole = n_groups == 1
+    t_g = [time if whole else time[idx] for idx in parts]
+    s_g = [status if whole else status[idx] for idx in parts]
+    sorted_g = [np.sort(t) for t in t_g]
+    if timefix:
+        union = np.unique(np.concatenate([distinct_sorted(x) for x in sorted_g]))
+        cuts = timefix_cuts(union)
+        if cuts is not None:
+            t_g = [fix_times(t, cuts) for t in t_g]
+            sorted_g = [fix_times(x, cuts) for x in sorted_g]
+    # events counted on the grid of all distinct times, then restricted to event times
+    full = np.unique(np.concatenate([distinct_sorted(x) for x in sorted_g]))
+    n_event = np.zeros((n_groups, full.shape[0]))
     for g in range(n_groups):
-        idx = order[bounds[g] : bounds[g + 1]]
-        if idx.shape[0] == 0:
-            continue
-        rt = risk_table(
-            time[idx],
-            status[idx],
-            entry=None if entry is None else entry[idx],
-            weights=None if weights is None else weights[idx],
-            grid=grid,
-        )
-        n_risk[g], n_event[g] = rt.n_risk, rt.n_event
+        if t_g[g].shape[0]:
+            n_event[g] = events_on_grid(full, t_g[g], s_g[g])
+    if event_times_only:
+        keep = n_event.sum(axis=0) > 0
+        grid, n_event = full[keep], n_event[:, keep]
+    else:
+        grid = full
+    n_risk = np.zeros((n_groups, grid.shape[0]))
+    for g in range(n_groups):
+        if sorted_g[g].shape[0]:
+            n_risk[g] = SortedTimes(sorted_g[g]).count_ge(grid)
     return GroupedRiskTable(grid, n_risk, n_event)
