@@ -224,7 +224,7 @@ def dump_config(config: StudyConfig) -> str:
 
 _PATTERNS: list[tuple[str, str, VarType]] = [
     (r"^(patient_?)?id$", "id", "category"),
-    (r"age", "age", "number"),
+    (r"(^|_)age($|_|_years)", "age", "number"),
     (r"^(sex|gender)$", "sex", "category"),
     (r"histolog|who", "histology", "category"),
     (r"^t_?(stage|category|cat)", "t_stage", "category"),

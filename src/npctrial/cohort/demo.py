@@ -186,9 +186,9 @@ def make_demo_cohort(seed: int = 1) -> pd.DataFrame:
     remission[met_idx] = dm_time
     sites = np.full(n, "", dtype=object)
     sites[met_idx] = site
-    # survival after metastasis: median ~20 months, HR 0.45 for remission >= 15 months,
+    # survival after metastasis: median ~12 months, HR 0.45 for remission >= 15 months,
     # 0.3 for chemoradiotherapy vs RT alone, 2 for multiple sites (directions of Table 4)
-    lam = np.full(n, np.log(2) / 20.0)
+    lam = np.full(n, np.log(2) / 12.0)
     lam *= np.where(remission >= 15, 0.45, 1.0)
     lam *= np.where(df.treatment.to_numpy() == "RT alone", 1 / 0.3, 1.0)
     lam *= np.where(sites == "Multiple", 2.0, 1.0)
