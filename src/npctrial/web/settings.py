@@ -71,8 +71,11 @@ INSTALLED_APPS = [
     "ninja",
     "npctrial.web.core",
 ]
-# Further EDC apps (e.g. npctrial.web.clinical) register themselves here when present.
-for _optional in ("npctrial.web.clinical",):
+# Further EDC apps, when present: NPCTRIAL_EXTRA_APPS (comma-separated; default the clinical app).
+for _optional in os.environ.get("NPCTRIAL_EXTRA_APPS", "npctrial.web.clinical").split(","):
+    _optional = _optional.strip()
+    if not _optional:
+        continue
     try:
         __import__(_optional)
     except ModuleNotFoundError:

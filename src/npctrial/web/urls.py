@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from django.apps import apps
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -19,5 +21,5 @@ urlpatterns = [
     path("", include("npctrial.web.core.urls")),
 ]
 
-if apps.is_installed("npctrial.web.clinical"):
+if apps.is_installed("npctrial.web.clinical") and find_spec("npctrial.web.clinical.urls") is not None:
     urlpatterns.insert(0, path("", include("npctrial.web.clinical.urls")))

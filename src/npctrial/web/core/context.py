@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 
 #: Other apps append (label, url_name) pairs shown in a study's nav bar; url_name takes study_pk.
 STUDY_NAV: list[tuple[str, str]] = [
@@ -16,4 +17,14 @@ STUDY_NAV: list[tuple[str, str]] = [
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
-    return {"study_nav": STUDY_NAV}
+    """``study_nav_links(study_pk)`` in templates via the resolved list for the current study."""
+    match = getattr(request, "resolver_match", None)
+    study_pk = match.kwargs.get("study_pk") if match else None
+    links: list[tuple[str, str]] = []
+    if study_pk is not None:
+        for label, name in STUDY_NAV:
+            try:
+                links.append((label, reverse(name, kwargs={"study_pk": study_pk})))
+            except NoReverseMatch:  # an app whose routes are not installed
+                continue
+    return {"study_nav": STUDY_NAV, "study_nav_links": links}
