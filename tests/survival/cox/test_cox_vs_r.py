@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from refcases import CoxCase, cox_cases, num
 
 from npctrial.survival.cox import CoxResult, cox_ph
 from npctrial.survival.cox.design_matrix import level_label
+from tests.survival.cox.refcases import CoxCase, cox_cases, num
 
 RTOL = 1e-6
 ATOL = 1e-12  # absolute floor for entries that are 0 in R's output

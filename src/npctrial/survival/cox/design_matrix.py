@@ -247,7 +247,7 @@ def build_design(
     keep = ~missing.any(axis=1).to_numpy()
     dropped_by_column = {c: int(missing[c].sum()) for c in used if missing[c].any()}
     rows = np.flatnonzero(keep)
-    frame = data.iloc[rows]
+    frame = data if keep.all() else data.iloc[rows]
     if frame.shape[0] == 0:
         raise ValidationError("no complete rows left after removing missing values", field="data")
 
@@ -308,7 +308,9 @@ def build_design(
             terms[c] = (len(cols),)
             cols.append(v)
             names.append(c)
-    x = np.column_stack(cols) if cols else np.zeros((len(rows), 0))
+    x = np.empty((len(rows), len(cols)), order="F")
+    for j, col in enumerate(cols):
+        x[:, j] = col
 
     strata_codes = None
     strata_levels: tuple[Any, ...] = ()

@@ -87,10 +87,13 @@ class RiskSetLayout:
         self.n = n
         self.method = method
         strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-        grid = np.unique(time if entry is None else np.concatenate([time, entry]))
+        if entry is None:
+            grid, rank_t = np.unique(time, return_inverse=True)
+        else:
+            grid = np.unique(np.concatenate([time, entry]))
+            rank_t = np.searchsorted(grid, time)
         self.grid = grid
         m = len(grid) + 1
-        rank_t = np.searchsorted(grid, time)
         key = strata * m + rank_t
         # events first within a tied time (R's order(strata, time, -status))
         order = np.argsort(key * 2 + (1 - np.asarray(status, dtype=np.int64)), kind="stable")
@@ -146,10 +149,11 @@ class RiskSetLayout:
             raise ValueError(method)
 
         # cumulative-hazard indices per sorted row: groups [lower, upper)
-        self.row_upper = np.searchsorted(grp_key, key_s, side="right")
+        block_len = np.diff(np.append(self.block_start, n))
+        self.row_upper = np.repeat(np.searchsorted(grp_key, block_key, side="right"), block_len)
         self.entry_s = None
         if entry is None:
-            self.row_lower = np.searchsorted(grp_key, self.strata_s * m, side="left")
+            self.row_lower = np.repeat(np.searchsorted(grp_key, block_stratum * m, side="left"), block_len)
         else:
             entry_s = entry[order]
             self.entry_s = entry_s

@@ -152,7 +152,8 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
                            weights=design.weights, method="efron" if ties == "efron" else "breslow")
     order = layout.order
-    xs_c = xc[order]
+    # column-major: the per-column segment sums (np.add.reduceat) are several times faster
+    xs_c = np.asfortranarray(xc[order])
     xs = xs_c * scale
     off = None if design.offset is None else design.offset[order]
 

@@ -127,7 +127,10 @@ class CoxResult:
     def linear_predictors(self) -> np.ndarray:
         """x'beta + offset centred at ``means`` (R ``fit$linear.predictors``), in data order."""
         ctx = self._require_ctx()
-        lp = (ctx.design.x - self.means) @ self.coef
+        # evaluate once per distinct covariate row so identical rows get bit-identical values
+        # (concordance counts ties in the predictor by exact equality, as R does)
+        rows, inv = np.unique(ctx.design.x, axis=0, return_inverse=True)
+        lp = ((rows - self.means) @ self.coef)[inv.ravel()]
         if ctx.design.offset is not None:
             lp = lp + ctx.design.offset
         return lp
