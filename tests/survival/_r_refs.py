@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from conftest import REFS, load_ref
+
+from tests.conftest import REFS, load_ref
 
 DATASETS = ("lung", "veteran", "ovarian", "mgus2", "bladder")
 

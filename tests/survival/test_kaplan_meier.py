@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _r_refs import analyses, assert_r_equal, inputs, r_array
 
 from npctrial.errors import ValidationError
 from npctrial.survival import KaplanMeierResult, SurvivalData, kaplan_meier
+from tests.survival._r_refs import analyses, assert_r_equal, inputs, r_array
 
 KM = analyses("kaplan_meier")
 CONF_TYPES = ("log", "log-log", "plain")

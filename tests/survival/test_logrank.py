@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _r_refs import analyses, assert_r_equal, inputs, r_array
 
 from npctrial.errors import ValidationError
 from npctrial.survival import LogRankResult, logrank_test, pairwise_logrank
 from npctrial.survival.logrank import adjust_pvalues
+from tests.survival._r_refs import analyses, assert_r_equal, inputs, r_array
 
 SD = analyses("survdiff")
 CASES = [pytest.param(ds, a, id=f"{ds}-{a['id']}") for ds, a in SD]

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _r_refs import analyses, assert_r_equal, inputs
-from conftest import REFS
 
 from npctrial.errors import ValidationError
 from npctrial.survival import nelson_aalen
+from tests.conftest import REFS
+from tests.survival._r_refs import analyses, assert_r_equal, inputs
 
 KM = analyses("kaplan_meier")
 

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _r_refs import analyses, assert_r_equal, inputs, r_array
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival import rmst
+from tests.survival._r_refs import analyses, assert_r_equal, inputs, r_array
 
 KM = analyses("kaplan_meier")
 

@@ -100,12 +100,15 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
     raise ValidationError(f"{name} must be numeric, got dtype {arr.dtype}", field=name)
 
 
-def _missing_mask(values: Any) -> np.ndarray:
+def _missing_mask(values: Any) -> np.ndarray | None:
+    """Boolean mask of missing values, or None when the column cannot or does not hold any."""
     arr = _as_1d(values, "values")
+    if arr.shape[0] == 0:
+        return None
     if arr.dtype.kind == "f":
-        return np.isnan(arr)
+        return np.isnan(arr) if np.isnan(arr.min()) else None
     if arr.dtype.kind in "iub":
-        return np.zeros(arr.shape[0], dtype=bool)
+        return None
     return np.asarray(pd.isna(pd.Series(arr, dtype=object)).to_numpy(), dtype=bool)
 
 
@@ -207,7 +210,7 @@ class Factor:
             return values
         idx = _index_of(values)
         miss = _missing_mask(values)
-        if miss.any():
+        if miss is not None and miss.any():
             pos = _first_bad(miss)
             raise ValidationError(
                 f"{name} has a missing value at {_row_label(idx, pos)}", field=name, row=pos
@@ -411,14 +414,17 @@ class SurvivalData:
         if n == 0:
             raise ValidationError("time is empty: at least one observation is required", field="time")
 
-        # 2. missing values
-        miss_by: dict[str, np.ndarray] = {"time": np.isnan(t)}
+        # 2. missing values (masks built only for columns that can and do hold missing values)
+        miss_by: dict[str, np.ndarray] = {}
+        if np.isnan(t.min()):
+            miss_by["time"] = np.isnan(t)
         for name in ("event", "entry", "weights", group_name, strata_name):
             if name in cols and not isinstance(cols[name], Factor):
-                miss_by[name] = _missing_mask(cols[name])
+                m = _missing_mask(cols[name])
+                if m is not None:
+                    miss_by[name] = m
         if missing is not None:
-            m = np.asarray(arrays["missing"], dtype=bool)
-            miss_by["missing"] = m
+            miss_by["missing"] = np.asarray(arrays["missing"], dtype=bool)
         any_missing = np.zeros(n, dtype=bool)
         for m in miss_by.values():
             any_missing |= m
@@ -431,9 +437,12 @@ class SurvivalData:
                 field=name,
                 row=pos,
             )
-        keep = ~any_missing
-        rows = np.flatnonzero(keep)
-        dropped = tuple(int(i) for i in np.flatnonzero(any_missing))
+        if miss_by and any_missing.any():
+            rows = np.flatnonzero(~any_missing)
+            dropped = tuple(int(i) for i in np.flatnonzero(any_missing))
+        else:
+            rows = np.arange(n, dtype=np.int64)
+            dropped = ()
         if rows.shape[0] == 0:
             raise ValidationError(
                 f"no rows left after dropping {len(dropped)} rows with missing values", field="time"
@@ -525,7 +534,7 @@ class SurvivalData:
             group=g,
             strata=s,
             event_codes=codes,
-            rows=_frozen(rows.astype(np.int64)),
+            rows=_frozen(rows.astype(np.int64, copy=False)),
             dropped_rows=dropped,
             index=None if idx is None else idx[rows],
         )

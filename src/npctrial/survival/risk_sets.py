@@ -145,10 +145,11 @@ class SortedTimes:
 def events_on_grid(grid: np.ndarray, time: np.ndarray, status: np.ndarray) -> np.ndarray:
     """Unweighted event counts at each (sorted, distinct) grid time.
 
-    The event times are sorted (``np.sort`` is far faster than placing unsorted values on the
-    grid with ``searchsorted``) and counted with :meth:`SortedTimes.count_eq`.
+    The event times are extracted with ``np.compress`` (several times faster than boolean
+    indexing), sorted (``np.sort`` is far faster than placing unsorted values on the grid with
+    ``searchsorted``) and counted with :meth:`SortedTimes.count_eq`.
     """
-    return SortedTimes.of(time[status]).count_eq(grid)
+    return SortedTimes.of(np.compress(status, time)).count_eq(grid)
 
 
 @dataclass(frozen=True)
