@@ -24,7 +24,6 @@ import pandas as pd
 
 from npctrial.errors import ValidationError
 from npctrial.survival.confidence import check_conf, confidence_band
-from npctrial.survival.cox.engine import group_sum
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.result import CoxResult
@@ -134,7 +133,7 @@ def _stratum_terms(fit: CoxResult) -> list[_StratumTerms]:
     gi = lay.exp_group
     d_haz_g = state.group_hazard
     d_var_g = np.bincount(gi, weights=lay.exp_c / state.phi**2, minlength=n_groups)
-    d_x_g = group_sum(gi, state.xbar * state.hazard[:, None], n_groups)
+    d_x_g = lay.xbar_sums(state, state.hazard)
     w = lay.weights_s
     bs = lay.block_start
     b_time = lay.time_s[bs]

@@ -63,7 +63,8 @@ class CoxState:
     score: np.ndarray  # U
     info: np.ndarray | None  # I
     phi: np.ndarray  # per tie term
-    xbar: np.ndarray | None  # per tie term (k, p), when asked for
+    a1: np.ndarray  # (groups, p) risk-set sums of w e^eta x
+    b1: np.ndarray  # (groups, p) event sums of w e^eta x
     hazard: np.ndarray  # h_k per tie term
     lam: np.ndarray  # Efron-adjusted cumulative hazard per sorted row (at unit risk)
     group_hazard: np.ndarray  # sum of h_k per group
@@ -230,12 +231,12 @@ class RiskSetLayout:
 
     # ------------------------------------------------------------- evaluate
     def evaluate(self, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None,
-                 *, info: bool = True, terms: bool = False) -> CoxState:
+                 *, info: bool = True) -> CoxState:
         """loglik, score and information at ``beta`` (``x`` and ``offset`` in sorted order).
 
         The information is assembled from per-group scalars (no per-event p-vectors):
         sum_k c_k xbar_k xbar_k' = sum_g [A1 A1' S0 - (A1 B1' + B1 A1') S1 + B1 B1' S2],
-        S_m = sum_k c_k f_k^m / phi_k^2. ``terms=True`` also returns xbar_k for the diagnostics.
+        S_m = sum_k c_k f_k^m / phi_k^2.
         """
         w = self.weights_s
         eta = x @ beta
@@ -260,18 +261,35 @@ class RiskSetLayout:
         lam = self.cumulative(group_hazard)
         lam[dr] -= group_e1[self.death_group]
         imat = None
+        state = CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=None, phi=phi,
+                         a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
         if info:
-            q = c / phi**2
-            s0 = np.bincount(gi, weights=q, minlength=ng)
-            s1 = np.bincount(gi, weights=q * f, minlength=ng)
-            s2 = np.bincount(gi, weights=q * f * f, minlength=ng)
-            cross = (a1 * s1[:, None]).T @ b1
-            outer = (a1 * s0[:, None]).T @ a1 - cross - cross.T + (b1 * s2[:, None]).T @ b1
-            imat = (x * (rw * lam)[:, None]).T @ x - outer
+            imat = (x * (rw * lam)[:, None]).T @ x - self.xbar_outer(state)
             imat = (imat + imat.T) / 2
-        xbar = (a1[gi] - f[:, None] * b1[gi]) / phi[:, None] if terms else None
         return CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=imat, phi=phi,
-                        xbar=xbar, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
+                        a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
+
+    # ------------------------------------------------ sums over tie terms
+    def xbar_sums(self, state: CoxState, u: np.ndarray) -> np.ndarray:
+        """Per group: sum_k u_k xbar_k = A1 sum(u/phi) - B1 sum(u f/phi) (no per-term p-vectors)."""
+        gi, f, ng = self.exp_group, self.exp_frac, self.n_groups
+        v = u / state.phi
+        u0 = np.bincount(gi, weights=v, minlength=ng)
+        u1 = np.bincount(gi, weights=v * f, minlength=ng)
+        return state.a1 * u0[:, None] - state.b1 * u1[:, None]
+
+    def xbar_outer(self, state: CoxState, group_weight: np.ndarray | None = None) -> np.ndarray:
+        """sum_k c_k w_g xbar_k xbar_k' (w_g a per-group weight, default 1)."""
+        gi, f, ng = self.exp_group, self.exp_frac, self.n_groups
+        q = self.exp_c / state.phi**2
+        s0 = np.bincount(gi, weights=q, minlength=ng)
+        s1 = np.bincount(gi, weights=q * f, minlength=ng)
+        s2 = np.bincount(gi, weights=q * f * f, minlength=ng)
+        if group_weight is not None:
+            s0, s1, s2 = s0 * group_weight, s1 * group_weight, s2 * group_weight
+        a1, b1 = state.a1, state.b1
+        cross = (a1 * s1[:, None]).T @ b1
+        return (a1 * s0[:, None]).T @ a1 - cross - cross.T + (b1 * s2[:, None]).T @ b1
 
     def _wx_dead(self, x: np.ndarray) -> np.ndarray:
         """sum of w x over the events, cached for the covariate matrix being iterated on."""

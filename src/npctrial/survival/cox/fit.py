@@ -52,7 +52,7 @@ class CoxFitContext:
 
     def state(self, beta: np.ndarray, *, info: bool = False, offset: bool = True) -> CoxState:
         """Breslow/Efron state at ``beta`` on the centred covariates (exact fits use Efron terms)."""
-        return self.layout.evaluate(self.x_centred, beta, self.offset if offset else None, info=info, terms=True)
+        return self.layout.evaluate(self.x_centred, beta, self.offset if offset else None, info=info)
 
 
 def _solve(imat: np.ndarray, rhs: np.ndarray) -> np.ndarray:

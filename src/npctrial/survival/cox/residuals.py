@@ -46,15 +46,13 @@ def deviance_residuals(martingale: np.ndarray, status: np.ndarray) -> np.ndarray
 
 def group_means(layout: RiskSetLayout, state: CoxState) -> np.ndarray:
     """m_g: the covariate mean used for events of group g (Efron: mean over the tie terms)."""
-    return group_sum(layout.exp_group, state.xbar * layout.exp_m[:, None], layout.n_groups)
+    return layout.xbar_sums(state, layout.exp_m)
 
 
 def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray) -> np.ndarray:
     """Score residuals (unweighted) in sorted order; ``x`` in sorted order, same centring as ``state``."""
-    gi = layout.exp_group
-    xh = state.xbar * state.hazard[:, None]
-    xh_g = group_sum(gi, xh, layout.n_groups)
-    e2_g = group_sum(gi, xh * layout.exp_frac[:, None], layout.n_groups)
+    xh_g = layout.xbar_sums(state, state.hazard)
+    e2_g = layout.xbar_sums(state, state.hazard * layout.exp_frac)
     cum_xh = layout.cumulative(xh_g)
     dr = layout.death_rows
     dg = layout.death_group

@@ -93,14 +93,14 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
     gk = g_grp[lay.exp_group]
     c = lay.exp_c
     w = lay.weights_s
-    u_g = (w[dr] * g_row[dr]) @ x[dr] - (c * gk) @ state.xbar
+    u_g = (w[dr] * g_row[dr]) @ x[dr] - lay.xbar_sums(state, c * gk).sum(axis=0)
     rw = w * state.risk
     blocks = []
     for m in range(3):
         hm = state.hazard * gk**m
         lam = lay.cumulative(np.bincount(lay.exp_group, weights=hm, minlength=lay.n_groups))
         lam[dr] -= np.bincount(lay.exp_group, weights=lay.exp_frac * hm, minlength=lay.n_groups)[lay.death_group]
-        blocks.append((x * (rw * lam)[:, None]).T @ x - (state.xbar * (c * gk**m)[:, None]).T @ state.xbar)
+        blocks.append((x * (rw * lam)[:, None]).T @ x - lay.xbar_outer(state, g_grp**m))
     imat = np.block([[blocks[0], blocks[1]], [blocks[1], blocks[2]]])
     imat = (imat + imat.T) / 2
 
