@@ -10,7 +10,9 @@ about a thousand distinct times), ~30 % censored, 4 strata and n/5 clusters. Row
 * ``cox_strata`` / ``cox_cluster``: stratified and clustered (robust variance) fits, with their
   ratio to the plain fit of the same run (``vs_plain``).
 
-lifelines runs up to ``NPCTRIAL_BENCH_PEER_MAX_N`` rows (default 1e6).
+lifelines runs up to ``NPCTRIAL_BENCH_PEER_MAX_N`` rows (default 1e6). On a shared machine run with
+``OPENBLAS_NUM_THREADS=1`` (both peers use the same BLAS): oversubscribed BLAS threads make
+small matrix products several times slower and the ratios noisy.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ def run(sizes: list[int] | None = None) -> list[dict]:
     rows: list[dict] = []
     for n in sizes or DEFAULT_SIZES:
         df = make_data(n)
-        tracemalloc.start()
         ours_s, fit = _timeit(lambda df=df: cox_ph(df, "time", "event", COVS))
+        tracemalloc.start()  # separate run: tracing slows allocation-heavy code
+        cox_ph(df, "time", "event", COVS)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         row: dict = {"benchmark": "cox_efron", "n": n, "ours_s": round(ours_s, 3),

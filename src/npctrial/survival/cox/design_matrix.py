@@ -146,17 +146,17 @@ def _numeric(series: pd.Series, name: str) -> np.ndarray:
 
 
 def _codes(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Integer codes 0..k-1 and the levels (Categorical order, else sorted values)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        present = set(series.unique())
-        levels = tuple(c for c in series.cat.categories if c in present)
-    else:
-        values = series.unique()
-        try:
-            levels = tuple(sorted(values))
-        except TypeError:
-            levels = tuple(sorted(values, key=str))
-    lookup = {lv: i for i, lv in enumerate(levels)}
-    return np.array([lookup[v] for v in series], dtype=np.int64), levels
+        present = np.unique(series.cat.codes.to_numpy())
+        levels = tuple(series.cat.categories[present])
+        return np.searchsorted(present, series.cat.codes.to_numpy()).astype(np.int64), levels
+    try:
+        levels_arr, codes = np.unique(series.to_numpy(), return_inverse=True)
+    except TypeError:
+        codes, uniq = pd.factorize(series.astype(str), sort=True)
+        return codes.astype(np.int64), tuple(uniq)
+    return codes.ravel().astype(np.int64), tuple(levels_arr.tolist())
 
 
 def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None) -> None:

@@ -150,11 +150,13 @@ class RiskSetLayout:
             raise ValueError(method)
 
         # cumulative-hazard indices per sorted row: groups [lower, upper)
-        block_len = np.diff(np.append(self.block_start, n))
-        self.row_upper = np.repeat(np.searchsorted(grp_key, block_key, side="right"), block_len)
+        self.block_len = np.diff(np.append(self.block_start, n))
+        self.block_upper = np.searchsorted(grp_key, block_key, side="right")
+        self.block_lower = np.searchsorted(grp_key, block_stratum * m, side="left")
+        self.row_upper = np.repeat(self.block_upper, self.block_len)
         self.entry_s = None
         if entry is None:
-            self.row_lower = np.repeat(np.searchsorted(grp_key, block_stratum * m, side="left"), block_len)
+            self.row_lower = np.repeat(self.block_lower, self.block_len)
         else:
             entry_s = entry[order]
             self.entry_s = entry_s
@@ -227,6 +229,8 @@ class RiskSetLayout:
     def cumulative(self, per_group: np.ndarray) -> np.ndarray:
         """Per sorted row: sum of ``per_group`` over the groups where the row is at risk."""
         hc = np.concatenate([np.zeros((1,) + per_group.shape[1:]), np.cumsum(per_group, axis=0)])
+        if self.entry_s is None:  # constant within a block: index per block, then repeat
+            return np.repeat(hc[self.block_upper] - hc[self.block_lower], self.block_len, axis=0)
         return hc[self.row_upper] - hc[self.row_lower]
 
     # ------------------------------------------------------------- evaluate

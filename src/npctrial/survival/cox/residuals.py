@@ -69,8 +69,7 @@ def schoenfeld_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray) 
 
 
 def collapse(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """Sum rows within clusters (R ``rowsum``); identity when there is no cluster."""
+    """Sum rows within clusters (codes 0..k-1, R ``rowsum``); identity when there is no cluster."""
     if cluster is None:
         return values
-    codes, inv = np.unique(cluster, return_inverse=True)
-    return group_sum(inv, values, len(codes))
+    return group_sum(cluster, values, int(cluster.max()) + 1)
