@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REFS, load_ref
+from tests.conftest import REFS, load_ref
 
 from npctrial.design._logrank import compute_logrank_batch
 from npctrial.survival import logrank_test

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from conftest import REFS
+from tests.conftest import REFS
 
 # The transform in every competing-risks call of mgus2.json (survival's 'compete' vignette).
 MGUS2_TRANSFORM = (

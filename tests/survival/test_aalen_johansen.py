@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from _competing_refs import analyses, assert_close, dataset, ids, num
+from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 from npctrial.errors import ValidationError
 from npctrial.survival.aalen_johansen import aalen_johansen

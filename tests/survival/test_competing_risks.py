@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _cmprsk_loops import cinc, gray_stat
-from _competing_refs import analyses, assert_close, dataset, ids, num
+from tests.survival._cmprsk_loops import cinc, gray_stat
+from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.competing_risks import cumulative_incidence, gray_test

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _cmprsk_loops import crr_fit
-from _competing_refs import analyses, assert_close, dataset, ids, num
+from tests.survival._cmprsk_loops import crr_fit
+from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 from npctrial.errors import ConvergenceWarning, ValidationError
 from npctrial.survival.fine_gray import fine_gray
