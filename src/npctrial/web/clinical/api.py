@@ -1,0 +1,170 @@
+"""Clinical routes of /api/v1 (django-ninja router mounted by npctrial.web.api).
+
+Same services and permission checks as the pages. Errors use the core API's JSON shape
+(ValidationError -> 422 with the field, 403 missing capability, 404 outside the user's sites,
+409 edit conflict).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import crfs, locks, reports, views
+from npctrial.web.clinical.derive import suggest_lab_grade
+from npctrial.web.core import permissions
+from npctrial.web.core.models import ScreeningRecord, Subject
+
+router = Router(tags=["clinical"])
+
+
+class CrfIn(Schema):
+    values: dict[str, Any]
+    lesions: list[dict[str, Any]] | None = None
+
+
+class CrfUpdateIn(CrfIn):
+    version: int
+    reason: str = Field(min_length=1)
+
+
+class LabGradeIn(Schema):
+    term: str
+    value: float
+    unit: str
+    lln: float | None = None
+    uln: float | None = None
+    baseline: float | None = None
+
+
+class SignIn(Schema):
+    password: str
+
+
+def _jsonable(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _record_out(slug: str, r: Any) -> dict[str, Any]:
+    spec = crfs.spec_of(slug)
+    out = {"id": r.pk, "form": slug, "version": r.version,
+           **{f: _jsonable(getattr(r, f)) for f in (*spec.fields, *crfs.DERIVED.get(slug, ()))}}
+    if slug == "assessment":
+        out["lesions"] = [{k: getattr(x, k) for k in crfs.LESION_FIELDS} for x in r.lesions.all()]
+    return out
+
+
+def _subject(request: HttpRequest, study_id: int, subject_pk: int, capability: str) -> tuple[Any, Subject]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.select_related("site"), subject_pk)
+    permissions.require(request.user, study, capability, subject.site)
+    return study, subject
+
+
+def _spec(form: str) -> crfs.CrfSpec:
+    try:
+        return crfs.spec_of(form)
+    except ValidationError:
+        raise Http404("no such form") from None
+
+
+@router.get("/studies/{study_id}/subjects/{subject_pk}/casebook")
+def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, Any]:
+    """Every CRF record of the subject, with derived values, lock and signature status."""
+    _, subject = _subject(request, study_id, subject_pk, "view")
+    sig = locks.signature_current(subject)
+    return {"subject_id": subject.subject_id, "locked": locks.is_locked(subject),
+            "signed_by": sig.signed_by.get_username() if sig else None,
+            "best_overall_response": reports.best_response(subject),
+            "forms": {slug: [_record_out(slug, r) for r in spec.model.objects.filter(subject=subject).order_by("pk")]
+                      for slug, spec in crfs.CRFS.items()}}
+
+
+@router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}", response={201: dict})
+def create_record(request: HttpRequest, study_id: int, subject_pk: int, form: str, payload: CrfIn) -> Status:
+    _spec(form)
+    _, subject = _subject(request, study_id, subject_pk, "edit_crf")
+    record, notes = crfs.save_crf(form, subject, _coerce(form, payload.values), request.user, lesions=payload.lesions)
+    return Status(201, {**_record_out(form, record), "notes": notes})
+
+
+@router.patch("/studies/{study_id}/subjects/{subject_pk}/crf/{form}/{record_id}")
+def update_record(request: HttpRequest, study_id: int, subject_pk: int, form: str, record_id: int,
+                  payload: CrfUpdateIn) -> dict[str, Any]:
+    spec = _spec(form)
+    study, subject = _subject(request, study_id, subject_pk, "edit_crf")
+    record = permissions.get_scoped_or_404(request.user, study, spec.model.objects.filter(subject=subject), record_id,
+                                           site_field="subject__site")
+    record, notes = crfs.save_crf(form, subject, _coerce(form, payload.values), request.user, instance=record,
+                                  expected_version=payload.version, reason=payload.reason, lesions=payload.lesions)
+    return {**_record_out(form, record), "notes": notes}
+
+
+def _coerce(form: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate the JSON values with the same form the page uses (partial: only given fields)."""
+    cls = crfs.form_class(form)
+    f = cls(data=values)
+    f.is_valid()
+    out: dict[str, Any] = {}
+    for name in values:
+        if name not in f.fields:
+            raise ValidationError(f"unknown field {name!r} for form {form}", field=name)
+        if name in f.errors:
+            raise ValidationError(f"{name}: {' '.join(f.errors[name])}", field=name)
+        out[name] = f.cleaned_data.get(name)
+    return out
+
+
+@router.post("/studies/{study_id}/subjects/{subject_pk}/lab-grade")
+def lab_grade(request: HttpRequest, study_id: int, subject_pk: int, payload: LabGradeIn) -> dict[str, Any]:
+    _subject(request, study_id, subject_pk, "view")
+    grade = suggest_lab_grade(payload.term, payload.value, payload.unit, lln=payload.lln, uln=payload.uln,
+                              baseline=payload.baseline)
+    return {"term": payload.term, "suggested_grade": grade, "ctcae": "4.03"}
+
+
+@router.post("/studies/{study_id}/subjects/{subject_pk}/sign", response={201: dict})
+def sign(request: HttpRequest, study_id: int, subject_pk: int, payload: SignIn) -> Status:
+    _, subject = _subject(request, study_id, subject_pk, "sign_casebook")
+    sig = locks.sign_casebook(subject, request.user, payload.password)
+    return Status(201, {"subject_id": subject.subject_id, "signed_at": sig.signed_at.isoformat(),
+                        "records_hash": sig.records_hash})
+
+
+@router.post("/studies/{study_id}/subjects/{subject_pk}/lock", response={201: dict})
+def lock_subject(request: HttpRequest, study_id: int, subject_pk: int) -> Status:
+    study, subject = _subject(request, study_id, subject_pk, "lock")
+    locks.lock(study, request.user, subject)
+    return Status(201, {"subject_id": subject.subject_id, "locked": True})
+
+
+@router.get("/studies/{study_id}/report")
+def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
+    study = permissions.get_study_or_404(request.user, study_id)
+    permissions.require(request.user, study, "view")
+    r = reports.compute_report(study, permissions.scope(request.user, study, Subject.objects.all()),
+                               permissions.scope(request.user, study, ScreeningRecord.objects.all()),
+                               views._today(), figures=False)
+    return {
+        "flow": r.flow, "ae_min_grade": r.ae_min_grade,
+        "ae_rate": None if r.ae_rate is None else r.ae_rate.__dict__,
+        "ae_terms": [{**{k: v for k, v in t.items() if k not in ("any", "severe")},
+                      "any": t["any"].__dict__, "severe": t["severe"].__dict__} for t in r.ae_terms],
+        "orr": None if r.orr is None else r.orr.__dict__, "best_responses": r.best_responses,
+        "survival": [{"endpoint": s.endpoint, "groups": s.groups, "n": s.n, "events": s.events, "medians": s.medians,
+                      "at_risk": s.at_risk, "logrank_chisq": s.logrank_chisq, "logrank_p": s.logrank_p}
+                     for s in r.survival],
+        "median_follow_up_months": r.median_follow_up_months,
+        "deviations": [{k: _jsonable(v) for k, v in d.items()} for d in r.deviations],
+        "completeness": r.completeness, "simon": r.simon, "notes": r.notes,
+    }
+
+
+@router.get("/studies/{study_id}/exports/{name}.{fmt}")
+def export(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    return views.export_file(request, study_id, name, fmt)

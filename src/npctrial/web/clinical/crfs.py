@@ -1,0 +1,250 @@
+"""Case report forms: the registry (form slug -> model, fields, derivation) and the save service.
+
+Saving a CRF record (:func:`save_crf`):
+
+1. Refuse if the subject or study is locked (:func:`npctrial.web.clinical.locks.assert_editable`).
+2. Apply the submitted values to a working copy and derive (BSA/dose, BED/EQD2, suggested grade,
+   SAE deadline, RTOG onset ...) with :mod:`npctrial.web.clinical.derive`.
+3. New record: save with the subject's protocol version and the acting user. Existing record:
+   :func:`npctrial.web.core.locking.save_with_version` (optimistic lock; reason for change).
+4. RECIST assessments: replace the lesions and recompute the subject's whole series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.db import models, transaction
+
+from npctrial.domain import clinical_terms, lab_terms, rtog_organs
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import derive
+from npctrial.web.clinical.locks import assert_editable
+from npctrial.web.clinical.models import (
+    AdverseEvent,
+    Baseline,
+    ClinicalEvent,
+    DrugAdministration,
+    FollowUpVisit,
+    Interruption,
+    LabResult,
+    Lesion,
+    RadiotherapyCourse,
+    RtogScore,
+    TumourAssessment,
+)
+from npctrial.web.core.locking import save_with_version
+from npctrial.web.core.models import Subject
+from npctrial.web.core.screening import protocol_of
+
+
+@dataclass(frozen=True)
+class CrfSpec:
+    slug: str
+    label: str
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    derive: Callable[..., list[str]] | None
+    single: bool = False  # at most one record per subject
+
+
+def _lab_choices() -> list[tuple[str, str]]:
+    return [(t.key, f"{t.term} ({t.canonical_unit})") for t in lab_terms()]
+
+
+def _ae_choices() -> list[tuple[str, str]]:
+    terms = [(t.key, t.term) for t in clinical_terms()] + [(t.key, t.term) for t in lab_terms()]
+    return sorted(set(terms), key=lambda x: x[1])
+
+
+def _organ_choices() -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for scale in ("acute", "late"):
+        for o in rtog_organs(scale):
+            seen.setdefault(o.key, o.name)
+    return sorted(seen.items(), key=lambda x: x[1])
+
+
+CRFS: dict[str, CrfSpec] = {s.slug: s for s in (
+    CrfSpec("baseline", "Baseline", Baseline,
+            ("assessment_date", "height_cm", "weight_kg", "tnm_edition", "t_category", "n_category", "m_category",
+             "ecog", "kps", "ebv_dna", "wbc", "anc", "hb", "platelets", "alt", "ast", "creatinine", "bilirubin"),
+            derive.derive_baseline, single=True),
+    CrfSpec("radiotherapy", "Radiotherapy", RadiotherapyCourse,
+            ("technique", "total_dose_gy", "fractions", "start_date", "end_date", "delivered_fractions"),
+            derive.derive_radiotherapy, single=True),
+    CrfSpec("drug", "Drug administration", DrugAdministration,
+            ("drug", "date", "planned_dose_mg", "dose_mg", "doses_planned", "doses_taken", "deviation_reason",
+             "deviation_note"), derive.derive_administration),
+    CrfSpec("interruption", "Treatment interruption", Interruption,
+            ("treatment", "start_date", "end_date", "reason"), None),
+    CrfSpec("lab", "Weekly lab value", LabResult,
+            ("week", "sample_date", "term", "value", "unit", "lln", "uln", "baseline_value", "grade",
+             "override_reason"), derive.derive_lab),
+    CrfSpec("ae", "Adverse event", AdverseEvent,
+            ("week", "term", "grade", "attribution", "serious", "start_date", "stop_date", "aware_at",
+             "sae_reported_at"), derive.derive_adverse_event),
+    CrfSpec("rtog", "RTOG score", RtogScore, ("assessment_date", "scale", "organ", "grade"), None),
+    CrfSpec("assessment", "Tumour assessment (RECIST 1.1)", TumourAssessment,
+            ("assessment_date", "non_target", "new_lesions"), None),
+    CrfSpec("followup", "Follow-up visit", FollowUpVisit, ("visit_date", "status", "disease_assessed", "notes"), None),
+    CrfSpec("event", "Event", ClinicalEvent, ("kind", "event_date", "sites", "cause"), None),
+)}
+
+#: derived (non-editable) fields shown and exported with each form
+DERIVED: dict[str, tuple[str, ...]] = {
+    "baseline": ("bsa_m2", "bsa_rule", "s1_mg_per_dose", "s1_doses_per_day", "dose_rule", "stage_group"),
+    "radiotherapy": ("bed_gy10", "eqd2_gy10", "bed_gy3", "eqd2_gy3"),
+    "drug": ("adherence_pct", "deviation"),
+    "lab": ("suggested_grade",),
+    "ae": ("sae_report_due",),
+    "rtog": ("days_after_rt_end",),
+    "assessment": ("target_sum_mm", "change_from_baseline_pct", "change_from_nadir_pct", "target_response",
+                   "overall_response"),
+}
+
+
+def spec_of(slug: str) -> CrfSpec:
+    try:
+        return CRFS[slug]
+    except KeyError:
+        raise ValidationError(f"unknown form {slug!r} (known: {', '.join(CRFS)})", field="form") from None
+
+
+def _widget(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.DateTimeField):
+        return forms.DateTimeField(required=not field.blank, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                   help_text=field.help_text)
+    if isinstance(field, models.DateField):
+        return forms.DateField(required=not field.blank, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text=field.help_text)
+    return field.formfield(**kwargs)
+
+
+def form_class(slug: str) -> type[forms.ModelForm]:
+    """A ModelForm for the CRF, with choice lists from the domain's CTCAE and RTOG tables."""
+    spec = spec_of(slug)
+    attrs: dict[str, Any] = {"Meta": type("Meta", (), {"model": spec.model, "fields": list(spec.fields)}),
+                             "formfield_callback": _widget}
+    if slug == "lab":
+        attrs["term"] = forms.ChoiceField(choices=_lab_choices())
+        attrs["grade"] = forms.IntegerField(min_value=0, max_value=4, required=False,
+                                            help_text="leave empty to accept the suggested grade")
+    if slug == "ae":
+        attrs["term"] = forms.ChoiceField(choices=_ae_choices())
+        attrs["grade"] = forms.IntegerField(min_value=1, max_value=5)
+    if slug == "rtog":
+        attrs["organ"] = forms.ChoiceField(choices=_organ_choices())
+        attrs["grade"] = forms.IntegerField(min_value=0, max_value=5)
+    return type(f"{spec.model.__name__}Form", (forms.ModelForm,), attrs)
+
+
+LESION_FIELDS = ("lesion_id", "location", "target", "nodal", "diameter_mm")
+
+
+class LesionForm(forms.Form):
+    lesion_id = forms.CharField(max_length=20, required=False)
+    location = forms.CharField(max_length=80, required=False)
+    target = forms.BooleanField(required=False, initial=True)
+    nodal = forms.BooleanField(required=False)
+    diameter_mm = forms.FloatField(required=False, min_value=0)
+
+
+LesionFormSet = forms.formset_factory(LesionForm, extra=5, max_num=20)
+
+
+def subject_records(subject: Subject) -> list[models.Model]:
+    """Every CRF record of the subject (for audit history, signature hash, exports)."""
+    out: list[models.Model] = []
+    for spec in CRFS.values():
+        out.extend(spec.model.objects.filter(subject=subject).order_by("pk"))
+    out.extend(Lesion.objects.filter(assessment__subject=subject).order_by("pk"))
+    return out
+
+
+def _rt_of(subject: Subject) -> RadiotherapyCourse | None:
+    return RadiotherapyCourse.objects.filter(subject=subject).first()
+
+
+def _derive(spec: CrfSpec, record: Any, subject: Subject) -> list[str]:
+    protocol = protocol_of(record.protocol_version)
+    if spec.slug == "rtog":
+        return derive.derive_rtog(record, protocol, _rt_of(subject))
+    if spec.derive is None:
+        return []
+    return spec.derive(record, protocol)
+
+
+def recompute_recist(subject: Subject) -> None:
+    """Recompute the RECIST series of the subject (derived fields only; inputs are audited)."""
+    assessments = list(TumourAssessment.objects.filter(subject=subject).order_by("assessment_date", "pk")
+                       .prefetch_related("lesions"))
+    derive.derive_recist_series(assessments)
+    for a in assessments:
+        TumourAssessment.objects.filter(pk=a.pk).update(**{f: getattr(a, f) for f in (*DERIVED["assessment"], "note")})
+
+
+def _save_lesions(assessment: TumourAssessment, lesions: Iterable[dict[str, Any]], user: Any, reason: str | None) -> None:
+    rows = [row for row in lesions if row.get("lesion_id")]
+    ids = [r["lesion_id"] for r in rows]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("each lesion_id may appear once per assessment", field="lesions")
+    for old in assessment.lesions.all():
+        old._history_user = user
+        old.delete(reason=reason or "lesions re-entered")
+    for row in rows:
+        lesion = Lesion(assessment=assessment, **{k: row.get(k) for k in LESION_FIELDS})
+        lesion.target = bool(row.get("target", True))
+        lesion.nodal = bool(row.get("nodal", False))
+        if user is not None and getattr(user, "is_authenticated", False):
+            lesion._history_user = user
+        lesion.save()
+
+
+def save_crf(
+    slug: str,
+    subject: Subject,
+    values: dict[str, Any],
+    user: Any,
+    *,
+    instance: Any = None,
+    expected_version: int | None = None,
+    reason: str | None = None,
+    lesions: list[dict[str, Any]] | None = None,
+) -> tuple[Any, list[str]]:
+    """Create or update one CRF record (steps 1-4 of the module docstring); returns it and notes."""
+    spec = spec_of(slug)
+    assert_editable(subject)
+    unknown = set(values) - set(spec.fields)
+    if unknown:
+        raise ValidationError(f"unknown field(s) for {slug}: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    with transaction.atomic():
+        if instance is None:
+            if spec.single and spec.model.objects.filter(subject=subject).exists():
+                raise ValidationError(f"{spec.label} already recorded for {subject.subject_id}: edit it instead",
+                                      field="form")
+            record = spec.model(subject=subject, protocol_version=subject.protocol_version,
+                                created_by=user if getattr(user, "is_authenticated", False) else None, **values)
+            notes = _derive(spec, record, subject)
+            if getattr(user, "is_authenticated", False):
+                record._history_user = user
+            record.save()
+        else:
+            if expected_version is None:
+                raise ValidationError("version is required to edit a record", field="version")
+            work = spec.model.objects.get(pk=instance.pk)
+            for k, v in values.items():
+                setattr(work, k, v)
+            notes = _derive(spec, work, subject)
+            names = [*spec.fields, *DERIVED.get(slug, ())]
+            record = save_with_version(instance, expected_version=expected_version,
+                                       changes={k: getattr(work, k) for k in names}, reason=reason or "", user=user)
+        if slug == "assessment":
+            if lesions is not None:
+                _save_lesions(record, lesions, user, reason)
+            recompute_recist(subject)
+            record.refresh_from_db()
+    return record, notes

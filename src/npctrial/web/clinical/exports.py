@@ -1,0 +1,324 @@
+"""Exports for the statistician: per form CSV/XLSX (long and wide), SPSS .sav with value labels,
+CDISC ODM 1.3 XML, and ADaM-like ADSL / ADAE / ADTTE (PFS, OS).
+
+Large exports stream: rows are produced by generators over ``QuerySet.iterator()`` (CSV long and
+ODM never hold the whole study in memory). ADSL carries ``pfs_months``/``pfs_event`` and
+``os_months``/``os_event`` columns and :func:`adsl_config_yaml` the matching study config, so
+``npctrial analyze adsl.csv --config adsl.yaml`` reads it directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+
+from npctrial.domain.endpoints import DAYS_PER_MONTH
+from npctrial.errors import ValidationError
+from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
+from npctrial.web.clinical.models import AdverseEvent, Baseline, RadiotherapyCourse
+from npctrial.web.core.models import Subject
+
+ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
+ANALYSIS = ("adsl", "adae", "adtte")
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def form_columns(slug: str) -> list[str]:
+    spec = spec_of(slug)
+    return ["subject_id", "site", "record_id", "version", "protocol_version", *spec.fields, *DERIVED.get(slug, ())]
+
+
+def form_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
+    """One dict per record of the form, for the (already scoped) subjects queryset."""
+    spec = spec_of(slug)
+    cols = [*spec.fields, *DERIVED.get(slug, ())]
+    qs = (spec.model.objects.filter(subject__in=subjects).select_related("subject__site", "protocol_version")
+          .order_by("subject__site__code", "subject__seq", "pk"))
+    for r in qs.iterator(chunk_size=2000):
+        row = {"subject_id": r.subject.subject_id, "site": r.subject.site.code, "record_id": r.pk,
+               "version": r.version, "protocol_version": r.protocol_version.label}
+        row.update({c: _value(getattr(r, c)) for c in cols})
+        yield row
+
+
+def long_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
+    """Long format: one row per (record, field) with the value as text."""
+    spec = spec_of(slug)
+    for row in form_rows(slug, subjects):
+        for f in (*spec.fields, *DERIVED.get(slug, ())):
+            v = row[f]
+            yield {"subject_id": row["subject_id"], "site": row["site"], "form": slug, "record_id": row["record_id"],
+                   "field": f, "value": "" if v is None else v}
+
+
+def wide_frame(slug: str, subjects: Any) -> pd.DataFrame:
+    """Wide format: one row per subject; repeated records numbered ``field_1``, ``field_2`` ..."""
+    spec = spec_of(slug)
+    cols = [*spec.fields, *DERIVED.get(slug, ())]
+    out: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    for row in form_rows(slug, subjects):
+        sid = row["subject_id"]
+        k = counts[sid] = counts.get(sid, 0) + 1
+        target = out.setdefault(sid, {"subject_id": sid, "site": row["site"]})
+        for c in cols:
+            target[c if spec.single else f"{c}_{k}"] = row[c]
+    return pd.DataFrame(list(out.values()))
+
+
+def csv_stream(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
+    """CSV text in chunks (for a StreamingHttpResponse)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+        if n % 500 == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, df in frames.items():
+            df.to_excel(xw, sheet_name=name[:31], index=False)
+    return buf.getvalue()
+
+
+def _choices(slug: str) -> dict[str, list[tuple[Any, str]]]:
+    spec = spec_of(slug)
+    out = {}
+    for f in spec.fields:
+        field = spec.model._meta.get_field(f)
+        if field.choices:
+            out[f] = [(k, str(v)) for k, v in field.choices if k != ""]
+    return out
+
+
+def sav_bytes(slug: str, subjects: Any) -> bytes:
+    """SPSS .sav of one form (one row per record); choice fields coded 1..k with value labels."""
+    import pyreadstat
+
+    df = pd.DataFrame(list(form_rows(slug, subjects)), columns=form_columns(slug))
+    labels: dict[str, dict[float, str]] = {}
+    for f, choices in _choices(slug).items():
+        codes = {k: i + 1 for i, (k, _) in enumerate(choices)}
+        df[f] = df[f].map(lambda v, c=codes: c.get(v)).astype("float64")
+        labels[f] = {float(i + 1): label for i, (_, label) in enumerate(choices)}
+    for c in df.columns:
+        if df[c].dtype == bool:
+            df[c] = df[c].astype("float64")
+        elif df[c].dtype == object:
+            df[c] = df[c].map(lambda v: "" if v is None else str(v))
+    spec = spec_of(slug)
+    column_labels = {f: str(spec.model._meta.get_field(f).verbose_name) for f in (*spec.fields, *DERIVED.get(slug, ()))}
+    fd, path = tempfile.mkstemp(suffix=".sav")
+    os.close(fd)
+    try:
+        pyreadstat.write_sav(df, path, column_labels=[column_labels.get(c, c) for c in df.columns],
+                             variable_value_labels=labels)
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None) -> Iterator[str]:
+    """CDISC ODM 1.3 (Snapshot) of the clinical data: metadata then ClinicalData, streamed."""
+    slugs = list(forms or CRFS)
+    oid = f"ST.{study.code}"
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield (f'<ODM xmlns="{ODM_NS}" ODMVersion="1.3.2" FileType="Snapshot" FileOID={quoteattr(oid + ".export")} '
+           f'CreationDateTime="{datetime.now().astimezone().isoformat(timespec="seconds")}">\n')
+    yield f'<Study OID={quoteattr(oid)}><GlobalVariables><StudyName>{escape(study.code)}</StudyName>' \
+          f'<StudyDescription>{escape(study.title)}</StudyDescription><ProtocolName>{escape(study.code)}' \
+          '</ProtocolName></GlobalVariables>\n<MetaDataVersion OID="MDV.1" Name="npctrial CRFs">\n'
+    yield '<Protocol><StudyEventRef StudyEventOID="SE.CRF" Mandatory="No"/></Protocol>\n'
+    yield '<StudyEventDef OID="SE.CRF" Name="Case report forms" Repeating="Yes" Type="Common">' + "".join(
+        f'<FormRef FormOID="F.{s}" Mandatory="No"/>' for s in slugs) + "</StudyEventDef>\n"
+    for s in slugs:
+        yield f'<FormDef OID="F.{s}" Name={quoteattr(spec_of(s).label)} Repeating="Yes">' \
+              f'<ItemGroupRef ItemGroupOID="IG.{s}" Mandatory="Yes"/></FormDef>\n'
+    for s in slugs:
+        spec = spec_of(s)
+        names = [*spec.fields, *DERIVED.get(s, ())]
+        yield f'<ItemGroupDef OID="IG.{s}" Name={quoteattr(spec.label)} Repeating="Yes">' + "".join(
+            f'<ItemRef ItemOID="IT.{s}.{f}" Mandatory="No"/>' for f in names) + "</ItemGroupDef>\n"
+    for s in slugs:
+        spec = spec_of(s)
+        for f in (*spec.fields, *DERIVED.get(s, ())):
+            field = spec.model._meta.get_field(f)
+            kind = {"FloatField": "float", "DateField": "date", "DateTimeField": "datetime", "BooleanField": "boolean",
+                    "PositiveSmallIntegerField": "integer", "IntegerField": "integer"}.get(
+                field.get_internal_type(), "text")
+            yield f'<ItemDef OID="IT.{s}.{f}" Name="{f}" DataType="{kind}"/>\n'
+    yield "</MetaDataVersion></Study>\n"
+    yield f'<ClinicalData StudyOID={quoteattr(oid)} MetaDataVersionOID="MDV.1">\n'
+    for subject in subjects.order_by("site__code", "seq").iterator(chunk_size=500):
+        yield f"<SubjectData SubjectKey={quoteattr(subject.subject_id)}>" \
+              f'<StudyEventData StudyEventOID="SE.CRF">'
+        for s in slugs:
+            spec = spec_of(s)
+            names = [*spec.fields, *DERIVED.get(s, ())]
+            for k, r in enumerate(spec.model.objects.filter(subject=subject).order_by("pk"), start=1):
+                items = "".join(
+                    f'<ItemData ItemOID="IT.{s}.{f}" Value={quoteattr(_odm_text(getattr(r, f)))}/>'
+                    for f in names if getattr(r, f) not in (None, ""))
+                yield f'<FormData FormOID="F.{s}" FormRepeatKey="{k}"><ItemGroupData ItemGroupOID="IG.{s}" ' \
+                      f'ItemGroupRepeatKey="{r.pk}">{items}</ItemGroupData></FormData>'
+        yield "</StudyEventData></SubjectData>\n"
+    yield "</ClinicalData>\n</ODM>\n"
+
+
+def _odm_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
+
+
+def read_odm(text: str | bytes) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """Parse an ODM export back: subject -> form -> list of {item: value} (for round-trip checks)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(text)
+    ns = {"o": ODM_NS}
+    out: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for sd in root.iterfind(".//o:SubjectData", ns):
+        forms: dict[str, list[dict[str, str]]] = {}
+        for fd in sd.iterfind(".//o:FormData", ns):
+            slug = fd.get("FormOID", "")[2:]
+            items = {i.get("ItemOID", "").split(".", 2)[2]: i.get("Value", "") for i in fd.iterfind(".//o:ItemData", ns)}
+            forms.setdefault(slug, []).append(items)
+        out[sd.get("SubjectKey", "")] = forms
+    return out
+
+
+# --------------------------------------------------------------------------- analysis datasets
+
+
+def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
+    """ADSL (one row per subject) with PFS and OS time/event columns for ``npctrial analyze``."""
+    from npctrial.domain import derive_endpoint
+    from npctrial.web.clinical.reports import _arm, _endpoint_spec, patient_course
+    from npctrial.web.core.screening import protocol_of
+
+    for s in subjects.select_related("site", "randomisation", "protocol_version", "screening").iterator(chunk_size=500):
+        base = Baseline.objects.filter(subject=s).first()
+        rt = RadiotherapyCourse.objects.filter(subject=s).first()
+        protocol = protocol_of(s.protocol_version)
+        course = patient_course(s)
+        row: dict[str, Any] = {
+            "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s),
+            "sex": s.screening.values.get("sex", ""), "enrldt": s.enrolled_at.date().isoformat(),
+            "stage": base.stage_group if base else "", "bsa": base.bsa_m2 if base else None,
+            "ecog": base.ecog if base else None, "trtsdt": rt.start_date.isoformat() if rt else "",
+            "saffl": "Y" if rt is not None else "N",
+        }
+        for name in ("PFS", "OS"):
+            try:
+                v = derive_endpoint(course, _endpoint_spec(protocol, name))
+            except ValidationError:
+                row[f"{name.lower()}_months"], row[f"{name.lower()}_event"] = None, None
+                continue
+            row[f"{name.lower()}_months"] = round(v.time_days / DAYS_PER_MONTH, 4)
+            row[f"{name.lower()}_event"] = 1 if v.status == 1 else 0
+        yield row
+
+
+ADSL_COLUMNS = ["usubjid", "siteid", "arm", "sex", "enrldt", "stage", "bsa", "ecog", "trtsdt", "saffl",
+                "pfs_months", "pfs_event", "os_months", "os_event"]
+ADAE_COLUMNS = ["usubjid", "siteid", "aeterm", "aetoxgr", "aerel", "aeser", "astdt", "aendt", "week"]
+ADTTE_COLUMNS = ["usubjid", "siteid", "arm", "paramcd", "param", "aval", "avalu", "cnsr", "startdt", "adt"]
+
+
+def adae_rows(subjects: Any) -> Iterator[dict[str, Any]]:
+    qs = AdverseEvent.objects.filter(subject__in=subjects).select_related("subject__site").order_by("subject__seq", "pk")
+    for ae in qs.iterator(chunk_size=2000):
+        yield {"usubjid": ae.subject.subject_id, "siteid": ae.subject.site.code, "aeterm": ae.term,
+               "aetoxgr": ae.grade, "aerel": ae.attribution, "aeser": "Y" if ae.serious else "N",
+               "astdt": ae.start_date.isoformat(), "aendt": ae.stop_date.isoformat() if ae.stop_date else "",
+               "week": ae.week}
+
+
+def adtte_rows(subjects: Any) -> Iterator[dict[str, Any]]:
+    """ADTTE: PARAMCD PFS and OS, AVAL in months, CNSR 1 = censored (ADaM convention)."""
+    from npctrial.domain import derive_endpoint
+    from npctrial.web.clinical.reports import _arm, _endpoint_spec, patient_course
+    from npctrial.web.core.screening import protocol_of
+
+    labels = {"PFS": "Progression-free survival (months)", "OS": "Overall survival (months)"}
+    for s in subjects.select_related("site", "randomisation", "protocol_version").iterator(chunk_size=500):
+        course = patient_course(s)
+        for name in ("PFS", "OS"):
+            try:
+                v = derive_endpoint(course, _endpoint_spec(protocol_of(s.protocol_version), name))
+            except ValidationError:
+                continue
+            yield {"usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s), "paramcd": name,
+                   "param": labels[name], "aval": round(v.time_days / DAYS_PER_MONTH, 4), "avalu": "MONTHS",
+                   "cnsr": 0 if v.status == 1 else 1, "startdt": v.origin_date.isoformat(),
+                   "adt": v.end_date.isoformat()}
+
+
+def analysis_rows(name: str, subjects: Any) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    if name == "adsl":
+        return adsl_rows(subjects), ADSL_COLUMNS
+    if name == "adae":
+        return adae_rows(subjects), ADAE_COLUMNS
+    if name == "adtte":
+        return adtte_rows(subjects), ADTTE_COLUMNS
+    raise ValidationError(f"unknown analysis dataset {name!r} (known: {', '.join(ANALYSIS)})", field="name")
+
+
+def adsl_config_yaml(study_code: str, randomised: bool) -> str:
+    """A study config for ``npctrial analyze adsl.csv --config`` (KM of PFS and OS, by arm)."""
+    group = "\n    group: arm" if randomised else ""
+    return f"""title: "{study_code}: survival from the EDC (ADSL)"
+id_column: usubjid
+columns:
+  usubjid: {{column: usubjid, type: category}}
+  arm: {{column: arm, type: category}}
+  pfs_months: {{column: pfs_months, type: number, allow_missing: true}}
+  pfs_event: {{column: pfs_event, type: binary, allow_missing: true}}
+  os_months: {{column: os_months, type: number, allow_missing: true}}
+  os_event: {{column: os_event, type: binary, allow_missing: true}}
+survival:
+  - name: pfs
+    title: Progression-free survival
+    time: pfs_months
+    event: pfs_event{group}
+  - name: os
+    title: Overall survival
+    time: os_months
+    event: os_event{group}
+"""
+
+
+def subjects_in(study: Any, user: Any) -> Any:
+    from npctrial.web.core import permissions
+
+    return permissions.scope(user, study, Subject.objects.all())

@@ -1,0 +1,87 @@
+"""Investigator sign-off (e-signature by password re-entry) and data freeze/lock per subject and study.
+
+Rules: 1. a subject's casebook is editable unless the subject or the whole study is locked
+(:func:`assert_editable` raises, so every write path refuses); 2. signing re-checks the
+signer's password and stores a SHA-256 over the (model, pk, version) of every record, so a
+later change shows that the signature no longer covers the current casebook; 3. unlocking
+needs a reason (the lock row is deleted through the audited delete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from npctrial.errors import ValidationError
+from npctrial.web.clinical.models import CasebookSignature, DataLock
+from npctrial.web.core.models import Study, Subject
+
+SIGNATURE_STATEMENT = ("I confirm that I have reviewed the case report forms of this subject and that they are "
+                       "complete and accurate to the best of my knowledge.")
+
+
+def is_locked(subject: Subject) -> bool:
+    return DataLock.objects.filter(study_id=subject.study_id).filter(subject__isnull=True).exists() or \
+        DataLock.objects.filter(subject=subject).exists()
+
+
+def study_locked(study: Study) -> bool:
+    return DataLock.objects.filter(study=study, subject__isnull=True).exists()
+
+
+def assert_editable(subject: Subject) -> None:
+    """Raise ValidationError(field='lock') when the subject's data are frozen."""
+    if study_locked(subject.study):
+        raise ValidationError(f"study {subject.study.code} is locked: edits are refused", field="lock")
+    if DataLock.objects.filter(subject=subject).exists():
+        raise ValidationError(f"subject {subject.subject_id} is locked: edits are refused", field="lock")
+
+
+def casebook_hash(subject: Subject) -> str:
+    from npctrial.web.clinical.crfs import subject_records
+
+    parts = sorted(f"{type(r).__name__}:{r.pk}:{r.version}" for r in subject_records(subject))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def sign_casebook(subject: Subject, user: Any, password: str) -> CasebookSignature:
+    """E-signature: the signer re-enters their password (21 CFR 11.200(a)(1))."""
+    if not password or not user.check_password(password):
+        raise ValidationError("password is not correct: the casebook was not signed", field="password")
+    sig = CasebookSignature(subject=subject, signed_by=user, statement=SIGNATURE_STATEMENT,
+                            records_hash=casebook_hash(subject))
+    sig._history_user = user  # type: ignore[attr-defined]
+    sig.save()
+    return sig
+
+
+def signature_current(subject: Subject) -> CasebookSignature | None:
+    """The latest signature if it still covers the casebook as it is now, else None."""
+    sig = subject.signatures.order_by("-signed_at", "-pk").first()
+    if sig is None or sig.records_hash != casebook_hash(subject):
+        return None
+    return sig
+
+
+def lock(study: Study, user: Any, subject: Subject | None = None) -> DataLock:
+    try:
+        with transaction.atomic():
+            row = DataLock(study=study, subject=subject, locked_by=user)
+            row._history_user = user  # type: ignore[attr-defined]
+            row.save()
+    except IntegrityError:
+        what = f"subject {subject.subject_id}" if subject else f"study {study.code}"
+        raise ValidationError(f"{what} is already locked", field="lock") from None
+    return row
+
+
+def unlock(study: Study, user: Any, reason: str, subject: Subject | None = None) -> None:
+    if not (reason or "").strip():
+        raise ValidationError("a reason is required to unlock", field="reason")
+    row = DataLock.objects.filter(study=study, subject=subject).first()
+    if row is None:
+        raise ValidationError("not locked", field="lock")
+    row._history_user = user  # type: ignore[attr-defined]
+    row.delete(reason=reason)

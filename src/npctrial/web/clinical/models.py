@@ -1,0 +1,206 @@
+"""Clinical CRF models. Every record inherits AuditedModel (history, reason after first save, version).
+
+Derived fields (BSA, dose, BED/EQD2, suggested grade, RECIST sums and responses, SAE deadline)
+are computed by the domain layer in :mod:`npctrial.web.clinical.derive` and stored with the
+record together with the rule used, so a record shows what it was derived under.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from npctrial.web.core.audit import AuditedModel
+from npctrial.web.core.models import ProtocolVersion, Study, Subject
+
+TECHNIQUES = [("IMRT", "IMRT"), ("VMAT", "VMAT"), ("3DCRT", "3D-CRT"), ("proton", "Proton"), ("other", "Other")]
+DRUGS = [("S-1", "S-1"), ("cisplatin", "Cisplatin"), ("nimotuzumab", "Nimotuzumab"), ("other", "Other")]
+DEVIATION_REASONS = [("", "-"), ("progression", "Disease progression"), ("grade4_toxicity", "Grade 4 toxicity"),
+                     ("refusal", "Patient refusal"), ("other", "Other (explain)")]
+ATTRIBUTIONS = [("unrelated", "Unrelated"), ("unlikely", "Unlikely"), ("possible", "Possible"),
+                ("probable", "Probable"), ("definite", "Definite")]
+RTOG_SCALES = [("acute", "Acute (RTOG)"), ("late", "Late (RTOG/EORTC)")]
+NON_TARGET = [("", "No non-target lesions"), ("CR", "CR"), ("NON_CR_NON_PD", "Non-CR/Non-PD"), ("PD", "PD"),
+              ("NE", "Not evaluated")]
+NEW_LESIONS = [("no", "No"), ("yes", "Yes"), ("equivocal", "Equivocal")]
+EVENT_KINDS = [("locoregional_relapse", "Locoregional relapse"), ("distant_metastasis", "Distant metastasis"),
+               ("second_primary", "Second primary"), ("death", "Death"), ("last_contact", "Last contact")]
+VISIT_STATUS = [("alive_ned", "Alive, no evidence of disease"), ("alive_disease", "Alive with disease"),
+                ("unknown", "Status unknown")]
+
+
+class CrfRecord(AuditedModel):
+    """Abstract CRF record of one subject, under the protocol version it was collected with."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="%(class)s_records")
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Baseline(CrfRecord):
+    assessment_date = models.DateField()
+    height_cm = models.FloatField()
+    weight_kg = models.FloatField()
+    bsa_m2 = models.FloatField(null=True, editable=False)
+    bsa_rule = models.CharField(max_length=300, blank=True, editable=False)
+    s1_mg_per_dose = models.FloatField(null=True, editable=False)
+    s1_doses_per_day = models.PositiveSmallIntegerField(null=True, editable=False)
+    dose_rule = models.CharField(max_length=500, blank=True, editable=False)
+    tnm_edition = models.PositiveSmallIntegerField(choices=[(7, "AJCC 7th"), (8, "AJCC 8th")], default=8)
+    t_category = models.CharField(max_length=4, choices=[(x, x) for x in ("T0", "T1", "T2", "T3", "T4")])
+    n_category = models.CharField(max_length=4, choices=[(x, x) for x in ("N0", "N1", "N2", "N3")])
+    m_category = models.CharField(max_length=4, choices=[("M0", "M0"), ("M1", "M1")])
+    stage_group = models.CharField(max_length=8, blank=True, editable=False)
+    ecog = models.PositiveSmallIntegerField(null=True, blank=True)
+    kps = models.PositiveSmallIntegerField(null=True, blank=True)
+    ebv_dna = models.FloatField(null=True, blank=True, help_text="copies/mL (undetectable = 0)")
+    wbc = models.FloatField(null=True, blank=True, help_text="10^9/L")
+    anc = models.FloatField(null=True, blank=True, help_text="10^9/L")
+    hb = models.FloatField(null=True, blank=True, help_text="g/L")
+    platelets = models.FloatField(null=True, blank=True, help_text="10^9/L")
+    alt = models.FloatField(null=True, blank=True, help_text="U/L")
+    ast = models.FloatField(null=True, blank=True, help_text="U/L")
+    creatinine = models.FloatField(null=True, blank=True, help_text="umol/L")
+    bilirubin = models.FloatField(null=True, blank=True, help_text="umol/L")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject"], name="clinical_one_baseline")]
+
+
+class RadiotherapyCourse(CrfRecord):
+    technique = models.CharField(max_length=10, choices=TECHNIQUES, default="IMRT")
+    total_dose_gy = models.FloatField()
+    fractions = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    delivered_fractions = models.PositiveSmallIntegerField(null=True, blank=True)
+    bed_gy10 = models.FloatField(null=True, editable=False)
+    eqd2_gy10 = models.FloatField(null=True, editable=False)
+    bed_gy3 = models.FloatField(null=True, editable=False)
+    eqd2_gy3 = models.FloatField(null=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject"], name="clinical_one_rt_course")]
+
+
+class DrugAdministration(CrfRecord):
+    drug = models.CharField(max_length=20, choices=DRUGS)
+    date = models.DateField()
+    planned_dose_mg = models.FloatField()
+    dose_mg = models.FloatField(help_text="dose given (per administration / per S-1 dose)")
+    doses_planned = models.PositiveSmallIntegerField(null=True, blank=True, help_text="S-1 diary: doses due")
+    doses_taken = models.PositiveSmallIntegerField(null=True, blank=True, help_text="S-1 diary: doses taken")
+    adherence_pct = models.FloatField(null=True, editable=False)
+    deviation = models.BooleanField(default=False, editable=False)
+    deviation_reason = models.CharField(max_length=20, choices=DEVIATION_REASONS, blank=True)
+    deviation_note = models.CharField(max_length=300, blank=True)
+
+
+class Interruption(CrfRecord):
+    treatment = models.CharField(max_length=20, choices=[("radiotherapy", "Radiotherapy"),
+                                                         ("chemotherapy", "Chemotherapy")])
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=300)
+
+
+class LabResult(CrfRecord):
+    week = models.PositiveSmallIntegerField(help_text="week of radiotherapy (1-8)")
+    sample_date = models.DateField()
+    term = models.CharField(max_length=60)
+    value = models.FloatField()
+    unit = models.CharField(max_length=20)
+    lln = models.FloatField(null=True, blank=True)
+    uln = models.FloatField(null=True, blank=True)
+    baseline_value = models.FloatField(null=True, blank=True)
+    suggested_grade = models.PositiveSmallIntegerField(null=True, editable=False)
+    grade = models.PositiveSmallIntegerField(help_text="CTCAE v4.03 grade (0-4)")
+    override_reason = models.CharField(max_length=300, blank=True)
+
+
+class AdverseEvent(CrfRecord):
+    week = models.PositiveSmallIntegerField(null=True, blank=True, help_text="week of radiotherapy, if during RT")
+    term = models.CharField(max_length=80, help_text="CTCAE v4.03 term")
+    grade = models.PositiveSmallIntegerField()
+    attribution = models.CharField(max_length=10, choices=ATTRIBUTIONS)
+    serious = models.BooleanField(default=False)
+    start_date = models.DateField()
+    stop_date = models.DateField(null=True, blank=True)
+    aware_at = models.DateTimeField(null=True, blank=True, help_text="when the site learnt of a serious AE")
+    sae_report_due = models.DateTimeField(null=True, editable=False)
+    sae_reported_at = models.DateTimeField(null=True, blank=True)
+
+
+class RtogScore(CrfRecord):
+    assessment_date = models.DateField()
+    scale = models.CharField(max_length=5, choices=RTOG_SCALES)
+    organ = models.CharField(max_length=40)
+    grade = models.PositiveSmallIntegerField()
+    days_after_rt_end = models.IntegerField(null=True, editable=False)
+
+
+class TumourAssessment(CrfRecord):
+    assessment_date = models.DateField()
+    non_target = models.CharField(max_length=16, choices=NON_TARGET, blank=True)
+    new_lesions = models.CharField(max_length=10, choices=NEW_LESIONS, default="no")
+    target_sum_mm = models.FloatField(null=True, editable=False)
+    change_from_baseline_pct = models.FloatField(null=True, editable=False)
+    change_from_nadir_pct = models.FloatField(null=True, editable=False)
+    target_response = models.CharField(max_length=16, blank=True, editable=False)
+    overall_response = models.CharField(max_length=16, blank=True, editable=False)
+    note = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["assessment_date"]
+
+
+class Lesion(AuditedModel):
+    assessment = models.ForeignKey(TumourAssessment, on_delete=models.CASCADE, related_name="lesions")
+    lesion_id = models.CharField(max_length=20)
+    location = models.CharField(max_length=80)
+    target = models.BooleanField(default=True)
+    nodal = models.BooleanField(default=False)
+    diameter_mm = models.FloatField(null=True, blank=True, help_text="longest (short axis for nodes); blank = not assessed")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assessment", "lesion_id"], name="clinical_lesion_once")]
+
+
+class FollowUpVisit(CrfRecord):
+    visit_date = models.DateField()
+    status = models.CharField(max_length=16, choices=VISIT_STATUS)
+    disease_assessed = models.BooleanField(default=True, help_text="adequate disease assessment done")
+    notes = models.CharField(max_length=300, blank=True)
+
+
+class ClinicalEvent(CrfRecord):
+    kind = models.CharField(max_length=24, choices=EVENT_KINDS)
+    event_date = models.DateField()
+    sites = models.CharField(max_length=200, blank=True, help_text="distant metastasis sites, comma separated")
+    cause = models.CharField(max_length=200, blank=True, help_text="cause of death")
+
+
+class CasebookSignature(AuditedModel):
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="signatures")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(auto_now_add=True)
+    statement = models.CharField(max_length=300)
+    records_hash = models.CharField(max_length=64, help_text="SHA-256 over the casebook's record versions")
+
+
+class DataLock(AuditedModel):
+    """A freeze of one subject's casebook (subject set) or of the whole study (subject null)."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="data_locks")
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.PROTECT, related_name="locks")
+    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    locked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "subject"], name="clinical_one_lock"),
+                       models.UniqueConstraint(fields=["study"], condition=models.Q(subject__isnull=True),
+                                               name="clinical_one_study_lock")]

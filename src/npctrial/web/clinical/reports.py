@@ -1,0 +1,393 @@
+"""Live study report: CONSORT flow, AE rates, ORR, KM of PFS/OS by arm, follow-up, deviations,
+completeness and the Simon stage-1 rule. Page (HTML with an SVG figure) and PDF (reportlab).
+
+Every number comes from the domain, stats and survival layers:
+
+1. Patient courses (:class:`npctrial.domain.PatientCourse`) from the CRFs: assessments (RECIST and
+   follow-up visits with an adequate disease assessment), failures (RECIST PD -> progression,
+   locoregional relapse -> local, distant metastasis -> distant), death, last contact.
+2. PFS/OS by :func:`npctrial.domain.derive_endpoint` with the protocol's endpoint definitions.
+3. KM curves and log-rank by :func:`npctrial.survival.kaplan_meier` / :func:`logrank_test`;
+   median follow-up by reverse Kaplan-Meier (Schemper & Smith, Control Clin Trials 1996).
+4. AE rate (patients, worst grade) by :func:`npctrial.domain.compute_ae_rate`; per-term rates and
+   ORR with exact Clopper-Pearson intervals by :func:`npctrial.stats.proportion_ci`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from npctrial.domain import (
+    Failure,
+    PatientCourse,
+    Timepoint,
+    best_overall_response,
+    compute_ae_rate,
+    derive_endpoint,
+    derive_worst_grades,
+)
+from npctrial.domain.endpoints import DAYS_PER_MONTH, STANDARD_ENDPOINTS
+from npctrial.stats import proportion_ci
+from npctrial.survival import kaplan_meier, logrank_test
+from npctrial.web.clinical.models import (
+    AdverseEvent,
+    Baseline,
+    ClinicalEvent,
+    DrugAdministration,
+    FollowUpVisit,
+    LabResult,
+    RadiotherapyCourse,
+    TumourAssessment,
+)
+from npctrial.web.core.models import Randomisation, Study, Subject
+from npctrial.web.core.screening import protocol_of
+
+AT_RISK_MONTHS = (0, 6, 12, 18, 24, 36)
+
+
+@dataclass(frozen=True)
+class Rate:
+    label: str
+    x: int
+    n: int
+    proportion: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class SurvivalSummary:
+    endpoint: str
+    groups: tuple[str, ...]
+    n: tuple[int, ...]
+    events: tuple[int, ...]
+    medians: tuple[float | None, ...]
+    at_risk: dict[str, tuple[int, ...]]
+    logrank_chisq: float | None
+    logrank_p: float | None
+    svg: str
+    times: dict[str, list[float]] = field(default_factory=dict)
+    status: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"group": g, "n": n, "events": e, "median": m, "at_risk": self.at_risk[g]}
+                for g, n, e, m in zip(self.groups, self.n, self.events, self.medians, strict=True)]
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    study: str
+    as_of: date
+    flow: dict[str, int]
+    ae_rate: Rate | None
+    ae_min_grade: int
+    ae_terms: list[dict[str, Any]]
+    orr: Rate | None
+    best_responses: dict[str, str]
+    survival: list[SurvivalSummary]
+    median_follow_up_months: float | None
+    deviations: list[dict[str, Any]]
+    completeness: list[dict[str, Any]]
+    simon: dict[str, Any] | None
+    notes: list[str]
+
+    def summary(self) -> str:
+        lines = [f"Study {self.study} report as of {self.as_of}",
+                 "Flow: " + ", ".join(f"{k} {v}" for k, v in self.flow.items())]
+        if self.ae_rate:
+            r = self.ae_rate
+            lines.append(f"AE rate (grade >= {self.ae_min_grade}): {r.x}/{r.n} = {r.proportion:.1%} "
+                         f"(95% CI {r.lower:.1%}-{r.upper:.1%})")
+        if self.orr:
+            lines.append(f"ORR: {self.orr.x}/{self.orr.n} = {self.orr.proportion:.1%}")
+        for s in self.survival:
+            lines.append(f"{s.endpoint}: " + "; ".join(f"{g} n={n} events={e}" for g, n, e in
+                                                      zip(s.groups, s.n, s.events, strict=True))
+                         + (f"; log-rank p={s.logrank_p:.4g}" if s.logrank_p is not None else ""))
+        return "\n".join(lines)
+
+
+def _rate(label: str, x: int, n: int) -> Rate:
+    ci = proportion_ci(x, n, method="clopper-pearson")
+    return Rate(label, x, n, x / n, float(ci.lower), float(ci.upper))
+
+
+def _arm(subject: Subject) -> str:
+    r = getattr(subject, "randomisation", None)
+    return r.arm if r is not None else "All"
+
+
+def patient_course(subject: Subject) -> PatientCourse:
+    """Step 1: the subject's dated events from the CRFs."""
+    assessments = TumourAssessment.objects.filter(subject=subject).order_by("assessment_date")
+    dates = {a.assessment_date for a in assessments}
+    dates |= {v.visit_date for v in FollowUpVisit.objects.filter(subject=subject, disease_assessed=True)}
+    failures = [Failure("progression", a.assessment_date) for a in assessments if a.overall_response == "PD"]
+    death = None
+    contacts = [v.visit_date for v in FollowUpVisit.objects.filter(subject=subject)] + sorted(dates)
+    for e in ClinicalEvent.objects.filter(subject=subject):
+        if e.kind == "locoregional_relapse":
+            failures.append(Failure("local", e.event_date))
+        elif e.kind == "distant_metastasis":
+            failures.append(Failure("distant", e.event_date))
+        elif e.kind == "death":
+            death = e.event_date if death is None else min(death, e.event_date)
+        elif e.kind == "last_contact":
+            contacts.append(e.event_date)
+    rt = RadiotherapyCourse.objects.filter(subject=subject).first()
+    r = getattr(subject, "randomisation", None)
+    enrolled = subject.enrolled_at.date()
+    if death is not None:
+        contacts = [c for c in contacts if c <= death]
+        dates = {d for d in dates if d <= death}
+    return PatientCourse(
+        patient_id=subject.subject_id, enrolment=enrolled, assessments=tuple(sorted(dates)),
+        failures=tuple(failures), death=death, last_contact=max(contacts) if contacts else None,
+        randomisation=r.allocated_at.date() if r is not None else None,
+        rt_start=rt.start_date if rt else None, rt_end=rt.end_date if rt else None)
+
+
+def _endpoint_spec(protocol: Any, name: str) -> Any:
+    return next((e for e in protocol.endpoints if e.name == name), STANDARD_ENDPOINTS[name])
+
+
+def _svg(km: Any, pvalue: Any, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from npctrial.survival import plot_survival
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    try:
+        plot_survival(km, ax=ax, pvalue=pvalue, ticks=[t for t in AT_RISK_MONTHS], xlabel="Months", title=title)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    text = buf.getvalue()
+    return text[text.find("<svg"):]
+
+
+def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = True) -> SurvivalSummary | None:
+    """Steps 2-3 for one endpoint; None when no subject has a usable origin."""
+    times: dict[str, list[float]] = defaultdict(list)
+    status: dict[str, list[int]] = defaultdict(list)
+    for s in subjects:
+        spec = _endpoint_spec(protocol_of(s.protocol_version), endpoint)
+        course = patient_course(s)
+        try:
+            value = derive_endpoint(course, spec)
+        except Exception:  # noqa: BLE001 - a subject without origin date is listed as not evaluable
+            continue
+        times[_arm(s)].append(value.time_days / DAYS_PER_MONTH)
+        status[_arm(s)].append(1 if value.status == 1 else 0)
+    groups = tuple(sorted(times))
+    if not groups:
+        return None
+    t = np.concatenate([np.asarray(times[g], float) for g in groups])
+    e = np.concatenate([np.asarray(status[g], int) for g in groups])
+    g = np.concatenate([np.asarray([x] * len(times[x]), object) for x in groups])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km = kaplan_meier(t, e, group=g if len(groups) > 1 else None)
+        lr = logrank_test(t, e, g) if len(groups) > 1 and e.sum() > 0 else None
+    medians = []
+    for c in km.curves:
+        m = c.median[0]
+        medians.append(None if m is None or not np.isfinite(m) else float(m))
+    at_risk = {grp: tuple(int(np.sum(np.asarray(times[grp]) >= m)) for m in AT_RISK_MONTHS) for grp in groups}
+    svg = ""
+    if figure:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            svg = _svg(km, lr, endpoint)
+    return SurvivalSummary(endpoint, groups, tuple(len(times[x]) for x in groups),
+                           tuple(int(sum(status[x])) for x in groups), tuple(medians), at_risk,
+                           None if lr is None else float(lr.chisq), None if lr is None else float(lr.p), svg,
+                           {k: list(v) for k, v in times.items()}, {k: list(v) for k, v in status.items()})
+
+
+def median_follow_up(subjects: list[Subject]) -> float | None:
+    """Reverse Kaplan-Meier median of OS follow-up (censoring is the event), in months."""
+    t, e = [], []
+    for s in subjects:
+        try:
+            v = derive_endpoint(patient_course(s), _endpoint_spec(protocol_of(s.protocol_version), "OS"))
+        except Exception:  # noqa: BLE001
+            continue
+        t.append(v.time_days / DAYS_PER_MONTH)
+        e.append(0 if v.status == 1 else 1)
+    if not t or sum(e) == 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = kaplan_meier(np.asarray(t), np.asarray(e)).curves[0].median[0]
+    return None if m is None or not np.isfinite(m) else float(m)
+
+
+def best_response(subject: Subject) -> str | None:
+    """RECIST best overall response (no confirmation: neither seed protocol asks for it)."""
+    rows = list(TumourAssessment.objects.filter(subject=subject).order_by("assessment_date"))
+    if len(rows) < 2:
+        return None
+    origin = rows[0].assessment_date
+    points = [Timepoint((a.assessment_date - origin).days, a.overall_response) for a in rows[1:] if a.overall_response]
+    if not points:
+        return None
+    return best_overall_response(points).response
+
+
+def _worst_by_term(subjects: list[Subject]) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]]]:
+    by_term: dict[str, dict[str, int]] = defaultdict(dict)
+    records: list[tuple[str, int]] = []
+    ids = {s.pk: s.subject_id for s in subjects}
+    for ae in AdverseEvent.objects.filter(subject_id__in=ids):
+        sid = ids[ae.subject_id]
+        by_term[ae.term][sid] = max(by_term[ae.term].get(sid, 0), ae.grade)
+        records.append((sid, ae.grade))
+    for lab in LabResult.objects.filter(subject_id__in=ids, grade__gte=1):
+        sid = ids[lab.subject_id]
+        by_term[lab.term][sid] = max(by_term[lab.term].get(sid, 0), lab.grade)
+        records.append((sid, lab.grade))
+    return by_term, records
+
+
+def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *, figures: bool = True) -> StudyReport:
+    """The report over the subjects/screenings in the user's scope (querysets already scoped)."""
+    subjects = list(subjects.select_related("randomisation", "protocol_version", "site"))
+    protocol = protocol_of(study.current_protocol)
+    ids = [s.pk for s in subjects]
+    treated = [s for s in subjects if RadiotherapyCourse.objects.filter(subject=s).exists()
+               or DrugAdministration.objects.filter(subject=s).exists()]
+    bors = {s.subject_id: best_response(s) for s in subjects}
+    flow = {
+        "screened": screenings.count(),
+        "eligible": screenings.filter(outcome="eligible").count(),
+        "enrolled": len(subjects),
+        "randomised": Randomisation.objects.filter(subject_id__in=ids).count(),
+        "treated": len(treated),
+        "assessed": sum(1 for v in bors.values() if v is not None),
+    }
+    ae_spec = next((e for e in protocol.endpoints if e.kind == "proportion" and e.min_grade), None)
+    min_grade = ae_spec.min_grade if ae_spec else 3
+    by_term, records = _worst_by_term(treated)
+    ae_rate = None
+    if treated:
+        worst = derive_worst_grades(records, [s.subject_id for s in treated])
+        r = compute_ae_rate(worst, min_grade=min_grade)
+        ae_rate = Rate(f"grade >= {min_grade}", r.x, r.n, r.proportion, r.lower, r.upper)
+    ae_terms = []
+    n = len(treated)
+    for term in sorted(by_term):
+        grades = list(by_term[term].values())
+        row: dict[str, Any] = {"term": term, **{f"g{g}": grades.count(g) for g in range(1, 6)}}
+        row["any"] = _rate("any", len(grades), n)
+        row["severe"] = _rate(f">= {min_grade}", sum(1 for g in grades if g >= min_grade), n)
+        ae_terms.append(row)
+    evaluable = [v for v in bors.values() if v is not None]
+    orr = _rate("CR+PR", sum(1 for v in evaluable if v in ("CR", "PR")), len(evaluable)) if evaluable else None
+    survival = [x for x in (survival_summary(subjects, "PFS", figure=figures),
+                            survival_summary(subjects, "OS", figure=figures)) if x is not None]
+    deviations = [{"subject": d.subject.subject_id, "drug": d.drug, "date": d.date, "planned": d.planned_dose_mg,
+                   "given": d.dose_mg, "reason": d.get_deviation_reason_display(), "note": d.deviation_note}
+                  for d in DrugAdministration.objects.filter(subject_id__in=ids, deviation=True)
+                  .select_related("subject").order_by("date")]
+    completeness = []
+    for label, model in (("Baseline", Baseline), ("Radiotherapy", RadiotherapyCourse),
+                         ("Weekly labs", LabResult), ("Tumour assessment", TumourAssessment),
+                         ("Follow-up visit", FollowUpVisit)):
+        have = len(set(model.objects.filter(subject_id__in=ids).values_list("subject_id", flat=True)))
+        completeness.append({"form": label, "subjects": have, "of": len(subjects),
+                             "percent": 100.0 * have / len(subjects) if subjects else 0.0})
+    simon = None
+    if protocol.simon is not None:
+        sd = protocol.simon
+        first = [bors[s.subject_id] for s in sorted(subjects, key=lambda s: s.enrolled_at)
+                 if bors[s.subject_id] is not None][: sd.n1]
+        responses = sum(1 for v in first if v in ("CR", "PR"))
+        if responses > sd.r1:
+            status = "continue to stage 2"
+        elif len(first) >= sd.n1:
+            status = "stop for futility"
+        else:
+            status = "stage 1 ongoing"
+        simon = {"n1": sd.n1, "r1": sd.r1, "evaluated": len(first), "responses": responses, "status": status}
+    notes = []
+    if protocol.simon is None:
+        notes.append("The protocol defines no Simon two-stage design: no stopping rule to monitor.")
+    return StudyReport(study.code, today, flow, ae_rate, min_grade, ae_terms, orr,
+                       {k: v for k, v in bors.items() if v}, survival, median_follow_up(subjects),
+                       deviations, completeness, simon, notes)
+
+
+def report_pdf(report: StudyReport) -> bytes:
+    """The report as a PDF (reportlab; KM figures as PNG drawn from the same numbers)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, title=f"{report.study} study report")
+    story: list[Any] = [Paragraph(f"Study report: {report.study}", styles["Title"]),
+                        Paragraph(f"Data as of {report.as_of.isoformat()}", styles["Normal"]), Spacer(1, 0.3 * cm)]
+
+    def table(rows: list[list[Any]]) -> Table:
+        t = Table(rows, hAlign="LEFT")
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey), ("FONTSIZE", (0, 0), (-1, -1), 8)]))
+        return t
+
+    story += [Paragraph("Participant flow", styles["Heading2"]),
+              table([["Stage", "n"], *[[k, v] for k, v in report.flow.items()]])]
+    story.append(Paragraph("Adverse events", styles["Heading2"]))
+    if report.ae_rate:
+        r = report.ae_rate
+        story.append(Paragraph(f"AE rate (worst grade >= {report.ae_min_grade}): {r.x}/{r.n} = {r.proportion:.1%} "
+                               f"(95% CI {r.lower:.1%} to {r.upper:.1%}, Clopper-Pearson)", styles["Normal"]))
+    story.append(table([["Term", "G1", "G2", "G3", "G4", "G5", f">= G{report.ae_min_grade} (95% CI)"],
+                        *[[t["term"], t["g1"], t["g2"], t["g3"], t["g4"], t["g5"],
+                           f"{t['severe'].x}/{t['severe'].n} ({t['severe'].lower:.1%}-{t['severe'].upper:.1%})"]
+                          for t in report.ae_terms]]))
+    if report.orr:
+        o = report.orr
+        story += [Paragraph("Response (RECIST 1.1)", styles["Heading2"]),
+                  Paragraph(f"ORR {o.x}/{o.n} = {o.proportion:.1%} (95% CI {o.lower:.1%} to {o.upper:.1%})",
+                            styles["Normal"])]
+    for s in report.survival:
+        story.append(Paragraph(f"{s.endpoint} by arm", styles["Heading2"]))
+        story.append(table([["Arm", "n", "events", "median (months)", *[f"at risk {m}m" for m in AT_RISK_MONTHS]],
+                            *[[g, n, e, "NR" if m is None else f"{m:.1f}", *s.at_risk[g]]
+                              for g, n, e, m in zip(s.groups, s.n, s.events, s.medians, strict=True)]]))
+        if s.logrank_p is not None:
+            story.append(Paragraph(f"Log-rank chi-square {s.logrank_chisq:.3f}, p = {s.logrank_p:.4g}", styles["Normal"]))
+    mf = report.median_follow_up_months
+    story.append(Paragraph(f"Median follow-up (reverse KM): {'not reached' if mf is None else f'{mf:.1f} months'}",
+                           styles["Normal"]))
+    story += [Paragraph("Protocol deviations", styles["Heading2"]),
+              table([["Subject", "Drug", "Date", "Planned", "Given", "Reason"],
+                     *[[d["subject"], d["drug"], str(d["date"]), d["planned"], d["given"], d["reason"]]
+                       for d in report.deviations]]),
+              Paragraph("Data completeness", styles["Heading2"]),
+              table([["Form", "Subjects", "Of", "%"],
+                     *[[c["form"], c["subjects"], c["of"], f"{c['percent']:.0f}"] for c in report.completeness]])]
+    if report.simon:
+        sm = report.simon
+        story.append(Paragraph(f"Simon stage 1: {sm['responses']} responses in {sm['evaluated']}/{sm['n1']} "
+                               f"(r1 = {sm['r1']}): {sm['status']}", styles["Normal"]))
+    for n in report.notes:
+        story.append(Paragraph(n, styles["Italic"]))
+    doc.build(story)
+    return buf.getvalue()
