@@ -441,3 +441,12 @@ def close_query_route(request: HttpRequest, study_id: int, query_id: int, payloa
     q = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), query_id)
     permissions.require(request.user, study, "raise_query", q.site)
     return _query_out(close_query(q, user=request.user, note=payload.note))
+
+
+# Clinical workflow routes (CRFs, report, exports) when the clinical app is installed.
+from django.apps import apps as _apps  # noqa: E402
+
+if _apps.is_installed("npctrial.web.clinical"):
+    from npctrial.web.clinical.api import router as _clinical_router  # noqa: E402
+
+    api.add_router("", _clinical_router)
