@@ -115,3 +115,11 @@ def login(client: Any, username: str) -> Any:
     client.force_login(get_user_model().objects.get(username=username),
                        backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    """Expose each phase's report on the item (the browser fixture screenshots failed tests)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -31,7 +31,7 @@ def _field_for(spec: FieldSpec) -> forms.Field:
             coerce=lambda v: v == "true", empty_value=None, widget=forms.Select(attrs=attrs), **common,
         )
     if spec.type == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={**attrs, "type": "date"}), **common)
+        return forms.DateField(widget=forms.DateInput(attrs={**attrs, "type": "date"}, format="%Y-%m-%d"), **common)
     if spec.type == "choice":
         return forms.ChoiceField(
             choices=[("", "—")] + [(c, c) for c in spec.choices], widget=forms.Select(attrs=attrs), **common
@@ -68,7 +68,7 @@ def raw_values(data: Any, fields: list[FieldSpec]) -> dict[str, Any]:
 
 
 class ConsentForm(forms.Form):
-    consent_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=date.today)
+    consent_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=date.today)
     consent_version = forms.CharField(max_length=40, label="Consent form version")
 
 
