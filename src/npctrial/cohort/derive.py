@@ -19,17 +19,24 @@ def _derive_stage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
     if len(src) not in (2, 3):
         raise ConfigurationError(f"derived {spec.name!r}: stage_group needs source [T, N] or [T, N, M]",
                                  field=spec.name)
+    cols = [frame[c] for c in src] + ([] if len(src) == 3 else [pd.Series(spec.m_category, index=frame.index)])
+    keys = pd.DataFrame({i: c.astype("object") for i, c in enumerate(cols)})
     out: list[str | None] = []
-    for i, row in enumerate(frame[src].itertuples(index=False)):
-        t, n = row[0], row[1]
-        m = row[2] if len(src) == 3 else spec.m_category
-        if t is None or n is None or m is None or pd.isna(t) or pd.isna(n) or pd.isna(m):
-            out.append(None)
+    cache: dict[tuple, str | None] = {}
+    # one table look-up per distinct (T, N, M) combination
+    for i, key in enumerate(keys.itertuples(index=False, name=None)):
+        if key in cache:
+            out.append(cache[key])
             continue
-        try:
-            out.append(stage_group(str(t), str(n), str(m), edition=spec.edition))
-        except ValidationError as exc:
-            raise ValidationError(f"row {i + 1}: {exc}", field=spec.name, row=i + 1) from exc
+        if any(v is None or (not isinstance(v, str) and pd.isna(v)) for v in key):
+            value = None
+        else:
+            try:
+                value = stage_group(str(key[0]), str(key[1]), str(key[2]), edition=spec.edition)
+            except ValidationError as exc:
+                raise ValidationError(f"row {i + 1}: {exc}", field=spec.name, row=i + 1) from exc
+        cache[key] = value
+        out.append(value)
     return pd.Series(out, index=frame.index, dtype="object")
 
 

@@ -74,7 +74,7 @@ class ValidationReport:
 
 def _missing(values: pd.Series) -> np.ndarray:
     s = values.astype("object")
-    blank = s.map(lambda v: isinstance(v, str) and v.strip() == "")
+    blank = s.astype(str).str.strip().eq("") & s.map(type).eq(str)
     return (s.isna() | blank).to_numpy(dtype=bool)
 
 
@@ -102,9 +102,10 @@ def _type_column(raw: pd.Series, spec: ColumnSpec, cutoff: pd.Timestamp | None) 
     """Typed values and a mask of invalid (non-missing) cells."""
     miss = _missing(raw)
     if spec.type == "category":
-        text = raw.astype("object").map(lambda v: v if pd.isna(v) else str(v).strip())
-        text = text.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v)
-        text = text.astype("object").where(~miss, None)
+        obj = raw.astype("object")
+        if pd.api.types.is_float_dtype(raw):
+            obj = raw.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v)
+        text = obj.astype(str).str.strip().astype("object").where(~miss, None)
         bad = ~miss & (~text.isin(spec.levels).to_numpy() if spec.levels else False)
         return text.where(~bad, None), np.asarray(bad, dtype=bool)
     if spec.type == "date":
