@@ -164,6 +164,23 @@ def test_concordance_counts_match_a_brute_force_pair_loop() -> None:
     assert c.c_index == pytest.approx((want[0] + want[2] / 2) / (want[0] + want[1] + want[2]))
 
 
+def test_concordance_merge_counting_equals_pairwise_blocks_with_weights_and_strata() -> None:
+    """Right-censored data use merge-sort counting; (entry, stop] data the pairwise blocks."""
+    rng = np.random.default_rng(11)
+    n = 400
+    time = rng.integers(1, 40, size=n).astype(float)
+    status = rng.binomial(1, 0.6, size=n)
+    eta = rng.integers(0, 12, size=n).astype(float)
+    w = rng.uniform(0.5, 2.0, size=n)
+    strata = rng.integers(0, 3, size=n)
+    cluster = rng.integers(0, 50, size=n)
+    merge = compute_concordance(time, status, eta, weights=w, strata=strata, cluster=cluster)
+    pairwise = compute_concordance(time, status, eta, weights=w, strata=strata, cluster=cluster,
+                                   entry=np.full(n, -1.0))
+    for name in ("concordant", "discordant", "tied_x", "tied_y", "tied_xy", "c_index", "std_err"):
+        assert getattr(merge, name) == pytest.approx(getattr(pairwise, name), rel=1e-12), name
+
+
 # -------------------------------------------------------------- validation and warnings
 def test_missing_rows_are_dropped_and_counted_per_column() -> None:
     df = synthetic(50)
