@@ -208,3 +208,16 @@ def test_timefix_follows_r_aeqsurv() -> None:
     # relative rule: differences tiny relative to the mean magnitude are merged
     big = np.array([1e9, 1e9 + 1.0])
     np.testing.assert_array_equal(apply_timefix(big)[0], [1e9, 1e9])
+
+
+def test_grouped_risk_table_three_groups_equals_per_group_tables() -> None:
+    rng = np.random.default_rng(7)
+    t = rng.integers(1, 30, 500).astype(float)
+    s = rng.random(500) < 0.6
+    g = rng.integers(0, 3, 500)
+    rt = grouped_risk_table(t, s, g, 3, timefix=True)
+    for k in range(3):
+        own = risk_table(t[g == k], s[g == k], grid=rt.time)
+        np.testing.assert_array_equal(rt.n_risk[k], own.n_risk)
+        np.testing.assert_array_equal(rt.n_event[k], own.n_event)
+    assert (rt.n_event.sum(axis=0) > 0).all()

@@ -218,6 +218,10 @@ class Factor:
         arr = _as_1d(values, name)
         if arr.shape[0] == 0:
             raise ValidationError(f"{name} is empty", field=name)
+        if levels is None and arr.dtype.kind in "biu":
+            fast = _integer_factor(arr, name)
+            if fast is not None:
+                return fast
         if levels is None and isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(values)
             return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), list(cat.categories))
@@ -243,6 +247,21 @@ class Factor:
         uniq = np.asarray(uniq)
         lvls = [u.item() if isinstance(u, np.generic) else u for u in uniq]
         return cls._from_codes(name, codes.reshape(-1), lvls)
+
+
+def _integer_factor(arr: np.ndarray, name: str) -> Factor | None:
+    """O(n) coding of a bool/integer column with a small value range (bincount, no sort/hash)."""
+    lo, hi = int(arr.min()), int(arr.max())
+    if hi - lo > 1_000_000:
+        return None
+    shifted = arr.astype(np.int64) if lo == 0 else arr.astype(np.int64) - lo
+    used = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    lv = np.flatnonzero(used) + lo
+    levels = tuple(bool(v) for v in lv) if arr.dtype.kind == "b" else tuple(int(v) for v in lv)
+    if not used.all():
+        shifted = (np.cumsum(used) - 1)[shifted]
+    shifted.flags.writeable = False
+    return Factor(name=name, codes=shifted, levels=levels)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
     distinct_sorted,
     fix_times,
+    group_masks,
     risk_table,
-    split_by_code,
+    take_rows,
     timefix_cuts,
 )
 
@@ -381,12 +382,11 @@ def kaplan_meier(
     status = data.status
     w = data.weights
     en_all = data.entry
-    parts = split_by_code(codes, len(labels))
-    whole = len(parts) == 1
-    t_k = [data.time if whole else data.time[idx] for idx in parts]
-    s_k = [status if whole else status[idx] for idx in parts]
-    e_k = [None if en_all is None else (en_all if whole else en_all[idx]) for idx in parts]
-    w_k = [None if w is None else (w if whole else w[idx]) for idx in parts]
+    masks = group_masks(codes, len(labels))
+    t_k: list[np.ndarray] = [take_rows(data.time, m) for m in masks]  # type: ignore[misc]
+    s_k: list[np.ndarray] = [take_rows(status, m) for m in masks]  # type: ignore[misc]
+    e_k = [take_rows(en_all, m) for m in masks]
+    w_k = [take_rows(w, m) for m in masks]
     # sort each curve's times once; R's timefix looks at the pooled distinct times
     sorted_k = [np.sort(t) if w is None else None for t in t_k]
     if timefix:
@@ -399,12 +399,12 @@ def kaplan_meier(
             sorted_k = [None if x is None else fix_times(x, cuts) for x in sorted_k]
             e_k = [None if e is None else fix_times(e, cuts) for e in e_k]
     curves = []
-    for k, idx in enumerate(parts):
+    for k in range(len(masks)):
         rt = risk_table(t_k[k], s_k[k], entry=e_k[k], weights=w_k[k], sorted_time=sorted_k[k])
         curves.append(
             km_curve_from_counts(
                 labels[k],
-                int(idx.shape[0]),
+                int(t_k[k].shape[0]),
                 rt.time,
                 rt.n_risk,
                 rt.n_event,

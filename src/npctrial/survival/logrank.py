@@ -29,7 +29,7 @@ from scipy.stats import chi2
 from npctrial.errors import ValidationError
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.grouping import as_survival_data
-from npctrial.survival.risk_sets import apply_timefix, grouped_risk_table, split_by_code
+from npctrial.survival.risk_sets import apply_timefix, group_masks, grouped_risk_table, take_rows
 
 __all__ = ["LogRankResult", "PairwiseLogRankResult", "logrank_test", "pairwise_logrank"]
 
@@ -218,13 +218,12 @@ def _logrank(
     obs_s = np.zeros((k, n_strata))
     exp_s = np.zeros((k, n_strata))
     var = np.zeros((k, k))
-    parts = [np.arange(data.n)] if s is None else split_by_code(s.codes, n_strata)
-    for i, idx in enumerate(parts):
-        whole = idx.shape[0] == data.n
+    masks = [None] if s is None else group_masks(s.codes, n_strata)
+    for i, m in enumerate(masks):
         o, e, v = _stratum_statistics(
-            t if whole else t[idx],
-            status if whole else status[idx],
-            g.codes if whole else g.codes[idx],
+            take_rows(t, m),  # type: ignore[arg-type]
+            take_rows(status, m),  # type: ignore[arg-type]
+            take_rows(g.codes, m),  # type: ignore[arg-type]
             k,
             rho,
             gamma,
