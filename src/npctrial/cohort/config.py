@@ -44,11 +44,14 @@ class DerivedSpec(_Model):
     kinds: ``threshold`` (source >= threshold -> labels[0], else labels[1]); ``recode``
     (mapping old -> new label); ``duration`` (months from ``start`` to the first non-missing of
     ``end``); ``event`` (1 where ``source`` date is present, else 0); ``stage_group`` (AJCC stage
-    from T, N [, M] columns via :mod:`npctrial.domain.staging`, ``edition`` 7 or 8).
+    from T, N [, M] columns via :mod:`npctrial.domain.staging`, ``edition`` 7 or 8); ``restage``
+    (T, N or stage group in ``edition`` derived from recorded anatomical findings, ``findings``
+    mapping ``primary.<finding>``/``nodes.<finding>``/``distant_metastasis`` to columns; rows
+    with a missing finding get no value).
     """
 
     name: str
-    kind: Literal["threshold", "recode", "duration", "event", "stage_group"]
+    kind: Literal["threshold", "recode", "duration", "event", "stage_group", "restage"]
     source: str | list[str] | None = None
     threshold: float | None = None
     labels: list[str] | None = None
@@ -57,6 +60,8 @@ class DerivedSpec(_Model):
     end: list[str] | None = None
     edition: int = 7
     m_category: str = "M0"
+    findings: dict[str, str] | None = None
+    part: Literal["stage", "t", "n"] = "stage"
     label: str | None = None
 
     @model_validator(mode="after")
@@ -67,6 +72,7 @@ class DerivedSpec(_Model):
             "duration": ("start", "end"),
             "event": ("source",),
             "stage_group": ("source",),
+            "restage": ("findings",),
         }[self.kind]
         missing = [f for f in need if getattr(self, f) is None]
         if missing:

@@ -40,6 +40,63 @@ def _derive_stage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
     return pd.Series(out, index=frame.index, dtype="object")
 
 
+_TRUE = {"1", "1.0", "true", "yes", "y"}
+_FALSE = {"0", "0.0", "false", "no", "n"}
+
+
+def _finding_value(name: str, value: object) -> object:
+    if name.endswith("greatest_dimension_cm"):
+        return float(value)  # type: ignore[arg-type]
+    if name.endswith("cervical"):
+        return str(value).strip().lower()
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return value
+
+
+def _derive_restage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
+    """7th -> 8th restaging (or either edition) from anatomical findings, row by row."""
+    from npctrial.domain.staging import findings_from_mapping, stage_findings
+
+    mapping = spec.findings or {}
+    missing = [c for c in mapping.values() if c not in frame.columns]
+    if missing:
+        raise ConfigurationError(f"derived {spec.name!r} needs unknown variable(s) {missing}", field=spec.name)
+    keys = frame[list(mapping.values())].astype("object")
+    out: list[str | None] = []
+    cache: dict[tuple, str | None] = {}
+    for i, key in enumerate(keys.itertuples(index=False, name=None)):
+        if key in cache:
+            out.append(cache[key])
+            continue
+        value: str | None = None
+        absent = [v is None or (not isinstance(v, str) and pd.isna(v)) for v in key]
+        # a node size may be blank when no node is involved; any other blank finding: no value
+        if not any(a and not f.endswith("greatest_dimension_cm") for a, f in zip(absent, mapping, strict=True)):
+            data: dict = {"primary": {}, "nodes": {}}
+            for (field, _col), v, a in zip(mapping.items(), key, absent, strict=True):
+                if a:
+                    v = None
+                    data.setdefault(field.partition(".")[0], {})[field.partition(".")[2]] = None
+                    continue
+                if field == "distant_metastasis":
+                    data[field] = _finding_value(field, v)
+                else:
+                    group, _, name = field.partition(".")
+                    data.setdefault(group, {})[name] = _finding_value(name, v)
+            try:
+                res = stage_findings(findings_from_mapping(data), spec.edition)
+            except ValidationError as exc:
+                raise ValidationError(f"row {i + 1}: {exc}", field=spec.name, row=i + 1) from exc
+            value = {"stage": res.stage, "t": res.t, "n": res.n}[spec.part]
+        cache[key] = value
+        out.append(value)
+    return pd.Series(out, index=frame.index, dtype="object")
+
+
 def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
     """One derived variable as a Series aligned with ``frame``."""
     if spec.kind == "threshold":
@@ -65,6 +122,8 @@ def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
         return (end - start).dt.days / DAYS_PER_MONTH
     if spec.kind == "event":
         return frame[spec.source].notna().astype(float)
+    if spec.kind == "restage":
+        return _derive_restage(frame, spec)
     return _derive_stage(frame, spec)
 
 
