@@ -12,11 +12,11 @@ from django.urls import reverse
 from tests.web.conftest import World, login, make_world  # noqa: F401
 
 
-def url(name: str, world: World, study: str = "imrt", site: str = "A", **kw: Any) -> str:
+def url(route: str, world: World, study: str = "imrt", site: str = "A", **kw: Any) -> str:
     s = world.studies[study].pk
-    if name in ("clinical-home", "study-lock", "study-report", "study-report-pdf", "export-index", "export-file"):
-        return reverse(name, kwargs={"study_pk": s, **kw})
-    return reverse(name, kwargs={"study_pk": s, "pk": world.subjects[(study, site)].pk, **kw})
+    if route in ("clinical-home", "study-lock", "study-report", "study-report-pdf", "export-index", "export-file"):
+        return reverse(route, kwargs={"study_pk": s, **kw})
+    return reverse(route, kwargs={"study_pk": s, "pk": world.subjects[(study, site)].pk, **kw})
 
 
 def post_crf(client: Client, world: World, form: str, data: dict[str, Any], study: str = "imrt", site: str = "A",

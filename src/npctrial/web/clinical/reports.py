@@ -117,7 +117,7 @@ class StudyReport:
 
 def _rate(label: str, x: int, n: int) -> Rate:
     ci = proportion_ci(x, n, method="clopper-pearson")
-    return Rate(label, x, n, x / n, float(ci.lower), float(ci.upper))
+    return Rate(label, x, n, x / n, float(ci.conf_int[0]), float(ci.conf_int[1]))
 
 
 def _arm(subject: Subject) -> str:
@@ -203,7 +203,7 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
         lr = logrank_test(t, e, g) if len(groups) > 1 and e.sum() > 0 else None
     medians = []
     for c in km.curves:
-        m = c.median[0]
+        m = c.median()[0]
         medians.append(None if m is None or not np.isfinite(m) else float(m))
     at_risk = {grp: tuple(int(np.sum(np.asarray(times[grp]) >= m)) for m in AT_RISK_MONTHS) for grp in groups}
     svg = ""
@@ -231,7 +231,7 @@ def median_follow_up(subjects: list[Subject]) -> float | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = kaplan_meier(np.asarray(t), np.asarray(e)).curves[0].median[0]
+        m = kaplan_meier(np.asarray(t), np.asarray(e)).curves[0].median()[0]
     return None if m is None or not np.isfinite(m) else float(m)
 
 
