@@ -196,6 +196,8 @@ def test_constant_and_collinear_covariates_are_named() -> None:
     df = synthetic(60).assign(k=1.0)
     with pytest.raises(ValidationError, match="k are constant"):
         cox_ph(df, "time", "status", ["x1", "k"])
+    with pytest.raises(ValidationError, match="k are constant"):  # also for a non-representable value
+        cox_ph(df.assign(k=0.1), "time", "status", ["x1", "k"])
     df["x4"] = df.x1 + 2 * df.x3
     with pytest.raises(ValidationError, match="collinear") as err:
         cox_ph(df, "time", "status", ["x1", "x3", "x4"])
@@ -246,6 +248,16 @@ def test_iteration_limit_warns() -> None:
 
 
 # ------------------------------------------------------------------- categorical terms
+def test_indicator_columns_summing_to_one_are_collinear() -> None:
+    df = synthetic(90)
+    g = np.arange(len(df)) % 3
+    df = df.assign(a=(g == 0) * 1.0, b=(g == 1) * 1.0, c=(g == 2) * 1.0)
+    with pytest.raises(ValidationError, match="collinear"):
+        cox_ph(df, "time", "status", ["a", "b", "c"])
+    with pytest.raises(ValidationError, match="collinear"):
+        cox_ph(df.assign(w=1.5), "time", "status", ["a", "b", "c"], weights="w")
+
+
 def test_treatment_contrasts_reference_level_and_names() -> None:
     df = synthetic(200)
     df["grade"] = np.random.default_rng(3).choice(["G1", "G2", "G3"], size=len(df))

@@ -159,7 +159,8 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
     return codes.ravel().astype(np.int64), tuple(levels_arr.tolist())
 
 
-def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None) -> None:
+def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None,
+                       *, centred: bool = False) -> None:
     """Raise a ValidationError naming constant or collinear columns of ``x``.
 
     Steps: 1. a column with zero (weighted) variance is constant; 2. on the correlation matrix
@@ -171,11 +172,19 @@ def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray 
     if p == 0:
         return
     w = np.ones(x.shape[0]) if weights is None else weights
-    mean = (w @ x) / w.sum()
-    xc = x - mean
-    cov = (xc * w[:, None]).T @ xc
+    wsum = float(w.sum())
+    if centred:  # already (nearly) centred: use it in place, correct with the means
+        mean = (w @ x) / wsum
+        second = x.T @ x if weights is None else (x * w[:, None]).T @ x
+        cov = second - wsum * np.outer(mean, mean)
+        raw = np.diag(second)
+    else:
+        mean = (w @ x) / wsum
+        xc = x - mean
+        cov = (xc * w[:, None]).T @ xc
+        raw = np.diag(cov) + wsum * mean**2
     sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    const = [names[j] for j in range(p) if not sd[j] > 1e-10 * max(1.0, abs(mean[j])) * np.sqrt(w.sum())]
+    const = [names[j] for j in range(p) if not sd[j] > 1e-7 * np.sqrt(max(raw[j], 1e-300))]
     if const:
         raise ValidationError(f"covariate(s) {', '.join(const)} are constant: they cannot be estimated",
                               field=const[0])
@@ -243,9 +252,9 @@ def build_design(
     for col, role in roles:
         _column(data, col, role)
 
-    missing = data[used].isna()
-    keep = ~missing.any(axis=1).to_numpy()
-    dropped_by_column = {c: int(missing[c].sum()) for c in used if missing[c].any()}
+    missing = {c: data[c].isna().to_numpy() for c in used}
+    keep = ~np.logical_or.reduce(list(missing.values()))
+    dropped_by_column = {c: int(m.sum()) for c, m in missing.items() if m.any()}
     rows = np.flatnonzero(keep)
     frame = data if keep.all() else data.iloc[rows]
     if frame.shape[0] == 0:

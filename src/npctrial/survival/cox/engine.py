@@ -299,6 +299,8 @@ class RiskSetLayout:
         """sum of w x over the events, cached for the covariate matrix being iterated on."""
         cache = getattr(self, "_xcache", None)
         if cache is None or cache[0] is not x:
-            cache = (x, self.w_dead @ x[self.death_rows])
+            wd = np.zeros(self.n)
+            wd[self.death_rows] = self.w_dead
+            cache = (x, wd @ x)
             self._xcache = cache
         return cache[1]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ConvergenceWarning, ValidationError
-from npctrial.survival.cox.design_matrix import CoxDesign, build_design
+from npctrial.survival.cox.design_matrix import CoxDesign, build_design, check_collinearity
 from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 from npctrial.survival.cox.exact import ExactLayout
 from npctrial.survival.cox.residuals import collapse, score_residuals
@@ -118,16 +118,33 @@ def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int, *, exact_ru
     return NewtonResult(beta, loglik0, lk, sctest, imat, u, max_iter, False, halving > 0)
 
 
-def _center_scale(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centre at weighted means and scale by 1/mean|x - mean| (coxfit6.c); columns whose values
-    are all in {-1, 0, 1} keep mean 0 and scale 1 (R's ``nocenter``)."""
-    wsum = w.sum()
-    zero_one = ((x == 0.0) | (x == 1.0) | (x == -1.0)).all(axis=0)
-    means = np.where(zero_one, 0.0, (w @ x) / wsum)
-    xc = x - means
-    mad = w @ np.abs(xc)
-    scale = np.where(zero_one | ~(mad > 0), 1.0, wsum / np.where(mad > 0, mad, 1.0))
-    return xc, means, scale
+def _sorted_center_scale(x: np.ndarray, w: np.ndarray, order: np.ndarray, names: Sequence[str]
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows in ``order``, centred at the weighted means and scaled by 1/mean|x - mean|
+    (coxfit6.c), column by column; columns whose values are all in {-1, 0, 1} keep mean 0 and
+    scale 1 (R's ``nocenter``). Returns (scaled sorted matrix, means, scale)."""
+    n, p = x.shape
+    wsum = float(w.sum())
+    w_s = w[order]
+    out = np.empty((n, p), order="F")
+    means = np.zeros(p)
+    scale = np.ones(p)
+    for j in range(p):
+        col = x[:, j]
+        if col.min() == col.max():
+            raise ValidationError(f"covariate(s) {names[j]} are constant: they cannot be estimated", field=names[j])
+        zero_one = col.min() >= -1.0 and col.max() <= 1.0 and bool(
+            np.all((col == 0.0) | (col == 1.0) | (col == -1.0)))
+        cs = col[order]
+        if not zero_one:
+            means[j] = float(np.dot(w, col)) / wsum
+            cs -= means[j]
+            mad = float(np.dot(w_s, np.abs(cs)))
+            if mad > 0:
+                scale[j] = wsum / mad
+                cs *= scale[j]
+        out[:, j] = cs
+    return out, means, scale
 
 
 def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, tol: float = 1e-9,
@@ -148,13 +165,14 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         raise ValidationError("no events: the Cox model cannot be fitted", field="event")
     n = design.n
     w = np.ones(n) if design.weights is None else design.weights
-    xc, means, scale = _center_scale(design.x, w)
     layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
                            weights=design.weights, method="efron" if ties == "efron" else "breslow")
     order = layout.order
     # column-major: the per-column segment sums (np.add.reduceat) are several times faster
-    xs_c = np.asfortranarray(xc[order])
-    xs = xs_c * scale
+    xs, means, scale = _sorted_center_scale(design.x, w, order, design.names)
+    check_collinearity(xs, design.names, None if design.weights is None else layout.weights_s,
+                       centred=True)
+    xs_c = xs / scale
     off = None if design.offset is None else design.offset[order]
 
     if ties == "exact":
@@ -258,5 +276,5 @@ def cox_ph(
     """
     design = build_design(data, duration, event, covariates, categorical=categorical, reference=reference,
                           strata=strata, cluster=cluster, weights=weights, entry=entry, offset=offset,
-                          event_codes=event_codes)
+                          event_codes=event_codes, check=False)  # collinearity: checked on the sorted matrix
     return fit_design(design, ties=ties, robust=robust, tol=tol, max_iter=max_iter)
