@@ -107,10 +107,7 @@ def test_concordance(case: CoxCase) -> None:
     close(c.std_err, a["std"])
 
 
-ZPH = [c for c in COX if c.kwargs["ties"] != "exact"]
-
-
-@pytest.mark.parametrize("case", ZPH, ids=ids(ZPH))
+@pytest.mark.parametrize("case", COX, ids=ids(COX))
 def test_cox_zph(case: CoxCase) -> None:
     a = case.analysis["cox_zph"]
     assert a["transform"] == "km"
@@ -119,14 +116,6 @@ def test_cox_zph(case: CoxCase) -> None:
     close(z.table["chisq"], a["chisq"])
     assert list(z.table["df"]) == a["df"]
     close(z.table["p"], a["p"])
-
-
-def test_cox_zph_is_given_for_every_fit_except_exact() -> None:
-    exact = [c for c in COX if c.kwargs["ties"] == "exact"]
-    assert len(exact) == 1 and exact[0].analysis["cox_zph"]["rows"]  # R computed it with Efron formulae
-    fit = fit_for(exact[0].analysis["call"])
-    with pytest.raises(Exception, match="ties"):
-        fit.zph()
 
 
 DETAILS = [c for c in COX if "details" in c.analysis]

@@ -8,6 +8,8 @@ Algorithm (R ``cox.zph.R`` and ``zph1.c``):
    U_g = sum over events of w (x_i - xbar) g(t_i) (Efron: xbar averaged over the tie terms and each
    term weighted w_D/d), and the (2p x 2p) information of (x, x g) is the fit's information with
    the per-term blocks multiplied by 1, g, g^2.
+   An exact-ties fit uses the Breslow formulae at its own beta (zph1.c's method flag is Efron only
+   for ``ties="efron"``).
 3. For each term (all columns of a factor together): chi2 = u' I_sub^-1 u with u = (0_p, U_g[term])
    and I_sub the rows/columns (1..p, p + term); df = number of columns. GLOBAL uses all p.
 """
@@ -67,9 +69,6 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
     if transform not in TRANSFORMS:
         raise ValidationError(f"transform must be one of {TRANSFORMS}, got {transform!r}", field="transform")
     ctx = fit._require_ctx()
-    if ctx.ties == "exact":
-        raise ValidationError("cox.zph is computed for Efron or Breslow fits (R uses the Efron "
-                              "formulae for exact fits too); refit with ties='efron'", field="ties")
     lay = ctx.layout
     d = ctx.design
     time_s = lay.time_s
