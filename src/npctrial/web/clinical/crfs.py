@@ -236,6 +236,8 @@ def save_crf(
             if expected_version is None:
                 raise ValidationError("version is required to edit a record", field="version")
             work = spec.model.objects.get(pk=instance.pk)
+            if slug == "lab" and "grade" not in values and work.grade == work.suggested_grade:
+                work.grade = None  # the grade followed the suggestion: keep following it
             for k, v in values.items():
                 setattr(work, k, v)
             notes = _derive(spec, work, subject)
