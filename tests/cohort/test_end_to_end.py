@@ -179,3 +179,16 @@ def test_drop_invalid_lists_excluded_rows(tmp_path: Path) -> None:
     excluded = pd.read_csv(tmp_path / "out" / "excluded_rows.csv")
     assert excluded[["row", "column", "value"]].values.tolist() == [[5, "t_stage_7th", "T5"]]
     assert "Excluded rows" in (tmp_path / "out" / "report.html").read_text("utf-8")
+
+
+def test_metastasis_timing_and_sites_match_the_paper(runs: tuple) -> None:
+    out, _, _ = runs
+    # Results: "cumulative metastatic rates at 1-, 2-, and 3-years were 38.5 % (35/91),
+    # 70.3 % (64/91) and 95.6 % (87/91)"; sites: multi-organ 36.3 % (33/91), lung 23.1 % (21/91),
+    # bone 19.8 % (18/91), liver 14.3 % (13/91), other 6 of 91.
+    timing = pd.read_csv(out / "tables" / "metastasis_timing.csv")
+    assert timing["n"].tolist()[:3] == [35, 64, 87]
+    assert timing["%"].tolist()[:3] == [38.5, 70.3, 95.6]
+    sites = pd.read_csv(out / "tables" / "metastatic_sites.csv").set_index("Level")
+    assert sites.loc[["Multiple", "Lung", "Bone", "Liver"], "%"].tolist() == [36.3, 23.1, 19.8, 14.3]
+    assert sites.loc["Other", "n"] == 6

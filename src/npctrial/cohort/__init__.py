@@ -9,6 +9,7 @@ from npctrial.cohort.config import (
     CompetingRiskSpec,
     CoxSpec,
     DerivedSpec,
+    FrequencySpec,
     StudyConfig,
     SurvivalSpec,
     ToxicitySpec,
@@ -32,8 +33,10 @@ from npctrial.cohort.survival_tables import (
 )
 from npctrial.cohort.tables import (
     AssociationTable,
+    FrequencyTable,
     ToxicityTable,
     association_table,
+    frequency_table,
     toxicity_table,
 )
 from npctrial.cohort.validation import Problem, ValidationReport, validate_cohort
@@ -48,6 +51,8 @@ __all__ = [
     "CoxSpec",
     "CoxTable",
     "DerivedSpec",
+    "FrequencySpec",
+    "FrequencyTable",
     "Problem",
     "ReportFigure",
     "ReportTable",
@@ -63,6 +68,7 @@ __all__ = [
     "derive_variable",
     "derive_variables",
     "dump_config",
+    "frequency_table",
     "infer_config",
     "load_config",
     "make_demo_cohort",

@@ -100,6 +100,17 @@ class ToxicitySpec(_Model):
     grades: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
 
 
+class FrequencySpec(_Model):
+    """Counts and percentages of a categorical variable, or cumulative counts of a numeric one
+    at ``landmarks`` (e.g. metastatic sites; metastases within 1/2/3 years)."""
+
+    name: str
+    title: str
+    variable: str
+    subset: dict[str, list[str]] | None = None
+    landmarks: list[float] | None = None
+
+
 class SurvivalSpec(_Model):
     """Kaplan-Meier curves by group with the log-rank test and landmark rates."""
 
@@ -153,6 +164,7 @@ class StudyConfig(_Model):
     labels: dict[str, str] = Field(default_factory=dict)
     association: AssociationSpec | None = None
     toxicity: list[ToxicitySpec] = Field(default_factory=list)
+    frequencies: list[FrequencySpec] = Field(default_factory=list)
     survival: list[SurvivalSpec] = Field(default_factory=list)
     competing_risks: list[CompetingRiskSpec] = Field(default_factory=list)
     cox: CoxSpec | None = None
@@ -175,6 +187,9 @@ class StudyConfig(_Model):
         for t in self.toxicity:
             for v in t.variables:
                 need(v, f"toxicity {t.name!r}")
+        for f in self.frequencies:
+            for v in (f.variable, *(f.subset or {})):
+                need(v, f"frequencies {f.name!r}")
         for s in self.survival:
             for v in (s.time, s.event, s.group, *(s.subset or {})):
                 need(v, f"survival {s.name!r}")

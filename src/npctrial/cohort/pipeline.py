@@ -33,7 +33,7 @@ from npctrial.cohort.report_docx import write_docx
 from npctrial.cohort.report_html import write_html
 from npctrial.cohort.report_pdf import write_pdf
 from npctrial.cohort.report_xlsx import write_xlsx
-from npctrial.cohort.tables import association_table, toxicity_table
+from npctrial.cohort.tables import association_table, frequency_table, toxicity_table
 from npctrial.cohort.validation import validate_cohort
 from npctrial.errors import StatisticalWarning, ValidationError
 
@@ -150,6 +150,10 @@ def build_report(
                                 title=tox.title)
             tables.append(ReportTable(tox.name, tox.title, tt.to_frame()))
             fig_out(tox.name, tox.title, toxicity_figure(tt.counts, tox.title))
+        for fq in config.frequencies:
+            ft = frequency_table(select_rows(frame, fq.subset), fq.variable, levels=_levels(config, fq.variable),
+                                 landmarks=fq.landmarks, title=fq.title)
+            tables.append(ReportTable(fq.name, fq.title, ft.to_frame()))
         step("survival")
         for s in config.survival:
             sub = select_rows(frame, s.subset)

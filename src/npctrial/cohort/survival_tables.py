@@ -256,7 +256,7 @@ def cox_table(
     cols = list(dict.fromkeys([time, event, *covariates]))
     data = frame[cols].dropna().copy()
     for c in categorical:
-        data[c] = data[c].astype(str)
+        data[c] = data[c].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
     notes: list[str] = []
     uni: dict[str, tuple[str, float, float, float, float]] = {}
     forest = []

@@ -64,6 +64,7 @@ class AssociationTable:
             {"Characteristic": "All cases", "Level": "", self.positive_label: self.n_positive,
              self.negative_label: self.n_negative, "Total": self.n_positive + self.n_negative,
              f"{self.positive_label} (%)": round(100 * self.n_positive / (self.n_positive + self.n_negative), 1),
+             f"{self.positive_label} (col %)": 100.0, f"{self.negative_label} (col %)": 100.0,
              "p value": "", "Test": ""}
         ]
         for r in self.rows:
@@ -78,8 +79,11 @@ class AssociationTable:
                 self.negative_label: r.n_negative,
                 "Total": total,
                 f"{self.positive_label} (%)": round(100 * r.n_positive / total, 1) if total else 0.0,
+                f"{self.positive_label} (col %)": round(100 * r.n_positive / self.n_positive, 1) if self.n_positive else 0.0,
+                f"{self.negative_label} (col %)": round(100 * r.n_negative / self.n_negative, 1) if self.n_negative else 0.0,
                 "p value": p_text,
-                "Test": r.test + (f"; trend p = {format_p_value(r.trend_p)}" if r.trend_p is not None else ""),
+                "Test": (r.test + (f"; trend p = {format_p_value(r.trend_p)}" if r.trend_p is not None else ""))
+                if r.p_value is not None else "",
             })
         return pd.DataFrame(recs)
 
@@ -202,3 +206,46 @@ def toxicity_table(
         data[labels.get(var, var)] = [int((g == k).sum()) for k in grades]
     counts = pd.DataFrame.from_dict(data, orient="index", columns=list(grades))
     return ToxicityTable(title=title, grades=tuple(grades), counts=counts)
+
+
+@dataclass(frozen=True)
+class FrequencyTable:
+    """Counts (and %) per level, or cumulative counts (and %) up to each landmark."""
+
+    title: str
+    frame: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def summary(self) -> str:
+        return self.title + "\n" + self.frame.to_string(index=False)
+
+
+def frequency_table(
+    frame: pd.DataFrame, variable: str, *, levels: Sequence[str] = (), landmarks: Sequence[float] | None = None,
+    title: str = "Frequencies",
+) -> FrequencyTable:
+    """Frequencies of ``variable`` among rows where it is known.
+
+    Categorical: n and % per level (``levels`` order first). With ``landmarks`` (numeric
+    variable): cumulative n and % with value <= each landmark, e.g. metastases within 12 months.
+    """
+    if variable not in frame:
+        raise ValidationError(f"variable {variable!r} is not a column", field=variable)
+    values = frame[variable]
+    known = values.notna() & values.map(lambda v: not (isinstance(v, str) and v.strip() == ""))
+    total = int(known.sum())
+    rows = []
+    if landmarks:
+        x = pd.to_numeric(values[known], errors="coerce")
+        for lm in landmarks:
+            k = int((x <= lm).sum())
+            rows.append({"Up to": lm, "n": k, "Total": total, "%": round(100 * k / total, 1) if total else 0.0})
+    else:
+        text = values[known].map(str)
+        present = list(dict.fromkeys([str(v) for v in levels if str(v) in set(text)] + sorted(set(text))))
+        for lv in present:
+            k = int((text == lv).sum())
+            rows.append({"Level": lv, "n": k, "%": round(100 * k / total, 1) if total else 0.0})
+    return FrequencyTable(title, pd.DataFrame(rows))

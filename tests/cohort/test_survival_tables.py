@@ -1,0 +1,91 @@
+"""Survival table builders against R (survival 3.5-3) references for the lung data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from npctrial.cohort import competing_risk_analysis, cox_table, median_follow_up, survival_analysis
+from tests.conftest import SHARED, load_ref
+
+LUNG = load_ref("lung")
+
+
+def ref(aid: str) -> dict:
+    return next(a for a in LUNG["analyses"] if a["id"] == aid)
+
+
+@pytest.fixture(scope="module")
+def lung() -> pd.DataFrame:
+    df = pd.read_csv(SHARED / "refs" / "data" / "lung.csv")
+    df["dead"] = (df["status"] == 2).astype(float)
+    df["sex_label"] = df["sex"].map({1: "1", 2: "2"})
+    return df
+
+
+def test_km_rates_and_logrank_match_r(lung: pd.DataFrame) -> None:
+    an = survival_analysis(lung, name="os", title="OS by sex", time="time", event="dead", group="sex_label",
+                           landmarks=[180, 365, 730])
+    r = ref("km_by_sex")["at_times"]["by_conf_type"]["log"]
+    for level in ("1", "2"):
+        rows = an.rates[an.rates.Group == level]
+        expected = r[f"sex={level}"]
+        assert rows["Survival (%)"].tolist() == [round(100 * s, 1) for s in expected["surv"]]
+        assert rows["95% CI"].tolist() == [f"{100 * lo:.1f}-{100 * hi:.1f}"
+                                           for lo, hi in zip(expected["lower"], expected["upper"], strict=True)]
+    lr = ref("logrank_sex")
+    assert an.logrank_chisq == pytest.approx(lr["chisq"], rel=1e-6)
+    assert an.logrank_p == pytest.approx(lr["p"], rel=1e-6)
+
+
+def test_failure_rates_are_one_minus_survival(lung: pd.DataFrame) -> None:
+    surv = survival_analysis(lung, name="a", title="a", time="time", event="dead", landmarks=[365])
+    fail = survival_analysis(lung, name="b", title="b", time="time", event="dead", landmarks=[365], failure=True)
+    assert fail.rates["Cumulative rate (%)"].iloc[0] == pytest.approx(100 - surv.rates["Survival (%)"].iloc[0], abs=0.051)
+
+
+def test_cox_table_matches_r_coxph(lung: pd.DataFrame) -> None:
+    r = ref("cox_efron_factor_ecog")  # coxph(Surv(time, status) ~ age + sex + factor(ph.ecog))
+    tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.ecog"],
+                    categorical=["ph.ecog"], multivariate=["age", "sex", "ph.ecog"])
+    frame = tab.to_frame()
+    assert frame["HR (multi)"].tolist() == [f"{v:.3f}" for v in r["exp_coef"]]
+    lows = r["conf_int_exp"]["lower"]
+    highs = r["conf_int_exp"]["upper"]
+    assert frame["95% CI (multi)"].tolist() == [f"{lo:.3f}-{hi:.3f}" for lo, hi in zip(lows, highs, strict=True)]
+    assert tab.n == r["n"] and tab.n_events == r["nevent"]
+    # the zph warning follows R's cox.zph global test at 0.05
+    zph_p = r["cox_zph"]["p"][-1]
+    assert any("GLOBAL" in n for n in tab.notes) == (zph_p < 0.05)
+
+
+def test_cox_events_per_variable_warning(lung: pd.DataFrame) -> None:
+    small = lung.iloc[:40]
+    from npctrial.errors import SmallSampleWarning
+
+    with pytest.warns(SmallSampleWarning, match="events per variable"):
+        cox_table(small, title="t", time="time", event="dead", covariates=["age", "sex", "ph.ecog", "ph.karno"],
+                  multivariate=["age", "sex", "ph.ecog", "ph.karno"])
+
+
+def test_median_follow_up_is_reverse_km(lung: pd.DataFrame) -> None:
+    med, lo, hi = median_follow_up(lung, "time", "dead")
+    # reverse KM by hand: censoring is the event, deaths censor
+    t = lung["time"].to_numpy(float)
+    c = 1 - lung["dead"].to_numpy(float)
+    s = 1.0
+    median = None
+    for u in np.unique(t):
+        at_risk = np.sum(t >= u)
+        s *= 1 - np.sum((t == u) & (c == 1)) / at_risk
+        if s <= 0.5 and median is None:
+            median = u
+    assert med == median
+    assert (lo, hi) == (t.min(), t.max())
+
+
+def test_competing_risks_matches_one_minus_km_without_competing_events(lung: pd.DataFrame) -> None:
+    df = lung.assign(other=0.0)
+    cr = competing_risk_analysis(df, name="c", title="c", time="time", event="dead", competing="other",
+                                 group="sex_label", landmarks=[365])
+    assert cr.rates["Cumulative incidence (%)"].tolist() == cr.rates["1 - KM (%)"].tolist()
+    assert cr.gray_p is not None and 0 < cr.gray_p < 0.05
