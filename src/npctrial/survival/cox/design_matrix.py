@@ -318,8 +318,8 @@ def build_design(
             cols.append(v)
             names.append(c)
     x = np.empty((len(rows), len(cols)), order="F")
-    for j, col in enumerate(cols):
-        x[:, j] = col
+    for j, column in enumerate(cols):
+        x[:, j] = column
 
     strata_codes = None
     strata_levels: tuple[Any, ...] = ()

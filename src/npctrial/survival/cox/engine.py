@@ -142,9 +142,9 @@ class RiskSetLayout:
             self.exp_c = self.grp_wd[exp_group] / d[exp_group]
             self.exp_m = 1.0 / d[exp_group]
         elif method == "breslow":
-            self.exp_group = np.arange(n_groups)
+            self.exp_group = np.arange(n_groups, dtype=np.int64)
             self.exp_frac = np.zeros(n_groups)
-            self.exp_c = self.grp_wd.copy()
+            self.exp_c = self.grp_wd.astype(float)
             self.exp_m = np.ones(n_groups)
         else:  # pragma: no cover - guarded by the caller
             raise ValueError(method)
