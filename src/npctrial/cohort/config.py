@@ -191,10 +191,10 @@ class StudyConfig(_Model):
             for v in (f.variable, *(f.subset or {})):
                 need(v, f"frequencies {f.name!r}")
         for s in self.survival:
-            for v in (s.time, s.event, s.group, *(s.subset or {})):
+            for v in (s.time, s.event, s.group, *(s.subset or {})):  # type: ignore[assignment]
                 need(v, f"survival {s.name!r}")
         for c in self.competing_risks:
-            for v in (c.time, c.event, c.competing, c.group):
+            for v in (c.time, c.event, c.competing, c.group):  # type: ignore[assignment]
                 need(v, f"competing_risks {c.name!r}")
         if self.cox:
             for v in (self.cox.time, self.cox.event, *self.cox.covariates, *(self.cox.subset or {})):

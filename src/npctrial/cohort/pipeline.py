@@ -160,7 +160,7 @@ def build_report(
             an = survival_analysis(sub, name=s.name, title=s.title, time=s.time, event=s.event, group=s.group,
                                    group_order=_levels(config, s.group) if s.group else None,
                                    landmarks=s.landmarks, pairwise=s.pairwise, failure=s.failure)
-            notes = []
+            notes: list[str] = []
             if an.logrank_p is not None:
                 notes.append(f"Log-rank test: chi-square = {an.logrank_chisq:.3f}, df = {an.logrank_df}, "
                              f"p = {'<0.001' if an.logrank_p < 0.001 else f'{an.logrank_p:.3f}'}.")
@@ -182,12 +182,12 @@ def build_report(
                                          competing=c.competing, group=c.group,
                                          group_order=_levels(config, c.group) if c.group else None,
                                          landmarks=c.landmarks)
-            notes = ("Cumulative incidence: Aalen-Johansen with death as competing risk; "
+            cr_notes: tuple[str, ...] = ("Cumulative incidence: Aalen-Johansen with death as competing risk; "
                      "1 - KM censors deaths and overestimates the incidence.",)
             if cr.gray_p is not None:
-                notes += (f"Gray's test: statistic = {cr.gray_statistic:.3f}, p = "
+                cr_notes += (f"Gray's test: statistic = {cr.gray_statistic:.3f}, p = "
                           f"{'<0.001' if cr.gray_p < 0.001 else f'{cr.gray_p:.3f}'}.",)
-            tables.append(ReportTable(c.name, c.title, cr.to_frame(), notes))
+            tables.append(ReportTable(c.name, c.title, cr.to_frame(), cr_notes))
             fig_out(c.name, c.title, cif_figure(cr))
         step("cox")
         if config.cox:

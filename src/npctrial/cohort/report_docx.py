@@ -38,6 +38,6 @@ def write_docx(report: CohortReport, path: Path, figure_root: Path) -> Path:
     for f in report.figures:
         doc.add_picture(str(figure_root / f.png), width=Inches(6))
         doc.add_paragraph(f.title)
-    doc.save(path)
+    doc.save(str(path))
     freeze_zip_timestamps(path)
     return path

@@ -44,7 +44,7 @@ def select_rows(frame: pd.DataFrame, subset: Mapping[str, Sequence[str]] | None)
     return frame.loc[keep]
 
 
-def _complete(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+def _complete(frame: pd.DataFrame, cols: Sequence[str | None]) -> pd.DataFrame:
     return frame.dropna(subset=[c for c in cols if c is not None])
 
 

@@ -171,7 +171,7 @@ def validate_cohort(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.DataFram
         for i in np.flatnonzero(neg):
             problems.append(
                 Problem(int(i) + 1, ",".join(d.end or []), str(end.iloc[i].date()),
-                        f"a date on or after {config.columns[d.start].column} "
+                        f"a date on or after {config.columns[str(d.start)].column} "
                         f"({start.iloc[i].date()}) so that {d.name} >= 0")
             )
     problems.sort(key=lambda p: (-1 if p.row is None else p.row, p.column))

@@ -104,17 +104,17 @@ def _rxc_p_value(table: np.ndarray) -> float:
                 lo += low
             return min(hi, log_total(j, state)), lo
         if j == ncol - 1:
-            w = float(-lf[list(state)].sum())
-            return w, w
+            w_last = float(-lf[list(state)].sum())
+            return w_last, w_last
         a, w = comps(j, state)
         st = np.asarray(state)
-        hi = -np.inf
-        lo = np.inf
+        best = -np.inf
+        worst = np.inf
         for k in range(a.shape[0]):
             h, low = bounds(j + 1, tuple(int(x) for x in st - a[k]))
-            hi = max(hi, w[k] + h)
-            lo = min(lo, w[k] + low)
-        return hi, lo
+            best = max(best, float(w[k] + h))
+            worst = min(worst, float(w[k] + low))
+        return best, worst
 
     def log_total(j: int, state: tuple[int, ...]) -> float:
         return float(lf[suffix[j]] - lf[list(state)].sum() - lf[cols[j:]].sum())
