@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CoxState", "RiskSetLayout", "group_sum"]
+__all__ = ["CoxState", "RiskSetLayout", "group_sum", "weighted_cross"]
 
 _LOOP_SEGMENTS = 256
 
@@ -49,6 +49,16 @@ def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     out = np.empty((size, values.shape[1]))
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(index, weights=values[:, j], minlength=size)
+    return out
+
+
+def weighted_cross(x: np.ndarray, v: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+    """x' diag(v) x, accumulated over row chunks so the temporaries stay small."""
+    p = x.shape[1]
+    out = np.zeros((p, p))
+    for a in range(0, x.shape[0], chunk):
+        xc = x[a:a + chunk]
+        out += (xc * v[a:a + chunk, None]).T @ xc
     return out
 
 
@@ -195,35 +205,38 @@ class RiskSetLayout:
         return start, end
 
     # ------------------------------------------------------------------ sums
-    def _risk_from_blocks(self, blk0: np.ndarray, blk1: np.ndarray, rw: np.ndarray,
-                          rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s0 = _rev_cumsum_segments(blk0, self.block_seg_start, self.block_seg_end)
-        s1 = _rev_cumsum_segments(blk1, self.block_seg_start, self.block_seg_end)
-        a0 = s0[self.grp_block]
-        a1 = s1[self.grp_block]
-        if self.entry_s is not None:
-            e0 = np.add.reduceat(rw[self.eorder], self.eblock_start)
-            e1 = np.add.reduceat(rwx[self.eorder], self.eblock_start, axis=0)
-            se0 = _rev_cumsum_segments(e0, self.eblock_seg_start, self.eblock_seg_end)
-            se1 = _rev_cumsum_segments(e1, self.eblock_seg_start, self.eblock_seg_end)
-            se0 = np.append(se0, 0.0)
-            se1 = np.vstack([se1, np.zeros((1, rwx.shape[1]))])
-            a0 = a0 - se0[self.grp_epos]
-            a1 = a1 - se1[self.grp_epos]
-        return a0, a1
+    def sums(self, rw: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A_g, A1_g (risk set) and B_g, B1_g (events) of w e^eta and w e^eta x per group.
 
-    def sums(self, rw: np.ndarray, rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """A_g, A1_g (risk set) and B_g, B1_g (events) of w e^eta and w e^eta x per group."""
+        Column by column (``x`` column-major), so the temporaries stay one column long."""
+        p = x.shape[1]
+        entry = self.entry_s is not None
         s0 = np.add.reduceat(rw, self.seg_idx)
-        s1 = np.add.reduceat(rwx, self.seg_idx, axis=0)
+        s1 = np.empty((len(self.seg_idx), p))
+        e1 = np.empty((len(self.eblock_start), p)) if entry else None
+        for j in range(p):
+            col = rw * x[:, j]
+            s1[:, j] = np.add.reduceat(col, self.seg_idx)
+            if e1 is not None:
+                e1[:, j] = np.add.reduceat(col[self.eorder], self.eblock_start)
         blk0 = np.add.reduceat(s0, self.block_seg)
         blk1 = np.add.reduceat(s1, self.block_seg, axis=0)
-        a0, a1 = self._risk_from_blocks(blk0, blk1, rw, rwx)
+        r0 = _rev_cumsum_segments(blk0, self.block_seg_start, self.block_seg_end)
+        r1 = _rev_cumsum_segments(blk1, self.block_seg_start, self.block_seg_end)
+        a0 = r0[self.grp_block]
+        a1 = r1[self.grp_block]
+        if e1 is not None:
+            e0 = np.add.reduceat(rw[self.eorder], self.eblock_start)
+            se0 = np.append(_rev_cumsum_segments(e0, self.eblock_seg_start, self.eblock_seg_end), 0.0)
+            se1 = np.vstack([_rev_cumsum_segments(e1, self.eblock_seg_start, self.eblock_seg_end),
+                             np.zeros((1, p))])
+            a0 = a0 - se0[self.grp_epos]
+            a1 = a1 - se1[self.grp_epos]
         return a0, a1, s0[self.grp_seg], s1[self.grp_seg]
 
-    def risk_sums(self, rw: np.ndarray, rwx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def risk_sums(self, rw: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A_g and A1_g: sums of w e^eta and w e^eta x over each group's risk set."""
-        a0, a1, _, _ = self.sums(rw, rwx)
+        a0, a1, _, _ = self.sums(rw, x)
         return a0, a1
 
     def cumulative(self, per_group: np.ndarray) -> np.ndarray:
@@ -248,8 +261,7 @@ class RiskSetLayout:
             eta = eta + offset
         risk = np.exp(eta)
         rw = w * risk
-        rwx = rw[:, None] * x
-        a0, a1, b0, b1 = self.sums(rw, rwx)
+        a0, a1, b0, b1 = self.sums(rw, x)
         gi = self.exp_group
         f = self.exp_frac
         c = self.exp_c
@@ -268,7 +280,7 @@ class RiskSetLayout:
         state = CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=None, phi=phi,
                          a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
         if info:
-            imat = (x * (rw * lam)[:, None]).T @ x - self.xbar_outer(state)
+            imat = weighted_cross(x, rw * lam) - self.xbar_outer(state)
             imat = (imat + imat.T) / 2
         return CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=imat, phi=phi,
                         a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from npctrial.survival.cox.engine import RiskSetLayout
+from npctrial.survival.cox.engine import RiskSetLayout, weighted_cross
 
 __all__ = ["ExactLayout"]
 
@@ -55,8 +55,7 @@ class ExactLayout:
         if offset is not None:
             eta = eta + offset
         risk = np.exp(eta)
-        rx = risk[:, None] * x
-        a0, a1 = lay.risk_sums(risk, rx)
+        a0, a1 = lay.risk_sums(risk, x)
         # single-event groups (Breslow = exact when d = 1)
         g1 = np.flatnonzero(self.single)
         xbar = a1[g1] / a0[g1, None]
@@ -67,7 +66,7 @@ class ExactLayout:
         grp_h = np.zeros(lay.n_groups)
         grp_h[g1] = h
         lam = lay.cumulative(grp_h)
-        imat = (x * (risk * lam)[:, None]).T @ x - xbar.T @ xbar
+        imat = weighted_cross(x, risk * lam) - xbar.T @ xbar
         for rows, dead in self.tied_rows:
             d = len(dead)
             f = np.zeros(d + 1)

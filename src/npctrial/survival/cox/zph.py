@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.errors import ValidationError
+from npctrial.survival.cox.engine import weighted_cross
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.result import CoxResult
@@ -99,7 +100,7 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
         hm = state.hazard * gk**m
         lam = lay.cumulative(np.bincount(lay.exp_group, weights=hm, minlength=lay.n_groups))
         lam[dr] -= np.bincount(lay.exp_group, weights=lay.exp_frac * hm, minlength=lay.n_groups)[lay.death_group]
-        blocks.append((x * (rw * lam)[:, None]).T @ x - lay.xbar_outer(state, g_grp**m))
+        blocks.append(weighted_cross(x, rw * lam) - lay.xbar_outer(state, g_grp**m))
     imat = np.block([[blocks[0], blocks[1]], [blocks[1], blocks[2]]])
     imat = (imat + imat.T) / 2
 
