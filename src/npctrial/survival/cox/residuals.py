@@ -50,15 +50,21 @@ def group_means(layout: RiskSetLayout, state: CoxState) -> np.ndarray:
 
 
 def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray) -> np.ndarray:
-    """Score residuals (unweighted) in sorted order; ``x`` in sorted order, same centring as ``state``."""
+    """Score residuals (unweighted) in sorted order; ``x`` in sorted order, same centring as ``state``.
+
+    Computed column by column (column-major output) to keep the temporaries one column long."""
     xh_g = layout.xbar_sums(state, state.hazard)
     e2_g = layout.xbar_sums(state, state.hazard * layout.exp_frac)
-    cum_xh = layout.cumulative(xh_g)
+    means_g = group_means(layout, state)
     dr = layout.death_rows
     dg = layout.death_group
-    cum_xh[dr] -= e2_g[dg]
-    resid = -state.risk[:, None] * (x * state.lam[:, None] - cum_xh)
-    resid[dr] += x[dr] - group_means(layout, state)[dg]
+    resid = np.empty(x.shape, order="F")
+    for j in range(x.shape[1]):
+        cum = layout.cumulative(xh_g[:, j])
+        cum[dr] -= e2_g[dg, j]
+        col = -state.risk * (x[:, j] * state.lam - cum)
+        col[dr] += x[dr, j] - means_g[dg, j]
+        resid[:, j] = col
     return resid
 
 
