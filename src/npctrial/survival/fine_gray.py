@@ -125,6 +125,10 @@ class _Prepared:
     fail_rows: np.ndarray  # rows with ici == 1
     fail_k: np.ndarray  # distinct-time index of each failure row
     other: np.ndarray  # ici == 2 as float
+    other_rows: np.ndarray  # rows with ici == 2
+    x_other: np.ndarray  # their covariates
+    g_other: np.ndarray  # their G(T-)
+    other_cut: np.ndarray  # per distinct cause time: number of other-cause rows before it
 
 
 def _censoring_km_left(time: np.ndarray, censored: np.ndarray) -> np.ndarray:
@@ -147,12 +151,15 @@ def _prepare(time: np.ndarray, ici: np.ndarray, x: np.ndarray) -> _Prepared:
     g = _censoring_km_left(time, ici == 0)
     x = np.asfortranarray(x)
     fail_rows = np.flatnonzero(ici == 1)
+    other_rows = np.flatnonzero(ici == 2)
     ft, fidx, fd = np.unique(time[fail_rows], return_inverse=True, return_counts=True)
     f_start = np.searchsorted(time, ft, side="left")
     fg = g[f_start]
     return _Prepared(
         time=time, ici=ici, x=x, g=g, ft=ft, fd=fd.astype(np.float64), fg=fg, f_start=f_start,
         fail_rows=fail_rows, fail_k=fidx.reshape(-1), other=(ici == 2).astype(np.float64),
+        other_rows=other_rows, x_other=np.asfortranarray(x[other_rows]), g_other=g[other_rows],
+        other_cut=np.searchsorted(other_rows, f_start, side="left"),
     )
 
 
@@ -171,16 +178,17 @@ def _risk_sums(pp: _Prepared, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """S0(t_k) and S1(t_k) over the weighted Fine-Gray risk sets at the distinct cause times.
 
     S(t) = sum_{T_j >= t} w_j x_j + G(t-) sum_{T_j < t, other cause} w_j x_j / G(T_j-):
-    segment sums (see :func:`_segment_sums`), then a suffix sum over segments k+1..m for the
-    first term and a prefix sum over segments 0..k for the second.
+    segment sums (see :func:`_segment_sums`) then a suffix sum over segments k+1..m for the
+    first term; a prefix sum over the other-cause rows only for the second.
     """
-    ow = pp.other * w / pp.g
     a0 = _segment_sums(pp, w)
-    b0 = _segment_sums(pp, ow)
     a1 = _segment_sums(pp, pp.x * w[:, None])
-    b1 = _segment_sums(pp, pp.x * ow[:, None])
-    s0 = np.cumsum(a0[::-1])[::-1][1:] + pp.fg * np.cumsum(b0)[:-1]
-    s1 = np.cumsum(a1[::-1], axis=0)[::-1][1:] + pp.fg[:, None] * np.cumsum(b1, axis=0)[:-1]
+    ow = w[pp.other_rows] / pp.g_other
+    p = pp.x.shape[1]
+    b0 = np.r_[0.0, np.cumsum(ow)][pp.other_cut]
+    b1 = np.vstack([np.zeros((1, p)), np.cumsum(pp.x_other * ow[:, None], axis=0)])[pp.other_cut]
+    s0 = np.cumsum(a0[::-1])[::-1][1:] + pp.fg * b0
+    s1 = np.cumsum(a1[::-1], axis=0)[::-1][1:] + pp.fg[:, None] * b1
     return s0, s1
 
 
@@ -224,13 +232,19 @@ def _objective_grad_hess(pp: _Prepared, beta: np.ndarray) -> tuple[float, np.nda
     xbar = s1 / s0[:, None]
     f = float(-eta[pp.fail_rows].sum() + np.dot(pp.fd, np.log(s0)))
     grad = -pp.x[pp.fail_rows].sum(axis=0) + pp.fd @ xbar
+    return f, grad, _hessian(pp, w, s0, xbar)
+
+
+def _hessian(pp: _Prepared, w: np.ndarray, s0: np.ndarray, xbar: np.ndarray) -> np.ndarray:
+    """sum_k d_k (S2_k / S0_k - xbar_k xbar_k'), the S2 part summed per subject."""
     cj = _per_row_hazard_sums(pp, pp.fd / s0) * w
-    hess = (pp.x * cj[:, None]).T @ pp.x - (xbar * pp.fd[:, None]).T @ xbar
-    return f, grad, hess
+    return (pp.x * cj[:, None]).T @ pp.x - (xbar * pp.fd[:, None]).T @ xbar
 
 
-def _sandwich_middle(pp: _Prepared, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The information H and the middle matrix V2 = sum_i (eta_i + psi_i)(eta_i + psi_i)'.
+def _sandwich_middle(
+    pp: _Prepared, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The information H, the middle matrix V2 = sum_i (eta_i + psi_i)(eta_i + psi_i)' and S0.
 
     Steps (cmprsk ``crrvv``, Fine & Gray 1999 section 3, each double loop replaced by cumulative
     sums over sorted times):
@@ -246,7 +260,7 @@ def _sandwich_middle(pp: _Prepared, beta: np.ndarray) -> tuple[np.ndarray, np.nd
     _, w = _exp_eta(pp, beta)
     s0, s1 = _risk_sums(pp, w)
     xbar = s1 / s0[:, None]
-    _, _, hess = _objective_grad_hess(pp, beta)
+    hess = _hessian(pp, w, s0, xbar)
 
     # 1. eta
     a_k = pp.fd / s0
@@ -289,7 +303,7 @@ def _sandwich_middle(pp: _Prepared, beta: np.ndarray) -> tuple[np.ndarray, np.nd
     psi[cr] += q[ci[cr]] / nr_c[ci[cr]][:, None]
 
     u = eta + psi
-    return hess, u.T @ u
+    return hess, u.T @ u, s0
 
 
 def _newton(
@@ -304,7 +318,7 @@ def _newton(
     b = init.astype(np.float64).copy()
     converged = False
     iterations = 0
-    f, grad, hess = _objective_grad_hess(pp, b)
+    f, grad = 0.0, np.zeros_like(b)
     for ll in range(max_iter + 1):
         f, grad, hess = _objective_grad_hess(pp, b)
         iterations = ll
@@ -478,7 +492,7 @@ def fine_gray(
     used = data[[duration, event, *covs]]
     complete = used.notna().all(axis=1).to_numpy()
     n_missing = int((~complete).sum())
-    frame = data.loc[complete]
+    frame = data if complete.all() else data.loc[complete]
     if len(frame) == 0:
         raise ValidationError("no rows left after dropping rows with missing values", field="data")
     design = _build_design(frame, covs, categorical)
@@ -506,14 +520,16 @@ def fine_gray(
     if const.any():
         name = design.terms[int(np.flatnonzero(const)[0])]
         raise ValidationError(f"covariate {name!r} is constant", field=name)
-    if p > 1 and np.linalg.matrix_rank(x - x.mean(axis=0)) < p:
+    xc_full = x - x.mean(axis=0)  # centred: same fit, better conditioned sums
+    scaled = xc_full / np.sqrt((xc_full**2).mean(axis=0))
+    if p > 1 and np.linalg.matrix_rank(scaled.T @ scaled / scaled.shape[0]) < p:
         raise ValidationError(f"covariates {list(design.terms)} are collinear", field="covariates")
 
     order = np.argsort(t, kind="stable")
     t = t[order]
     ici = np.where(is_cause, 1, np.where(is_cens, 0, 2))[order]
     means = x.mean(axis=0)
-    xc = (x - means)[order]
+    xc = xc_full[order]
     pp = _prepare(t, ici, xc)
 
     b0 = np.zeros(p) if init is None else np.asarray(init, dtype=np.float64)
@@ -526,7 +542,7 @@ def fine_gray(
             ConvergenceWarning,
             stacklevel=2,
         )
-    hess, v2 = _sandwich_middle(pp, beta)
+    hess, v2, s0 = _sandwich_middle(pp, beta)
     hinv = np.linalg.inv(hess)
     var = hinv @ v2 @ hinv.T
     se = np.sqrt(np.diag(var))
@@ -534,8 +550,6 @@ def fine_gray(
     pval = 2.0 * stats.norm.sf(np.abs(z))
     q = stats.norm.ppf(1 - (1 - conf_level) / 2)
     ci = np.column_stack([np.exp(beta - q * se), np.exp(beta + q * se)])
-    _, w = _exp_eta(pp, beta)
-    s0, _ = _risk_sums(pp, w)
     jump = pp.fd / s0 * np.exp(-float(means @ beta))
     return FineGrayResult(
         terms=design.terms,
