@@ -15,6 +15,13 @@ def subject_records(subject: Any) -> Iterable[Any]:
     return records(subject)
 
 
+def _demo_hook(study: Any, users: dict[str, Any], rng: Any) -> None:
+    from npctrial.web.clinical.demo import load_clinical_demo
+    from npctrial.web.demo import demo_password
+
+    load_clinical_demo(study, users, rng, password=demo_password("investigator"))
+
+
 def install() -> None:
     global _INSTALLED
     if _INSTALLED:
@@ -28,4 +35,7 @@ def install() -> None:
     permissions.register_capability("lock", "freeze/lock subjects and the study", ["data_manager", "study_admin"])
     STUDY_NAV.extend([("CRFs", "clinical-home"), ("Report", "study-report"), ("Exports", "export-index")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
+    from npctrial.web import demo
+
+    demo.DEMO_HOOKS.append(_demo_hook)
     _INSTALLED = True

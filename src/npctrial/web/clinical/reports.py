@@ -189,6 +189,8 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
             value = derive_endpoint(course, spec)
         except Exception:  # noqa: BLE001 - a subject without origin date is listed as not evaluable
             continue
+        if value.time_days < 0:  # event dated before the origin: a data error, left to a query
+            continue
         times[_arm(s)].append(value.time_days / DAYS_PER_MONTH)
         status[_arm(s)].append(1 if value.status == 1 else 0)
     groups = tuple(sorted(times))
@@ -224,6 +226,8 @@ def median_follow_up(subjects: list[Subject]) -> float | None:
         try:
             v = derive_endpoint(patient_course(s), _endpoint_spec(protocol_of(s.protocol_version), "OS"))
         except Exception:  # noqa: BLE001
+            continue
+        if v.time_days < 0:
             continue
         t.append(v.time_days / DAYS_PER_MONTH)
         e.append(0 if v.status == 1 else 1)

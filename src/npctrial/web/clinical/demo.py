@@ -1,0 +1,110 @@
+"""Demo CRF data (synthetic) for every enrolled demo subject, at every stage of the workflow.
+
+Subjects get, by position: baseline only; radiotherapy under way with weekly toxicity; completed
+chemoradiotherapy with labs, AEs (one serious), RTOG, RECIST assessments; follow-up visits (some
+missed, so the overdue list is populated); relapses, a death; one signed and locked casebook.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from npctrial.web.clinical.crfs import save_crf
+from npctrial.web.clinical.locks import lock, sign_casebook
+from npctrial.web.core.models import Randomisation, Study, Subject
+
+
+def _save(form: str, subject: Subject, values: dict[str, Any], user: Any, **kw: Any) -> Any:
+    return save_crf(form, subject, values, user, **kw)[0]
+
+
+def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, password: str | None = None) -> None:
+    coordinator = users["coordinator"]
+    today = timezone.localdate()
+    subjects = list(Subject.objects.filter(study=study).select_related("screening").order_by("enrolled_at"))
+    for s in subjects:  # the demo back-dates enrolment; randomisation follows it the same day
+        Randomisation.objects.filter(subject=s).update(allocated_at=s.enrolled_at)
+    for k, s in enumerate(subjects):
+        enrolled = s.enrolled_at.date()
+        v = s.screening.values
+        stage = k % 6
+        _save("baseline", s, {
+            "assessment_date": enrolled, "height_cm": v.get("height_cm", 165), "weight_kg": v.get("weight_kg", 60),
+            "t_category": v.get("t_category", "T3"), "n_category": v.get("n_category", "N2"),
+            "m_category": "M0", "ecog": v.get("ecog", 1), "kps": 90, "ebv_dna": v.get("ebv_dna_post_induction", 800),
+            "hb": v.get("hb", 130), "platelets": v.get("platelets", 220), "wbc": v.get("wbc", 6.0)}, coordinator)
+        if stage == 0:
+            continue
+        start = enrolled + timedelta(days=7)
+        end = start + timedelta(days=45)
+        done = end <= today and stage != 1
+        _save("radiotherapy", s, {"technique": "IMRT", "total_dose_gy": 70.0, "fractions": 33, "start_date": start,
+                                       "end_date": end if done else None, "delivered_fractions": 33 if done else None},
+                   coordinator)
+        s1 = "S-1" if study.code == "imrt-s1" else "cisplatin"
+        planned = 40.0 if s1 == "S-1" else 160.0
+        _save("drug", s, {"drug": s1, "date": start, "planned_dose_mg": planned, "dose_mg": planned,
+                          "doses_planned": 14 if s1 == "S-1" else None, "doses_taken": 13 if s1 == "S-1" else None},
+              coordinator)
+        if stage == 5:
+            _save("drug", s, {"drug": s1, "date": start + timedelta(days=21), "planned_dose_mg": planned,
+                              "dose_mg": planned * 0.75, "deviation_reason": "grade4_toxicity"}, coordinator)
+        weeks = 7 if done else max(1, min(7, (today - start).days // 7))
+        for w in range(1, weeks + 1):
+            day = start + timedelta(days=7 * (w - 1) + 3)
+            if day > today:
+                break
+            plt = rng.choice([210, 160, 120, 90, 60, 40]) if w > 2 else 200
+            _save("lab", s, {"week": w, "sample_date": day, "term": "platelet_count_decreased", "value": plt,
+                             "unit": "10^9/L", "lln": 150, "grade": None}, coordinator)
+            if w in (3, 5):
+                grade = rng.choice([1, 2, 2, 3])
+                _save("ae", s, {"week": w, "term": "mucositis_oral", "grade": grade, "attribution": "probable",
+                                "serious": grade == 3 and k % 4 == 0, "start_date": day,
+                                "aware_at": timezone.now() - timedelta(hours=30) if grade == 3 else None}, coordinator)
+                _save("rtog", s, {"assessment_date": day, "scale": "acute", "organ": "mucous_membrane",
+                                  "grade": min(grade, 4)}, coordinator)
+        if not done:
+            continue
+        base = [{"lesion_id": "T1", "location": "nasopharynx", "target": True, "nodal": False, "diameter_mm": 42},
+                {"lesion_id": "N1", "location": "left level II node", "target": True, "nodal": True, "diameter_mm": 24}]
+        _save("assessment", s, {"assessment_date": enrolled - timedelta(days=2), "new_lesions": "no"}, coordinator,
+              lesions=base)
+        post = end + timedelta(days=28)
+        if post > today:
+            continue
+        shrink = rng.choice([0.0, 0.4, 0.6, 0.9])
+        _save("assessment", s, {"assessment_date": post, "new_lesions": "no"}, coordinator,
+              lesions=[{**b, "diameter_mm": round(b["diameter_mm"] * shrink) if not b["nodal"]
+                        else (8 if shrink == 0 else round(b["diameter_mm"] * shrink))} for b in base])
+        month = 1
+        while True:
+            visit = end + timedelta(days=round(3 * month * 30.4375))
+            if visit > today:
+                break
+            if k % 4 != 2:  # some subjects miss their visits -> overdue list
+                _save("followup", s, {"visit_date": visit, "status": "alive_ned"}, coordinator)
+            month += 1
+        if (today - end).days > 100:
+            _save("rtog", s, {"assessment_date": end + timedelta(days=100), "scale": "late", "organ": "salivary_glands",
+                              "grade": 1}, coordinator)
+        if stage == 4 and (today - end).days > 90:
+            _save("event", s, {"kind": "distant_metastasis", "event_date": end + timedelta(days=85),
+                               "sites": "lung, bone"}, coordinator)
+            if k % 2 == 0:
+                _save("event", s, {"kind": "death", "event_date": min(today, end + timedelta(days=150)),
+                                   "cause": "progressive disease"}, coordinator)
+        if stage == 3 and k % 2 == 1:
+            _save("event", s, {"kind": "locoregional_relapse", "event_date": end + timedelta(days=80)}, coordinator)
+    if password is None:
+        return
+    investigator = users["investigator"]
+    sites = set(investigator.memberships.filter(study=study).values_list("site_id", flat=True))
+    signed = next((s for s in subjects if s.site_id in sites and s.radiotherapycourse_records.exists()), None)
+    if signed is not None:
+        sign_casebook(signed, investigator, password)
+        lock(study, users["data_manager"], signed)

@@ -1,0 +1,45 @@
+"""The demo has clinical data at every stage, and its pages render."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from npctrial.web.clinical.models import (
+    AdverseEvent,
+    Baseline,
+    CasebookSignature,
+    ClinicalEvent,
+    DataLock,
+    DrugAdministration,
+    FollowUpVisit,
+    LabResult,
+    RadiotherapyCourse,
+    RtogScore,
+    TumourAssessment,
+)
+from npctrial.web.core.models import Study
+from tests.web.conftest import login
+
+
+@pytest.mark.django_db
+def test_demo_has_crf_data_at_every_stage():
+    from npctrial.web.demo import load_demo
+
+    load_demo()
+    for model in (Baseline, RadiotherapyCourse, DrugAdministration, LabResult, AdverseEvent, RtogScore,
+                  TumourAssessment, FollowUpVisit, ClinicalEvent, CasebookSignature, DataLock):
+        assert model.objects.exists(), model.__name__
+    assert RadiotherapyCourse.objects.filter(end_date__isnull=True).exists()  # RT under way
+    assert Baseline.objects.count() > RadiotherapyCourse.objects.count()  # baseline only
+    assert AdverseEvent.objects.filter(serious=True).exists()
+    assert RtogScore.objects.filter(scale="late").exists()
+    assert DrugAdministration.objects.filter(deviation=True).exists()
+    client = login(Client(), "data_manager")
+    for study in Study.objects.all():
+        home = client.get(f"/studies/{study.pk}/clinical/")
+        assert home.status_code == 200
+        report = client.get(f"/studies/{study.pk}/clinical/report/")
+        assert report.status_code == 200 and b"<svg" in report.content
+    imrt = Study.objects.get(code="imrt-s1")
+    assert b"No overdue visits" not in client.get(f"/studies/{imrt.pk}/clinical/").content
