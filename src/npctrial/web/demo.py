@@ -40,6 +40,10 @@ USERS: dict[str, tuple[str, str | None]] = {
 }
 
 
+#: Other EDC apps add callables ``(study, users, rng)`` that add their demo data to a new demo study.
+DEMO_HOOKS: list = []
+
+
 def demo_password(username: str) -> str:
     return f"{username}-demo-2026"
 
@@ -169,6 +173,8 @@ def load_demo(n_patients_per_study: int = 20, seed: int = 2026) -> list[DemoLogi
             continue
         with transaction.atomic():
             _load_study(protocol_id, target, sites, users, rng, n_patients_per_study)
+            for hook in DEMO_HOOKS:
+                hook(Study.objects.get(code=protocol_id), users, rng)
     assert StudySite.objects.exists()
     return logins
 
