@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.enrolment import enrol
-from npctrial.web.core.models import Membership, ScreeningRecord, Site, StudySite, Subject
+from npctrial.web.core.models import Membership, Randomisation, ScreeningRecord, Site, StudySite, Subject
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from npctrial.web.core.queries import answer_query, close_query, raise_query
 from npctrial.web.core.screening import create_screening
@@ -143,9 +143,12 @@ def _load_study(protocol_id: str, target: int, sites: list[Site], users: dict[st
             continue
         subject = enrol(record, consent_date=(today - timedelta(days=days_ago + 1)).date(),
                         consent_version=record.protocol_version.label, user=coordinator)
-        Subject.objects.filter(pk=subject.pk).update(enrolled_at=today - timedelta(days=days_ago))
+        enrolled_at = today - timedelta(days=days_ago)
+        Subject.objects.filter(pk=subject.pk).update(enrolled_at=enrolled_at)
         if randomised and stage != 4:
-            randomise(subject, coordinator)
+            allocation = randomise(subject, coordinator)
+            # synthetic history: randomised an hour after enrolment, not at load time
+            Randomisation.objects.filter(pk=allocation.pk).update(allocated_at=enrolled_at + timedelta(hours=1))
         if stage in (5, 6, 7):
             field = "hb" if protocol_id == "imrt-s1" else "ebv_dna_post_induction"
             query = raise_query(subject, field_name=field, text=f"Please confirm {field} against the source document.",
