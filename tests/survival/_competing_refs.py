@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from tests.conftest import REFS
 
 # The transform in every competing-risks call of mgus2.json (survival's 'compete' vignette).

@@ -6,11 +6,11 @@ import re
 
 import numpy as np
 import pytest
-from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 from npctrial.errors import ValidationError
 from npctrial.survival.aalen_johansen import aalen_johansen
 from npctrial.survival.competing_risks import cumulative_incidence
+from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 AJ = analyses("aalen_johansen")
 RTOL = 1e-9

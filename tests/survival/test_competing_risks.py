@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.survival._cmprsk_loops import cinc, gray_stat
-from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.competing_risks import cumulative_incidence, gray_test
+from tests.survival._cmprsk_loops import cinc, gray_stat
+from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 CUMINC = analyses("cuminc")
 RTOL = 1e-9
@@ -226,3 +226,19 @@ def test_singular_gray_variance_also_warns_from_cumulative_incidence() -> None:
     with pytest.warns(StatisticalWarning, match="singular"):
         res = cumulative_incidence([1.0, 2.0, 3.0, 4.0], [1, 1, 0, 2], group=["a", "b", "b", "a"])
     assert res.tests.statistic[1] == -1.0
+
+
+def test_plot_draws_one_line_per_curve() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = _synthetic(13, 60)
+    res = cumulative_incidence(df["time"], df["event"], group=df["group"])
+    fig, ax = plt.subplots()
+    out = res.plot(ax)
+    assert out is ax
+    assert len(ax.get_lines()) >= len(res.curves)
+    assert ax.get_ylabel() == "Cumulative incidence"
+    plt.close(fig)

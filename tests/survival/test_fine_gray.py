@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from tests.survival._cmprsk_loops import crr_fit
-from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 from npctrial.errors import ConvergenceWarning, ValidationError
 from npctrial.survival.fine_gray import fine_gray
+from tests.survival._cmprsk_loops import crr_fit
+from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 CRR = analyses("crr")
 FINEGRAY = analyses("finegray_coxph")

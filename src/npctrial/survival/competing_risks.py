@@ -232,6 +232,15 @@ class CumulativeIncidenceResult:
         ]
         return pd.concat(frames, ignore_index=True)
 
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Step plot of every curve with a pointwise 95% band from the cmprsk variance
+        (:func:`npctrial.survival.plotting.plot_survival`); returns the matplotlib Axes."""
+        from npctrial.survival.plotting import plot_survival
+
+        kwargs.setdefault("at_risk_table", False)
+        kwargs.setdefault("ylabel", "Cumulative incidence")
+        return plot_survival(self, ax, **kwargs)
+
     def summary(self, times: Sequence[float] | None = None) -> str:
         """Text like ``print.cuminc``: Gray's tests, then estimates and variances at ``times``."""
         lines: list[str] = []
