@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.enrolment import enrol
-from npctrial.web.core.models import Membership, Randomisation, ScreeningRecord, Site, StudySite, Subject
+from npctrial.web.core.models import (
+    Membership,
+    Randomisation,
+    ScreeningRecord,
+    Site,
+    StudySite,
+    Subject,
+)
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from npctrial.web.core.queries import answer_query, close_query, raise_query
 from npctrial.web.core.screening import create_screening
