@@ -36,6 +36,77 @@ def _compositions(total: int, caps: tuple[int, ...]) -> np.ndarray:
     return np.column_stack([head[ok], last[ok]]).astype(np.int64)
 
 
+#: Largest grid of remaining row sums for which the exact bounds are tabulated.
+_MAX_GRID = 2_000_000
+
+
+def _exact_bounds(rows: tuple[int, ...], cols: list[int], lf: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Longest and shortest completion weights for every node, by dynamic programming.
+
+    hi[j][s] (lo[j][s]) is the maximum (minimum) over all completions of columns j.. of
+    -sum log n_ij!, for remaining row sums s (the last row sum is implied by the column
+    totals). Computed backwards over columns; each composition of a column is one shifted
+    array operation over the whole grid, so the cost is (#compositions x grid size) in numpy.
+    """
+    r, ncol = len(rows), len(cols)
+    shape = tuple(x + 1 for x in rows[:-1])
+    grid = np.indices(shape)
+    ssum = grid.sum(axis=0)
+    suffix = [sum(cols[j:]) for j in range(ncol + 1)]
+    part = -lf[grid].sum(axis=0)
+    hi: list[np.ndarray] = [np.empty(0)] * ncol
+    lo: list[np.ndarray] = [np.empty(0)] * ncol
+    last = suffix[ncol - 1] - ssum
+    valid = (last >= 0) & (last <= rows[-1])
+    w = part - lf[np.clip(last, 0, None)]
+    hi[ncol - 1] = np.where(valid, w, -np.inf)
+    lo[ncol - 1] = np.where(valid, w, np.inf)
+    for j in range(ncol - 2, -1, -1):
+        h_arr = np.full(shape, -np.inf)
+        l_arr = np.full(shape, np.inf)
+        for a in _compositions(cols[j], rows):
+            wa = float(-lf[a].sum())
+            src = tuple(slice(int(ai), None) for ai in a[:-1])
+            dst = tuple(slice(0, x + 1 - int(ai)) for x, ai in zip(rows[:-1], a[:-1], strict=True))
+            hv, lv = h_arr[src], l_arr[src]
+            np.maximum(hv, wa + hi[j + 1][dst], out=hv)
+            np.minimum(lv, wa + lo[j + 1][dst], out=lv)
+        last = suffix[j] - ssum
+        valid = (last >= 0) & (last <= rows[-1])
+        h_arr[~valid] = -np.inf
+        l_arr[~valid] = np.inf
+        hi[j], lo[j] = h_arr, l_arr
+    del r
+    return hi, lo
+
+
+def _column_bounds(c: int, caps: np.ndarray, lf: np.ndarray) -> tuple[float, float]:
+    """Max and min of -sum log a! over a <= caps with sum a = c.
+
+    Max: the most even split (water-filling); min: the most concentrated split (largest caps
+    filled first). Used as relaxed bounds when the exact table would be too large.
+    """
+    order = np.sort(caps)
+    even = np.zeros_like(order)
+    left = c
+    for i, cap in enumerate(order):
+        share = min(int(cap), left // (len(order) - i))
+        even[i] = share
+        left -= share
+    i = len(order) - 1
+    while left > 0:
+        if even[i] < order[i]:
+            even[i] += 1
+            left -= 1
+        i = (i - 1) % len(order)
+    conc = np.zeros_like(order)
+    left = c
+    for i in range(len(order) - 1, -1, -1):
+        conc[i] = min(int(order[i]), left)
+        left -= conc[i]
+    return float(-lf[even].sum()), float(-lf[conc].sum())
+
+
 def _rxc_p_value(table: np.ndarray) -> float:
     """Two-sided exact conditional p-value for an r x c table.
 
@@ -43,8 +114,8 @@ def _rxc_p_value(table: np.ndarray) -> float:
       1. orient the table so rows are the shorter dimension and sort columns by total;
       2. a node is (column index, remaining row sums); the weight of a path is
          -sum log n_ij! over the cells chosen so far; P(table) = K * exp(weight);
-      3. for each node the maximum and minimum completion weight (exact memoised DP for two
-         rows, per-column relaxation bounds for more) and the
+      3. for each node the maximum and minimum completion weight (exact, tabulated by
+         :func:`_exact_bounds`; per-column relaxation bounds if the grid is huge) and the
          closed-form log of the sum of all completion weights, log M! - sum log R'! - sum log C'!;
       4. past weights arriving at a node are kept as (value, multiplicity); a path whose best
          completion is already <= P_obs (1 + 1e-7) contributes all its completions at once,
@@ -68,53 +139,24 @@ def _rxc_p_value(table: np.ndarray) -> float:
         a = _compositions(cols[j], state)
         return a, -lf[a].sum(axis=1)
 
-    def column_bounds(c: int, caps: np.ndarray) -> tuple[float, float]:
-        # max of -sum log a! over a <= caps, sum a = c: the most even split (water-filling);
-        # min: the most concentrated split (largest caps filled first).
-        order = np.sort(caps)
-        even = np.zeros_like(order)
-        left = c
-        for i, cap in enumerate(order):
-            share = min(int(cap), left // (len(order) - i))
-            even[i] = share
-            left -= share
-        # distribute the remainder one by one to cells below their cap (keeps it even)
-        i = len(order) - 1
-        while left > 0:
-            if even[i] < order[i]:
-                even[i] += 1
-                left -= 1
-            i = (i - 1) % len(order)
-        conc = np.zeros_like(order)
-        left = c
-        for i in range(len(order) - 1, -1, -1):
-            conc[i] = min(int(order[i]), left)
-            left -= conc[i]
-        return float(-lf[even].sum()), float(-lf[conc].sum())
+    exact = _exact_bounds(rows, cols, lf) if np.prod([r + 1 for r in rows[:-1]]) <= _MAX_GRID else None
 
     @cache
     def bounds(j: int, state: tuple[int, ...]) -> tuple[float, float]:
-        if len(state) > 2 and j < ncol - 1:
-            # relaxed (per-column) bounds: valid and cheap for more than two rows
-            caps = np.asarray(state)
-            hi = lo = 0.0
-            for c in cols[j:]:
-                h, low = column_bounds(c, caps)
-                hi += h
-                lo += low
-            return min(hi, log_total(j, state)), lo
+        if exact is not None:
+            idx = state[:-1]
+            return float(exact[0][j][idx]), float(exact[1][j][idx])
         if j == ncol - 1:
             w_last = float(-lf[list(state)].sum())
             return w_last, w_last
-        a, w = comps(j, state)
-        st = np.asarray(state)
-        best = -np.inf
-        worst = np.inf
-        for k in range(a.shape[0]):
-            h, low = bounds(j + 1, tuple(int(x) for x in st - a[k]))
-            best = max(best, float(w[k] + h))
-            worst = min(worst, float(w[k] + low))
-        return best, worst
+        # relaxed (per-column) bounds for very large grids: valid, cheap, weaker
+        caps = np.asarray(state)
+        hi = lo = 0.0
+        for c in cols[j:]:
+            h, low = _column_bounds(c, caps, lf)
+            hi += h
+            lo += low
+        return min(hi, log_total(j, state)), lo
 
     def log_total(j: int, state: tuple[int, ...]) -> float:
         return float(lf[suffix[j]] - lf[list(state)].sum() - lf[cols[j:]].sum())
