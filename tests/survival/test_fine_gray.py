@@ -172,3 +172,24 @@ def test_validation_errors_name_the_problem() -> None:
     res = fine_gray(df, "time", "status", ["arm"], categorical=["arm"])
     with pytest.raises(ValidationError, match="fitted levels"):
         res.predict_cumulative_incidence(pd.DataFrame({"arm": ["other"]}))
+
+
+@pytest.mark.parametrize("case", ["no_competing", "no_censoring", "only_the_cause", "events_at_zero"])
+def test_edge_cases_match_crr_loops(case: str) -> None:
+    rng = np.random.default_rng(3)
+    n = 50
+    df = pd.DataFrame(
+        {"t": np.round(rng.exponential(5, n)), "age": rng.normal(0, 1, n),
+         "z": rng.integers(0, 2, n).astype(float)}
+    )
+    codes = {
+        "no_competing": [0, 1], "no_censoring": [1, 2], "only_the_cause": [1],
+        "events_at_zero": [0, 1, 2],
+    }[case]
+    df["ev"] = rng.choice(codes, n)
+    if case == "events_at_zero":
+        df.loc[:5, "t"] = 0.0
+    ref = crr_fit(df["t"].to_numpy(), df["ev"].to_numpy(), df[["age", "z"]].to_numpy())
+    res = fine_gray(df, "t", "ev", ["age", "z"])
+    np.testing.assert_allclose(res.coef, ref["coef"], rtol=1e-9)
+    np.testing.assert_allclose(res.var, ref["var"], rtol=1e-8)

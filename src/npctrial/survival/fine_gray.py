@@ -295,12 +295,13 @@ def _sandwich_middle(
 
     # 3. psi
     nr_c = n_risk[has_c]
-    ss2 = -np.cumsum(q * (cens[has_c] / nr_c**2)[:, None], axis=0)
-    # for row i: last censoring time <= T_i
-    ci = np.searchsorted(ut[has_c], time, side="right") - 1
-    psi = np.where(ci[:, None] >= 0, ss2[np.maximum(ci, 0)], 0.0)
+    # ss2 with a leading zero row: row 0 = before the first censoring time
+    ss2 = np.vstack([np.zeros((1, p)), -np.cumsum(q * (cens[has_c] / nr_c**2)[:, None], axis=0)])
+    # for row i: number of censoring times <= T_i (0: none, psi has no ss2 part)
+    ci = np.searchsorted(ut[has_c], time, side="right")
+    psi = ss2[ci]
     cr = np.flatnonzero(pp.ici == 0)
-    psi[cr] += q[ci[cr]] / nr_c[ci[cr]][:, None]
+    psi[cr] += q[ci[cr] - 1] / nr_c[ci[cr] - 1][:, None]  # a censored row's own time
 
     u = eta + psi
     return hess, u.T @ u, s0
