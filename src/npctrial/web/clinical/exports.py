@@ -174,20 +174,36 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None) ->
             yield f'<ItemDef OID="IT.{s}.{f}" Name="{f}" DataType="{kind}"/>\n'
     yield "</MetaDataVersion></Study>\n"
     yield f'<ClinicalData StudyOID={quoteattr(oid)} MetaDataVersionOID="MDV.1">\n'
-    for subject in subjects.order_by("site__code", "seq").iterator(chunk_size=500):
-        yield f"<SubjectData SubjectKey={quoteattr(subject.subject_id)}>" \
-              f'<StudyEventData StudyEventOID="SE.CRF">'
+    names = {s: [*spec_of(s).fields, *DERIVED.get(s, ())] for s in slugs}
+    ids = subjects.order_by("site__code", "seq").values_list("pk", "subject_id")
+    chunk: list[tuple[int, str]] = []
+    for item in ids.iterator(chunk_size=500):
+        chunk.append(item)
+        if len(chunk) == 500:
+            yield from _odm_subjects(chunk, slugs, names)
+            chunk = []
+    if chunk:
+        yield from _odm_subjects(chunk, slugs, names)
+    yield "</ClinicalData>\n</ODM>\n"
+
+
+def _odm_subjects(chunk: list[tuple[int, str]], slugs: list[str], names: dict[str, list[str]]) -> Iterator[str]:
+    """SubjectData of a chunk of subjects: one query per form for the whole chunk."""
+    records: dict[int, dict[str, list[Any]]] = {pk: {} for pk, _ in chunk}
+    for s in slugs:
+        for r in spec_of(s).model.objects.filter(subject_id__in=records).order_by("pk"):
+            records[r.subject_id].setdefault(s, []).append(r)
+    for pk, key in chunk:
+        parts = [f"<SubjectData SubjectKey={quoteattr(key)}><StudyEventData StudyEventOID=\"SE.CRF\">"]
         for s in slugs:
-            spec = spec_of(s)
-            names = [*spec.fields, *DERIVED.get(s, ())]
-            for k, r in enumerate(spec.model.objects.filter(subject=subject).order_by("pk"), start=1):
+            for k, r in enumerate(records[pk].get(s, []), start=1):
                 items = "".join(
                     f'<ItemData ItemOID="IT.{s}.{f}" Value={quoteattr(_odm_text(getattr(r, f)))}/>'
-                    for f in names if getattr(r, f) not in (None, ""))
-                yield f'<FormData FormOID="F.{s}" FormRepeatKey="{k}"><ItemGroupData ItemGroupOID="IG.{s}" ' \
-                      f'ItemGroupRepeatKey="{r.pk}">{items}</ItemGroupData></FormData>'
-        yield "</StudyEventData></SubjectData>\n"
-    yield "</ClinicalData>\n</ODM>\n"
+                    for f in names[s] if getattr(r, f) not in (None, ""))
+                parts.append(f'<FormData FormOID="F.{s}" FormRepeatKey="{k}"><ItemGroupData ItemGroupOID="IG.{s}" '
+                             f'ItemGroupRepeatKey="{r.pk}">{items}</ItemGroupData></FormData>')
+        parts.append("</StudyEventData></SubjectData>\n")
+        yield "".join(parts)
 
 
 def _odm_text(v: Any) -> str:
