@@ -115,12 +115,13 @@ def _status(series: pd.Series, name: str, event_codes: tuple[Any, Any] | None) -
         numeric = values.astype(float)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name} must be numeric 0/1 or 1/2 status codes", field=name) from exc
-    uniq = set(np.unique(numeric).tolist())
-    if uniq <= {0.0, 1.0}:
-        return numeric.astype(np.int64)
-    if uniq <= {1.0, 2.0}:
+    is1 = numeric == 1.0
+    if np.all(is1 | (numeric == 0.0)):
+        return is1.astype(np.int64)
+    is2 = numeric == 2.0
+    if np.all(is1 | is2):
         # R Surv(): a status coded 1/2 means 1 = censored, 2 = event.
-        return (numeric == 2.0).astype(np.int64)
+        return is2.astype(np.int64)
     bad = ~np.isin(numeric, [0.0, 1.0])
     i = int(np.flatnonzero(bad)[0])
     raise ValidationError(

@@ -98,18 +98,30 @@ class RiskSetLayout:
         self.n = n
         self.method = method
         strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-        if entry is None:
-            grid, rank_t = np.unique(time, return_inverse=True)
+        status_i = np.asarray(status, dtype=np.int64)
+        if entry is None and not strata.any():
+            # one sort: (time, events first); ranks of the distinct times from the sorted times
+            order = np.lexsort((1 - status_i, time))
+            t_sorted = time[order]
+            new_t = np.ones(n, dtype=bool)
+            new_t[1:] = t_sorted[1:] != t_sorted[:-1]
+            grid = t_sorted[new_t]
+            m = len(grid) + 1
+            key_s = np.cumsum(new_t) - 1
         else:
-            grid = np.unique(np.concatenate([time, entry]))
-            rank_t = np.searchsorted(grid, time)
+            if entry is None:
+                grid, rank_t = np.unique(time, return_inverse=True)
+                rank_t = rank_t.ravel()
+            else:
+                grid = np.unique(np.concatenate([time, entry]))
+                rank_t = np.searchsorted(grid, time)
+            m = len(grid) + 1
+            key = strata * m + rank_t
+            # events first within a tied time (R's order(strata, time, -status))
+            order = np.argsort(key * 2 + (1 - status_i), kind="stable")
+            key_s = key[order]
         self.grid = grid
-        m = len(grid) + 1
-        key = strata * m + rank_t
-        # events first within a tied time (R's order(strata, time, -status))
-        order = np.argsort(key * 2 + (1 - np.asarray(status, dtype=np.int64)), kind="stable")
         self.order = order
-        key_s = key[order]
         self.time_s = time[order]
         self.status_s = status[order].astype(np.int64)
         self.strata_s = strata[order]
