@@ -7,6 +7,7 @@ so that a re-run gives byte-identical files.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)") -> F
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(0, ticks[-1] if ticks[-1] >= tmax else tmax)
     ax.set_ylabel("Cumulative event rate" if analysis.failure else "Survival probability")
-    ax.set_title(analysis.title, fontsize=10)
+    ax.set_title(textwrap.fill(analysis.title, 70), fontsize=9)
     ax.grid(alpha=0.3)
     if analysis.logrank_p is not None:
         p = analysis.logrank_p
@@ -98,17 +99,38 @@ def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)") -> F
 
 def cif_figure(analysis: CompetingRiskAnalysis, *, xlabel: str = "Time (months)") -> Figure:
     """Cumulative incidence curves (Aalen-Johansen) with Gray's test p annotation."""
-    fig = Figure(figsize=(7.0, 5.0))
-    ax = fig.add_subplot(1, 1, 1)
+    n_groups = len(analysis.curves)
+    fig = Figure(figsize=(7.0, 5.0 + 0.25 * n_groups))
+    gs = fig.add_gridspec(2, 1, height_ratios=[4, 0.6 + 0.3 * n_groups], hspace=0.35, left=0.24, right=0.96)
+    ax = fig.add_subplot(gs[0])
+    tab = fig.add_subplot(gs[1], sharex=ax)
+    tmax = max(float(t[-1]) for t, _ in analysis.curves.values())
+    ticks = _ticks(tmax)
+    names = list(analysis.curves)
     for k, (lv, (t, est)) in enumerate(analysis.curves.items()):
-        ax.step(t, est, where="post", color=_COLORS[k % len(_COLORS)], lw=1.5, label=lv)
+        color = _COLORS[k % len(_COLORS)]
+        ax.step(t, est, where="post", color=color, lw=1.5, label=lv)
+        times = analysis.follow_up.get(lv)
+        if times is not None:
+            for tick in ticks:
+                m = int(len(times) - np.searchsorted(times, tick, side="left"))
+                tab.text(tick, n_groups - 1 - k, str(m), ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(ticks)
+    ax.set_xlim(0, ticks[-1] if ticks[-1] >= tmax else tmax)
+    tab.set_ylim(-0.5, n_groups - 0.5)
+    tab.set_yticks(range(n_groups))
+    tab.set_yticklabels([names[n_groups - 1 - i] for i in range(n_groups)], fontsize=8)
+    tab.set_title("Number at risk", fontsize=8, loc="left")
+    for side in ("top", "right", "left"):
+        tab.spines[side].set_visible(False)
+    tab.tick_params(axis="y", length=0, pad=22)
+    tab.set_xlabel(xlabel)
     if analysis.gray_p is not None:
         p = analysis.gray_p
         ax.text(0.02, 0.92, f"Gray's test: {'p < 0.001' if p < 0.001 else f'p = {p:.3f}'}", transform=ax.transAxes, fontsize=9)
     ax.set_ylim(0, 1)
-    ax.set_xlabel(xlabel)
     ax.set_ylabel("Cumulative incidence")
-    ax.set_title(analysis.title, fontsize=10)
+    ax.set_title(textwrap.fill(analysis.title, 70), fontsize=9)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return fig
@@ -128,7 +150,7 @@ def forest_figure(table: CoxTable) -> Figure:
     ax.set_yticks(y)
     ax.set_yticklabels(list(f["term"]), fontsize=8)
     ax.set_xlabel("Hazard ratio (95% CI), univariate")
-    ax.set_title(table.title, fontsize=9)
+    ax.set_title(textwrap.fill(table.title, 70), fontsize=9)
     fig.subplots_adjust(left=0.4)
     return fig
 
@@ -149,7 +171,7 @@ def toxicity_figure(counts: pd.DataFrame, title: str, labels: Mapping[int, str] 
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("Patients (%)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(textwrap.fill(title, 70), fontsize=9)
     ax.legend(ncol=len(pct.columns), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
     fig.subplots_adjust(bottom=0.3, left=0.2)
     return fig

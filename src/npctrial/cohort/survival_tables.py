@@ -171,6 +171,7 @@ class CompetingRiskAnalysis:
     rates: pd.DataFrame
     gray_statistic: float | None
     gray_p: float | None
+    follow_up: dict[str, np.ndarray] = field(default_factory=dict)  # group -> sorted times (at-risk table)
 
     def to_frame(self) -> pd.DataFrame:
         return self.rates.copy()
@@ -191,10 +192,12 @@ def competing_risk_analysis(
     ev = np.where(data[event].to_numpy(dtype=float) == 1, 1, np.where(data[competing].to_numpy(dtype=float) == 1, 2, 0))
     res = cumulative_incidence(t, ev, group=pd.Series(code, name="group"))
     curves = {}
+    follow: dict[str, np.ndarray] = {}
     rows = []
     for ci, lv in enumerate(levels):
         cv = res.curve(str(ci) if str(ci) in res.groups else res.groups[ci], 1)
         curves[lv] = (cv.time, cv.est)
+        follow[lv] = np.sort(t[code == ci])
         est, var = cv.at(list(landmarks))
         km = kaplan_meier(t[code == ci], (ev[code == ci] == 1).astype(float))
         kc = km.curve(km.labels[0])
@@ -213,7 +216,7 @@ def competing_risk_analysis(
     stat = p = None
     if res.tests is not None:
         stat, p = float(res.tests.statistic[0]), float(res.tests.p[0])
-    return CompetingRiskAnalysis(name, title, levels, curves, pd.DataFrame(rows), stat, p)
+    return CompetingRiskAnalysis(name, title, levels, curves, pd.DataFrame(rows), stat, p, follow)
 
 
 @dataclass(frozen=True)
