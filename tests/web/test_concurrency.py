@@ -1,4 +1,4 @@
-"""20 simultaneous randomisation requests give 20 distinct, correct allocations and an intact sequence.
+"""20 simultaneous randomisation requests (HTTP, through the API) give 20 distinct, correct allocations and an intact sequence.
 
 On PostgreSQL (``DATABASE_URL``, e.g. via scripts/with-postgres.sh) the 20 threads really run
 at once, each in its own connection, released together by a barrier. SQLite serialises writers
@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 from django.db import connection, connections
+from django.test import Client
 
 from npctrial.web.core.allocation import randomise, verify_sequence
 from npctrial.web.core.enrolment import enrol
@@ -43,21 +44,30 @@ def test_twenty_simultaneous_randomisations():
     results: dict[int, str] = {}
     errors: list[BaseException] = []
 
-    def worker(subject):
+    def post(client, subject):
+        return client.post(f"/api/v1/studies/{study.pk}/subjects/{subject.pk}/randomise", data={},
+                           content_type="application/json")
+
+    def worker(client, subject):
         try:
             barrier.wait(timeout=30)
             if concurrent:
-                allocation = randomise(subject, coordinator)
+                response = post(client, subject)
             else:
                 with serial:
-                    allocation = randomise(subject, coordinator)
-            results[subject.pk] = allocation.arm
+                    response = post(client, subject)
+            assert response.status_code == 201, response.content
+            results[subject.pk] = response.json()["arm"]
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(s,)) for s in subjects]
+    clients = []
+    for _ in subjects:  # one logged-in browser session per request
+        clients.append(Client())
+        clients[-1].force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
+    threads = [threading.Thread(target=worker, args=(c, s)) for c, s in zip(clients, subjects, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
