@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from npctrial.errors import ValidationError
@@ -149,3 +150,18 @@ def test_missing_values_dropped_only_when_asked() -> None:
     ref = aalen_johansen(np.delete(t, 1), np.delete(e, 1))
     assert res.n_dropped == 1 and res.n == 4
     np.testing.assert_array_equal(res.curve().std_err, ref.curve().std_err)
+
+
+@pytest.mark.parametrize(("name", "a"), AJ, ids=ids(AJ))
+def test_labelled_events_as_r_factor_match_survfit(name: str, a: dict) -> None:
+    # the R call's own factor: factor(event, 0:2, labels = c('censor', 'pcm', 'death'))
+    df = dataset(name, a)
+    labels = re.search(r"labels = c\(([^)]*)\)", a["call"]).group(1)
+    labels = [s.strip().strip("'\"") for s in labels.split(",")]
+    status = pd.Categorical.from_codes(df["event"].to_numpy(), categories=labels)
+    res = aalen_johansen(df["etime"], status, group=df["sex"], censor_code=labels[0])
+    assert list(res.states) == a["states"]
+    for c in a["curves"]:
+        cv = res.curve(c["stratum"])
+        assert_close(cv.pstate, num(c["pstate"]["values"]), RTOL, f"{c['stratum']} pstate")
+        assert_close(cv.std_err, num(c["std.err"]["values"]), RTOL, f"{c['stratum']} std.err")

@@ -242,3 +242,32 @@ def test_plot_draws_one_line_per_curve() -> None:
     assert len(ax.get_lines()) >= len(res.curves)
     assert ax.get_ylabel() == "Cumulative incidence"
     plt.close(fig)
+
+
+def test_labelled_events_give_the_coded_results() -> None:
+    df = _synthetic(14, 80)
+    names = {0: "censored", 1: "relapse", 2: "death", 3: "second cancer"}
+    labels = df["event"].map(names)
+    coded = cumulative_incidence(df["time"], df["event"], group=df["group"])
+    text = cumulative_incidence(df["time"], labels, group=df["group"], censor_code="censored")
+    # plain strings: causes in sorted order, as R's factor()
+    assert text.causes == ("death", "relapse", "second cancer")
+    for code, lab in ((1, "relapse"), (2, "death"), (3, "second cancer")):
+        for g in text.groups:
+            np.testing.assert_array_equal(text.curve(g, lab).est, coded.curve(g, code).est)
+            np.testing.assert_array_equal(text.curve(g, lab).var, coded.curve(g, code).var)
+        assert text.curve("a", lab).name == f"a {lab}"
+    g = gray_test(df["time"], labels, df["group"], cause="death", censor_code="censored")
+    assert g.causes == ("death",)
+    assert g.statistic[0] == coded.tests.statistic[1]
+    # categorical: its category order
+    cat = pd.Categorical(labels, categories=["censored", "relapse", "death", "second cancer"])
+    res = cumulative_incidence(df["time"], cat, group=df["group"], censor_code="censored")
+    assert res.causes == ("relapse", "death", "second cancer")
+
+
+def test_censor_code_must_match_the_event_type() -> None:
+    with pytest.raises(ValidationError, match="censor_code"):
+        cumulative_incidence([1.0, 2.0], ["relapse", "censored"])
+    with pytest.raises(ValidationError, match="censor_code"):
+        cumulative_incidence([1.0, 2.0], [1, 0], censor_code="censored")

@@ -206,20 +206,20 @@ def aalen_johansen(
     event: Any,
     *,
     group: Any = None,
-    censor_code: int = 0,
+    censor_code: int | str = 0,
     state_names: Sequence[str] | None = None,
     na_action: str = "raise",
 ) -> AalenJohansenResult:
     """Aalen-Johansen estimate for competing risks with IJ standard errors (R ``survfit``).
 
-    ``event``: ``censor_code`` for censored, other integer codes for the causes (states in
-    sorted code order; ``state_names`` relabels them, e.g. ``("pcm", "death")``). One curve per
+    ``event``: ``censor_code`` for censored, other integer codes (or labels, as R's factor) for
+    the causes (states in sorted code order, or the labels' level order; ``state_names`` relabels them, e.g. ``("pcm", "death")``). One curve per
     level of ``group`` (R's ``strata`` label ``name=level``). Every distinct time (censoring
     times included) is a row, as in ``survfit``; times equal up to floating-point tolerance are
     merged first, as survfit's ``timefix``. Missing values raise unless ``na_action="drop"``.
     """
-    data, causes = _validate(time, event, group, None, censor_code, na_action)
-    names = tuple(str(c) for c in causes) if state_names is None else tuple(state_names)
+    data, causes, labels = _validate(time, event, group, None, censor_code, na_action)
+    names = tuple(str(c) for c in labels) if state_names is None else tuple(state_names)
     if len(names) != len(causes):
         raise ValidationError(
             f"state_names has {len(names)} names but event has {len(causes)} causes {list(causes)}",

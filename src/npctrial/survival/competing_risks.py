@@ -43,39 +43,78 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def _validate(
-    time: Any, event: Any, group: Any, strata: Any, censor_code: int, na_action: str = "raise"
-) -> tuple[SurvivalData, tuple[int, ...]]:
-    """Validate into a SurvivalData whose event codes are (censor_code, *causes).
+Cause = int | str
 
-    Rows with a missing value raise (naming the row) unless ``na_action="drop"``, which drops
-    them as cmprsk's ``na.omit`` and records how many in ``n_dropped``."""
-    ev = as_float_array(event, "event")
-    finite = ev[np.isfinite(ev)]
-    if finite.size and np.any(finite != np.round(finite)):
-        pos = int(np.flatnonzero(np.isfinite(ev) & (ev != np.round(ev)))[0])
+
+def _event_codes(event: Any, censor_code: Cause) -> tuple[Any, int, tuple[int, ...], tuple[Cause, ...]]:
+    """Integer event codes for SurvivalData, and the causes as the user wrote them.
+
+    Numeric events are used as they are (integer codes; causes are the sorted distinct values
+    other than ``censor_code``, as cmprsk). Text or categorical events (``"relapse"``,
+    ``"death"``, ``"censored"``) are mapped to 1..K in level order (categorical order, else
+    sorted), ``censor_code`` (a label then) to 0, as R's factor ``fstatus``.
+    """
+    is_text = isinstance(getattr(event, "dtype", None), pd.CategoricalDtype) or (
+        np.asarray(event).dtype.kind in "OUS"
+        and pd.api.types.infer_dtype(pd.Series(np.asarray(event, dtype=object)), skipna=True)
+        in ("string", "categorical", "mixed")
+    )
+    if not is_text:
+        ev = as_float_array(event, "event")
+        ok = np.isfinite(ev)
+        bad = ok & (ev != np.round(np.where(ok, ev, 0.0)))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                f"event must hold integer codes; row {pos} is {ev[pos]!r}", field="event", row=pos
+            )
+        if not isinstance(censor_code, int | np.integer):
+            raise ValidationError(
+                f"censor_code must be an integer code for numeric events, got {censor_code!r}",
+                field="censor_code",
+            )
+        causes = tuple(int(c) for c in np.unique(ev[ok]) if int(c) != int(censor_code))
+        return event, int(censor_code), causes, causes
+    series = pd.Series(event)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        levels = [lv for lv in series.cat.categories if (series == lv).any()]
+    else:
+        levels = sorted({str(v) for v in series.dropna()})
+    if not isinstance(censor_code, str):
         raise ValidationError(
-            f"event must hold integer codes; row {pos} is {ev[pos]!r}", field="event", row=pos
+            f"event holds labels {levels!r}: censor_code must be the censoring label, "
+            f"got {censor_code!r}",
+            field="censor_code",
         )
-    causes = tuple(int(c) for c in np.unique(finite) if int(c) != int(censor_code))
+    labels = tuple(str(lv) for lv in levels if str(lv) != censor_code)
+    mapping = {lab: i + 1 for i, lab in enumerate(labels)}
+    mapping[censor_code] = 0
+    codes = series.map(lambda v: np.nan if pd.isna(v) else mapping[str(v)]).astype(float)
+    return codes.to_numpy(), 0, tuple(range(1, len(labels) + 1)), labels
+
+
+def _validate(
+    time: Any, event: Any, group: Any, strata: Any, censor_code: Cause, na_action: str = "raise"
+) -> tuple[SurvivalData, tuple[int, ...], tuple[Cause, ...]]:
+    """Validate into a SurvivalData whose event codes are (censor code, *cause codes).
+
+    Returns the data, the integer cause codes in ``data.event`` and the causes as the user
+    wrote them. Rows with a missing value raise (naming the row) unless ``na_action="drop"``,
+    which drops them as cmprsk's ``na.omit`` and records how many in ``n_dropped``."""
+    codes_in, cens, causes, labels = _event_codes(event, censor_code)
     if not causes:
         raise ValidationError(
-            f"event has no value other than the censoring code {censor_code}", field="event"
+            f"event has no value other than the censoring code {censor_code!r}", field="event"
         )
     data = SurvivalData.from_arrays(
         time,
-        event,
+        codes_in,
         group=group,
         strata=strata,
-        event_codes=(int(censor_code), *causes),
+        event_codes=(cens, *causes),
         na_action=na_action,  # type: ignore[arg-type]
     )
-    return data, causes
-
-
-def _label(values: Any, default: str) -> str:
-    name = getattr(values, "name", None)
-    return str(name) if isinstance(name, str) else default
+    return data, causes, labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,7 +132,7 @@ class CIFCurve:
     """
 
     group: str
-    cause: int
+    cause: Cause
     time: np.ndarray
     est: np.ndarray
     var: np.ndarray
@@ -190,15 +229,15 @@ class CumulativeIncidenceResult:
 
     curves: tuple[CIFCurve, ...]
     groups: tuple[str, ...]
-    causes: tuple[int, ...]
+    causes: tuple[Cause, ...]
     n: int
     tests: GrayTestResult | None = None
     n_dropped: int = 0
 
-    def curve(self, group: str | None = None, cause: int | None = None) -> CIFCurve:
+    def curve(self, group: str | None = None, cause: Cause | None = None) -> CIFCurve:
         """The curve of ``group`` (default: the only group) and ``cause`` (default: the first)."""
         g = self.groups[0] if group is None else str(group)
-        c = self.causes[0] if cause is None else int(cause)
+        c = self.causes[0] if cause is None else cause
         for cv in self.curves:
             if cv.group == g and cv.cause == c:
                 return cv
@@ -273,7 +312,7 @@ class GrayTestResult:
     over strata). A singular variance gives statistic -1 and p NaN, as cmprsk.
     """
 
-    causes: tuple[int, ...]
+    causes: tuple[Cause, ...]
     statistic: np.ndarray
     df: np.ndarray
     p: np.ndarray
@@ -291,7 +330,7 @@ class GrayTestResult:
         lines = ["Gray's test for equality of cumulative incidence functions"] if header else []
         lines.append(f"{'':>6}{'stat':>14}{'pv':>14}{'df':>4}")
         for c, s, p, d in zip(self.causes, self.statistic, self.p, self.df, strict=True):
-            lines.append(f"{c:>6}{s:>14.6g}{p:>14.6g}{int(d):>4}")
+            lines.append(f"{c!s:>6}{s:>14.6g}{p:>14.6g}{int(d):>4}")
         return "\n".join(lines)
 
 
@@ -393,7 +432,11 @@ def _gray_stratum(
 
 
 def _gray(
-    data: SurvivalData, causes: tuple[int, ...], order: np.ndarray, rho: float
+    data: SurvivalData,
+    causes: tuple[int, ...],
+    labels: tuple[Cause, ...],
+    order: np.ndarray,
+    rho: float,
 ) -> GrayTestResult:
     assert data.group is not None
     ng = data.group.n_levels
@@ -425,7 +468,7 @@ def _gray(
         pv.append(p)
         scores.append(s)
         variances.append(v)
-    singular = [c for c, x in zip(causes, stat, strict=True) if x < 0]
+    singular = [c for c, x in zip(labels, stat, strict=True) if x < 0]
     if singular:
         warnings.warn(
             f"Gray's test variance is singular for cause(s) {singular}: statistic set to -1 as "
@@ -434,7 +477,7 @@ def _gray(
             stacklevel=3,
         )
     return GrayTestResult(
-        causes=causes,
+        causes=labels,
         statistic=np.asarray(stat),
         df=np.full(len(causes), ng - 1, dtype=np.int64),
         p=np.asarray(pv),
@@ -456,13 +499,15 @@ def cumulative_incidence(
     *,
     group: Any = None,
     strata: Any = None,
-    censor_code: int = 0,
+    censor_code: Cause = 0,
     rho: float = 0.0,
     na_action: str = "raise",
 ) -> CumulativeIncidenceResult:
     """Cumulative incidence functions per group and cause, as ``cmprsk::cuminc``.
 
-    ``event`` holds integer codes: ``censor_code`` for censored, any other value a cause.
+    ``event`` holds integer codes (``censor_code`` for censored, any other value a cause) or
+    labels (e.g. ``"relapse"``, ``"death"`` and ``censor_code="censored"``; causes in sorted or
+    categorical order, as an R factor).
     Groups follow R's factor order (sorted levels); ``strata`` only stratify Gray's test,
     which is computed (per cause, with weight ``(1 - F(t-))^rho``) when there are >= 2 groups.
     Missing values raise unless ``na_action="drop"`` (then ``n_dropped`` says how many).
@@ -470,7 +515,7 @@ def cumulative_incidence(
     Algorithm: Aalen-Johansen estimate with Gray's (1988) variance, cmprsk ``cinc``
     (see :func:`_cif_one`), then :func:`gray_test`'s computation.
     """
-    data, causes = _validate(time, event, group, strata, censor_code, na_action)
+    data, causes, cause_labels = _validate(time, event, group, strata, censor_code, na_action)
     n_dropped = data.n_dropped
     if group is None:
         gf = Factor.from_values(np.ones(data.n, dtype=np.int64), name="group")
@@ -485,16 +530,16 @@ def cumulative_incidence(
     g_sorted = data.group.codes[order]
     labels = data.group.labels
     curves: list[CIFCurve] = []
-    for cause in causes:
+    for cause, cause_label in zip(causes, cause_labels, strict=True):
         for gi, lab in enumerate(labels):
             sel = g_sorted == gi
             tt = t_sorted[sel]
             ee = e_sorted[sel]
             x, est, v = _cif_one(tt, ee != data.censor_code, ee == cause)
-            curves.append(CIFCurve(group=lab, cause=cause, time=x, est=est, var=v))
-    tests = _gray(data, causes, order, rho) if data.group.n_levels > 1 else None
+            curves.append(CIFCurve(group=lab, cause=cause_label, time=x, est=est, var=v))
+    tests = _gray(data, causes, cause_labels, order, rho) if data.group.n_levels > 1 else None
     return CumulativeIncidenceResult(
-        curves=tuple(curves), groups=labels, causes=causes, n=data.n, tests=tests,
+        curves=tuple(curves), groups=labels, causes=cause_labels, n=data.n, tests=tests,
         n_dropped=n_dropped,
     )
 
@@ -505,8 +550,8 @@ def gray_test(
     group: Any,
     *,
     strata: Any = None,
-    cause: int | Sequence[int] | None = None,
-    censor_code: int = 0,
+    cause: Cause | Sequence[Cause] | None = None,
+    censor_code: Cause = 0,
     rho: float = 0.0,
     na_action: str = "raise",
 ) -> GrayTestResult:
@@ -516,20 +561,22 @@ def gray_test(
     ``cause``), as the ``Tests`` of ``cmprsk::cuminc``; ``strata`` sum the score and variance
     over strata. O(n log n): one sort, then cumulative sums (see :func:`_gray_stratum`).
     """
-    data, causes = _validate(time, event, group, strata, censor_code, na_action)
+    data, causes, labels = _validate(time, event, group, strata, censor_code, na_action)
     assert data.group is not None
     if data.group.n_levels < 2:
         raise ValidationError("group must have at least two levels for Gray's test", field="group")
     if cause is not None:
         wanted = (
-            (int(cause),) if isinstance(cause, int | np.integer) else tuple(int(c) for c in cause)
+            [cause] if isinstance(cause, int | np.integer | str) else list(cause)  # type: ignore[list-item]
         )
-        bad = [c for c in wanted if c not in causes]
+        bad = [c for c in wanted if c not in labels]
         if bad:
             raise ValidationError(
-                f"cause {bad[0]} does not occur in event (causes present: {list(causes)})",
+                f"cause {bad[0]!r} does not occur in event (causes present: {list(labels)})",
                 field="cause",
             )
-        causes = wanted
+        pick = [labels.index(c) for c in wanted]
+        causes = tuple(causes[i] for i in pick)
+        labels = tuple(labels[i] for i in pick)
     order = np.argsort(data.time, kind="stable")
-    return _gray(data, causes, order, rho)
+    return _gray(data, causes, labels, order, rho)
