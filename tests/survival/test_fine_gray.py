@@ -193,3 +193,12 @@ def test_edge_cases_match_crr_loops(case: str) -> None:
     res = fine_gray(df, "t", "ev", ["age", "z"])
     np.testing.assert_allclose(res.coef, ref["coef"], rtol=1e-9)
     np.testing.assert_allclose(res.var, ref["var"], rtol=1e-8)
+
+
+def test_labelled_status_column() -> None:
+    df = _synthetic(15, 70)
+    df["label"] = df["status"].map({0: "censored", 1: "relapse", 2: "death", 3: "other"})
+    coded = fine_gray(df, "time", "status", ["age", "male"], cause=2)
+    text = fine_gray(df, "time", "label", ["age", "male"], cause="death", censor_code="censored")
+    np.testing.assert_array_equal(text.coef, coded.coef)
+    np.testing.assert_array_equal(text.var, coded.var)
