@@ -89,3 +89,18 @@ def test_competing_risks_matches_one_minus_km_without_competing_events(lung: pd.
                                  group="sex_label", landmarks=[365])
     assert cr.rates["Cumulative incidence (%)"].tolist() == cr.rates["1 - KM (%)"].tolist()
     assert cr.gray_p is not None and 0 < cr.gray_p < 0.05
+
+
+def test_cox_screen_selects_univariate_p_below_threshold(lung: pd.DataFrame) -> None:
+    from npctrial.errors import StatisticalWarning
+
+    # ph.karno is known to violate proportional hazards in the lung data (cox.zph)
+    with pytest.warns(StatisticalWarning, match="ph.karno"):
+        tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.karno"],
+                        screen_p=0.01)
+    frame = tab.to_frame()
+    chosen = frame[frame["HR (multi)"] != ""]["Variable"].tolist()
+    uni_p = {v: p for v, p in zip(frame["Variable"], frame["p value"], strict=True)}
+    expected = [v for v, p in uni_p.items() if p.startswith("<") or float(p.rstrip("*")) < 0.01]
+    assert chosen == expected
+    assert "sex" in chosen and "age" not in chosen

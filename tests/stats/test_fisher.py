@@ -88,6 +88,7 @@ def test_convictions() -> None:
         [[6, 0], [0, 6]],
         [[10, 3], [2, 15]],
         [[1, 0, 0, 4, 2], [0, 3, 2, 0, 1]],
+        [[2, 0, 1, 3], [0, 2, 2, 1], [1, 3, 0, 2]],
     ],
 )
 def test_matches_brute_force(table: list) -> None:
