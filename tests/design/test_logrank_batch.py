@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import REFS, load_ref
 
 from npctrial.design._logrank import compute_logrank_batch
 from npctrial.survival import logrank_test
+from tests.conftest import REFS, load_ref
 
 
 def _two_group_logrank_refs() -> list[tuple[str, dict]]:
