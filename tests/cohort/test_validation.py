@@ -95,3 +95,9 @@ def test_missing_column_is_fatal_even_with_drop(tmp_path: Path) -> None:
     raw().drop(columns=["dead"]).to_csv(path, index=False)
     with pytest.raises(ValidationError, match="missing column"):
         prepare_cohort(path, load_config(CONFIG), drop_invalid=True)
+
+
+def test_duplicate_ids() -> None:
+    cfg = load_config({**CONFIG, "id_column": "pid", "columns": {**CONFIG["columns"], "pid": {"column": "id"}}})
+    _, report = validate_cohort(raw(id=["a", "b", "a", "c"]), cfg)
+    assert [(p.row, p.column, p.value) for p in report.problems] == [(3, "id", "a")]

@@ -160,6 +160,12 @@ def validate_cohort(raw: pd.DataFrame, config: StudyConfig) -> tuple[pd.DataFram
                 problems.append(Problem(int(i) + 1, spec.column, "", f"a value ({expected}); missing not allowed"))
         typed[name] = values
     frame = pd.DataFrame(typed, index=raw.index)
+    if config.id_column and config.id_column in frame:
+        ids = frame[config.id_column]
+        dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
+        id_col = config.columns[config.id_column].column
+        for i in np.flatnonzero(dup):
+            problems.append(Problem(int(i) + 1, id_col, str(raw[id_col].iloc[i]), "a unique patient identifier"))
     for d in config.derived:
         if d.kind != "duration" or d.start not in frame or not all(e in frame for e in d.end or []):
             continue
