@@ -222,3 +222,15 @@ def test_dashboard_counts(client, world):
     assert dash["enrolment_by_month"][-1]["cumulative"] == 2
     page = client.get(reverse("study-dashboard", kwargs={"study_pk": study.pk})).content.decode()
     assert "<svg" in page and "target 40" in page
+
+
+def test_screening_log_per_site(client, world):
+    login(client, "monitor")
+    study = world.studies["imrt"]
+    url = reverse("screening-log", kwargs={"study_pk": study.pk})
+    both = client.get(url).content.decode()
+    assert "S-GZ-0001" in both and "S-HK-0001" in both
+    only_hk = client.get(url, {"site": "HK"}).content.decode()
+    assert "S-HK-0001" in only_hk and "S-GZ-0001" not in only_hk
+    failures = client.get(url, {"outcome": "ineligible"}).content.decode()
+    assert "S-GZ-0001" not in failures

@@ -272,6 +272,13 @@ def _query_out(q: DataQuery) -> dict[str, Any]:
     }
 
 
+def _current_protocol(study: Any) -> Any:
+    version = study.current_protocol
+    if version is None:
+        raise ValidationError("the study has no protocol version", field="protocol")
+    return protocol_of(version)
+
+
 def _evaluation_out(evaluation: protocols.Evaluation) -> dict[str, Any]:
     return {"outcome": evaluation.outcome, "failed_criteria": evaluation.failed_criteria,
             "verdicts": [v.as_dict() for v in evaluation.verdicts]}
@@ -304,7 +311,7 @@ def get_fields(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
     permissions.require(request.user, study, "view")
     return [
         {**f.__dict__, "choices": list(f.choices)}
-        for f in protocols.field_catalogue(protocol_of(study.current_protocol))
+        for f in protocols.field_catalogue(_current_protocol(study))
     ]
 
 
@@ -313,7 +320,7 @@ def evaluate_values(request: HttpRequest, study_id: int, payload: EvaluationIn) 
     """Evaluate eligibility for the given values without saving anything."""
     study = permissions.get_study_or_404(request.user, study_id)
     permissions.require(request.user, study, "view")
-    protocol = protocol_of(study.current_protocol)
+    protocol = _current_protocol(study)
     return _evaluation_out(protocols.evaluate(protocol, protocols.coerce_values(protocol, payload.values)))
 
 

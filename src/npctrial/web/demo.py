@@ -55,7 +55,7 @@ def demo_password(username: str) -> str:
     return f"{username}-demo-2026"
 
 
-_BASE = {
+_BASE: dict[str, dict[str, Any]] = {
     "imrt-s1": {
         "sex": "male", "height_cm": 170, "weight_kg": 62, "histology_confirmed": True,
         "t_category": "T3", "n_category": "N1", "m_category": "M0", "ecog": 1, "measurable_lesions": 2,
@@ -72,13 +72,13 @@ _BASE = {
     },
 }
 
-_FAILURES = {
+_FAILURES: dict[str, list[dict[str, Any]]] = {
     "imrt-s1": [{"hb": 92}, {"ecog": 2}, {"previous_radiotherapy": True}, {"platelets": 80},
                 {"m_category": "M1"}, {"t_category": "T1", "n_category": "N0"}],
     "ccrt-nimotuzumab": [{"ebv_dna_post_induction": 0, "induction_response": "CR"},
                          {"induction_chemotherapy": False}, {"t_category": "T1", "n_category": "N0"}],
 }
-_INCOMPLETE = {"imrt-s1": ["hb", "platelets"], "ccrt-nimotuzumab": ["induction_response", "ebv_dna_post_induction"]}
+_INCOMPLETE: dict[str, list[str]] = {"imrt-s1": ["hb", "platelets"], "ccrt-nimotuzumab": ["induction_response", "ebv_dna_post_induction"]}
 
 
 @dataclass(frozen=True)

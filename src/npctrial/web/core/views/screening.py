@@ -37,10 +37,14 @@ def screening_log(request: HttpRequest, study_pk: int) -> HttpResponse:
     outcome = request.GET.get("outcome")
     if outcome in {"eligible", "ineligible", "incomplete"}:
         records = records.filter(outcome=outcome)
+    sites = list(permissions.visible_sites(request.user, study).order_by("code"))
+    site = request.GET.get("site")
+    if site in {s.code for s in sites}:
+        records = records.filter(site__code=site)
     return render(
         request, "core/screening_log.html",
-        {"study": study, "records": records.order_by("site__code", "-number"),
-         "can_screen": bool(_screening_sites(request, study)), "outcome": outcome},
+        {"study": study, "records": records.order_by("site__code", "-number"), "sites": sites,
+         "can_screen": bool(_screening_sites(request, study)), "outcome": outcome, "site": site},
     )
 
 
