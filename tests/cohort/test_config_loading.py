@@ -48,6 +48,10 @@ def test_infer_config_from_demo_columns() -> None:
     assert cfg.columns["t_stage_7th"].levels == ["T1", "T2", "T3", "T4"]
     assert cfg.association is not None and "t_stage_7th" in cfg.association.variables
     assert any("rt_start_date" in n for n in notes)
+    durations = {d.name: (d.start, d.end) for d in cfg.derived}
+    assert durations["metastasis_months"] == ("rt_start_date", ["metastasis_date", "last_followup_date"])
+    assert durations["death_months"] == ("rt_start_date", ["last_followup_date"])
+    assert {s.event for s in cfg.survival} == {"metastasis", "death"}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet", ".sav", ".dta"])

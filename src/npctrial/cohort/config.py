@@ -294,6 +294,35 @@ def infer_config(df: pd.DataFrame) -> tuple[StudyConfig, list[str]]:
         association = AssociationSpec(outcome=binaries[-1], variables=factors)
         notes.append(f"association table: {', '.join(factors)} against {binaries[-1]}")
     toxicity = [ToxicitySpec(name="toxicity", title="Toxicity by grade", variables=tox)] if tox else []
-    config = StudyConfig(title="Draft cohort analysis (inferred)", columns=columns,
-                         association=association, toxicity=toxicity)
+    derived, survival = _infer_survival(columns, factors, notes)
+    config = StudyConfig(title="Draft cohort analysis (inferred)", columns=columns, derived=derived,
+                         association=association, toxicity=toxicity, survival=survival)
     return config, notes
+
+
+def _infer_survival(
+    columns: dict[str, ColumnSpec], factors: list[str], notes: list[str]
+) -> tuple[list[DerivedSpec], list[SurvivalSpec]]:
+    """Durations and KM analyses from a start date, a last-follow-up date and binary events.
+
+    The start is the first date column named like start/diagnosis/treatment/rt; the end, one
+    named like last/follow; an event ``x`` uses a date column whose name contains ``x``.
+    """
+    dates = [k for k, c in columns.items() if c.type == "date"]
+    start = next((d for d in dates if re.search(r"start|diagnos|treat|rt_|begin", d)), None)
+    last = next((d for d in dates if re.search(r"last|follow|censor", d)), None)
+    if start is None or last is None:
+        return [], []
+    derived: list[DerivedSpec] = []
+    survival: list[SurvivalSpec] = []
+    group = next((f for f in factors if re.search(r"treat|arm|modality|stage", f)), None)
+    for event in [k for k, c in columns.items() if c.type == "binary"]:
+        event_date = next((d for d in dates if event.split("_")[0] in d and d not in (start, last)), None)
+        name = f"{event}_months"
+        derived.append(DerivedSpec(name=name, kind="duration", start=start,
+                                   end=[event_date, last] if event_date else [last]))
+        survival.append(SurvivalSpec(name=f"km_{event}", title=f"Kaplan-Meier: {event}", time=name, event=event,
+                                     group=group, failure=event_date is not None))
+        notes.append(f"survival: {name} from {start} to {event_date + ' or ' if event_date else ''}{last}, "
+                     f"event {event}{', by ' + group if group else ''}")
+    return derived, survival
