@@ -271,3 +271,16 @@ def test_censor_code_must_match_the_event_type() -> None:
         cumulative_incidence([1.0, 2.0], ["relapse", "censored"])
     with pytest.raises(ValidationError, match="censor_code"):
         cumulative_incidence([1.0, 2.0], [1, 0], censor_code="censored")
+
+
+def test_gray_variance_does_not_depend_on_the_time_chunking() -> None:
+    from npctrial.survival.competing_risks import _gray_stratum
+
+    df = _synthetic(16, 200).sort_values("time", kind="stable")
+    m = np.where(df["event"] == 0, 0, np.where(df["event"] == 1, 1, 2))
+    g = pd.Categorical(df["group"]).codes.astype(np.int64)
+    t = df["time"].to_numpy(float)
+    s_one, v_one = _gray_stratum(t, m, g, 3, 0.0)
+    s_small, v_small = _gray_stratum(t, m, g, 3, 0.0, chunk=3)
+    np.testing.assert_array_equal(s_one, s_small)
+    np.testing.assert_allclose(v_small, v_one, rtol=1e-12)

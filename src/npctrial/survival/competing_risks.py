@@ -335,7 +335,7 @@ class GrayTestResult:
 
 
 def _gray_stratum(
-    time: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int, rho: float
+    time: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int, rho: float, chunk: int = 65536
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score (ng-1) and its variance (ng-1 x ng-1) of Gray's test in one stratum.
 
@@ -382,17 +382,8 @@ def _gray_stratum(
     fm = np.r_[0.0, f[:-1]]
     fb = (1.0 - fm) ** rho
 
-    # a(i,j): diagonal fb t1 (1 - t1/tr); off-diagonal -fb t1_i t1_j / tr (0 if either empty)
-    outer = t1[:, :, None] * t1[:, None, :]
-    a = -fb[:, None, None] * outer / tr[:, None, None]
-    diag = fb[:, None] * t1 * (1.0 - t1 / tr[:, None])
-    idx = np.arange(ng)
-    a[:, idx, idx] = diag
     with np.errstate(divide="ignore", invalid="ignore"):
         cw = np.where(nd1 > 0, nd1 / (tr * (1.0 - fm)), 0.0)
-    c = np.cumsum(a * cw[:, None, None], axis=0)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
         s_terms = np.where(
             pos[:, :ng1],
             fb[:, None] * (d1g[:, :ng1] - nd1[:, None] * t1[:, :ng1] * (1.0 - f1m[:, :ng1]) / tq[:, None]),
@@ -400,33 +391,45 @@ def _gray_stratum(
         )
     score = s_terms.sum(axis=0)
 
-    v = np.zeros((ng1, ng1))
-    v3 = np.zeros(ng)
-    v2 = np.zeros((ng1, ng))
-    # cause-1 terms (times with nd1 > 0, groups with someone at risk)
+    # per-time factors of the cause-1 terms (times with nd1 > 0, groups with someone at risk)
     e1 = (nd1 > 0)[:, None] & pos
     with np.errstate(divide="ignore", invalid="ignore"):
         t4 = np.where(skm > 0, 1.0 - (1.0 - f[:, None]) / skm, 1.0)
         t5 = np.where(nd1[:, None] > 1, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
         t3 = np.where(e1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
     t4 = np.where(e1, t4, 0.0)
-    v3 += (t4 * t4 * t3).sum(axis=0)
-    # T1[t, i, k] = a(i,k) - t4_k c(i,k), i < ng1
-    big_t1 = a[:, :ng1, :] - t4[:, None, :] * c[:, :ng1, :]
-    v2 += (big_t1 * (t4 * t3)[:, None, :]).sum(axis=0)
-    v += np.einsum("tik,tjk,tk->ij", big_t1, big_t1, t3)
-    # cause-2 terms (groups with someone event-free and a cause-2 event)
+    # ... and of the cause-2 terms (groups with someone event-free and a cause-2 event)
     e2 = (skm > 0) & (d2g > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t4b = np.where(e2, (1.0 - f[:, None]) / skm, 0.0)
         t5b = np.where(d2g > 1, 1.0 - (d2g - 1.0) / (rs - 1.0), 1.0)
         t3b = np.where(e2, t5b * skmm * skmm * d2g / (rs * rs), 0.0)
-    v3 += (t4b * t4b * t3b).sum(axis=0)
-    ct = t4b[:, None, :] * c[:, :ng1, :]
-    v2 -= (ct * (t4b * t3b)[:, None, :]).sum(axis=0)
-    v += np.einsum("tik,tjk,tk->ij", ct, ct, t3b)
+    v3 = (t4 * t4 * t3).sum(axis=0) + (t4b * t4b * t3b).sum(axis=0)
+
+    # the ng x ng matrices a(t) and their running sum c(t), in chunks of times so memory stays
+    # O(chunk * ng^2); c carries over from one chunk to the next
+    v = np.zeros((ng1, ng1))
+    v2 = np.zeros((ng1, ng))
+    c_run = np.zeros((ng, ng))
+    idx = np.arange(ng)
+    for lo in range(0, tr.shape[0], chunk):
+        sl = slice(lo, lo + chunk)
+        # a(i,j): diagonal fb t1 (1 - t1/tr); off-diagonal -fb t1_i t1_j / tr (0 if either empty)
+        t1c, trc, fbc = t1[sl], tr[sl], fb[sl]
+        a = -fbc[:, None, None] * (t1c[:, :, None] * t1c[:, None, :]) / trc[:, None, None]
+        a[:, idx, idx] = fbc[:, None] * t1c * (1.0 - t1c / trc[:, None])
+        c = c_run + np.cumsum(a * cw[sl, None, None], axis=0)
+        c_run = c[-1]
+        # cause 1: T1[t, i, k] = a(i,k) - t4_k c(i,k), i < ng1
+        big_t1 = a[:, :ng1, :] - t4[sl, None, :] * c[:, :ng1, :]
+        v2 += (big_t1 * (t4[sl] * t3[sl])[:, None, :]).sum(axis=0)
+        v += np.einsum("tik,tjk,tk->ij", big_t1, big_t1, t3[sl])
+        # cause 2
+        ct = t4b[sl, None, :] * c[:, :ng1, :]
+        v2 -= (ct * (t4b[sl] * t3b[sl])[:, None, :]).sum(axis=0)
+        v += np.einsum("tik,tjk,tk->ij", ct, ct, t3b[sl])
     # closing terms with the final c
-    cf = c[-1, :ng1, :] if c.shape[0] else np.zeros((ng1, ng))
+    cf = c_run[:ng1, :]
     v += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
     return score, v
 
