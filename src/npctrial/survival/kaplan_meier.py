@@ -29,7 +29,6 @@ from npctrial.survival.grouping import as_survival_data, build_curve_codes
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
     distinct_sorted,
-    fix_times,
     group_masks,
     risk_table,
     take_rows,
@@ -387,20 +386,20 @@ def kaplan_meier(
     s_k: list[np.ndarray] = [take_rows(status, m) for m in masks]  # type: ignore[misc]
     e_k = [take_rows(en_all, m) for m in masks]
     w_k = [take_rows(w, m) for m in masks]
-    # sort each curve's times once; R's timefix looks at the pooled distinct times
+    # sort each curve's times once; R's timefix looks at the pooled distinct times and its
+    # (monotone) merge map is applied to sorted arrays only
     sorted_k = [np.sort(t) if w is None else None for t in t_k]
+    cuts = None
     if timefix:
         uniq = [distinct_sorted(x) if x is not None else np.unique(t) for x, t in zip(sorted_k, t_k, strict=True)]
         if en_all is not None:
             uniq.append(np.unique(en_all))
         cuts = timefix_cuts(np.unique(np.concatenate(uniq)))
-        if cuts is not None:
-            t_k = [fix_times(t, cuts) for t in t_k]
-            sorted_k = [None if x is None else fix_times(x, cuts) for x in sorted_k]
-            e_k = [None if e is None else fix_times(e, cuts) for e in e_k]
     curves = []
     for k in range(len(masks)):
-        rt = risk_table(t_k[k], s_k[k], entry=e_k[k], weights=w_k[k], sorted_time=sorted_k[k])
+        rt = risk_table(
+            t_k[k], s_k[k], entry=e_k[k], weights=w_k[k], sorted_time=sorted_k[k], cuts=cuts
+        )
         curves.append(
             km_curve_from_counts(
                 labels[k],

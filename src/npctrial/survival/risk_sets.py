@@ -101,14 +101,24 @@ class SortedTimes:
 
     @classmethod
     def of(
-        cls, values: np.ndarray, weights: np.ndarray | None = None, *, presorted: bool = False
+        cls,
+        values: np.ndarray,
+        weights: np.ndarray | None = None,
+        *,
+        presorted: bool = False,
+        cuts: np.ndarray | None = None,
     ) -> SortedTimes:
+        """Sort ``values`` (carrying ``weights``); ``cuts`` (from :func:`timefix_cuts`) are
+        applied after sorting: the timefix map is monotone, and placing sorted values on the
+        cuts is much faster than placing unsorted ones."""
         if weights is None:
-            return cls(values if presorted else np.sort(values))
+            v = values if presorted else np.sort(values)
+            return cls(v if cuts is None else fix_times(v, cuts))
         order = np.argsort(values, kind="stable")
         cw = np.zeros(values.shape[0] + 1, dtype=np.float64)
         np.cumsum(weights[order], out=cw[1:])
-        return cls(values[order], cw)
+        v = values[order]
+        return cls(v if cuts is None else fix_times(v, cuts), cw)
 
     @property
     def total(self) -> float:
@@ -118,6 +128,19 @@ class SortedTimes:
         if self.cumweight is None:
             return pos.astype(np.float64)
         return self.cumweight[pos]
+
+    def distinct_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(distinct values, weight equal to each, weight >= each) in one linear pass."""
+        v = self.values
+        if v.shape[0] == 0:
+            empty = np.zeros(0)
+            return v, empty, empty
+        new = np.empty(v.shape[0], dtype=bool)
+        new[0] = True
+        np.not_equal(v[1:], v[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        cum = self._cum(np.append(starts, v.shape[0]))
+        return v[starts], np.diff(cum), self.total - cum[:-1]
 
     def count_lt(self, grid: np.ndarray) -> np.ndarray:
         """Weight of values < each grid point."""
@@ -145,19 +168,24 @@ class SortedTimes:
 
 
 def events_on_grid(
-    grid: np.ndarray, time: np.ndarray, status: np.ndarray, n_at: np.ndarray | None = None
+    grid: np.ndarray,
+    time: np.ndarray,
+    status: np.ndarray,
+    n_at: np.ndarray | None = None,
+    cuts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unweighted event counts at each (sorted, distinct) grid time.
 
     The smaller of the event and censoring subsets is extracted with ``np.compress`` (several
-    times faster than boolean indexing), sorted and counted with :meth:`SortedTimes.count_eq`;
-    when it is the censoring subset, events = ``n_at`` (all rows at the grid time) - censored.
+    times faster than boolean indexing), sorted (timefix ``cuts`` applied after sorting) and
+    counted with :meth:`SortedTimes.count_eq`; when it is the censoring subset, events =
+    ``n_at`` (all rows at the grid time) - censored.
     """
     n_events = int(np.count_nonzero(status))
     if n_at is not None and 2 * n_events > status.shape[0]:
-        censored = SortedTimes.of(np.compress(~status, time)).count_eq(grid)
+        censored = SortedTimes.of(np.compress(~status, time), cuts=cuts).count_eq(grid)
         return n_at - censored
-    return SortedTimes.of(np.compress(status, time)).count_eq(grid)
+    return SortedTimes.of(np.compress(status, time), cuts=cuts).count_eq(grid)
 
 
 @dataclass(frozen=True)
@@ -179,33 +207,36 @@ def risk_table(
     weights: np.ndarray | None = None,
     grid: np.ndarray | None = None,
     sorted_time: np.ndarray | None = None,
+    cuts: np.ndarray | None = None,
 ) -> RiskTable:
     """n at risk, events and censorings at each distinct time of one curve.
 
     Steps:
-      1. sort the times (and the event times) once; the grid is every distinct time (R's
-         ``survfit`` rows) unless given;
+      1. sort the times (and the event or censoring times) once, merging R ``timefix`` ties
+         given by ``cuts`` after sorting; the grid is every distinct time (R's ``survfit`` rows)
+         unless given;
       2. ``n_event``/``n_censor`` = counts of event/censoring times equal to each grid time;
       3. ``n_risk(t)`` = #(time >= t) - #(entry >= t) (the second term only with delayed entry).
-    ``time`` should already have been through :func:`apply_timefix`; ``sorted_time`` (unweighted
-    data only) is ``np.sort(time)`` when the caller already has it.
+    ``sorted_time`` (unweighted data only) is ``np.sort(time)`` (before timefix) when the caller
+    already has it.
     """
     status = np.asarray(status, dtype=bool)
     if sorted_time is not None and weights is None:
-        all_sorted = SortedTimes(sorted_time)
+        all_sorted = SortedTimes.of(sorted_time, presorted=True, cuts=cuts)
     else:
-        all_sorted = SortedTimes.of(time, weights)
+        all_sorted = SortedTimes.of(time, weights, cuts=cuts)
     if grid is None:
-        grid = distinct_sorted(all_sorted.values)
-    n_at = all_sorted.count_eq(grid)
-    if weights is None:
-        n_event = events_on_grid(grid, time, status, n_at)
+        grid, n_at, n_ge = all_sorted.distinct_counts()
     else:
-        n_event = SortedTimes.of(time[status], weights[status]).count_eq(grid)
-    n_risk = all_sorted.count_ge(grid)
+        n_at, n_ge = all_sorted.count_eq(grid), all_sorted.count_ge(grid)
+    if weights is None:
+        n_event = events_on_grid(grid, time, status, n_at, cuts)
+    else:
+        n_event = SortedTimes.of(time[status], weights[status], cuts=cuts).count_eq(grid)
+    n_risk = n_ge
     n_enter = None
     if entry is not None:
-        ent_sorted = SortedTimes.of(entry, weights)
+        ent_sorted = SortedTimes.of(entry, weights, cuts=cuts)
         n_risk = n_risk - ent_sorted.count_ge(grid)
         n_enter = ent_sorted.count_eq(grid)
     return RiskTable(
@@ -271,17 +302,19 @@ def grouped_risk_table(
     s_g: list[np.ndarray] = [status] + [take_rows(status, m) for m in masks]  # type: ignore[misc]
     sorted_g = [np.sort(t) for t in t_g]  # [all rows, group 0, ..., group G-2]
     full = distinct_sorted(sorted_g[0])
-    if timefix:
-        cuts = timefix_cuts(full)
-        if cuts is not None:
-            t_g = [fix_times(t, cuts) for t in t_g]
-            sorted_g = [fix_times(x, cuts) for x in sorted_g]
-            full = distinct_sorted(sorted_g[0])
+    cuts = timefix_cuts(full) if timefix else None
+    if cuts is not None:
+        sorted_g = [fix_times(x, cuts) for x in sorted_g]  # sorted stays sorted
+        full = distinct_sorted(sorted_g[0])
     ev = np.zeros((len(t_g), full.shape[0]))
     for g in range(len(t_g)):
         if t_g[g].shape[0]:
-            n_at = SortedTimes(sorted_g[g]).count_eq(full)
-            ev[g] = events_on_grid(full, t_g[g], s_g[g], n_at)
+            n_at = (
+                SortedTimes(sorted_g[0]).distinct_counts()[1]
+                if g == 0
+                else SortedTimes(sorted_g[g]).count_eq(full)
+            )
+            ev[g] = events_on_grid(full, t_g[g], s_g[g], n_at, cuts)
     if event_times_only:
         keep = ev[0] > 0
         grid, ev = full[keep], ev[:, keep]
