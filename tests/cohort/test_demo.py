@@ -110,3 +110,30 @@ def test_solve_t_by_n_satisfies_margins() -> None:
             s = "IVA-B" if s in ("IVA", "IVB") else s
             counts[s] = counts.get(s, 0) + int(table[i, j])
     assert {k: counts.get(k, 0) for k in stage} == stage
+
+
+def test_rates_close_to_those_reported(demo: pd.DataFrame) -> None:
+    # Results/Discussion: 5-year distant metastasis 6.7 % (I-II), 18.2 % (III), 24.4 % (IVA-B);
+    # 1/3/5-year OS 91/42/29 % with and 99/96/93 % without metastasis.
+    from npctrial.survival import kaplan_meier
+
+    start = pd.to_datetime(demo.rt_start_date)
+    last = pd.to_datetime(demo.last_followup_date)
+    met_date = pd.to_datetime(demo.metastasis_date.replace("", None))
+    dm_time = ((met_date.fillna(last) - start).dt.days / 30.4375).to_numpy()
+    os_time = ((last - start).dt.days / 30.4375).to_numpy()
+    stage = demo.stage7.replace({"I": "I-II", "II": "I-II", "IVA": "IVA-B", "IVB": "IVA-B"}).to_numpy()
+
+    def surv_at(t: np.ndarray, e: np.ndarray, when: float) -> float:
+        curve = kaplan_meier(t, e)
+        c = curve.curve(curve.labels[0])
+        return float(c.surv[np.searchsorted(c.time, when, side="right") - 1])
+
+    for level, reported in (("I-II", 6.7), ("III", 18.2), ("IVA-B", 24.4)):
+        m = stage == level
+        assert 100 * (1 - surv_at(dm_time[m], demo.metastasis.to_numpy()[m], 60)) == pytest.approx(reported, abs=3)
+    met = demo.metastasis.to_numpy() == 1
+    dead = demo.death.to_numpy()
+    for months, with_met, without in ((12, 91, 99), (36, 42, 96), (60, 29, 93)):
+        assert 100 * surv_at(os_time[met], dead[met], months) == pytest.approx(with_met, abs=10)
+        assert 100 * surv_at(os_time[~met], dead[~met], months) == pytest.approx(without, abs=3)
