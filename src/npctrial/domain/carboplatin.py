@@ -6,32 +6,15 @@ References: Cockcroft DW & Gault MH, Nephron 1976;16:31-41; Calvert AH et al., J
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from npctrial.domain.dosing import WEIGHT_RANGE_KG, round_to_step
+from npctrial.domain._inputs import check_positive, check_weight_kg
+from npctrial.domain.dosing import round_to_step
 from npctrial.errors import ClinicalWarning, ValidationError
 
 CREATININE_MG_DL_PER_UMOL_L = 1 / 88.4
-
-
-def _positive(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field)
-    if value <= 0:
-        raise ValidationError(f"{field} must be > 0, got {value!r}", field=field)
-    return float(value)
-
-
-def _check_weight(weight_kg: Any) -> float:
-    w = _positive(weight_kg, "weight_kg")
-    lo, hi = WEIGHT_RANGE_KG
-    if not lo <= w <= hi:
-        raise ValidationError(f"weight_kg must be between {lo:g} and {hi:g} kg, got {weight_kg!r}",
-                              field="weight_kg")
-    return w
 
 
 CreatinineUnit = Literal["mg/dL", "umol/L"]
@@ -63,14 +46,14 @@ def cockcroft_gault(age_years: float, weight_kg: float, sex: str, creatinine: fl
     Serum creatinine in umol/L is converted with 1 mg/dL = 88.4 umol/L. A value implausible
     for the stated unit (> 20 mg/dL, or < 20 umol/L) is rejected as a probable unit mix-up.
     """
-    age = _positive(age_years, "age_years")
+    age = check_positive(age_years, "age_years")
     if age > 120:
         raise ValidationError(f"age_years must be <= 120, got {age_years!r}", field="age_years")
-    w = _check_weight(weight_kg)
+    w = check_weight_kg(weight_kg)
     if not isinstance(sex, str) or sex.strip().lower() not in ("female", "male", "f", "m"):
         raise ValidationError(f"sex must be 'female' or 'male', got {sex!r}", field="sex")
     sex_key = "female" if sex.strip().lower() in ("female", "f") else "male"
-    scr = _positive(creatinine, "creatinine")
+    scr = check_positive(creatinine, "creatinine")
     unit_key = _CREAT_UNITS.get(str(unit).strip().lower())
     if unit_key is None:
         raise ValidationError(f"unit must be 'mg/dL' or 'umol/L', got {unit!r}", field="unit")
@@ -114,13 +97,13 @@ def carboplatin_dose(target_auc: float, gfr: CreatinineClearance | float, *,
     ``gfr_cap_ml_min`` (e.g. 125, per the US FDA 2010 carboplatin dosing advice) is a protocol
     setting; None applies no cap. A target AUC above 7 gives a ClinicalWarning.
     """
-    auc = _positive(target_auc, "target_auc")
+    auc = check_positive(target_auc, "target_auc")
     if auc > 7:
         warnings.warn(f"carboplatin target AUC {auc:g} is above 7", ClinicalWarning, stacklevel=2)
-    g = gfr.ml_min if isinstance(gfr, CreatinineClearance) else _positive(gfr, "gfr")
-    cap = None if gfr_cap_ml_min is None else _positive(gfr_cap_ml_min, "gfr_cap_ml_min")
+    g = gfr.ml_min if isinstance(gfr, CreatinineClearance) else check_positive(gfr, "gfr")
+    cap = None if gfr_cap_ml_min is None else check_positive(gfr_cap_ml_min, "gfr_cap_ml_min")
     used = g if cap is None else min(g, cap)
-    step = None if round_to_mg is None else _positive(round_to_mg, "round_to_mg")
+    step = None if round_to_mg is None else check_positive(round_to_mg, "round_to_mg")
     exact = auc * (used + 25.0)
     return CarboplatinDose(auc, g, cap, used, exact, step,
                            exact if step is None else round_to_step(exact, step))

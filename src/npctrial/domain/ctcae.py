@@ -20,7 +20,6 @@ Reference: NCI CTCAE v4.03 (14 June 2010).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from npctrial.domain._inputs import check_number
 from npctrial.errors import ValidationError
 
 CTCAE_VERSION = "4.03"
@@ -159,8 +159,7 @@ def grade_description(term: str, grade: int) -> GradeDescription:
 
 
 def _finite(value: Any, field: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field)
+    value = check_number(value, field)
     if value < 0 or (positive and value == 0):
         raise ValidationError(f"{field} must be {'> 0' if positive else '>= 0'}, got {value!r}",
                               field=field)

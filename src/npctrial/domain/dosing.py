@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
+from npctrial.domain._inputs import check_number, check_positive, check_weight_kg
 from npctrial.errors import ClinicalWarning, ValidationError
 
 BSAFormula = Literal["mosteller", "dubois", "haycock", "gehan_george", "boyd"]
@@ -40,22 +41,8 @@ BSA_FORMULAS: dict[str, tuple[str, str]] = {
 _ALIASES = {"du_bois": "dubois", "gehan-george": "gehan_george", "gehan": "gehan_george"}
 
 HEIGHT_RANGE_CM = (30.0, 272.0)
-WEIGHT_RANGE_KG = (1.0, 400.0)
 #: BSA above which a ClinicalWarning is given (plausible but unusual in adults).
 BSA_WARN_ABOVE_M2 = 2.5
-
-
-def _number(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field)
-    return float(value)
-
-
-def _positive(value: Any, field: str) -> float:
-    x = _number(value, field)
-    if x <= 0:
-        raise ValidationError(f"{field} must be > 0, got {value!r}", field=field)
-    return x
 
 
 def round_to_step(value: float, step: float) -> float:
@@ -65,7 +52,7 @@ def round_to_step(value: float, step: float) -> float:
 
 
 def _check_height(height_cm: Any) -> float:
-    h = _positive(height_cm, "height_cm")
+    h = check_positive(height_cm, "height_cm")
     if h < 3:
         raise ValidationError(f"height_cm must be in centimetres, got {height_cm!r} "
                               f"(metres by mistake? {h:g} m = {h * 100:g} cm)", field="height_cm")
@@ -74,15 +61,6 @@ def _check_height(height_cm: Any) -> float:
         raise ValidationError(f"height_cm must be between {lo:g} and {hi:g} cm, got {height_cm!r}",
                               field="height_cm")
     return h
-
-
-def _check_weight(weight_kg: Any) -> float:
-    w = _positive(weight_kg, "weight_kg")
-    lo, hi = WEIGHT_RANGE_KG
-    if not lo <= w <= hi:
-        raise ValidationError(f"weight_kg must be between {lo:g} and {hi:g} kg, got {weight_kg!r}",
-                              field="weight_kg")
-    return w
 
 
 def _bsa_raw(h: float, w: float, formula: str) -> float:
@@ -146,7 +124,7 @@ def body_surface_area(
       4. Dosing BSA = min(raw, cap) (cap None = ASCO full weight-based dosing), then rounded
          half up to ``decimals`` if given.
     """
-    h, w = _check_height(height_cm), _check_weight(weight_kg)
+    h, w = _check_height(height_cm), check_weight_kg(weight_kg)
     if not isinstance(formula, str):
         raise ValidationError(f"formula must be a string, got {formula!r}", field="formula")
     key = formula.strip().lower().replace(" ", "_")
@@ -154,7 +132,7 @@ def body_surface_area(
     if key not in BSA_FORMULAS:
         raise ValidationError(f"formula must be one of {sorted(BSA_FORMULAS)}, got {formula!r}",
                               field="formula")
-    cap_m2 = None if cap is None else _positive(cap, "cap")
+    cap_m2 = None if cap is None else check_positive(cap, "cap")
     if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)
                                  or not 0 <= decimals <= 6):
         raise ValidationError(f"decimals must be an integer 0-6 or None, got {decimals!r}",
@@ -173,7 +151,7 @@ def body_surface_area(
 def _bsa_value(bsa: BSAResult | float, field: str = "bsa") -> float:
     if isinstance(bsa, BSAResult):
         return bsa.bsa_m2
-    value = _positive(bsa, field)
+    value = check_positive(bsa, field)
     if value > 5:
         raise ValidationError(f"{field} must be in m2 (<= 5), got {bsa!r}", field=field)
     return value
@@ -240,7 +218,7 @@ def _check_bands(bands: Sequence[DoseBand], name: str) -> None:
             raise ValidationError(f"bands of {name!r}: bands {i} and {i + 1} {what} the boundary "
                                   f"{a.upper:g}", field="bands")
     for band in bands:
-        _positive(band.mg_per_dose, "mg_per_dose")
+        check_positive(band.mg_per_dose, "mg_per_dose")
 
 
 def band_table_from_dict(name: str, data: Mapping[str, Any]) -> BandTable:
@@ -382,8 +360,8 @@ def bsa_dose(bsa: BSAResult | float, mg_per_m2: float, *, drug: str = "",
              round_to_mg: float | None = 1.0) -> BSADose:
     """Dose (mg) of a drug prescribed in mg/m2."""
     value = _bsa_value(bsa)
-    rate = _positive(mg_per_m2, "mg_per_m2")
-    step = None if round_to_mg is None else _positive(round_to_mg, "round_to_mg")
+    rate = check_positive(mg_per_m2, "mg_per_m2")
+    step = None if round_to_mg is None else check_positive(round_to_mg, "round_to_mg")
     exact = rate * value
     return BSADose(drug, rate, value, exact, step, exact if step is None else round_to_step(exact, step))
 
@@ -395,7 +373,7 @@ def cisplatin_dose(bsa: BSAResult | float, mg_per_m2: float, *,
     A ClinicalWarning is given above 100 mg/m2 per administration (above every NPC schedule in
     CSCO/ASCO 2021).
     """
-    rate = _positive(mg_per_m2, "mg_per_m2")
+    rate = check_positive(mg_per_m2, "mg_per_m2")
     if rate > 100:
         warnings.warn(f"cisplatin {rate:g} mg/m2 per administration is above 100 mg/m2",
                       ClinicalWarning, stacklevel=2)
@@ -411,7 +389,7 @@ def cumulative_dose_per_m2(administrations: Iterable[tuple[float, BSAResult | fl
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"administrations[{i}] must be (mg, bsa), got {item!r}",
                                   field="administrations", row=i) from exc
-        given = _number(mg, f"administrations[{i}].mg")
+        given = check_number(mg, f"administrations[{i}].mg")
         if given < 0:
             raise ValidationError(f"administrations[{i}].mg must be >= 0, got {mg!r}",
                                   field="administrations", row=i)
@@ -421,7 +399,7 @@ def cumulative_dose_per_m2(administrations: Iterable[tuple[float, BSAResult | fl
 
 def compute_weight_change_percent(baseline_kg: float, current_kg: float) -> float:
     """Percent change of body weight from the weight the dose was calculated with."""
-    base, now = _check_weight(baseline_kg), _check_weight(current_kg)
+    base, now = check_weight_kg(baseline_kg), check_weight_kg(current_kg)
     return (now - base) / base * 100.0
 
 
@@ -431,7 +409,7 @@ def requires_dose_recalculation(baseline_kg: float, current_kg: float,
 
     The 10 % default is a common site convention (dosing.md), a protocol setting.
     """
-    limit = _positive(threshold_percent, "threshold_percent")
+    limit = check_positive(threshold_percent, "threshold_percent")
     return abs(compute_weight_change_percent(baseline_kg, current_kg)) >= limit - 1e-9
 
 

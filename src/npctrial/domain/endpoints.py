@@ -34,6 +34,7 @@ from typing import Literal
 import pandas as pd
 from scipy import stats
 
+from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import EndpointSpec
 from npctrial.errors import ValidationError
 
@@ -97,21 +98,8 @@ STANDARD_ENDPOINTS: Mapping[str, EndpointSpec] = {
 }
 
 
-def _as_date(value: object, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError(f"{name} must be a date (YYYY-MM-DD), got {value!r}", field=name)
-
-
 def _opt_date(value: object, name: str) -> dt.date | None:
-    return None if value is None else _as_date(value, name)
+    return None if value is None else check_date(value, name)
 
 
 @dataclass(frozen=True)
@@ -128,7 +116,7 @@ class Failure:
                 f"failure site must be local, regional, distant or progression, got {self.site!r}",
                 field="site",
             )
-        object.__setattr__(self, "date", _as_date(self.date, "failure date"))
+        object.__setattr__(self, "date", check_date(self.date, "failure date"))
 
 
 @dataclass(frozen=True)
@@ -149,11 +137,11 @@ class PatientCourse:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "enrolment", _as_date(self.enrolment, "enrolment"))
+        set_(self, "enrolment", check_date(self.enrolment, "enrolment"))
         for name in ("death", "last_contact", "randomisation", "rt_start", "rt_end", "new_therapy"):
             set_(self, name, _opt_date(getattr(self, name), name))
         set_(
-            self, "assessments", tuple(sorted(_as_date(d, "assessments") for d in self.assessments))
+            self, "assessments", tuple(sorted(check_date(d, "assessments") for d in self.assessments))
         )
         failures = tuple(f if isinstance(f, Failure) else Failure(**f) for f in self.failures)  # type: ignore[arg-type]
         set_(self, "failures", failures)

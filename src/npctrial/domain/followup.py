@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import FollowUpPlan, Protocol
 from npctrial.errors import ProtocolError, ValidationError
 
@@ -76,24 +77,11 @@ class FollowUpSchedule:
         return "\n".join(lines)
 
 
-def _as_date(value: object, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError(f"{name} must be a date (YYYY-MM-DD), got {value!r}", field=name)
-
-
 def follow_up_schedule(
     rt_end: dt.date | str, protocol: Protocol | FollowUpPlan, *, horizon_months: float | None = None
 ) -> FollowUpSchedule:
     """Visits after ``rt_end`` (the anchor date) per the protocol's follow-up plan (steps 1-3)."""
-    anchor_date = _as_date(rt_end, "rt_end")
+    anchor_date = check_date(rt_end, "rt_end")
     plan = protocol.follow_up if isinstance(protocol, Protocol) else protocol
     if not isinstance(plan, FollowUpPlan):
         pid = protocol.id if isinstance(protocol, Protocol) else "?"
@@ -138,7 +126,7 @@ def assign_visits(
     """Map each actual visit date to the planned visit whose window holds it (None = unscheduled)."""
     out: dict[dt.date, Visit | None] = {}
     for raw in done:
-        day = _as_date(raw, "done")
+        day = check_date(raw, "done")
         out[day] = next((v for v in schedule.visits if v.contains(day)), None)
     return out
 
@@ -147,6 +135,6 @@ def overdue_visits(
     schedule: FollowUpSchedule, done: Iterable[dt.date | str], today: dt.date | str
 ) -> tuple[Visit, ...]:
     """Planned visits whose window closed before ``today`` with no actual visit inside it."""
-    today_d = _as_date(today, "today")
+    today_d = check_date(today, "today")
     covered = {v.number for v in assign_visits(schedule, done).values() if v is not None}
     return tuple(v for v in schedule.visits if v.window_end < today_d and v.number not in covered)

@@ -6,10 +6,10 @@ radiotherapy", Br J Radiol 1989;62:679-694. No time/repopulation factor is appli
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
+from npctrial.domain._inputs import check_positive
 from npctrial.errors import ClinicalWarning, ValidationError
 
 #: Customary alpha/beta (Gy): tumour and early-responding tissue, late-responding normal tissue.
@@ -17,14 +17,6 @@ ALPHA_BETA_TUMOUR_GY = 10.0
 ALPHA_BETA_LATE_GY = 3.0
 #: Dose per fraction above which the LQ model is commonly considered unreliable.
 LQ_WARN_ABOVE_GY_PER_FRACTION = 8.0
-
-
-def _positive(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field)
-    if value <= 0:
-        raise ValidationError(f"{field} must be > 0, got {value!r}", field=field)
-    return float(value)
 
 
 def _fractions(value: Any) -> int:
@@ -35,7 +27,7 @@ def _fractions(value: Any) -> int:
 
 def dose_per_fraction(total_dose_gy: float, fractions: int) -> float:
     """d = D / n (Gy)."""
-    return _positive(total_dose_gy, "total_dose_gy") / _fractions(fractions)
+    return check_positive(total_dose_gy, "total_dose_gy") / _fractions(fractions)
 
 
 def bed(total_dose_gy: float, fractions: int, alpha_beta: float) -> float:
@@ -45,7 +37,7 @@ def bed(total_dose_gy: float, fractions: int, alpha_beta: float) -> float:
     A ClinicalWarning is given when d exceeds 8 Gy (outside the usual range of the LQ model).
     """
     d = dose_per_fraction(total_dose_gy, fractions)
-    ab = _positive(alpha_beta, "alpha_beta")
+    ab = check_positive(alpha_beta, "alpha_beta")
     if d > LQ_WARN_ABOVE_GY_PER_FRACTION:
         warnings.warn(f"dose per fraction {d:g} Gy is above {LQ_WARN_ABOVE_GY_PER_FRACTION:g} Gy; the "
                       "linear-quadratic model may not apply", ClinicalWarning, stacklevel=2)
@@ -54,7 +46,7 @@ def bed(total_dose_gy: float, fractions: int, alpha_beta: float) -> float:
 
 def eqd2(total_dose_gy: float, fractions: int, alpha_beta: float) -> float:
     """Equivalent dose in 2-Gy fractions (Gy): EQD2 = BED / (1 + 2 / (alpha/beta))."""
-    ab = _positive(alpha_beta, "alpha_beta")
+    ab = check_positive(alpha_beta, "alpha_beta")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ClinicalWarning)
         value = bed(total_dose_gy, fractions, ab)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
+from npctrial.domain._inputs import check_date
 from npctrial.errors import ValidationError
 
 Scale = Literal["acute", "late"]
@@ -115,19 +116,6 @@ def rtog_grade_description(organ: str, scale: Scale | str, grade: int) -> RTOGGr
     return next(g for g in rtog_grades(organ, scale) if g.grade == grade)
 
 
-def _date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationError(f"{field} must be a date (or ISO 'YYYY-MM-DD'), got {value!r}", field=field)
-
-
 def classify_onset(
     onset: dt.date | str,
     rt_start: dt.date | str,
@@ -145,7 +133,7 @@ def classify_onset(
          (``'start'``: the RTOG acute table's day 1 = first day of RT).
       3. Late when days > ``late_after_days`` (90); exactly 90 days is acute.
     """
-    on, start, end = _date(onset, "onset"), _date(rt_start, "rt_start"), _date(rt_end, "rt_end")
+    on, start, end = check_date(onset, "onset"), check_date(rt_start, "rt_start"), check_date(rt_end, "rt_end")
     if end < start:
         raise ValidationError(f"rt_end ({end}) must not be before rt_start ({start})", field="rt_end")
     if on < start:
