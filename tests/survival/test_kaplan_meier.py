@@ -231,6 +231,13 @@ def test_weights_are_case_weights() -> None:
     np.testing.assert_allclose(w.n_risk, r.n_risk)
 
 
+def test_non_integer_weights_warn_about_r_robust_variance() -> None:
+    from npctrial.errors import StatisticalWarning
+
+    with pytest.warns(StatisticalWarning, match="infinitesimal-jackknife"):
+        kaplan_meier([1, 2, 3], [1, 1, 0], weights=[0.5, 1, 1])
+
+
 def test_pandas_series_accepted_and_labels_use_series_name() -> None:
     df = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 0, 1, 1], "arm": ["b", "a", "b", "a"]})
     res = kaplan_meier(df["t"], df["e"], group=df["arm"])

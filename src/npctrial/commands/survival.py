@@ -97,7 +97,7 @@ def km_command(
 
         matplotlib.use("Agg")
         ax = res.plot(None, at_risk_table=True)
-        ax.figure.savefig(plot, dpi=300, bbox_inches="tight")
+        ax.get_figure(root=True).savefig(plot, dpi=300, bbox_inches="tight")  # type: ignore[union-attr]
         typer.echo(f"\nplot written to {plot}")
 
 

@@ -13,6 +13,11 @@ arcsin     sin^2(asin(sqrt S) -/+ z se sqrt(S/(1-S)) / 2), arguments clipped to 
 
 Where S = 0 the log, log-log, logit and arcsin bands are NA (NaN here) and the plain band is
 NaN (R: se is Inf, so S*se is NaN), exactly as R survival 3.5 ``survfit_confint``.
+
+Where S = 1 (censorings before the first event, se = 0) the log and plain bands equal S, but
+the log-log band is NA: R sets ``xx <- ifelse(p==0 | p==1, NA, p)`` before taking log(-log p)
+(survival 3.5 ``survfit_confint``). ``domain/statistics.md`` section 2 ("sigma = 0 -> both bounds
+= S") does not hold for log-log; this module follows R.
 """
 
 from __future__ import annotations

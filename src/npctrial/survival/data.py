@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -269,6 +269,10 @@ def _integer_factor(arr: np.ndarray, name: str) -> Factor | None:
 # --------------------------------------------------------------------------------------------
 
 
+@overload
+def _frozen(a: np.ndarray) -> np.ndarray: ...
+@overload
+def _frozen(a: None) -> None: ...
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
     if a is None:
         return None

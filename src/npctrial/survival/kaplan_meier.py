@@ -16,6 +16,7 @@ infinitesimal-jackknife variance for non-integer weights, which is not reproduce
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from npctrial.errors import ValidationError
+from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.confidence import check_conf, confidence_band
 from npctrial.survival.grouping import as_survival_data, build_curve_codes
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
@@ -72,7 +73,7 @@ class KaplanMeierCurve:
             median_table_rule(self.upper, self.time),
         )
 
-    def quantile(self, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def quantile(self, probs: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(quantile, lower, upper) arrays by R's ``quantile.survfit`` rule."""
         p = np.asarray(probs, dtype=np.float64)
         return (
@@ -380,6 +381,13 @@ def kaplan_meier(
     codes, labels = build_curve_codes(data)
     status = data.status
     w = data.weights
+    if w is not None and np.any(w != np.floor(w)):
+        warnings.warn(
+            "non-integer weights: std_err is the weighted Greenwood SE; R survfit reports robust "
+            "(infinitesimal-jackknife) standard errors in this case",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     en_all = data.entry
     masks = group_masks(codes, len(labels))
     t_k: list[np.ndarray] = [take_rows(data.time, m) for m in masks]  # type: ignore[misc]

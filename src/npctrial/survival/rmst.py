@@ -95,7 +95,8 @@ def rmst(
         time, event, group=group, status_coding=status_coding, na_action=na_action
     )
     z = float(ndtri(1 - (1 - float(conf_level)) / 2))
-    est, se = [], []
+    est: list[float] = []
+    se: list[float] = []
     for c in km.curves:
         if tau > c.time[-1]:
             warnings.warn(
@@ -104,9 +105,9 @@ def rmst(
                 StatisticalWarning,
                 stacklevel=2,
             )
-        m, s = c.rmean(tau)
+        m, sd_m = c.rmean(tau)
         est.append(m)
-        se.append(s)
+        se.append(sd_m)
     e = np.array(est)
     s = np.array(se)
     diff = ratio = None
