@@ -101,7 +101,10 @@ def test_two_users_edit_the_same_form_second_gets_conflict_with_both_versions(cl
     text = response.content.decode()
     assert "Conflict: nothing was saved" in text
     assert "version 1" in text and "version 2" in text
-    assert "111" in text and "122" in text  # the current and the submitted value
+    conflict = text[text.index('id="conflict"'):text.index("</table>", text.index('id="conflict"'))]
+    assert "<td>hb</td>" in conflict  # the field that differs, with both values
+    assert "<code>122" in conflict and "<code>111" in conflict
+    assert "<td>ecog</td>" not in conflict  # unchanged fields are not listed
     record.refresh_from_db()
     assert record.values["hb"] == 111 and record.version == 2
 

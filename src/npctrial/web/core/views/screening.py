@@ -133,6 +133,7 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
     fields = protocols.field_catalogue(protocol)
     form_cls = screening_form_class(fields, with_reason=True)
     conflict = None
+    conflict_rows: list[tuple[str, Any, Any]] = []
     status = 200
     if request.method == "POST":
         form = form_cls(request.POST)
@@ -144,6 +145,7 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
                 )
             except EditConflict as exc:
                 conflict = exc
+                conflict_rows = _conflict_rows(exc)
                 status = 409
             except ValidationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
@@ -159,9 +161,19 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             if spec.type == "bool" and spec.name in record.values:
                 form.initial[spec.name] = "true" if record.values[spec.name] else "false"
     ctx = {"study": study, "form": form, "record": record, "version": record.protocol_version,
-           "action": "edit", "conflict": conflict,
+           "action": "edit", "conflict": conflict, "conflict_rows": conflict_rows,
            **_verdict_context(protocol, record.values if request.method == "GET" else _raw(request, protocol))}
     return render(request, "core/screening_form.html", ctx, status=status)
+
+
+def _conflict_rows(conflict: EditConflict) -> list[tuple[str, Any, Any]]:
+    """Per screening field: (field, your value, current value) where the two versions differ."""
+    row = next((r for r in conflict.rows if r.field == "values"), None)
+    if row is None:
+        return []
+    mine, theirs = row.submitted or {}, row.current or {}
+    names = sorted(set(mine) | set(theirs))
+    return [(n, mine.get(n), theirs.get(n)) for n in names if mine.get(n) != theirs.get(n)]
 
 
 @require_POST
