@@ -334,6 +334,13 @@ class GrayTestResult:
         return "\n".join(lines)
 
 
+def _weighted_gram(b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum over t and k of b[t, i, k] b[t, j, k] w[t, k], as one matrix product."""
+    x = b.transpose(1, 0, 2).reshape(b.shape[1], -1)
+    y = (b * w[:, None, :]).transpose(1, 0, 2).reshape(b.shape[1], -1)
+    return y @ x.T
+
+
 def _gray_stratum(
     time: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int, rho: float, chunk: int = 65536
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -423,11 +430,11 @@ def _gray_stratum(
         # cause 1: T1[t, i, k] = a(i,k) - t4_k c(i,k), i < ng1
         big_t1 = a[:, :ng1, :] - t4[sl, None, :] * c[:, :ng1, :]
         v2 += (big_t1 * (t4[sl] * t3[sl])[:, None, :]).sum(axis=0)
-        v += np.einsum("tik,tjk,tk->ij", big_t1, big_t1, t3[sl])
+        v += _weighted_gram(big_t1, t3[sl])
         # cause 2
         ct = t4b[sl, None, :] * c[:, :ng1, :]
         v2 -= (ct * (t4b[sl] * t3b[sl])[:, None, :]).sum(axis=0)
-        v += np.einsum("tik,tjk,tk->ij", ct, ct, t3b[sl])
+        v += _weighted_gram(ct, t3b[sl])
     # closing terms with the final c
     cf = c_run[:ng1, :]
     v += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
