@@ -30,238 +30,22 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.survival.columns import (
+    as_1d,
+    as_float_array,
+    event_codes_fast,
+    first_bad,
+    index_of,
+    missing_mask,
+    row_label,
+    show,
+)
+from npctrial.survival.factor import Factor
 
-__all__ = ["Factor", "SurvivalData", "as_float_array"]
+__all__ = ["Factor", "SurvivalData", "as_float_array", "group_name_of"]
 
 NaAction = Literal["raise", "drop"]
 StatusCoding = Literal["standard", "r"]
-
-
-# --------------------------------------------------------------------------------------------
-# helpers (private)
-# --------------------------------------------------------------------------------------------
-
-
-def _row_label(index: pd.Index | None, pos: int) -> str:
-    """'row 3' or 'row 3 (index label 'a')' for messages."""
-    if index is None:
-        return f"row {pos}"
-    return f"row {pos} (index label {index[pos]!r})"
-
-
-def _index_of(values: Any) -> pd.Index | None:
-    """The pandas index of a Series (None for arrays/lists or a default RangeIndex)."""
-    if isinstance(values, pd.Series):
-        idx = values.index
-        if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
-            return None
-        return idx
-    return None
-
-
-def _as_1d(values: Any, name: str) -> np.ndarray:
-    """A 1-d numpy array (object dtype kept) from an array, list or Series."""
-    if values is None:
-        raise ValidationError(f"{name} is required, got None", field=name)
-    if isinstance(values, pd.Series | pd.Index):
-        arr = values.to_numpy()
-    elif isinstance(values, pd.DataFrame):
-        raise ValidationError(f"{name} must be 1-dimensional, got a DataFrame", field=name)
-    else:
-        arr = np.asarray(values)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValidationError(f"{name} must be 1-dimensional, got shape {arr.shape}", field=name)
-    return arr
-
-
-def as_float_array(values: Any, name: str) -> np.ndarray:
-    """Convert to float64, naming the first row that is not a number.
-
-    Missing values (None, pandas NA) become NaN; the caller decides what NaN means.
-    """
-    arr = _as_1d(values, name)
-    if arr.dtype.kind in "fiub":
-        return arr.astype(np.float64, copy=False)
-    if arr.dtype.kind == "O" or isinstance(getattr(values, "dtype", None), pd.api.extensions.ExtensionDtype):
-        try:
-            return pd.to_numeric(pd.Series(arr), errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            pass
-    idx = _index_of(values)
-    for pos, v in enumerate(arr):
-        try:
-            float(v) if v is not None and not pd.isna(v) else 0.0
-        except (TypeError, ValueError):
-            raise ValidationError(
-                f"{name} must be numeric; {_row_label(idx, pos)} is {_show(v)}", field=name, row=pos
-            ) from None
-    raise ValidationError(f"{name} must be numeric, got dtype {arr.dtype}", field=name)
-
-
-def _missing_mask(values: Any) -> np.ndarray | None:
-    """Boolean mask of missing values, or None when the column cannot or does not hold any."""
-    arr = _as_1d(values, "values")
-    if arr.shape[0] == 0:
-        return None
-    if arr.dtype.kind == "f":
-        return np.isnan(arr) if np.isnan(arr.min()) else None
-    if arr.dtype.kind in "iub":
-        return None
-    return np.asarray(pd.isna(pd.Series(arr, dtype=object)).to_numpy(), dtype=bool)
-
-
-def _show(v: Any) -> str:
-    """A value for an error message (numpy scalars shown as plain Python values)."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return repr(v)
-
-
-def _event_codes_fast(ev: np.ndarray, allowed: tuple[int, ...]) -> np.ndarray | None:
-    """int64 event codes when ``ev`` is a bool/integer array whose values are all allowed and the
-    allowed codes form a contiguous range (checked by min/max only); None otherwise."""
-    if ev.dtype.kind not in "biu" or ev.shape[0] == 0:
-        return None
-    lo, hi = min(allowed), max(allowed)
-    if hi - lo + 1 != len(allowed):
-        return None
-    if ev.dtype.kind == "b":
-        return ev.astype(np.int64) if lo <= 0 and hi >= 1 else None
-    if int(ev.min()) < lo or int(ev.max()) > hi:
-        return None
-    return ev.astype(np.int64, copy=True)
-
-
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
-def _format_level(level: Any) -> str:
-    """R-like label: integral floats print without '.0'."""
-    if isinstance(level, float | np.floating) and np.isfinite(level) and float(level).is_integer():
-        return str(int(level))
-    if isinstance(level, np.generic):
-        return str(level.item())
-    return str(level)
-
-
-# --------------------------------------------------------------------------------------------
-# Factor
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Factor:
-    """A validated grouping variable: integer ``codes`` (0..k-1) and ordered ``levels``.
-
-    ``labels`` are the printable level names; ``strata_labels`` are R's ``name=level`` names
-    (e.g. ``"sex=1"``) as used in ``survfit`` and ``survdiff`` output.
-    """
-
-    name: str
-    codes: np.ndarray
-    levels: tuple[Any, ...]
-
-    @property
-    def n_levels(self) -> int:
-        return len(self.levels)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(_format_level(v) for v in self.levels)
-
-    @property
-    def strata_labels(self) -> tuple[str, ...]:
-        return tuple(f"{self.name}={lab}" for lab in self.labels)
-
-    def counts(self) -> np.ndarray:
-        """Rows per level."""
-        return np.bincount(self.codes, minlength=self.n_levels)
-
-    def take(self, rows: np.ndarray) -> Factor:
-        """The factor restricted to ``rows`` (levels kept, unused ones dropped)."""
-        return Factor._from_codes(self.name, self.codes[rows], self.levels)
-
-    @staticmethod
-    def _from_codes(name: str, codes: np.ndarray, levels: Sequence[Any]) -> Factor:
-        used = np.bincount(codes, minlength=len(levels)) > 0
-        if not used.all():
-            remap = np.cumsum(used) - 1
-            codes = remap[codes]
-            levels = [lv for lv, u in zip(levels, used, strict=True) if u]
-        codes = np.ascontiguousarray(codes, dtype=np.int64)
-        codes.flags.writeable = False
-        return Factor(name=name, codes=codes, levels=tuple(levels))
-
-    @classmethod
-    def from_values(
-        cls, values: Any, *, name: str = "group", levels: Sequence[Any] | None = None
-    ) -> Factor:
-        """Validate a grouping column (no missing values allowed here).
-
-        Level order: ``levels`` if given (values outside it raise); otherwise the category order
-        of a pandas Categorical; otherwise sorted unique values (numeric order for numbers).
-        """
-        if isinstance(values, Factor):
-            return values
-        idx = _index_of(values)
-        miss = _missing_mask(values)
-        if miss is not None and miss.any():
-            pos = _first_bad(miss)
-            raise ValidationError(
-                f"{name} has a missing value at {_row_label(idx, pos)}", field=name, row=pos
-            )
-        arr = _as_1d(values, name)
-        if arr.shape[0] == 0:
-            raise ValidationError(f"{name} is empty", field=name)
-        if levels is None and arr.dtype.kind in "biu":
-            fast = _integer_factor(arr, name)
-            if fast is not None:
-                return fast
-        if levels is None and isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-            cat = pd.Categorical(values)
-            return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), list(cat.categories))
-        if levels is not None:
-            lv = list(levels)
-            cat = pd.Categorical(arr, categories=lv)
-            bad = np.asarray(cat.codes) < 0
-            if bad.any():
-                pos = _first_bad(bad)
-                raise ValidationError(
-                    f"{name} value {_show(arr[pos])} at {_row_label(idx, pos)} is not one of the "
-                    f"declared levels {lv!r}",
-                    field=name,
-                    row=pos,
-                )
-            return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), lv)
-        try:
-            codes, uniq = pd.factorize(arr, sort=True)  # hash-based O(n), sorted levels
-        except TypeError:
-            # mixed types: order by string form
-            s = np.array([str(v) for v in arr], dtype=object)
-            codes, uniq = pd.factorize(s, sort=True)
-        uniq = np.asarray(uniq)
-        lvls = [u.item() if isinstance(u, np.generic) else u for u in uniq]
-        return cls._from_codes(name, codes.reshape(-1), lvls)
-
-
-def _integer_factor(arr: np.ndarray, name: str) -> Factor | None:
-    """O(n) coding of a bool/integer column with a small value range (bincount, no sort/hash)."""
-    lo, hi = int(arr.min()), int(arr.max())
-    if hi - lo > 1_000_000:
-        return None
-    shifted = arr.astype(np.int64) if lo == 0 else arr.astype(np.int64) - lo
-    used = np.bincount(shifted, minlength=hi - lo + 1) > 0
-    lv = np.flatnonzero(used) + lo
-    levels = tuple(bool(v) for v in lv) if arr.dtype.kind == "b" else tuple(int(v) for v in lv)
-    if not used.all():
-        shifted = (np.cumsum(used) - 1)[shifted]
-    shifted.flags.writeable = False
-    return Factor(name=name, codes=shifted, levels=levels)
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,9 +194,9 @@ class SurvivalData:
                 field="status_coding",
             )
 
-        idx = _index_of(time)
+        idx = index_of(time)
         if idx is None:
-            idx = _index_of(event)
+            idx = index_of(event)
         t = as_float_array(time, "time")
         n = t.shape[0]
         cols: dict[str, Any] = {"event": event}
@@ -428,7 +212,7 @@ class SurvivalData:
             cols["missing"] = missing
         arrays: dict[str, np.ndarray] = {}
         for name, values in cols.items():
-            arr = values.codes if isinstance(values, Factor) else _as_1d(values, name)
+            arr = values.codes if isinstance(values, Factor) else as_1d(values, name)
             if arr.shape[0] != n:
                 raise ValidationError(
                     f"{name} has length {arr.shape[0]} but time has length {n}", field=name
@@ -443,7 +227,7 @@ class SurvivalData:
             miss_by["time"] = np.isnan(t)
         for name in ("event", "entry", "weights", group_name, strata_name):
             if name in cols and not isinstance(cols[name], Factor):
-                m = _missing_mask(cols[name])
+                m = missing_mask(cols[name])
                 if m is not None:
                     miss_by[name] = m
         if missing is not None:
@@ -452,11 +236,11 @@ class SurvivalData:
         for m in miss_by.values():
             any_missing |= m
         if any_missing.any() and na_action == "raise":
-            pos = _first_bad(any_missing)
+            pos = first_bad(any_missing)
             name = next(k for k, m in miss_by.items() if m[pos])
             what = "is flagged missing" if name == "missing" else "has a missing value"
             raise ValidationError(
-                f"{name} {what} at {_row_label(idx, pos)}; pass na_action='drop' to drop such rows",
+                f"{name} {what} at {row_label(idx, pos)}; pass na_action='drop' to drop such rows",
                 field=name,
                 row=pos,
             )
@@ -476,34 +260,34 @@ class SurvivalData:
             return a if all_kept else a[rows]
 
         def label(pos_in_kept: int) -> str:
-            return _row_label(idx, int(rows[pos_in_kept]))
+            return row_label(idx, int(rows[pos_in_kept]))
 
         # 3a. time
         tk = kept(t)
         # fast path: min/max are NaN/inf-aware single passes without temporaries
         if not (np.isfinite(tk.max()) and tk.min() >= 0):
             bad = ~np.isfinite(tk) | (tk < 0)
-            p = _first_bad(bad)
+            p = first_bad(bad)
             raise ValidationError(
-                f"time must be finite and >= 0; {label(p)} is {_show(tk[p])}", field="time", row=int(rows[p])
+                f"time must be finite and >= 0; {label(p)} is {show(tk[p])}", field="time", row=int(rows[p])
             )
         # 3b. event
         ev = arrays["event"]
         allowed = (1, 2) if status_coding == "r" else codes
-        evi = _event_codes_fast(kept(ev), allowed)
+        evi = event_codes_fast(kept(ev), allowed)
         if evi is None:
             evf = ev.astype(np.float64) if ev.dtype == bool else as_float_array(ev, "event")
             evk = kept(evf)
             bad = ~np.isin(evk, np.asarray(allowed, dtype=np.float64))
             if bad.any():
-                p = _first_bad(bad)
+                p = first_bad(bad)
                 hint = (
                     " (R's 1/2 coding needs status_coding='r')"
                     if status_coding == "standard" and evk[p] == 2 and codes == (0, 1)
                     else ""
                 )
                 raise ValidationError(
-                    f"event must be one of {list(allowed)}; {label(p)} is {_show(evk[p])}{hint}",
+                    f"event must be one of {list(allowed)}; {label(p)} is {show(evk[p])}{hint}",
                     field="event",
                     row=int(rows[p]),
                 )
@@ -516,17 +300,17 @@ class SurvivalData:
             en = kept(as_float_array(arrays["entry"], "entry"))
             bad = ~np.isfinite(en) | (en < 0)
             if bad.any():
-                p = _first_bad(bad)
+                p = first_bad(bad)
                 raise ValidationError(
-                    f"entry must be finite and >= 0; {label(p)} is {_show(en[p])}",
+                    f"entry must be finite and >= 0; {label(p)} is {show(en[p])}",
                     field="entry",
                     row=int(rows[p]),
                 )
             bad = en >= tk
             if bad.any():
-                p = _first_bad(bad)
+                p = first_bad(bad)
                 raise ValidationError(
-                    f"entry must be < time; {label(p)} has entry {_show(en[p])} >= time {_show(tk[p])}",
+                    f"entry must be < time; {label(p)} has entry {show(en[p])} >= time {show(tk[p])}",
                     field="entry",
                     row=int(rows[p]),
                 )
@@ -536,9 +320,9 @@ class SurvivalData:
             w = kept(as_float_array(arrays["weights"], "weights"))
             bad = ~np.isfinite(w) | (w < 0)
             if bad.any():
-                p = _first_bad(bad)
+                p = first_bad(bad)
                 raise ValidationError(
-                    f"weights must be finite and >= 0; {label(p)} is {_show(w[p])}",
+                    f"weights must be finite and >= 0; {label(p)} is {show(w[p])}",
                     field="weights",
                     row=int(rows[p]),
                 )
@@ -571,7 +355,7 @@ def _factor(values: Any, name: str, rows: np.ndarray, all_kept: bool) -> Factor:
     if isinstance(values, pd.Series):
         sub = values.iloc[rows]
     else:
-        arr = _as_1d(values, name)
+        arr = as_1d(values, name)
         sub = arr[rows]
     return Factor.from_values(sub, name=name)
 
