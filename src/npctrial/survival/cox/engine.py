@@ -27,6 +27,7 @@ import numpy as np
 __all__ = ["CoxState", "RiskSetLayout", "group_sum", "weighted_cross"]
 
 _LOOP_SEGMENTS = 256
+_CHUNK = 1 << 14
 
 
 def _rev_cumsum_segments(v: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> np.ndarray:
@@ -231,6 +232,12 @@ class RiskSetLayout:
             s1[:, j] = np.add.reduceat(col, self.seg_idx)
             if e1 is not None:
                 e1[:, j] = np.add.reduceat(col[self.eorder], self.eblock_start)
+        return self._group_sums(rw, s0, s1, e1)
+
+    def _group_sums(self, rw: np.ndarray, s0: np.ndarray, s1: np.ndarray, e1: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Risk-set and event sums per group from the segment sums (and entry-block sums)."""
+        p = s1.shape[1]
         blk0 = np.add.reduceat(s0, self.block_seg)
         blk1 = np.add.reduceat(s1, self.block_seg, axis=0)
         r0 = _rev_cumsum_segments(blk0, self.block_seg_start, self.block_seg_end)
@@ -268,12 +275,16 @@ class RiskSetLayout:
         S_m = sum_k c_k f_k^m / phi_k^2.
         """
         w = self.weights_s
-        eta = x @ beta
-        if offset is not None:
-            eta = eta + offset
-        risk = np.exp(eta)
-        rw = w * risk
-        a0, a1, b0, b1 = self.sums(rw, x)
+        if self.entry_s is None:
+            eta, risk, rw, s0, s1 = self._fused_pass(x, beta, offset)
+            a0, a1, b0, b1 = self._group_sums(rw, s0, s1, None)
+        else:
+            eta = x @ beta
+            if offset is not None:
+                eta = eta + offset
+            risk = np.exp(eta)
+            rw = w * risk
+            a0, a1, b0, b1 = self.sums(rw, x)
         gi = self.exp_group
         f = self.exp_frac
         c = self.exp_c
@@ -318,6 +329,44 @@ class RiskSetLayout:
         a1, b1 = state.a1, state.b1
         cross = (a1 * s1[:, None]).T @ b1
         return (a1 * s0[:, None]).T @ a1 - cross - cross.T + (b1 * s2[:, None]).T @ b1
+
+    def _chunks(self) -> list[tuple[int, int, int, int, np.ndarray]]:
+        """Row chunks of about ``_CHUNK`` rows that start and end on segment boundaries."""
+        cached = getattr(self, "_chunk_list", None)
+        if cached is not None:
+            return cached
+        seg = self.seg_idx
+        starts = np.unique(seg[np.searchsorted(seg, np.arange(0, self.n, _CHUNK), side="left")
+                               .clip(max=len(seg) - 1)])
+        bounds = np.append(starts, self.n)
+        out = []
+        for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+            k0, k1 = np.searchsorted(seg, [r0, r1], side="left")
+            out.append((int(r0), int(r1), int(k0), int(k1), seg[k0:k1] - r0))
+        self._chunk_list = out
+        return out
+
+    def _fused_pass(self, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """eta, e^eta, w e^eta and the segment sums of w e^eta (x), one cache-sized chunk at a time."""
+        n, p = x.shape
+        w = self.weights_s
+        eta = np.empty(n)
+        risk = np.empty(n)
+        nseg = len(self.seg_idx)
+        s0 = np.empty(nseg)
+        s1 = np.empty((nseg, p))
+        for r0, r1, k0, k1, local in self._chunks():
+            xc = x[r0:r1]
+            e = xc @ beta
+            if offset is not None:
+                e += offset[r0:r1]
+            eta[r0:r1] = e
+            risk[r0:r1] = np.exp(e)
+            rwc = w[r0:r1] * risk[r0:r1]
+            s0[k0:k1] = np.add.reduceat(rwc, local)
+            s1[k0:k1] = np.add.reduceat(rwc[:, None] * xc, local, axis=0)
+        return eta, risk, w * risk, s0, s1
 
     def _wx_dead(self, x: np.ndarray) -> np.ndarray:
         """sum of w x over the events, cached for the covariate matrix being iterated on."""
