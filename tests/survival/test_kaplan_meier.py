@@ -254,6 +254,9 @@ def test_group_and_strata_give_one_curve_per_combination() -> None:
 def test_accepts_survival_data() -> None:
     d = SurvivalData.from_arrays([3, 1, 2], [1, 1, 0])
     assert kaplan_meier(d).curves[0].time.tolist() == [1, 2, 3]
+    with pytest.raises(ValidationError) as exc:
+        kaplan_meier(d, group=[1, 2, 1])
+    assert exc.value.field == "group"
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,13 @@ def as_survival_data(
     A pandas Series name becomes the group/strata label prefix (R: ``sex=1``).
     """
     if isinstance(time, SurvivalData):
+        extra = {"event": event, "group": group, "strata": strata, "weights": weights, "entry": entry}
+        given = [k for k, v in extra.items() if v is not None]
+        if given:
+            raise ValidationError(
+                f"{given[0]} cannot be given with a SurvivalData (it already holds its columns)",
+                field=given[0],
+            )
         return time
     if event is None:
         raise ValidationError("event is required", field="event")
