@@ -100,7 +100,8 @@ def test_patients_from_events_and_cross_check_with_lachin_foulkes():
     lf = lachin_foulkes(0.6, median_control=3.0, accrual_time=3, follow_up=2)
     # both are asymptotic approximations of the same test: within 5 %
     assert lf.patients_exact == pytest.approx(s.patients_exact, rel=0.05)
-    assert "260 patients" in s.summary() or f"{s.patients} patients" in s.summary()
+    # the summary states the patient count rounded up from the independent computation above
+    assert f"{math.ceil(s.events_exact / pbar)} patients" in s.summary()
 
 
 def test_one_arm_landmark_and_median_agree():
@@ -134,3 +135,20 @@ def test_bad_input():
         one_arm_survival(rate_null=0.5)
     with pytest.raises(ValidationError, match="accrual_time"):
         schoenfeld_events(0.7, median_control=2, follow_up=1)
+
+
+@pytest.mark.parametrize("events_fn", [schoenfeld_events, freedman_events])
+def test_control_hazard_given_once(events_fn):
+    # a median and a hazard for the same control arm must not be silently reconciled
+    with pytest.raises(ValidationError, match="not both") as exc:
+        events_fn(0.7, median_control=2.0, hazard_control=0.5, accrual_time=1, follow_up=1)
+    assert exc.value.field == "hazard_control"
+    # the median route is the hazard route with lambda = ln 2 / median
+    by_median = events_fn(0.7, median_control=2.0, accrual_time=3, follow_up=2)
+    by_hazard = events_fn(0.7, hazard_control=math.log(2) / 2.0, accrual_time=3, follow_up=2)
+    assert by_median.patients_exact == pytest.approx(by_hazard.patients_exact, rel=1e-12)
+    with pytest.raises(ValidationError, match="median_control must be > 0"):
+        events_fn(0.7, median_control=0, accrual_time=1, follow_up=1)
+    with pytest.raises(ValidationError, match="hazard_control") as missing:
+        events_fn(0.7, accrual_time=1, follow_up=1)
+    assert missing.value.field == "hazard_control"

@@ -171,14 +171,22 @@ def _control_hazard(hazard_ratio: float | None, median_control: float | None,
 
 
 def _with_patients(design: SurvivalDesign, hazard_control: float | None,
-                   accrual_time: float | None, follow_up: float | None, dropout: float
-                   ) -> SurvivalDesign:
+                   median_control: float | None, accrual_time: float | None,
+                   follow_up: float | None, dropout: float) -> SurvivalDesign:
+    """Add the patients needed for ``design``'s events (steps 3 of the module docstring)."""
+    if median_control is not None and hazard_control is not None:
+        raise ValidationError("give median_control or hazard_control, not both",
+                              field="hazard_control")
+    if median_control is not None:
+        hazard_control = LN2 / check_positive(median_control, "median_control")
     if accrual_time is None and follow_up is None:
         return design
     if hazard_control is None or accrual_time is None or follow_up is None:
+        field = ("hazard_control" if hazard_control is None
+                 else "accrual_time" if accrual_time is None else "follow_up")
         raise ValidationError(
             "patients need hazard_control (or median_control), accrual_time and follow_up",
-            field="accrual_time" if accrual_time is None else "follow_up",
+            field=field,
         )
     lam0 = check_positive(hazard_control, "hazard_control")
     lam1 = lam0 * design.hazard_ratio
@@ -203,9 +211,8 @@ def schoenfeld_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0
     d = (za + zb) ** 2 / (pi * (1 - pi) * math.log(hr) ** 2)
     design = SurvivalDesign("Schoenfeld", hr, float(alpha), float(power), sided, pi, d,
                             math.ceil(d - 1e-9))
-    lam0 = LN2 / check_positive(median_control, "median_control") if median_control else \
-        hazard_control
-    return _with_patients(design, lam0, accrual_time, follow_up, dropout)
+    return _with_patients(design, hazard_control, median_control, accrual_time, follow_up,
+                          dropout)
 
 
 def freedman_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0.8,
@@ -221,9 +228,8 @@ def freedman_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0.8
     d = (za + zb) ** 2 * (1 + k * hr) ** 2 / (k * (1 - hr) ** 2)
     design = SurvivalDesign("Freedman", hr, float(alpha), float(power), sided, pi, d,
                             math.ceil(d - 1e-9))
-    lam0 = LN2 / check_positive(median_control, "median_control") if median_control else \
-        hazard_control
-    return _with_patients(design, lam0, accrual_time, follow_up, dropout)
+    return _with_patients(design, hazard_control, median_control, accrual_time, follow_up,
+                          dropout)
 
 
 def lachin_foulkes(hazard_ratio: float | None = None, *, median_control: float | None = None,
