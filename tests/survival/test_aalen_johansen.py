@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from npctrial.errors import ValidationError
 from npctrial.survival.aalen_johansen import aalen_johansen
@@ -165,3 +167,24 @@ def test_labelled_events_as_r_factor_match_survfit(name: str, a: dict) -> None:
         cv = res.curve(c["stratum"])
         assert_close(cv.pstate, num(c["pstate"]["values"]), RTOL, f"{c['stratum']} pstate")
         assert_close(cv.std_err, num(c["std.err"]["values"]), RTOL, f"{c['stratum']} std.err")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 3)), min_size=2, max_size=40
+    ).filter(lambda rows: any(e for _, e in rows))
+)
+def test_event_free_state_se_is_greenwood_and_states_sum_to_one(rows: list) -> None:
+    # For the all-cause Kaplan-Meier, the infinitesimal jackknife variance equals Greenwood's
+    # (Therneau, survival "methods" vignette); state probabilities always add to 1.
+    t = np.array([float(r[0]) for r in rows])
+    e = np.array([r[1] for r in rows])
+    cv = aalen_johansen(t, e).curve()
+    np.testing.assert_allclose(cv.pstate.sum(axis=1), 1.0, rtol=1e-12)
+    n = cv.n_risk[:, 0]
+    d = cv.n_event.sum(axis=1)
+    s = cv.pstate[:, 0]
+    alive = s > 0
+    greenwood = s * np.sqrt(np.cumsum(np.where(n > d, d / (n * np.maximum(n - d, 1)), 0.0)))
+    np.testing.assert_allclose(cv.std_err[alive, 0], greenwood[alive], rtol=1e-10, atol=1e-15)
