@@ -23,7 +23,7 @@ import pandas as pd
 from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
 from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
-from npctrial.web.clinical.models import AdverseEvent, Baseline, RadiotherapyCourse
+from npctrial.web.clinical.models import AdverseEvent
 from npctrial.web.core.models import Subject
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -236,33 +236,55 @@ def read_odm(text: str | bytes) -> dict[str, dict[str, list[dict[str, str]]]]:
 # --------------------------------------------------------------------------- analysis datasets
 
 
-def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
-    """ADSL (one row per subject) with PFS and OS time/event columns for ``npctrial analyze``."""
+def _chunks(subjects: Any, size: int = 500) -> Iterator[list[Subject]]:
+    chunk: list[Subject] = []
+    qs = subjects.select_related("site", "randomisation", "protocol_version", "screening").order_by("site__code", "seq")
+    for s in qs.iterator(chunk_size=size):
+        chunk.append(s)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _endpoint(course: Any, protocol: Any, name: str) -> Any:
     from npctrial.domain import derive_endpoint
-    from npctrial.web.clinical.reports import _arm, _endpoint_spec, patient_course
+    from npctrial.web.clinical.reports import _endpoint_spec
+
+    try:
+        return derive_endpoint(course, _endpoint_spec(protocol, name))
+    except ValidationError:
+        return None
+
+
+def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
+    """ADSL (one row per subject) with PFS and OS time/event columns for ``npctrial analyze``.
+
+    Subjects are read in chunks of 500 with one query per CRF model per chunk.
+    """
+    from npctrial.web.clinical.reports import _arm, load_records, patient_course
     from npctrial.web.core.screening import protocol_of
 
-    for s in subjects.select_related("site", "randomisation", "protocol_version", "screening").iterator(chunk_size=500):
-        base = Baseline.objects.filter(subject=s).first()
-        rt = RadiotherapyCourse.objects.filter(subject=s).first()
-        protocol = protocol_of(s.protocol_version)
-        course = patient_course(s)
-        row: dict[str, Any] = {
-            "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s),
-            "sex": s.screening.values.get("sex", ""), "enrldt": s.enrolled_at.date().isoformat(),
-            "stage": base.stage_group if base else "", "bsa": base.bsa_m2 if base else None,
-            "ecog": base.ecog if base else None, "trtsdt": rt.start_date.isoformat() if rt else "",
-            "saffl": "Y" if rt is not None else "N",
-        }
-        for name in ("PFS", "OS"):
-            try:
-                v = derive_endpoint(course, _endpoint_spec(protocol, name))
-            except ValidationError:
-                row[f"{name.lower()}_months"], row[f"{name.lower()}_event"] = None, None
-                continue
-            row[f"{name.lower()}_months"] = round(v.time_days / DAYS_PER_MONTH, 4)
-            row[f"{name.lower()}_event"] = 1 if v.status == 1 else 0
-        yield row
+    for chunk in _chunks(subjects):
+        records = load_records(chunk)
+        for s in chunk:
+            rec = records[s.pk]
+            base, rt = rec.baseline, rec.rt
+            protocol = protocol_of(s.protocol_version)
+            course = patient_course(s, rec)
+            row: dict[str, Any] = {
+                "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s),
+                "sex": s.screening.values.get("sex", ""), "enrldt": s.enrolled_at.date().isoformat(),
+                "stage": base.stage_group if base else "", "bsa": base.bsa_m2 if base else None,
+                "ecog": base.ecog if base else None, "trtsdt": rt.start_date.isoformat() if rt else "",
+                "saffl": "Y" if rt is not None else "N",
+            }
+            for name in ("PFS", "OS"):
+                v = _endpoint(course, protocol, name)
+                row[f"{name.lower()}_months"] = None if v is None else round(v.time_days / DAYS_PER_MONTH, 4)
+                row[f"{name.lower()}_event"] = None if v is None else (1 if v.status == 1 else 0)
+            yield row
 
 
 ADSL_COLUMNS = ["usubjid", "siteid", "arm", "sex", "enrldt", "stage", "bsa", "ecog", "trtsdt", "saffl",
@@ -282,22 +304,22 @@ def adae_rows(subjects: Any) -> Iterator[dict[str, Any]]:
 
 def adtte_rows(subjects: Any) -> Iterator[dict[str, Any]]:
     """ADTTE: PARAMCD PFS and OS, AVAL in months, CNSR 1 = censored (ADaM convention)."""
-    from npctrial.domain import derive_endpoint
-    from npctrial.web.clinical.reports import _arm, _endpoint_spec, patient_course
+    from npctrial.web.clinical.reports import _arm, load_records, patient_course
     from npctrial.web.core.screening import protocol_of
 
     labels = {"PFS": "Progression-free survival (months)", "OS": "Overall survival (months)"}
-    for s in subjects.select_related("site", "randomisation", "protocol_version").iterator(chunk_size=500):
-        course = patient_course(s)
-        for name in ("PFS", "OS"):
-            try:
-                v = derive_endpoint(course, _endpoint_spec(protocol_of(s.protocol_version), name))
-            except ValidationError:
-                continue
-            yield {"usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s), "paramcd": name,
-                   "param": labels[name], "aval": round(v.time_days / DAYS_PER_MONTH, 4), "avalu": "MONTHS",
-                   "cnsr": 0 if v.status == 1 else 1, "startdt": v.origin_date.isoformat(),
-                   "adt": v.end_date.isoformat()}
+    for chunk in _chunks(subjects):
+        records = load_records(chunk)
+        for s in chunk:
+            course = patient_course(s, records[s.pk])
+            for name in ("PFS", "OS"):
+                v = _endpoint(course, protocol_of(s.protocol_version), name)
+                if v is None:
+                    continue
+                yield {"usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s), "paramcd": name,
+                       "param": labels[name], "aval": round(v.time_days / DAYS_PER_MONTH, 4), "avalu": "MONTHS",
+                       "cnsr": 0 if v.status == 1 else 1, "startdt": v.origin_date.isoformat(),
+                       "adt": v.end_date.isoformat()}
 
 
 def analysis_rows(name: str, subjects: Any) -> tuple[Iterator[dict[str, Any]], list[str]]:

@@ -125,15 +125,42 @@ def _arm(subject: Subject) -> str:
     return r.arm if r is not None else "All"
 
 
-def patient_course(subject: Subject) -> PatientCourse:
+@dataclass
+class _Records:
+    assessments: list[Any] = field(default_factory=list)
+    visits: list[Any] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    rt: Any = None
+    baseline: Any = None
+
+
+def load_records(subjects: list[Subject]) -> dict[int, _Records]:
+    """The CRF records that endpoints and ADSL need, one query per model for all ``subjects``."""
+    out = {s.pk: _Records() for s in subjects}
+    ids = list(out)
+    for a in TumourAssessment.objects.filter(subject_id__in=ids).order_by("assessment_date", "pk"):
+        out[a.subject_id].assessments.append(a)
+    for v in FollowUpVisit.objects.filter(subject_id__in=ids).order_by("visit_date"):
+        out[v.subject_id].visits.append(v)
+    for e in ClinicalEvent.objects.filter(subject_id__in=ids).order_by("event_date"):
+        out[e.subject_id].events.append(e)
+    for r in RadiotherapyCourse.objects.filter(subject_id__in=ids):
+        out[r.subject_id].rt = r
+    for b in Baseline.objects.filter(subject_id__in=ids):
+        out[b.subject_id].baseline = b
+    return out
+
+
+def patient_course(subject: Subject, records: _Records | None = None) -> PatientCourse:
     """Step 1: the subject's dated events from the CRFs."""
-    assessments = TumourAssessment.objects.filter(subject=subject).order_by("assessment_date")
+    rec = records if records is not None else load_records([subject])[subject.pk]
+    assessments = rec.assessments
     dates = {a.assessment_date for a in assessments}
-    dates |= {v.visit_date for v in FollowUpVisit.objects.filter(subject=subject, disease_assessed=True)}
+    dates |= {v.visit_date for v in rec.visits if v.disease_assessed}
     failures = [Failure("progression", a.assessment_date) for a in assessments if a.overall_response == "PD"]
     death = None
-    contacts = [v.visit_date for v in FollowUpVisit.objects.filter(subject=subject)] + sorted(dates)
-    for e in ClinicalEvent.objects.filter(subject=subject):
+    contacts = [v.visit_date for v in rec.visits] + sorted(dates)
+    for e in rec.events:
         if e.kind == "locoregional_relapse":
             failures.append(Failure("local", e.event_date))
         elif e.kind == "distant_metastasis":
@@ -142,7 +169,7 @@ def patient_course(subject: Subject) -> PatientCourse:
             death = e.event_date if death is None else min(death, e.event_date)
         elif e.kind == "last_contact":
             contacts.append(e.event_date)
-    rt = RadiotherapyCourse.objects.filter(subject=subject).first()
+    rt = rec.rt
     r = getattr(subject, "randomisation", None)
     enrolled = subject.enrolled_at.date()
     if death is not None:
@@ -153,6 +180,11 @@ def patient_course(subject: Subject) -> PatientCourse:
         failures=tuple(failures), death=death, last_contact=max(contacts) if contacts else None,
         randomisation=r.allocated_at.date() if r is not None else None,
         rt_start=rt.start_date if rt else None, rt_end=rt.end_date if rt else None)
+
+
+def patient_courses(subjects: list[Subject]) -> dict[int, PatientCourse]:
+    records = load_records(subjects)
+    return {s.pk: patient_course(s, records[s.pk]) for s in subjects}
 
 
 def _endpoint_spec(protocol: Any, name: str) -> Any:
@@ -178,15 +210,16 @@ def _svg(km: Any, pvalue: Any, title: str) -> str:
     return text[text.find("<svg"):]
 
 
-def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = True) -> SurvivalSummary | None:
+def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = True,
+                     courses: dict[int, PatientCourse] | None = None) -> SurvivalSummary | None:
     """Steps 2-3 for one endpoint; None when no subject has a usable origin."""
+    courses = courses if courses is not None else patient_courses(subjects)
     times: dict[str, list[float]] = defaultdict(list)
     status: dict[str, list[int]] = defaultdict(list)
     for s in subjects:
         spec = _endpoint_spec(protocol_of(s.protocol_version), endpoint)
-        course = patient_course(s)
         try:
-            value = derive_endpoint(course, spec)
+            value = derive_endpoint(courses[s.pk], spec)
         except Exception:  # noqa: BLE001 - a subject without origin date is listed as not evaluable
             continue
         if value.time_days < 0:  # event dated before the origin: a data error, left to a query
@@ -219,12 +252,13 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
                            {k: list(v) for k, v in times.items()}, {k: list(v) for k, v in status.items()})
 
 
-def median_follow_up(subjects: list[Subject]) -> float | None:
+def median_follow_up(subjects: list[Subject], courses: dict[int, PatientCourse] | None = None) -> float | None:
     """Reverse Kaplan-Meier median of OS follow-up (censoring is the event), in months."""
+    courses = courses if courses is not None else patient_courses(subjects)
     t, e = [], []
     for s in subjects:
         try:
-            v = derive_endpoint(patient_course(s), _endpoint_spec(protocol_of(s.protocol_version), "OS"))
+            v = derive_endpoint(courses[s.pk], _endpoint_spec(protocol_of(s.protocol_version), "OS"))
         except Exception:  # noqa: BLE001
             continue
         if v.time_days < 0:
@@ -300,8 +334,9 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         ae_terms.append(row)
     evaluable = [v for v in bors.values() if v is not None]
     orr = _rate("CR+PR", sum(1 for v in evaluable if v in ("CR", "PR")), len(evaluable)) if evaluable else None
-    survival = [x for x in (survival_summary(subjects, "PFS", figure=figures),
-                            survival_summary(subjects, "OS", figure=figures)) if x is not None]
+    courses = patient_courses(subjects)
+    survival = [x for x in (survival_summary(subjects, "PFS", figure=figures, courses=courses),
+                            survival_summary(subjects, "OS", figure=figures, courses=courses)) if x is not None]
     deviations = [{"subject": d.subject.subject_id, "drug": d.drug, "date": d.date, "planned": d.planned_dose_mg,
                    "given": d.dose_mg, "reason": d.get_deviation_reason_display(), "note": d.deviation_note}
                   for d in DrugAdministration.objects.filter(subject_id__in=ids, deviation=True)
@@ -330,7 +365,7 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     if protocol.simon is None:
         notes.append("The protocol defines no Simon two-stage design: no stopping rule to monitor.")
     return StudyReport(study.code, today, flow, ae_rate, min_grade, ae_terms, orr,
-                       {k: v for k, v in bors.items() if v}, survival, median_follow_up(subjects),
+                       {k: v for k, v in bors.items() if v}, survival, median_follow_up(subjects, courses),
                        deviations, completeness, simon, notes)
 
 
