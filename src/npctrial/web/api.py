@@ -28,6 +28,7 @@ from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import DataQuery, ScreeningRecord, Site, Subject
 from npctrial.web.core.queries import answer_query, close_query, raise_query
 from npctrial.web.core.screening import create_screening, protocol_of, update_screening
+from npctrial.web.core.views.subjects import subject_records
 
 api = NinjaAPI(
     title="npctrial EDC API",
@@ -406,8 +407,7 @@ def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) 
     study = permissions.get_study_or_404(request.user, study_id)
     subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
     permissions.require(request.user, study, "view_audit", subject.site)
-    records = [subject.screening, getattr(subject.screening, "consent", None), subject,
-               getattr(subject, "randomisation", None), *subject.queries.all()]
+    records = subject_records(subject)
     return [
         {"record": e.record, "action": e.action, "user": e.user, "at": e.at, "reason": e.reason,
          "changes": [{"field": c.field, "old": protocols._jsonable(c.old), "new": protocols._jsonable(c.new)}

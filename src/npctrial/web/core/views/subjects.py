@@ -78,12 +78,17 @@ def subject_history(request: HttpRequest, study_pk: int, pk: int) -> HttpRespons
     study = permissions.get_study_or_404(request.user, study_pk)
     subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
     permissions.require(request.user, study, "view_audit", subject.site)
+    return render(request, "core/history.html",
+                  {"study": study, "subject": subject, "entries": audit_entries(subject_records(subject))})
+
+
+def subject_records(subject: Subject) -> list:
+    """Every audited record of a subject: core records, then those of other apps' providers."""
     records: list = [subject.screening, getattr(subject.screening, "consent", None), subject,
                      getattr(subject, "randomisation", None), *subject.queries.all()]
     for provider in SUBJECT_RECORD_PROVIDERS:
         records.extend(provider(subject))
-    return render(request, "core/history.html",
-                  {"study": study, "subject": subject, "entries": audit_entries(records)})
+    return records
 
 
 @require_POST
