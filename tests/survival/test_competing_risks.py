@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.competing_risks import cumulative_incidence, gray_test
@@ -284,3 +286,21 @@ def test_gray_variance_does_not_depend_on_the_time_chunking() -> None:
     s_small, v_small = _gray_stratum(t, m, g, 3, 0.0, chunk=3)
     np.testing.assert_array_equal(s_one, s_small)
     np.testing.assert_allclose(v_small, v_one, rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 10), st.integers(0, 2)), min_size=1, max_size=40).filter(
+        lambda rows: any(e for _, e in rows)
+    )
+)
+def test_cif_matches_cinc_loop_on_random_small_data(rows: list) -> None:
+    t = np.array([float(r[0]) for r in rows])
+    e = np.array([r[1] for r in rows])
+    res = cumulative_incidence(t, e)
+    order = np.argsort(t, kind="stable")
+    for cv in res.curves:
+        x, f, v = cinc(t[order], (e[order] != 0).astype(int), (e[order] == cv.cause).astype(int))
+        np.testing.assert_allclose(cv.time, x, rtol=0)
+        np.testing.assert_allclose(cv.est, f, rtol=1e-12)
+        np.testing.assert_allclose(cv.var, v, rtol=1e-9, atol=1e-15)
