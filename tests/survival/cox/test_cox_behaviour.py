@@ -221,6 +221,17 @@ def test_bad_arguments_raise_validation_errors(kwargs: dict, match: str) -> None
         cox_ph(df, "time", "status", **args)
 
 
+def test_exact_ties_refuse_score_based_output_as_r_does() -> None:
+    df = synthetic(80)
+    fit = cox_ph(df, "time", "status", ["x1"], ties="exact")
+    assert fit.residuals("martingale").shape == (80,)
+    for kind in ("score", "schoenfeld", "dfbeta", "scaled_schoenfeld"):
+        with pytest.raises(ValidationError, match="not available for ties='exact'"):
+            fit.residuals(kind)
+    with pytest.raises(ValidationError, match="robust"):
+        cox_ph(df, "time", "status", ["x1"], ties="exact", robust=True)
+
+
 def test_bad_status_values_name_the_row() -> None:
     df = synthetic(30)
     df.loc[4, "status"] = 3

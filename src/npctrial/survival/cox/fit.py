@@ -176,6 +176,9 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     off = None if design.offset is None else design.offset[order]
 
     if ties == "exact":
+        if robust or design.cluster is not None:
+            raise ValidationError("ties='exact' has no score residuals (as in R), so no robust/cluster "
+                                  "variance; use ties='efron'", field="ties")
         if design.weights is not None or design.entry is not None:
             raise ValidationError("ties='exact' supports neither case weights nor (entry, stop] data; "
                                   "use ties='efron'", field="ties")

@@ -160,6 +160,8 @@ class CoxResult:
         if kind not in RESIDUAL_KINDS:
             raise ValidationError(f"kind must be one of {RESIDUAL_KINDS}, got {kind!r}", field="kind")
         ctx = self._require_ctx()
+        if ctx.ties == "exact" and kind not in ("martingale", "deviance"):
+            raise ValidationError(f"{kind} residuals are not available for ties='exact' (as in R)", field="kind")
         lay = ctx.layout
         state = ctx.state(self.coef)
         inv = np.empty_like(lay.order)

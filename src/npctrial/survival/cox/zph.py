@@ -25,6 +25,7 @@ from scipy import stats
 
 from npctrial.errors import ValidationError
 from npctrial.survival.cox.engine import weighted_cross
+from npctrial.survival.cox.residuals import schoenfeld_residuals
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.result import CoxResult
@@ -116,7 +117,8 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
     dfs.append(p)
     rows.append("GLOBAL")
     table = pd.DataFrame({"chisq": chisq, "df": dfs, "p": stats.chi2.sf(chisq, dfs)}, index=pd.Index(rows))
-    y = fit.residuals("scaled_schoenfeld")
+    base = fit.var if fit.naive_var is None else fit.naive_var
+    y = fit.coef + schoenfeld_residuals(lay, state, x) @ base * fit.n_events
     return CoxZphResult(table=table, transform=transform, x=tt[dr], time=time_s[dr], y=y, names=fit.names)
 
 
