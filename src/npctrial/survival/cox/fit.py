@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,16 @@ class CoxFitContext:
 
     design: CoxDesign
     layout: RiskSetLayout
-    x_centred: np.ndarray  # sorted, centred at ``means``
+    x_scaled: np.ndarray  # sorted, centred at ``means`` and multiplied by ``scale`` (column-major)
+    scale: np.ndarray
     offset: np.ndarray | None  # sorted
     means: np.ndarray
     ties: str
+
+    @cached_property
+    def x_centred(self) -> np.ndarray:
+        """Sorted covariates centred at ``means`` (built on first use by the diagnostics)."""
+        return self.x_scaled / self.scale
 
     def state(self, beta: np.ndarray, *, info: bool = False, offset: bool = True) -> CoxState:
         """Breslow/Efron state at ``beta`` on the centred covariates (exact fits use Efron terms)."""
@@ -172,7 +179,6 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     xs, means, scale = _sorted_center_scale(design.x, w, order, design.names)
     check_collinearity(xs, design.names, None if design.weights is None else layout.weights_s,
                        centred=True)
-    xs_c = xs / scale
     off = None if design.offset is None else design.offset[order]
 
     if ties == "exact":
@@ -197,7 +203,8 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     var = _inverse(nr.info) * np.outer(scale, scale)
     var = (var + var.T) / 2
     u = nr.score * scale
-    ctx = CoxFitContext(design=design, layout=layout, x_centred=xs_c, offset=off, means=means, ties=ties)
+    ctx = CoxFitContext(design=design, layout=layout, x_scaled=xs, scale=scale, offset=off, means=means,
+                        ties=ties)
 
     names = design.names
     if not nr.converged:
@@ -221,12 +228,12 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         if ties == "exact":
             # R computes dfbeta for exact fits with the Efron/Breslow formulae of the same data
             pass
-        resid = score_residuals(layout, state, xs_c) * wsorted[:, None]
+        resid = score_residuals(layout, state, ctx.x_centred) * wsorted[:, None]
         cl = None if design.cluster is None else design.cluster[order]
         dfb = collapse(resid @ naive_var, cl)
         var = dfb.T @ dfb
         state0 = ctx.state(np.zeros(p), offset=False)
-        r0 = collapse(score_residuals(layout, state0, xs_c) * wsorted[:, None], cl)
+        r0 = collapse(score_residuals(layout, state0, ctx.x_centred) * wsorted[:, None], cl)
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ _solve(r0.T @ r0, u0))
 
