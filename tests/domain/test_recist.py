@@ -250,6 +250,38 @@ def test_table_3_with_confirmation(first, second, day2, expected) -> None:
     assert bor.response == expected
 
 
+# Table 3, "otherwise" column: the first response (day 21) and the second (day 35) both come
+# before the SD minimum (42 days). "CR then SD/PD: SD provided minimum criteria for SD duration
+# met, otherwise PD"; "CR then NE / PR then NE: ... otherwise NE"; "PR then PD: ... otherwise PD";
+# CR then PR: disease after a true CR is PD at that timepoint (table 3 note).
+TABLE_3_SD_MINIMUM_NOT_MET = [
+    ("CR", "PR", "PD"),
+    ("CR", "SD", "PD"),
+    ("CR", "PD", "PD"),
+    ("CR", "NE", "NE"),
+    ("PR", "PD", "PD"),
+    ("PR", "NE", "NE"),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), TABLE_3_SD_MINIMUM_NOT_MET)
+def test_table_3_with_confirmation_sd_minimum_not_met(first, second, expected) -> None:
+    bor = best_overall_response([(21, first), (35, second)], confirmation=True, min_sd_days=42)
+    assert bor.response == expected
+    if expected == "PD":
+        assert bor.day == 35
+
+
+def test_disease_after_cr_ends_the_assessment() -> None:
+    # CR on day 21, disease again on day 35 (PD there, before the SD minimum): a later SD does
+    # not rescue stable disease
+    bor = best_overall_response([(21, "CR"), (35, "SD"), (70, "SD")], confirmation=True,
+                                min_sd_days=42)
+    assert (bor.response, bor.day) == ("PD", 35)
+    # without confirmation the CR itself is the best response
+    assert best_overall_response([(21, "CR"), (35, "SD")], min_sd_days=42).response == "CR"
+
+
 def test_confirmation_needs_4_weeks() -> None:
     assert best_overall_response([(56, "PR"), (84, "PR")], confirmation=True).response == "PR"  # 28 days
     assert best_overall_response([(56, "PR"), (83, "PR")], confirmation=True).response == "SD"  # 27 days

@@ -418,7 +418,9 @@ def best_overall_response(
 ) -> BestOverallResponse:
     """Best overall response (RECIST 1.1 section 4.4 and table 3).
 
-    Steps: 1. sort by day and keep timepoints up to and including the first PD;
+    Steps: 1. sort by day; with confirmation, a PR, SD or NON_CR_NON_PD after a CR is PD at
+    that timepoint (table 3: "CR then SD: SD provided minimum criteria for SD duration met,
+    otherwise PD", and its note on CR then PR); keep timepoints up to and including the first PD;
     2. without confirmation: CR if any CR, else PR if any PR; with confirmation: CR if a CR is
     followed >= ``min_confirm_days`` later by CR; PR if a PR is followed that much later by PR or
     CR (a CR followed by PR is not confirmed, table 3); 3. otherwise SD (or NON_CR_NON_PD for
@@ -457,6 +459,18 @@ def best_overall_response(
             "SD and NON_CR_NON_PD cannot both occur for one patient", field="timepoints"
         )
     stable: Overall = "NON_CR_NON_PD" if "NON_CR_NON_PD" in kinds else "SD"
+    reappeared: int | None = None
+    if confirmation:
+        # Table 3 and its note: once CR was met, disease at a later timepoint (even PR or SD
+        # relative to baseline) has reappeared, which is PD at that timepoint.
+        first_cr = next((i for i, (_, r) in enumerate(points) if r == "CR"), None)
+        if first_cr is not None:
+            for i in range(first_cr + 1, len(points)):
+                day_i, r_i = points[i]
+                if r_i in ("PR", "SD", "NON_CR_NON_PD"):
+                    points[i] = (day_i, "PD")
+                    reappeared = day_i
+                    break
     first_pd = next((i for i, (_, r) in enumerate(points) if r == "PD"), None)
     if first_pd is not None:
         points = points[: first_pd + 1]
@@ -504,7 +518,8 @@ def best_overall_response(
         )
     if first_pd is not None:
         day = points[-1][0]
+        what = "disease after CR" if day == reappeared else "PD"
         return BestOverallResponse(
-            "PD", day, False, f"PD on day {day} (no stable disease on or after day {min_sd_days})"
+            "PD", day, False, f"{what} on day {day} (no stable disease on or after day {min_sd_days})"
         )
     return BestOverallResponse("NE", None, False, "no evaluable response meeting the criteria")
