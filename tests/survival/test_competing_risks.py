@@ -276,7 +276,7 @@ def test_censor_code_must_match_the_event_type() -> None:
 
 
 def test_gray_variance_does_not_depend_on_the_time_chunking() -> None:
-    from npctrial.survival.competing_risks import _gray_stratum
+    from npctrial.survival.gray import _gray_stratum
 
     df = _synthetic(16, 200).sort_values("time", kind="stable")
     m = np.where(df["event"] == 0, 0, np.where(df["event"] == 1, 1, 2))

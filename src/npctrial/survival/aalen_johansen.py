@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
-from npctrial.survival.competing_risks import _validate
+from npctrial.survival._competing_input import validate_competing
 from npctrial.survival.data import Factor
 from npctrial.survival.risk_sets import apply_timefix
 
@@ -218,7 +218,7 @@ def aalen_johansen(
     times included) is a row, as in ``survfit``; times equal up to floating-point tolerance are
     merged first, as survfit's ``timefix``. Missing values raise unless ``na_action="drop"``.
     """
-    data, causes, labels = _validate(time, event, group, None, censor_code, na_action)
+    data, causes, labels = validate_competing(time, event, group, None, censor_code, na_action)
     names = tuple(str(c) for c in labels) if state_names is None else tuple(state_names)
     if len(names) != len(causes):
         raise ValidationError(
