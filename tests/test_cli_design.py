@@ -4,6 +4,7 @@ simulate|balance`."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 import pandas as pd
@@ -78,7 +79,11 @@ def test_schedule_bad_input_is_one_error_line(capsys):
 def test_simulate_simon_and_survival(capsys):
     out, _ = _run(capsys, ["simulate", "--p0", "0.2", "--p1", "0.4", "--n-sims", "2000",
                            "--seed", "3"])
-    assert "type I error" in out and "exact 0.0496" in out
+    # exact type I error of Simon's optimal 3/13, 12/43 at p0 = 0.2, by direct enumeration:
+    # P(X1 > 3 and X1 + X2 > 12), X1 ~ Bin(13, .2), X2 ~ Bin(30, .2)
+    b = [[math.comb(m, x) * 0.2**x * 0.8 ** (m - x) for x in range(m + 1)] for m in (13, 30)]
+    alpha = sum(b[0][x1] * b[1][x2] for x1 in range(4, 14) for x2 in range(31) if x1 + x2 > 12)
+    assert "type I error" in out and f"exact {alpha:.4f}" in out
     out, _ = _run(capsys, ["simulate", "--hr", "0.6", "--median-control", "3", "--accrual", "3",
                            "--follow-up", "2", "--n-sims", "200", "--seed", "3"])
     assert "log-rank" in out and "power" in out
