@@ -104,3 +104,12 @@ def test_cox_screen_selects_univariate_p_below_threshold(lung: pd.DataFrame) -> 
     expected = [v for v, p in uni_p.items() if p.startswith("<") or float(p.rstrip("*")) < 0.01]
     assert chosen == expected
     assert "sex" in chosen and "age" not in chosen
+
+
+def test_cox_table_numeric_and_ordinal_terms_match_r(lung: pd.DataFrame) -> None:
+    r = ref("cox_efron")  # coxph(Surv(time, status) ~ age + sex + ph.ecog), ph.ecog as a score
+    tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.ecog"],
+                    multivariate=["age", "sex", "ph.ecog"], ordinal=["ph.ecog"])
+    frame = tab.to_frame()
+    assert frame["HR (multi)"].tolist() == [f"{v:.3f}" for v in r["exp_coef"]]
+    assert frame["Term"].tolist() == ["per unit", "per unit", "per step"]

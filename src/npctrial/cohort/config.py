@@ -146,6 +146,7 @@ class CoxSpec(_Model):
     event: str
     covariates: list[str]
     categorical: list[str] = Field(default_factory=list)
+    ordinal: list[str] = Field(default_factory=list)  # scored 1, 2, ... in level order (one HR per step)
     subset: dict[str, list[str]] | None = None
     multivariate: list[str] | None = None
     screen_p: float | None = None

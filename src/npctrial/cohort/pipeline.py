@@ -192,10 +192,21 @@ def build_report(
         step("cox")
         if config.cox:
             x = config.cox
-            ct = cox_table(select_rows(frame, x.subset), title=x.title, time=x.time, event=x.event,
+            cox_frame = select_rows(frame, x.subset).copy()
+            ordinal_levels: dict[str, list[str]] = {}
+            for var in x.ordinal:
+                present = set(cox_frame[var].dropna())
+                order = [lv for lv in _levels(config, var) if lv in present]
+                order += sorted(present - set(order))
+                ordinal_levels[var] = order
+                cox_frame[var] = cox_frame[var].map(lambda v, o=order: float(o.index(v) + 1) if v in o else None)
+                cox_frame[var] = cox_frame[var].astype(float)
+            ct = cox_table(cox_frame, title=x.title, time=x.time, event=x.event,
                            covariates=x.covariates, categorical=x.categorical, multivariate=x.multivariate,
-                           screen_p=x.screen_p, labels={v: lab(v) for v in x.covariates})
-            tables.append(ReportTable("table4", x.title, ct.to_frame(), ct.notes))
+                           screen_p=x.screen_p, labels={v: lab(v) for v in x.covariates}, ordinal=x.ordinal)
+            cox_notes = ct.notes + tuple(f"{lab(v)}: scored 1-{len(o)} in the order {', '.join(o)}; HR per step."
+                                     for v, o in ordinal_levels.items())
+            tables.append(ReportTable("table4", x.title, ct.to_frame(), cox_notes))
             fig_out("forest", x.title, forest_figure(ct))
         caught = list(dict.fromkeys(str(w.message) for w in wlist if issubclass(w.category, StatisticalWarning)))
     if len(excluded):

@@ -237,6 +237,18 @@ class CoxTable:
         return "\n".join([self.title, self.frame.to_string(index=False), *self.notes])
 
 
+def _term_label(term: str, cov: str, data: pd.DataFrame, categorical: Sequence[str],
+                ordinal: Sequence[str] = ()) -> str:
+    """'T2 vs T1' for a treatment-contrast term of a categorical covariate; 'per level' for
+    ordinal scores; the term name otherwise."""
+    if cov in categorical and term.startswith(cov):
+        ref = sorted(set(data[cov]))[0]
+        return f"{term[len(cov):]} vs {ref}"
+    if term == cov:
+        return "per step" if cov in ordinal else "per unit"
+    return term
+
+
 def _cox_ph() -> Any:
     try:
         from npctrial.survival import cox_ph  # type: ignore[attr-defined]
@@ -249,7 +261,7 @@ def cox_table(
     frame: pd.DataFrame, *, title: str, time: str, event: str, covariates: Sequence[str],
     categorical: Sequence[str] = (), multivariate: Sequence[str] | None = None,
     screen_p: float | None = None, labels: Mapping[str, str] | None = None,
-    reference: Mapping[str, Any] | None = None,
+    reference: Mapping[str, Any] | None = None, ordinal: Sequence[str] = (),
 ) -> CoxTable:
     """Univariate Cox model per covariate, then a multivariate model on ``multivariate`` (or on
     the covariates with univariate p < ``screen_p``). Efron ties. Warnings: events per variable
@@ -271,7 +283,7 @@ def cox_table(
         for k, term in enumerate(fit.names):
             hr, (lo, hi), p = float(fit.hazard_ratio[k]), fit.conf_int[k], float(fit.p[k])
             uni[term] = (cov, hr, float(lo), float(hi), p)
-            forest.append({"term": f"{labels.get(cov, cov)}: {term}" if len(fit.names) > 1 else labels.get(cov, cov),
+            forest.append({"term": f"{labels.get(cov, cov)}: {_term_label(term, cov, data, categorical, ordinal)}",
                            "hr": hr, "lower": float(lo), "upper": float(hi), "p": p})
     chosen = list(multivariate) if multivariate is not None else [
         c for c in covariates if screen_p is not None and any(v[0] == c and v[4] < screen_p for v in uni.values())]
@@ -308,7 +320,7 @@ def cox_table(
     rows = []
     for term, (cov, hr, lo, hi, p) in uni.items():
         star = "*" if p < 0.05 else ""
-        row = {"Variable": labels.get(cov, cov), "Term": term, "HR": f"{hr:.3f}", "95% CI": f"{lo:.3f}-{hi:.3f}",
+        row = {"Variable": labels.get(cov, cov), "Term": _term_label(term, cov, data, categorical, ordinal), "HR": f"{hr:.3f}", "95% CI": f"{lo:.3f}-{hi:.3f}",
                "p value": _fmt_p(p) + star, "HR (multi)": "", "95% CI (multi)": "", "p value (multi)": ""}
         if term in multi:
             mh, ml, mu, mp = multi[term]
