@@ -85,6 +85,7 @@ def test_report_page_and_pdf(trial):
     assert 'data-x="1" data-n="2"' in page and "<svg" in page and "mucositis_oral" in page
     pdf = client.get(url("study-report-pdf", trial))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.content.count(b"/Subtype /Image") >= 2  # KM figures of PFS and OS
 
 
 def _stream(resp) -> bytes:

@@ -191,7 +191,8 @@ def _endpoint_spec(protocol: Any, name: str) -> Any:
     return next((e for e in protocol.endpoints if e.name == name), STANDARD_ENDPOINTS[name])
 
 
-def _svg(km: Any, pvalue: Any, title: str) -> str:
+def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
+    """KM curves with numbers at risk (npctrial.survival.plot_survival) as SVG text or PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,13 +202,29 @@ def _svg(km: Any, pvalue: Any, title: str) -> str:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     try:
-        plot_survival(km, ax=ax, pvalue=pvalue, ticks=[t for t in AT_RISK_MONTHS], xlabel="Months", title=title)
+        plot_survival(km, ax=ax, pvalue=pvalue, ticks=list(AT_RISK_MONTHS), xlabel="Months", title=title)
+        if fmt == "png":
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=110, bbox_inches="tight")
+            return out.getvalue()
         buf = io.StringIO()
         fig.savefig(buf, format="svg", bbox_inches="tight")
     finally:
         plt.close(fig)
     text = buf.getvalue()
     return text[text.find("<svg"):]
+
+
+def _fit(times: dict[str, list[float]], status: dict[str, list[int]]) -> tuple[Any, Any]:
+    groups = sorted(times)
+    t = np.concatenate([np.asarray(times[g], float) for g in groups])
+    e = np.concatenate([np.asarray(status[g], int) for g in groups])
+    g = np.concatenate([np.asarray([x] * len(times[x]), object) for x in groups])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km = kaplan_meier(t, e, group=g if len(groups) > 1 else None)
+        lr = logrank_test(t, e, g) if len(groups) > 1 and e.sum() > 0 else None
+    return km, lr
 
 
 def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = True,
@@ -229,13 +246,7 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
     groups = tuple(sorted(times))
     if not groups:
         return None
-    t = np.concatenate([np.asarray(times[g], float) for g in groups])
-    e = np.concatenate([np.asarray(status[g], int) for g in groups])
-    g = np.concatenate([np.asarray([x] * len(times[x]), object) for x in groups])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        km = kaplan_meier(t, e, group=g if len(groups) > 1 else None)
-        lr = logrank_test(t, e, g) if len(groups) > 1 and e.sum() > 0 else None
+    km, lr = _fit(times, status)
     medians = []
     for c in km.curves:
         m = c.median()[0]
@@ -245,7 +256,7 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
     if figure:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            svg = _svg(km, lr, endpoint)
+            svg = str(_figure(km, lr, endpoint))
     return SurvivalSummary(endpoint, groups, tuple(len(times[x]) for x in groups),
                            tuple(int(sum(status[x])) for x in groups), tuple(medians), at_risk,
                            None if lr is None else float(lr.chisq), None if lr is None else float(lr.p), svg,
@@ -375,7 +386,7 @@ def report_pdf(report: StudyReport) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
     buf = io.BytesIO()
@@ -407,6 +418,11 @@ def report_pdf(report: StudyReport) -> bytes:
                             styles["Normal"])]
     for s in report.survival:
         story.append(Paragraph(f"{s.endpoint} by arm", styles["Heading2"]))
+        km, lr = _fit(s.times, s.status)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            png = _figure(km, lr, s.endpoint, fmt="png")
+        story.append(Image(io.BytesIO(png), width=14 * cm, height=9.5 * cm, kind="proportional"))
         story.append(table([["Arm", "n", "events", "median (months)", *[f"at risk {m}m" for m in AT_RISK_MONTHS]],
                             *[[g, n, e, "NR" if m is None else f"{m:.1f}", *s.at_risk[g]]
                               for g, n, e, m in zip(s.groups, s.n, s.events, s.medians, strict=True)]]))

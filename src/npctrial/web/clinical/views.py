@@ -20,6 +20,7 @@ from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
 from npctrial.web.core import permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import ScreeningRecord, Subject
+from npctrial.web.core.screening import protocol_of
 
 
 def _today() -> date:
@@ -118,9 +119,11 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
     else:
         f = form_cls(instance=instance)
         lesion_set = crfs.LesionFormSet(prefix="lesions", initial=lesion_initial) if form == "assessment" else None
+    protocol = protocol_of(subject.protocol_version)
+    dose_rules = [t.wording for t in protocol.dosing if t.wording] if form == "baseline" else []
     return render(request, "clinical/crf_form.html", {
         "study": study, "subject": subject, "spec": spec, "form": f, "lesion_set": lesion_set,
-        "instance": instance, "conflict": conflict, "slug": form})
+        "instance": instance, "conflict": conflict, "slug": form, "dose_rules": dose_rules})
 
 
 @require_POST
