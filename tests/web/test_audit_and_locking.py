@@ -145,3 +145,12 @@ def test_reason_is_required_on_the_edit_form(client, world):
     assert response.status_code == 400
     record.refresh_from_db()
     assert record.values["hb"] == 132 and record.version == 1
+
+
+def test_update_fields_saves_also_the_version(world):
+    site = Site.objects.get(code="GZ")
+    site.name = "Site A renamed"
+    site.save(update_fields=["name"], reason="official name")
+    stored = Site.objects.get(pk=site.pk)
+    assert (stored.name, stored.version) == ("Site A renamed", 2)
+    assert stored.history.first().history_change_reason == "official name"

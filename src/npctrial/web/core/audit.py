@@ -10,6 +10,7 @@ Every model that holds trial data inherits :class:`AuditedModel`:
    :class:`npctrial.errors.ValidationError` (field ``reason``) is raised and nothing is written.
 3. ``version`` is incremented on every save; see :mod:`npctrial.web.core.locking` for the
    optimistic-locking helper built on it.
+4. ``QuerySet.update()`` and ``bulk_*`` bypass all of this: never use them on trial data.
 
 :func:`audit_entries` turns the history of one or more records into entries with user, time,
 action, reason and the old/new value of every changed field (21 CFR Part 11 style audit trail).
@@ -49,6 +50,8 @@ class AuditedModel(models.Model):
                 )
             self._change_reason = reason
             self.version = (self.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         elif reason:
             self._change_reason = reason
         super().save(*args, **kwargs)
