@@ -23,8 +23,8 @@ from npctrial.domain.dosing import (
     body_surface_area,
     bsa_dose,
     cisplatin_dose,
+    compute_cumulative_dose_per_m2,
     compute_weight_change_percent,
-    cumulative_dose_per_m2,
     load_band_table,
     requires_dose_recalculation,
 )
@@ -214,9 +214,9 @@ def test_bsa_dose_from_result_and_step_rounding() -> None:
 
 def test_cumulative_cisplatin() -> None:
     # 3 x 175 mg at 1.75 m2 = 300 mg/m2; a reduced dose counts as delivered.
-    assert cumulative_dose_per_m2([(175, 1.75), (175, 1.75), (140, 1.75)]) == pytest.approx(280.0)
+    assert compute_cumulative_dose_per_m2([(175, 1.75), (175, 1.75), (140, 1.75)]) == pytest.approx(280.0)
     with pytest.raises(ValidationError):
-        cumulative_dose_per_m2([(175,)])  # type: ignore[list-item]
+        compute_cumulative_dose_per_m2([(175,)])  # type: ignore[list-item]
 
 
 # ---------------------------------------------------------------- carboplatin

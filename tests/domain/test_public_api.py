@@ -43,8 +43,8 @@ EXPECTED = sorted([
     "carboplatin_dose",
     "cisplatin_dose",
     "cockcroft_gault",
+    "compute_cumulative_dose_per_m2",
     "compute_weight_change_percent",
-    "cumulative_dose_per_m2",
     "load_band_table",
     "requires_dose_recalculation",
     # staging

@@ -24,22 +24,22 @@ def check_seed(seed: object, *, field: str = "seed") -> int:
     return int(seed)
 
 
-def derive_digest(seed: int, *labels: object) -> bytes:
+def compute_digest(seed: int, *labels: object) -> bytes:
     """SHA-256 digest of ``seed`` and ``labels`` (joined unambiguously)."""
     text = "\x1f".join([f"npctrial-design-v1:{seed}", *(repr(label) for label in labels)])
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def derive_generator(seed: int, *labels: object) -> np.random.Generator:
+def seeded_generator(seed: int, *labels: object) -> np.random.Generator:
     """A numpy PCG64 generator seeded from SHA-256(seed, labels)."""
-    entropy = int.from_bytes(derive_digest(seed, *labels), "big")
+    entropy = int.from_bytes(compute_digest(seed, *labels), "big")
     return np.random.Generator(np.random.PCG64(entropy))
 
 
-def derive_uniform(seed: int, *labels: object) -> float:
+def compute_uniform(seed: int, *labels: object) -> float:
     """A uniform draw in [0, 1) from SHA-256(seed, labels), independent of numpy versions.
 
     Uses the first 53 bits of the digest, so the value is an exact double.
     """
-    value = int.from_bytes(derive_digest(seed, *labels)[:8], "big") >> 11
+    value = int.from_bytes(compute_digest(seed, *labels)[:8], "big") >> 11
     return value / float(1 << 53)

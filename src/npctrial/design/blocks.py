@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from npctrial.design._streams import check_seed, derive_generator
+from npctrial.design._streams import check_seed, seeded_generator
 from npctrial.design._validate import (
     check_arms,
     check_count,
@@ -216,7 +216,7 @@ class PermutedBlockRandomiser:
         return label
 
     def _blocks(self, label: str) -> Iterator[tuple[int, np.ndarray]]:
-        rng = derive_generator(self.seed, "permuted-blocks", label)
+        rng = seeded_generator(self.seed, "permuted-blocks", label)
         total = sum(self.ratio)
         while True:
             size = self.block_sizes[int(rng.integers(len(self.block_sizes)))]

@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from npctrial.design._streams import check_seed, derive_uniform
+from npctrial.design._streams import check_seed, compute_uniform
 from npctrial.design._validate import (
     check_arms,
     check_count,
@@ -247,7 +247,7 @@ class Minimisation:
                     counts[i, a] += 1
         g = self.compute_scores(counts, totals)
         probs, best = self._probabilities(g)
-        u = derive_uniform(self.seed, "minimisation", seq)
+        u = compute_uniform(self.seed, "minimisation", seq)
         arm = self.arms[self._pick(probs, u)]
         return Allocation(
             arm=arm,

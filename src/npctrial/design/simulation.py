@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.design._logrank import compute_logrank_batch
-from npctrial.design._streams import check_seed, derive_digest, derive_generator, derive_uniform
+from npctrial.design._streams import check_seed, compute_digest, compute_uniform, seeded_generator
 from npctrial.design._validate import check_count, check_positive, check_probability
 from npctrial.design.blocks import UNSTRATIFIED, PermutedBlockRandomiser
 from npctrial.design.minimisation import Minimisation
@@ -231,7 +231,7 @@ def simulate_operating_characteristics(
             for p in true_rates)
         rows = []
         for i, p in enumerate(values):
-            rows.append(_simulate_binary(design, p, n_sims, derive_generator(seed, "oc", i)))
+            rows.append(_simulate_binary(design, p, n_sims, seeded_generator(seed, "oc", i)))
             if progress is not None:
                 progress((i + 1) * n_sims, len(values) * n_sims)
         kind = "Simon two-stage" if isinstance(design, SimonDesign) else "single-stage"
@@ -248,7 +248,7 @@ def simulate_operating_characteristics(
         values = (1.0, design.hazard_ratio) if true_rates is None else tuple(
             check_positive(v, "true_rates") for v in true_rates)
         rows = [
-            _simulate_survival(design, hr, n_sims, derive_generator(seed, "oc", i), progress,
+            _simulate_survival(design, hr, n_sims, seeded_generator(seed, "oc", i), progress,
                                i * n_sims, len(values) * n_sims)
             for i, hr in enumerate(values)
         ]
@@ -384,7 +384,7 @@ def _allocate(r: PermutedBlockRandomiser | Minimisation, patients: list[dict[str
         level_counts = np.array([tallies[j][idx[j]] for j in range(len(names))])
         g = m.compute_scores(level_counts, totals)
         probs, best = m._probabilities(g)
-        arm = m._pick(probs, derive_uniform(m.seed, "minimisation", i))
+        arm = m._pick(probs, compute_uniform(m.seed, "minimisation", i))
         correct += (arm in best) / len(best)
         for j in range(len(names)):
             tallies[j][idx[j], arm] += 1
@@ -426,13 +426,13 @@ def simulate_balance(
         for _ in schemes
     ]
     for sim in range(n_sims):
-        rng = derive_generator(seed, "balance-patients", sim)
+        rng = seeded_generator(seed, "balance-patients", sim)
         codes = np.column_stack([rng.choice(len(dists[f][0]), n_patients, p=dists[f][1])
                                  for f in factor_names])
         patients = [{f: dists[f][0][c] for f, c in zip(factor_names, row, strict=True)}
                     for row in codes]
         stratum = np.array([stratum_of[tuple(row)] for row in codes])
-        sim_seed = int.from_bytes(derive_digest(seed, "balance-scheme", sim)[:7], "big")
+        sim_seed = int.from_bytes(compute_digest(seed, "balance-scheme", sim)[:7], "big")
         for r, res in zip(schemes, results, strict=True):
             arms, correct = _allocate(r, patients, sim_seed)
             k, ratio = len(r.arms), np.asarray(r.ratio, dtype=float)

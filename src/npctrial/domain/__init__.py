@@ -28,8 +28,8 @@ from npctrial.domain.dosing import (
     body_surface_area,
     bsa_dose,
     cisplatin_dose,
+    compute_cumulative_dose_per_m2,
     compute_weight_change_percent,
-    cumulative_dose_per_m2,
     load_band_table,
     requires_dose_recalculation,
 )
@@ -148,8 +148,8 @@ __all__: list[str] = [
     "carboplatin_dose",
     "cisplatin_dose",
     "cockcroft_gault",
+    "compute_cumulative_dose_per_m2",
     "compute_weight_change_percent",
-    "cumulative_dose_per_m2",
     "load_band_table",
     "requires_dose_recalculation",
     # staging

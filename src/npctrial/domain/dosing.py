@@ -380,7 +380,9 @@ def cisplatin_dose(bsa: BSAResult | float, mg_per_m2: float, *,
     return bsa_dose(bsa, rate, drug="cisplatin", round_to_mg=round_to_mg)
 
 
-def cumulative_dose_per_m2(administrations: Iterable[tuple[float, BSAResult | float]]) -> float:
+def compute_cumulative_dose_per_m2(
+    administrations: Iterable[tuple[float, BSAResult | float]],
+) -> float:
     """Cumulative mg/m2 = sum of (mg actually given / BSA used for that administration)."""
     total = 0.0
     for i, item in enumerate(administrations):
@@ -426,8 +428,8 @@ __all__ = [
     "body_surface_area",
     "bsa_dose",
     "cisplatin_dose",
+    "compute_cumulative_dose_per_m2",
     "compute_weight_change_percent",
-    "cumulative_dose_per_m2",
     "load_band_table",
     "requires_dose_recalculation",
     "round_to_step",
