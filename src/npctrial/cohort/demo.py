@@ -169,7 +169,8 @@ def make_demo_cohort(seed: int = 1) -> pd.DataFrame:
     # time from RT start: RT takes ~1.5 months; remission is counted from the end of RT
     rt_days = rng.integers(42, 52, n)
     horizon = (DATA_CUTOFF - ACCRUAL[0]).days / 30.4375
-    start_m = rng.uniform(0, (ACCRUAL[1] - ACCRUAL[0]).days / 30.4375, n)
+    # accrual rising over time (density proportional to time since June 2006)
+    start_m = np.sqrt(rng.uniform(0, 1, n)) * (ACCRUAL[1] - ACCRUAL[0]).days / 30.4375
     months_available = horizon - start_m
     met_idx = np.flatnonzero(met)
     # metastasis (and 6 months after it) must fall before the cut-off: latest accrual for longest times
