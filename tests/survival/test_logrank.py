@@ -134,6 +134,16 @@ def test_adjust_pvalues_matches_r_p_adjust_definition() -> None:
     np.testing.assert_allclose(adjust_pvalues(np.array([0.5, 0.4]), "bonferroni"), [1.0, 0.8])
 
 
+def test_singular_variance_warns_and_uses_generalised_inverse() -> None:
+    from npctrial.errors import StatisticalWarning
+
+    # each stratum holds one subject of one group: E > 0 for both groups but every death
+    # happens with a single subject at risk (n_j = 1 adds no variance), so V = 0
+    with pytest.warns(StatisticalWarning, match="singular"):
+        res = logrank_test([1, 2], [1, 1], ["a", "b"], strata=["s1", "s2"])
+    assert np.isfinite(res.chisq)
+
+
 def test_single_group_has_no_test() -> None:
     res = logrank_test([1, 2, 3], [1, 1, 0], [1, 1, 1])
     assert res.df == 0 and res.chisq == 0.0

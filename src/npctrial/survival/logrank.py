@@ -17,6 +17,7 @@ the p-values (Holm 1979 step-down, or Bonferroni).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from npctrial.errors import ValidationError
+from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.grouping import as_survival_data
 from npctrial.survival.risk_sets import apply_timefix, group_masks, grouped_risk_table, take_rows
@@ -160,6 +161,12 @@ def _chisq(obs: np.ndarray, exp: np.ndarray, var: np.ndarray) -> tuple[float, in
     try:
         x = np.linalg.solve(v, u)
     except np.linalg.LinAlgError:
+        # R's survdiff stops here (solve on a singular matrix); use the generalised inverse
+        warnings.warn(
+            "the variance matrix of O - E is singular; chisq uses its generalised inverse",
+            StatisticalWarning,
+            stacklevel=3,
+        )
         x = np.linalg.pinv(v) @ u
     return float(u @ x), df
 
