@@ -101,14 +101,18 @@ class RiskSetLayout:
         strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
         status_i = np.asarray(status, dtype=np.int64)
         if entry is None and not strata.any():
-            # one sort: (time, events first); ranks of the distinct times from the sorted times
-            order = np.lexsort((1 - status_i, time))
-            t_sorted = time[order]
+            # rank the times with one (unstable) sort, then order by the unique integer key
+            # (rank, events first, row): the same order as a stable lexsort, about 2x faster
+            first = np.argsort(time)
+            t_sorted = time[first]
             new_t = np.ones(n, dtype=bool)
             new_t[1:] = t_sorted[1:] != t_sorted[:-1]
             grid = t_sorted[new_t]
             m = len(grid) + 1
-            key_s = np.cumsum(new_t) - 1
+            rank = np.empty(n, dtype=np.int64)
+            rank[first] = np.cumsum(new_t) - 1
+            order = np.argsort(rank * (2 * n) + (1 - status_i) * n + np.arange(n))
+            key_s = rank[order]
         else:
             if entry is None:
                 grid, rank_t = np.unique(time, return_inverse=True)
