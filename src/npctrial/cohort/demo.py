@@ -121,7 +121,8 @@ def make_demo_cohort(seed: int = 1) -> pd.DataFrame:
     (4) metastasis times in the published 1/2/3-year intervals, post-metastasis survival
     exponential with hazard lowered by a longer remission and by chemoradiotherapy (Table 4
     directions), other deaths at a constant hazard giving about 93 % 5-year survival;
-    (5) start dates uniform over the accrual period, follow-up to the cut-off, 8 patients lost.
+    (5) start dates over the accrual period June 2006 - December 2011 with accrual rising over
+    time (median follow-up about 49 months), follow-up to the cut-off, 8 patients lost.
     """
     rng = np.random.default_rng(seed)
     frames = []
@@ -153,7 +154,7 @@ def make_demo_cohort(seed: int = 1) -> pd.DataFrame:
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     n = len(df)
-    # sort the metastatic patients first is an artefact; shuffle whole cohort rows
+    # the groups were built one after the other: shuffle the rows
     df = df.iloc[rng.permutation(n)].reset_index(drop=True)
     crt = np.flatnonzero(df.treatment == "Chemoradiotherapy")
     schedule = np.full(n, "No chemotherapy", dtype=object)
