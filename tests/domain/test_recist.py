@@ -334,3 +334,20 @@ def test_confirmation_never_improves_best_response(responses: list[str]) -> None
         assert rank[confirmed] >= rank[plain] or confirmed == "NE"
     else:
         assert confirmed == plain
+
+
+def test_results_have_summary_and_frame() -> None:
+    lesions = [Lesion("L1", "liver", False, 30.0), Lesion("N1", "neck", True, 16.0),
+               Lesion("N2", "neck", True, 12.0), Lesion("N3", "neck", True, 8.0)]
+    sel = select_target_lesions(lesions)
+    frame = sel.to_frame()
+    assert dict(zip(frame.lesion_id, frame.role, strict=True)) == {
+        "L1": "target", "N1": "target", "N2": "non_target", "N3": "normal"}
+    assert "2 target lesion(s) (L1, N1), baseline sum of diameters 46 mm" in sel.summary()
+    # 46 mm -> 32 mm is -30.4 % from baseline: PR
+    resp = target_response([TargetMeasurement("L1", False, 22.0), TargetMeasurement("N1", True, 10.0)],
+                           baseline_sum_mm=46.0)
+    assert resp.category == "PR"
+    assert "target response PR: sum 32 mm" in resp.summary() and "-30.4 %" in resp.summary()
+    bor = best_overall_response([(56, "PR"), (84, "PR")], confirmation=True)
+    assert bor.summary().startswith("best overall response PR on day 56 (confirmed)")

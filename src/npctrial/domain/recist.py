@@ -134,6 +134,8 @@ class Lesion:
 
 @dataclass(frozen=True)
 class TargetSelection:
+    """Baseline lesions split into targets, non-targets and normal (non-pathological) nodes."""
+
     targets: tuple[Lesion, ...]
     non_targets: tuple[Lesion, ...]
     normal: tuple[Lesion, ...]
@@ -141,6 +143,24 @@ class TargetSelection:
     @property
     def baseline_sum_mm(self) -> float:
         return sum(lesion.size_mm for lesion in self.targets)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per lesion: id, organ, nodal, size_mm, classification, role."""
+        rows = [
+            {"lesion_id": lesion.lesion_id, "organ": lesion.organ, "nodal": lesion.nodal,
+             "size_mm": lesion.size_mm, "classification": lesion.classification, "role": role}
+            for role, group in (("target", self.targets), ("non_target", self.non_targets),
+                                ("normal", self.normal))
+            for lesion in group
+        ]
+        columns = ["lesion_id", "organ", "nodal", "size_mm", "classification", "role"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary(self) -> str:
+        ids = ", ".join(lesion.lesion_id for lesion in self.targets) or "none"
+        return (f"{len(self.targets)} target lesion(s) ({ids}), baseline sum of diameters "
+                f"{self.baseline_sum_mm:g} mm; {len(self.non_targets)} non-target lesion(s); "
+                f"{len(self.normal)} normal node(s) (short axis < 10 mm)")
 
 
 def check_target_lesions(
@@ -234,6 +254,18 @@ class TargetResponse:
     change_from_nadir_mm: float
     needs_review: bool = False
     note: str = ""
+
+    def summary(self) -> str:
+        def pct(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:+.1f} %"
+
+        text = (f"target response {self.category}: sum {self.sum_mm:g} mm; baseline "
+                f"{self.baseline_sum_mm:g} mm ({pct(self.change_from_baseline_pct)}); nadir "
+                f"{self.nadir_sum_mm:g} mm ({pct(self.change_from_nadir_pct)}, "
+                f"{self.change_from_nadir_mm:+g} mm)")
+        if self.note:
+            text += f"; {self.note}"
+        return text + (" [review]" if self.needs_review else "")
 
 
 def target_response(
@@ -391,10 +423,17 @@ class Timepoint:
 
 @dataclass(frozen=True)
 class BestOverallResponse:
+    """Best overall response, the day it was met and why."""
+
     response: Overall
     day: int | None
     confirmed: bool
     reason: str
+
+    def summary(self) -> str:
+        when = "" if self.day is None else f" on day {self.day}"
+        status = " (confirmed)" if self.confirmed else ""
+        return f"best overall response {self.response}{when}{status}: {self.reason}"
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
