@@ -18,6 +18,7 @@ from rich.table import Table
 from npctrial.commands import eligibility as eligibility_commands
 from npctrial.domain.dosing import BSA_FORMULAS, banded_dose, body_surface_area
 from npctrial.domain.staging import categories, normalize_category, parse_tnm, stage_group
+from npctrial.errors import ValidationError
 
 
 def _console() -> Console:
@@ -54,8 +55,6 @@ def stage(
         t, n, m = (normalize_category(v, axis, edition)  # type: ignore[arg-type]
                    for v, axis in zip(tnm, ("T", "N", "M"), strict=True))
     else:
-        from npctrial.errors import ValidationError
-
         raise ValidationError(f"tnm: give T N M (e.g. T3 N2 M0) or one string (cT3N2M0), got "
                               f"{' '.join(tnm)!r}", field="tnm")
     group = stage_group(t, n, m, edition=edition)

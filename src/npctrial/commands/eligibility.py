@@ -18,8 +18,11 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from npctrial.domain.dosing import banded_dose, body_surface_area
 from npctrial.domain.eligibility import EligibilityReport, evaluate_eligibility
 from npctrial.domain.protocol import Protocol, load_protocol
+from npctrial.domain.risk import assess_high_risk
+from npctrial.domain.staging import stage_group
 from npctrial.errors import ValidationError
 
 _STATUS_STYLE = {"met": "green", "not met": "red", "missing": "yellow"}
@@ -110,10 +113,6 @@ def load_demo_patients() -> list[dict[str, Any]]:
 
 def demo() -> None:
     """Run the bundled demo patients through eligibility, staging, dosing and risk."""
-    from npctrial.domain.dosing import banded_dose, body_surface_area
-    from npctrial.domain.risk import assess_high_risk
-    from npctrial.domain.staging import stage_group
-
     patients = load_demo_patients()
     protocols: dict[str, Protocol] = {}
     console = Console(width=max(Console().width, 120))
