@@ -304,6 +304,15 @@ def test_rule_language_chains_membership_and_arithmetic() -> None:
         parse_rule("hb > 1", known_fields={"ecog"})
 
 
+def test_rule_arithmetic_errors_are_validation_errors_naming_the_rule() -> None:
+    # a zero ULN (bad data) or a text value in arithmetic must not escape as a Python error
+    with pytest.raises(ValidationError, match=r"division by zero \('alt_uln' is 0\)") as exc:
+        parse_rule("alt / alt_uln <= 1.5").evaluate({"alt": 30, "alt_uln": 0})
+    assert exc.value.field == "rule"
+    with pytest.raises(ValidationError, match="cannot do arithmetic"):
+        parse_rule("hb + 1 > 100").evaluate({"hb": "high"})
+
+
 def test_criteria_list_the_fields_they_read_with_units() -> None:
     p = load_protocol("imrt-s1")
     i8 = p.criterion("I8")

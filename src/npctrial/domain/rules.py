@@ -219,7 +219,16 @@ def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
         left, right = _eval(node.left, values, text), _eval(node.right, values, text)
         if left is MISSING or right is MISSING:
             return MISSING
-        return _ARITH[type(node.op)](left, right)
+        try:
+            return _ARITH[type(node.op)](left, right)
+        except ZeroDivisionError as exc:
+            raise ValidationError(
+                f"rule {text!r}: division by zero ({_describe(node.right)!r} is 0)", field="rule"
+            ) from exc
+        except TypeError as exc:
+            raise ValidationError(
+                f"rule {text!r}: cannot do arithmetic with {left!r} and {right!r}", field="rule"
+            ) from exc
     if isinstance(node, ast.Compare):
         left = _eval(node.left, values, text)
         outcome: bool | Missing = True
