@@ -113,6 +113,16 @@ def test_inconsistent_dates_raise() -> None:
         derive_endpoint(course(), "EFS")
 
 
+def test_failures_given_as_mappings() -> None:
+    c = course(failures=({"site": "local", "date": "2024-02-15"},))
+    assert c.failures == (Failure("local", dt.date(2024, 2, 15)),)
+    with pytest.raises(ValidationError, match=r"failures\[0\]: unknown key 'sitex'") as exc:
+        course(failures=({"sitex": "local", "date": "2024-02-15"},))
+    assert exc.value.row == 0
+    with pytest.raises(ValidationError, match=r"failures\[1\]: missing 'date'"):
+        course(failures=({"site": "local", "date": D0}, {"site": "distant"}))
+
+
 def test_derive_endpoints_frame() -> None:
     frame = derive_endpoints([course(patient_id="A"), course(patient_id="B", death=day(300))])
     assert len(frame) == 8

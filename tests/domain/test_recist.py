@@ -301,6 +301,10 @@ def test_bor_input_errors() -> None:
         best_overall_response([(-1, "SD")])
     with pytest.raises(ValidationError, match="cannot both occur"):
         best_overall_response([(50, "SD"), (80, "NON_CR_NON_PD")])
+    with pytest.raises(ValidationError, match=r"timepoints\[1\] must be a Timepoint or a \(day, response\)"):
+        best_overall_response([(50, "SD"), (80,)])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="min_sd_days"):
+        best_overall_response([(50, "SD")], min_sd_days=True)
 
 
 # --------------------------------------------------------------------------- properties

@@ -119,6 +119,22 @@ class Failure:
         object.__setattr__(self, "date", check_date(self.date, "failure date"))
 
 
+def _failure(item: object, i: int) -> Failure:
+    """A :class:`Failure` from a Failure or a mapping with site, date and optionally method."""
+    if isinstance(item, Failure):
+        return item
+    if not isinstance(item, Mapping):
+        raise ValidationError(f"failures[{i}] must be a Failure or a mapping, got {item!r}",
+                              field="failures", row=i)
+    unknown = sorted(set(item) - {"site", "date", "method"})
+    missing = sorted({"site", "date"} - set(item))
+    if unknown or missing:
+        what = f"unknown key {unknown[0]!r}" if unknown else f"missing {missing[0]!r}"
+        raise ValidationError(f"failures[{i}]: {what}; expected site, date and optionally method",
+                              field="failures", row=i)
+    return Failure(site=item["site"], date=item["date"], method=item.get("method"))
+
+
 @dataclass(frozen=True)
 class PatientCourse:
     """Dated events of one patient, the input to endpoint derivation."""
@@ -143,7 +159,7 @@ class PatientCourse:
         set_(
             self, "assessments", tuple(sorted(check_date(d, "assessments") for d in self.assessments))
         )
-        failures = tuple(f if isinstance(f, Failure) else Failure(**f) for f in self.failures)  # type: ignore[arg-type]
+        failures = tuple(_failure(f, i) for i, f in enumerate(self.failures))
         set_(self, "failures", failures)
         if self.death is not None:
             later = [d for d in self.assessments if d > self.death]

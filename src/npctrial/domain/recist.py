@@ -467,18 +467,27 @@ def best_overall_response(
     ``min_sd_days``; 4. otherwise PD if a PD was recorded, else NE.
     ``min_sd_days`` is protocol data (RECIST: typically 6-8 weeks; default 42 days).
     """
-    if not isinstance(min_sd_days, int) or min_sd_days < 0:
+    if isinstance(min_sd_days, bool) or not isinstance(min_sd_days, int) or min_sd_days < 0:
         raise ValidationError(
             f"min_sd_days must be a non-negative integer, got {min_sd_days!r}", field="min_sd_days"
         )
-    if not isinstance(min_confirm_days, int) or min_confirm_days < 1:
+    if (isinstance(min_confirm_days, bool) or not isinstance(min_confirm_days, int)
+            or min_confirm_days < 1):
         raise ValidationError(
             f"min_confirm_days must be a positive integer, got {min_confirm_days!r}",
             field="min_confirm_days",
         )
     points: list[tuple[int, str]] = []
     for i, tp in enumerate(timepoints):
-        day, resp = (tp.day, tp.response) if isinstance(tp, Timepoint) else tp
+        if isinstance(tp, Timepoint):
+            day, resp = tp.day, tp.response
+        elif isinstance(tp, tuple | list) and len(tp) == 2:
+            day, resp = tp
+        else:
+            raise ValidationError(
+                f"timepoints[{i}] must be a Timepoint or a (day, response) pair, got {tp!r}",
+                field="timepoints",
+            )
         if isinstance(day, bool) or not isinstance(day, int) or day < 0:
             raise ValidationError(
                 f"timepoints[{i}].day must be an integer >= 0, got {day!r}", field="timepoints"
