@@ -16,8 +16,8 @@ from npctrial.design import (
 )
 from npctrial.errors import ValidationError
 
-# statistics.md section 11 checks (alpha .05 two-sided, power .8, 1:1) and Schoenfeld (1983)
-# worked example (HR 0.5 -> 66 events; 65.35 before rounding up).
+# statistics.md section 11 checks (alpha .05 two-sided, power .8, 1:1); HR 0.5 by hand from the
+# Schoenfeld (1983) formula: (1.959964 + 0.841621)^2 / (0.25 ln(0.5)^2) = 65.35 -> 66 events.
 SCHOENFELD = [(0.7, 246.8, 247), (0.6, 120.3, 121), (0.5, 65.35, 66)]
 FREEDMAN = [(0.7, 252.0, 253), (0.6, 125.6, 126)]
 

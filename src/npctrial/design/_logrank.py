@@ -10,6 +10,10 @@ Algorithm (Mantel 1966; the R ``survdiff`` rho = 0 statistic, statistics.md sect
 
 Used by the simulation of survival designs; the public ``npctrial.survival.logrank_test``
 handles data validation, strata and weights for a single data set.
+
+Times are compared exactly. R (``aeqSurv``, ``timefix = TRUE``) and ``npctrial.survival`` treat
+times within about 1.5e-8 relative of each other as tied; simulated continuous times that close
+(rare) therefore give a slightly different statistic there, which does not matter for power.
 """
 
 from __future__ import annotations
