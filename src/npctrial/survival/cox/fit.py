@@ -193,9 +193,12 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             return exact.evaluate(xs, b, off)
     else:
+        last: list[CoxState] = []
+
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             st = layout.evaluate(xs, b, off)
             assert st.info is not None
+            last[:] = [st]
             return st.loglik, st.score, st.info
 
     nr = newton_raphson(evaluate, p, float(tol), max_iter, exact_rule=ties == "exact")
@@ -223,17 +226,20 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     robust_score = None
     if robust:
         naive_var = var
-        state = ctx.state(beta)
-        wsorted = layout.weights_s
-        if ties == "exact":
-            # R computes dfbeta for exact fits with the Efron/Breslow formulae of the same data
-            pass
-        resid = score_residuals(layout, state, ctx.x_centred) * wsorted[:, None]
+        # score residuals are linear in x: work on the scaled matrix and divide by the scale
+        state = last[0] if np.array_equal(last[0].beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
+        w_col = layout.weights_s[:, None]
+        resid = score_residuals(layout, state, xs)
+        resid *= w_col
+        resid /= scale
         cl = None if design.cluster is None else design.cluster[order]
         dfb = collapse(resid @ naive_var, cl)
         var = dfb.T @ dfb
-        state0 = ctx.state(np.zeros(p), offset=False)
-        r0 = collapse(score_residuals(layout, state0, ctx.x_centred) * wsorted[:, None], cl)
+        state0 = layout.evaluate(xs, np.zeros(p), None, info=False)
+        r0 = score_residuals(layout, state0, xs)
+        r0 *= w_col
+        r0 /= scale
+        r0 = collapse(r0, cl)
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ _solve(r0.T @ r0, u0))
 
