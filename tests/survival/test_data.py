@@ -221,3 +221,17 @@ def test_grouped_risk_table_three_groups_equals_per_group_tables() -> None:
         np.testing.assert_array_equal(rt.n_risk[k], own.n_risk)
         np.testing.assert_array_equal(rt.n_event[k], own.n_event)
     assert (rt.n_event.sum(axis=0) > 0).all()
+
+
+def test_group_label_from_series_name_and_errors_name_the_argument() -> None:
+    g = pd.Series([1.0, np.nan, 2.0, 1.0], name="ecog")
+    d = SurvivalData.from_arrays([1, 2, 3, 4], [1, 1, 0, 1], group=g, na_action="drop")
+    assert d.group is not None and d.group.strata_labels == ("ecog=1", "ecog=2")
+    with pytest.raises(ValidationError, match=r"group \(ecog\) has a missing value at row 1") as exc:
+        SurvivalData.from_arrays([1, 2, 3, 4], [1, 1, 0, 1], group=g)
+    assert exc.value.field == "group" and exc.value.row == 1
+    # a grouping Series named like another argument does not clash with it
+    ev = pd.Series([0, 1, 0, 1], name="event")
+    d2 = SurvivalData.from_arrays([1, 2, 3, 4], [1, 1, 0, 1], group=ev, strata=ev)
+    assert d2.group is not None and d2.group.strata_labels == ("event=0", "event=1")
+    np.testing.assert_array_equal(d2.event, [1, 1, 0, 1])

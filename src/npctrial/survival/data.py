@@ -156,8 +156,8 @@ class SurvivalData:
         event_codes: Sequence[int] = (0, 1),
         status_coding: StatusCoding = "standard",
         na_action: NaAction = "raise",
-        group_name: str = "group",
-        strata_name: str = "strata",
+        group_name: str | None = None,
+        strata_name: str | None = None,
     ) -> SurvivalData:
         """Validate raw columns into a :class:`SurvivalData`.
 
@@ -182,6 +182,11 @@ class SurvivalData:
                 f"status_coding must be 'standard' or 'r', got {status_coding!r}",
                 field="status_coding",
             )
+        # labels: explicit name, else the Series/Factor name, else "group"/"strata"
+        group_name = group_name or group_name_of(group, "group")
+        strata_name = strata_name or group_name_of(strata, "strata")
+        if strata is not None and strata_name == group_name:
+            strata_name = strata_name + ".strata"
         codes = tuple(int(c) for c in event_codes)
         if len(codes) < 2 or len(set(codes)) != len(codes):
             raise ValidationError(
@@ -205,17 +210,21 @@ class SurvivalData:
         if weights is not None:
             cols["weights"] = weights
         if group is not None:
-            cols[group_name] = group
+            cols["group"] = group
         if strata is not None:
-            cols[strata_name] = strata
+            cols["strata"] = strata
         if missing is not None:
             cols["missing"] = missing
+        # columns are keyed (and errors' ``field`` named) by argument; messages add the label
+        shown = {"group": f"group ({group_name})", "strata": f"strata ({strata_name})"}
+        shown = {k: (k if v == f"{k} ({k})" else v) for k, v in shown.items()}
         arrays: dict[str, np.ndarray] = {}
         for name, values in cols.items():
             arr = values.codes if isinstance(values, Factor) else as_1d(values, name)
             if arr.shape[0] != n:
                 raise ValidationError(
-                    f"{name} has length {arr.shape[0]} but time has length {n}", field=name
+                    f"{shown.get(name, name)} has length {arr.shape[0]} but time has length {n}",
+                    field=name,
                 )
             arrays[name] = arr
         if n == 0:
@@ -225,7 +234,7 @@ class SurvivalData:
         miss_by: dict[str, np.ndarray] = {}
         if np.isnan(t.min()):
             miss_by["time"] = np.isnan(t)
-        for name in ("event", "entry", "weights", group_name, strata_name):
+        for name in ("event", "entry", "weights", "group", "strata"):
             if name in cols and not isinstance(cols[name], Factor):
                 m = missing_mask(cols[name])
                 if m is not None:
@@ -240,7 +249,8 @@ class SurvivalData:
             name = next(k for k, m in miss_by.items() if m[pos])
             what = "is flagged missing" if name == "missing" else "has a missing value"
             raise ValidationError(
-                f"{name} {what} at {row_label(idx, pos)}; pass na_action='drop' to drop such rows",
+                f"{shown.get(name, name)} {what} at {row_label(idx, pos)}; "
+                "pass na_action='drop' to drop such rows",
                 field=name,
                 row=pos,
             )
