@@ -122,8 +122,11 @@ class RiskSetLayout:
                 rank_t = np.searchsorted(grid, time)
             m = len(grid) + 1
             key = strata * m + rank_t
-            # events first within a tied time (R's order(strata, time, -status))
-            order = np.argsort(key * 2 + (1 - status_i), kind="stable")
+            # events first within a tied time (R's order(strata, time, -status)), then row order
+            if (int(key.max()) + 1) * 2 * n < 2**62:
+                order = np.argsort(key * (2 * n) + (1 - status_i) * n + np.arange(n))
+            else:
+                order = np.argsort(key * 2 + (1 - status_i), kind="stable")
             key_s = key[order]
         self.grid = grid
         self.order = order
