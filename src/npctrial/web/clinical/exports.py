@@ -47,12 +47,13 @@ def form_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
     """One dict per record of the form, for the (already scoped) subjects queryset."""
     spec = spec_of(slug)
     cols = [*spec.fields, *DERIVED.get(slug, ())]
-    qs = (spec.model.objects.filter(subject__in=subjects).select_related("subject__site", "protocol_version")
-          .order_by("subject__site__code", "subject__seq", "pk"))
-    for r in qs.iterator(chunk_size=2000):
-        row = {"subject_id": r.subject.subject_id, "site": r.subject.site.code, "record_id": r.pk,
-               "version": r.version, "protocol_version": r.protocol_version.label}
-        row.update({c: _value(getattr(r, c)) for c in cols})
+    qs = (spec.model.objects.filter(subject__in=subjects)
+          .order_by("subject__site__code", "subject__seq", "pk")
+          .values_list("subject__subject_id", "subject__site__code", "pk", "version", "protocol_version__label", *cols))
+    head = ("subject_id", "site", "record_id", "version", "protocol_version")
+    for values in qs.iterator(chunk_size=2000):  # plain tuples: no model instances
+        row = dict(zip(head, values[:5], strict=True))
+        row.update({c: _value(v) for c, v in zip(cols, values[5:], strict=True)})
         yield row
 
 
@@ -238,7 +239,8 @@ def read_odm(text: str | bytes) -> dict[str, dict[str, list[dict[str, str]]]]:
 
 def _chunks(subjects: Any, size: int = 500) -> Iterator[list[Subject]]:
     chunk: list[Subject] = []
-    qs = subjects.select_related("site", "randomisation", "protocol_version", "screening").order_by("site__code", "seq")
+    # protocol versions are not joined: their parsed JSON would be decoded once per subject
+    qs = subjects.select_related("site", "randomisation", "screening").order_by("site__code", "seq")
     for s in qs.iterator(chunk_size=size):
         chunk.append(s)
         if len(chunk) == size:
@@ -246,6 +248,12 @@ def _chunks(subjects: Any, size: int = 500) -> Iterator[list[Subject]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _protocol_cache() -> Any:
+    from npctrial.web.clinical.reports import protocol_cache
+
+    return protocol_cache()
 
 
 def _endpoint(course: Any, protocol: Any, name: str) -> Any:
@@ -264,14 +272,14 @@ def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
     Subjects are read in chunks of 500 with one query per CRF model per chunk.
     """
     from npctrial.web.clinical.reports import _arm, load_records, patient_course
-    from npctrial.web.core.screening import protocol_of
 
+    protocol_for = _protocol_cache()
     for chunk in _chunks(subjects):
         records = load_records(chunk)
         for s in chunk:
             rec = records[s.pk]
             base, rt = rec.baseline, rec.rt
-            protocol = protocol_of(s.protocol_version)
+            protocol = protocol_for(s.protocol_version_id)
             course = patient_course(s, rec)
             row: dict[str, Any] = {
                 "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s),
@@ -305,15 +313,15 @@ def adae_rows(subjects: Any) -> Iterator[dict[str, Any]]:
 def adtte_rows(subjects: Any) -> Iterator[dict[str, Any]]:
     """ADTTE: PARAMCD PFS and OS, AVAL in months, CNSR 1 = censored (ADaM convention)."""
     from npctrial.web.clinical.reports import _arm, load_records, patient_course
-    from npctrial.web.core.screening import protocol_of
 
+    protocol_for = _protocol_cache()
     labels = {"PFS": "Progression-free survival (months)", "OS": "Overall survival (months)"}
     for chunk in _chunks(subjects):
         records = load_records(chunk)
         for s in chunk:
             course = patient_course(s, records[s.pk])
             for name in ("PFS", "OS"):
-                v = _endpoint(course, protocol_of(s.protocol_version), name)
+                v = _endpoint(course, protocol_for(s.protocol_version_id), name)
                 if v is None:
                     continue
                 yield {"usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s), "paramcd": name,

@@ -187,6 +187,21 @@ def patient_courses(subjects: list[Subject]) -> dict[int, PatientCourse]:
     return {s.pk: patient_course(s, records[s.pk]) for s in subjects}
 
 
+def protocol_cache() -> Any:
+    """Domain protocol per ProtocolVersion id, parsed once (versions are not joined per subject:
+    their parsed JSON would be decoded for every row)."""
+    from npctrial.web.core.models import ProtocolVersion
+
+    cache: dict[int, Any] = {}
+
+    def get(version_id: int) -> Any:
+        if version_id not in cache:
+            cache[version_id] = protocol_of(ProtocolVersion.objects.only("yaml_text").get(pk=version_id))
+        return cache[version_id]
+
+    return get
+
+
 def _endpoint_spec(protocol: Any, name: str) -> Any:
     return next((e for e in protocol.endpoints if e.name == name), STANDARD_ENDPOINTS[name])
 
@@ -231,10 +246,11 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
                      courses: dict[int, PatientCourse] | None = None) -> SurvivalSummary | None:
     """Steps 2-3 for one endpoint; None when no subject has a usable origin."""
     courses = courses if courses is not None else patient_courses(subjects)
+    protocol_for = protocol_cache()
     times: dict[str, list[float]] = defaultdict(list)
     status: dict[str, list[int]] = defaultdict(list)
     for s in subjects:
-        spec = _endpoint_spec(protocol_of(s.protocol_version), endpoint)
+        spec = _endpoint_spec(protocol_for(s.protocol_version_id), endpoint)
         try:
             value = derive_endpoint(courses[s.pk], spec)
         except Exception:  # noqa: BLE001 - a subject without origin date is listed as not evaluable
@@ -266,10 +282,11 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
 def median_follow_up(subjects: list[Subject], courses: dict[int, PatientCourse] | None = None) -> float | None:
     """Reverse Kaplan-Meier median of OS follow-up (censoring is the event), in months."""
     courses = courses if courses is not None else patient_courses(subjects)
+    protocol_for = protocol_cache()
     t, e = [], []
     for s in subjects:
         try:
-            v = derive_endpoint(courses[s.pk], _endpoint_spec(protocol_of(s.protocol_version), "OS"))
+            v = derive_endpoint(courses[s.pk], _endpoint_spec(protocol_for(s.protocol_version_id), "OS"))
         except Exception:  # noqa: BLE001
             continue
         if v.time_days < 0:
@@ -313,7 +330,7 @@ def _worst_by_term(subjects: list[Subject]) -> tuple[dict[str, dict[str, int]], 
 
 def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *, figures: bool = True) -> StudyReport:
     """The report over the subjects/screenings in the user's scope (querysets already scoped)."""
-    subjects = list(subjects.select_related("randomisation", "protocol_version", "site"))
+    subjects = list(subjects.select_related("randomisation", "site"))
     protocol = protocol_of(study.current_protocol)
     ids = [s.pk for s in subjects]
     treated = [s for s in subjects if RadiotherapyCourse.objects.filter(subject=s).exists()
