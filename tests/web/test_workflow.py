@@ -234,3 +234,17 @@ def test_screening_log_per_site(client, world):
     assert "S-HK-0001" in only_hk and "S-GZ-0001" not in only_hk
     failures = client.get(url, {"outcome": "ineligible"}).content.decode()
     assert "S-GZ-0001" not in failures
+
+
+def test_enrolment_series_has_every_month_and_is_cumulative(world):
+    from datetime import UTC, datetime
+
+    from npctrial.web.core.dashboard import compute_dashboard
+
+    study = world.studies["imrt"]
+    a, b = (world.subjects[("imrt", s)] for s in ("A", "B"))
+    Subject.objects.filter(pk=a.pk).update(enrolled_at=datetime(2025, 11, 15, tzinfo=UTC))
+    Subject.objects.filter(pk=b.pk).update(enrolled_at=datetime(2026, 2, 3, tzinfo=UTC))
+    series = compute_dashboard(world.users["monitor"], study).enrolment_by_month
+    assert [(p["month"], p["enrolled"], p["cumulative"]) for p in series] == [
+        ("2025-11", 1, 1), ("2025-12", 0, 1), ("2026-01", 0, 1), ("2026-02", 1, 2)]

@@ -35,6 +35,16 @@ def _month(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
+def _month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive (months without enrolment included)."""
+    year, month = int(first[:4]), int(first[5:])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 def compute_dashboard(user: Any, study: Study) -> Dashboard:
     screenings = permissions.scope(user, study, ScreeningRecord.objects.all())
     subjects = permissions.scope(user, study, Subject.objects.all())
@@ -60,9 +70,9 @@ def compute_dashboard(user: Any, study: Study) -> Dashboard:
         failures.update(failed or [])
     months: Counter[str] = Counter(_month(dt.date()) for dt in subjects.values_list("enrolled_at", flat=True))
     cumulative, series = 0, []
-    for month in sorted(months):
+    for month in _month_range(min(months), max(months)) if months else []:
         cumulative += months[month]
-        series.append({"month": month, "enrolled": months[month], "cumulative": cumulative})
+        series.append({"month": month, "enrolled": months.get(month, 0), "cumulative": cumulative})
     return Dashboard(
         study=study.code,
         target=study.target_enrolment,
@@ -85,7 +95,7 @@ def enrolment_svg(dashboard: Dashboard, width: int = 560, height: int = 180) -> 
     n = max(len(series), 1)
     bw = (width - 2 * pad) / n
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="cumulative enrolment against target">'
     ]
     for i, p in enumerate(series):
