@@ -22,12 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from npctrial.domain._inputs import check_number
+from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ValidationError
 
 CTCAE_VERSION = "4.03"
@@ -37,8 +35,7 @@ _EPS = 1e-9
 @cache
 def ctcae_table() -> dict[str, Any]:
     """The packaged CTCAE v4.03 data (terms, grade wording, cut-offs, units, source)."""
-    text = resources.files("npctrial.domain").joinpath("data/ctcae_v4_03.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return read_rule_table("ctcae_v4_03.yaml")
 
 
 @dataclass(frozen=True)

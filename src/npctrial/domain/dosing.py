@@ -19,12 +19,10 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
 from npctrial.domain._inputs import check_number, check_positive, check_weight_kg
+from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ClinicalWarning, ValidationError
 
 BSAFormula = Literal["mosteller", "dubois", "haycock", "gehan_george", "boyd"]
@@ -251,8 +249,7 @@ def band_table_from_dict(name: str, data: Mapping[str, Any]) -> BandTable:
 
 @cache
 def _band_data() -> dict[str, Any]:
-    text = resources.files("npctrial.domain").joinpath("data/dose_bands.yaml").read_text("utf-8")
-    return yaml.safe_load(text)["tables"]
+    return read_rule_table("dose_bands.yaml")["tables"]
 
 
 def band_table_names() -> list[str]:

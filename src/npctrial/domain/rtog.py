@@ -13,12 +13,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
 from npctrial.domain._inputs import check_date
+from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ValidationError
 
 Scale = Literal["acute", "late"]
@@ -30,8 +28,7 @@ LATE_AFTER_DAYS = 90
 @cache
 def rtog_table() -> dict[str, Any]:
     """The packaged RTOG/EORTC scales (organs, grade wording, timing rule, source)."""
-    text = resources.files("npctrial.domain").joinpath("data/rtog.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return read_rule_table("rtog.yaml")
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,9 @@ import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
+from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ClinicalWarning, ValidationError
 
 if TYPE_CHECKING:
@@ -38,8 +36,7 @@ MAX_NODE_CM = 20.0
 @cache
 def staging_table() -> dict[str, Any]:
     """The packaged staging data (categories with wording, stage groups, sources) per edition."""
-    text = resources.files("npctrial.domain").joinpath("data/staging_ajcc.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return read_rule_table("staging_ajcc.yaml")
 
 
 def _edition_data(edition: int) -> dict[str, Any]:
