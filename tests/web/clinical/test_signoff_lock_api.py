@@ -89,3 +89,16 @@ def test_api_casebook_and_unknown_form(world):
     assert data["forms"]["radiotherapy"][0]["fractions"] == 33 and data["locked"] is False
     coord = login(Client(), "coordinator")
     assert coord.post(_api(world) + "/crf/nonsense", {"values": {}}, content_type="application/json").status_code == 404
+
+
+def test_subject_page_links_casebook_and_openapi_lists_clinical_routes(world):
+    c = login(Client(), "coordinator")
+    subject = world.subjects[("imrt", "A")]
+    page = c.get(f"/studies/{world.studies['imrt'].pk}/subjects/{subject.pk}/").content.decode()
+    assert url("casebook", world) in page
+    schema = c.get("/api/v1/openapi.json").json()
+    paths = set(schema["paths"])
+    for p in ("/api/v1/studies/{study_id}/subjects/{subject_pk}/casebook",
+              "/api/v1/studies/{study_id}/subjects/{subject_pk}/crf/{form}",
+              "/api/v1/studies/{study_id}/report", "/api/v1/studies/{study_id}/exports/{name}.{fmt}"):
+        assert p in paths, p
