@@ -101,3 +101,18 @@ def test_page_links_to_subjects_use_primary_keys(client, world):
     page = client.get(reverse("subject-list", kwargs={"study_pk": subject.study_id})).content.decode()
     assert f"/subjects/{subject.pk}/" in page
     assert f"/subjects/{subject.subject_id}" not in page
+
+
+def test_pages_load_only_local_assets(client, world):
+    """htmx and CSS are served from our static files: no CDN, nothing from another origin."""
+    import re as _re
+
+    login(client, "coordinator")
+    page = client.get(reverse("screening-new", kwargs={"study_pk": world.studies["imrt"].pk})).content.decode()
+    sources = _re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert "/static/core/htmx.min.js" in sources
+    assert not [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    from django.contrib.staticfiles import finders
+
+    vendored = finders.find("core/htmx.min.js")
+    assert vendored and "htmx" in open(vendored, encoding="utf-8").read(4000)
