@@ -228,18 +228,12 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         naive_var = var
         # score residuals are linear in x: work on the scaled matrix and divide by the scale
         state = last[0] if np.array_equal(last[0].beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
-        w_col = layout.weights_s[:, None]
-        resid = score_residuals(layout, state, xs)
-        resid *= w_col
-        resid /= scale
+        resid = score_residuals(layout, state, xs, row_weights=layout.weights_s, col_scale=scale)
         cl = None if design.cluster is None else design.cluster[order]
         dfb = collapse(resid @ naive_var, cl)
         var = dfb.T @ dfb
         state0 = layout.evaluate(xs, np.zeros(p), None, info=False)
-        r0 = score_residuals(layout, state0, xs)
-        r0 *= w_col
-        r0 /= scale
-        r0 = collapse(r0, cl)
+        r0 = collapse(score_residuals(layout, state0, xs, row_weights=layout.weights_s, col_scale=scale), cl)
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ _solve(r0.T @ r0, u0))
 

@@ -49,22 +49,40 @@ def group_means(layout: RiskSetLayout, state: CoxState) -> np.ndarray:
     return layout.xbar_sums(state, layout.exp_m)
 
 
-def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray) -> np.ndarray:
-    """Score residuals (unweighted) in sorted order; ``x`` in sorted order, same centring as ``state``.
+def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray, *,
+                    row_weights: np.ndarray | None = None, col_scale: np.ndarray | None = None,
+                    chunk: int = 1 << 12) -> np.ndarray:
+    """Score residuals in sorted order; ``x`` in sorted order, same centring as ``state``.
 
-    Computed column by column (column-major output) to keep the temporaries one column long."""
+    Optionally multiplied by ``row_weights`` (R's weighted=TRUE) and divided by ``col_scale``
+    (residuals of scaled covariates back on the original scale). Rows are processed in chunks so
+    every temporary stays in cache."""
+    n, p = x.shape
     xh_g = layout.xbar_sums(state, state.hazard)
     e2_g = layout.xbar_sums(state, state.hazard * layout.exp_frac)
     means_g = group_means(layout, state)
+    hc = np.vstack([np.zeros((1, p)), np.cumsum(xh_g, axis=0)])
     dr = layout.death_rows
     dg = layout.death_group
-    resid = np.empty(x.shape, order="F")
-    for j in range(x.shape[1]):
-        cum = layout.cumulative(xh_g[:, j])
-        cum[dr] -= e2_g[dg, j]
-        col = -state.risk * (x[:, j] * state.lam - cum)
-        col[dr] += x[dr, j] - means_g[dg, j]
-        resid[:, j] = col
+    upper, lower = layout.row_upper, layout.row_lower
+    resid = np.empty((n, p))
+    for r0 in range(0, n, chunk):
+        r1 = min(n, r0 + chunk)
+        xc = x[r0:r1]
+        risk = state.risk[r0:r1, None]
+        res = hc[upper[r0:r1]] - hc[lower[r0:r1]]
+        res -= xc * state.lam[r0:r1, None]
+        res *= risk
+        k0, k1 = np.searchsorted(dr, [r0, r1])
+        if k1 > k0:
+            local = dr[k0:k1] - r0
+            g = dg[k0:k1]
+            res[local] += xc[local] - means_g[g] - risk[local] * e2_g[g]
+        if row_weights is not None:
+            res *= row_weights[r0:r1, None]
+        if col_scale is not None:
+            res /= col_scale
+        resid[r0:r1] = res
     return resid
 
 
