@@ -301,9 +301,10 @@ def median_follow_up(subjects: list[Subject], courses: dict[int, PatientCourse] 
     return None if m is None or not np.isfinite(m) else float(m)
 
 
-def best_response(subject: Subject) -> str | None:
+def best_response(subject: Subject, assessments: list[Any] | None = None) -> str | None:
     """RECIST best overall response (no confirmation: neither seed protocol asks for it)."""
-    rows = list(TumourAssessment.objects.filter(subject=subject).order_by("assessment_date"))
+    rows = (assessments if assessments is not None
+            else list(TumourAssessment.objects.filter(subject=subject).order_by("assessment_date", "pk")))
     if len(rows) < 2:
         return None
     origin = rows[0].assessment_date
@@ -333,9 +334,10 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     subjects = list(subjects.select_related("randomisation", "site"))
     protocol = protocol_of(study.current_protocol)
     ids = [s.pk for s in subjects]
-    treated = [s for s in subjects if RadiotherapyCourse.objects.filter(subject=s).exists()
-               or DrugAdministration.objects.filter(subject=s).exists()]
-    bors = {s.subject_id: best_response(s) for s in subjects}
+    crf = load_records(subjects)
+    dosed = set(DrugAdministration.objects.filter(subject_id__in=ids).values_list("subject_id", flat=True))
+    treated = [s for s in subjects if crf[s.pk].rt is not None or s.pk in dosed]
+    bors = {s.subject_id: best_response(s, crf[s.pk].assessments) for s in subjects}
     flow = {
         "screened": screenings.count(),
         "eligible": screenings.filter(outcome="eligible").count(),
@@ -362,7 +364,7 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         ae_terms.append(row)
     evaluable = [v for v in bors.values() if v is not None]
     orr = _rate("CR+PR", sum(1 for v in evaluable if v in ("CR", "PR")), len(evaluable)) if evaluable else None
-    courses = patient_courses(subjects)
+    courses = {s.pk: patient_course(s, crf[s.pk]) for s in subjects}
     survival = [x for x in (survival_summary(subjects, "PFS", figure=figures, courses=courses),
                             survival_summary(subjects, "OS", figure=figures, courses=courses)) if x is not None]
     deviations = [{"subject": d.subject.subject_id, "drug": d.drug, "date": d.date, "planned": d.planned_dose_mg,
