@@ -316,3 +316,20 @@ def test_summary_frame_prediction_and_plot() -> None:
     assert ax.get_ylabel() == "Beta(t) for x1"
     with pytest.raises(ValidationError):
         fit.residuals("pearson")
+
+
+def test_stratified_prediction_uses_the_row_stratum_baseline() -> None:
+    df = synthetic(strata=True)
+    fit = cox_ph(df, "time", "status", ["x1", "x2"], strata="s")
+    base = fit.baseline_hazard().to_frame()
+    new = pd.DataFrame({"x1": [fit.means[0]] * 3, "x2": [fit.means[1]] * 3, "s": [2, 0, 1]})
+    pred = fit.predict_survival(new)
+    for curve, s in zip(pred.curves, [2, 0, 1], strict=True):
+        stratum = base[base.strata == s]
+        assert_allclose(curve.time, stratum.time, rtol=0)
+        assert_allclose(curve.cumhaz, stratum.hazard, rtol=1e-12)
+        assert curve.stratum == s
+    with pytest.raises(ValidationError, match="strata column"):
+        fit.predict_survival(new.drop(columns="s"))
+    with pytest.raises(ValidationError, match="not among"):
+        fit.predict_survival(new.assign(s=7))

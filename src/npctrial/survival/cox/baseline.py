@@ -6,7 +6,8 @@ Efron fit -> Efron hazard (ctype 2), Breslow fit -> Breslow/Nelson-Aalen hazard 
 1. Per stratum and each distinct time t (events or censorings), with the tie terms of
    :mod:`.engine`: hazard increment dH = sum_k h_k, variance increment dV = sum_k c_k / phi_k^2,
    and dX = sum_k h_k xbar_k (zero at times without events); covariates centred at ``means``.
-2. For a covariate vector z (centred), r = exp(z'beta): cumhaz(t) = r sum dH,
+2. For a covariate vector z (centred) in stratum s (a stratified model needs the strata columns in
+   ``newdata``), r = exp(z'beta): cumhaz(t) = r sum dH,
    Var(cumhaz) = r^2 [sum dV + D(t)' V D(t)], D(t) = sum (dH z - dX), V the fit's variance;
    std.err = sqrt(Var) (the SE of the cumulative hazard, = SE of log S). S = exp(-cumhaz).
 3. ``basehaz(centered=True)``: z = means (cumhaz at the mean covariates, R's fit$means, whose
@@ -208,8 +209,20 @@ def _newdata_matrix(fit: CoxResult, newdata: pd.DataFrame) -> tuple[np.ndarray, 
     x2 = np.column_stack(cols)
     strata_idx = None
     if d.strata is not None:
-        raise ValidationError("predict_survival for a stratified model is not supported; fit per stratum",
-                              field="newdata")
+        missing = [c for c in d.strata_columns if c not in newdata.columns]
+        if missing:
+            raise ValidationError(f"newdata lacks strata column(s) {missing} of the stratified model",
+                                  field="newdata")
+        if len(d.strata_columns) == 1:
+            values = list(newdata[d.strata_columns[0]])
+        else:
+            values = list(newdata[list(d.strata_columns)].astype(str).agg(", ".join, axis=1))
+        lookup = {lv: i for i, lv in enumerate(d.strata_levels)}
+        bad = [v for v in values if v not in lookup]
+        if bad:
+            raise ValidationError(f"newdata stratum {bad[0]!r} is not among {list(d.strata_levels)}",
+                                  field=d.strata_columns[0])
+        strata_idx = np.array([lookup[v] for v in values], dtype=np.int64)
     return x2, strata_idx
 
 
@@ -217,13 +230,22 @@ def predict_survival(fit: CoxResult, newdata: pd.DataFrame, conf_type: str = "lo
                      conf_level: float = 0.95) -> CoxSurvivalPrediction:
     """Predicted survival with SE and bands for each row of ``newdata`` (module docstring)."""
     check_conf(conf_type, conf_level)
-    x2, _ = _newdata_matrix(fit, newdata)
-    terms = _stratum_terms(fit)[0]
+    x2, strata_idx = _newdata_matrix(fit, newdata)
+    all_terms = _stratum_terms(fit)
+    levels = fit._require_ctx().design.strata_levels
+    by_label = {t.stratum: t for t in all_terms}
     var = fit.var
-    cum_haz0 = np.cumsum(terms.d_haz)
-    cum_var0 = np.cumsum(terms.d_var)
     curves = []
-    for z in x2 - fit.means:
+    for i, z in enumerate(x2 - fit.means):
+        if strata_idx is None:
+            terms = all_terms[0]
+        else:
+            label = levels[strata_idx[i]]
+            if label not in by_label:
+                raise ValidationError(f"stratum {label!r} has no rows in the fit", field="newdata")
+            terms = by_label[label]
+        cum_haz0 = np.cumsum(terms.d_haz)
+        cum_var0 = np.cumsum(terms.d_var)
         r = float(np.exp(z @ fit.coef))
         dt = np.cumsum(terms.d_haz[:, None] * z[None, :] - terms.d_x, axis=0)
         varh = (cum_var0 + np.einsum("ij,jk,ik->i", dt, var, dt)) * r * r

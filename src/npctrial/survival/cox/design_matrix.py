@@ -52,6 +52,7 @@ class CoxDesign:
     xlevels: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     covariates: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
+    strata_columns: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -353,4 +354,5 @@ def build_design(
         xlevels=xlevels,
         covariates=tuple(covariates),
         categorical=tuple(cat_used),
+        strata_columns=tuple(strata_cols),
     )
