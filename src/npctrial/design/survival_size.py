@@ -173,7 +173,7 @@ def _control_hazard(hazard_ratio: float | None, median_control: float | None,
 def _with_patients(design: SurvivalDesign, hazard_control: float | None,
                    median_control: float | None, accrual_time: float | None,
                    follow_up: float | None, dropout: float) -> SurvivalDesign:
-    """Add the patients needed for ``design``'s events (steps 3 of the module docstring)."""
+    """Add the patients needed for ``design``'s events (step 3 of the module docstring)."""
     if median_control is not None and hazard_control is not None:
         raise ValidationError("give median_control or hazard_control, not both",
                               field="hazard_control")
