@@ -333,3 +333,14 @@ def test_stratified_prediction_uses_the_row_stratum_baseline() -> None:
         fit.predict_survival(new.drop(columns="s"))
     with pytest.raises(ValidationError, match="not among"):
         fit.predict_survival(new.assign(s=7))
+
+
+def test_times_equal_up_to_rounding_are_merged_as_r_timefix() -> None:
+    df = synthetic()
+    wobbly = df.assign(time=df.time * (1 + 1e-13 * np.random.default_rng(4).uniform(-1, 1, len(df))))
+    assert wobbly.time.nunique() > df.time.nunique()
+    ref = cox_ph(df, "time", "status", ["x1", "x2"])
+    got = cox_ph(wobbly, "time", "status", ["x1", "x2"])
+    assert_allclose(got.coef, ref.coef, rtol=1e-10)
+    assert_allclose(got.loglik, ref.loglik, rtol=1e-12)
+    assert got.concordance.tied_y == ref.concordance.tied_y

@@ -2,7 +2,8 @@
 
 Algorithm (R ``coxph.fit`` / ``coxfit6.c``, Therneau):
 
-1. Build the design (:mod:`.design_matrix`): na.omit, treatment contrasts, collinearity check.
+1. Build the design (:mod:`.design_matrix`): na.omit, treatment contrasts, collinearity check;
+   merge times equal up to sqrt(machine eps) (R ``timefix``/``aeqSurv``).
 2. Centre every column at its weighted mean (columns whose values are all in {-1, 0, 1} are left
    uncentred, R's ``nocenter``) and scale it by 1/mean|x - mean|; sort by (stratum, time).
 3. Newton-Raphson from beta = 0: evaluate loglik, U and I (:mod:`.engine`, or :mod:`.exact` for the
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +35,7 @@ from npctrial.survival.cox.design_matrix import CoxDesign, build_design, check_c
 from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 from npctrial.survival.cox.exact import ExactLayout
 from npctrial.survival.cox.residuals import collapse, score_residuals
+from npctrial.survival.risk_sets import fix_times, timefix_cuts
 
 __all__ = ["CoxFitContext", "cox_ph", "fit_design"]
 
@@ -172,8 +174,20 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         raise ValidationError("no events: the Cox model cannot be fitted", field="event")
     n = design.n
     w = np.ones(n) if design.weights is None else design.weights
+    method = "efron" if ties == "efron" else "breslow"
     layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
-                           weights=design.weights, method="efron" if ties == "efron" else "breslow")
+                           weights=design.weights, method=method)
+    # R's timefix (aeqSurv): times equal up to sqrt(machine eps) are one time. The layout's grid
+    # holds the distinct times, so the check costs nothing when there are no near-ties.
+    cuts = timefix_cuts(layout.grid)
+    if cuts is not None:
+        design = replace(design, time=fix_times(design.time, cuts),
+                         entry=None if design.entry is None else fix_times(design.entry, cuts))
+        if design.entry is not None and np.any(design.entry >= design.time):
+            raise ValidationError("an (entry, stop] interval has length 0 after merging times equal up to "
+                                  "floating-point tolerance (R aeqSurv)", field="entry")
+        layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
+                               weights=design.weights, method=method)
     order = layout.order
     # column-major: the per-column segment sums (np.add.reduceat) are several times faster
     xs, means, scale = _sorted_center_scale(design.x, w, order, design.names)
