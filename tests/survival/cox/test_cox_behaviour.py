@@ -188,7 +188,7 @@ def test_missing_rows_are_dropped_and_counted_per_column() -> None:
     df.loc[[2, 5], "x2"] = np.nan
     fit = cox_ph(df, "time", "status", ["x1", "x2"])
     assert fit.n == 47 and fit.n_dropped == 3
-    assert fit._ctx.design.dropped_by_column == {"x1": 2, "x2": 2}
+    assert fit.dropped_by_column == {"x1": 2, "x2": 2}
     assert "3 observations deleted due to missingness" in fit.summary()
 
 

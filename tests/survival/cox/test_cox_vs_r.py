@@ -53,7 +53,7 @@ def test_counts_and_missing_rows(case: CoxCase) -> None:
         if key.startswith("strata("):
             continue
         col = key.replace("factor(", "").replace(")", "")
-        assert [level_label(v) for v in fit._ctx.design.xlevels[col]] == levels
+        assert [level_label(v) for v in fit.xlevels[col]] == levels
 
 
 @pytest.mark.parametrize("case", COX, ids=ids(COX))

@@ -124,6 +124,16 @@ class CoxResult:
         return np.exp(self.conf_int_coef)
 
     @property
+    def dropped_by_column(self) -> dict[str, int]:
+        """Rows with a missing value, counted per column (a row may count in several)."""
+        return dict(self._require_ctx().design.dropped_by_column)
+
+    @property
+    def xlevels(self) -> dict[str, tuple[Any, ...]]:
+        """Levels of each categorical covariate, reference first (R ``fit$xlevels``)."""
+        return dict(self._require_ctx().design.xlevels)
+
+    @property
     def linear_predictors(self) -> np.ndarray:
         """x'beta + offset centred at ``means`` (R ``fit$linear.predictors``), in data order."""
         ctx = self._require_ctx()

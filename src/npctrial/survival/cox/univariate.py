@@ -50,7 +50,7 @@ def cox_univariate(
         if conf_level != fit.conf_level:
             fit = replace(fit, conf_level=conf_level)
         ci = fit.conf_int
-        levels = fit._ctx.design.xlevels.get(cov) if fit._ctx is not None else None
+        levels = fit.xlevels.get(cov)
         for j, name in enumerate(fit.names):
             rows.append({
                 "covariate": cov,
