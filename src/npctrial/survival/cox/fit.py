@@ -244,7 +244,7 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         state = last[0] if np.array_equal(last[0].beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
         resid = score_residuals(layout, state, xs, row_weights=layout.weights_s, col_scale=scale)
         cl = None if design.cluster is None else design.cluster[order]
-        dfb = collapse(resid @ naive_var, cl)
+        dfb = collapse(resid, cl) @ naive_var  # dfbeta = score residuals x V, summed by cluster
         var = dfb.T @ dfb
         state0 = layout.evaluate(xs, np.zeros(p), None, info=False)
         r0 = collapse(score_residuals(layout, state0, xs, row_weights=layout.weights_s, col_scale=scale), cl)
