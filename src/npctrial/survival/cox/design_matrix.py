@@ -153,12 +153,11 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
         present = np.unique(series.cat.codes.to_numpy())
         levels = tuple(series.cat.categories[present])
         return np.searchsorted(present, series.cat.codes.to_numpy()).astype(np.int64), levels
-    try:
-        levels_arr, codes = np.unique(series.to_numpy(), return_inverse=True)
+    try:  # hashing, then sorting only the distinct values
+        codes, uniq = pd.factorize(series, sort=True)
     except TypeError:
         codes, uniq = pd.factorize(series.astype(str), sort=True)
-        return codes.astype(np.int64), tuple(uniq)
-    return codes.ravel().astype(np.int64), tuple(levels_arr.tolist())
+    return np.asarray(codes, dtype=np.int64), tuple(np.asarray(uniq).tolist())
 
 
 def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None,
