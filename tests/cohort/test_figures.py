@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from PIL import Image
 
-from npctrial.cohort import survival_analysis
-from npctrial.cohort.figures import _risk_counts, km_figure, save_figure
+from npctrial.cohort import competing_risk_analysis, survival_analysis
+from npctrial.cohort.figures import cif_figure, km_figure, save_figure
 from tests.conftest import SHARED, load_ref
 
 
@@ -17,13 +19,34 @@ def lung() -> pd.DataFrame:
     return df
 
 
-def test_numbers_at_risk_match_r() -> None:
+def risk_table(fig: Figure, n_rows: int, n_ticks: int) -> list[list[int]]:
+    """The numbers printed in the at-risk axes, one list per curve (top row first)."""
+    tab = fig.axes[1]
+    rows: list[list[int]] = [[] for _ in range(n_rows)]
+    for text in tab.texts:
+        rows[round(text.get_position()[1])].append(int(text.get_text()))
+    assert all(len(r) == n_ticks for r in rows)
+    return rows
+
+
+def test_km_numbers_at_risk_match_r() -> None:
     an = survival_analysis(lung(), name="os", title="OS", time="time", event="dead", group="sex_label")
     ref = next(a for a in load_ref("lung")["analyses"] if a["id"] == "km_by_sex")["at_times"]
-    for level in ("1", "2"):
-        curve = an.km.curve(an.km.labels[int(level) - 1])
-        expected = ref["by_conf_type"]["log"][f"sex={level}"]["n.risk"]
-        assert _risk_counts(curve.time, curve.n_risk, curve.n, ref["times"]) == expected
+    fig = km_figure(an, ticks=ref["times"])
+    expected = [ref["by_conf_type"]["log"][f"sex={level}"]["n.risk"] for level in ("1", "2")]
+    assert risk_table(fig, 2, len(ref["times"])) == expected
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["1", "2"]
+
+
+def test_cif_numbers_at_risk_are_patients_still_followed() -> None:
+    df = lung().assign(other=0.0)
+    ticks = [0.0, 200.0, 400.0, 600.0, 800.0]
+    cr = competing_risk_analysis(df, name="c", title="c", time="time", event="dead", competing="other",
+                                 group="sex_label")
+    fig = cif_figure(cr, ticks=ticks)
+    t, sex = df["time"].to_numpy(float), df["sex_label"].to_numpy()
+    expected = [[int(np.sum((sex == g) & (t >= x))) for x in ticks] for g in ("1", "2")]
+    assert risk_table(fig, 2, len(ticks)) == expected
 
 
 def test_saved_figure_is_300_dpi_and_reproducible(tmp_path: Path) -> None:

@@ -113,3 +113,17 @@ def test_cox_table_numeric_and_ordinal_terms_match_r(lung: pd.DataFrame) -> None
     frame = tab.to_frame()
     assert frame["HR (multi)"].tolist() == [f"{v:.3f}" for v in r["exp_coef"]]
     assert frame["Term"].tolist() == ["per unit", "per unit", "per step"]
+
+
+def test_cox_table_reference_level_applies_to_both_models(lung: pd.DataFrame) -> None:
+    # R fits factor(ph.ecog) against level 0; with level 1 as reference the contrasts are
+    # exp(b_k - b_1) (and exp(-b_1) for level 0): the same model, re-parametrised.
+    r = ref("cox_efron_factor_ecog")
+    b1, b2, b3 = r["coef"][2:]
+    tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.ecog"],
+                    categorical=["ph.ecog"], multivariate=["age", "sex", "ph.ecog"], reference={"ph.ecog": "1"})
+    frame = tab.to_frame()
+    ecog = frame[frame["Variable"] == "ph.ecog"]
+    assert ecog["Term"].tolist() == ["0 vs 1", "2 vs 1", "3 vs 1"]
+    expected = [np.exp(-b1), np.exp(b2 - b1), np.exp(b3 - b1)]
+    assert ecog["HR (multi)"].tolist() == [f"{v:.3f}" for v in expected]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +24,8 @@ from npctrial.cohort.survival_tables import (
     SurvivalAnalysis,
     curve_labels,
 )
+from npctrial.survival import StepCurve, plot_survival
+from npctrial.survival.plotting import step_curves
 
 _COLORS = ("#1f4e79", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#566573")
 DPI = 300
@@ -38,13 +41,12 @@ def save_figure(fig: Figure, stem: Path) -> tuple[Path, Path]:
     return png, svg
 
 
-def _risk_counts(time: np.ndarray, n_risk: np.ndarray, n: int, ticks: Sequence[float]) -> list[int]:
-    """Numbers at risk at each tick (R's summary(fit, times) n.risk): at risk just after t."""
-    out = []
-    for t in ticks:
-        i = int(np.searchsorted(time, t, side="left"))
-        out.append(int(n_risk[i]) if i < len(time) else 0)
-    return out
+@dataclass(frozen=True)
+class _TestP:
+    """A p-value with the test's name, as :func:`plot_survival` annotates it."""
+
+    p: float
+    test_name: str
 
 
 def _ticks(tmax: float) -> list[float]:
@@ -52,88 +54,48 @@ def _ticks(tmax: float) -> list[float]:
     return list(np.arange(0.0, tmax + 1e-9, step))
 
 
-def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)") -> Figure:
-    """Step curves with censor marks, log-rank p annotation and an aligned numbers-at-risk table."""
-    n_groups = len(analysis.km.labels)
-    fig = Figure(figsize=(7.0, 5.0 + 0.25 * n_groups))
-    gs = fig.add_gridspec(2, 1, height_ratios=[4, 0.6 + 0.3 * n_groups], hspace=0.35, left=0.24, right=0.96)
-    ax = fig.add_subplot(gs[0])
-    tab = fig.add_subplot(gs[1], sharex=ax)
-    tmax = max(float(analysis.km.curve(lb).time[-1]) for lb in analysis.km.labels)
-    ticks = _ticks(tmax)
-    for k, lb in enumerate(curve_labels(analysis.km, analysis.groups)):
-        c = analysis.km.curve(lb)
-        s = 1 - c.surv if analysis.failure else c.surv
-        x = np.r_[0.0, c.time]
-        y = np.r_[0.0 if analysis.failure else 1.0, s]
-        color = _COLORS[k % len(_COLORS)]
-        name = analysis.groups[k]
-        ax.step(x, y, where="post", color=color, lw=1.5, label=f"{name} (n={c.n})")
-        cens = c.n_censor > 0
-        ax.plot(c.time[cens], s[cens], "|", color=color, ms=6, mew=1)
-        counts = _risk_counts(c.time, c.n_risk, c.n, ticks)
-        for t, m in zip(ticks, counts, strict=True):
-            tab.text(t, n_groups - 1 - k, str(m), ha="center", va="center", fontsize=8, color=color)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(0, ticks[-1] if ticks[-1] >= tmax else tmax)
-    ax.set_ylabel("Cumulative event rate" if analysis.failure else "Survival probability")
-    ax.set_title(textwrap.fill(analysis.title, 70), fontsize=9)
+def _curve_figure(curves: Sequence[StepCurve], *, title: str, xlabel: str, ylabel: str, pvalue: object,
+                  ticks: Sequence[float] | None, legend: Sequence[str], rising: bool) -> Figure:
+    """One axes of step curves drawn by :func:`npctrial.survival.plot_survival` (censor marks,
+    p-value annotation, numbers-at-risk table aligned under the axis) on a pyplot-free Figure.
+    For ``rising`` curves (incidence, 1 - KM) the p-value moves to the top left, away from them."""
+    fig = Figure(figsize=(7.0, 5.0 + 0.25 * len(curves)))
+    fig.subplots_adjust(left=0.24, right=0.96)
+    ax = fig.add_subplot(1, 1, 1)
+    tmax = max(float(c.time[-1]) for c in curves)
+    plot_survival(list(curves), ax, at_risk_table=True, conf_int=False, pvalue=pvalue,
+                  ticks=ticks if ticks is not None else _ticks(tmax), xlabel=xlabel, ylabel=ylabel,
+                  colors=_COLORS, legend=False)
+    if pvalue is not None and rising:
+        ax.texts[-1].set_position((0.03, 0.95))
+        ax.texts[-1].set_verticalalignment("top")
+    handles = [line for line in ax.get_lines() if not str(line.get_label()).startswith("_")]
+    ax.legend(handles, list(legend), fontsize=8, frameon=False, loc="best")
+    ax.set_title(textwrap.fill(title, 70), fontsize=9)
     ax.grid(alpha=0.3)
-    if analysis.logrank_p is not None:
-        p = analysis.logrank_p
-        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-        ax.text(0.98, 0.04 if not analysis.failure else 0.9, f"Log-rank \u03c7\u00b2 = {analysis.logrank_chisq:.2f}, {ptxt}",
-                transform=ax.transAxes, ha="right", fontsize=9)
-    ax.legend(loc="lower left" if not analysis.failure else "upper left", fontsize=8, frameon=False)
-    ax.set_xticks(ticks)
-    tab.set_ylim(-0.5, n_groups - 0.5)
-    tab.set_yticks(range(n_groups))
-    tab.set_yticklabels([analysis.groups[n_groups - 1 - i] for i in range(n_groups)], fontsize=8)
-    tab.set_xlabel(xlabel)
-    tab.set_title("Number at risk", fontsize=8, loc="left")
-    for side in ("top", "right", "left"):
-        tab.spines[side].set_visible(False)
-    tab.tick_params(axis="y", length=0, pad=22)
     return fig
 
 
-def cif_figure(analysis: CompetingRiskAnalysis, *, xlabel: str = "Time (months)") -> Figure:
-    """Cumulative incidence curves (Aalen-Johansen) with Gray's test p annotation."""
-    n_groups = len(analysis.curves)
-    fig = Figure(figsize=(7.0, 5.0 + 0.25 * n_groups))
-    gs = fig.add_gridspec(2, 1, height_ratios=[4, 0.6 + 0.3 * n_groups], hspace=0.35, left=0.24, right=0.96)
-    ax = fig.add_subplot(gs[0])
-    tab = fig.add_subplot(gs[1], sharex=ax)
-    tmax = max(float(t[-1]) for t, _ in analysis.curves.values())
-    ticks = _ticks(tmax)
-    names = list(analysis.curves)
-    for k, (lv, (t, est)) in enumerate(analysis.curves.items()):
-        color = _COLORS[k % len(_COLORS)]
-        ax.step(t, est, where="post", color=color, lw=1.5, label=lv)
-        times = analysis.follow_up.get(lv)
-        if times is not None:
-            for tick in ticks:
-                m = int(len(times) - np.searchsorted(times, tick, side="left"))
-                tab.text(tick, n_groups - 1 - k, str(m), ha="center", va="center", fontsize=8, color=color)
-    ax.set_xticks(ticks)
-    ax.set_xlim(0, ticks[-1] if ticks[-1] >= tmax else tmax)
-    tab.set_ylim(-0.5, n_groups - 0.5)
-    tab.set_yticks(range(n_groups))
-    tab.set_yticklabels([names[n_groups - 1 - i] for i in range(n_groups)], fontsize=8)
-    tab.set_title("Number at risk", fontsize=8, loc="left")
-    for side in ("top", "right", "left"):
-        tab.spines[side].set_visible(False)
-    tab.tick_params(axis="y", length=0, pad=22)
-    tab.set_xlabel(xlabel)
-    if analysis.gray_p is not None:
-        p = analysis.gray_p
-        ax.text(0.02, 0.92, f"Gray's test: {'p < 0.001' if p < 0.001 else f'p = {p:.3f}'}", transform=ax.transAxes, fontsize=9)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("Cumulative incidence")
-    ax.set_title(textwrap.fill(analysis.title, 70), fontsize=9)
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
-    return fig
+def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)",
+              ticks: Sequence[float] | None = None) -> Figure:
+    """Kaplan-Meier (or, with ``analysis.failure``, 1 - KM) step curves with censor marks, the
+    log-rank p and the numbers at risk at ``ticks`` (every 12 or 6 months by default)."""
+    by_label = {c.label: c for c in step_curves(analysis.km, kind="failure" if analysis.failure else "survival")}
+    labels = curve_labels(analysis.km, analysis.groups)
+    curves = [replace(by_label[lb], label=name) for lb, name in zip(labels, analysis.groups, strict=True)]
+    legend = [f"{name} (n={analysis.km.curve(lb).n})" for lb, name in zip(labels, analysis.groups, strict=True)]
+    return _curve_figure(curves, title=analysis.title, xlabel=xlabel, pvalue=None if analysis.logrank_p is None else _TestP(analysis.logrank_p, "log-rank test"),
+                         ylabel="Cumulative event rate" if analysis.failure else "Survival probability",
+                         ticks=ticks, legend=legend, rising=analysis.failure)
+
+
+def cif_figure(analysis: CompetingRiskAnalysis, *, xlabel: str = "Time (months)",
+               ticks: Sequence[float] | None = None) -> Figure:
+    """Cumulative incidence curves (Aalen-Johansen) with censor marks, Gray's test p and the
+    numbers at risk at ``ticks``."""
+    curves = list(analysis.curves)
+    return _curve_figure(curves, title=analysis.title, xlabel=xlabel, ylabel="Cumulative incidence",
+                         pvalue=None if analysis.gray_p is None else _TestP(analysis.gray_p, "Gray's test"), ticks=ticks, legend=[c.label for c in curves], rising=True)
 
 
 def forest_figure(table: CoxTable) -> Figure:

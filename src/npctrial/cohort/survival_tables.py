@@ -19,6 +19,9 @@ import pandas as pd
 from npctrial.errors import SmallSampleWarning, StatisticalWarning, ValidationError
 from npctrial.survival import (
     KaplanMeierResult,
+    StepCurve,
+    cox_ph,
+    cox_univariate,
     cumulative_incidence,
     kaplan_meier,
     logrank_test,
@@ -167,11 +170,10 @@ class CompetingRiskAnalysis:
     name: str
     title: str
     groups: tuple[str, ...]
-    curves: dict[str, tuple[np.ndarray, np.ndarray]]  # group -> (time, est) corner points, cause 1
+    curves: tuple[StepCurve, ...]  # cause-1 incidence per group, with censor times and numbers at risk
     rates: pd.DataFrame
     gray_statistic: float | None
     gray_p: float | None
-    follow_up: dict[str, np.ndarray] = field(default_factory=dict)  # group -> sorted times (at-risk table)
 
     def to_frame(self) -> pd.DataFrame:
         return self.rates.copy()
@@ -191,13 +193,13 @@ def competing_risk_analysis(
     t = data[time].to_numpy(dtype=float)
     ev = np.where(data[event].to_numpy(dtype=float) == 1, 1, np.where(data[competing].to_numpy(dtype=float) == 1, 2, 0))
     res = cumulative_incidence(t, ev, group=pd.Series(code, name="group"))
-    curves = {}
-    follow: dict[str, np.ndarray] = {}
+    curves = []
     rows = []
     for ci, lv in enumerate(levels):
         cv = res.curve(str(ci) if str(ci) in res.groups else res.groups[ci], 1)
-        curves[lv] = (cv.time, cv.est)
-        follow[lv] = np.sort(t[code == ci])
+        t_g = np.sort(t[code == ci])
+        curves.append(StepCurve(lv, cv.time, cv.est, censor_time=np.unique(t[(code == ci) & (ev == 0)]),
+                                risk_time=t_g, n_risk=len(t_g) - np.arange(len(t_g), dtype=float), start_value=0.0))
         est, var = cv.at(list(landmarks))
         km = kaplan_meier(t[code == ci], (ev[code == ci] == 1).astype(float))
         kc = km.curve(km.labels[0])
@@ -216,7 +218,7 @@ def competing_risk_analysis(
     stat = p = None
     if res.tests is not None:
         stat, p = float(res.tests.statistic[0]), float(res.tests.p[0])
-    return CompetingRiskAnalysis(name, title, levels, curves, pd.DataFrame(rows), stat, p, follow)
+    return CompetingRiskAnalysis(name, title, levels, tuple(curves), pd.DataFrame(rows), stat, p)
 
 
 @dataclass(frozen=True)
@@ -237,24 +239,14 @@ class CoxTable:
         return "\n".join([self.title, self.frame.to_string(index=False), *self.notes])
 
 
-def _term_label(term: str, cov: str, data: pd.DataFrame, categorical: Sequence[str],
-                ordinal: Sequence[str] = ()) -> str:
-    """'T2 vs T1' for a treatment-contrast term of a categorical covariate; 'per level' for
-    ordinal scores; the term name otherwise."""
-    if cov in categorical and term.startswith(cov):
-        ref = sorted(set(data[cov]))[0]
-        return f"{term[len(cov):]} vs {ref}"
+def _term_label(term: str, cov: str, reference: Any, ordinal: Sequence[str] = ()) -> str:
+    """'T2 vs T1' for a treatment-contrast term of a categorical covariate (``reference`` is its
+    reference level); 'per step' for ordinal scores, 'per unit' for other numeric covariates."""
+    if reference is not None and term.startswith(cov):
+        return f"{term[len(cov):]} vs {reference}"
     if term == cov:
         return "per step" if cov in ordinal else "per unit"
     return term
-
-
-def _cox_ph() -> Any:
-    try:
-        from npctrial.survival import cox_ph  # type: ignore[attr-defined]
-    except ImportError:
-        from npctrial.survival.cox import cox_ph
-    return cox_ph
 
 
 def cox_table(
@@ -264,27 +256,35 @@ def cox_table(
     reference: Mapping[str, Any] | None = None, ordinal: Sequence[str] = (),
 ) -> CoxTable:
     """Univariate Cox model per covariate, then a multivariate model on ``multivariate`` (or on
-    the covariates with univariate p < ``screen_p``). Efron ties. Warnings: events per variable
-    < 10 (SmallSampleWarning), proportional hazards rejected at 0.05 by cox.zph (StatisticalWarning)."""
-    cox_ph = _cox_ph()
+    the covariates with univariate p < ``screen_p``), laid out as the paper's Table 4.
+
+    1. Keep the rows complete in time, event and every covariate (one analysis set for all models).
+    2. Univariate screen: :func:`npctrial.survival.cox_univariate` (Efron ties, Wald p, treatment
+       contrasts against ``reference`` or the first level of a categorical covariate).
+    3. Multivariate model: :func:`npctrial.survival.cox_ph` on the chosen covariates.
+    4. Diagnostics: events per variable < 10 (SmallSampleWarning, Peduzzi et al. 1996) and the
+       proportional-hazards test of Grambsch and Therneau (1994), R's ``cox.zph``, at 0.05
+       (StatisticalWarning); both are also kept as notes under the table.
+    """
     labels = dict(labels or {})
+    reference = dict(reference or {})
     cols = list(dict.fromkeys([time, event, *covariates]))
     data = frame[cols].dropna().copy()
     for c in categorical:
         data[c] = data[c].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
     notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        screen = cox_univariate(data, time, event, list(covariates), categorical=list(categorical),
+                                reference={c: v for c, v in reference.items() if c in covariates})
     uni: dict[str, tuple[str, float, float, float, float]] = {}
-    forest = []
-    for cov in covariates:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StatisticalWarning)
-            fit = cox_ph(data, time, event, [cov], categorical=[cov] if cov in categorical else [],
-                         reference={cov: reference[cov]} if reference and cov in reference else None)
-        for k, term in enumerate(fit.names):
-            hr, (lo, hi), p = float(fit.hazard_ratio[k]), fit.conf_int[k], float(fit.p[k])
-            uni[term] = (cov, hr, float(lo), float(hi), p)
-            forest.append({"term": f"{labels.get(cov, cov)}: {_term_label(term, cov, data, categorical, ordinal)}",
-                           "hr": hr, "lower": float(lo), "upper": float(hi), "p": p})
+    term_labels: dict[str, str] = {}
+    for r in screen.itertuples(index=False):
+        uni[r.term] = (r.covariate, float(r.hazard_ratio), float(r.lower), float(r.upper), float(r.p))
+        term_labels[r.term] = _term_label(r.term, r.covariate, r.reference if isinstance(r.reference, str) else None,
+                                         ordinal)
+    forest = [{"term": f"{labels.get(cov, cov)}: {term_labels[term]}", "hr": hr, "lower": lo, "upper": hi, "p": p}
+              for term, (cov, hr, lo, hi, p) in uni.items()]
     chosen = list(multivariate) if multivariate is not None else [
         c for c in covariates if screen_p is not None and any(v[0] == c and v[4] < screen_p for v in uni.values())]
     multi: dict[str, tuple[float, float, float, float]] = {}
@@ -293,7 +293,8 @@ def cox_table(
         n_params = 0
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StatisticalWarning)
-            fit = cox_ph(data, time, event, chosen, categorical=[c for c in chosen if c in categorical])
+            fit = cox_ph(data, time, event, chosen, categorical=[c for c in chosen if c in categorical],
+                         reference={c: v for c, v in reference.items() if c in chosen} or None)
         for w in caught:
             notes.append(f"Warning: {w.message}")
         n_params = len(fit.names)
@@ -320,7 +321,7 @@ def cox_table(
     rows = []
     for term, (cov, hr, lo, hi, p) in uni.items():
         star = "*" if p < 0.05 else ""
-        row = {"Variable": labels.get(cov, cov), "Term": _term_label(term, cov, data, categorical, ordinal), "HR": f"{hr:.3f}", "95% CI": f"{lo:.3f}-{hi:.3f}",
+        row = {"Variable": labels.get(cov, cov), "Term": term_labels[term], "HR": f"{hr:.3f}", "95% CI": f"{lo:.3f}-{hi:.3f}",
                "p value": _fmt_p(p) + star, "HR (multi)": "", "95% CI (multi)": "", "p value (multi)": ""}
         if term in multi:
             mh, ml, mu, mp = multi[term]
