@@ -99,4 +99,4 @@ def test_week_of_toxicity_assessment_follow_up_and_report(live_server, page):  #
     assert page.get_attribute("#ae-rate", "data-x") == "1"
     assert re.search(r"1/1", page.inner_text("#ae-rate"))
     assert page.locator("#km-pfs svg").count() == 1 and page.locator("#km-os svg").count() == 1
-    assert "mucositis_oral" in page.inner_text("#ae-table")
+    assert "Mucositis oral" in page.inner_text("#ae-table")

@@ -50,7 +50,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
         _save("drug", s, {"drug": s1, "date": start, "planned_dose_mg": planned, "dose_mg": planned,
                           "doses_planned": 14 if s1 == "S-1" else None, "doses_taken": 13 if s1 == "S-1" else None},
               coordinator)
-        if stage == 5:
+        if stage == 5 and start + timedelta(days=21) <= today:
             _save("drug", s, {"drug": s1, "date": start + timedelta(days=21), "planned_dose_mg": planned,
                               "dose_mg": planned * 0.75, "deviation_reason": "grade4_toxicity"}, coordinator)
         weeks = 7 if done else max(1, min(7, (today - start).days // 7))
@@ -65,7 +65,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
                 grade = rng.choice([1, 2, 2, 3])
                 _save("ae", s, {"week": w, "term": "mucositis_oral", "grade": grade, "attribution": "probable",
                                 "serious": grade == 3 and k % 4 == 0, "start_date": day,
-                                "aware_at": timezone.now() - timedelta(hours=30) if grade == 3 else None}, coordinator)
+                                "aware_at": timezone.now() - timedelta(hours=30) if grade == 3 and k % 4 == 0 else None}, coordinator)
                 _save("rtog", s, {"assessment_date": day, "scale": "acute", "organ": "mucous_membrane",
                                   "grade": min(grade, 4)}, coordinator)
         if not done:
@@ -98,8 +98,13 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
             if k % 2 == 0:
                 _save("event", s, {"kind": "death", "event_date": min(today, end + timedelta(days=150)),
                                    "cause": "progressive disease"}, coordinator)
-        if stage == 3 and k % 2 == 1:
+        if stage == 3 and k % 2 == 1 and end + timedelta(days=80) <= today:
             _save("event", s, {"kind": "locoregional_relapse", "event_date": end + timedelta(days=80)}, coordinator)
+    for k, s in enumerate(subjects):  # alive subjects under treatment or follow-up: last contact recently
+        if s.radiotherapycourse_records.exists() and not s.clinicalevent_records.filter(kind="death").exists():
+            contact = today - timedelta(days=k % 20)
+            if contact > s.enrolled_at.date():
+                _save("event", s, {"kind": "last_contact", "event_date": contact}, coordinator)
     if password is None:
         return
     investigator = users["investigator"]

@@ -29,9 +29,11 @@ from npctrial.domain import (
     PatientCourse,
     Timepoint,
     best_overall_response,
+    clinical_terms,
     compute_ae_rate,
     derive_endpoint,
     derive_worst_grades,
+    lab_terms,
 )
 from npctrial.domain.endpoints import DAYS_PER_MONTH, STANDARD_ENDPOINTS
 from npctrial.stats import proportion_ci
@@ -355,10 +357,12 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         r = compute_ae_rate(worst, min_grade=min_grade)
         ae_rate = Rate(f"grade >= {min_grade}", r.x, r.n, r.proportion, r.lower, r.upper)
     ae_terms = []
+    labels = {t.key: t.term for t in (*clinical_terms(), *lab_terms())}
     n = len(treated)
     for term in sorted(by_term):
         grades = list(by_term[term].values())
-        row: dict[str, Any] = {"term": term, **{f"g{g}": grades.count(g) for g in range(1, 6)}}
+        row: dict[str, Any] = {"term": term, "label": labels.get(term, term),
+                               **{f"g{g}": grades.count(g) for g in range(1, 6)}}
         row["any"] = _rate("any", len(grades), n)
         row["severe"] = _rate(f">= {min_grade}", sum(1 for g in grades if g >= min_grade), n)
         ae_terms.append(row)
@@ -427,7 +431,7 @@ def report_pdf(report: StudyReport) -> bytes:
         story.append(Paragraph(f"AE rate (worst grade >= {report.ae_min_grade}): {r.x}/{r.n} = {r.proportion:.1%} "
                                f"(95% CI {r.lower:.1%} to {r.upper:.1%}, Clopper-Pearson)", styles["Normal"]))
     story.append(table([["Term", "G1", "G2", "G3", "G4", "G5", f">= G{report.ae_min_grade} (95% CI)"],
-                        *[[t["term"], t["g1"], t["g2"], t["g3"], t["g4"], t["g5"],
+                        *[[t["label"], t["g1"], t["g2"], t["g3"], t["g4"], t["g5"],
                            f"{t['severe'].x}/{t['severe'].n} ({t['severe'].lower:.1%}-{t['severe'].upper:.1%})"]
                           for t in report.ae_terms]]))
     if report.orr:

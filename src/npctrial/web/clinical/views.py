@@ -55,9 +55,9 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     sections = []
     for slug, spec in crfs.CRFS.items():
         records = list(spec.model.objects.filter(subject=subject).order_by("pk"))
-        cols = [*spec.fields, *crfs.DERIVED.get(slug, ())]
+        cols = [c for c in (*spec.fields, *crfs.DERIVED.get(slug, ())) if c not in ("bsa_rule", "dose_rule")]
         sections.append({"slug": slug, "spec": spec, "columns": cols,
-                         "rows": [(r, [getattr(r, c) for c in cols]) for r in records],
+                         "rows": [(r, [_cell(getattr(r, c)) for c in cols]) for r in records],
                          "can_add": not (spec.single and records)})
     lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
     return render(request, "clinical/casebook.html", {
@@ -71,6 +71,13 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         "can_lock": permissions.can(request.user, study, "lock", subject.site),
         "open_saes": AdverseEvent.objects.filter(subject=subject, serious=True, sae_reported_at__isnull=True),
         "now": timezone.now()})
+
+
+def _cell(value: Any) -> Any:
+    """Display value: floats to at most 2 decimals (the stored value keeps full precision)."""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return value
 
 
 def _lesion_rows(formset: Any) -> list[dict[str, Any]]:
