@@ -118,6 +118,16 @@ def test_spss_round_trip_with_value_labels(trial, tmp_path):
     assert df["start_date"].tolist() == [r.start_date.isoformat() for r in rows]
 
 
+def test_spss_numeric_codes_are_kept(trial, tmp_path):
+    path = tmp_path / "baseline.sav"
+    path.write_bytes(login(Client(), "statistician").get(url("export-file", trial, name="baseline", fmt="sav")).content)
+    df, meta = pyreadstat.read_sav(str(path))
+    assert df["tnm_edition"].tolist() == [8.0, 8.0]
+    assert meta.variable_value_labels["tnm_edition"] == {7.0: "AJCC 7th", 8.0: "AJCC 8th"}
+    assert meta.variable_value_labels["t_category"][4.0] == "T3" and set(df["t_category"]) == {4.0}
+    assert df["bsa_m2"].tolist() == [1.25, 1.25]
+
+
 def test_odm_round_trip(trial):
     client = login(Client(), "study_admin")
     resp = client.get(url("export-file", trial, name="odm", fmt="xml"))

@@ -123,6 +123,10 @@ def sav_bytes(slug: str, subjects: Any) -> bytes:
     df = pd.DataFrame(list(form_rows(slug, subjects)), columns=form_columns(slug))
     labels: dict[str, dict[float, str]] = {}
     for f, choices in _choices(slug).items():
+        if all(isinstance(k, int) for k, _ in choices):  # numeric codes (e.g. TNM edition 7/8) are kept
+            df[f] = df[f].astype("float64")
+            labels[f] = {float(k): label for k, label in choices}
+            continue
         codes = {k: i + 1 for i, (k, _) in enumerate(choices)}
         df[f] = df[f].map(lambda v, c=codes: c.get(v)).astype("float64")
         labels[f] = {float(i + 1): label for i, (_, label) in enumerate(choices)}
