@@ -34,7 +34,7 @@ def as_count_table(table: object, *, name: str = "table", ndim: int = 2) -> np.n
     return arr.astype(np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChiSquareResult(TestResult):
     """Pearson chi-square test with the observed and expected counts."""
 
@@ -77,10 +77,6 @@ def chi_square_test(table: object, correction: bool = False) -> ChiSquareResult:
         statistic=float(stat),
         df=float(dof),
         p_value=float(p),
-        estimate_name=None,
-        estimate=None,
-        conf_int=None,
-        conf_level=0.95,
         observed=obs,
         expected=np.asarray(expected, dtype=float),
         correction=yates,

@@ -17,10 +17,14 @@ from npctrial.stats.results import TestResult
 _REL_ERR = 1.0 + 1e-7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FisherResult(TestResult):
     """Fisher's exact test; 2 x 2 tables also carry R's conditional MLE odds ratio and CI."""
 
+    method: str = "Fisher's Exact Test for Count Data"
+    statistic_name: str = ""
+    statistic: float = float("nan")
+    df: float | None = None
     alternative: str
 
 
@@ -237,18 +241,7 @@ def fisher_exact(
     if obs.shape != (2, 2):
         if alternative != "two-sided":
             raise ValidationError("alternative must be 'two-sided' for r x c tables", field="alternative")
-        return FisherResult(
-            method="Fisher's Exact Test for Count Data",
-            statistic_name="",
-            statistic=float("nan"),
-            df=None,
-            p_value=_rxc_p_value(obs),
-            estimate_name=None,
-            estimate=None,
-            conf_int=None,
-            conf_level=conf_level,
-            alternative=alternative,
-        )
+        return FisherResult(p_value=_rxc_p_value(obs), conf_level=conf_level, alternative=alternative)
     if alternative == "two-sided":
         p = _rxc_p_value(obs)
     else:
@@ -260,10 +253,6 @@ def fisher_exact(
     orr = _st.contingency.odds_ratio(obs, kind="conditional")
     ci = orr.confidence_interval(confidence_level=conf_level, alternative=alternative)
     return FisherResult(
-        method="Fisher's Exact Test for Count Data",
-        statistic_name="",
-        statistic=float("nan"),
-        df=None,
         p_value=float(p),
         estimate_name="odds ratio",
         estimate=float(orr.statistic),

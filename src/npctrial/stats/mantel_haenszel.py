@@ -12,7 +12,7 @@ from npctrial.stats.contingency import as_count_table
 from npctrial.stats.results import TestResult
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MantelHaenszelResult(TestResult):
     """CMH test; for 2 x 2 x K tables ``estimate`` is the Mantel-Haenszel common odds ratio."""
 
@@ -86,9 +86,6 @@ def mantel_haenszel(
         statistic=stat,
         df=float(df),
         p_value=float(_st.chi2.sf(stat, df)),
-        estimate_name=None,
-        estimate=None,
-        conf_int=None,
         conf_level=conf_level,
         n_strata=k,
     )

@@ -40,8 +40,4 @@ def mcnemar(table: object, correction: bool = True) -> TestResult:
         statistic=float(stat),
         df=float(df),
         p_value=float(_st.chi2.sf(stat, df)),
-        estimate_name=None,
-        estimate=None,
-        conf_int=None,
-        conf_level=0.95,
     )

@@ -18,12 +18,12 @@ def format_p(p: float) -> str:
     return f"= {p:.4g}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TestResult:
     """A hypothesis test: statistic, degrees of freedom, p-value and optional estimate/CI.
 
-    ``df`` is ``None`` for exact tests; ``estimate``/``conf_int`` are ``None`` when the test
-    has no effect estimate.
+    ``df`` is ``None`` for exact tests; ``estimate``/``conf_int`` are ``None`` (the defaults)
+    when the test has no effect estimate. Fields are keyword-only.
     """
 
     __test__ = False  # not a pytest test class
@@ -33,10 +33,10 @@ class TestResult:
     statistic: float
     df: float | None
     p_value: float
-    estimate_name: str | None
-    estimate: float | None
-    conf_int: tuple[float, float] | None
-    conf_level: float
+    estimate_name: str | None = None
+    estimate: float | None = None
+    conf_int: tuple[float, float] | None = None
+    conf_level: float = 0.95
 
     def summary(self) -> str:
         lines = [self.method, ""]

@@ -48,8 +48,4 @@ def cochran_armitage_trend(table: object, scores: Sequence[float] | None = None)
         statistic=float(chisq),
         df=1.0,
         p_value=float(_st.chi2.sf(chisq, 1)),
-        estimate_name=None,
-        estimate=None,
-        conf_int=None,
-        conf_level=0.95,
     )
