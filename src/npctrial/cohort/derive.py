@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from npctrial.cohort.config import DerivedSpec, StudyConfig
+from npctrial.cohort.values import as_level, is_missing
 from npctrial.errors import ConfigurationError, ValidationError
 
 #: Days per month used for durations (365.25 / 12).
 DAYS_PER_MONTH = 30.4375
+
+
+def _per_distinct_key(keys: pd.DataFrame, compute: Callable[[tuple], str | None], name: str) -> pd.Series:
+    """``compute`` once per distinct row of ``keys`` (a cohort has few distinct T/N/M or finding
+    combinations), spread back over the rows; a ValidationError names the first row hit."""
+    out: list[str | None] = []
+    cache: dict[tuple, str | None] = {}
+    for i, key in enumerate(keys.itertuples(index=False, name=None)):
+        if key not in cache:
+            try:
+                cache[key] = compute(key)
+            except ValidationError as exc:
+                raise ValidationError(f"row {i + 1}: {exc}", field=name, row=i + 1) from exc
+        out.append(cache[key])
+    return pd.Series(out, index=keys.index, dtype="object")
 
 
 def _derive_stage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
@@ -21,23 +39,13 @@ def _derive_stage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
                                  field=spec.name)
     cols = [frame[c] for c in src] + ([] if len(src) == 3 else [pd.Series(spec.m_category, index=frame.index)])
     keys = pd.DataFrame({i: c.astype("object") for i, c in enumerate(cols)})
-    out: list[str | None] = []
-    cache: dict[tuple, str | None] = {}
-    # one table look-up per distinct (T, N, M) combination
-    for i, key in enumerate(keys.itertuples(index=False, name=None)):
-        if key in cache:
-            out.append(cache[key])
-            continue
-        if any(v is None or (not isinstance(v, str) and pd.isna(v)) for v in key):
-            value = None
-        else:
-            try:
-                value = stage_group(str(key[0]), str(key[1]), str(key[2]), edition=spec.edition)
-            except ValidationError as exc:
-                raise ValidationError(f"row {i + 1}: {exc}", field=spec.name, row=i + 1) from exc
-        cache[key] = value
-        out.append(value)
-    return pd.Series(out, index=frame.index, dtype="object")
+
+    def group(key: tuple) -> str | None:
+        if any(is_missing(v) for v in key):
+            return None
+        return stage_group(str(key[0]), str(key[1]), str(key[2]), edition=spec.edition)
+
+    return _per_distinct_key(keys, group, spec.name)
 
 
 _TRUE = {"1", "1.0", "true", "yes", "y"}
@@ -66,35 +74,25 @@ def _derive_restage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
     if missing:
         raise ConfigurationError(f"derived {spec.name!r} needs unknown variable(s) {missing}", field=spec.name)
     keys = frame[list(mapping.values())].astype("object")
-    out: list[str | None] = []
-    cache: dict[tuple, str | None] = {}
-    for i, key in enumerate(keys.itertuples(index=False, name=None)):
-        if key in cache:
-            out.append(cache[key])
-            continue
-        value: str | None = None
-        absent = [v is None or (not isinstance(v, str) and pd.isna(v)) for v in key]
+
+    def restage(key: tuple) -> str | None:
+        absent = [is_missing(v) for v in key]
         # a node size may be blank when no node is involved; any other blank finding: no value
-        if not any(a and not f.endswith("greatest_dimension_cm") for a, f in zip(absent, mapping, strict=True)):
-            data: dict = {"primary": {}, "nodes": {}}
-            for (field, _col), v, a in zip(mapping.items(), key, absent, strict=True):
-                if a:
-                    v = None
-                    data.setdefault(field.partition(".")[0], {})[field.partition(".")[2]] = None
-                    continue
-                if field == "distant_metastasis":
-                    data[field] = _finding_value(field, v)
-                else:
-                    group, _, name = field.partition(".")
-                    data.setdefault(group, {})[name] = _finding_value(name, v)
-            try:
-                res = stage_findings(findings_from_mapping(data), spec.edition)
-            except ValidationError as exc:
-                raise ValidationError(f"row {i + 1}: {exc}", field=spec.name, row=i + 1) from exc
-            value = {"stage": res.stage, "t": res.t, "n": res.n}[spec.part]
-        cache[key] = value
-        out.append(value)
-    return pd.Series(out, index=frame.index, dtype="object")
+        if any(a and not f.endswith("greatest_dimension_cm") for a, f in zip(absent, mapping, strict=True)):
+            return None
+        data: dict = {"primary": {}, "nodes": {}}
+        for field, v, a in zip(mapping, key, absent, strict=True):
+            if a:
+                data.setdefault(field.partition(".")[0], {})[field.partition(".")[2]] = None
+            elif field == "distant_metastasis":
+                data[field] = _finding_value(field, v)
+            else:
+                group, _, name = field.partition(".")
+                data.setdefault(group, {})[name] = _finding_value(name, v)
+        res = stage_findings(findings_from_mapping(data), spec.edition)
+        return {"stage": res.stage, "t": res.t, "n": res.n}[spec.part]
+
+    return _per_distinct_key(keys, restage, spec.name)
 
 
 def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
@@ -108,10 +106,8 @@ def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
         mapping = spec.mapping or {}
 
         def recode(v: object) -> object:
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                return None
-            key = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-            return mapping.get(key, key)
+            key = as_level(v)
+            return None if key is None else mapping.get(key, key)
 
         return frame[spec.source].map(recode).astype("object")
     if spec.kind == "duration":

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from npctrial.cohort.values import as_level
 from npctrial.errors import SmallSampleWarning, StatisticalWarning, ValidationError
 from npctrial.survival import (
     KaplanMeierResult,
@@ -41,8 +42,7 @@ def select_rows(frame: pd.DataFrame, subset: Mapping[str, Sequence[str]] | None)
         return frame
     keep = np.ones(len(frame), dtype=bool)
     for col, allowed in subset.items():
-        vals = frame[col].map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v))
-                              else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+        vals = frame[col].map(as_level)
         keep &= vals.isin([str(a) for a in allowed]).to_numpy()
     return frame.loc[keep]
 
@@ -82,7 +82,7 @@ class SurvivalAnalysis:
 def _group_values(frame: pd.DataFrame, group: str | None, order: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
     if group is None:
         return np.array(["All"] * len(frame), dtype=object), ("All",)
-    vals = frame[group].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+    vals = frame[group].map(as_level)
     present = sorted(set(vals))
     levels = [v for v in (order or []) if v in present] + [v for v in present if v not in (order or [])]
     return vals.to_numpy(dtype=object), tuple(levels)
@@ -271,7 +271,7 @@ def cox_table(
     cols = list(dict.fromkeys([time, event, *covariates]))
     data = frame[cols].dropna().copy()
     for c in categorical:
-        data[c] = data[c].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+        data[c] = data[c].map(as_level)
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from npctrial.cohort.values import as_level, is_missing
 from npctrial.errors import SmallSampleWarning, ValidationError
 from npctrial.stats import chi_square_test, cochran_armitage_trend, fisher_exact
 
@@ -116,8 +117,7 @@ def association_table(
     levels = dict(levels or {})
     if outcome not in frame:
         raise ValidationError(f"outcome {outcome!r} is not a column", field="outcome")
-    y = frame[outcome].map(lambda v: None if v is None or pd.isna(v) else
-                           str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+    y = frame[outcome].map(as_level)
     pos = (y == str(positive)).to_numpy()
     known = y.notna().to_numpy()
     rows: list[AssociationRow] = []
@@ -125,7 +125,7 @@ def association_table(
     for var in variables:
         if var not in frame:
             raise ValidationError(f"variable {var!r} is not a column", field=var)
-        x = frame[var].map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+        x = frame[var].map(lambda v: None if is_missing(v) else str(v))
         ok = known & x.notna().to_numpy()
         present = sorted(set(x[ok]))
         order = [str(v) for v in levels.get(var, [])]
