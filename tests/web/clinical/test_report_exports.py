@@ -103,6 +103,9 @@ def test_csv_long_and_wide(trial):
     xlsx = client.get(url("export-file", trial, name="lab", fmt="xlsx"))
     sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
     assert sheets["records"]["suggested_grade"].tolist() == [2]
+    assert set(sheets) == {"records", "long", "wide"}
+    long_lab = sheets["long"].set_index("field")["value"]
+    assert long_lab["term"] == "anemia" and float(long_lab["value"]) == 95
 
 
 def test_spss_round_trip_with_value_labels(trial, tmp_path):

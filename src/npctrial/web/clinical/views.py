@@ -279,7 +279,10 @@ def _export(study: Any, subjects: Any, name: str, fmt: str) -> HttpResponse:
         import pandas as pd
 
         long = pd.DataFrame(list(exports.form_rows(name, subjects)), columns=exports.form_columns(name))
-        return HttpResponse(exports.xlsx_bytes({"records": long, "wide": exports.wide_frame(name, subjects)}),
+        tall = pd.DataFrame(list(exports.long_rows(name, subjects)),
+                            columns=["subject_id", "site", "form", "record_id", "field", "value"])
+        return HttpResponse(exports.xlsx_bytes({"records": long, "long": tall,
+                                                "wide": exports.wide_frame(name, subjects)}),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if fmt == "sav":
         return HttpResponse(exports.sav_bytes(name, subjects), content_type="application/x-spss-sav")
