@@ -70,7 +70,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
                                   "grade": min(grade, 4)}, coordinator)
         if not done:
             continue
-        base = [{"lesion_id": "T1", "location": "nasopharynx", "target": True, "nodal": False, "diameter_mm": 42},
+        base: list[dict[str, Any]] = [{"lesion_id": "T1", "location": "nasopharynx", "target": True, "nodal": False, "diameter_mm": 42},
                 {"lesion_id": "N1", "location": "left level II node", "target": True, "nodal": True, "diameter_mm": 24}]
         _save("assessment", s, {"assessment_date": enrolled - timedelta(days=2), "new_lesions": "no"}, coordinator,
               lesions=base)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.utils import timezone
 
@@ -198,7 +198,8 @@ def derive_recist_series(assessments: list[Any]) -> None:
         a.change_from_baseline_pct = r.change_from_baseline_pct
         a.change_from_nadir_pct = r.change_from_nadir_pct
         a.target_response = r.category
-        new = {"no": False, "yes": True, "equivocal": "equivocal"}[a.new_lesions]
+        new_map: dict[str, bool | Literal["equivocal"]] = {"no": False, "yes": True, "equivocal": "equivocal"}
+        new = new_map[a.new_lesions]
         a.overall_response = timepoint_response(r.category, a.non_target or None, new)
         a.note = r.note
 

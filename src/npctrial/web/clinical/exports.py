@@ -179,16 +179,16 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None) ->
             yield f'<ItemDef OID="IT.{s}.{f}" Name="{f}" DataType="{kind}"/>\n'
     yield "</MetaDataVersion></Study>\n"
     yield f'<ClinicalData StudyOID={quoteattr(oid)} MetaDataVersionOID="MDV.1">\n'
-    names = {s: [*spec_of(s).fields, *DERIVED.get(s, ())] for s in slugs}
+    item_names = {s: [*spec_of(s).fields, *DERIVED.get(s, ())] for s in slugs}
     ids = subjects.order_by("site__code", "seq").values_list("pk", "subject_id")
     chunk: list[tuple[int, str]] = []
     for item in ids.iterator(chunk_size=500):
         chunk.append(item)
         if len(chunk) == 500:
-            yield from _odm_subjects(chunk, slugs, names)
+            yield from _odm_subjects(chunk, slugs, item_names)
             chunk = []
     if chunk:
-        yield from _odm_subjects(chunk, slugs, names)
+        yield from _odm_subjects(chunk, slugs, item_names)
     yield "</ClinicalData>\n</ODM>\n"
 
 

@@ -36,6 +36,7 @@ from npctrial.domain import (
     lab_terms,
 )
 from npctrial.domain.endpoints import DAYS_PER_MONTH, STANDARD_ENDPOINTS
+from npctrial.errors import ValidationError
 from npctrial.stats import proportion_ci
 from npctrial.survival import kaplan_meier, logrank_test
 from npctrial.web.clinical.models import (
@@ -334,7 +335,10 @@ def _worst_by_term(subjects: list[Subject]) -> tuple[dict[str, dict[str, int]], 
 def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *, figures: bool = True) -> StudyReport:
     """The report over the subjects/screenings in the user's scope (querysets already scoped)."""
     subjects = list(subjects.select_related("randomisation", "site"))
-    protocol = protocol_of(study.current_protocol)
+    version = study.current_protocol
+    if version is None:
+        raise ValidationError(f"study {study.code} has no protocol version", field="protocol")
+    protocol = protocol_of(version)
     ids = [s.pk for s in subjects]
     crf = load_records(subjects)
     dosed = set(DrugAdministration.objects.filter(subject_id__in=ids).values_list("subject_id", flat=True))
@@ -357,7 +361,8 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         r = compute_ae_rate(worst, min_grade=min_grade)
         ae_rate = Rate(f"grade >= {min_grade}", r.x, r.n, r.proportion, r.lower, r.upper)
     ae_terms = []
-    labels = {t.key: t.term for t in (*clinical_terms(), *lab_terms())}
+    terms: list[Any] = [*clinical_terms(), *lab_terms()]
+    labels = {t.key: t.term for t in terms}
     n = len(treated)
     for term in sorted(by_term):
         grades = list(by_term[term].values())
@@ -445,6 +450,7 @@ def report_pdf(report: StudyReport) -> bytes:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             png = _figure(km, lr, s.endpoint, fmt="png")
+        assert isinstance(png, bytes)
         story.append(Image(io.BytesIO(png), width=14 * cm, height=9.5 * cm, kind="proportional"))
         story.append(table([["Arm", "n", "events", "median (months)", *[f"at risk {m}m" for m in AT_RISK_MONTHS]],
                             *[[g, n, e, "NR" if m is None else f"{m:.1f}", *s.at_risk[g]]
