@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from npctrial.cohort import competing_risk_analysis, cox_table, median_follow_up, survival_analysis
+from npctrial.cohort import (
+    competing_risk_analysis,
+    compute_median_follow_up,
+    cox_table,
+    survival_analysis,
+)
 from tests.conftest import SHARED, load_ref
 
 LUNG = load_ref("lung")
@@ -67,8 +72,8 @@ def test_cox_events_per_variable_warning(lung: pd.DataFrame) -> None:
                   multivariate=["age", "sex", "ph.ecog", "ph.karno"])
 
 
-def test_median_follow_up_is_reverse_km(lung: pd.DataFrame) -> None:
-    med, lo, hi = median_follow_up(lung, "time", "dead")
+def test_compute_median_follow_up_is_reverse_km(lung: pd.DataFrame) -> None:
+    med, lo, hi = compute_median_follow_up(lung, "time", "dead")
     # reverse KM by hand: censoring is the event, deaths censor
     t = lung["time"].to_numpy(float)
     c = 1 - lung["dead"].to_numpy(float)
@@ -127,3 +132,23 @@ def test_cox_table_reference_level_applies_to_both_models(lung: pd.DataFrame) ->
     assert ecog["Term"].tolist() == ["0 vs 1", "2 vs 1", "3 vs 1"]
     expected = [np.exp(-b1), np.exp(b2 - b1), np.exp(b3 - b1)]
     assert ecog["HR (multi)"].tolist() == [f"{v:.3f}" for v in expected]
+
+
+@pytest.mark.parametrize("build", [
+    lambda df: survival_analysis(df, name="os", title="t", time="time", event="dead", group="arm"),
+    lambda df: competing_risk_analysis(df, name="c", title="t", time="time", event="dead", competing="arm"),
+    lambda df: cox_table(df, title="t", time="time", event="dead", covariates=["age", "arm"]),
+])
+def test_missing_column_is_named(lung: pd.DataFrame, build) -> None:
+    from npctrial.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="'arm'") as info:
+        build(lung)
+    assert info.value.field == "arm"
+
+
+def test_notes_state_the_tests(lung: pd.DataFrame) -> None:
+    an = survival_analysis(lung, name="os", title="OS", time="time", event="dead", group="sex_label")
+    lr = ref("logrank_sex")
+    assert an.notes[0] == f"Log-rank test: chi-square = {lr['chisq']:.3f}, df = 1, p = {lr['p']:.3f}."
+    assert an.summary().splitlines()[0] == "OS" and an.notes[0] in an.summary()

@@ -17,6 +17,7 @@ from npctrial.cohort.config import (
     infer_config,
     load_config,
 )
+from npctrial.cohort.cox_table import CoxTable, cox_table
 from npctrial.cohort.demo import make_demo_cohort, solve_t_by_n
 from npctrial.cohort.derive import derive_variable, derive_variables
 from npctrial.cohort.loading import read_cohort
@@ -24,11 +25,9 @@ from npctrial.cohort.pipeline import prepare_cohort, run_analysis
 from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
 from npctrial.cohort.survival_tables import (
     CompetingRiskAnalysis,
-    CoxTable,
     SurvivalAnalysis,
     competing_risk_analysis,
-    cox_table,
-    median_follow_up,
+    compute_median_follow_up,
     survival_analysis,
 )
 from npctrial.cohort.tables import (
@@ -64,6 +63,7 @@ __all__ = [
     "ValidationReport",
     "association_table",
     "competing_risk_analysis",
+    "compute_median_follow_up",
     "cox_table",
     "derive_variable",
     "derive_variables",
@@ -72,7 +72,6 @@ __all__ = [
     "infer_config",
     "load_config",
     "make_demo_cohort",
-    "median_follow_up",
     "prepare_cohort",
     "read_cohort",
     "run_analysis",

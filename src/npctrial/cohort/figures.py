@@ -18,12 +18,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from npctrial.cohort.survival_tables import (
-    CompetingRiskAnalysis,
-    CoxTable,
-    SurvivalAnalysis,
-    curve_labels,
-)
+from npctrial.cohort.cox_table import CoxTable
+from npctrial.cohort.survival_tables import CompetingRiskAnalysis, SurvivalAnalysis, curve_labels
 from npctrial.survival import StepCurve, plot_survival
 from npctrial.survival.plotting import step_curves
 

@@ -112,10 +112,10 @@ def build_report(
     excluded: pd.DataFrame, progress: Progress | None = None,
 ) -> CohortReport:
     """Run every configured analysis on a prepared frame; figures are written under ``work``."""
+    from npctrial.cohort.cox_table import cox_table
     from npctrial.cohort.survival_tables import (
         competing_risk_analysis,
-        cox_table,
-        median_follow_up,
+        compute_median_follow_up,
         select_rows,
         survival_analysis,
     )
@@ -160,19 +160,13 @@ def build_report(
             an = survival_analysis(sub, name=s.name, title=s.title, time=s.time, event=s.event, group=s.group,
                                    group_order=_levels(config, s.group) if s.group else None,
                                    landmarks=s.landmarks, pairwise=s.pairwise, failure=s.failure)
-            notes: list[str] = []
-            if an.logrank_p is not None:
-                notes.append(f"Log-rank test: chi-square = {an.logrank_chisq:.3f}, df = {an.logrank_df}, "
-                             f"p = {'<0.001' if an.logrank_p < 0.001 else f'{an.logrank_p:.3f}'}.")
-            if an.n_excluded:
-                notes.append(f"{an.n_excluded} rows with missing values excluded.")
-            tables.append(ReportTable(s.name, s.title, an.to_frame(), tuple(notes)))
+            tables.append(ReportTable(s.name, s.title, an.to_frame(), an.notes))
             if an.pairwise is not None:
                 tables.append(ReportTable(f"{s.name}_pairwise", s.title + " - pairwise log-rank (Holm)", an.pairwise))
             fig_out(s.name, s.title, km_figure(an))
         if config.survival:
             first = config.survival[0]
-            med, lo, hi = median_follow_up(frame, first.time, first.event)
+            med, lo, hi = compute_median_follow_up(frame, first.time, first.event)
             tables.append(ReportTable("follow_up", "Follow-up", pd.DataFrame(
                 [{"Endpoint time": lab(first.time), "Median follow-up (reverse KM)": round(med, 1),
                   "Minimum": round(lo, 1), "Maximum": round(hi, 1)}])))
@@ -182,12 +176,7 @@ def build_report(
                                          competing=c.competing, group=c.group,
                                          group_order=_levels(config, c.group) if c.group else None,
                                          landmarks=c.landmarks)
-            cr_notes: tuple[str, ...] = ("Cumulative incidence: Aalen-Johansen with death as competing risk; "
-                     "1 - KM censors deaths and overestimates the incidence.",)
-            if cr.gray_p is not None:
-                cr_notes += (f"Gray's test: statistic = {cr.gray_statistic:.3f}, p = "
-                          f"{'<0.001' if cr.gray_p < 0.001 else f'{cr.gray_p:.3f}'}.",)
-            tables.append(ReportTable(c.name, c.title, cr.to_frame(), cr_notes))
+            tables.append(ReportTable(c.name, c.title, cr.to_frame(), cr.notes))
             fig_out(c.name, c.title, cif_figure(cr))
         step("cox")
         if config.cox:

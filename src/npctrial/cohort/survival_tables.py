@@ -1,5 +1,5 @@
-"""Survival analyses of a cohort: KM with log-rank and landmark rates, cumulative incidence
-with Gray's test, and the uni-/multivariate Cox table (the paper's Table 4).
+"""Survival analyses of a cohort: KM with log-rank and landmark rates, median follow-up, and
+cumulative incidence with Gray's test (the Cox table is in :mod:`npctrial.cohort.cox_table`).
 
 Computations come from :mod:`npctrial.survival`; this module selects the rows, runs the
 analyses named in the config and lays out the results.
@@ -8,21 +8,19 @@ analyses named in the config and lays out the results.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from npctrial.cohort.values import as_level
-from npctrial.errors import SmallSampleWarning, StatisticalWarning, ValidationError
+from npctrial.cohort.tables import format_p_value
+from npctrial.cohort.values import as_level, check_columns
+from npctrial.errors import ValidationError
 from npctrial.survival import (
     KaplanMeierResult,
     StepCurve,
-    cox_ph,
-    cox_univariate,
     cumulative_incidence,
     kaplan_meier,
     logrank_test,
@@ -30,16 +28,11 @@ from npctrial.survival import (
 )
 
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def select_rows(frame: pd.DataFrame, subset: Mapping[str, Sequence[str]] | None) -> pd.DataFrame:
     """Rows whose values (as text) are in ``subset[column]`` for every column given."""
     if not subset:
         return frame
+    check_columns(frame, list(subset), "subset")
     keep = np.ones(len(frame), dtype=bool)
     for col, allowed in subset.items():
         vals = frame[col].map(as_level)
@@ -47,8 +40,11 @@ def select_rows(frame: pd.DataFrame, subset: Mapping[str, Sequence[str]] | None)
     return frame.loc[keep]
 
 
-def _complete(frame: pd.DataFrame, cols: Sequence[str | None]) -> pd.DataFrame:
-    return frame.dropna(subset=[c for c in cols if c is not None])
+def _complete(frame: pd.DataFrame, cols: Sequence[str | None], analysis: str) -> pd.DataFrame:
+    """The rows complete in ``cols``; a ValidationError names a column the frame lacks."""
+    wanted = [c for c in cols if c is not None]
+    check_columns(frame, wanted, analysis)
+    return frame.dropna(subset=wanted)
 
 
 @dataclass(frozen=True)
@@ -71,12 +67,19 @@ class SurvivalAnalysis:
     def to_frame(self) -> pd.DataFrame:
         return self.rates.copy()
 
-    def summary(self) -> str:
-        lines = [self.title, self.rates.to_string(index=False)]
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The footnotes of the rates table: the log-rank test and rows excluded as incomplete."""
+        out = []
         if self.logrank_p is not None:
-            lines.append(f"Log-rank chi-square = {self.logrank_chisq:.3f}, df = {self.logrank_df}, "
-                         f"p = {_fmt_p(self.logrank_p)}")
-        return "\n".join(lines)
+            out.append(f"Log-rank test: chi-square = {self.logrank_chisq:.3f}, df = {self.logrank_df}, "
+                       f"p = {format_p_value(self.logrank_p)}.")
+        if self.n_excluded:
+            out.append(f"{self.n_excluded} rows with missing values excluded.")
+        return tuple(out)
+
+    def summary(self) -> str:
+        return "\n".join([self.title, self.rates.to_string(index=False), *self.notes])
 
 
 def _group_values(frame: pd.DataFrame, group: str | None, order: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -102,8 +105,17 @@ def survival_analysis(
     failure: bool = False,
 ) -> SurvivalAnalysis:
     """Kaplan-Meier by group, log-rank test (pairwise with Holm adjustment on request) and
-    survival (or, with ``failure``, cumulative event) rates with 95 % log CIs at ``landmarks``."""
-    data = _complete(frame, [time, event, group])
+    survival (or, with ``failure``, cumulative event) rates with 95 % log CIs at ``landmarks``.
+
+    1. Keep the rows complete in time, event and group; order the groups as ``group_order``.
+    2. Kaplan-Meier per group with Greenwood variance and log-transformed CIs (Kaplan and Meier
+       1958; R ``survfit(conf.type = "log")``).
+    3. Log-rank test across groups (Mantel 1966; R ``survdiff``); with ``pairwise`` and three or
+       more groups, every pair with Holm's adjustment (Holm 1979).
+    4. Rates at each landmark as R ``summary(fit, times =)``: the estimate in force at that time,
+       NA past the last follow-up; with ``failure`` 1 - S with the bounds swapped.
+    """
+    data = _complete(frame, [time, event, group], f"survival analysis {name!r}")
     n_excl = len(frame) - len(data)
     g, levels = _group_values(data, group, group_order)
     # integer codes in display order so curves come out in that order
@@ -153,9 +165,9 @@ def _at(curve: Any, t: float) -> tuple[float, float, float]:
     return float(curve.surv[i]), float(curve.lower[i]), float(curve.upper[i])
 
 
-def median_follow_up(frame: pd.DataFrame, time: str, event: str) -> tuple[float, float, float]:
+def compute_median_follow_up(frame: pd.DataFrame, time: str, event: str) -> tuple[float, float, float]:
     """Median follow-up by the reverse Kaplan-Meier method (censoring as the event): (median, min, max)."""
-    data = _complete(frame, [time, event])
+    data = _complete(frame, [time, event], "median follow-up")
     t = data[time].to_numpy(dtype=float)
     e = data[event].to_numpy(dtype=float)
     rev = kaplan_meier(t, 1.0 - e)
@@ -178,6 +190,18 @@ class CompetingRiskAnalysis:
     def to_frame(self) -> pd.DataFrame:
         return self.rates.copy()
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The footnotes of the rates table: the estimator and Gray's test."""
+        out = ["Cumulative incidence: Aalen-Johansen with death as competing risk; "
+               "1 - KM censors deaths and overestimates the incidence."]
+        if self.gray_p is not None:
+            out.append(f"Gray's test: statistic = {self.gray_statistic:.3f}, p = {format_p_value(self.gray_p)}.")
+        return tuple(out)
+
+    def summary(self) -> str:
+        return "\n".join([self.title, self.rates.to_string(index=False), *self.notes])
+
 
 def competing_risk_analysis(
     frame: pd.DataFrame, *, name: str, title: str, time: str, event: str, competing: str,
@@ -186,8 +210,16 @@ def competing_risk_analysis(
 ) -> CompetingRiskAnalysis:
     """Aalen-Johansen cumulative incidence of ``event`` with ``competing`` (e.g. death without
     the event) as competing risk, Gray's test across groups; rates with 95 % CIs (log-log) at
-    ``landmarks``, next to 1 - KM which treats the competing event as censoring."""
-    data = _complete(frame, [time, event, competing, group])
+    ``landmarks``, next to 1 - KM which treats the competing event as censoring.
+
+    1. Code each row 1 (event), 2 (competing event without the event) or 0 (censored).
+    2. Aalen-Johansen cumulative incidence of cause 1 per group with the ``cmprsk::cuminc``
+       variance, and Gray's test across groups (Gray 1988).
+    3. 95 % CI at each landmark on the log(-log F) scale: F ** exp(+-z se / (F |log F|))
+       (delta method; Choudhury 2002, Stat Med 21:1129-44), NA where F is 0 or 1.
+    4. 1 - KM of the event with competing events censored, for comparison.
+    """
+    data = _complete(frame, [time, event, competing, group], f"competing-risk analysis {name!r}")
     g, levels = _group_values(data, group, group_order)
     code = np.array([levels.index(v) for v in g])
     t = data[time].to_numpy(dtype=float)
@@ -205,7 +237,6 @@ def competing_risk_analysis(
         kc = km.curve(km.labels[0])
         for lm, e_, v_ in zip(landmarks, est, var, strict=True):
             if np.isfinite(e_) and 0 < e_ < 1 and np.isfinite(v_):
-                # log(-log(1 - F)) type interval as cmprsk users usually report: use log-log on F
                 se = math.sqrt(v_) / (e_ * abs(math.log(e_)))
                 z = 1.959963984540054
                 lo, hi = e_ ** math.exp(z * se), e_ ** math.exp(-z * se)
@@ -219,115 +250,3 @@ def competing_risk_analysis(
     if res.tests is not None:
         stat, p = float(res.tests.statistic[0]), float(res.tests.p[0])
     return CompetingRiskAnalysis(name, title, levels, tuple(curves), pd.DataFrame(rows), stat, p)
-
-
-@dataclass(frozen=True)
-class CoxTable:
-    """Table 4: univariate HRs for every covariate, multivariate HRs for the selected ones."""
-
-    title: str
-    frame: pd.DataFrame
-    n: int
-    n_events: int
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    forest: pd.DataFrame | None = None  # term, hr, lower, upper (univariate)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.frame.copy()
-
-    def summary(self) -> str:
-        return "\n".join([self.title, self.frame.to_string(index=False), *self.notes])
-
-
-def _term_label(term: str, cov: str, reference: Any, ordinal: Sequence[str] = ()) -> str:
-    """'T2 vs T1' for a treatment-contrast term of a categorical covariate (``reference`` is its
-    reference level); 'per step' for ordinal scores, 'per unit' for other numeric covariates."""
-    if reference is not None and term.startswith(cov):
-        return f"{term[len(cov):]} vs {reference}"
-    if term == cov:
-        return "per step" if cov in ordinal else "per unit"
-    return term
-
-
-def cox_table(
-    frame: pd.DataFrame, *, title: str, time: str, event: str, covariates: Sequence[str],
-    categorical: Sequence[str] = (), multivariate: Sequence[str] | None = None,
-    screen_p: float | None = None, labels: Mapping[str, str] | None = None,
-    reference: Mapping[str, Any] | None = None, ordinal: Sequence[str] = (),
-) -> CoxTable:
-    """Univariate Cox model per covariate, then a multivariate model on ``multivariate`` (or on
-    the covariates with univariate p < ``screen_p``), laid out as the paper's Table 4.
-
-    1. Keep the rows complete in time, event and every covariate (one analysis set for all models).
-    2. Univariate screen: :func:`npctrial.survival.cox_univariate` (Efron ties, Wald p, treatment
-       contrasts against ``reference`` or the first level of a categorical covariate).
-    3. Multivariate model: :func:`npctrial.survival.cox_ph` on the chosen covariates.
-    4. Diagnostics: events per variable < 10 (SmallSampleWarning, Peduzzi et al. 1996) and the
-       proportional-hazards test of Grambsch and Therneau (1994), R's ``cox.zph``, at 0.05
-       (StatisticalWarning); both are also kept as notes under the table.
-    """
-    labels = dict(labels or {})
-    reference = dict(reference or {})
-    cols = list(dict.fromkeys([time, event, *covariates]))
-    data = frame[cols].dropna().copy()
-    for c in categorical:
-        data[c] = data[c].map(as_level)
-    notes: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", StatisticalWarning)
-        screen = cox_univariate(data, time, event, list(covariates), categorical=list(categorical),
-                                reference={c: v for c, v in reference.items() if c in covariates})
-    uni: dict[str, tuple[str, float, float, float, float]] = {}
-    term_labels: dict[str, str] = {}
-    for r in screen.itertuples(index=False):
-        uni[r.term] = (r.covariate, float(r.hazard_ratio), float(r.lower), float(r.upper), float(r.p))
-        term_labels[r.term] = _term_label(r.term, r.covariate, r.reference if isinstance(r.reference, str) else None,
-                                         ordinal)
-    forest = [{"term": f"{labels.get(cov, cov)}: {term_labels[term]}", "hr": hr, "lower": lo, "upper": hi, "p": p}
-              for term, (cov, hr, lo, hi, p) in uni.items()]
-    chosen = list(multivariate) if multivariate is not None else [
-        c for c in covariates if screen_p is not None and any(v[0] == c and v[4] < screen_p for v in uni.values())]
-    multi: dict[str, tuple[float, float, float, float]] = {}
-    n_events = int(data[event].sum())
-    if chosen:
-        n_params = 0
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StatisticalWarning)
-            fit = cox_ph(data, time, event, chosen, categorical=[c for c in chosen if c in categorical],
-                         reference={c: v for c, v in reference.items() if c in chosen} or None)
-        for w in caught:
-            notes.append(f"Warning: {w.message}")
-        n_params = len(fit.names)
-        for k, term in enumerate(fit.names):
-            lo, hi = fit.conf_int[k]
-            multi[term] = (float(fit.hazard_ratio[k]), float(lo), float(hi), float(fit.p[k]))
-        epv = n_events / max(n_params, 1)
-        if epv < 10:
-            msg = f"{n_events} events for {n_params} parameters: {epv:.1f} events per variable (< 10)"
-            warnings.warn(msg, SmallSampleWarning, stacklevel=2)
-            notes.append("Warning: " + msg)
-        try:
-            zph = fit.zph()
-            tab = zph.to_frame()
-            bad = [str(i) for i, p in zip(tab.index, tab["p"], strict=True) if p < 0.05]
-            if bad:
-                msg = f"proportional hazards rejected (cox.zph p < 0.05) for: {', '.join(bad)}"
-                warnings.warn(msg, StatisticalWarning, stacklevel=2)
-                notes.append("Warning: " + msg)
-            else:
-                notes.append(f"Proportional hazards: cox.zph global p = {float(tab['p'].iloc[-1]):.3f}.")
-        except Exception as exc:  # pragma: no cover - diagnostics must not stop the report
-            notes.append(f"cox.zph not available: {exc}")
-    rows = []
-    for term, (cov, hr, lo, hi, p) in uni.items():
-        star = "*" if p < 0.05 else ""
-        row = {"Variable": labels.get(cov, cov), "Term": term_labels[term], "HR": f"{hr:.3f}", "95% CI": f"{lo:.3f}-{hi:.3f}",
-               "p value": _fmt_p(p) + star, "HR (multi)": "", "95% CI (multi)": "", "p value (multi)": ""}
-        if term in multi:
-            mh, ml, mu, mp = multi[term]
-            row.update({"HR (multi)": f"{mh:.3f}", "95% CI (multi)": f"{ml:.3f}-{mu:.3f}",
-                        "p value (multi)": _fmt_p(mp) + ("*" if mp < 0.05 else "")})
-        rows.append(row)
-    notes.insert(0, f"Cox proportional hazards models (Efron ties), n = {len(data)}, events = {n_events}; "
-                    "multivariate: " + (", ".join(labels.get(c, c) for c in chosen) or "none") + ". * p < 0.05.")
-    return CoxTable(title, pd.DataFrame(rows), len(data), n_events, tuple(notes), pd.DataFrame(forest))

@@ -7,12 +7,23 @@ so that both spell the same level.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
+
+from npctrial.errors import ValidationError
 
 
 def is_missing(value: object) -> bool:
     """True for None, NaN and NaT (text, even empty, is a value)."""
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def check_columns(frame: pd.DataFrame, columns: Sequence[str], analysis: str) -> None:
+    """Raise a ValidationError naming the first of ``columns`` that ``frame`` lacks."""
+    for col in columns:
+        if col not in frame.columns:
+            raise ValidationError(f"{analysis}: no column {col!r} in the cohort", field=col)
 
 
 def as_level(value: object) -> str | None:
