@@ -43,6 +43,19 @@ def _rev_cumsum_segments(v: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarr
     return total - padded[seg_end[seg_of]]
 
 
+def _order_by_key(key: np.ndarray, status: np.ndarray, n_keys: int) -> np.ndarray:
+    """Row order by (key, events first, row): R's order(strata, time, -status), ties by row.
+
+    With fewer than 2^15 keys the combined key fits in 16 bits and numpy's stable sort is a radix
+    sort (linear in n, about 3x faster than a comparison sort of a unique 64-bit key)."""
+    n = key.shape[0]
+    if 2 * n_keys <= 1 << 16:
+        return np.argsort((key * 2 + (1 - status)).astype(np.uint16), kind="stable")
+    if n_keys * 2 * n < 2**62:
+        return np.argsort(key * (2 * n) + (1 - status) * n + np.arange(n))
+    return np.argsort(key * 2 + (1 - status), kind="stable")
+
+
 def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Sum of ``values`` rows by ``index`` (0..size-1); 2-D values are summed column by column."""
     if values.ndim == 1:
@@ -53,7 +66,7 @@ def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def weighted_cross(x: np.ndarray, v: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+def weighted_cross(x: np.ndarray, v: np.ndarray, chunk: int = 1 << 13) -> np.ndarray:
     """x' diag(v) x, accumulated over row chunks so the temporaries stay small."""
     p = x.shape[1]
     out = np.zeros((p, p))
@@ -111,7 +124,7 @@ class RiskSetLayout:
             m = len(grid) + 1
             rank = np.empty(n, dtype=np.int64)
             rank[first] = np.cumsum(new_t) - 1
-            order = np.argsort(rank * (2 * n) + (1 - status_i) * n + np.arange(n))
+            order = _order_by_key(rank, status_i, m)
             key_s = rank[order]
         else:
             if entry is None:
@@ -123,10 +136,7 @@ class RiskSetLayout:
             m = len(grid) + 1
             key = strata * m + rank_t
             # events first within a tied time (R's order(strata, time, -status)), then row order
-            if (int(key.max()) + 1) * 2 * n < 2**62:
-                order = np.argsort(key * (2 * n) + (1 - status_i) * n + np.arange(n))
-            else:
-                order = np.argsort(key * 2 + (1 - status_i), kind="stable")
+            order = _order_by_key(key, status_i, int(key.max()) + 1)
             key_s = key[order]
         self.grid = grid
         self.order = order
