@@ -8,11 +8,13 @@ within budget).
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from npctrial.cohort import make_demo_cohort, run_analysis
 
@@ -20,10 +22,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "paper-2016.yaml"
 BUDGET_S = 60.0
 
 
-def make_large_cohort(n: int, seed: int = 1) -> object:
+def make_large_cohort(n: int, seed: int = 1) -> pd.DataFrame:
     """``n`` patients resampled from five demo cohorts (ids made unique)."""
-    import pandas as pd
-
     base = pd.concat([make_demo_cohort(s) for s in range(1, 6)], ignore_index=True)
     rng = np.random.default_rng(seed)
     big = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
@@ -47,5 +47,6 @@ def run(sizes: list[int] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    for row in run():
+    # sizes on the command line, e.g. ``python benchmarks/bench_cohort.py 10000``
+    for row in run([int(a) for a in sys.argv[1:]] or None):
         print(row)

@@ -107,6 +107,7 @@ def test_solve_t_by_n_satisfies_margins() -> None:
     for i, tc in enumerate(t):
         for j, nc in enumerate(n):
             s = stage_group(tc, nc, "M0", edition=7)
+            assert s is not None
             s = "IVA-B" if s in ("IVA", "IVB") else s
             counts[s] = counts.get(s, 0) + int(table[i, j])
     assert {k: counts.get(k, 0) for k in stage} == stage

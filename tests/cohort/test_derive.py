@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from npctrial.cohort import derive_variables, load_config
+from npctrial.cohort import StudyConfig, derive_variables, load_config
 from npctrial.errors import ValidationError
 
 FINDINGS = {
@@ -15,7 +15,7 @@ FINDINGS = {
 }
 
 
-def config(derived: list[dict]) -> object:
+def config(derived: list[dict]) -> StudyConfig:
     cols = {k: {"column": k} for k in ("skull_base", "medial_pterygoid", "cervical", "t", "n", "age", "start", "end", "met")}
     return load_config({"columns": cols, "derived": derived})
 

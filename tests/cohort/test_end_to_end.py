@@ -64,6 +64,7 @@ def test_table1_p_values_match_the_paper(runs: tuple) -> None:
     cfg = load_config(EXAMPLE)
     frame, _, _ = prepare_cohort(out.parent / "cohort.csv", cfg)
     a = cfg.association
+    assert a is not None
     raw_p = association_table(frame, a.outcome, a.variables, labels={v: cfg.label(v) for v in a.variables}).p_values()
     raw_p = {cfg.label(k): v for k, v in raw_p.items()}
     for _, row in firsts.iterrows():

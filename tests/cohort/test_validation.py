@@ -1,6 +1,7 @@
 """Bad input: every problem listed with row, column, value and what was expected."""
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from npctrial.cohort import load_config, prepare_cohort, validate_cohort
 from npctrial.errors import ValidationError
 
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "data_cutoff": "2014-08-31",
     "columns": {
         "t_stage": {"column": "T", "type": "category", "levels": ["T1", "T2", "T3", "T4"]},

@@ -60,6 +60,7 @@ def test_convictions() -> None:
     res = fisher_exact(conv)
     assert float(f"{res.p_value:.4g}") == 0.0005367
     assert res.estimate == pytest.approx(0.04693661, rel=1e-4)
+    assert res.conf_int is not None
     assert res.conf_int[0] == pytest.approx(0.003325764, rel=5e-3)
     assert res.conf_int[1] == pytest.approx(0.363182271, rel=1e-3)
     # the CI ends solve P(X >= x; psi_L) = 0.025 and P(X <= x; psi_U) = 0.025 under the

@@ -67,6 +67,7 @@ def test_mantelhaen_rabbits() -> None:
     assert round(res.statistic, 4) == 3.9286
     assert float(f"{res.p_value:.4g}") == 0.04747
     assert res.estimate == pytest.approx(7.0, rel=1e-12)
+    assert res.conf_int is not None
     assert res.conf_int[0] == pytest.approx(1.026713, rel=1e-6)
     assert res.conf_int[1] == pytest.approx(47.725133, rel=1e-7)
 

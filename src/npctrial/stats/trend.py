@@ -12,7 +12,7 @@ from npctrial.stats.contingency import as_count_table
 from npctrial.stats.results import TestResult
 
 
-def cochran_armitage_trend(table: object, scores: Sequence[float] | None = None) -> TestResult:
+def cochran_armitage_trend(table: object, scores: Sequence[float] | np.ndarray | None = None) -> TestResult:
     """Chi-square test for a linear trend in proportions over ordered groups.
 
     ``table`` is 2 x k (row 0 = "events", row 1 = "non-events", one column per ordered group)
