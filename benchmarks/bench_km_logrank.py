@@ -1,7 +1,9 @@
 """Kaplan-Meier and log-rank speed against statsmodels and lifelines, with peak memory.
 
-Data: Weibull(shape 1.5) event times in days, rounded up to whole days (heavy ties), 30 %
-independent random censoring, two balanced groups. For each n the same arrays go to every
+Data: Weibull(shape 1.5) event times in days, 30 % independent random censoring, two balanced
+groups; "tied" rounds the times up to whole days (heavy ties, a few thousand distinct times),
+"untied" keeps them continuous (almost every time distinct, the worst case for R's ``timefix``
+merge and for the size of the risk-set grid). For each n the same arrays go to every
 implementation; the best of ``repeat`` wall-clock runs is kept, the implementations
 interleaved so that load from other processes affects them alike. Peak memory of our calls is
 measured separately with ``tracemalloc`` (numpy reports its buffers to it), so timings are not
@@ -11,6 +13,7 @@ Run::
 
     python benchmarks/bench_km_logrank.py --sizes 100000,1000000
     python benchmarks/bench_km_logrank.py --sizes 10000000 --peer-max 1000000
+    python benchmarks/bench_km_logrank.py --data untied --sizes 100000
 
 ``run(sizes)`` returns rows for ``benchmarks/run.py``: ``ratio_<peer>`` = peer time / our time
 (> 1 means npctrial is faster).
@@ -29,15 +32,19 @@ from typing import Any
 import numpy as np
 
 DEFAULT_SIZES = [100_000, 1_000_000]
+DATASETS = ("tied", "untied")
 PEER_MAX = 1_000_000  # peers are slow at 1e7; time them only up to this n
 
 
-def make_data(n: int, seed: int = 2026) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weibull times (days, heavy ties), 30 % censoring, two groups with hazard ratio ~0.8."""
+def make_data(n: int, seed: int = 2026, *, tied: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weibull times in days (whole days if ``tied``, else continuous), 30 % censoring, two
+    groups with hazard ratio ~0.8."""
     rng = np.random.default_rng(seed)
     group = rng.integers(0, 2, n)
     scale = np.where(group == 1, 3.0 * 365 / 0.8 ** (1 / 1.5), 3.0 * 365)
-    time = np.ceil(rng.weibull(1.5, n) * scale)
+    time = rng.weibull(1.5, n) * scale
+    if tied:
+        time = np.ceil(time)
     event = (rng.random(n) >= 0.30).astype(np.int64)
     return time, event, group
 
@@ -92,17 +99,23 @@ PEERS: dict[str, Callable[..., dict[str, Callable[[], Any]]]] = {
 }
 
 
-def run(sizes: list[int] | None = None, *, peer_max: int = PEER_MAX, repeat: int | None = None) -> list[dict]:
-    """Time KM and log-rank at each n for npctrial and (up to ``peer_max``) the peers."""
+def run(
+    sizes: list[int] | None = None,
+    *,
+    peer_max: int = PEER_MAX,
+    repeat: int | None = None,
+    datasets: tuple[str, ...] = DATASETS,
+) -> list[dict]:
+    """Time KM and log-rank at each n and data set for npctrial and (up to ``peer_max``) the peers."""
     rows: list[dict] = []
-    for n in sizes or DEFAULT_SIZES:
-        t, e, g = make_data(n)
+    for data, n in ((d, n) for n in sizes or DEFAULT_SIZES for d in datasets):
+        t, e, g = make_data(n, tied=data == "tied")
         rep = repeat if repeat is not None else (7 if n <= 1_000_000 else 2)
         ours = _ours(t, e, g)
         peers = {name: make(t, e, g) for name, make in PEERS.items()} if n <= peer_max else {}
         for bench in ("km", "logrank"):
             ours[bench]()  # warm-up (imports, first-touch allocations)
-            row: dict[str, Any] = {"benchmark": bench, "n": n}
+            row: dict[str, Any] = {"benchmark": bench, "data": data, "n": n}
             fns = {"ours": ours[bench]} | {name: f[bench] for name, f in peers.items()}
             # interleave the implementations so load from other processes hits them alike
             best = dict.fromkeys(fns, float("inf"))
@@ -125,10 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES))
     parser.add_argument("--peer-max", type=float, default=PEER_MAX, help="largest n timed for the peers")
     parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--data", default=",".join(DATASETS), help="tied, untied or both (comma-separated)")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
-    for row in run(sizes, peer_max=int(args.peer_max), repeat=args.repeat):
-        parts = [f"{row['benchmark']:>8} n={row['n']:>9,d}  ours {row['ours_s']:.3f} s  peak {row['ours_peak_mb']:.0f} MB"]
+    datasets = tuple(d.strip() for d in args.data.split(","))
+    for d in datasets:
+        if d not in DATASETS:
+            parser.error(f"--data must list {' or '.join(DATASETS)}, got {d!r}")
+    for row in run(sizes, peer_max=int(args.peer_max), repeat=args.repeat, datasets=datasets):
+        parts = [f"{row['benchmark']:>8} {row['data']:>6} n={row['n']:>9,d}  ours {row['ours_s']:.3f} s  peak {row['ours_peak_mb']:.0f} MB"]
         for name in PEERS:
             if f"{name}_s" in row:
                 parts.append(f"{name} {row[f'{name}_s']:.3f} s (x{row[f'ratio_{name}']:.1f})")

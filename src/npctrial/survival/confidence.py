@@ -64,9 +64,16 @@ def confidence_band(
             se2 = se * p * z
             return np.maximum(p - se2, 0.0), np.minimum(p + se2, 1.0)
         if conf_type == "log":
-            xx = np.where(p == 0, np.nan, p)
+            # in place on fresh arrays (the curves can have millions of points)
+            lx = np.log(p)
+            lx[p == 0] = np.nan
             se2 = z * se
-            return np.exp(np.log(xx) - se2), np.minimum(np.exp(np.log(xx) + se2), 1.0)
+            lower = np.subtract(lx, se2)
+            np.exp(lower, out=lower)
+            upper = np.add(lx, se2, out=lx)
+            np.exp(upper, out=upper)
+            np.minimum(upper, 1.0, out=upper)
+            return lower, upper
         if conf_type == "log-log":
             xx = np.where((p == 0) | (p == 1), np.nan, p)
             se2 = z * se / np.log(xx)

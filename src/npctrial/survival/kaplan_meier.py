@@ -29,12 +29,14 @@ from npctrial.survival.confidence import check_conf, confidence_band
 from npctrial.survival.grouping import as_survival_data, build_curve_codes
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
+    RiskTable,
     distinct_sorted,
     group_masks,
     risk_table,
     take_rows,
     timefix_cuts,
 )
+from npctrial.survival.sorted_runs import find_runs, sort_with_payload, timefix_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -315,18 +317,24 @@ def km_curve_from_counts(
     n_enter: np.ndarray | None = None,
 ) -> KaplanMeierCurve:
     """Steps 3-6 of the module algorithm from the counts of one curve."""
+    # terms are 0 where n_event = 0; computed in place (curves can have millions of points)
+    has = n_event > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(n_event > 0, n_event / n_risk, 0.0)
-        surv = np.cumprod(1.0 - frac)
-        green = np.where(
-            n_event > 0,
-            np.where(n_risk > n_event, n_event / (n_risk * (n_risk - n_event)), np.inf),
-            0.0,
-        )
-        std_err = np.sqrt(np.cumsum(green))
-        std_err_surv = surv * std_err
+        frac = np.divide(n_event, n_risk, out=np.zeros_like(n_event, dtype=np.float64), where=has)
+        surv = np.subtract(1.0, frac)
+        np.cumprod(surv, out=surv)
         cumhaz = np.cumsum(frac)
-        std_chaz = np.sqrt(np.cumsum(np.where(n_event > 0, n_event / n_risk**2, 0.0)))
+        # Greenwood term d / (n (n - d)); Inf once n = d (division by 0)
+        den = np.subtract(n_risk, n_event)
+        np.multiply(n_risk, den, out=den)
+        std_err = np.divide(n_event, den, out=np.zeros_like(frac), where=has)
+        np.cumsum(std_err, out=std_err)
+        np.sqrt(std_err, out=std_err)
+        std_err_surv = surv * std_err
+        np.multiply(n_risk, n_risk, out=den)
+        std_chaz = np.divide(n_event, den, out=np.zeros_like(frac), where=has)
+        np.cumsum(std_chaz, out=std_chaz)
+        np.sqrt(std_chaz, out=std_chaz)
     lower, upper = confidence_band(surv, std_err, conf_type, conf_level)
     return KaplanMeierCurve(
         label=label,
@@ -392,6 +400,55 @@ def kaplan_meier(
     masks = group_masks(codes, len(labels))
     t_k: list[np.ndarray] = [take_rows(data.time, m) for m in masks]  # type: ignore[misc]
     s_k: list[np.ndarray] = [take_rows(status, m) for m in masks]  # type: ignore[misc]
+    if w is None and en_all is None:
+        tables = _unweighted_tables(t_k, s_k, timefix=timefix)
+    else:
+        tables = _general_tables(t_k, s_k, masks, en_all, w, timefix=timefix)
+    curves = [
+        km_curve_from_counts(
+            labels[k],
+            int(t_k[k].shape[0]),
+            rt.time,
+            rt.n_risk,
+            rt.n_event,
+            rt.n_censor,
+            conf_type=conf_type,
+            conf_level=conf_level,
+            n_enter=rt.n_enter,
+        )
+        for k, rt in enumerate(tables)
+    ]
+    return KaplanMeierResult(
+        curves=tuple(curves), conf_type=conf_type, conf_level=float(conf_level), n_dropped=data.n_dropped
+    )
+
+
+def _unweighted_tables(t_k: list[np.ndarray], s_k: list[np.ndarray], *, timefix: bool) -> list[RiskTable]:
+    """Steps 1-2 for unweighted right-censored curves: one packed sort per curve
+    (:mod:`~npctrial.survival.sorted_runs`); R's timefix on the pooled distinct times."""
+    sorted_k = [sort_with_payload(t, s) for t, s in zip(t_k, s_k, strict=True)]
+    fix = None
+    if timefix and len(sorted_k) > 1:
+        fix = timefix_map(np.unique(np.concatenate([distinct_sorted(v) for v, _ in sorted_k])))
+    tables = []
+    for v, ev in sorted_k:
+        runs = find_runs(v, timefix=timefix and len(sorted_k) == 1, fix=fix)
+        assert ev is not None
+        n_event = runs.total(ev)
+        tables.append(RiskTable(runs.time, runs.at_risk, n_event, runs.size - n_event))
+    return tables
+
+
+def _general_tables(
+    t_k: list[np.ndarray],
+    s_k: list[np.ndarray],
+    masks: list[np.ndarray | None],
+    en_all: np.ndarray | None,
+    w: np.ndarray | None,
+    *,
+    timefix: bool,
+) -> list[RiskTable]:
+    """Steps 1-2 with case weights and/or delayed entry (:func:`risk_table`)."""
     e_k = [take_rows(en_all, m) for m in masks]
     w_k = [take_rows(w, m) for m in masks]
     # sort each curve's times once; R's timefix looks at the pooled distinct times and its
@@ -403,24 +460,7 @@ def kaplan_meier(
         if en_all is not None:
             uniq.append(np.unique(en_all))
         cuts = timefix_cuts(np.unique(np.concatenate(uniq)))
-    curves = []
-    for k in range(len(masks)):
-        rt = risk_table(
-            t_k[k], s_k[k], entry=e_k[k], weights=w_k[k], sorted_time=sorted_k[k], cuts=cuts
-        )
-        curves.append(
-            km_curve_from_counts(
-                labels[k],
-                int(t_k[k].shape[0]),
-                rt.time,
-                rt.n_risk,
-                rt.n_event,
-                rt.n_censor,
-                conf_type=conf_type,
-                conf_level=conf_level,
-                n_enter=rt.n_enter,
-            )
-        )
-    return KaplanMeierResult(
-        curves=tuple(curves), conf_type=conf_type, conf_level=float(conf_level), n_dropped=data.n_dropped
-    )
+    return [
+        risk_table(t_k[k], s_k[k], entry=e_k[k], weights=w_k[k], sorted_time=sorted_k[k], cuts=cuts)
+        for k in range(len(masks))
+    ]

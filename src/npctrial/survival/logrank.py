@@ -30,7 +30,8 @@ from scipy.stats import chi2
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.grouping import as_survival_data
-from npctrial.survival.risk_sets import apply_timefix, group_masks, grouped_risk_table, take_rows
+from npctrial.survival.risk_sets import group_masks, grouped_risk_table, take_rows
+from npctrial.survival.sorted_runs import TimefixMap, timefix_map
 
 __all__ = ["LogRankResult", "PairwiseLogRankResult", "logrank_test", "pairwise_logrank"]
 
@@ -128,23 +129,30 @@ def _stratum_statistics(
     rho: float,
     gamma: float,
     timefix: bool,
+    fix: TimefixMap | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps 1-3 for one stratum: (obs, exp, var)."""
-    rt = grouped_risk_table(time, status, codes, n_groups, timefix=timefix)
+    rt = grouped_risk_table(time, status, codes, n_groups, timefix=timefix, fix=fix)
     nk, dk = rt.n_risk, rt.n_event
     n = nk.sum(axis=0)
     d = dk.sum(axis=0)
+    frac = np.divide(nk, n, out=nk)  # (G, J); the table is ours, reuse its buffer
+    # f = w^2 d (n - d) / (n - 1), 0 where n = 1
+    f = np.subtract(n, d)
+    np.multiply(f, d, out=f)
+    n1 = np.subtract(n, 1.0, out=n)
+    np.divide(f, n1, out=f, where=n1 > 0)
+    f[n1 <= 0] = 0.0
     if rho == 0 and gamma == 0:
-        w = np.ones_like(n)
+        obs = dk.sum(axis=1)
+        exp = frac @ d
     else:
-        s_after = np.cumprod(1.0 - d / n)
+        s_after = np.cumprod(1.0 - d / (n1 + 1.0))
         s_before = np.concatenate([[1.0], s_after[:-1]])
         w = s_before**rho * (1.0 - s_before) ** gamma
-    frac = nk / n  # (G, J)
-    obs = dk @ w
-    exp = frac @ (w * d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.where(n > 1, w**2 * d * (n - d) / (n - 1), 0.0)
+        obs = dk @ w
+        exp = frac @ (w * d)
+        f *= w**2
     var = np.diag(frac @ f) - (frac * f) @ frac.T
     return obs, exp, var
 
@@ -217,9 +225,10 @@ def _logrank(
     k = g.n_levels
     t = data.time
     s: Factor | None = data.strata
+    fix: TimefixMap | None = None
     if timefix and s is not None:
-        # R's timefix is pooled over all strata; without strata it is done per group pass below
-        t, _ = apply_timefix(t)
+        # R's timefix is pooled over all strata; without strata the one stratum is the pool
+        fix = timefix_map(np.unique(t))
     status = data.status
     n_strata = 1 if s is None else s.n_levels
     obs_s = np.zeros((k, n_strata))
@@ -235,6 +244,7 @@ def _logrank(
             rho,
             gamma,
             timefix and s is None,
+            fix,
         )
         obs_s[:, i], exp_s[:, i] = o, e
         var += v

@@ -20,6 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from npctrial.survival.sorted_runs import (
+    TimefixMap,
+    find_runs,
+    sort_payload,
+    sort_with_payload,
+    timefix_keep,
+)
+
 __all__ = [
     "GroupedRiskTable",
     "fix_times",
@@ -37,22 +45,16 @@ __all__ = [
 ]
 
 TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+# 1 + 2 (G - 1) packed sorts beat per-group sorts plus grid searches up to a few groups
+PACKED_SORT_MAX_GROUPS = 4
 
 
 def timefix_cuts(distinct: np.ndarray, *, tolerance: float = TIMEFIX_TOLERANCE) -> np.ndarray | None:
     """Steps 2-3 of :func:`apply_timefix` on sorted distinct times: the representative value of
     each run of tied times, or None when nothing is tied (the usual case)."""
     y = distinct[np.isfinite(distinct)]
-    if y.shape[0] < 2:
-        return None
-    dy = np.diff(y)
-    scale = float(np.mean(np.abs(y)))
-    tied = dy <= tolerance
-    if scale > 0:
-        tied |= (dy / scale) <= tolerance
-    if not tied.any():
-        return None
-    return y[np.concatenate([[True], ~tied])]
+    keep = timefix_keep(y, tolerance=tolerance)
+    return None if keep is None else y[keep]
 
 
 def fix_times(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -285,9 +287,15 @@ def grouped_risk_table(
     n_groups: int,
     *,
     timefix: bool = False,
+    fix: TimefixMap | None = None,
     event_times_only: bool = True,
 ) -> GroupedRiskTable:
     """Per-group n at risk and events on the pooled grid of distinct (event) times.
+
+    ``timefix`` merges R ``aeqSurv`` ties among these times; ``fix`` applies a merge computed
+    on pooled data these times are part of (e.g. all strata). Up to
+    ``PACKED_SORT_MAX_GROUPS`` groups (or with ``fix``), the counts come from
+    :func:`_grouped_by_packed_sorts`; otherwise:
 
     Steps: 1. sort all times once, and the times of groups 0..G-2 (the last group's counts are
     the totals minus the others: exact for counts, and one subset fewer to extract and sort);
@@ -297,6 +305,10 @@ def grouped_risk_table(
     ``searchsorted`` on the grid.
     """
     status = np.asarray(status, dtype=bool)
+    if n_groups <= PACKED_SORT_MAX_GROUPS or fix is not None:
+        return _grouped_by_packed_sorts(
+            time, status, codes, n_groups, timefix=timefix, fix=fix, event_times_only=event_times_only
+        )
     masks = group_masks(codes, n_groups)[: n_groups - 1] if n_groups > 1 else []
     t_g: list[np.ndarray] = [time] + [take_rows(time, m) for m in masks]  # type: ignore[misc]
     s_g: list[np.ndarray] = [status] + [take_rows(status, m) for m in masks]  # type: ignore[misc]
@@ -329,4 +341,44 @@ def grouped_risk_table(
     n_event[: n_groups - 1], n_risk[: n_groups - 1] = ev[1:], risk[1:]
     n_event[n_groups - 1] = ev[0] - ev[1:].sum(axis=0)
     n_risk[n_groups - 1] = risk[0] - risk[1:].sum(axis=0)
+    return GroupedRiskTable(grid, n_risk, n_event)
+
+
+def _grouped_by_packed_sorts(
+    time: np.ndarray,
+    status: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    *,
+    timefix: bool,
+    fix: TimefixMap | None,
+    event_times_only: bool,
+) -> GroupedRiskTable:
+    """:func:`grouped_risk_table` from packed sorts (:mod:`~npctrial.survival.sorted_runs`).
+
+    Steps: 1. sort (time, event) keys once: the runs of equal (timefix-merged) times, pooled
+    events and at-risk counts; 2. for groups 0..G-2 sort (time, in group) and (time, event in
+    group) keys: the same multiset of times, so the same runs give each group's counts by
+    ``reduceat`` with no search; 3. the last group is the total minus the others (exact for
+    counts); 4. keep the times with an event.
+    """
+    v, ev = sort_with_payload(time, status)
+    runs = find_runs(v, timefix=timefix and fix is None, fix=fix)
+    assert ev is not None
+    del v
+    d = runs.total(ev)
+    del ev
+    n_event = np.empty((n_groups, runs.starts.shape[0]))
+    n_risk = np.empty_like(n_event)
+    for k in range(n_groups - 1):
+        in_k = codes == k
+        size_k = runs.total(sort_payload(time, in_k))
+        n_risk[k] = size_k.sum() - (np.cumsum(size_k) - size_k)
+        n_event[k] = runs.total(sort_payload(time, in_k & status))
+    n_risk[n_groups - 1] = runs.at_risk - n_risk[: n_groups - 1].sum(axis=0)
+    n_event[n_groups - 1] = d - n_event[: n_groups - 1].sum(axis=0)
+    grid = runs.time
+    if event_times_only:
+        keep = d > 0
+        grid, n_risk, n_event = grid[keep], n_risk[:, keep], n_event[:, keep]
     return GroupedRiskTable(grid, n_risk, n_event)
