@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from npctrial.cohort.values import as_level, is_missing
+from npctrial.cohort.values import as_level, check_columns, is_missing
 from npctrial.errors import SmallSampleWarning, ValidationError
 from npctrial.stats import chi_square_test, cochran_armitage_trend, fisher_exact
 
@@ -115,16 +115,13 @@ def association_table(
     """
     labels = dict(labels or {})
     levels = dict(levels or {})
-    if outcome not in frame:
-        raise ValidationError(f"outcome {outcome!r} is not a column", field="outcome")
+    check_columns(frame, [outcome, *variables], "association table")
     y = frame[outcome].map(as_level)
     pos = (y == str(positive)).to_numpy()
     known = y.notna().to_numpy()
     rows: list[AssociationRow] = []
     any_fisher = False
     for var in variables:
-        if var not in frame:
-            raise ValidationError(f"variable {var!r} is not a column", field=var)
         x = frame[var].map(lambda v: None if is_missing(v) else str(v))
         ok = known & x.notna().to_numpy()
         present = sorted(set(x[ok]))
@@ -195,14 +192,15 @@ def toxicity_table(
 ) -> ToxicityTable:
     """Tables 2-3: number (and %) of patients with each grade, per toxicity; missing grades excluded."""
     labels = dict(labels or {})
+    check_columns(frame, variables, "toxicity table")
     data = {}
     for var in variables:
-        if var not in frame:
-            raise ValidationError(f"toxicity variable {var!r} is not a column", field=var)
         g = pd.to_numeric(frame[var], errors="coerce").dropna().astype(int)
-        extra = sorted(set(g) - set(grades))
-        if extra:
-            raise ValidationError(f"{var} has grade(s) {extra} outside {list(grades)}", field=var)
+        bad = ~g.isin(grades)
+        if bad.any():
+            row = frame.index.get_loc(g.index[bad.to_numpy()][0]) + 1
+            raise ValidationError(f"row {row}, column {var!r}: grade(s) {sorted(set(g[bad]))} outside {list(grades)}",
+                                  field=var, row=row)
         data[labels.get(var, var)] = [int((g == k).sum()) for k in grades]
     counts = pd.DataFrame.from_dict(data, orient="index", columns=list(grades))
     return ToxicityTable(title=title, grades=tuple(grades), counts=counts)
@@ -231,8 +229,7 @@ def frequency_table(
     Categorical: n and % per level (``levels`` order first). With ``landmarks`` (numeric
     variable): cumulative n and % with value <= each landmark, e.g. metastases within 12 months.
     """
-    if variable not in frame:
-        raise ValidationError(f"variable {variable!r} is not a column", field=variable)
+    check_columns(frame, [variable], "frequency table")
     values = frame[variable]
     known = values.notna() & values.map(lambda v: not (isinstance(v, str) and v.strip() == ""))
     total = int(known.sum())
