@@ -181,11 +181,13 @@ class RiskSetLayout:
             self.exp_frac = r / d[exp_group]
             self.exp_c = self.grp_wd[exp_group] / d[exp_group]
             self.exp_m = 1.0 / d[exp_group]
+            self.exp_start = np.cumsum(d) - d  # terms are contiguous per group
         elif method == "breslow":
             self.exp_group = np.arange(n_groups, dtype=np.int64)
             self.exp_frac = np.zeros(n_groups)
             self.exp_c = self.grp_wd.astype(float)
             self.exp_m = np.ones(n_groups)
+            self.exp_start = None  # one term per group
         else:  # pragma: no cover - guarded by the caller
             raise ValueError(method)
 
@@ -235,6 +237,18 @@ class RiskSetLayout:
         return start, end
 
     # ------------------------------------------------------------------ sums
+    def term_sum(self, v: np.ndarray) -> np.ndarray:
+        """Per group: the sum of the per-term values ``v`` (terms are contiguous in group order)."""
+        if self.exp_start is None:
+            return v
+        return np.add.reduceat(v, self.exp_start)
+
+    def per_term(self, v: np.ndarray) -> np.ndarray:
+        """Per-group values ``v`` repeated for each of the group's tie terms."""
+        if self.exp_start is None:
+            return v
+        return np.repeat(v, self.grp_d)
+
     def sums(self, rw: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A_g, A1_g (risk set) and B_g, B1_g (events) of w e^eta and w e^eta x per group.
 
@@ -302,17 +316,17 @@ class RiskSetLayout:
             risk = np.exp(eta)
             rw = w * risk
             a0, a1, b0, b1 = self.sums(rw, x)
-        gi = self.exp_group
         f = self.exp_frac
         c = self.exp_c
-        phi = a0[gi] - f * b0[gi]
+        phi = self.per_term(a0) - f * self.per_term(b0)
         hazard = c / phi
         dr = self.death_rows
-        loglik = float(np.dot(self.w_dead, eta[dr]) - np.dot(c, np.log(phi)))
-        ng = self.n_groups
-        group_hazard = np.bincount(gi, weights=hazard, minlength=ng)
-        group_e1 = np.bincount(gi, weights=f * hazard, minlength=ng)
         wx_dead = self._wx_dead(x)
+        # sum over events of w eta = (sum of w x over events) . beta (+ offset): no gather of eta
+        wd_eta = float(wx_dead @ beta) + (0.0 if offset is None else float(np.dot(self.w_dead, offset[dr])))
+        loglik = wd_eta - float(np.dot(c, np.log(phi)))
+        group_hazard = self.term_sum(hazard)
+        group_e1 = self.term_sum(f * hazard)
         score = wx_dead - (group_hazard @ a1 - group_e1 @ b1)
         lam = self.cumulative(group_hazard)
         lam[dr] -= group_e1[self.death_group]
@@ -328,19 +342,19 @@ class RiskSetLayout:
     # ------------------------------------------------ sums over tie terms
     def xbar_sums(self, state: CoxState, u: np.ndarray) -> np.ndarray:
         """Per group: sum_k u_k xbar_k = A1 sum(u/phi) - B1 sum(u f/phi) (no per-term p-vectors)."""
-        gi, f, ng = self.exp_group, self.exp_frac, self.n_groups
         v = u / state.phi
-        u0 = np.bincount(gi, weights=v, minlength=ng)
-        u1 = np.bincount(gi, weights=v * f, minlength=ng)
+        u0 = self.term_sum(v)
+        u1 = self.term_sum(v * self.exp_frac)
         return state.a1 * u0[:, None] - state.b1 * u1[:, None]
 
     def xbar_outer(self, state: CoxState, group_weight: np.ndarray | None = None) -> np.ndarray:
         """sum_k c_k w_g xbar_k xbar_k' (w_g a per-group weight, default 1)."""
-        gi, f, ng = self.exp_group, self.exp_frac, self.n_groups
-        q = self.exp_c / state.phi**2
-        s0 = np.bincount(gi, weights=q, minlength=ng)
-        s1 = np.bincount(gi, weights=q * f, minlength=ng)
-        s2 = np.bincount(gi, weights=q * f * f, minlength=ng)
+        f = self.exp_frac
+        q = state.hazard / state.phi  # c_k / phi_k^2
+        qf = q * f
+        s0 = self.term_sum(q)
+        s1 = self.term_sum(qf)
+        s2 = self.term_sum(qf * f)
         if group_weight is not None:
             s0, s1, s2 = s0 * group_weight, s1 * group_weight, s2 * group_weight
         a1, b1 = state.a1, state.b1
