@@ -138,21 +138,22 @@ def _sorted_center_scale(x: np.ndarray, w: np.ndarray, order: np.ndarray, names:
     out = np.empty((n, p), order="F")
     means = np.zeros(p)
     scale = np.ones(p)
+    buf = np.empty(n)
     for j in range(p):
         col = x[:, j]
-        if col.min() == col.max():
+        lo, hi = col.min(), col.max()
+        if lo == hi:
             raise ValidationError(f"covariate(s) {names[j]} are constant: they cannot be estimated", field=names[j])
-        zero_one = col.min() >= -1.0 and col.max() <= 1.0 and bool(
-            np.all((col == 0.0) | (col == 1.0) | (col == -1.0)))
-        cs = col[order]
+        zero_one = lo >= -1.0 and hi <= 1.0 and bool(np.all((col == 0.0) | (col == 1.0) | (col == -1.0)))
+        cs = out[:, j]  # the column is filled in place: no temporaries of length n but ``buf``
+        np.take(col, order, out=cs)
         if not zero_one:
             means[j] = float(np.dot(w, col)) / wsum
             cs -= means[j]
-            mad = float(np.dot(w_s, np.abs(cs)))
+            mad = float(np.dot(w_s, np.abs(cs, out=buf)))
             if mad > 0:
                 scale[j] = wsum / mad
                 cs *= scale[j]
-        out[:, j] = cs
     return out, means, scale
 
 
@@ -242,12 +243,13 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         naive_var = var
         # score residuals are linear in x: work on the scaled matrix and divide by the scale
         state = last[0] if np.array_equal(last[0].beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
-        resid = score_residuals(layout, state, xs, row_weights=layout.weights_s, col_scale=scale)
+        row_w = None if design.weights is None else layout.weights_s
+        resid = score_residuals(layout, state, xs, row_weights=row_w, col_scale=scale)
         cl = None if design.cluster is None else design.cluster[order]
         dfb = collapse(resid, cl) @ naive_var  # dfbeta = score residuals x V, summed by cluster
         var = dfb.T @ dfb
         state0 = layout.evaluate(xs, np.zeros(p), None, info=False)
-        r0 = collapse(score_residuals(layout, state0, xs, row_weights=layout.weights_s, col_scale=scale), cl)
+        r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale), cl)
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ _solve(r0.T @ r0, u0))
 

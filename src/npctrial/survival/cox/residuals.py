@@ -63,6 +63,9 @@ def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray, *,
     e2_g = layout.xbar_sums(state, state.hazard * layout.exp_frac)
     means_g = group_means(layout, state)
     hc = np.vstack([np.zeros((1, p)), np.cumsum(xh_g, axis=0)])
+    if layout.entry_s is None:
+        return _score_residuals_by_segment(layout, state, x, hc, e2_g, means_g, row_weights, col_scale,
+                                           max(chunk, 1 << 14))
     dr = layout.death_rows
     dg = layout.death_group
     upper, lower = layout.row_upper, layout.row_lower
@@ -84,6 +87,42 @@ def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray, *,
         if col_scale is not None:
             res /= col_scale
         resid[r0:r1] = res
+    return resid
+
+
+def _score_residuals_by_segment(layout: RiskSetLayout, state: CoxState, x: np.ndarray, hc: np.ndarray,
+                                e2_g: np.ndarray, means_g: np.ndarray, row_weights: np.ndarray | None,
+                                col_scale: np.ndarray | None, chunk: int) -> np.ndarray:
+    """Score residuals of right-censored data (no entry times), regrouped per layout segment.
+
+    A segment is the event part or the censored part of a block of equal (stratum, time); the
+    cumulative sum XH is constant within a block and m_g, e2_g within an event part, so
+    L_i = e^eta_i (XH_b - e2_g) - (e^eta_i Lambda_i - delta_i) x_i - m_g, the bracketed vectors per
+    segment (e2_g and m_g zero outside event parts): three row operations instead of a dozen."""
+    n, p = x.shape
+    nseg = len(layout.seg_idx)
+    seg_len = np.diff(np.append(layout.seg_idx, n))
+    block_of_seg = np.repeat(np.arange(len(layout.block_start)), np.diff(np.append(layout.block_seg, nseg)))
+    xh_b = hc[layout.block_upper] - hc[layout.block_lower]
+    seg_v = xh_b[block_of_seg]
+    seg_m = np.zeros((nseg, p))
+    seg_v[layout.grp_seg] -= e2_g
+    seg_m[layout.grp_seg] = means_g
+    seg_row = np.repeat(np.arange(nseg), seg_len)
+    risk = state.risk
+    a = risk * state.lam - layout.status_s
+    resid = np.empty((n, p))
+    for r0 in range(0, n, chunk):
+        r1 = min(n, r0 + chunk)
+        s = seg_row[r0:r1]
+        res = resid[r0:r1]
+        np.multiply(seg_v[s], risk[r0:r1, None], out=res)
+        res -= x[r0:r1] * a[r0:r1, None]
+        res -= seg_m[s]
+        if row_weights is not None:
+            res *= row_weights[r0:r1, None]
+        if col_scale is not None:
+            res /= col_scale
     return resid
 
 
