@@ -196,6 +196,7 @@ class AuditOut(Schema):
 
 
 class QueryIn(Schema):
+    record: str = "screening"  # or a CRF record, "<form>:<record id>" (e.g. "baseline:12")
     field_name: str
     text: str
 
@@ -307,12 +308,12 @@ def get_dashboard(request: HttpRequest, study_id: int) -> dict[str, Any]:
 
 @api.get("/studies/{study_id}/fields", response=list[FieldOut], tags=["screening"])
 def get_fields(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
-    """The screening field catalogue of the current protocol version."""
+    """The screening fields of the current protocol version (those the criteria, strata and risk rule use)."""
     study = permissions.get_study_or_404(request.user, study_id)
     permissions.require(request.user, study, "view")
     return [
         {**f.__dict__, "choices": list(f.choices)}
-        for f in protocols.field_catalogue(_current_protocol(study))
+        for f in protocols.screening_fields(_current_protocol(study))
     ]
 
 
@@ -430,7 +431,8 @@ def raise_query_route(request: HttpRequest, study_id: int, subject_pk: int, payl
     study = permissions.get_study_or_404(request.user, study_id)
     subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
     permissions.require(request.user, study, "raise_query", subject.site)
-    q = raise_query(subject, field_name=payload.field_name, text=payload.text, user=request.user)
+    q = raise_query(subject, field_name=payload.field_name, text=payload.text, user=request.user,
+                    record=payload.record)
     return Status(201, _query_out(q))
 
 

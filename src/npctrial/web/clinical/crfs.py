@@ -124,6 +124,26 @@ def _widget(field: models.Field, **kwargs: Any) -> forms.Field | None:
     return field.formfield(**kwargs)
 
 
+def query_record(slug: str, pk: int) -> str:
+    """The ``DataQuery.record`` of one CRF record, e.g. ``"baseline:12"``."""
+    return f"{slug}:{pk}"
+
+
+def query_fields(subject: Subject, record: str) -> list[str] | None:
+    """Fields a data query on CRF record ``"<form>:<id>"`` of ``subject`` may name (core resolver hook).
+
+    ``None`` for records that are not CRF records; ValidationError for a CRF record that is not the
+    subject's (so a guessed id never reveals another subject's record).
+    """
+    slug, sep, pk = record.partition(":")
+    if not sep or slug not in CRFS:
+        return None
+    spec = CRFS[slug]
+    if not pk.isdigit() or not spec.model.objects.filter(subject=subject, pk=int(pk)).exists():
+        raise ValidationError(f"record {record!r} is not a record of subject {subject.subject_id}", field="record")
+    return list(spec.fields)
+
+
 def form_class(slug: str) -> type[forms.ModelForm]:
     """A ModelForm for the CRF, with choice lists from the domain's CTCAE and RTOG tables."""
     spec = spec_of(slug)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -52,12 +53,15 @@ def clinical_home(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     study, subject = _subject(request, study_pk, pk, "view")
+    queries = subject.queries.select_related("raised_by").order_by("-raised_at")
+    open_queries = Counter(q.record for q in queries if q.status != "closed")
     sections = []
     for slug, spec in crfs.CRFS.items():
         records = list(spec.model.objects.filter(subject=subject).order_by("pk"))
         cols = [c for c in (*spec.fields, *crfs.DERIVED.get(slug, ())) if c not in ("bsa_rule", "dose_rule")]
         sections.append({"slug": slug, "spec": spec, "columns": cols,
-                         "rows": [(r, [_cell(getattr(r, c)) for c in cols]) for r in records],
+                         "rows": [(r, [_cell(getattr(r, c)) for c in cols], crfs.query_record(slug, r.pk),
+                                   open_queries.get(crfs.query_record(slug, r.pk), 0)) for r in records],
                          "can_add": not (spec.single and records)})
     lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
     return render(request, "clinical/casebook.html", {
@@ -69,6 +73,9 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         "can_edit": permissions.can(request.user, study, "edit_crf", subject.site),
         "can_sign": permissions.can(request.user, study, "sign_casebook", subject.site),
         "can_lock": permissions.can(request.user, study, "lock", subject.site),
+        "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
+        "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
+        "queries": [q for q in queries if q.record != "screening"], "next": request.path,
         "open_saes": AdverseEvent.objects.filter(subject=subject, serious=True, sae_reported_at__isnull=True),
         "now": timezone.now()})
 

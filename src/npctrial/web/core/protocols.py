@@ -121,6 +121,38 @@ def field_catalogue(protocol: Protocol) -> list[FieldSpec]:
     ]
 
 
+_RISK_FIELDS = ("ebv_dna_post_induction", "induction_response")
+
+#: catalogued fields recorded at screening although no criterion reads them: demographics of the
+#: enrolment record (ADSL ``sex``). Everything else the screening form shows comes from the protocol.
+ENROLMENT_FIELDS = ("sex",)
+
+
+def screening_field_names(protocol: Protocol) -> set[str]:
+    """Names of the fields collected at screening.
+
+    1. Every field an eligibility criterion reads (``Criterion.fields``, filled from the rule).
+    2. The stratification factors of the randomisation (except ``site``/``centre``, set by the system).
+    3. The inputs of the high-risk rule (:data:`_RISK_FIELDS`) when the protocol catalogues them.
+    4. :data:`ENROLMENT_FIELDS` when catalogued.
+    Fields only later CRFs use (e.g. ``rt_end_date``) are left out.
+    """
+    names: set[str] = set()
+    for criterion in protocol.criteria:
+        names.update(criterion.fields)
+    if protocol.randomisation is not None:
+        names.update(protocol.randomisation.stratification)
+    names.update(_RISK_FIELDS)
+    names.update(ENROLMENT_FIELDS)
+    return names & {f.name for f in protocol.fields}
+
+
+def screening_fields(protocol: Protocol) -> list[FieldSpec]:
+    """The screening form's fields (:func:`screening_field_names`), in protocol order."""
+    names = screening_field_names(protocol)
+    return [f for f in field_catalogue(protocol) if f.name in names]
+
+
 def coerce_values(protocol: Protocol, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Typed values (domain coercion: types, units, plausibility limits) of the non-empty inputs.
 
@@ -169,9 +201,6 @@ def evaluate(protocol: Protocol, values: Mapping[str, Any]) -> Evaluation:
         for r in report.results
     )
     return Evaluation(outcome=report.verdict, verdicts=verdicts)
-
-
-_RISK_FIELDS = ("ebv_dna_post_induction", "induction_response")
 
 
 def derive_high_risk(protocol: Protocol, values: Mapping[str, Any]) -> tuple[bool | None, str]:

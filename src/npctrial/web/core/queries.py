@@ -2,35 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 
 from npctrial.errors import ValidationError
+from npctrial.web.core import protocols
 from npctrial.web.core.audit import create_audited
 from npctrial.web.core.models import DataQuery, Subject
+from npctrial.web.core.screening import protocol_of
+
+#: Other apps make their records queryable by appending a resolver ``(subject, record) -> field names``
+#: that returns ``None`` for records it does not know (e.g. the clinical app for ``"baseline:12"``).
+QUERY_RECORD_RESOLVERS: list[Callable[[Subject, str], list[str] | None]] = []
+
+
+def query_fields(subject: Subject, record: str = "screening") -> list[str]:
+    """The fields a query on ``record`` of ``subject`` may name.
+
+    ``"screening"``: the screening form's fields (and any value stored under the record's protocol);
+    anything else is asked of :data:`QUERY_RECORD_RESOLVERS`; unknown records raise ValidationError.
+    """
+    if record == "screening":
+        protocol = protocol_of(subject.protocol_version)
+        names = [f.name for f in protocols.screening_fields(protocol)]
+        return names + sorted(set(subject.screening.values) - set(names))
+    for resolve in QUERY_RECORD_RESOLVERS:
+        names = resolve(subject, record)
+        if names is not None:
+            return names
+    raise ValidationError(f"record {record!r} is not a record of subject {subject.subject_id}", field="record")
 
 
 def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, record: str = "screening") -> DataQuery:
     if not field_name or not field_name.strip():
         raise ValidationError("field_name is required", field="field_name")
-    if record == "screening" and field_name not in subject.screening.values and field_name not in {
-        f.name for f in _fields(subject)
-    }:
-        raise ValidationError(f"field_name {field_name!r} is not a field of the screening form", field="field_name")
+    field_name = field_name.strip()
+    if field_name not in query_fields(subject, record):
+        raise ValidationError(f"field_name {field_name!r} is not a field of record {record!r}", field="field_name")
     if not text or not text.strip():
         raise ValidationError("text is required", field="text")
     return create_audited(
         DataQuery, user, study=subject.study, site=subject.site, subject=subject, record=record,
-        field_name=field_name.strip(), text=text.strip(), raised_by=user,
+        field_name=field_name, text=text.strip(), raised_by=user,
     )
-
-
-def _fields(subject: Subject) -> list[Any]:
-    from npctrial.web.core import protocols
-    from npctrial.web.core.screening import protocol_of
-
-    return protocols.field_catalogue(protocol_of(subject.protocol_version))
 
 
 def answer_query(query: DataQuery, *, answer: str, user: Any) -> DataQuery:

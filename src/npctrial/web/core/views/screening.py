@@ -26,8 +26,14 @@ def _screening_sites(request: HttpRequest, study: Study) -> list[Site]:
 
 
 def _raw(request: HttpRequest, protocol: Any) -> dict[str, Any]:
-    names = {f.name for f in protocol.fields}
+    names = protocols.screening_field_names(protocol)
     return {k: v for k, v in request.POST.items() if k in names and v != ""}
+
+
+def _kept_values(record: ScreeningRecord, protocol: Any) -> dict[str, Any]:
+    """Stored values of fields the screening form does not show (e.g. sent through the API): kept on edit."""
+    shown = protocols.screening_field_names(protocol)
+    return {k: v for k, v in record.values.items() if k not in shown}
 
 
 def screening_log(request: HttpRequest, study_pk: int) -> HttpResponse:
@@ -65,7 +71,7 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
     if version is None:
         raise Http404("no protocol")
     protocol = protocol_of(version)
-    fields = protocols.field_catalogue(protocol)
+    fields = protocols.screening_fields(protocol)
     form_cls = screening_form_class(fields)
     form = form_cls(request.POST or None)
     status = 200
@@ -130,7 +136,7 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
     record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), pk)
     permissions.require(request.user, study, "screen", record.site)
     protocol = protocol_of(record.protocol_version)
-    fields = protocols.field_catalogue(protocol)
+    fields = protocols.screening_fields(protocol)
     form_cls = screening_form_class(fields, with_reason=True)
     conflict = None
     conflict_rows: list[tuple[str, Any, Any]] = []
@@ -140,7 +146,7 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
         if form.is_valid():
             try:
                 record = update_screening(
-                    record, _raw(request, protocol), expected_version=form.cleaned_data["version"],
+                    record, {**_kept_values(record, protocol), **_raw(request, protocol)}, expected_version=form.cleaned_data["version"],
                     reason=form.cleaned_data["reason"], user=request.user,
                 )
             except EditConflict as exc:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
-from npctrial.web.core import permissions, protocols
+from npctrial.web.core import permissions
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import audit_entries
 from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm
 from npctrial.web.core.models import DataQuery, Subject
-from npctrial.web.core.queries import answer_query, close_query, raise_query
-from npctrial.web.core.screening import protocol_of
+from npctrial.web.core.queries import answer_query, close_query, query_fields, raise_query
 
 #: Other apps add callables ``(subject) -> iterable of audited records`` to extend the history page.
 SUBJECT_RECORD_PROVIDERS: list = []
@@ -27,10 +27,6 @@ def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
         request.user, study, Subject.objects.select_related("site", "randomisation")
     ).order_by("site__code", "seq")
     return render(request, "core/subject_list.html", {"study": study, "subjects": subjects})
-
-
-def _field_names(subject: Subject) -> list[str]:
-    return [f.name for f in protocols.field_catalogue(protocol_of(subject.protocol_version))]
 
 
 def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
@@ -53,7 +49,7 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
             "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
             "can_audit": permissions.can(request.user, study, "view_audit", subject.site),
-            "query_form": RaiseQueryForm(field_names=_field_names(subject)),
+            "query_form": RaiseQueryForm(field_names=query_fields(subject)),
             "answer_form": AnswerQueryForm(),
         },
     )
@@ -91,24 +87,34 @@ def subject_records(subject: Subject) -> list:
     return records
 
 
+def _back(request: HttpRequest, study_pk: int, subject_pk: int) -> HttpResponse:
+    """Back to the page the form was posted from (``next``, same host only), else the subject page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("subject-detail", study_pk=study_pk, pk=subject_pk)
+
+
 @require_POST
 def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """Raise a query on a screening field or, with ``record=<form>:<id>``, on a CRF record field."""
     study = permissions.get_study_or_404(request.user, study_pk)
     subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
     permissions.require(request.user, study, "raise_query", subject.site)
-    form = RaiseQueryForm(request.POST, field_names=_field_names(subject))
-    if form.is_valid():
-        try:
+    record = request.POST.get("record", "") or "screening"
+    try:
+        form = RaiseQueryForm(request.POST, field_names=query_fields(subject, record))
+        if form.is_valid():
             raise_query(subject, field_name=form.cleaned_data["field_name"], text=form.cleaned_data["text"],
-                        user=request.user)
-        except ValidationError as exc:
-            messages.error(request, str(exc))
-        else:
+                        user=request.user, record=record)
             messages.success(request, "Query raised")
-    else:
-        for name, errs in form.errors.items():
-            messages.error(request, f"{name}: {' '.join(errs)}")
-    return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+        else:
+            for name, errs in form.errors.items():
+                messages.error(request, f"{name}: {' '.join(errs)}")
+    except ValidationError as exc:
+        messages.error(request, str(exc))
+    return _back(request, study.pk, subject.pk)
 
 
 def query_list(request: HttpRequest, study_pk: int) -> HttpResponse:
@@ -136,7 +142,7 @@ def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
             messages.success(request, "Query answered")
     else:
         messages.error(request, "answer: this field is required")
-    return redirect("subject-detail", study_pk=study.pk, pk=query.subject_id)
+    return _back(request, study.pk, query.subject_id)
 
 
 @require_POST
@@ -150,4 +156,4 @@ def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Query closed")
-    return redirect("subject-detail", study_pk=study.pk, pk=query.subject_id)
+    return _back(request, study.pk, query.subject_id)
