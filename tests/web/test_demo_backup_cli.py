@@ -14,7 +14,14 @@ from django.db import connection
 
 from npctrial.cli import main
 from npctrial.web.core.allocation import verify_sequence
-from npctrial.web.core.models import DataQuery, Randomisation, ScreeningRecord, Study, Subject
+from npctrial.web.core.models import (
+    DataQuery,
+    Membership,
+    Randomisation,
+    ScreeningRecord,
+    Study,
+    Subject,
+)
 from npctrial.web.demo import USERS, demo_password, format_logins, load_demo
 
 
@@ -36,6 +43,16 @@ def test_demo_covers_every_stage_and_is_idempotent():
     assert set(DataQuery.objects.values_list("status", flat=True)) == {"open", "answered", "closed"}
     assert Subject.objects.filter(high_risk=True).exists()
     assert Subject.objects.values("site").distinct().count() == 3
+    # each site's patients are screened, enrolled and queried-back by a coordinator of that site
+    for record in ScreeningRecord.objects.select_related("site", "screened_by"):
+        assert Membership.objects.filter(user=record.screened_by, site=record.site, role="coordinator").exists()
+    for subject in Subject.objects.select_related("site", "enrolled_by"):
+        assert Membership.objects.filter(user=subject.enrolled_by, site=subject.site, role="coordinator").exists()
+    for query in DataQuery.objects.exclude(answered_by=None).select_related("site", "answered_by"):
+        assert Membership.objects.filter(user=query.answered_by, site=query.site).exists()
+    coordinators = Membership.objects.filter(role="coordinator").values_list("site__code", "user__username")
+    assert {site for site, _ in coordinators} == {"GZ", "HK", "SG"}
+    assert all(len({u for s, u in coordinators if s == site}) == 1 for site in ("GZ", "HK", "SG"))
     load_demo()  # second call: nothing duplicated
     assert ScreeningRecord.objects.count() == total and Study.objects.count() == 2
     text = format_logins(logins)

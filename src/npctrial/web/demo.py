@@ -36,10 +36,13 @@ from npctrial.web.core.studies import create_study
 SITES = (("GZ", "Guangzhou demo cancer centre"), ("HK", "Hong Kong demo hospital"), ("SG", "Singapore demo centre"))
 STUDIES = (("imrt-s1", 40), ("ccrt-nimotuzumab", 60))
 
-#: username -> (role, site code or None for every site). Site roles work at GZ.
+#: username -> (role, site code or None for every site). Each site has its own coordinator, who
+#: screens, enrols and records the CRFs of that site's patients; the investigator works at GZ.
 USERS: dict[str, tuple[str, str | None]] = {
     "investigator": ("investigator", "GZ"),
     "coordinator": ("coordinator", "GZ"),
+    "coordinator_hk": ("coordinator", "HK"),
+    "coordinator_sg": ("coordinator", "SG"),
     "data_manager": ("data_manager", None),
     "monitor": ("monitor", None),
     "statistician": ("statistician", None),
@@ -49,6 +52,14 @@ USERS: dict[str, tuple[str, str | None]] = {
 
 #: Other EDC apps add callables ``(study, users, rng)`` that add their demo data to a new demo study.
 DEMO_HOOKS: list = []
+
+
+def coordinator_of(site_code: str) -> str:
+    """The demo username of the coordinator of ``site_code``."""
+    for username, (role, site) in USERS.items():
+        if role == "coordinator" and site == site_code:
+            return username
+    raise ValueError(f"the demo has no coordinator at site {site_code!r}")
 
 
 def demo_password(username: str) -> str:
@@ -130,12 +141,12 @@ def _load_study(protocol_id: str, target: int, sites: list[Site], users: dict[st
     for username, (role, site_code) in USERS.items():
         site = next((s for s in sites if s.code == site_code), None)
         Membership.objects.get_or_create(user=users[username], study=study, site=site, role=role)
-    coordinator = users["coordinator"]
     data_manager = users["data_manager"]
     today = timezone.now()
     randomised = hasattr(study, "allocation_sequence")
     for i in range(n_patients):
         site = sites[i % len(sites)]
+        coordinator = users[coordinator_of(site.code)]
         values = _patient(rng, protocol_id, i)
         stage = i % 10
         if stage in (0, 1):

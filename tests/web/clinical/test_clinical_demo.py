@@ -18,7 +18,7 @@ from npctrial.web.clinical.models import (
     RtogScore,
     TumourAssessment,
 )
-from npctrial.web.core.models import Study
+from npctrial.web.core.models import Membership, Study
 from tests.web.conftest import login
 
 
@@ -35,6 +35,10 @@ def test_demo_has_crf_data_at_every_stage():
     assert AdverseEvent.objects.filter(serious=True).exists()
     assert RtogScore.objects.filter(scale="late").exists()
     assert DrugAdministration.objects.filter(deviation=True).exists()
+    for model in (Baseline, LabResult, AdverseEvent, FollowUpVisit):  # CRFs come from the site's own coordinator
+        for record in model.objects.select_related("subject__site", "created_by"):
+            assert Membership.objects.filter(user=record.created_by, site=record.subject.site,
+                                             role="coordinator").exists(), model.__name__
     client = login(Client(), "data_manager")
     for study in Study.objects.all():
         home = client.get(f"/studies/{study.pk}/clinical/")
