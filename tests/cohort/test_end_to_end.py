@@ -193,3 +193,19 @@ def test_metastasis_timing_and_sites_match_the_paper(runs: tuple) -> None:
     sites = pd.read_csv(out / "tables" / "metastatic_sites.csv").set_index("Level")
     assert sites.loc[["Multiple", "Lung", "Bone", "Liver"], "%"].tolist() == [36.3, 23.1, 19.8, 14.3]
     assert sites.loc["Other", "n"] == 6
+
+
+def test_report_summary_and_frame_list_every_output(runs: tuple) -> None:
+    out, _, report = runs
+    csvs = sorted(p.stem for p in (out / "tables").glob("*.csv"))
+    pngs = sorted(p.stem for p in (out / "figures").glob("*.png"))
+    frame = report.to_frame()
+    assert sorted(frame.loc[frame.kind == "table", "name"]) == csvs
+    assert sorted(frame.loc[frame.kind == "figure", "name"]) == pngs
+    for name in csvs:
+        rows = len(pd.read_csv(out / "tables" / f"{name}.csv"))
+        assert frame.loc[(frame.kind == "table") & (frame.name == name), "rows"].item() == rows
+    text = report.summary()
+    assert all(f"table  {n}:" in text for n in csvs) and all(f"figure {n}:" in text for n in pngs)
+    with pytest.raises(KeyError, match="no table 'nope'"):
+        report.table("nope")

@@ -49,13 +49,27 @@ class CohortReport:
     software: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...] = ()
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "value", "expected"]))
-    figure_dir: Path | None = None
 
     def table(self, name: str) -> ReportTable:
         for t in self.tables:
             if t.name == name:
                 return t
-        raise KeyError(name)
+        raise KeyError(f"no table {name!r}; tables: {', '.join(t.name for t in self.tables)}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per output: kind (table/figure), name, title and rows (tables only)."""
+        return pd.DataFrame(
+            [{"kind": "table", "name": t.name, "title": t.title, "rows": len(t.frame)} for t in self.tables]
+            + [{"kind": "figure", "name": f.name, "title": f.title, "rows": None} for f in self.figures]
+        )
+
+    def summary(self) -> str:
+        """What was analysed, the outputs and the statistical warnings, as text."""
+        lines = [self.title, f"{self.cohort_file}: {self.n_analysed} of {self.n_rows} rows analysed", ""]
+        lines += [f"table  {t.name}: {t.title}" for t in self.tables]
+        lines += [f"figure {f.name}: {f.title}" for f in self.figures]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
 
 
 def freeze_zip_timestamps(path: Path) -> Path:
