@@ -21,6 +21,7 @@ The data are sorted once by (stratum, stop time); everything else is linear in n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -111,6 +112,7 @@ class RiskSetLayout:
         n = time.shape[0]
         self.n = n
         self.method = method
+        stratified = strata is not None
         strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
         status_i = np.asarray(status, dtype=np.int64)
         if entry is None and not strata.any():
@@ -142,7 +144,7 @@ class RiskSetLayout:
         self.order = order
         self.time_s = time[order]
         self.status_s = status[order].astype(np.int64)
-        self.strata_s = strata[order]
+        self.strata_s = strata[order] if stratified else strata
         self.weights_s = np.ones(n) if weights is None else weights[order].astype(float)
 
         # blocks of equal (stratum, time)
@@ -195,11 +197,9 @@ class RiskSetLayout:
         self.block_len = np.diff(np.append(self.block_start, n))
         self.block_upper = np.searchsorted(grp_key, block_key, side="right")
         self.block_lower = np.searchsorted(grp_key, block_stratum * m, side="left")
-        self.row_upper = np.repeat(self.block_upper, self.block_len)
         self.entry_s = None
-        if entry is None:
-            self.row_lower = np.repeat(self.block_lower, self.block_len)
-        else:
+        if entry is not None:  # without entry times row_upper/row_lower are built on first use
+            self.row_upper = np.repeat(self.block_upper, self.block_len)
             entry_s = entry[order]
             self.entry_s = entry_s
             ekey = self.strata_s * m + np.searchsorted(grid, entry_s)
@@ -218,14 +218,22 @@ class RiskSetLayout:
             valid = pos < len(eblock_key)
             valid[valid] = eblock_stratum[pos[valid]] == self.grp_stratum[valid]
             self.grp_epos = np.where(valid, pos, len(eblock_key))  # last = zero row
-        self.row_group = np.zeros(n, dtype=np.int64)
-        self.row_group[death_rows] = self.death_group
         # segments: the event part and the rest of every block (events come first in a block)
         ends = self.block_start[self.grp_block] + self.grp_d
         self.seg_idx = np.unique(np.concatenate([self.block_start, ends[ends < n]]))
         self.block_seg = np.searchsorted(self.seg_idx, self.block_start)
         self.grp_seg = np.searchsorted(self.seg_idx, self.block_start[self.grp_block])
         self.w_dead = self.weights_s[death_rows]
+
+    @cached_property
+    def row_upper(self) -> np.ndarray:
+        """Per sorted row: one past the last group the row is at risk in."""
+        return np.repeat(self.block_upper, self.block_len)
+
+    @cached_property
+    def row_lower(self) -> np.ndarray:
+        """Per sorted row: the first group the row is at risk in (set in __init__ with entry times)."""
+        return np.repeat(self.block_lower, self.block_len)
 
     @staticmethod
     def _segments(stratum_of_item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
