@@ -145,6 +145,7 @@ class RiskSetLayout:
         self.time_s = time[order]
         self.status_s = status[order].astype(np.int64)
         self.strata_s = strata[order] if stratified else strata
+        self.weighted = weights is not None
         self.weights_s = np.ones(n) if weights is None else weights[order].astype(float)
 
         # blocks of equal (stratum, time)
@@ -401,11 +402,13 @@ class RiskSetLayout:
             if offset is not None:
                 e += offset[r0:r1]
             eta[r0:r1] = e
-            risk[r0:r1] = np.exp(e)
-            rwc = w[r0:r1] * risk[r0:r1]
+            rwc = risk[r0:r1]
+            np.exp(e, out=rwc)
+            if self.weighted:
+                rwc = w[r0:r1] * rwc
             s0[k0:k1] = np.add.reduceat(rwc, local)
             s1[k0:k1] = np.add.reduceat(rwc[:, None] * xc, local, axis=0)
-        return eta, risk, w * risk, s0, s1
+        return eta, risk, w * risk if self.weighted else risk, s0, s1
 
     def _wx_dead(self, x: np.ndarray) -> np.ndarray:
         """sum of w x over the events, cached for the covariate matrix being iterated on."""

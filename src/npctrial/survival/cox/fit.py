@@ -209,11 +209,14 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
             return exact.evaluate(xs, b, off)
     else:
         last: list[CoxState] = []
+        at_zero: list[CoxState] = []  # the first evaluation (beta = 0), reused by the robust score test
 
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             st = layout.evaluate(xs, b, off)
             assert st.info is not None
             last[:] = [st]
+            if not at_zero:
+                at_zero.append(st)
             return st.loglik, st.score, st.info
 
     nr = newton_raphson(evaluate, p, float(tol), max_iter, exact_rule=ties == "exact")
@@ -248,7 +251,7 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         cl = None if design.cluster is None else design.cluster[order]
         dfb = collapse(resid, cl) @ naive_var  # dfbeta = score residuals x V, summed by cluster
         var = dfb.T @ dfb
-        state0 = layout.evaluate(xs, np.zeros(p), None, info=False)
+        state0 = at_zero[0] if off is None else layout.evaluate(xs, np.zeros(p), None, info=False)
         r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale), cl)
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ _solve(r0.T @ r0, u0))
