@@ -15,7 +15,8 @@ load changes on a shared machine hit every peer alike.
 * ``cox_strata`` / ``cox_cluster``: stratified and clustered (robust variance) fits, with their
   ratio to the plain fit of the same run (``vs_plain``).
 
-lifelines runs up to ``NPCTRIAL_BENCH_PEER_MAX_N`` rows (default 1e6). On a shared machine run with
+lifelines runs up to ``NPCTRIAL_BENCH_PEER_MAX_N`` rows (default 1e6); ``NPCTRIAL_BENCH_ROUNDS`` sets
+the number of rounds (more rounds: steadier ratios on a loaded machine). On a shared machine run with
 ``OPENBLAS_NUM_THREADS=1`` (both peers use the same BLAS): oversubscribed BLAS threads make
 small matrix products several times slower and the ratios noisy.
 """
@@ -37,6 +38,7 @@ from npctrial.survival import cox_ph
 DEFAULT_SIZES = [100_000, 1_000_000]
 P = 10
 _PEER_MAX = int(float(os.environ.get("NPCTRIAL_BENCH_PEER_MAX_N", "1e6")))
+_ROUNDS = int(os.environ.get("NPCTRIAL_BENCH_ROUNDS", "0"))  # 0: 3 rounds up to 2e5 rows, else 2
 COVS = [f"x{i}" for i in range(P)]
 
 
@@ -92,7 +94,7 @@ def run(sizes: list[int] | None = None) -> list[dict]:
     _lifelines(warm)
     for n in sizes or DEFAULT_SIZES:
         df = make_data(n)
-        rep = 3 if n <= 200_000 else 2  # best of: steady state
+        rep = _ROUNDS or (3 if n <= 200_000 else 2)  # best of: steady state
         cox_ph(df, "time", "event", COVS)  # untimed: the first fit at a new size faults fresh pages in
         tracemalloc.start()  # separate run: tracing slows allocation-heavy code
         cox_ph(df, "time", "event", COVS)
