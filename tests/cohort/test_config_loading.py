@@ -28,6 +28,9 @@ def test_example_config_loads_and_round_trips() -> None:
         ({"columns": {"a": {"column": "A"}}, "derived": [{"name": "b", "kind": "threshold", "source": "a"}]},
          "needs threshold, labels"),
         ({"columns": {}, "surprise": 1}, "surprise"),
+        ({"columns": {"t": {"column": "t"}, "e": {"column": "e"}, "a": {"column": "a"}},
+          "cox": {"time": "t", "event": "e", "covariates": ["a"], "reference": {"a": "x"}}},
+         r"cox.reference names \['a'\], which are not in cox.categorical"),
     ],
 )
 def test_bad_configs(data: dict, match: str) -> None:

@@ -150,6 +150,14 @@ class CoxSpec(_Model):
     subset: dict[str, list[str]] | None = None
     multivariate: list[str] | None = None
     screen_p: float | None = None
+    reference: dict[str, str] | None = None  # reference level of a categorical covariate (default: first sorted)
+
+    @model_validator(mode="after")
+    def _references_are_categorical(self) -> CoxSpec:
+        wrong = [v for v in self.reference or {} if v not in self.categorical]
+        if wrong:
+            raise ValueError(f"cox.reference names {wrong}, which are not in cox.categorical")
+        return self
 
 
 class StudyConfig(_Model):

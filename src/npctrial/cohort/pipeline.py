@@ -192,7 +192,8 @@ def build_report(
                 cox_frame[var] = cox_frame[var].astype(float)
             ct = cox_table(cox_frame, title=x.title, time=x.time, event=x.event,
                            covariates=x.covariates, categorical=x.categorical, multivariate=x.multivariate,
-                           screen_p=x.screen_p, labels={v: lab(v) for v in x.covariates}, ordinal=x.ordinal)
+                           screen_p=x.screen_p, labels={v: lab(v) for v in x.covariates}, ordinal=x.ordinal,
+                           reference=x.reference)
             cox_notes = ct.notes + tuple(f"{lab(v)}: scored 1-{len(o)} in the order {', '.join(o)}; HR per step."
                                      for v, o in ordinal_levels.items())
             tables.append(ReportTable("table4", x.title, ct.to_frame(), cox_notes))
