@@ -67,7 +67,7 @@ def confidence_band(
             # in place on fresh arrays (the curves can have millions of points)
             lx = np.log(p)
             lx[p == 0] = np.nan
-            se2 = z * se
+            se2 = np.multiply(z, se)
             lower = np.subtract(lx, se2)
             np.exp(lower, out=lower)
             upper = np.add(lx, se2, out=lx)

@@ -323,7 +323,7 @@ def km_curve_from_counts(
         frac = np.divide(n_event, n_risk, out=np.zeros_like(n_event, dtype=np.float64), where=has)
         surv = np.subtract(1.0, frac)
         np.cumprod(surv, out=surv)
-        cumhaz = np.cumsum(frac)
+        cumhaz = np.cumsum(frac, out=frac)
         # Greenwood term d / (n (n - d)); Inf once n = d (division by 0)
         den = np.subtract(n_risk, n_event)
         np.multiply(n_risk, den, out=den)
@@ -435,7 +435,9 @@ def _unweighted_tables(t_k: list[np.ndarray], s_k: list[np.ndarray], *, timefix:
         runs = find_runs(v, timefix=timefix and len(sorted_k) == 1, fix=fix)
         assert ev is not None
         n_event = runs.total(ev)
-        tables.append(RiskTable(runs.time, runs.at_risk, n_event, runs.size - n_event))
+        n_censor = runs.size
+        n_censor -= n_event
+        tables.append(RiskTable(runs.time, runs.at_risk, n_event, n_censor))
     return tables
 
 

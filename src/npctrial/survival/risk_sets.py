@@ -22,6 +22,8 @@ import numpy as np
 
 from npctrial.survival.sorted_runs import (
     TimefixMap,
+    counts_before,
+    cumulate,
     find_runs,
     sort_payload,
     sort_with_payload,
@@ -356,29 +358,34 @@ def _grouped_by_packed_sorts(
 ) -> GroupedRiskTable:
     """:func:`grouped_risk_table` from packed sorts (:mod:`~npctrial.survival.sorted_runs`).
 
-    Steps: 1. sort (time, event) keys once: the runs of equal (timefix-merged) times, pooled
-    events and at-risk counts; 2. for groups 0..G-2 sort (time, in group) and (time, event in
-    group) keys: the same multiset of times, so the same runs give each group's counts by
-    ``reduceat`` with no search; 3. the last group is the total minus the others (exact for
-    counts); 4. keep the times with an event.
+    Steps: 1. sort (time, event) keys once: the runs of equal (timefix-merged) times and the
+    pooled events per run; keep the runs with an event (or all); 2. for groups 0..G-2 sort
+    (time, in group) and (time, event in group) keys: the same multiset of times, so the same
+    run boundaries give each group's at-risk and event counts as differences of in-place
+    cumulative sums, with no search; 3. the last group is the total minus the others (exact
+    for counts).
     """
     v, ev = sort_with_payload(time, status)
     runs = find_runs(v, timefix=timefix and fix is None, fix=fix)
     assert ev is not None
     del v
-    d = runs.total(ev)
+    bounds = np.append(runs.starts, runs.n)
+    d = np.diff(counts_before(cumulate(ev), bounds))
     del ev
-    n_event = np.empty((n_groups, runs.starts.shape[0]))
+    if event_times_only:
+        keep = np.flatnonzero(d > 0)
+        lo, hi, grid, d = runs.starts[keep], bounds[keep + 1], runs.time[keep], d[keep]
+    else:
+        lo, hi, grid = runs.starts, bounds[1:], runs.time
+    del bounds, runs
+    n_event = np.empty((n_groups, grid.shape[0]))
     n_risk = np.empty_like(n_event)
     for k in range(n_groups - 1):
         in_k = codes == k
-        size_k = runs.total(sort_payload(time, in_k))
-        n_risk[k] = size_k.sum() - (np.cumsum(size_k) - size_k)
-        n_event[k] = runs.total(sort_payload(time, in_k & status))
-    n_risk[n_groups - 1] = runs.at_risk - n_risk[: n_groups - 1].sum(axis=0)
+        n_risk[k] = np.count_nonzero(in_k) - counts_before(cumulate(sort_payload(time, in_k)), lo)
+        in_k &= status
+        ek = cumulate(sort_payload(time, in_k))
+        n_event[k] = counts_before(ek, hi) - counts_before(ek, lo)
+    n_risk[n_groups - 1] = (time.shape[0] - lo) - n_risk[: n_groups - 1].sum(axis=0)
     n_event[n_groups - 1] = d - n_event[: n_groups - 1].sum(axis=0)
-    grid = runs.time
-    if event_times_only:
-        keep = d > 0
-        grid, n_risk, n_event = grid[keep], n_risk[:, keep], n_event[:, keep]
     return GroupedRiskTable(grid, n_risk, n_event)

@@ -31,6 +31,8 @@ import numpy as np
 __all__ = [
     "Runs",
     "TimefixMap",
+    "counts_before",
+    "cumulate",
     "find_runs",
     "sort_payload",
     "sort_with_payload",
@@ -75,7 +77,7 @@ def timefix_keep(distinct: np.ndarray, *, tolerance: float = TIMEFIX_TOLERANCE) 
     tied = dy <= tolerance
     scale = float(np.mean(np.abs(distinct)))
     if scale > 0:
-        tied |= (dy / scale) <= tolerance
+        tied |= np.divide(dy, scale, out=dy) <= tolerance
     if not tied.any():
         return None
     keep = np.empty(distinct.shape[0], dtype=bool)
@@ -125,21 +127,39 @@ class Runs:
     time: np.ndarray
     n: int
 
+    # each result is one new float64 array (fresh memory is costly at 1e7 rows)
     @property
     def size(self) -> np.ndarray:
         """Number of rows in each run (float64)."""
-        return np.diff(np.append(self.starts, self.n)).astype(np.float64)
+        out = np.empty(self.starts.shape[0])
+        if out.shape[0]:
+            np.subtract(self.starts[1:], self.starts[:-1], out=out[:-1], dtype=np.float64)
+            out[-1] = self.n - self.starts[-1]
+        return out
 
     @property
     def at_risk(self) -> np.ndarray:
         """Rows with time >= each run's time (float64)."""
-        return (self.n - self.starts).astype(np.float64)
+        return np.subtract(float(self.n), self.starts, dtype=np.float64)
 
     def total(self, sorted_payload: np.ndarray) -> np.ndarray:
         """Sum of a payload sorted by the same multiset of times, per run (float64)."""
         if self.starts.shape[0] == 0:
             return np.zeros(0)
-        return np.add.reduceat(sorted_payload, self.starts).astype(np.float64)
+        return np.add.reduceat(sorted_payload, self.starts, dtype=np.float64)
+
+
+def cumulate(sorted_payload: np.ndarray) -> np.ndarray:
+    """Cumulative sums of a sorted payload, in place (no new array of size n)."""
+    return np.cumsum(sorted_payload, out=sorted_payload)
+
+
+def counts_before(cum: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Sum of the first ``p`` payload values for each position ``p`` (float64), from
+    :func:`cumulate`'s output."""
+    out = cum.take(positions - 1).astype(np.float64)
+    out[positions == 0] = 0.0
+    return out
 
 
 def find_runs(sorted_time: np.ndarray, *, timefix: bool = False, fix: TimefixMap | None = None) -> Runs:
