@@ -152,3 +152,33 @@ def test_notes_state_the_tests(lung: pd.DataFrame) -> None:
     lr = ref("logrank_sex")
     assert an.notes[0] == f"Log-rank test: chi-square = {lr['chisq']:.3f}, df = 1, p = {lr['p']:.3f}."
     assert an.summary().splitlines()[0] == "OS" and an.notes[0] in an.summary()
+
+
+def test_pairwise_logrank_table_is_holm_over_two_group_tests(lung: pd.DataFrame) -> None:
+    from npctrial.survival import logrank_test
+
+    df = lung.dropna(subset=["ph.ecog"])
+    df = df[df["ph.ecog"] < 3].assign(ecog=lambda d: d["ph.ecog"].astype(int).astype(str))
+    an = survival_analysis(df, name="os", title="t", time="time", event="dead", group="ecog", pairwise=True)
+    assert an.pairwise is not None
+    pairs = [("0", "1"), ("0", "2"), ("1", "2")]
+    raw = []
+    for a, b in pairs:
+        sub = df[df["ecog"].isin([a, b])]
+        lr = logrank_test(sub["time"].to_numpy(float), sub["dead"].to_numpy(float), sub["ecog"].to_numpy())
+        raw.append((float(lr.chisq), float(lr.p)))
+    # Holm (1979): sort p ascending, multiply the i-th smallest by (m - i), keep monotone, cap at 1
+    order = np.argsort([p for _, p in raw])
+    holm = np.empty(3)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (3 - rank) * raw[i][1]))
+        holm[i] = running
+
+    def printed(p: float) -> str:
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+    assert an.pairwise[["Group 1", "Group 2"]].values.tolist() == [list(p) for p in pairs]
+    assert an.pairwise["Chi-square"].tolist() == [f"{c:.3f}" for c, _ in raw]
+    assert an.pairwise["p value"].tolist() == [printed(p) for _, p in raw]
+    assert an.pairwise["p value (Holm)"].tolist() == [printed(p) for p in holm]

@@ -132,7 +132,7 @@ def survival_analysis(
         chisq, df, p = float(lr.chisq), int(lr.df), float(lr.p)
         if pairwise and len(levels) >= 3:
             res = pairwise_logrank(t, e, pd.Series(np.array(levels, dtype=object)[code], name="group"))
-            pw = res.to_frame()
+            pw = _pairwise_table(res.to_frame())
     rows = []
     for label, cname in zip(levels, curve_labels(km, levels), strict=True):
         curve = km.curve(cname)
@@ -145,6 +145,22 @@ def survival_analysis(
                          "95% CI": f"{100 * lo:.1f}-{100 * hi:.1f}" if np.isfinite(lo) and np.isfinite(hi) else "NA"})
     rates = pd.DataFrame(rows)
     return SurvivalAnalysis(name, title, km, levels, chisq, df, p, pw, rates, failure, len(data), n_excl)
+
+
+def _pairwise_table(raw: pd.DataFrame) -> pd.DataFrame:
+    """The pairwise log-rank frame laid out like the other report tables (levels without the
+    ``group=`` prefix, chi-square to 3 decimals, p and Holm-adjusted p as printed)."""
+    def level(label: object) -> str:
+        return str(label).split("=", 1)[-1]
+
+    return pd.DataFrame({
+        "Group 1": raw["group1"].map(level),
+        "Group 2": raw["group2"].map(level),
+        "Chi-square": raw["chisq"].map(lambda v: f"{v:.3f}"),
+        "df": raw["df"].astype(int),
+        "p value": raw["p"].map(format_p_value),
+        "p value (Holm)": raw["p_adjusted"].map(format_p_value),
+    })
 
 
 def curve_labels(km: KaplanMeierResult, levels: Sequence[str]) -> list[str]:
