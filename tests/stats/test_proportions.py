@@ -38,8 +38,17 @@ def test_full_successes() -> None:
     assert proportion_ci(10, 10).conf_int[1] == 1.0
 
 
-@pytest.mark.parametrize("k, n, method, field", [(3, 0, "wilson", "n"), (5, 4, "wilson", "k"), (1, 4, "wald", "method")])
+@pytest.mark.parametrize("k, n, method, field", [
+    (3, 0, "wilson", "n"), (5, 4, "wilson", "k"), (1, 4, "wald", "method"),
+    (1, float("nan"), "wilson", "n"), (1, "10", "wilson", "n"), (0.5, 4, "wilson", "k"), (1, None, "wilson", "n"),
+])
 def test_bad_arguments(k: int, n: int, method: str, field: str) -> None:
     with pytest.raises(ValidationError) as info:
         proportion_ci(k, n, method=method)
     assert info.value.field == field
+
+
+def test_numpy_counts_are_accepted() -> None:
+    import numpy as np
+
+    assert proportion_ci(np.int64(3), np.int64(10)).conf_int == proportion_ci(3, 10).conf_int

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
@@ -46,8 +48,16 @@ class ProportionCI:
         )
 
 
+def _is_whole(value: object) -> bool:
+    """A whole number (int or integral float; not bool, NaN, infinity or text)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    x = float(value)
+    return math.isfinite(x) and x.is_integer()
+
+
 def proportion_ci(
-    k: int, n: int, method: str = "clopper-pearson", conf_level: float = 0.95
+    k: int | np.integer, n: int | np.integer, method: str = "clopper-pearson", conf_level: float = 0.95
 ) -> ProportionCI:
     """Confidence interval for k successes out of n.
 
@@ -59,9 +69,9 @@ def proportion_ci(
     """
     if method not in _METHODS:
         raise ValidationError(f"method must be one of {_METHODS}, got {method!r}", field="method")
-    if isinstance(n, bool) or int(n) != n or n < 1:
+    if not _is_whole(n) or n < 1:
         raise ValidationError(f"n must be an integer >= 1, got {n!r}", field="n")
-    if isinstance(k, bool) or int(k) != k or not 0 <= k <= n:
+    if not _is_whole(k) or not 0 <= k <= n:
         raise ValidationError(f"k must be an integer in [0, n={n}], got {k!r}", field="k")
     if not 0 < conf_level < 1:
         raise ValidationError(f"conf_level must be in (0, 1), got {conf_level}", field="conf_level")
