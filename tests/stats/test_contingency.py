@@ -49,7 +49,7 @@ def test_small_expected_warns() -> None:
 @pytest.mark.parametrize(
     "table, match",
     [([[1, -2], [3, 4]], "non-negative"), ([[1, 2.5], [3, 4]], "integer"), ([[1, 2]], "2 rows"),
-     ([[0, 0], [3, 4]], "empty row")],
+     ([[0, 0], [3, 4]], "empty row"), ([["a", 2], [3, 4]], "numeric counts"), ([[1, 2], [3]], "numeric counts")],
 )
 def test_bad_tables(table: list, match: str) -> None:
     with pytest.raises(ValidationError, match=match):

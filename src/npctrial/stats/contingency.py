@@ -20,7 +20,10 @@ def as_count_table(table: object, *, name: str = "table", ndim: int = 2) -> np.n
     """
     if isinstance(table, pd.DataFrame):
         table = table.to_numpy()
-    arr = np.asarray(table, dtype=float)
+    try:
+        arr = np.asarray(table, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name} must hold numeric counts: {exc}", field=name) from exc
     if arr.ndim != ndim:
         raise ValidationError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}", field=name)
     if any(s < 2 for s in arr.shape[:2]):
