@@ -175,6 +175,7 @@ class RiskSetLayout:
         self.grp_wd = np.bincount(self.death_group, weights=self.weights_s[death_rows], minlength=n_groups)
 
         # tie terms
+        self.exp_start: np.ndarray | None
         if method == "efron":
             d = self.grp_d
             exp_group = np.repeat(np.arange(n_groups), d)
