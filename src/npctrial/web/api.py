@@ -301,16 +301,14 @@ def get_study(request: HttpRequest, study_id: int) -> dict[str, Any]:
 
 @api.get("/studies/{study_id}/dashboard", response=DashboardOut, tags=["studies"])
 def get_dashboard(request: HttpRequest, study_id: int) -> dict[str, Any]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_id, "view")
     return compute_dashboard(request.user, study).as_dict()
 
 
 @api.get("/studies/{study_id}/fields", response=list[FieldOut], tags=["screening"])
 def get_fields(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
     """The screening fields of the current protocol version (those the criteria, strata and risk rule use)."""
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_id, "view")
     return [
         {**f.__dict__, "choices": list(f.choices)}
         for f in protocols.screening_fields(_current_protocol(study))
@@ -320,16 +318,14 @@ def get_fields(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
 @api.post("/studies/{study_id}/eligibility", response=EvaluationOut, tags=["screening"])
 def evaluate_values(request: HttpRequest, study_id: int, payload: EvaluationIn) -> dict[str, Any]:
     """Evaluate eligibility for the given values without saving anything."""
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_id, "view")
     protocol = _current_protocol(study)
     return _evaluation_out(protocols.evaluate(protocol, protocols.coerce_values(protocol, payload.values)))
 
 
 @api.get("/studies/{study_id}/screenings", response=list[ScreeningOut], tags=["screening"])
 def list_screenings(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_id, "view")
     qs = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"))
     return [_screening_out(r) for r in qs.order_by("site__code", "number")]
 
@@ -347,9 +343,7 @@ def create_screening_route(request: HttpRequest, study_id: int, payload: Screeni
 
 @api.get("/studies/{study_id}/screenings/{screening_id}", response=ScreeningOut, tags=["screening"])
 def get_screening(request: HttpRequest, study_id: int, screening_id: int) -> dict[str, Any]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
-    permissions.require(request.user, study, "view", record.site)
+    study, record = permissions.get_object_for(request.user, study_id, ScreeningRecord.objects.all(), screening_id, "view")
     return _screening_out(record)
 
 
@@ -358,9 +352,7 @@ def update_screening_route(
     request: HttpRequest, study_id: int, screening_id: int, payload: ScreeningUpdateIn
 ) -> dict[str, Any]:
     """Replace the screening values (optimistic lock on ``version``; ``reason`` is mandatory)."""
-    study = permissions.get_study_or_404(request.user, study_id)
-    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
-    permissions.require(request.user, study, "screen", record.site)
+    study, record = permissions.get_object_for(request.user, study_id, ScreeningRecord.objects.all(), screening_id, "screen")
     record = update_screening(record, payload.values, expected_version=payload.version,
                               reason=payload.reason, user=request.user)
     return _screening_out(record)
@@ -368,9 +360,7 @@ def update_screening_route(
 
 @api.post("/studies/{study_id}/screenings/{screening_id}/enrol", response={201: SubjectOut}, tags=["enrolment"])
 def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload: EnrolIn) -> Status:
-    study = permissions.get_study_or_404(request.user, study_id)
-    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), screening_id)
-    permissions.require(request.user, study, "enrol", record.site)
+    study, record = permissions.get_object_for(request.user, study_id, ScreeningRecord.objects.all(), screening_id, "enrol")
     subject = enrol(record, consent_date=payload.consent_date, consent_version=payload.consent_version,
                     user=request.user)
     return Status(201, _subject_out(subject))
@@ -378,26 +368,21 @@ def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload:
 
 @api.get("/studies/{study_id}/subjects", response=list[SubjectOut], tags=["enrolment"])
 def list_subjects(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_id, "view")
     qs = permissions.scope(request.user, study, Subject.objects.select_related("site", "protocol_version"))
     return [_subject_out(s) for s in qs.order_by("site__code", "seq")]
 
 
 @api.get("/studies/{study_id}/subjects/{subject_pk}", response=SubjectOut, tags=["enrolment"])
 def get_subject(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, Any]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
-    permissions.require(request.user, study, "view", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "view")
     return _subject_out(subject)
 
 
 @api.post("/studies/{study_id}/subjects/{subject_pk}/randomise", response={201: RandomisationOut},
           tags=["randomisation"])
 def randomise_route(request: HttpRequest, study_id: int, subject_pk: int) -> Status:
-    study = permissions.get_study_or_404(request.user, study_id)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
-    permissions.require(request.user, study, "randomise", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "randomise")
     r = randomise(subject, request.user)
     return Status(201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
                         "allocated_at": r.allocated_at, "hash_after": r.hash_after})
@@ -405,9 +390,7 @@ def randomise_route(request: HttpRequest, study_id: int, subject_pk: int) -> Sta
 
 @api.get("/studies/{study_id}/subjects/{subject_pk}/history", response=list[AuditOut], tags=["audit"])
 def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) -> list[dict[str, Any]]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
-    permissions.require(request.user, study, "view_audit", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "view_audit")
     records = subject_records(subject)
     return [
         {"record": e.record, "action": e.action, "user": e.user, "at": e.at, "reason": e.reason,
@@ -419,8 +402,7 @@ def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) 
 
 @api.get("/studies/{study_id}/queries", response=list[QueryOut], tags=["queries"])
 def list_queries(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_id, "view")
     qs = permissions.scope(request.user, study, DataQuery.objects.select_related("subject", "site"))
     return [_query_out(q) for q in qs]
 
@@ -428,9 +410,7 @@ def list_queries(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
 @api.post("/studies/{study_id}/subjects/{subject_pk}/queries", response={201: QueryOut}, tags=["queries"])
 def raise_query_route(request: HttpRequest, study_id: int, subject_pk: int, payload: QueryIn
                       ) -> Status:
-    study = permissions.get_study_or_404(request.user, study_id)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), subject_pk)
-    permissions.require(request.user, study, "raise_query", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "raise_query")
     q = raise_query(subject, field_name=payload.field_name, text=payload.text, user=request.user,
                     record=payload.record)
     return Status(201, _query_out(q))
@@ -438,17 +418,13 @@ def raise_query_route(request: HttpRequest, study_id: int, subject_pk: int, payl
 
 @api.post("/studies/{study_id}/queries/{query_id}/answer", response=QueryOut, tags=["queries"])
 def answer_query_route(request: HttpRequest, study_id: int, query_id: int, payload: AnswerIn) -> dict[str, Any]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    q = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), query_id)
-    permissions.require(request.user, study, "answer_query", q.site)
+    study, q = permissions.get_object_for(request.user, study_id, DataQuery.objects.all(), query_id, "answer_query")
     return _query_out(answer_query(q, answer=payload.answer, user=request.user))
 
 
 @api.post("/studies/{study_id}/queries/{query_id}/close", response=QueryOut, tags=["queries"])
 def close_query_route(request: HttpRequest, study_id: int, query_id: int, payload: CloseIn) -> dict[str, Any]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    q = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), query_id)
-    permissions.require(request.user, study, "raise_query", q.site)
+    study, q = permissions.get_object_for(request.user, study_id, DataQuery.objects.all(), query_id, "raise_query")
     return _query_out(close_query(q, user=request.user, note=payload.note))
 
 

@@ -46,20 +46,25 @@ def _pg_env() -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+def _sqlite_copy(source_path: str | Path, dest_path: str | Path) -> None:
+    """Copy one SQLite database onto another with the online backup API (consistent while in use)."""
+    source = sqlite3.connect(str(source_path))
+    dest = sqlite3.connect(str(dest_path))
+    try:
+        with dest:
+            source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+
+
 def backup_database(path: str | Path) -> str:
     """Write a consistent backup of the configured database to ``path``; returns the method used."""
     target = Path(path)
     if target.parent and not target.parent.exists():
         raise ValidationError(f"backup directory does not exist: {target.parent}", field="FILE")
     if connection.vendor == "sqlite":
-        source = sqlite3.connect(connection.settings_dict["NAME"])
-        dest = sqlite3.connect(str(target))
-        try:
-            with dest:
-                source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
+        _sqlite_copy(connection.settings_dict["NAME"], target)
         return "sqlite-backup-api"
     if connection.vendor == "postgresql":
         pg_dump = _pg_tool("pg_dump")
@@ -89,14 +94,7 @@ def restore_database(path: str | Path) -> str:
         if connection.vendor != "sqlite":
             raise ValidationError("FILE is a SQLite backup but the database is PostgreSQL", field="FILE")
         connections.close_all()
-        source = sqlite3.connect(str(source_path))
-        dest = sqlite3.connect(connection.settings_dict["NAME"])
-        try:
-            with dest:
-                source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
+        _sqlite_copy(source_path, connection.settings_dict["NAME"])
         return "sqlite-backup-api"
     if head.startswith(PGDUMP_MAGIC):
         if connection.vendor != "postgresql":

@@ -157,3 +157,27 @@ def require(user: Any, study: Study, capability: str, site: Site | None = None) 
             raise Http404("no such record")
     if not can(user, study, capability, site):
         raise PermissionDenied(f"your role does not allow '{capability}' here")
+
+
+def get_study_for(user: Any, study_pk: Any, capability: str) -> Study:
+    """The study (404 without a role in it) if the user has ``capability`` at some site of it (else 403)."""
+    study = get_study_or_404(user, study_pk)
+    require(user, study, capability)
+    return study
+
+
+def get_object_for(
+    user: Any, study_pk: Any, queryset: QuerySet, pk: Any, capability: str, site_field: str = "site"
+) -> tuple[Study, Any]:
+    """(study, object) for a page/API route on one object: every check of this module, in order.
+
+    1. The study: 404 without a role in it. 2. The object within the user's sites: 404 otherwise.
+    3. ``capability`` at the object's site: 403 otherwise.
+    """
+    study = get_study_or_404(user, study_pk)
+    obj: Any = get_scoped_or_404(user, study, queryset, pk, site_field)
+    site = obj
+    for part in site_field.split("__"):
+        site = getattr(site, part)
+    require(user, study, capability, site)
+    return study, obj

@@ -29,9 +29,9 @@ def query_fields(subject: Subject, record: str = "screening") -> list[str]:
         names = [f.name for f in protocols.screening_fields(protocol)]
         return names + sorted(set(subject.screening.values) - set(names))
     for resolve in QUERY_RECORD_RESOLVERS:
-        names = resolve(subject, record)
-        if names is not None:
-            return names
+        resolved = resolve(subject, record)
+        if resolved is not None:
+            return resolved
     raise ValidationError(f"record {record!r} is not a record of subject {subject.subject_id}", field="record")
 
 

@@ -37,8 +37,7 @@ def _kept_values(record: ScreeningRecord, protocol: Any) -> dict[str, Any]:
 
 
 def screening_log(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_pk, "view")
     records = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "subject"))
     outcome = request.GET.get("outcome")
     if outcome in {"eligible", "ineligible", "incomplete"}:
@@ -111,11 +110,7 @@ def screening_evaluate(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 
 def screening_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    record = permissions.get_scoped_or_404(
-        request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"), pk
-    )
-    permissions.require(request.user, study, "view", record.site)
+    study, record = permissions.get_object_for(request.user, study_pk, ScreeningRecord.objects.select_related("site", "protocol_version"), pk, "view")
     protocol = protocol_of(record.protocol_version)
     labels = {f.name: f for f in protocols.field_catalogue(protocol)}
     values = [(labels[k], v) for k, v in record.values.items() if k in labels]
@@ -132,9 +127,7 @@ def screening_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     """Edit with optimistic locking: a stale version gets a conflict page, nothing is overwritten."""
-    study = permissions.get_study_or_404(request.user, study_pk)
-    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), pk)
-    permissions.require(request.user, study, "screen", record.site)
+    study, record = permissions.get_object_for(request.user, study_pk, ScreeningRecord.objects.all(), pk, "screen")
     protocol = protocol_of(record.protocol_version)
     fields = protocols.screening_fields(protocol)
     form_cls = screening_form_class(fields, with_reason=True)
@@ -184,9 +177,7 @@ def _conflict_rows(conflict: EditConflict) -> list[tuple[str, Any, Any]]:
 
 @require_POST
 def screening_enrol(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    record = permissions.get_scoped_or_404(request.user, study, ScreeningRecord.objects.all(), pk)
-    permissions.require(request.user, study, "enrol", record.site)
+    study, record = permissions.get_object_for(request.user, study_pk, ScreeningRecord.objects.all(), pk, "enrol")
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:

@@ -56,8 +56,7 @@ def study_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def study_amend(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "manage")
+    study = permissions.get_study_for(request.user, study_pk, "manage")
     form = AmendmentForm(request.POST or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -79,8 +78,7 @@ def study_amend(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 
 def study_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_pk, "view")
     dash = compute_dashboard(request.user, study)
     return render(
         request,
@@ -101,8 +99,7 @@ def study_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
     """The concealed list: study admins only, and only after recording a reason."""
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "unblind")
+    study = permissions.get_study_for(request.user, study_pk, "unblind")
     sequence = getattr(study, "allocation_sequence", None)
     if sequence is None:
         return render(request, "core/message.html", {"study": study, "message": "This study is not randomised."})
@@ -121,8 +118,7 @@ def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
     """CSV of the screening log (sites in scope only); no patient identifiers are collected."""
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "export")
+    study = permissions.get_study_for(request.user, study_pk, "export")
     rows = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"))
     buffer = io.StringIO()
     writer = csv.writer(buffer)

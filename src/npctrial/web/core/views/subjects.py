@@ -21,8 +21,7 @@ SUBJECT_RECORD_PROVIDERS: list = []
 
 
 def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_pk, "view")
     subjects = permissions.scope(
         request.user, study, Subject.objects.select_related("site", "randomisation")
     ).order_by("site__code", "seq")
@@ -30,11 +29,7 @@ def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 
 def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    subject = permissions.get_scoped_or_404(
-        request.user, study, Subject.objects.select_related("site", "screening", "protocol_version"), pk
-    )
-    permissions.require(request.user, study, "view", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.select_related("site", "screening", "protocol_version"), pk, "view")
     randomisation = getattr(subject, "randomisation", None)
     sequence = getattr(study, "allocation_sequence", None)
     arm_labels = (sequence.config.get("arm_labels", {}) if sequence else {})
@@ -57,9 +52,7 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
 
 @require_POST
 def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
-    permissions.require(request.user, study, "randomise", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "randomise")
     try:
         allocation = randomise(subject, request.user)
     except ValidationError as exc:
@@ -71,9 +64,7 @@ def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpRespo
 
 def subject_history(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     """Per-subject audit trail: screening, consent, subject, randomisation, queries, other apps."""
-    study = permissions.get_study_or_404(request.user, study_pk)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
-    permissions.require(request.user, study, "view_audit", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "view_audit")
     return render(request, "core/history.html",
                   {"study": study, "subject": subject, "entries": audit_entries(subject_records(subject))})
 
@@ -99,9 +90,7 @@ def _back(request: HttpRequest, study_pk: int, subject_pk: int) -> HttpResponse:
 @require_POST
 def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     """Raise a query on a screening field or, with ``record=<form>:<id>``, on a CRF record field."""
-    study = permissions.get_study_or_404(request.user, study_pk)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.all(), pk)
-    permissions.require(request.user, study, "raise_query", subject.site)
+    study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "raise_query")
     record = request.POST.get("record", "") or "screening"
     try:
         form = RaiseQueryForm(request.POST, field_names=query_fields(subject, record))
@@ -118,8 +107,7 @@ def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
 
 
 def query_list(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    permissions.require(request.user, study, "view")
+    study = permissions.get_study_for(request.user, study_pk, "view")
     queries = permissions.scope(request.user, study, DataQuery.objects.select_related("subject", "site"))
     status = request.GET.get("status")
     if status in {"open", "answered", "closed"}:
@@ -129,9 +117,7 @@ def query_list(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 @require_POST
 def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    query = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), pk)
-    permissions.require(request.user, study, "answer_query", query.site)
+    study, query = permissions.get_object_for(request.user, study_pk, DataQuery.objects.all(), pk, "answer_query")
     form = AnswerQueryForm(request.POST)
     if form.is_valid():
         try:
@@ -147,9 +133,7 @@ def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
 
 @require_POST
 def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study = permissions.get_study_or_404(request.user, study_pk)
-    query = permissions.get_scoped_or_404(request.user, study, DataQuery.objects.all(), pk)
-    permissions.require(request.user, study, "raise_query", query.site)
+    study, query = permissions.get_object_for(request.user, study_pk, DataQuery.objects.all(), pk, "raise_query")
     try:
         close_query(query, user=request.user, note=request.POST.get("note", ""))
     except ValidationError as exc:
