@@ -28,6 +28,8 @@ def test_raise_answer_close_a_crf_query_through_the_pages(world):
     dm = login(Client(), "data_manager")
     casebook = dm.get(url("casebook", world)).content.decode()
     assert f'data-record="{record}"' in casebook  # the casebook offers a query form per record
+    assert "<th>Height (cm)</th>" in casebook and "<th>height_cm</th>" not in casebook  # readable headings
+    assert '<option value="weight_kg">Weight (kg)</option>' in casebook
     response = _raise(dm, world, record)
     assert response.status_code == 302 and response["Location"] == url("casebook", world)
     query = DataQuery.objects.get(record=record)

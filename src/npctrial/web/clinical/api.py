@@ -15,10 +15,12 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, locks, reports, views
+from npctrial.web.clinical import crfs, locks, reports
 from npctrial.web.clinical.derive import suggest_lab_grade
+from npctrial.web.clinical.views.export import export_file
+from npctrial.web.clinical.views.report import scoped_report
 from npctrial.web.core import permissions
-from npctrial.web.core.models import ScreeningRecord, Subject
+from npctrial.web.core.models import Subject
 
 router = Router(tags=["clinical"])
 
@@ -60,10 +62,8 @@ def _record_out(slug: str, r: Any) -> dict[str, Any]:
 
 
 def _subject(request: HttpRequest, study_id: int, subject_pk: int, capability: str) -> tuple[Any, Subject]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    subject = permissions.get_scoped_or_404(request.user, study, Subject.objects.select_related("site"), subject_pk)
-    permissions.require(request.user, study, capability, subject.site)
-    return study, subject
+    return permissions.get_object_for(request.user, study_id, Subject.objects.select_related("site"), subject_pk,
+                                      capability)
 
 
 def _spec(form: str) -> crfs.CrfSpec:
@@ -145,11 +145,8 @@ def lock_subject(request: HttpRequest, study_id: int, subject_pk: int) -> Status
 
 @router.get("/studies/{study_id}/report")
 def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
-    study = permissions.get_study_or_404(request.user, study_id)
-    permissions.require(request.user, study, "view")
-    r = reports.compute_report(study, permissions.scope(request.user, study, Subject.objects.all()),
-                               permissions.scope(request.user, study, ScreeningRecord.objects.all()),
-                               views._today(), figures=False)
+    study = permissions.get_study_for(request.user, study_id, "view")
+    r = scoped_report(request.user, study, figures=False)
     return {
         "flow": r.flow, "ae_min_grade": r.ae_min_grade,
         "ae_rate": None if r.ae_rate is None else r.ae_rate.__dict__,
@@ -167,4 +164,4 @@ def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
 
 @router.get("/studies/{study_id}/exports/{name}.{fmt}")
 def export(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    return views.export_file(request, study_id, name, fmt)
+    return export_file(request, study_id, name, fmt)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from npctrial.web.clinical import views
+from npctrial.web.clinical.views import casebook, export, report, signoff
 
 P = "studies/<int:study_pk>/clinical/"
 
 urlpatterns = [
-    path(P, views.clinical_home, name="clinical-home"),
-    path(P + "lock/", views.study_lock, name="study-lock"),
-    path(P + "report/", views.study_report, name="study-report"),
-    path(P + "report.pdf", views.study_report_pdf, name="study-report-pdf"),
-    path(P + "exports/", views.export_index, name="export-index"),
-    path(P + "exports/<slug:name>.<str:fmt>", views.export_file, name="export-file"),
-    path(P + "subjects/<int:pk>/", views.casebook, name="casebook"),
-    path(P + "subjects/<int:pk>/lab-grade/", views.lab_grade, name="lab-grade"),
-    path(P + "subjects/<int:pk>/sign/", views.sign, name="casebook-sign"),
-    path(P + "subjects/<int:pk>/lock/", views.subject_lock, name="subject-lock"),
-    path(P + "subjects/<int:pk>/<slug:form>/new/", views.crf_form, name="crf-new"),
-    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/", views.crf_form, name="crf-edit"),
+    path(P, casebook.clinical_home, name="clinical-home"),
+    path(P + "lock/", signoff.study_lock, name="study-lock"),
+    path(P + "report/", report.study_report, name="study-report"),
+    path(P + "report.pdf", report.study_report_pdf, name="study-report-pdf"),
+    path(P + "exports/", export.export_index, name="export-index"),
+    path(P + "exports/<slug:name>.<str:fmt>", export.export_file, name="export-file"),
+    path(P + "subjects/<int:pk>/", casebook.casebook, name="casebook"),
+    path(P + "subjects/<int:pk>/lab-grade/", casebook.lab_grade, name="lab-grade"),
+    path(P + "subjects/<int:pk>/sign/", signoff.sign, name="casebook-sign"),
+    path(P + "subjects/<int:pk>/lock/", signoff.subject_lock, name="subject-lock"),
+    path(P + "subjects/<int:pk>/<slug:form>/new/", casebook.crf_form, name="crf-new"),
+    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/", casebook.crf_form, name="crf-edit"),
 ]

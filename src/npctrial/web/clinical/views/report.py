@@ -1,0 +1,34 @@
+"""Study report page and PDF (site scope of the user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from npctrial.web.clinical import reports
+from npctrial.web.clinical.views.common import today
+from npctrial.web.core import permissions
+from npctrial.web.core.models import ScreeningRecord, Subject
+
+
+def scoped_report(user: Any, study: Any, figures: bool = True) -> reports.StudyReport:
+    """The study report over the subjects and screenings of the user's sites (pages and API)."""
+    subjects = permissions.scope(user, study, Subject.objects.all())
+    screenings = permissions.scope(user, study, ScreeningRecord.objects.all())
+    return reports.compute_report(study, subjects, screenings, today(), figures=figures)
+
+
+def study_report(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_for(request.user, study_pk, "view")
+    return render(request, "clinical/report.html", {"study": study, "report": scoped_report(request.user, study),
+                                                    "at_risk_months": reports.AT_RISK_MONTHS})
+
+
+def study_report_pdf(request: HttpRequest, study_pk: int) -> HttpResponse:
+    study = permissions.get_study_for(request.user, study_pk, "view")
+    pdf = reports.report_pdf(scoped_report(request.user, study, figures=False))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-report.pdf"'
+    return response
