@@ -112,6 +112,9 @@ def association_table(
     the outcome, rows with a missing value excluded; (2) Pearson chi-square without continuity
     correction; (3) if any expected count < ``fisher_below``, Fisher's exact test instead
     (footnote); (4) for variables in ``trend``, the Cochran-Armitage trend p on level order.
+    References: R ``chisq.test(correct = FALSE)``, ``fisher.test`` and ``prop.trend.test``
+    (through :mod:`npctrial.stats`); Cochran, Biometrics 10 (1954) 417-451 for the expected-count
+    rule; Armitage, Biometrics 11 (1955) 375-386 for the trend test.
     """
     labels = dict(labels or {})
     levels = dict(levels or {})
