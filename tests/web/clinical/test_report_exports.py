@@ -62,6 +62,9 @@ def test_report_ae_rate_orr_and_pfs(trial):
     client = login(Client(), "statistician")
     data = client.get(f"/api/v1/studies/{trial.studies['imrt'].pk}/report").json()
     assert data["flow"]["enrolled"] == 2 and data["flow"]["treated"] == 2
+    assert "randomised" not in data["flow"]  # imrt-s1 is single-arm
+    ccrt = client.get(f"/api/v1/studies/{trial.studies['ccrt'].pk}/report").json()
+    assert ccrt["flow"]["randomised"] == 2  # the world randomises one ccrt subject per site
     rate = data["ae_rate"]
     assert (rate["x"], rate["n"]) == (1, 2)  # worst grade >= 3: subject A only (B: grade 2 + anaemia grade 2)
     assert rate["lower"] == pytest.approx(1 - math.sqrt(0.975), rel=1e-9)

@@ -352,6 +352,8 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         "treated": len(treated),
         "assessed": sum(1 for v in bors.values() if v is not None),
     }
+    if protocol.randomisation is None:  # single-arm protocol: no randomisation box in the flow
+        del flow["randomised"]
     ae_spec = next((e for e in protocol.endpoints if e.kind == "proportion" and e.min_grade), None)
     min_grade = ae_spec.min_grade if ae_spec else 3
     by_term, records = _worst_by_term(treated)
