@@ -97,3 +97,16 @@ def test_cumulative_incidence_like_curves() -> None:
 def test_rejects_unplottable() -> None:
     with pytest.raises(ValidationError):
         plot_survival(42)
+
+
+def test_censor_mark_before_first_step_sits_at_start_value() -> None:
+    # A subject censored before the first event time: the curve is still at its start value
+    # there (0 for an incidence curve, 1 for survival), not at the last step's value.
+    sc = StepCurve(
+        "cif", np.array([2.0, 3.0]), np.array([0.1, 0.3]),
+        censor_time=np.array([0.5, 2.5]), start_value=0.0,
+    )
+    ax = plot_survival([sc], at_risk_table=False)
+    marks = [ln for ln in ax.get_lines() if ln.get_marker() == "|"]
+    assert len(marks) == 1
+    assert list(marks[0].get_ydata()) == [0.0, 0.1]

@@ -135,15 +135,17 @@ def plot_survival(
     ``pvalue`` may be a number or a result with ``p`` (e.g. :class:`LogRankResult`, whose test
     name is used in the annotation). ``ticks`` sets the x ticks used for the at-risk counts.
     """
-    import matplotlib.pyplot as plt
+    import matplotlib as mpl
     from mpl_toolkits.axes_grid1 import make_axes_locatable
 
     curves = step_curves(result, kind=kind)
     if not curves:
         raise ValidationError("nothing to plot: no curves", field="result")
     if ax is None:
+        import matplotlib.pyplot as plt  # only when we create the figure (selects a backend)
+
         _, ax = plt.subplots(figsize=(7, 5 if at_risk_table else 4))
-    palette = list(colors) if colors is not None else plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    palette = list(colors) if colors is not None else mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     xmax = max(float(c.time[-1]) for c in curves if c.time.shape[0]) if any(c.time.shape[0] for c in curves) else 1.0
     for i, c in enumerate(curves):
         col = palette[i % len(palette)]
@@ -154,8 +156,11 @@ def plot_survival(
             _, up = _steps(c.time, c.upper, c.start_value)
             ax.fill_between(x, lo, up, step="post", color=col, alpha=0.15, linewidth=0)
         if censor_marks and c.censor_time is not None and c.censor_time.shape[0]:
+            # Value of the right-continuous step at each censoring time; before the first
+            # step time the curve is at its start value (1 for survival, 0 for incidence).
             j = np.searchsorted(c.time, c.censor_time, side="right") - 1
-            ax.plot(c.censor_time, c.value[j], linestyle="none", marker="|", markersize=8, color=col)
+            marks = np.where(j >= 0, c.value[np.maximum(j, 0)], c.start_value)
+            ax.plot(c.censor_time, marks, linestyle="none", marker="|", markersize=8, color=col)
     ax.set_xlim(0, xmax * 1.02)
     if kind != "cumhaz" and not _is_cumhaz(result):
         ax.set_ylim(-0.02, 1.02)
