@@ -237,6 +237,16 @@ class RiskSetLayout:
         """Per sorted row: the first group the row is at risk in (set in __init__ with entry times)."""
         return np.repeat(self.block_lower, self.block_len)
 
+    @cached_property
+    def seg_len(self) -> np.ndarray:
+        """Rows per segment (a segment is the event part or the rest of a block)."""
+        return np.diff(np.append(self.seg_idx, self.n))
+
+    @cached_property
+    def seg_block(self) -> np.ndarray:
+        """Block of each segment."""
+        return np.repeat(np.arange(len(self.block_start)), np.diff(np.append(self.block_seg, len(self.seg_idx))))
+
     @staticmethod
     def _segments(stratum_of_item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = len(stratum_of_item)
@@ -338,8 +348,14 @@ class RiskSetLayout:
         group_hazard = self.term_sum(hazard)
         group_e1 = self.term_sum(f * hazard)
         score = wx_dead - (group_hazard @ a1 - group_e1 @ b1)
-        lam = self.cumulative(group_hazard)
-        lam[dr] -= group_e1[self.death_group]
+        if self.entry_s is None:  # per segment, then repeated: no per-event gather and scatter
+            hc = np.concatenate([[0.0], np.cumsum(group_hazard)])
+            seg_lam = (hc[self.block_upper] - hc[self.block_lower])[self.seg_block]
+            seg_lam[self.grp_seg] -= group_e1
+            lam = np.repeat(seg_lam, self.seg_len)
+        else:
+            lam = self.cumulative(group_hazard)
+            lam[dr] -= group_e1[self.death_group]
         imat = None
         state = CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=None, phi=phi,
                          a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)

@@ -101,14 +101,12 @@ def _score_residuals_by_segment(layout: RiskSetLayout, state: CoxState, x: np.nd
     segment (e2_g and m_g zero outside event parts): three row operations instead of a dozen."""
     n, p = x.shape
     nseg = len(layout.seg_idx)
-    seg_len = np.diff(np.append(layout.seg_idx, n))
-    block_of_seg = np.repeat(np.arange(len(layout.block_start)), np.diff(np.append(layout.block_seg, nseg)))
     xh_b = hc[layout.block_upper] - hc[layout.block_lower]
-    seg_v = xh_b[block_of_seg]
+    seg_v = xh_b[layout.seg_block]
     seg_m = np.zeros((nseg, p))
     seg_v[layout.grp_seg] -= e2_g
     seg_m[layout.grp_seg] = means_g
-    seg_row = np.repeat(np.arange(nseg), seg_len)
+    seg_row = np.repeat(np.arange(nseg), layout.seg_len)
     risk = state.risk
     a = risk * state.lam - layout.status_s
     resid = np.empty((n, p))
