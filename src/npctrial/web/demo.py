@@ -1,4 +1,4 @@
-"""Demo data: both bundled protocols, three sites, one user per role, ~40 synthetic patients.
+"""Demo data: both bundled protocols, three sites, one user per role (a coordinator per site), ~40 synthetic patients.
 
 :func:`load_demo` is idempotent: studies and patients are created once; users and their
 passwords are (re)set on every call so the printed logins always work. Every patient is
