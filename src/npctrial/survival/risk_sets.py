@@ -371,7 +371,7 @@ def _grouped_by_packed_sorts(
     del v
     bounds = np.append(runs.starts, runs.n)
     d = np.diff(counts_before(cumulate(ev), bounds))
-    del ev
+    buf = ev  # reused for every further sort
     if event_times_only:
         keep = np.flatnonzero(d > 0)
         lo, hi, grid, d = runs.starts[keep], bounds[keep + 1], runs.time[keep], d[keep]
@@ -382,9 +382,9 @@ def _grouped_by_packed_sorts(
     n_risk = np.empty_like(n_event)
     for k in range(n_groups - 1):
         in_k = codes == k
-        n_risk[k] = np.count_nonzero(in_k) - counts_before(cumulate(sort_payload(time, in_k)), lo)
+        n_risk[k] = np.count_nonzero(in_k) - counts_before(cumulate(sort_payload(time, in_k, buf)), lo)
         in_k &= status
-        ek = cumulate(sort_payload(time, in_k))
+        ek = cumulate(sort_payload(time, in_k, buf))
         n_event[k] = counts_before(ek, hi) - counts_before(ek, lo)
     n_risk[n_groups - 1] = (time.shape[0] - lo) - n_risk[: n_groups - 1].sum(axis=0)
     n_event[n_groups - 1] = d - n_event[: n_groups - 1].sum(axis=0)

@@ -43,10 +43,11 @@ __all__ = [
 TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 
-def _keys(time: np.ndarray, payload: np.ndarray | None) -> np.ndarray:
-    """Step 1: sort keys (time bits << 1 | payload); ``time`` finite and >= 0."""
+def _keys(time: np.ndarray, payload: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
+    """Step 1: sort keys (time bits << 1 | payload); ``time`` finite and >= 0. ``out`` (a
+    ``uint64`` array of the same length) is reused when given: fresh memory is costly at 1e7."""
     bits = np.ascontiguousarray(time, dtype=np.float64).view(np.uint64)
-    key = np.left_shift(bits, np.uint64(1))  # a new array; -0.0 becomes +0.0
+    key = np.left_shift(bits, np.uint64(1), out=out)  # -0.0 becomes +0.0
     if payload is not None:
         key |= np.asarray(payload, dtype=bool).view(np.uint8)
     key.sort()
@@ -61,9 +62,10 @@ def sort_with_payload(time: np.ndarray, payload: np.ndarray | None) -> tuple[np.
     return key.view(np.float64), low
 
 
-def sort_payload(time: np.ndarray, payload: np.ndarray) -> np.ndarray:
-    """The 0/1 payloads (``uint64``) in the sorted order of ``time`` (ties in any order)."""
-    key = _keys(time, payload)
+def sort_payload(time: np.ndarray, payload: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The 0/1 payloads (``uint64``) in the sorted order of ``time`` (ties in any order),
+    written into ``out`` when given."""
+    key = _keys(time, payload, out)
     key &= np.uint64(1)
     return key
 
@@ -157,6 +159,8 @@ def cumulate(sorted_payload: np.ndarray) -> np.ndarray:
 def counts_before(cum: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Sum of the first ``p`` payload values for each position ``p`` (float64), from
     :func:`cumulate`'s output."""
+    if cum.shape[0] == 0:
+        return np.zeros(positions.shape[0])
     out = cum.take(positions - 1).astype(np.float64)
     out[positions == 0] = 0.0
     return out
