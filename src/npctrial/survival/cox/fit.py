@@ -34,7 +34,7 @@ from npctrial.errors import ConvergenceWarning, ValidationError
 from npctrial.survival.cox.design_matrix import CoxDesign, build_design, check_collinearity
 from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 from npctrial.survival.cox.exact import ExactLayout
-from npctrial.survival.cox.residuals import collapse, score_residuals
+from npctrial.survival.cox.residuals import cluster_indicator, collapse, score_residuals
 from npctrial.survival.risk_sets import fix_times, timefix_cuts
 
 __all__ = ["CoxFitContext", "cox_ph", "fit_design"]
@@ -248,11 +248,12 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         state = last[0] if np.array_equal(last[0].beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
         row_w = None if design.weights is None else layout.weights_s
         resid = score_residuals(layout, state, xs, row_weights=row_w, col_scale=scale)
-        cl = None if design.cluster is None else design.cluster[order]
+        cl = None if design.cluster is None else cluster_indicator(design.cluster[order])
         dfb = collapse(resid, cl) @ naive_var  # dfbeta = score residuals x V, summed by cluster
         var = dfb.T @ dfb
         state0 = at_zero[0] if off is None else layout.evaluate(xs, np.zeros(p), None, info=False)
-        r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale), cl)
+        r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale,
+                                      out=resid if cl is not None else None), cl)  # resid is spent
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ _solve(r0.T @ r0, u0))
 

@@ -8,9 +8,11 @@ Reference: Therneau & Grambsch (2000), ch. 4; R survival ``coxmart.c``, ``coxsco
 2. Deviance: sign(M) sqrt(-2 [M + delta log(delta - M)]).
 3. Score: L_i = delta_i (x_i - m_g) - e^eta_i (x_i Lambda_i - XH_i), m_g = the mean of xbar_k over
    the group's terms, XH the matching cumulative sum of xbar_k h_k (coxscore2.c, O(n p)).
+   Without entry times XH, m_g and e2_g are constant within a layout segment (the events or the
+   censored rows of one tied time), so the residual is assembled from per-segment vectors.
 4. Schoenfeld: x_i - m_g for each event, in (stratum, time) order, deaths first within a time.
 5. dfbeta: w_i L_i V (V the model-based variance); the robust variance is D'D with D summed
-   within clusters (R ``coxph`` with ``cluster()``).
+   within clusters (R ``coxph`` with ``cluster()``; the sums by one sparse indicator product).
 """
 
 from __future__ import annotations
@@ -52,11 +54,12 @@ def group_means(layout: RiskSetLayout, state: CoxState) -> np.ndarray:
 
 def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray, *,
                     row_weights: np.ndarray | None = None, col_scale: np.ndarray | None = None,
-                    chunk: int = 1 << 12) -> np.ndarray:
+                    chunk: int = 1 << 12, out: np.ndarray | None = None) -> np.ndarray:
     """Score residuals in sorted order; ``x`` in sorted order, same centring as ``state``.
 
     Optionally multiplied by ``row_weights`` (R's weighted=TRUE) and divided by ``col_scale``
-    (residuals of scaled covariates back on the original scale). Rows are processed in chunks so
+    (residuals of scaled covariates back on the original scale); written into ``out`` (n x p,
+    row-major) when given. Rows are processed in chunks so
     every temporary stays in cache."""
     n, p = x.shape
     xh_g = layout.xbar_sums(state, state.hazard)
@@ -65,11 +68,11 @@ def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray, *,
     hc = np.vstack([np.zeros((1, p)), np.cumsum(xh_g, axis=0)])
     if layout.entry_s is None:
         return _score_residuals_by_segment(layout, state, x, hc, e2_g, means_g, row_weights, col_scale,
-                                           max(chunk, 1 << 14))
+                                           max(chunk, 1 << 14), out)
     dr = layout.death_rows
     dg = layout.death_group
     upper, lower = layout.row_upper, layout.row_lower
-    resid = np.empty((n, p))
+    resid = np.empty((n, p)) if out is None else out
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
         xc = x[r0:r1]
@@ -92,7 +95,7 @@ def score_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray, *,
 
 def _score_residuals_by_segment(layout: RiskSetLayout, state: CoxState, x: np.ndarray, hc: np.ndarray,
                                 e2_g: np.ndarray, means_g: np.ndarray, row_weights: np.ndarray | None,
-                                col_scale: np.ndarray | None, chunk: int) -> np.ndarray:
+                                col_scale: np.ndarray | None, chunk: int, out: np.ndarray | None) -> np.ndarray:
     """Score residuals of right-censored data (no entry times), regrouped per layout segment.
 
     A segment is the event part or the censored part of a block of equal (stratum, time); the
@@ -109,7 +112,7 @@ def _score_residuals_by_segment(layout: RiskSetLayout, state: CoxState, x: np.nd
     seg_row = np.repeat(np.arange(nseg), layout.seg_len)
     risk = state.risk
     a = risk * state.lam - layout.status_s
-    resid = np.empty((n, p))
+    resid = np.empty((n, p)) if out is None else out
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
         s = seg_row[r0:r1]
@@ -130,8 +133,16 @@ def schoenfeld_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray) 
     return x[dr] - group_means(layout, state)[layout.death_group]
 
 
-def collapse(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """Sum rows within clusters (codes 0..k-1, R ``rowsum``); identity when there is no cluster.
+def cluster_indicator(cluster: np.ndarray) -> sparse.csr_matrix:
+    """The (rows x clusters) 0/1 matrix of cluster codes 0..k-1, in CSR form without sorting (row i
+    holds one 1 in column ``cluster[i]``); build it once to collapse several matrices."""
+    n = cluster.shape[0]
+    return sparse.csr_matrix((np.ones(n), cluster, np.arange(n + 1)), shape=(n, int(cluster.max()) + 1))
+
+
+def collapse(values: np.ndarray, cluster: np.ndarray | sparse.csr_matrix | None) -> np.ndarray:
+    """Sum rows within clusters (codes 0..k-1, or their :func:`cluster_indicator`; R ``rowsum``);
+    identity when there is no cluster.
 
     One pass over the rows: ``values`` is multiplied by the transposed (rows x clusters) indicator
     matrix, built in CSR form without sorting (row i holds one 1 in column ``cluster[i]``). Rows
@@ -139,6 +150,8 @@ def collapse(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     than a column-by-column bincount on a row-major matrix with many clusters)."""
     if cluster is None:
         return values
+    if sparse.issparse(cluster):
+        return np.asarray(cluster.T @ np.ascontiguousarray(values))
     n = values.shape[0]
     k = int(cluster.max()) + 1
     if values.ndim == 1 or n < 1024:
