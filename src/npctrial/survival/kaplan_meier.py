@@ -317,8 +317,10 @@ def km_curve_from_counts(
     n_enter: np.ndarray | None = None,
 ) -> KaplanMeierCurve:
     """Steps 3-6 of the module algorithm from the counts of one curve."""
-    # terms are 0 where n_event = 0; computed in place (curves can have millions of points)
-    has = n_event > 0
+    # terms are 0 where n_event = 0; computed in place (curves can have millions of points).
+    # With everyone's n_risk > 0 (always without weights) d/n etc. are already 0 there, and
+    # the unmasked ufuncs are faster; a zero-weight risk set needs the mask (0/0).
+    has: np.ndarray | bool = True if n_risk.shape[0] == 0 or n_risk.min() > 0 else n_event > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.divide(n_event, n_risk, out=np.zeros_like(n_event, dtype=np.float64), where=has)
         surv = np.subtract(1.0, frac)
