@@ -317,24 +317,30 @@ def km_curve_from_counts(
     n_enter: np.ndarray | None = None,
 ) -> KaplanMeierCurve:
     """Steps 3-6 of the module algorithm from the counts of one curve."""
-    # terms are 0 where n_event = 0; computed in place (curves can have millions of points).
-    # With everyone's n_risk > 0 (always without weights) d/n etc. are already 0 there, and
-    # the unmasked ufuncs are faster; a zero-weight risk set needs the mask (0/0).
-    has: np.ndarray | bool = True if n_risk.shape[0] == 0 or n_risk.min() > 0 else n_event > 0
+    # terms are 0 where n_event = 0. Computed in place, each array allocated once (curves can
+    # have millions of points): with every n_risk > 0 (always without weights) d/n etc. are
+    # already 0 there; a zero-weight risk set (0/0) needs the mask.
+    no_event = None if n_risk.shape[0] == 0 or n_risk.min() > 0 else n_event == 0
+
+    def event_ratio(den: np.ndarray) -> np.ndarray:
+        np.divide(n_event, den, out=den)
+        if no_event is not None:
+            den[no_event] = 0.0
+        return den
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.divide(n_event, n_risk, out=np.zeros_like(n_event, dtype=np.float64), where=has)
+        frac = event_ratio(np.array(n_risk, dtype=np.float64))
         surv = np.subtract(1.0, frac)
         np.cumprod(surv, out=surv)
         cumhaz = np.cumsum(frac, out=frac)
         # Greenwood term d / (n (n - d)); Inf once n = d (division by 0)
-        den = np.subtract(n_risk, n_event)
+        den = np.subtract(n_risk, n_event, dtype=np.float64)
         np.multiply(n_risk, den, out=den)
-        std_err = np.divide(n_event, den, out=np.zeros_like(frac), where=has)
+        std_err = event_ratio(den)
         np.cumsum(std_err, out=std_err)
         np.sqrt(std_err, out=std_err)
         std_err_surv = surv * std_err
-        np.multiply(n_risk, n_risk, out=den)
-        std_chaz = np.divide(n_event, den, out=np.zeros_like(frac), where=has)
+        std_chaz = event_ratio(np.multiply(n_risk, n_risk, dtype=np.float64))
         np.cumsum(std_chaz, out=std_chaz)
         np.sqrt(std_chaz, out=std_chaz)
     lower, upper = confidence_band(surv, std_err, conf_type, conf_level)

@@ -76,15 +76,21 @@ def timefix_keep(distinct: np.ndarray, *, tolerance: float = TIMEFIX_TOLERANCE) 
     if distinct.shape[0] < 2:
         return None
     dy = np.diff(distinct)
-    tied = dy <= tolerance
-    scale = float(np.mean(np.abs(distinct)))
+    scale = float(np.mean(distinct if distinct[0] >= 0 else np.abs(distinct)))
+    # candidates: a superset of the tied gaps (margin for rounding), usually few; R's two
+    # tests are then applied exactly to them only
+    bound = max(tolerance, tolerance * scale) * (1 + 1e-12)
+    cand = np.flatnonzero(dy <= bound)
+    if cand.shape[0] == 0:
+        return None
+    g = dy[cand]
+    tied = g <= tolerance
     if scale > 0:
-        tied |= np.divide(dy, scale, out=dy) <= tolerance
+        tied |= (g / scale) <= tolerance
     if not tied.any():
         return None
-    keep = np.empty(distinct.shape[0], dtype=bool)
-    keep[0] = True
-    np.logical_not(tied, out=keep[1:])
+    keep = np.ones(distinct.shape[0], dtype=bool)
+    keep[cand[tied] + 1] = False
     return keep
 
 
