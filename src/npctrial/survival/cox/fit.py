@@ -210,12 +210,13 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     else:
         last: list[CoxState] = []
         at_zero: list[CoxState] = []  # the first evaluation (beta = 0), reused by the robust score test
+        keep_zero = (robust or design.cluster is not None) and off is None
 
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             st = layout.evaluate(xs, b, off)
             assert st.info is not None
             last[:] = [st]
-            if not at_zero:
+            if keep_zero and not at_zero:
                 at_zero.append(st)
             return st.loglik, st.score, st.info
 
@@ -251,7 +252,7 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         cl = None if design.cluster is None else cluster_indicator(design.cluster[order])
         dfb = collapse(resid, cl) @ naive_var  # dfbeta = score residuals x V, summed by cluster
         var = dfb.T @ dfb
-        state0 = at_zero[0] if off is None else layout.evaluate(xs, np.zeros(p), None, info=False)
+        state0 = at_zero[0] if at_zero else layout.evaluate(xs, np.zeros(p), None, info=False)
         r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale,
                                       out=resid if cl is not None else None), cl)  # resid is spent
         u0 = r0.sum(axis=0)
