@@ -43,6 +43,8 @@ design_app = typer.Typer(
 
 Alpha = Annotated[float, typer.Option("--alpha", help="type I error (one-sided for binary designs)")]
 Power = Annotated[float, typer.Option("--power", help="power = 1 - beta")]
+P0 = Annotated[float, typer.Option("--p0", help="uninteresting response rate")]
+P1 = Annotated[float, typer.Option("--p1", help="target response rate")]
 
 
 def _console() -> Console:
@@ -133,8 +135,8 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
 
 @design_app.command("simon")
 def simon(
-    p0: Annotated[float, typer.Option("--p0", help="uninteresting response rate")],
-    p1: Annotated[float, typer.Option("--p1", help="target response rate")],
+    p0: P0,
+    p1: P1,
     alpha: Alpha = 0.05,
     power: Power = 0.8,
     design: Annotated[str, typer.Option("--design", help="optimal, minimax or admissible")
@@ -158,8 +160,8 @@ def simon(
 
 @design_app.command("ahern")
 def ahern(
-    p0: Annotated[float, typer.Option("--p0", help="uninteresting response rate")],
-    p1: Annotated[float, typer.Option("--p1", help="target response rate")],
+    p0: P0,
+    p1: P1,
     alpha: Alpha = 0.05,
     power: Power = 0.8,
 ) -> None:
@@ -170,8 +172,8 @@ def ahern(
 
 @design_app.command("fleming")
 def fleming(
-    p0: Annotated[float, typer.Option("--p0", help="uninteresting response rate")],
-    p1: Annotated[float, typer.Option("--p1", help="target response rate")],
+    p0: P0,
+    p1: P1,
     alpha: Alpha = 0.05,
     power: Power = 0.8,
 ) -> None:
