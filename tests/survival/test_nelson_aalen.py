@@ -84,3 +84,16 @@ def test_invalid(kw: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         nelson_aalen([1, 2], [1, 1], **kw)
     assert exc.value.field == field
+
+
+@pytest.mark.parametrize("estimator", ["kaplan_meier", "nelson_aalen"])
+def test_curve_lookup_by_label_and_position(estimator: str) -> None:
+    import npctrial.survival as surv
+
+    fit = getattr(surv, estimator)
+    res = fit([1.0, 2.0, 3.0, 4.0], [1, 0, 1, 1], group=pd.Series(["a", "b", "a", "b"], name="arm"))
+    assert res.labels == ("arm=a", "arm=b")
+    assert res.curve("arm=b") is res.curves[1]
+    assert res.curve(0) is res.curves[0]
+    with pytest.raises(ValidationError, match=r"no curve labelled 'arm=c'; curves are \['arm=a', 'arm=b'\]"):
+        res.curve("arm=c")

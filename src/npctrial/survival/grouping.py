@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from npctrial.errors import ValidationError
 from npctrial.survival.data import SurvivalData, group_name_of
 
-__all__ = ["as_survival_data", "build_curve_codes"]
+__all__ = ["as_survival_data", "build_curve_codes", "select_curve"]
+
+
+class _Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+_C = TypeVar("_C", bound=_Labelled)
 
 
 def build_curve_codes(data: SurvivalData) -> tuple[np.ndarray, list[str]]:
@@ -33,6 +42,17 @@ def build_curve_codes(data: SurvivalData) -> tuple[np.ndarray, list[str]]:
         for u in used
     ]
     return codes.astype(np.int64).reshape(-1), labels
+
+
+def select_curve(curves: Sequence[_C], label: str | int) -> _C:
+    """The curve with this label (as made by :func:`build_curve_codes`) or at this position."""
+    if isinstance(label, int):
+        return curves[label]
+    for c in curves:
+        if c.label == label:
+            return c
+    labels = [c.label for c in curves]
+    raise ValidationError(f"no curve labelled {label!r}; curves are {labels}", field="label")
 
 
 def as_survival_data(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.survival.confidence import check_conf, confidence_band
-from npctrial.survival.grouping import as_survival_data, build_curve_codes
+from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
     RiskTable,
@@ -179,12 +179,7 @@ class KaplanMeierResult:
 
     def curve(self, label: str | int) -> KaplanMeierCurve:
         """The curve with this label (e.g. ``"sex=1"``) or position."""
-        if isinstance(label, int):
-            return self.curves[label]
-        for c in self.curves:
-            if c.label == label:
-                return c
-        raise ValidationError(f"no curve labelled {label!r}; curves are {list(self.labels)}", field="label")
+        return select_curve(self.curves, label)
 
     def __getitem__(self, label: str | int) -> KaplanMeierCurve:
         return self.curve(label)

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.special import ndtri, polygamma, psi
 
 from npctrial.errors import ValidationError
-from npctrial.survival.grouping import as_survival_data, build_curve_codes
+from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
 from npctrial.survival.risk_sets import apply_timefix, risk_table
 
 __all__ = ["NelsonAalenCurve", "NelsonAalenResult", "nelson_aalen"]
@@ -77,12 +77,7 @@ class NelsonAalenResult:
         return tuple(c.label for c in self.curves)
 
     def curve(self, label: str | int) -> NelsonAalenCurve:
-        if isinstance(label, int):
-            return self.curves[label]
-        for c in self.curves:
-            if c.label == label:
-                return c
-        raise ValidationError(f"no curve labelled {label!r}; curves are {list(self.labels)}", field="label")
+        return select_curve(self.curves, label)
 
     def at(self, times: Any) -> pd.DataFrame:
         """H(t), its SE and band at the given times (step function, 0 before the first time)."""
