@@ -235,3 +235,25 @@ def test_group_label_from_series_name_and_errors_name_the_argument() -> None:
     d2 = SurvivalData.from_arrays([1, 2, 3, 4], [1, 1, 0, 1], group=ev, strata=ev)
     assert d2.group is not None and d2.group.strata_labels == ("event=0", "event=1")
     np.testing.assert_array_equal(d2.event, [1, 1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("time", [1.0, np.nan, -2.5, 4.0], "time must be finite and >= 0; row 2 is -2.5"),
+        ("time", [1.0, np.nan, 3.0, np.inf], "time must be finite and >= 0; row 3 is inf"),
+        ("entry", [0.0, np.nan, -1.0, 0.0], "entry must be finite and >= 0; row 2 is -1"),
+        ("weights", [1.0, np.nan, 2.0, -0.5], "weights must be finite and >= 0; row 3 is -0.5"),
+    ],
+)
+def test_range_errors_name_the_first_kept_row_in_original_numbering(
+    column: str, values: list[float], message: str
+) -> None:
+    args: dict[str, Any] = {"time": [1.0, 2.0, 3.0, 4.0], "event": [1, 1, 1, 1], column: values}
+    if column != "entry":
+        args["entry"] = None
+    with pytest.raises(ValidationError) as exc:
+        SurvivalData.from_arrays(**args, na_action="drop")
+    assert str(exc.value) == message
+    assert exc.value.field == column
+    assert exc.value.row == int(message.split("row ")[1].split(" ")[0])

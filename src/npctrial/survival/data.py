@@ -272,15 +272,19 @@ class SurvivalData:
         def label(pos_in_kept: int) -> str:
             return row_label(idx, int(rows[pos_in_kept]))
 
+        def reject_first(bad: np.ndarray, field: str, rule: str, values: np.ndarray) -> None:
+            """Raise naming the first kept row flagged in ``bad`` (a no-op when none is)."""
+            if bad.any():
+                p = first_bad(bad)
+                raise ValidationError(
+                    f"{field} must be {rule}; {label(p)} is {show(values[p])}", field=field, row=int(rows[p])
+                )
+
         # 3a. time
         tk = kept(t)
         # fast path: min/max are NaN/inf-aware single passes without temporaries
         if not (np.isfinite(tk.max()) and tk.min() >= 0):
-            bad = ~np.isfinite(tk) | (tk < 0)
-            p = first_bad(bad)
-            raise ValidationError(
-                f"time must be finite and >= 0; {label(p)} is {show(tk[p])}", field="time", row=int(rows[p])
-            )
+            reject_first(~np.isfinite(tk) | (tk < 0), "time", "finite and >= 0", tk)
         # 3b. event
         ev = arrays["event"]
         allowed = (1, 2) if status_coding == "r" else codes
@@ -308,14 +312,7 @@ class SurvivalData:
         en: np.ndarray | None = None
         if entry is not None:
             en = kept(as_float_array(arrays["entry"], "entry"))
-            bad = ~np.isfinite(en) | (en < 0)
-            if bad.any():
-                p = first_bad(bad)
-                raise ValidationError(
-                    f"entry must be finite and >= 0; {label(p)} is {show(en[p])}",
-                    field="entry",
-                    row=int(rows[p]),
-                )
+            reject_first(~np.isfinite(en) | (en < 0), "entry", "finite and >= 0", en)
             bad = en >= tk
             if bad.any():
                 p = first_bad(bad)
@@ -328,14 +325,7 @@ class SurvivalData:
         w: np.ndarray | None = None
         if weights is not None:
             w = kept(as_float_array(arrays["weights"], "weights"))
-            bad = ~np.isfinite(w) | (w < 0)
-            if bad.any():
-                p = first_bad(bad)
-                raise ValidationError(
-                    f"weights must be finite and >= 0; {label(p)} is {show(w[p])}",
-                    field="weights",
-                    row=int(rows[p]),
-                )
+            reject_first(~np.isfinite(w) | (w < 0), "weights", "finite and >= 0", w)
         # 4. factors
         g = s = None
         if group is not None:
