@@ -41,10 +41,15 @@ def check_conf(conf_type: str, conf_level: float) -> None:
         raise ValidationError(
             f"conf_type must be one of {list(CONF_TYPES)}, got {conf_type!r}", field="conf_type"
         )
-    if not (isinstance(conf_level, float | int) and 0 < float(conf_level) < 1):
-        raise ValidationError(
-            f"conf_level must be in (0, 1), got {conf_level!r}", field="conf_level"
-        )
+    check_conf_level(conf_level)
+
+
+def check_conf_level(conf_level: float) -> None:
+    """Raise ValidationError unless conf_level is a real number strictly between 0 and 1."""
+    if isinstance(conf_level, bool) or not isinstance(conf_level, int | float | np.number):
+        raise ValidationError(f"conf_level must be a number in (0, 1), got {conf_level!r}", field="conf_level")
+    if not 0 < float(conf_level) < 1:
+        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level!r}", field="conf_level")
 
 
 def confidence_band(

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.errors import ConvergenceWarning, ValidationError
+from npctrial.survival.confidence import check_conf_level
 
 __all__ = ["FineGrayResult", "fine_gray"]
 
@@ -488,8 +489,7 @@ def fine_gray(
     for col in [duration, event, *covs]:
         if col not in data.columns:
             raise ValidationError(f"data has no column {col!r}", field=col)
-    if not 0 < conf_level < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level}", field="conf_level")
+    check_conf_level(conf_level)
     used = data[[duration, event, *covs]]
     complete = used.notna().all(axis=1).to_numpy()
     n_missing = int((~complete).sum())

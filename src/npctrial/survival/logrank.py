@@ -179,6 +179,13 @@ def _chisq(obs: np.ndarray, exp: np.ndarray, var: np.ndarray) -> tuple[float, in
     return float(u @ x), df
 
 
+def _check_weights(rho: float, gamma: float) -> None:
+    """Raise ValidationError unless rho and gamma are finite numbers >= 0."""
+    for name, val in (("rho", rho), ("gamma", gamma)):
+        if not isinstance(val, int | float | np.number) or not np.isfinite(val) or val < 0:
+            raise ValidationError(f"{name} must be a finite number >= 0, got {val!r}", field=name)
+
+
 def logrank_test(
     time: Any,
     event: Any = None,
@@ -200,9 +207,7 @@ def logrank_test(
     groups with ``scores`` (default 1..K in level order). ``time`` may be a SurvivalData
     carrying ``group`` (and ``strata``).
     """
-    for name, val in (("rho", rho), ("gamma", gamma)):
-        if not np.isfinite(val) or val < 0:
-            raise ValidationError(f"{name} must be a finite number >= 0, got {val!r}", field=name)
+    _check_weights(rho, gamma)
     data = as_survival_data(
         time, event, group=group, strata=strata, status_coding=status_coding, na_action=na_action
     )
@@ -314,6 +319,7 @@ def pairwise_logrank(
     na_action: str = "raise",
 ) -> PairwiseLogRankResult:
     """Log-rank (or G(rho, gamma)) test for every pair of groups, p-values adjusted (R p.adjust)."""
+    _check_weights(rho, gamma)
     if adjust not in ("holm", "bonferroni", "none"):
         raise ValidationError(
             f"adjust must be 'holm', 'bonferroni' or 'none', got {adjust!r}", field="adjust"

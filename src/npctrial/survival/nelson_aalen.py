@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.special import ndtri, polygamma, psi
 
 from npctrial.errors import ValidationError
+from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
 from npctrial.survival.risk_sets import apply_timefix, risk_table
 
@@ -176,8 +177,7 @@ def nelson_aalen(
         raise ValidationError(f"ctype must be 1 or 2, got {ctype!r}", field="ctype")
     if conf_type not in ("log", "plain"):
         raise ValidationError(f"conf_type must be 'log' or 'plain', got {conf_type!r}", field="conf_type")
-    if not 0 < float(conf_level) < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level!r}", field="conf_level")
+    check_conf_level(conf_level)
     data = as_survival_data(
         time,
         event,

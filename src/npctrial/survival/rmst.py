@@ -25,6 +25,7 @@ from scipy.special import ndtri
 from scipy.stats import norm
 
 from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.kaplan_meier import kaplan_meier
 
 __all__ = ["RMSTResult", "rmst"]
@@ -88,8 +89,7 @@ def rmst(
     """Restricted mean survival time up to ``tau`` per group (and difference/ratio for two)."""
     if tau is None or not np.isfinite(float(tau)) or float(tau) <= 0:
         raise ValidationError(f"tau must be a finite number > 0, got {tau!r}", field="tau")
-    if not 0 < float(conf_level) < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level!r}", field="conf_level")
+    check_conf_level(conf_level)
     tau = float(tau)
     km = kaplan_meier(
         time, event, group=group, status_coding=status_coding, na_action=na_action

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.cox.fit import cox_ph
 
 __all__ = ["cox_univariate"]
@@ -39,8 +40,7 @@ def cox_univariate(
         covariates = [covariates]
     if not covariates:
         raise ValidationError("covariates must name at least one column", field="covariates")
-    if not 0 < conf_level < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level!r}", field="conf_level")
+    check_conf_level(conf_level)
     reference = dict(reference or {})
     rows = []
     for cov in covariates:
