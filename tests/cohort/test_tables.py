@@ -77,4 +77,9 @@ def test_chi_square_path_does_not_leak_small_sample_warning() -> None:
     df = frame_from_counts("g", {"a": (1, 10), "b": (5, 6)})
     with warnings.catch_warnings():
         warnings.simplefilter("error", SmallSampleWarning)
-        association_table(df, "event", ["g"])
+        table = association_table(df, "event", ["g"])
+    # Expected count 11 * 6 / 22 = 3 < 5: Fisher's exact test is reported, with its footnote.
+    from scipy.stats import fisher_exact as scipy_fisher
+
+    assert table.p_values()["g"] == pytest.approx(scipy_fisher([[1, 10], [5, 6]]).pvalue, rel=1e-9)
+    assert any("Fisher" in note for note in table.footnotes)

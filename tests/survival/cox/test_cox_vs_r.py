@@ -26,7 +26,7 @@ def fit_for(call: str) -> CoxResult:
     return cox_ph(case.data, **case.kwargs)
 
 
-def close(actual: object, expected: object) -> None:
+def assert_close(actual: object, expected: object) -> None:
     assert_allclose(np.asarray(actual, dtype=float), num(expected), rtol=RTOL, atol=ATOL)
 
 
@@ -60,21 +60,21 @@ def test_counts_and_missing_rows(case: CoxCase) -> None:
 def test_coefficients_and_inference(case: CoxCase) -> None:
     a = case.analysis
     fit = fit_for(a["call"])
-    close(fit.coef, a["coef"])
-    close(fit.hazard_ratio, a["exp_coef"])
-    close(fit.se, a["se_coef"])
-    close(fit.z, a["z"])
-    close(fit.p, a["p"])
-    close(fit.var, a["var"])
-    close(fit.means, a["means"])
-    close(fit.conf_int[:, 0], a["conf_int_exp"]["lower"])
-    close(fit.conf_int[:, 1], a["conf_int_exp"]["upper"])
-    close(fit.conf_int_coef[:, 0], a["conf_int_coef"]["lower"])
-    close(fit.conf_int_coef[:, 1], a["conf_int_coef"]["upper"])
+    assert_close(fit.coef, a["coef"])
+    assert_close(fit.hazard_ratio, a["exp_coef"])
+    assert_close(fit.se, a["se_coef"])
+    assert_close(fit.z, a["z"])
+    assert_close(fit.p, a["p"])
+    assert_close(fit.var, a["var"])
+    assert_close(fit.means, a["means"])
+    assert_close(fit.conf_int[:, 0], a["conf_int_exp"]["lower"])
+    assert_close(fit.conf_int[:, 1], a["conf_int_exp"]["upper"])
+    assert_close(fit.conf_int_coef[:, 0], a["conf_int_coef"]["lower"])
+    assert_close(fit.conf_int_coef[:, 1], a["conf_int_coef"]["upper"])
     assert fit.conf_level == a["conf_int_exp"]["level"]
     if a["robust_variance"]:
-        close(fit.robust_se, a["robust_se"])
-        close(fit.naive_var, a["naive_var"])
+        assert_close(fit.robust_se, a["robust_se"])
+        assert_close(fit.naive_var, a["naive_var"])
     else:
         assert fit.robust_se is None and a["robust_se"] is None
         assert fit.naive_var is None and a["naive_var"] is None
@@ -84,7 +84,7 @@ def test_coefficients_and_inference(case: CoxCase) -> None:
 def test_likelihood_iterations_and_global_tests(case: CoxCase) -> None:
     a = case.analysis
     fit = fit_for(a["call"])
-    close([fit.loglik_null, fit.loglik], [a["loglik"]["null"], a["loglik"]["final"]])
+    assert_close([fit.loglik_null, fit.loglik], [a["loglik"]["null"], a["loglik"]["final"]])
     assert fit.iterations == a["iterations"]
     pairs = [(fit.lr_test, a["lr_test"]), (fit.wald_test, a["wald_test"]), (fit.score_test, a["score_test"])]
     if a["robust_score_test"] is None:
@@ -92,19 +92,19 @@ def test_likelihood_iterations_and_global_tests(case: CoxCase) -> None:
     else:
         pairs.append((fit.robust_score_test, a["robust_score_test"]))
     for mine, ref in pairs:
-        close(mine.statistic, ref["test"])
+        assert_close(mine.statistic, ref["test"])
         assert mine.df == ref["df"]
-        close(mine.p_value, ref["pvalue"])
+        assert_close(mine.p_value, ref["pvalue"])
 
 
 @pytest.mark.parametrize("case", COX, ids=ids(COX))
 def test_concordance(case: CoxCase) -> None:
     a = case.analysis["concordance"]
     c = fit_for(case.analysis["call"]).concordance
-    close([c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
+    assert_close([c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
           [a["concordant"], a["discordant"], a["tied.x"], a["tied.y"], a["tied.xy"]])
-    close(c.c_index, a["C"])
-    close(c.std_err, a["std"])
+    assert_close(c.c_index, a["C"])
+    assert_close(c.std_err, a["std"])
 
 
 @pytest.mark.parametrize("case", COX, ids=ids(COX))
@@ -113,9 +113,9 @@ def test_cox_zph(case: CoxCase) -> None:
     assert a["transform"] == "km"
     z = fit_for(case.analysis["call"]).zph("km")
     assert list(z.table.index) == [r.replace("factor(", "").replace(")", "") for r in a["rows"]]
-    close(z.table["chisq"], a["chisq"])
+    assert_close(z.table["chisq"], a["chisq"])
     assert list(z.table["df"]) == a["df"]
-    close(z.table["p"], a["p"])
+    assert_close(z.table["p"], a["p"])
 
 
 DETAILS = [c for c in COX if "details" in c.analysis]
@@ -125,17 +125,17 @@ DETAILS = [c for c in COX if "details" in c.analysis]
 def test_details_residuals_and_baseline(case: CoxCase) -> None:
     det = case.analysis["details"]
     fit = fit_for(case.analysis["call"])
-    close(fit.linear_predictors, det["linear_predictors"]["values"])
-    close(fit.residuals("martingale"), det["residuals_martingale"])
-    close(fit.residuals("deviance"), det["residuals_deviance"])
+    assert_close(fit.linear_predictors, det["linear_predictors"]["values"])
+    assert_close(fit.residuals("martingale"), det["residuals_martingale"])
+    assert_close(fit.residuals("deviance"), det["residuals_deviance"])
     sch = det["residuals_schoenfeld"]
     (key,) = [k for k in sch if k != "note"]
-    close(fit.residuals("schoenfeld"), sch[key])
-    close(fit.event_times, [float(t) for t in sch[key]["rownames"]])
+    assert_close(fit.residuals("schoenfeld"), sch[key])
+    assert_close(fit.event_times, [float(t) for t in sch[key]["rownames"]])
     for centered, name in ((True, "basehaz_centered"), (False, "basehaz_uncentered")):
         bh = fit.baseline_hazard(centered=centered)
-        close(bh.time, det[name]["time"])
-        close(bh.hazard, det[name]["hazard"])
+        assert_close(bh.time, det[name]["time"])
+        assert_close(bh.hazard, det[name]["hazard"])
 
 
 @pytest.mark.parametrize("case", SURVFIT, ids=ids(SURVFIT))
@@ -144,12 +144,12 @@ def test_survfit_newdata(case: CoxCase, conf_type: str, key: str) -> None:
     a = case.analysis
     fit = fit_for(a["cox_call"])
     pred = fit.predict_survival(pd.DataFrame(a["newdata_values"]), conf_type=conf_type)
-    close(pred.time, a["time"])
+    assert_close(pred.time, a["time"])
     for curve in pred.curves:
-        close(curve.n_risk, a["n.risk"])
-        close(curve.n_event, a["n.event"])
-    close(pred.surv, a["surv"])
-    close(pred.cumhaz, a["cumhaz"])
-    close(pred.std_err, a["std.err"])
-    close(pred.lower, a[key]["lower"])
-    close(pred.upper, a[key]["upper"])
+        assert_close(curve.n_risk, a["n.risk"])
+        assert_close(curve.n_event, a["n.event"])
+    assert_close(pred.surv, a["surv"])
+    assert_close(pred.cumhaz, a["cumhaz"])
+    assert_close(pred.std_err, a["std.err"])
+    assert_close(pred.lower, a[key]["lower"])
+    assert_close(pred.upper, a[key]["upper"])
