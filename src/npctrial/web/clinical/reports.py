@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from npctrial.domain import (
     Failure,
@@ -237,7 +238,8 @@ def _fit(times: dict[str, list[float]], status: dict[str, list[int]]) -> tuple[A
     groups = sorted(times)
     t = np.concatenate([np.asarray(times[g], float) for g in groups])
     e = np.concatenate([np.asarray(status[g], int) for g in groups])
-    g = np.concatenate([np.asarray([x] * len(times[x]), object) for x in groups])
+    # A named Series gives R-style curve labels ("arm=CCRT") in the legend and at-risk table.
+    g = pd.Series(np.concatenate([np.asarray([x] * len(times[x]), object) for x in groups]), name="arm")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         km = kaplan_meier(t, e, group=g if len(groups) > 1 else None)
