@@ -6,7 +6,8 @@ alternative units, choices and plausibility limits -- the contract the web EDC b
 from); eligibility ``criteria`` (published wording verbatim + a rule expression, see
 :mod:`npctrial.domain.rules`); drug ``dosing`` tables with explicit band inclusivity; the
 ``follow_up`` visit plan; ``endpoints``; ``randomisation``; an optional ``simon`` design; and the
-subject-ID pattern.
+subject-ID pattern. The field catalogue item and its value coercion live in
+:mod:`npctrial.domain.protocol_fields` (``FieldSpec`` is re-exported here).
 
 Protocols shipped with the package live in ``npctrial/domain/protocols/<id>.yaml`` and are
 loaded by name (``load_protocol("imrt-s1")``); any other file is loaded by path.
@@ -24,10 +25,7 @@ Loading
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
-import warnings
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -37,8 +35,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
-from npctrial.errors import ClinicalWarning, ProtocolError, ValidationError
+from npctrial.errors import ProtocolError, ValidationError
 
 __all__ = [
     "Arm",
@@ -57,149 +56,9 @@ __all__ = [
     "parse_protocol",
 ]
 
-FieldType = Literal["number", "int", "bool", "date", "choice", "text"]
-_IDENT = r"^[a-z][a-z0-9_]*$"
-_TRUE = {"true", "yes", "y", "1"}
-_FALSE = {"false", "no", "n", "0"}
-
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FieldSpec(_Frozen):
-    """One patient data item (the EDC form contract).
-
-    ``unit`` is the unit rules are written in; ``conversions`` maps other accepted units to
-    the factor that converts a value into ``unit`` (value_in_unit = value * factor).
-    ``min``/``max`` are plausibility limits in ``unit`` (a value outside is rejected);
-    ``typical_min``/``typical_max`` bound the usual range (a value outside it is accepted with a
-    :class:`~npctrial.errors.ClinicalWarning`, e.g. a haemoglobin typed in g/dL as if g/L).
-    """
-
-    name: str = Field(pattern=_IDENT)
-    label: str
-    type: FieldType
-    unit: str | None = None
-    conversions: dict[str, float] = Field(default_factory=dict)
-    choices: tuple[str, ...] | None = None
-    min: float | None = None
-    max: float | None = None
-    typical_min: float | None = None
-    typical_max: float | None = None
-    help: str | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> FieldSpec:
-        if self.type == "choice" and not self.choices:
-            raise ValueError("a 'choice' field needs a non-empty 'choices' list")
-        if self.type != "choice" and self.choices:
-            raise ValueError(f"'choices' is only allowed for type 'choice', not {self.type!r}")
-        if self.conversions and self.unit is None:
-            raise ValueError("'conversions' needs a 'unit'")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        return self
-
-    def coerce(self, raw: Any) -> Any:
-        """Turn a raw patient value into this field's type and unit.
-
-        ``raw`` may be a plain value (taken to be in ``unit``) or ``{"value": v, "unit": u}``.
-        ``None`` stays ``None`` (missing). Raises :class:`ValidationError` naming the field.
-        """
-        if raw is None:
-            return None
-        value, unit = raw, None
-        if isinstance(raw, Mapping):
-            if "value" not in raw:
-                raise ValidationError(
-                    f"{self.name}: expected a value or {{value, unit}}", field=self.name
-                )
-            value, unit = raw.get("value"), raw.get("unit")
-            if value is None:
-                return None
-        if self.type in ("number", "int"):
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise ValidationError(
-                    f"{self.name} must be a number, got {value!r}", field=self.name
-                )
-            try:
-                number = float(value)
-            except ValueError:
-                raise ValidationError(
-                    f"{self.name} must be a number, got {value!r}", field=self.name
-                ) from None
-            if not math.isfinite(number):
-                raise ValidationError(f"{self.name} must be finite, got {value!r}", field=self.name)
-            if unit is not None and unit != self.unit:
-                if unit not in self.conversions:
-                    accepted = [u for u in (self.unit, *self.conversions) if u]
-                    raise ValidationError(
-                        f"{self.name}: unknown unit {unit!r} (accepted: {', '.join(accepted)})",
-                        field=self.name,
-                    )
-                number *= self.conversions[unit]
-            if self.type == "int":
-                if number != int(number):
-                    raise ValidationError(
-                        f"{self.name} must be a whole number, got {value!r}", field=self.name
-                    )
-                number = int(number)
-            unit_txt = f" {self.unit}" if self.unit else ""
-            if self.min is not None and number < self.min:
-                raise ValidationError(
-                    f"{self.name} must be >= {self.min:g}{unit_txt}, got {number:g}",
-                    field=self.name,
-                )
-            if self.max is not None and number > self.max:
-                raise ValidationError(
-                    f"{self.name} must be <= {self.max:g}{unit_txt}, got {number:g}",
-                    field=self.name,
-                )
-            low, high = self.typical_min, self.typical_max
-            if (low is not None and number < low) or (high is not None and number > high):
-                warnings.warn(
-                    f"{self.name} {number:g}{unit_txt} is outside the usual range "
-                    f"{'' if low is None else f'{low:g}'}-{'' if high is None else f'{high:g}'}{unit_txt}: "
-                    "check the value and its unit",
-                    ClinicalWarning,
-                    stacklevel=3,
-                )
-            return number
-        if unit is not None:
-            raise ValidationError(
-                f"{self.name}: a {self.type} field takes no unit", field=self.name
-            )
-        if self.type == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-                return value.strip().lower() in _TRUE
-            raise ValidationError(
-                f"{self.name} must be true or false, got {value!r}", field=self.name
-            )
-        if self.type == "date":
-            if isinstance(value, dt.datetime):
-                return value.date()
-            if isinstance(value, dt.date):
-                return value
-            try:
-                return dt.date.fromisoformat(str(value))
-            except ValueError:
-                raise ValidationError(
-                    f"{self.name} must be a date YYYY-MM-DD, got {value!r}", field=self.name
-                ) from None
-        if self.type == "choice":
-            text = str(value).strip()
-            assert self.choices is not None
-            for choice in self.choices:
-                if text.lower() == choice.lower():
-                    return choice
-            raise ValidationError(
-                f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}",
-                field=self.name,
-            )
-        return str(value)
 
 
 class Criterion(_Frozen):
