@@ -1,4 +1,4 @@
-"""CLI commands of the survival layer: ``npctrial survival km|logrank|rmst FILE ...``.
+"""CLI commands of the survival layer: ``npctrial survival km|logrank|rmst|cox|cuminc|finegray FILE ...``.
 
 Each reads a data file (CSV, XLSX, Parquet), names the columns to use and prints R-like
 tables; ``km --plot out.png`` also draws the curves with a numbers-at-risk table.
@@ -145,6 +145,181 @@ def rmst_command(
 
     df = _read(file)
     res = rmst(**_common(df, time, event, status_coding, drop_missing), tau=tau, group=_column(df, group, "--group"))
+    typer.echo(res.summary())
+
+
+def _times(times: str | None) -> list[float] | None:
+    if not times:
+        return None
+    try:
+        return [float(x) for x in times.split(",")]
+    except ValueError:
+        raise ValidationError(f"--times must be comma-separated numbers, got {times!r}", field="--times") from None
+
+
+def _names(df: pd.DataFrame, value: str | None, option: str) -> list[str]:
+    """Comma-separated column names of ``option``, each checked to exist in ``df``."""
+    if not value:
+        return []
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    for name in names:
+        _column(df, name, option)
+    return names
+
+
+def _code(value: str) -> int | str:
+    """An event/cause code from the command line: an integer if it reads as one, else a label."""
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _same_level(value: Any, text: str) -> bool:
+    """Whether the command-line ``text`` names the column value ``value`` ("1" matches 1.0)."""
+    if str(value) == text:
+        return True
+    try:
+        return bool(float(text) == float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _references(df: pd.DataFrame, pairs: list[str], categorical: list[str]) -> dict[str, Any]:
+    """``--reference col=LEVEL`` options as {column: level}, the level matched to the column's values."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        col, sep, level = pair.partition("=")
+        col = col.strip()
+        if not sep or not col:
+            raise ValidationError(f"--reference must be COLUMN=LEVEL, got {pair!r}", field="--reference")
+        values = _column(df, col, "--reference")
+        assert values is not None
+        if col not in categorical:
+            raise ValidationError(
+                f"--reference column {col!r} must also be given in --categorical", field="--reference"
+            )
+        levels = list(pd.unique(values.dropna()))
+        match = [v for v in levels if _same_level(v, level.strip())]
+        if not match:
+            raise ValidationError(
+                f"--reference level {level!r} not found in column {col!r}; levels are "
+                f"{sorted(str(v) for v in levels)}",
+                field="--reference",
+            )
+        out[col] = match[0]
+    return out
+
+
+@survival_app.command("cox")
+def cox_command(
+    file: FileArg,
+    time: TimeOpt,
+    event: EventOpt,
+    covariates: Annotated[str, typer.Option("--covariates", help="comma-separated covariate columns")],
+    categorical: Annotated[
+        str | None, typer.Option("--categorical", help="comma-separated covariates to treat as factors")
+    ] = None,
+    reference: Annotated[
+        list[str] | None, typer.Option("--reference", help="COLUMN=LEVEL reference level (repeatable)")
+    ] = None,
+    strata: Annotated[str | None, typer.Option("--strata", help="comma-separated stratification columns")] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", help="cluster column (robust variance)")] = None,
+    ties: Annotated[str, typer.Option("--ties", help="efron, breslow or exact")] = "efron",
+    zph: Annotated[bool, typer.Option("--zph", help="also print the cox.zph proportional-hazards test")] = False,
+    status_coding: StatusOpt = "standard",
+) -> None:
+    """Cox proportional hazards regression (R coxph); rows with missing values are dropped."""
+    from npctrial.survival import cox_ph
+
+    df = _read(file)
+    _column(df, time, "--time")
+    _column(df, event, "--event")
+    covs = _names(df, covariates, "--covariates")
+    if not covs:
+        raise ValidationError("--covariates must name at least one column", field="--covariates")
+    cats = _names(df, categorical, "--categorical")
+    extra = [c for c in cats if c not in covs]
+    if extra:
+        raise ValidationError(f"--categorical columns {extra} are not in --covariates", field="--categorical")
+    strata_cols = _names(df, strata, "--strata")
+    _column(df, cluster, "--cluster")
+    if ties not in ("efron", "breslow", "exact"):
+        raise ValidationError(f"--ties must be efron, breslow or exact, got {ties!r}", field="--ties")
+    if status_coding not in ("standard", "r"):
+        raise ValidationError(
+            f"--status-coding must be 'standard' or 'r', got {status_coding!r}", field="--status-coding"
+        )
+    res = cox_ph(
+        df, time, event, covs,
+        categorical=cats,
+        reference=_references(df, reference or [], cats) or None,
+        strata=strata_cols or None,
+        cluster=cluster,
+        ties=ties,
+        event_codes=(1, 2) if status_coding == "r" else None,
+    )
+    typer.echo(res.summary())
+    if zph:
+        typer.echo("")
+        typer.echo(res.zph().summary())
+
+
+@survival_app.command("cuminc")
+def cuminc_command(
+    file: FileArg,
+    time: TimeOpt,
+    event: Annotated[str, typer.Option("--event", help="column with censoring/cause codes")],
+    group: Annotated[str | None, typer.Option("--group", help="column with the groups (Gray's test)")] = None,
+    strata: Annotated[str | None, typer.Option("--strata", help="column stratifying Gray's test")] = None,
+    censor_code: Annotated[str, typer.Option("--censor-code", help="event value meaning censored")] = "0",
+    times: Annotated[str | None, typer.Option("--times", help="comma-separated times for the estimates")] = None,
+    drop_missing: DropOpt = False,
+) -> None:
+    """Cumulative incidence per cause (cmprsk cuminc) with Gray's test between groups."""
+    from npctrial.survival import cumulative_incidence
+
+    df = _read(file)
+    res = cumulative_incidence(
+        _column(df, time, "--time"),
+        _column(df, event, "--event"),
+        group=_column(df, group, "--group"),
+        strata=_column(df, strata, "--strata"),
+        censor_code=_code(censor_code),
+        na_action="drop" if drop_missing else "raise",
+    )
+    typer.echo(res.summary(_times(times)))
+
+
+@survival_app.command("finegray")
+def finegray_command(
+    file: FileArg,
+    time: TimeOpt,
+    event: Annotated[str, typer.Option("--event", help="column with censoring/cause codes")],
+    covariates: Annotated[str, typer.Option("--covariates", help="comma-separated covariate columns")],
+    cause: Annotated[str, typer.Option("--cause", help="event value of the cause of interest")] = "1",
+    censor_code: Annotated[str, typer.Option("--censor-code", help="event value meaning censored")] = "0",
+    categorical: Annotated[
+        str | None, typer.Option("--categorical", help="comma-separated covariates to treat as factors")
+    ] = None,
+) -> None:
+    """Fine-Gray subdistribution hazards regression (cmprsk crr); missing rows are dropped."""
+    from npctrial.survival import fine_gray
+
+    df = _read(file)
+    _column(df, time, "--time")
+    codes = _column(df, event, "--event")
+    assert codes is not None
+    covs = _names(df, covariates, "--covariates")
+    if not covs:
+        raise ValidationError("--covariates must name at least one column", field="--covariates")
+    cats = _names(df, categorical, "--categorical")
+    wanted = _code(cause)
+    if wanted not in set(codes.dropna().tolist()):
+        raise ValidationError(
+            f"--cause {cause!r} does not occur in column {event!r}", field="--cause"
+        )
+    res = fine_gray(df, time, event, covs, cause=wanted, censor_code=_code(censor_code), categorical=cats)
     typer.echo(res.summary())
 
 
