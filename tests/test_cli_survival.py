@@ -1,4 +1,4 @@
-"""The survival CLI: `npctrial survival km|logrank|rmst FILE ...` on the R reference data."""
+"""The survival CLI: `npctrial survival km|logrank|rmst|cox|cuminc|finegray FILE ...` on the R reference data."""
 
 from __future__ import annotations
 
