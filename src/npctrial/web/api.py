@@ -27,7 +27,7 @@ from npctrial.web.core.enrolment import enrol
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import DataQuery, ScreeningRecord, Site, Subject
 from npctrial.web.core.queries import answer_query, close_query, raise_query
-from npctrial.web.core.screening import create_screening, protocol_of, update_screening
+from npctrial.web.core.screening import create_screening, patch_screening, protocol_of
 from npctrial.web.core.views.subjects import subject_records
 
 api = NinjaAPI(
@@ -351,10 +351,13 @@ def get_screening(request: HttpRequest, study_id: int, screening_id: int) -> dic
 def update_screening_route(
     request: HttpRequest, study_id: int, screening_id: int, payload: ScreeningUpdateIn
 ) -> dict[str, Any]:
-    """Replace the screening values (optimistic lock on ``version``; ``reason`` is mandatory)."""
+    """Partial update: the values sent replace the stored ones, the others are kept; ``null`` clears a value.
+
+    Optimistic lock on ``version``; ``reason`` is mandatory. The merged values are re-evaluated.
+    """
     study, record = permissions.get_object_for(request.user, study_id, ScreeningRecord.objects.all(), screening_id, "screen")
-    record = update_screening(record, payload.values, expected_version=payload.version,
-                              reason=payload.reason, user=request.user)
+    record = patch_screening(record, payload.values, expected_version=payload.version,
+                             reason=payload.reason, user=request.user)
     return _screening_out(record)
 
 

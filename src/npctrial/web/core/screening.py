@@ -61,10 +61,42 @@ def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any) -
     return record
 
 
+def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The values after a partial update: ``patch`` keys replace stored ones, absent keys are kept.
+
+    A key sent with ``None`` (JSON ``null``) or ``""`` clears that value; only keys present in
+    ``patch`` ever change (a PATCH of one value never drops the others).
+    """
+    merged = dict(stored)
+    for name, value in patch.items():
+        if value is None or value == "":
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def patch_screening(
+    record: ScreeningRecord, patch: dict[str, Any], *, expected_version: int, reason: str, user: Any
+) -> ScreeningRecord:
+    """Partial update (API PATCH): merge ``patch`` into the stored values, then :func:`update_screening`.
+
+    The merge reads the row under the same lock as the save, so it never merges into stale values.
+    """
+    with transaction.atomic():
+        current = ScreeningRecord.objects.select_for_update().get(pk=record.pk)
+        return update_screening(current, merge_patch(current.values, patch), expected_version=expected_version,
+                                reason=reason, user=user)
+
+
 def update_screening(
     record: ScreeningRecord, raw: dict[str, Any], *, expected_version: int, reason: str, user: Any
 ) -> ScreeningRecord:
-    """Edit screening values (optimistic lock + reason); re-evaluates under the record's version."""
+    """Replace the screening values (optimistic lock + reason); re-evaluates under the record's version.
+
+    ``raw`` is the complete set of values (the edit page posts every field it shows); partial
+    updates go through :func:`patch_screening`.
+    """
     if hasattr(record, "subject"):
         raise ValidationError("the patient is enrolled: screening data can no longer change", field="values")
     values = protocols.coerce_values(protocol_of(record.protocol_version), raw)
