@@ -1,7 +1,7 @@
 """Web tests: Django settings, and a small two-site world built through the services.
 
 Site A = GZ, site B = HK. Users: one per role at site A (site roles) or all sites (study roles),
-plus ``coordinator_b`` at site B. Studies: ``imrt-s1`` (single arm) and ``ccrt-nimotuzumab``
+``dmc`` (data monitoring committee, all sites), plus ``coordinator_b`` at site B. Studies: ``imrt-s1`` (single arm) and ``ccrt-nimotuzumab``
 (randomised by minimisation), each with screenings, subjects and queries at both sites.
 """
 
@@ -68,7 +68,7 @@ def make_world() -> World:
     user_model = get_user_model()
     sites = {"A": Site.objects.create(code="GZ", name="Site A"), "B": Site.objects.create(code="HK", name="Site B")}
     users = {}
-    for role in (*ROLES, "coordinator_b", "outsider"):
+    for role in (*ROLES, "dmc", "coordinator_b", "outsider"):
         users[role] = user_model.objects.create_user(role, password=PASSWORD)
     studies = {
         "imrt": create_study(code="imrt-s1", yaml_text=load_bundled_protocol_text("imrt-s1"),
@@ -81,6 +81,7 @@ def make_world() -> World:
             Membership.objects.create(user=users[role], study=study, role=role,
                                       site=sites["A"] if role in SITE_ROLES else None)
         Membership.objects.create(user=users["coordinator_b"], study=study, role="coordinator", site=sites["B"])
+        Membership.objects.create(user=users["dmc"], study=study, role="dmc", site=None)
     world = World(sites=sites, users=users, studies=studies)
     for key, values in (("imrt", IMRT_ELIGIBLE), ("ccrt", CCRT_ELIGIBLE)):
         study = studies[key]

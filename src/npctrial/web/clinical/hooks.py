@@ -1,4 +1,4 @@
-"""Hooks into the core app: capabilities (one permission module), nav links, audit history, data queries."""
+"""Hooks into the core app: nav links, audit history, data queries (capabilities: ``core.roles``)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,10 @@ def install() -> None:
     if _INSTALLED:
         return
     from npctrial.web.clinical.crfs import query_fields
-    from npctrial.web.core import permissions
     from npctrial.web.core.context import STUDY_NAV
     from npctrial.web.core.queries import QUERY_RECORD_RESOLVERS
     from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
 
-    permissions.register_capability("edit_crf", "record and edit case report forms", ["investigator", "coordinator"])
-    permissions.register_capability("sign_casebook", "sign a subject's casebook (e-signature)", ["investigator"])
-    permissions.register_capability("lock", "freeze/lock subjects and the study", ["data_manager", "study_admin"])
     STUDY_NAV.extend([("CRFs", "clinical-home"), ("Report", "study-report"), ("Exports", "export-index")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
     QUERY_RECORD_RESOLVERS.append(query_fields)

@@ -6,15 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from npctrial.web.core.audit import AuditedModel
-
-ROLE_CHOICES = [
-    ("investigator", "Investigator"),
-    ("coordinator", "Coordinator"),
-    ("data_manager", "Data manager"),
-    ("monitor", "Monitor"),
-    ("statistician", "Statistician"),
-    ("study_admin", "Study admin"),
-]
+from npctrial.web.core.roles import ROLE_CHOICES
 
 
 class Study(AuditedModel):

@@ -4,8 +4,9 @@ Model:
 
 1. A user has :class:`~npctrial.web.core.models.Membership` rows (study, site or all sites, role).
    Superusers act as ``study_admin`` of every study at every site.
-2. A role grants capabilities (:data:`ROLE_CAPABILITIES`); site-level memberships scope them to one
-   site, study-level memberships (``site=None``) to every site of the study.
+2. A role grants capabilities: the one table :data:`npctrial.web.core.roles.CAPABILITY_TABLE`
+   (nothing is registered at start-up); site-level memberships scope them to one site,
+   study-level memberships (``site=None``) to every site of the study.
 3. Objects outside the user's scope do not exist for that user: :func:`get_scoped_or_404` and
    :func:`require` raise ``Http404`` (never 403), so a user of site A cannot learn whether an
    object of site B exists, whatever route or guessed ID is used.
@@ -14,7 +15,6 @@ Model:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -22,41 +22,13 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from npctrial.web.core.models import Membership, Site, Study
+from npctrial.web.core.roles import CAPABILITIES, ROLE_CAPABILITIES, ROLES
 
-ROLES = ("investigator", "coordinator", "data_manager", "monitor", "statistician", "study_admin")
-
-#: capability -> description. Other apps may add capabilities with :func:`register_capability`.
-CAPABILITIES: dict[str, str] = {
-    "view": "see the study, its subjects and their data at the sites in scope",
-    "screen": "record and edit screening data",
-    "enrol": "record consent and enrol eligible patients",
-    "randomise": "randomise enrolled subjects",
-    "raise_query": "raise and close data queries",
-    "answer_query": "answer data queries",
-    "view_audit": "see audit trails",
-    "export": "export data",
-    "manage": "manage the study: protocol versions, sites, members",
-    "unblind": "view the concealed allocation list (with a recorded reason)",
-}
-
-ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "investigator": frozenset({"view", "screen", "enrol", "randomise", "answer_query", "view_audit"}),
-    "coordinator": frozenset({"view", "screen", "enrol", "randomise", "answer_query", "view_audit"}),
-    "data_manager": frozenset({"view", "raise_query", "view_audit", "export"}),
-    "monitor": frozenset({"view", "raise_query", "view_audit"}),
-    "statistician": frozenset({"view", "export"}),
-    "study_admin": frozenset({"view", "view_audit", "export", "manage", "unblind", "raise_query"}),
-}
-
-
-def register_capability(name: str, description: str, roles: Iterable[str]) -> None:
-    """Let another EDC app add a capability (e.g. ``"sign_casebook"``) and grant it to roles."""
-    CAPABILITIES[name] = description
-    for role in roles:
-        if role not in ROLE_CAPABILITIES:
-            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
-        ROLE_CAPABILITIES[role] = ROLE_CAPABILITIES[role] | {name}
-
+__all__ = [
+    "CAPABILITIES", "ROLES", "ROLE_CAPABILITIES", "can", "capabilities_for", "get_object_for",
+    "get_scoped_or_404", "get_study_for", "get_study_or_404", "require", "roles_for", "scope",
+    "studies_for", "visible_site_ids", "visible_sites",
+]
 
 def _memberships(user: Any, study: Study) -> list[Membership]:
     if not getattr(user, "is_authenticated", False):
