@@ -90,6 +90,15 @@ EXPECTED = sorted([
     "assign_visits",
     "follow_up_schedule",
     "overdue_visits",
+    # schedule of assessments
+    "EventDefinition",
+    "PlannedEvent",
+    "Schedule",
+    "ScheduleEvent",
+    "assign_event",
+    "classify_timing",
+    "expand_events",
+    "plan_events",
     # endpoints
     "AeRate",
     "EndpointValue",

@@ -95,6 +95,15 @@ from npctrial.domain.rtog import (
     rtog_organs,
 )
 from npctrial.domain.rules import MISSING, Rule, parse_rule
+from npctrial.domain.schedule import Schedule, ScheduleEvent
+from npctrial.domain.schedule_plan import (
+    EventDefinition,
+    PlannedEvent,
+    assign_event,
+    classify_timing,
+    expand_events,
+    plan_events,
+)
 from npctrial.domain.staging import (
     TNM,
     NodalFindings,
@@ -195,6 +204,15 @@ __all__: list[str] = [
     "assign_visits",
     "follow_up_schedule",
     "overdue_visits",
+    # schedule of assessments
+    "EventDefinition",
+    "PlannedEvent",
+    "Schedule",
+    "ScheduleEvent",
+    "assign_event",
+    "classify_timing",
+    "expand_events",
+    "plan_events",
     # endpoints
     "AeRate",
     "EndpointValue",

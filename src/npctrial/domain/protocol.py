@@ -5,7 +5,7 @@ catalogue** (``fields``: the patient data items the protocol uses, with type, un
 alternative units, choices and plausibility limits -- the contract the web EDC builds its forms
 from); eligibility ``criteria`` (published wording verbatim + a rule expression, see
 :mod:`npctrial.domain.rules`); drug ``dosing`` tables with explicit band inclusivity; the
-``follow_up`` visit plan; ``endpoints``; ``randomisation``; an optional ``simon`` design; and the
+``follow_up`` visit plan; the ``schedule`` of assessments (:mod:`npctrial.domain.schedule`); ``endpoints``; ``randomisation``; an optional ``simon`` design; and the
 subject-ID pattern. The field catalogue item and its value coercion live in
 :mod:`npctrial.domain.protocol_fields` (``FieldSpec`` is re-exported here).
 
@@ -37,6 +37,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
+from npctrial.domain.schedule import Schedule, schedule_problems
 from npctrial.errors import ProtocolError, ValidationError
 
 __all__ = [
@@ -204,6 +205,7 @@ class Protocol(_Frozen):
     criteria: tuple[Criterion, ...] = Field(min_length=1)
     dosing: tuple[DoseTable, ...] = ()
     follow_up: FollowUpPlan | None = None
+    schedule: Schedule | None = None
     endpoints: tuple[EndpointSpec, ...] = ()
     randomisation: Randomisation | None = None
     simon: SimonDesign | None = None
@@ -397,6 +399,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
                 problems.append(f"randomisation.stratification[{k}]: unknown field {factor!r}")
         if rnd.get("method") == "permuted_block" and not _as_list(rnd.get("block_sizes")):
             problems.append("randomisation.block_sizes: permuted_block needs block sizes")
+    problems.extend(schedule_problems(data))
     return problems
 
 
