@@ -158,16 +158,13 @@ def test_bad_input_stops_before_writing(tmp_path: Path, runs: tuple) -> None:
     cohort = tmp_path / "bad.csv"
     df.to_csv(cohort, index=False)
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous run")
     with pytest.raises(ValidationError) as info:
         run_analysis(cohort, out, config=EXAMPLE)
     msg = str(info.value)
     assert "row 5, column 't_stage_7th': got 'T5'" in msg
     assert "row 10, column 'death': got '2'" in msg
     assert "row 12, column 'rt_start_date': got '31/31/2009'" in msg
-    assert [p.name for p in tmp_path.iterdir() if p.name != "bad.csv"] == ["report"]
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
 
 
 def test_drop_invalid_lists_excluded_rows(tmp_path: Path) -> None:

@@ -9,8 +9,6 @@ to ``out_dir`` that is renamed into place only when everything succeeded.
 from __future__ import annotations
 
 import platform
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,6 +26,7 @@ from npctrial.cohort.figures import (
     toxicity_figure,
 )
 from npctrial.cohort.loading import read_cohort
+from npctrial.cohort.output_folder import check_output_folder, staged_output
 from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
 from npctrial.cohort.report_docx import write_docx
 from npctrial.cohort.report_html import write_html
@@ -35,7 +34,7 @@ from npctrial.cohort.report_pdf import write_pdf
 from npctrial.cohort.report_xlsx import write_xlsx
 from npctrial.cohort.tables import association_table, frequency_table, toxicity_table
 from npctrial.cohort.validation import validate_cohort
-from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.errors import StatisticalWarning
 
 Progress = Callable[[str], None]
 
@@ -231,14 +230,17 @@ def run_analysis(
     drop_invalid: bool = False,
     progress: Progress | None = None,
 ) -> CohortReport:
-    """Analyse ``cohort`` as configured and write the report to ``out_dir`` atomically.
+    """Analyse ``cohort`` as configured and write the report to ``out_dir``.
 
-    With ``config=None`` a draft config is inferred from the column names (written as
-    ``study.inferred.yaml`` in the report, with what was guessed in the warnings).
-    The output directory is replaced only after every file was written successfully.
+    ``out_dir`` must be new, empty, or a previous npctrial report (see
+    :mod:`npctrial.cohort.output_folder`); the report is written to a staging folder and takes
+    its place only when every file was written. With ``config=None`` a draft config is inferred
+    (written as ``study.inferred.yaml``, with what was guessed in the warnings).
     """
     step = progress or (lambda _s: None)
     out = Path(out_dir)
+    inputs = [Path(cohort)] + ([Path(config)] if isinstance(config, str | Path) else [])
+    check_output_folder(out, inputs)
     step("read")
     notes: list[str] = []
     if config is None:
@@ -249,10 +251,7 @@ def run_analysis(
     step("validate")
     frame, excluded, n_rows = prepare_cohort(cohort, cfg, drop_invalid=drop_invalid)
     step("derive")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    work.chmod(0o755)
-    try:
+    with staged_output(out, inputs=inputs) as work:
         report = build_report(frame, cfg, work, cohort_name=Path(cohort).name, n_rows=n_rows,
                               excluded=excluded, progress=progress)
         if notes:
@@ -261,18 +260,4 @@ def run_analysis(
         step("write")
         (work / ("study.inferred.yaml" if config is None else "study.yaml")).write_text(dump_config(cfg), "utf-8")
         write_report(report, work)
-        if out.exists():
-            if not out.is_dir():
-                raise ValidationError(f"output path {out} exists and is not a directory", field="out")
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-            work.rename(out)
-            shutil.rmtree(old)
-        else:
-            work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return report

@@ -1,4 +1,5 @@
-"""XLSX workbook: one sheet per table (title in A1, table from row 3, notes below)."""
+"""XLSX workbook: a Summary sheet (what was analysed, the list of tables, the warnings), then one
+sheet per table (title in A1, table from row 3, notes below)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,19 @@ def write_xlsx(report: CohortReport, path: Path) -> Path:
     import datetime as _dt
 
     wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
+    summary = wb.active
+    summary.title = "Summary"
+    summary.cell(row=1, column=1, value=report.title).font = Font(bold=True)
+    summary.cell(row=2, column=1, value=f"{report.cohort_file}: {report.n_rows} rows read, {report.n_analysed} analysed")
+    for i, t in enumerate(report.tables, start=4):
+        summary.cell(row=i, column=1, value=t.sheet_name)
+        summary.cell(row=i, column=2, value=t.title)
+    r = 5 + len(report.tables)
+    for w in report.warnings:
+        summary.cell(row=r, column=1, value="Warning")
+        summary.cell(row=r, column=2, value=w)
+        r += 1
+    used: set[str] = {"Summary"}
     sheets = list(report.tables)
     for t in sheets:
         name = t.sheet_name
