@@ -287,3 +287,60 @@ def test_grade_description() -> None:
                                             ("hearing loss", "hearing_impaired")])
 def test_clinical_aliases(alias: str, key: str) -> None:
     assert clinical_term_grades(alias)[0].term_key == key
+
+
+# ---------------------------------------------------------------- allowed grades (NCI v4.03 table)
+
+from npctrial.domain import (  # noqa: E402
+    allowed_grades,
+    check_ae_grade,
+    other_specify_soc,
+    other_specify_socs,
+)
+
+
+@pytest.mark.parametrize(
+    ("term", "grade"),
+    [("dry mouth", 4), ("dry_mouth", 5), ("febrile neutropenia", 1), ("febrile_neutropenia", 2),
+     ("fatigue", 4), ("fatigue", 5), ("neutrophil_count_decreased", 5), ("ALT", 5), ("weight loss", 4),
+     ("hyponatremia", 2), ("hearing impaired", 5), ("nausea", 4), ("mucositis oral", 0), ("mucositis oral", 6)],
+)
+def test_grades_the_table_marks_not_available_are_refused(term: str, grade: int) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_ae_grade(term, grade)
+    assert info.value.field == "grade"
+    assert "allowed grades" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("term", "grades"),
+    [("dry_mouth", (1, 2, 3)), ("febrile_neutropenia", (3, 4, 5)), ("fatigue", (1, 2, 3)),
+     ("neutrophil_count_decreased", (1, 2, 3, 4)), ("anemia", (1, 2, 3, 4, 5)), ("hyponatremia", (1, 3, 4, 5)),
+     ("mucositis_oral", (1, 2, 3, 4, 5))],
+)
+def test_allowed_grades(term: str, grades: tuple[int, ...]) -> None:
+    assert allowed_grades(term) == grades
+    for g in grades:
+        assert check_ae_grade(term, g) == g
+
+
+def test_other_specify_needs_its_soc_and_follows_it() -> None:
+    assert len(other_specify_socs()) == 26
+    with pytest.raises(ValidationError) as info:
+        allowed_grades("other")
+    assert info.value.field == "soc"
+    assert allowed_grades("other", soc="gastrointestinal") == (1, 2, 3, 4, 5)
+    assert allowed_grades("other", soc="Eye disorders") == (1, 2, 3, 4)  # no grade 5 in v4.03
+    with pytest.raises(ValidationError):
+        check_ae_grade("other", 5, soc="eye")
+    assert other_specify_soc("skin").term == "Skin and subcutaneous tissue disorders - Other, specify"
+    with pytest.raises(ValidationError) as info:
+        other_specify_soc("liver")
+    assert info.value.field == "soc"
+
+
+def test_hearing_grade1_wording_is_the_nci_text() -> None:
+    # The v4.03 grade 1 has no "not enrolled in a monitoring program" clause (NCI spreadsheet).
+    text = grade_description("hearing impaired", 1).text
+    assert "subjective change in the absence of a Grade 1 threshold shift" in text
+    assert "not enrolled" not in text

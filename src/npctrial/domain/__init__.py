@@ -7,15 +7,22 @@ from npctrial.domain.carboplatin import (
     cockcroft_gault,
 )
 from npctrial.domain.ctcae import (
+    OTHER_SPECIFY,
     ClinicalTerm,
     GradeDescription,
     LabTerm,
+    OtherSpecifySoc,
+    allowed_grades,
+    check_ae_grade,
     clinical_term_grades,
     clinical_terms,
+    ctcae_term_name,
     grade_description,
     grade_lab,
     grade_weight_loss,
     lab_terms,
+    other_specify_soc,
+    other_specify_socs,
 )
 from npctrial.domain.dosing import (
     BandedDose,
@@ -52,6 +59,15 @@ from npctrial.domain.followup import (
     assign_visits,
     follow_up_schedule,
     overdue_visits,
+)
+from npctrial.domain.lab_analytes import (
+    Analyte,
+    LabUnit,
+    LabValueCheck,
+    check_lab_value,
+    convert_lab_value,
+    lab_analyte,
+    lab_analytes,
 )
 from npctrial.domain.protocol import (
     Criterion,
@@ -130,9 +146,24 @@ __all__: list[str] = [
     "rtog_grades",
     "rtog_organs",
     # ctcae
+    "OTHER_SPECIFY",
     "ClinicalTerm",
     "GradeDescription",
     "LabTerm",
+    "OtherSpecifySoc",
+    "allowed_grades",
+    "check_ae_grade",
+    "ctcae_term_name",
+    "other_specify_soc",
+    "other_specify_socs",
+    # lab analytes and units
+    "Analyte",
+    "LabUnit",
+    "LabValueCheck",
+    "check_lab_value",
+    "convert_lab_value",
+    "lab_analyte",
+    "lab_analytes",
     "clinical_term_grades",
     "clinical_terms",
     "grade_description",

@@ -13,9 +13,16 @@ Boundary conventions (CTCAE range semantics, as implemented by pharmaverse ``adm
   * anaemia: grade 4 and the "transfusion indicated" part of grade 3 are clinical; the lab-only
     grade is capped at 3.
   * weight loss: >= 5 % -> 1, >= 10 % -> 2, >= 20 % -> 3 (exactly 10 % is grade 2).
-  * uln, lln and baseline are in the same unit as the value.
+  * uln, lln and baseline carry their own units (``uln_unit`` ...; default: the value's unit)
+    and are converted into the value's unit through the analyte catalogue
+    (:mod:`npctrial.domain.lab_analytes`) before grading.
 
-Reference: NCI CTCAE v4.03 (14 June 2010).
+Allowed grades (:func:`allowed_grades`, :func:`check_ae_grade`): a term offers only the grades
+the NCI table defines ("-" = not available: dry mouth 1-3, febrile neutropenia 3-5, fatigue 1-3,
+the Investigations lab terms 1-4 ...). An event without a CTCAE term is "<SOC> - Other, specify"
+(:func:`other_specify_socs`), graded 1-5 (Eye disorders 1-4).
+
+Reference: NCI CTCAE v4.03 (14 June 2010), the NCI spreadsheet CTCAE_4.03_2010-06-14.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 
 from npctrial.domain._inputs import check_number
 from npctrial.domain._tables import read_rule_table
+from npctrial.domain.lab_analytes import Analyte, lab_analyte
 from npctrial.errors import ValidationError
 
 CTCAE_VERSION = "4.03"
@@ -59,6 +67,8 @@ class LabTerm:
     units: tuple[str, ...]
     direction: str
     needs: tuple[str, ...]
+    analyte: str = ""
+    grades: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,21 +119,23 @@ def _needs(spec: dict[str, Any]) -> tuple[str, ...]:
     return ("uln", "baseline") if "baseline_multiples" in spec else ("uln",)
 
 
+def _grades(spec: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(int(g) for g, text in spec["grades"].items() if text is not None)
+
+
 def lab_terms() -> list[LabTerm]:
-    """Every lab-derived term with its accepted units (for EDC forms and validation)."""
-    data = ctcae_table()
+    """Every lab-derived term with its analyte's accepted units (for EDC forms and validation)."""
     out = []
-    for key, spec in data["lab_terms"].items():
-        group = data["unit_groups"][spec["unit_group"]]
-        out.append(LabTerm(key, spec["term"], spec["soc"], group["canonical"],
-                           tuple(group["units"]), spec["direction"], _needs(spec)))
+    for key, spec in ctcae_table()["lab_terms"].items():
+        a = lab_analyte(spec["analyte"])
+        out.append(LabTerm(key, spec["term"], spec["soc"], a.canonical_unit, a.unit_names,
+                           spec["direction"], _needs(spec), a.key, _grades(spec)))
     return out
 
 
 def clinical_terms() -> list[ClinicalTerm]:
     """Every clinically graded term with the grades it offers."""
-    return [ClinicalTerm(key, spec["term"], spec["soc"],
-                         tuple(int(g) for g, text in spec["grades"].items() if text is not None))
+    return [ClinicalTerm(key, spec["term"], spec["soc"], _grades(spec))
             for key, spec in ctcae_table()["clinical_terms"].items()]
 
 
@@ -163,27 +175,27 @@ def _finite(value: Any, field: str, *, positive: bool = False) -> float:
     return float(value)
 
 
-def _unit_key(text: str) -> str:
-    key = _norm(text).replace("10e9", "10^9").replace("mm^3", "mm3").replace("cells/", "/")
-    return key[1:] if key.startswith("x") else key
-
-
-def _unit(spec: dict[str, Any], unit: str) -> str:
-    group = ctcae_table()["unit_groups"][spec["unit_group"]]
-    if isinstance(unit, str):
-        for name in group["units"]:
-            if _unit_key(name) == _unit_key(unit):
-                return str(name)
-    raise ValidationError(f"unit {unit!r} is not accepted for {spec['term']!r}; expected one of "
-                          f"{list(group['units'])}", field="unit")
+def _analyte_of(spec: dict[str, Any]) -> Analyte:
+    return lab_analyte(spec["analyte"])
 
 
 def _low_cutoffs(spec: dict[str, Any], unit: str) -> list[tuple[float, int]]:
     override = (spec.get("cutoffs_by_unit") or {}).get(unit)
     if override is not None:
         return [(float(a), int(g)) for a, g in override]
-    factor = float(ctcae_table()["unit_groups"][spec["unit_group"]]["units"][unit])
-    return [(round(float(a) * factor, 9), int(g)) for a, g in spec["cutoffs"]]
+    factor = _analyte_of(spec).unit(unit).to_canonical
+    return [(round(float(a) / factor, 9), int(g)) for a, g in spec["cutoffs"]]
+
+
+def _reference(spec: dict[str, Any], value: float | None, unit: str | None, value_unit: str,
+               name: str) -> float | None:
+    """A reference value (lln, uln, baseline) converted into the unit of the graded value."""
+    if value is None:
+        return None
+    checked = _finite(value, name, positive=True)
+    if unit is None or unit == value_unit:
+        return checked
+    return _analyte_of(spec).convert(checked, unit, value_unit, field=name, unit_field=f"{name}_unit")
 
 
 def _gt(value: float, limit: float) -> bool:
@@ -219,11 +231,16 @@ def grade_lab(
     lln: float | None = None,
     baseline: float | None = None,
     creatinine_baseline_grade1: bool = True,
+    uln_unit: str | None = None,
+    lln_unit: str | None = None,
+    baseline_unit: str | None = None,
 ) -> int:
     """CTCAE v4.03 grade (0-4) of a lab value; see the module docstring for boundary rules.
 
     Steps:
-      1. Resolve the term (key, official term or alias such as 'ANC', 'Hb'); check the unit.
+      1. Resolve the term (key, official term or alias such as 'ANC', 'Hb'); check the unit of
+         the value and of each reference value; convert lln/uln/baseline into the value's unit
+         (bilirubin 3 mg/dL with ULN 20 umol/L: ULN = 1.169 mg/dL, 2.57 x ULN, grade 2).
       2. Decrease terms: first fixed cut-off (in the given unit) the value is below gives the
          grade; otherwise grade 1 if value < LLN (LLN required only in that case), else 0.
       3. Increase terms: highest multiple of ULN the value exceeds gives the grade.
@@ -232,23 +249,24 @@ def grade_lab(
     """
     _, key = _resolve(term, "lab_terms")
     spec = ctcae_table()["lab_terms"][key]
-    unit_name = _unit(spec, unit)
+    unit_name = _analyte_of(spec).unit(unit).name
     x = _finite(value, "value", positive=spec["direction"] == "loss_from_baseline")
     direction = spec["direction"]
+    ref_base = _reference(spec, baseline, baseline_unit, unit_name, "baseline")
     if direction == "loss_from_baseline":
-        if baseline is None:
-            raise ValidationError("baseline (weight in kg) is required for weight loss", field="baseline")
-        return grade_weight_loss(x, baseline)
+        if ref_base is None:
+            raise ValidationError("baseline (weight) is required for weight loss", field="baseline")
+        return grade_weight_loss(x, ref_base)
     if direction == "low":
         for limit, grade in _low_cutoffs(spec, unit_name):
             if x < limit:
                 return grade
-        if lln is None:
+        ref_lln = _reference(spec, lln, lln_unit, unit_name, "lln")
+        if ref_lln is None:
             raise ValidationError(f"lln is required to tell grade 0 from grade 1 of {spec['term']!r} "
                                   f"at {value!r} {unit_name}", field="lln")
-        return 1 if x < _finite(lln, "lln", positive=True) else 0
-    ref_uln = None if uln is None else _finite(uln, "uln", positive=True)
-    ref_base = None if baseline is None else _finite(baseline, "baseline", positive=True)
+        return 1 if x < ref_lln else 0
+    ref_uln = _reference(spec, uln, uln_unit, unit_name, "uln")
     if "baseline_multiples" not in spec:
         if ref_uln is None:
             raise ValidationError(f"uln is required to grade {spec['term']!r}", field="uln")
@@ -262,11 +280,85 @@ def grade_lab(
     return max(by_uln, by_base)
 
 
+OTHER_SPECIFY = "other"
+
+
+@dataclass(frozen=True)
+class OtherSpecifySoc:
+    """A system organ class for "<SOC> - Other, specify" with the grades it allows."""
+
+    key: str
+    name: str
+    meddra: int
+    grades: tuple[int, ...]
+
+    @property
+    def term(self) -> str:
+        return f"{self.name} - Other, specify"
+
+
+@cache
+def other_specify_socs() -> tuple[OtherSpecifySoc, ...]:
+    """The 26 system organ classes of CTCAE v4.03 for "Other, specify" terms."""
+    data = ctcae_table()["other_specify"]
+    default = tuple(int(g) for g in data["grades"])
+    return tuple(OtherSpecifySoc(str(s["key"]), str(s["name"]), int(s["meddra"]),
+                                 tuple(int(g) for g in s.get("grades", default)))
+                 for s in data["socs"])
+
+
+def other_specify_soc(soc: str) -> OtherSpecifySoc:
+    """The SOC named by its key or name (ValidationError ``field="soc"``)."""
+    for s in other_specify_socs():
+        if isinstance(soc, str) and _norm(soc) in (_norm(s.key), _norm(s.name)):
+            return s
+    raise ValidationError(f"soc {soc!r} is not a CTCAE v{CTCAE_VERSION} system organ class; expected one of "
+                          f"{[s.key for s in other_specify_socs()]}", field="soc")
+
+
+def allowed_grades(term: str, *, soc: str | None = None) -> tuple[int, ...]:
+    """The grades CTCAE v4.03 defines for ``term`` (lab or clinical), or for "Other, specify" in ``soc``."""
+    if isinstance(term, str) and _norm(term) in (OTHER_SPECIFY, "otherspecify"):
+        if soc is None:
+            raise ValidationError("an 'Other, specify' adverse event needs its system organ class", field="soc")
+        return other_specify_soc(soc).grades
+    kind, key = _resolve(term)
+    return _grades(ctcae_table()[kind][key])
+
+
+def check_ae_grade(term: str, grade: Any, *, soc: str | None = None) -> int:
+    """``grade`` if CTCAE v4.03 defines it for the term, else ValidationError ``field="grade"``.
+
+    Dry mouth grade 4, febrile neutropenia grade 1, fatigue grade 5 and neutrophil count
+    decreased grade 5 are all refused: the NCI table marks them "-".
+    """
+    allowed = allowed_grades(term, soc=soc)
+    if isinstance(grade, bool) or not isinstance(grade, int) or grade not in allowed:
+        name = other_specify_soc(soc).term if soc is not None and _norm(term) in (OTHER_SPECIFY, "otherspecify") \
+            else ctcae_term_name(term)
+        raise ValidationError(f"grade {grade!r} is not defined for {name!r} in CTCAE v{CTCAE_VERSION}; "
+                              f"allowed grades: {', '.join(map(str, allowed))}", field="grade")
+    return grade
+
+
+def ctcae_term_name(term: str) -> str:
+    """The official CTCAE name of a term key or alias."""
+    kind, key = _resolve(term)
+    return str(ctcae_table()[kind][key]["term"])
+
+
 __all__ = [
     "CTCAE_VERSION",
+    "OTHER_SPECIFY",
     "ClinicalTerm",
     "GradeDescription",
     "LabTerm",
+    "OtherSpecifySoc",
+    "allowed_grades",
+    "check_ae_grade",
+    "ctcae_term_name",
+    "other_specify_soc",
+    "other_specify_socs",
     "clinical_term_grades",
     "clinical_terms",
     "ctcae_table",

@@ -1,0 +1,226 @@
+"""Laboratory analytes: controlled unit lists, unit conversion and plausibility of values.
+
+The catalogue is versioned data (``data/lab_analytes.yaml``): every analyte has a canonical
+unit, the units a laboratory may report it in (each with its factor to the canonical unit and
+the spellings labs print), the CTCAE v4.03 term it is graded by (if any) and plausibility
+limits. Every value the EDC stores -- the result, its LLN, its ULN and a baseline -- carries
+its own unit; nothing is assumed to share the result's unit.
+
+Typical use::
+
+    hb = lab_analyte("Hb")                                # key, label, alias or CTCAE term
+    hb.convert(7.5, "g/dL", "g/L")                        # 75.0
+    check_lab_value("hb", 7.5, "g/L")                     # ValidationError: 7.5 g/L is not
+                                                          # plausible ... 7.5 g/dL = 75 g/L
+    check_lab_value("bilirubin", 20, "mg/dL", kind="uln") # ValidationError (342 umol/L)
+
+Plausibility (:func:`check_lab_value`):
+1. Resolve the analyte and the unit (ValidationError ``field="unit"`` naming the accepted units).
+2. Convert to the canonical unit.
+3. Outside ``limits`` (or, for ``kind`` lln/uln, outside the reference-limit range): refused
+   with ValidationError naming the field; the message lists the units under which the number
+   would be plausible (the usual cause is a value typed under the wrong unit).
+4. Outside ``typical``: accepted, with ``LabValueCheck.unusual`` set to a message (the EDC
+   opens a data query with it).
+
+Reference for conversions: Young DS, Ann Intern Med 1987;106:114-129 (SI units for clinical
+laboratory data); molar masses in the data file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from npctrial.domain._inputs import check_number
+from npctrial.domain._tables import read_rule_table
+from npctrial.errors import ValidationError
+
+__all__ = [
+    "Analyte",
+    "LabUnit",
+    "LabValueCheck",
+    "check_lab_value",
+    "convert_lab_value",
+    "lab_analyte",
+    "lab_analytes",
+    "normalise_unit",
+]
+
+ValueKind = Literal["value", "lln", "uln", "baseline"]
+
+
+def normalise_unit(text: str) -> str:
+    """A comparison key for a unit spelling: case, spaces, micro signs and '×' folded."""
+    key = (text.strip().lower().replace("µ", "u").replace("μ", "u").replace("×", "x")
+           .replace(" ", "").replace("10e9", "10^9").replace("10e3", "10^3").replace("mm^3", "mm3")
+           .replace("⁹", "^9").replace("³", "^3"))
+    return key[1:] if key.startswith("x") and len(key) > 1 and not key.startswith("x/") else key
+
+
+@dataclass(frozen=True)
+class LabUnit:
+    """A unit an analyte may be reported in: ``value_canonical = value * to_canonical``."""
+
+    name: str
+    to_canonical: float
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Analyte:
+    """One analyte of the catalogue with its units and plausibility limits (canonical unit)."""
+
+    key: str
+    label: str
+    ctcae_term: str | None
+    canonical_unit: str
+    units: tuple[LabUnit, ...]
+    limits: tuple[float, float]
+    typical: tuple[float, float]
+    lln_limits: tuple[float, float] | None = None
+    uln_limits: tuple[float, float] | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def unit_names(self) -> tuple[str, ...]:
+        """The accepted units in their canonical spelling (for choice lists)."""
+        return tuple(u.name for u in self.units)
+
+    def unit(self, text: Any, field: str = "unit") -> LabUnit:
+        """The unit ``text`` names (any listed spelling); ValidationError naming ``field``."""
+        if isinstance(text, str) and text.strip():
+            key = normalise_unit(text)
+            for u in self.units:
+                if key in {normalise_unit(n) for n in (u.name, *u.aliases)}:
+                    return u
+        raise ValidationError(
+            f"{field} {text!r} is not a unit of {self.label}; expected one of {list(self.unit_names)}",
+            field=field)
+
+    def to_canonical(self, value: float, unit: str, *, field: str = "value", unit_field: str = "unit") -> float:
+        """``value`` (in ``unit``) expressed in the canonical unit."""
+        return check_number(value, field) * self.unit(unit, unit_field).to_canonical
+
+    def convert(self, value: float, from_unit: str, to_unit: str, *, field: str = "value",
+                unit_field: str = "unit") -> float:
+        """``value`` from ``from_unit`` into ``to_unit`` (rounded to 12 significant digits)."""
+        target = self.unit(to_unit, "to_unit")
+        canonical = self.to_canonical(value, from_unit, field=field, unit_field=unit_field)
+        return float(f"{canonical / target.to_canonical:.12g}")
+
+    def format(self, value_canonical: float) -> str:
+        return f"{value_canonical:.4g} {self.canonical_unit}"
+
+
+def _pair(value: Any, what: str) -> tuple[float, float]:
+    lo, hi = (float(x) for x in value)
+    if lo > hi:
+        raise ValidationError(f"lab analytes data: {what} must be [low, high]", field="lab_analytes")
+    return lo, hi
+
+
+def _analyte(key: str, spec: dict[str, Any]) -> Analyte:
+    units = tuple(LabUnit(str(name), float(u["to_canonical"]), tuple(str(a) for a in u.get("aliases", ())))
+                  for name, u in spec["units"].items())
+    if not any(u.name == spec["canonical_unit"] and u.to_canonical == 1 for u in units):
+        raise ValidationError(f"lab analytes data: {key} must list its canonical unit with factor 1",
+                              field="lab_analytes")
+    return Analyte(
+        key=key, label=str(spec["label"]), ctcae_term=spec.get("ctcae_term"),
+        canonical_unit=str(spec["canonical_unit"]), units=units,
+        limits=_pair(spec["limits"], f"{key}.limits"), typical=_pair(spec["typical"], f"{key}.typical"),
+        lln_limits=_pair(spec["lln"], f"{key}.lln") if "lln" in spec else None,
+        uln_limits=_pair(spec["uln"], f"{key}.uln") if "uln" in spec else None,
+        aliases=tuple(str(a) for a in spec.get("aliases", ())),
+    )
+
+
+@cache
+def lab_analytes() -> tuple[Analyte, ...]:
+    """Every analyte of the catalogue, in catalogue order."""
+    data = read_rule_table("lab_analytes.yaml")
+    return tuple(_analyte(key, spec) for key, spec in data["analytes"].items())
+
+
+def _fold(text: str) -> str:
+    return text.strip().lower().replace(" ", "").replace("_", "").replace("-", "").replace("(", "").replace(")", "")
+
+
+@cache
+def _index() -> dict[str, Analyte]:
+    out: dict[str, Analyte] = {}
+    for a in lab_analytes():
+        for name in (a.key, a.label, *a.aliases, *([a.ctcae_term] if a.ctcae_term else [])):
+            out[_fold(name)] = a
+    return out
+
+
+def lab_analyte(name: Any) -> Analyte:
+    """The analyte named by its key, label, an alias (``Hb``, ``ANC``) or its CTCAE lab term key."""
+    if isinstance(name, Analyte):
+        return name
+    found = _index().get(_fold(name)) if isinstance(name, str) else None
+    if found is None:
+        raise ValidationError(f"unknown analyte {name!r}; expected one of {[a.key for a in lab_analytes()]}",
+                              field="analyte")
+    return found
+
+
+def convert_lab_value(analyte: str | Analyte, value: float, from_unit: str, to_unit: str) -> float:
+    """``value`` of ``analyte`` converted from ``from_unit`` to ``to_unit``."""
+    return lab_analyte(analyte).convert(value, from_unit, to_unit)
+
+
+@dataclass(frozen=True)
+class LabValueCheck:
+    """A value that passed the plausibility limits; ``unusual`` holds the query text, if any."""
+
+    analyte: str
+    kind: str
+    value: float
+    unit: str
+    canonical_value: float
+    canonical_unit: str
+    unusual: str | None = None
+
+
+def _plausible_units(a: Analyte, value: float, lo: float, hi: float, unit: LabUnit) -> list[str]:
+    out = []
+    for u in a.units:
+        if u.to_canonical != unit.to_canonical and lo <= value * u.to_canonical <= hi:
+            out.append(f"{value:g} {u.name} = {a.format(value * u.to_canonical)}")
+    return out
+
+
+_KIND_LABEL = {"value": "value", "lln": "lower limit of normal", "uln": "upper limit of normal",
+               "baseline": "baseline value"}
+
+
+def check_lab_value(analyte: str | Analyte, value: Any, unit: Any, *, kind: ValueKind = "value",
+                    field: str | None = None) -> LabValueCheck:
+    """Refuse a value impossible in its unit; flag an unusual one (steps 1-4 of the module docstring)."""
+    a = lab_analyte(analyte)
+    name = field or kind
+    unit_field = "unit" if kind == "value" else f"{kind}_unit"
+    u = a.unit(unit, unit_field)
+    x = check_number(value, name)
+    if x < 0:
+        raise ValidationError(f"{name} must be >= 0, got {value!r}", field=name)
+    canonical = x * u.to_canonical
+    bounds = {"lln": a.lln_limits, "uln": a.uln_limits}.get(kind) or a.limits
+    lo, hi = bounds
+    if not lo <= canonical <= hi:
+        hint = _plausible_units(a, x, lo, hi, u)
+        what = _KIND_LABEL[kind]
+        msg = (f"{name}: {x:g} {u.name} ({a.format(canonical)}) is not a plausible {what} of {a.label} "
+               f"(expected {lo:g}-{hi:g} {a.canonical_unit})")
+        msg += f"; check the unit: {'; '.join(hint)}" if hint else "; check the value and its unit"
+        raise ValidationError(msg, field=name)
+    unusual = None
+    tlo, thi = a.typical
+    if kind in ("value", "baseline") and not tlo <= canonical <= thi:
+        unusual = (f"{a.label} {x:g} {u.name} ({a.format(canonical)}) is outside the usual range "
+                   f"{tlo:g}-{thi:g} {a.canonical_unit}: please confirm value and unit against the source")
+    return LabValueCheck(a.key, kind, x, u.name, canonical, a.canonical_unit, unusual)
