@@ -5,15 +5,15 @@ groups, five covariates for Fine-Gray. Peers, all timed in this run on this mach
 
 * ``lifelines`` ``AalenJohansenFitter`` (with its variance, one fit per cause: the same curves
   and SEs as ours) for ``cumulative_incidence`` and ``aalen_johansen``;
-* ``loop``: a line-by-line Python transliteration of cmprsk's Fortran ``crstm.f`` for Gray's
-  test (``tests/survival/_cmprsk_loops.py``; interpreted, so the ratio overstates Fortran);
+* Gray's test has no Python peer (its correctness is checked against cmprsk::cuminc in the
+  tests); its row reports our time only;
 * ``quadratic``: crr's algorithm (every risk set summed over all n rows, numpy inside the loop
   over the distinct failure times, O(n x failure times)) for one evaluation of the Fine-Gray
   likelihood, gradient and Hessian; our row times the same single evaluation
   (``fine_gray_eval``) and the full fit with the sandwich variance (``fine_gray_fit``).
 
 Slow peers are only run up to ``peer_max_n`` rows (environment ``NPCTRIAL_BENCH_PEER_MAX_N``,
-default 1e6 for lifelines, 1e5 for the quadratic and loop peers).
+default 1e6 for lifelines, 1e5 for the quadratic peer).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,14 +67,6 @@ def _lifelines_aj(t: np.ndarray, e: np.ndarray) -> None:
         warnings.simplefilter("ignore")
         for cause in (1, 2):
             AalenJohansenFitter(calculate_variance=True, seed=0).fit(t, e, event_of_interest=cause)
-
-
-def _gray_loop(t: np.ndarray, e: np.ndarray, g: np.ndarray) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "survival"))
-    from _cmprsk_loops import gray_stat
-
-    for cause in (1, 2):
-        gray_stat(t, e, g, np.zeros(len(t), dtype=int), cause, 0.0)
 
 
 def _quadratic_eval(
@@ -133,11 +124,7 @@ def _run_size(n: int) -> list[dict]:
     rows.append(row)
 
     ours = _timeit(lambda: gray_test(t, e, g), repeat=3)
-    row = {"benchmark": "gray_test", "n": n, "ours_s": ours}
-    if n <= _SLOW_MAX:
-        row["loop_s"] = _timeit(lambda: _gray_loop(t, e, g))
-        row["ratio_loop"] = row["loop_s"] / ours
-    rows.append(row)
+    rows.append({"benchmark": "gray_test", "n": n, "ours_s": ours})
 
     covs = [f"x{i}" for i in range(5)]
     order = np.argsort(t, kind="stable")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the system packages the test-suite needs (Debian): PostgreSQL server and Chromium.
+# Install the system packages the test-suite needs (Debian): PostgreSQL server, Chromium, and R
+# with survival, cmprsk and jsonlite (tests/data/refs/make_refs.R regenerates the R references).
 # Idempotent: does nothing when they are already present.
 set -euo pipefail
 need=()
@@ -7,6 +8,10 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || tru
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if ! command -v Rscript >/dev/null 2>&1 ||
+   ! Rscript -e 'for (p in c("survival", "cmprsk", "jsonlite")) if (!requireNamespace(p, quietly = TRUE)) quit(status = 1)' >/dev/null 2>&1; then
+  need+=(r-base-core r-cran-survival r-cran-cmprsk r-cran-jsonlite)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""

@@ -1,25 +1,28 @@
-"""Shared fixtures: paths to the shared reference material."""
+"""Shared fixtures and paths: the R reference results live in ``tests/data/refs``."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.rrefs import ACHIEVED, REFS, load_ref  # noqa: F401  (re-exported for the tests)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: the project's shared domain documents (clinical rules), outside the repository
 SHARED = Path(os.environ.get("NPCTRIAL_SHARED", REPO_ROOT.parent / "shared"))
-REFS = SHARED / "refs"
 
 
-def load_ref(name: str) -> dict:
-    """Load ``../shared/refs/<name>.json`` (R reference results)."""
-    return json.loads((REFS / f"{name}.json").read_text())
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--r-errors", action="store_true",
+                     help="print the largest relative error against R per quantity")
 
 
-@pytest.fixture(scope="session")
-def refs_dir() -> Path:
-    if not REFS.is_dir():
-        raise RuntimeError(f"reference results not found at {REFS} (set NPCTRIAL_SHARED)")
-    return REFS
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not config.getoption("--r-errors") or not ACHIEVED:
+        return
+    terminalreporter.section("largest relative error against R, per test module and quantity")
+    for key in sorted(ACHIEVED):
+        terminalreporter.write_line(f"{key:<60} {ACHIEVED[key]:.3g}")

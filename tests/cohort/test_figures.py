@@ -9,11 +9,11 @@ from PIL import Image
 
 from npctrial.cohort import competing_risk_analysis, survival_analysis
 from npctrial.cohort.figures import cif_figure, km_figure, save_figure
-from tests.conftest import SHARED, load_ref
+from tests.rrefs import REFS, load_ref
 
 
 def lung() -> pd.DataFrame:
-    df = pd.read_csv(SHARED / "refs" / "data" / "lung.csv")
+    df = pd.read_csv(REFS / "data" / "lung.csv")
     df["dead"] = (df["status"] == 2).astype(float)
     df["sex_label"] = df["sex"].astype(str)
     return df

@@ -10,7 +10,7 @@ from npctrial.cohort import (
     cox_table,
     survival_analysis,
 )
-from tests.conftest import SHARED, load_ref
+from tests.rrefs import REFS, load_ref
 
 LUNG = load_ref("lung")
 
@@ -21,7 +21,7 @@ def ref(aid: str) -> dict:
 
 @pytest.fixture(scope="module")
 def lung() -> pd.DataFrame:
-    df = pd.read_csv(SHARED / "refs" / "data" / "lung.csv")
+    df = pd.read_csv(REFS / "data" / "lung.csv")
     df["dead"] = (df["status"] == 2).astype(float)
     df["sex_label"] = df["sex"].map({1: "1", 2: "2"})
     return df

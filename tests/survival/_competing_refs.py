@@ -1,18 +1,22 @@
 """Shared helpers for the competing-risks reference tests (cuminc, crr, aalen_johansen).
 
-Collects every analysis of a type from every ``../shared/refs/*.json`` and rebuilds the data
-set each analysis was computed on, from the coding its R call states.
+Collects every analysis of a type from the per-dataset reference files in ``tests/data/refs``
+and rebuilds the data set each analysis was computed on, from the coding its R call states.
+The simulated cases of ``cmprsk.json`` are read by the tests directly.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tests.conftest import REFS
+from tests.rrefs import assert_r_close, load_ref, num, read_data
+
+__all__ = ["analyses", "assert_close", "call_text", "dataset", "ids", "num"]
+
+DATASETS = ("lung", "veteran", "ovarian", "mgus2", "bladder")
 
 # The transform in every competing-risks call of mgus2.json (survival's 'compete' vignette).
 MGUS2_TRANSFORM = (
@@ -22,13 +26,11 @@ MGUS2_TRANSFORM = (
 
 
 def analyses(*types: str) -> list[tuple[str, dict[str, Any]]]:
-    """(dataset, analysis) for every analysis of one of ``types`` in every reference file."""
+    """(dataset, analysis) for every analysis of one of ``types`` in the per-dataset files."""
     out = []
-    for path in sorted(REFS.glob("*.json")):
-        doc = json.loads(path.read_text())
-        for a in doc["analyses"]:
-            if a["type"] in types:
-                out.append((doc["dataset"], a))
+    for name in DATASETS:
+        doc = load_ref(name)
+        out += [(doc["dataset"], a) for a in doc["analyses"] if a["type"] in types]
     return out
 
 
@@ -44,7 +46,7 @@ def call_text(analysis: dict[str, Any]) -> str:
 
 def dataset(name: str, analysis: dict[str, Any]) -> pd.DataFrame:
     """The data frame the analysis' R call evaluated (with etime/event/male for mgus2)."""
-    df = pd.read_csv(REFS / "data" / f"{name}.csv")
+    df = read_data(name)
     if name == "mgus2":
         if MGUS2_TRANSFORM not in call_text(analysis):
             raise AssertionError(f"unexpected coding in {analysis['id']}: {call_text(analysis)}")
@@ -55,29 +57,8 @@ def dataset(name: str, analysis: dict[str, Any]) -> pd.DataFrame:
     raise AssertionError(f"no competing-risks coding known for data set {name!r}: add it here")
 
 
-def num(values: Any) -> np.ndarray:
-    """JSON numbers with R's "NA"/"NaN"/"Inf" strings as floats."""
-    conv = {"NA": np.nan, "NaN": np.nan, "Inf": np.inf, "-Inf": -np.inf}
-
-    def one(v: Any) -> Any:
-        if isinstance(v, list):
-            return [one(x) for x in v]
-        if isinstance(v, str):
-            return conv[v]
-        return np.nan if v is None else v
-
-    return np.asarray(one(values), dtype=np.float64)
-
-
 def assert_close(actual: Any, expected: Any, rtol: float, what: str) -> float:
-    """Relative comparison (absolute 1e-300 floor for exact zeros); returns the max rel. error."""
-    a = np.asarray(actual, dtype=np.float64)
-    e = num(expected) if not isinstance(expected, np.ndarray) else expected.astype(np.float64)
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != R's {e.shape}"
-    same_nan = np.isnan(a) == np.isnan(e)
-    assert same_nan.all(), f"{what}: NaN pattern differs from R"
-    ok = ~np.isnan(e)
-    err = np.abs(a[ok] - e[ok]) / np.maximum(np.abs(e[ok]), 1e-300)
-    worst = float(err.max()) if err.size else 0.0
-    assert worst <= rtol, f"{what}: max relative error {worst:.3g} > {rtol:g}"
-    return worst
+    """Relative comparison with R (NA patterns must agree); returns the max relative error.
+    A ``what`` starting "finegray+coxph" (the approximate cross-check) is reported apart."""
+    quantity = what if what.startswith("finegray+coxph") else None
+    return assert_r_close(actual, expected, rtol, what, quantity)

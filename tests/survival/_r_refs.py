@@ -1,4 +1,4 @@
-"""Helpers for comparing with the R reference results in ../shared/refs (KM, survdiff).
+"""Helpers for comparing with the R reference results in tests/data/refs (KM, survdiff).
 
 Inputs are rebuilt from ``refs/data/<dataset>.csv`` and each analysis' R call (formula and
 ``data`` expression); nothing is copied from the expected results.
@@ -6,14 +6,13 @@ Inputs are rebuilt from ``refs/data/<dataset>.csv`` and each analysis' R call (f
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tests.conftest import REFS, load_ref
+from tests.rrefs import CLOSED_FORM, assert_r_close, load_ref, num, read_data
 
 DATASETS = ("lung", "veteran", "ovarian", "mgus2", "bladder")
 
@@ -21,9 +20,6 @@ DATASETS = ("lung", "veteran", "ovarian", "mgus2", "bladder")
 # (?veteran: celltype "1=squamous, 2=smallcell, 3=adeno, 4=large"). Other grouping columns
 # are numeric or alphabetical (mgus2 sex F/M) and use the default level order.
 R_FACTOR_LEVELS = {("veteran", "celltype"): ["squamous", "smallcell", "adeno", "large"]}
-
-REL_TOL = 1e-6
-
 
 def analyses(kind: str) -> list[tuple[str, dict[str, Any]]]:
     """Every analysis of type ``kind`` in every reference file: (dataset, analysis)."""
@@ -37,7 +33,7 @@ def analyses(kind: str) -> list[tuple[str, dict[str, Any]]]:
 
 def load_data(dataset: str, data_expr: str) -> pd.DataFrame:
     """The data frame named by the R ``data`` argument (plain name or ``subset(x, v == k)``)."""
-    df = pd.read_csv(REFS / "data" / f"{dataset}.csv")
+    df = read_data(dataset)
     for (ds, col), levels in R_FACTOR_LEVELS.items():
         if ds == dataset and col in df:
             df[col] = pd.Categorical(df[col], categories=levels)
@@ -91,45 +87,13 @@ def inputs(dataset: str, analysis: dict[str, Any]) -> dict[str, Any]:
     return kw
 
 
-def r_value(v: Any) -> float:
-    if isinstance(v, str):
-        return {"NA": math.nan, "NaN": math.nan, "Inf": math.inf, "-Inf": -math.inf}[v]
-    return float(v)
-
-
 def r_array(values: Any) -> np.ndarray:
-    if isinstance(values, dict):  # matrix
-        return np.array([[r_value(x) for x in row] for row in values["values"]], dtype=float)
-    if not isinstance(values, list):
-        values = [values]
-    return np.array([r_value(x) for x in values], dtype=float)
+    """A JSON number, vector or matrix from a reference file as floats."""
+    arr = num(values)
+    return arr.reshape(1) if arr.ndim == 0 else arr
 
 
-def max_rel_error(actual: Any, expected: Any) -> float:
-    a = np.asarray(actual, dtype=float).ravel()
-    e = np.asarray(expected, dtype=float).ravel()
-    fin = np.isfinite(e) & np.isfinite(a)
-    if not fin.any():
-        return 0.0
-    denom = np.where(e[fin] == 0, 1.0, np.abs(e[fin]))
-    return float(np.max(np.abs(a[fin] - e[fin]) / denom))
-
-
-def assert_r_equal(actual: Any, expected: Any, what: str, rel: float = REL_TOL) -> None:
-    """Equal at ``rel`` relative tolerance; exact zeros compared with abs ``rel``; NA/NaN and
-    +/-Inf must coincide exactly."""
-    a = np.asarray(actual, dtype=float)
-    e = r_array(expected) if not isinstance(expected, np.ndarray) else expected
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != R {e.shape}"
-    a, e = a.ravel(), e.ravel()
-    nan_a, nan_e = np.isnan(a), np.isnan(e)
-    assert np.array_equal(nan_a, nan_e), f"{what}: NA positions differ: ours {np.flatnonzero(nan_a)}, R {np.flatnonzero(nan_e)}"
-    inf_e = np.isinf(e)
-    assert np.array_equal(a[inf_e], e[inf_e]) and not np.isinf(a[~inf_e]).any(), f"{what}: Inf differ"
-    fin = np.isfinite(e)
-    tol = rel * np.where(e[fin] == 0, 1.0, np.abs(e[fin]))
-    bad = np.abs(a[fin] - e[fin]) > tol
-    assert not bad.any(), (
-        f"{what}: max rel error {max_rel_error(a, e):.3g} at {np.flatnonzero(fin)[bad][:5]}: "
-        f"ours {a[fin][bad][:5]} R {e[fin][bad][:5]}"
-    )
+def assert_r_equal(actual: Any, expected: Any, what: str, rel: float = CLOSED_FORM) -> None:
+    """Equal to R at ``rel`` (closed forms: 1e-12); NA/NaN and +/-Inf must coincide exactly."""
+    e = expected if isinstance(expected, np.ndarray) else r_array(expected)
+    assert_r_close(actual, e, rel, what)

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from npctrial.errors import ValidationError
 from npctrial.survival.aalen_johansen import aalen_johansen
 from npctrial.survival.competing_risks import cumulative_incidence
+from tests.rrefs import CLOSED_FORM
 from tests.survival._competing_refs import analyses, assert_close, dataset, ids, num
 
 AJ = analyses("aalen_johansen")
-RTOL = 1e-9
+RTOL = CLOSED_FORM
 
 
 def test_references_present() -> None:

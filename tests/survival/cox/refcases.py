@@ -1,4 +1,4 @@
-"""Translate the R calls stored in ../shared/refs/*.json into cox_ph arguments.
+"""Translate the R calls stored in tests/data/refs/*.json into cox_ph arguments.
 
 Every ``coxph`` analysis carries its exact R call, e.g.
 ``coxph(Surv(time, status) ~ age + sex + factor(ph.ecog) + strata(sex) + cluster(inst),
@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from tests.conftest import REFS, load_ref
+from tests.rrefs import load_ref, num, read_data
 
 DATASETS = ("lung", "veteran", "ovarian", "bladder", "mgus2")
 
@@ -42,7 +41,7 @@ def parse_call(call: str, dataset: str, xlevels: dict | None) -> tuple[pd.DataFr
     m = _CALL.search(call)
     if m is None:
         raise ValueError(f"cannot parse {call!r}")
-    data = pd.read_csv(REFS / "data" / f"{dataset}.csv")
+    data = read_data(dataset)
     subset = re.match(r"subset\((\w+),\s*(\w+)\s*==\s*([\w.]+)\)", m["data"])
     if subset:
         data = data[data[subset[2]] == float(subset[3])].reset_index(drop=True)
@@ -89,17 +88,4 @@ def cox_cases(kind: str = "coxph") -> list[CoxCase]:
     return out
 
 
-def num(v: Any) -> np.ndarray:
-    """A JSON number / vector / matrix as a float array (R's NA, Inf strings decoded)."""
-    if isinstance(v, dict) and "values" in v:
-        v = v["values"]
-    conv = {"NA": np.nan, "NaN": np.nan, "Inf": np.inf, "-Inf": -np.inf}
-
-    def dec(x: Any) -> Any:
-        if isinstance(x, list):
-            return [dec(y) for y in x]
-        if isinstance(x, str):
-            return conv[x]
-        return np.nan if x is None else x
-
-    return np.asarray(dec(v), dtype=float)
+__all__ = ["CoxCase", "cox_cases", "num", "parse_call"]

@@ -1,20 +1,18 @@
-"""cox_ph against R survival 3.5-3: every coxph and coxph_survfit analysis in ../shared/refs."""
+"""cox_ph against R survival 3.5-3: every coxph and coxph_survfit analysis in tests/data/refs."""
 
 from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_allclose
 
 from npctrial.survival.cox import CoxResult, cox_ph
 from npctrial.survival.cox.design_matrix import level_label
+from tests.rrefs import ITERATIVE, assert_r_close
 from tests.survival.cox.refcases import CoxCase, cox_cases, num
 
-RTOL = 1e-6
-ATOL = 1e-12  # absolute floor for entries that are 0 in R's output
+RTOL = ITERATIVE  # Newton iterations stop at R's tolerance: agreement to ~1e-9 relative
 
 COX = cox_cases("coxph")
 SURVFIT = cox_cases("coxph_survfit")
@@ -26,8 +24,8 @@ def fit_for(call: str) -> CoxResult:
     return cox_ph(case.data, **case.kwargs)
 
 
-def assert_close(actual: object, expected: object) -> None:
-    assert_allclose(np.asarray(actual, dtype=float), num(expected), rtol=RTOL, atol=ATOL)
+def assert_close(actual: object, expected: object, what: str = "value") -> None:
+    assert_r_close(actual, num(expected), RTOL, what, what)
 
 
 def ids(cases: list[CoxCase]) -> list[str]:
@@ -60,21 +58,21 @@ def test_counts_and_missing_rows(case: CoxCase) -> None:
 def test_coefficients_and_inference(case: CoxCase) -> None:
     a = case.analysis
     fit = fit_for(a["call"])
-    assert_close(fit.coef, a["coef"])
-    assert_close(fit.hazard_ratio, a["exp_coef"])
-    assert_close(fit.se, a["se_coef"])
-    assert_close(fit.z, a["z"])
-    assert_close(fit.p, a["p"])
-    assert_close(fit.var, a["var"])
-    assert_close(fit.means, a["means"])
-    assert_close(fit.conf_int[:, 0], a["conf_int_exp"]["lower"])
-    assert_close(fit.conf_int[:, 1], a["conf_int_exp"]["upper"])
-    assert_close(fit.conf_int_coef[:, 0], a["conf_int_coef"]["lower"])
-    assert_close(fit.conf_int_coef[:, 1], a["conf_int_coef"]["upper"])
+    assert_close(fit.coef, a["coef"], "cox coef")
+    assert_close(fit.hazard_ratio, a["exp_coef"], "cox hazard_ratio")
+    assert_close(fit.se, a["se_coef"], "cox se")
+    assert_close(fit.z, a["z"], "cox z")
+    assert_close(fit.p, a["p"], "cox p")
+    assert_close(fit.var, a["var"], "cox var")
+    assert_close(fit.means, a["means"], "cox means")
+    assert_close(fit.conf_int[:, 0], a["conf_int_exp"]["lower"], "cox conf_int lower")
+    assert_close(fit.conf_int[:, 1], a["conf_int_exp"]["upper"], "cox conf_int upper")
+    assert_close(fit.conf_int_coef[:, 0], a["conf_int_coef"]["lower"], "cox conf_int_coef")
+    assert_close(fit.conf_int_coef[:, 1], a["conf_int_coef"]["upper"], "cox conf_int_coef")
     assert fit.conf_level == a["conf_int_exp"]["level"]
     if a["robust_variance"]:
-        assert_close(fit.robust_se, a["robust_se"])
-        assert_close(fit.naive_var, a["naive_var"])
+        assert_close(fit.robust_se, a["robust_se"], "cox robust_se")
+        assert_close(fit.naive_var, a["naive_var"], "cox naive_var")
     else:
         assert fit.robust_se is None and a["robust_se"] is None
         assert fit.naive_var is None and a["naive_var"] is None
@@ -84,7 +82,8 @@ def test_coefficients_and_inference(case: CoxCase) -> None:
 def test_likelihood_iterations_and_global_tests(case: CoxCase) -> None:
     a = case.analysis
     fit = fit_for(a["call"])
-    assert_close([fit.loglik_null, fit.loglik], [a["loglik"]["null"], a["loglik"]["final"]])
+    assert_close([fit.loglik_null, fit.loglik], [a["loglik"]["null"], a["loglik"]["final"]],
+                 "cox loglik")
     assert fit.iterations == a["iterations"]
     pairs = [(fit.lr_test, a["lr_test"]), (fit.wald_test, a["wald_test"]), (fit.score_test, a["score_test"])]
     if a["robust_score_test"] is None:
@@ -92,9 +91,9 @@ def test_likelihood_iterations_and_global_tests(case: CoxCase) -> None:
     else:
         pairs.append((fit.robust_score_test, a["robust_score_test"]))
     for mine, ref in pairs:
-        assert_close(mine.statistic, ref["test"])
+        assert_close(mine.statistic, ref["test"], "cox test statistic")
         assert mine.df == ref["df"]
-        assert_close(mine.p_value, ref["pvalue"])
+        assert_close(mine.p_value, ref["pvalue"], "cox test p")
 
 
 @pytest.mark.parametrize("case", COX, ids=ids(COX))
@@ -102,9 +101,9 @@ def test_concordance(case: CoxCase) -> None:
     a = case.analysis["concordance"]
     c = fit_for(case.analysis["call"]).concordance
     assert_close([c.concordant, c.discordant, c.tied_x, c.tied_y, c.tied_xy],
-          [a["concordant"], a["discordant"], a["tied.x"], a["tied.y"], a["tied.xy"]])
-    assert_close(c.c_index, a["C"])
-    assert_close(c.std_err, a["std"])
+                 [a["concordant"], a["discordant"], a["tied.x"], a["tied.y"], a["tied.xy"]], "cox concordance counts")
+    assert_close(c.c_index, a["C"], "cox c_index")
+    assert_close(c.std_err, a["std"], "cox std_err")
 
 
 @pytest.mark.parametrize("case", COX, ids=ids(COX))
@@ -113,9 +112,9 @@ def test_cox_zph(case: CoxCase) -> None:
     assert a["transform"] == "km"
     z = fit_for(case.analysis["call"]).zph("km")
     assert list(z.table.index) == [r.replace("factor(", "").replace(")", "") for r in a["rows"]]
-    assert_close(z.table["chisq"], a["chisq"])
+    assert_close(z.table["chisq"], a["chisq"], "cox zph chisq")
     assert list(z.table["df"]) == a["df"]
-    assert_close(z.table["p"], a["p"])
+    assert_close(z.table["p"], a["p"], "cox zph p")
 
 
 DETAILS = [c for c in COX if "details" in c.analysis]
@@ -125,17 +124,17 @@ DETAILS = [c for c in COX if "details" in c.analysis]
 def test_details_residuals_and_baseline(case: CoxCase) -> None:
     det = case.analysis["details"]
     fit = fit_for(case.analysis["call"])
-    assert_close(fit.linear_predictors, det["linear_predictors"]["values"])
-    assert_close(fit.residuals("martingale"), det["residuals_martingale"])
-    assert_close(fit.residuals("deviance"), det["residuals_deviance"])
+    assert_close(fit.linear_predictors, det["linear_predictors"]["values"], "cox linear_predictors")
+    assert_close(fit.residuals("martingale"), det["residuals_martingale"], "cox residuals(martingale)")
+    assert_close(fit.residuals("deviance"), det["residuals_deviance"], "cox residuals(deviance)")
     sch = det["residuals_schoenfeld"]
     (key,) = [k for k in sch if k != "note"]
-    assert_close(fit.residuals("schoenfeld"), sch[key])
-    assert_close(fit.event_times, [float(t) for t in sch[key]["rownames"]])
+    assert_close(fit.residuals("schoenfeld"), sch[key], "cox residuals(schoenfeld)")
+    assert_close(fit.event_times, [float(t) for t in sch[key]["rownames"]], "cox event_times")
     for centered, name in ((True, "basehaz_centered"), (False, "basehaz_uncentered")):
         bh = fit.baseline_hazard(centered=centered)
-        assert_close(bh.time, det[name]["time"])
-        assert_close(bh.hazard, det[name]["hazard"])
+        assert_close(bh.time, det[name]["time"], "cox time")
+        assert_close(bh.hazard, det[name]["hazard"], "cox hazard")
 
 
 @pytest.mark.parametrize("case", SURVFIT, ids=ids(SURVFIT))
@@ -144,12 +143,12 @@ def test_survfit_newdata(case: CoxCase, conf_type: str, key: str) -> None:
     a = case.analysis
     fit = fit_for(a["cox_call"])
     pred = fit.predict_survival(pd.DataFrame(a["newdata_values"]), conf_type=conf_type)
-    assert_close(pred.time, a["time"])
+    assert_close(pred.time, a["time"], "cox time")
     for curve in pred.curves:
-        assert_close(curve.n_risk, a["n.risk"])
-        assert_close(curve.n_event, a["n.event"])
-    assert_close(pred.surv, a["surv"])
-    assert_close(pred.cumhaz, a["cumhaz"])
-    assert_close(pred.std_err, a["std.err"])
-    assert_close(pred.lower, a[key]["lower"])
-    assert_close(pred.upper, a[key]["upper"])
+        assert_close(curve.n_risk, a["n.risk"], "cox n_risk")
+        assert_close(curve.n_event, a["n.event"], "cox n_event")
+    assert_close(pred.surv, a["surv"], "cox surv")
+    assert_close(pred.cumhaz, a["cumhaz"], "cox cumhaz")
+    assert_close(pred.std_err, a["std.err"], "cox std_err")
+    assert_close(pred.lower, a[key]["lower"], "cox lower")
+    assert_close(pred.upper, a[key]["upper"], "cox upper")
