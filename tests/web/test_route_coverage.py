@@ -24,7 +24,8 @@ BASELINE = {"assessment_date": date(2026, 1, 6), "height_cm": 170, "weight_kg": 
 
 #: open routes: no study in the URL (the study list is filtered by membership, tested elsewhere)
 OPEN = {"healthz", "home", "login", "logout", "study-create", "api-v1:api-root", "api-v1:openapi-json",
-        "api-v1:openapi-view", "api-v1:list_studies"}
+        "api-v1:openapi-view", "api-v1:list_studies", "api-v1:create_study_route", "password-set",
+        "password-set-done"}
 
 #: route -> (method, data, json) for routes addressing one object of a site
 OBJECT: dict[str, tuple[str, Any, bool]] = {
@@ -87,6 +88,26 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "api-v1:list_queries": ("get", None, False),
     "api-v1:report": ("get", None, False),
     "api-v1:export": ("get", None, False),
+    # administration (manage): sites, members, accounts
+    "study-admin": ("get", None, False),
+    "admin-site-add": ("post", {"site-code": "XX", "site-name": "x"}, False),
+    "admin-site-active": ("post", {"active": "0", "reason": "x"}, False),
+    "admin-member-add": ("post", {"member-username": "monitor", "member-role": "monitor"}, False),
+    "admin-member-end": ("post", {"reason": "x"}, False),
+    "admin-account-add": ("post", {"account-username": "new", "account-role": "monitor"}, False),
+    "admin-account-active": ("post", {"active": "0", "reason": "x"}, False),
+    "admin-account-reset": ("post", {"reason": "x"}, False),
+    "api-v1:list_sites": ("get", None, False),
+    "api-v1:add_site_route": ("post", {"code": "XX", "name": "x"}, True),
+    "api-v1:deactivate_site": ("post", {"reason": "x"}, True),
+    "api-v1:reactivate_site": ("post", {"reason": "x"}, True),
+    "api-v1:list_members": ("get", None, False),
+    "api-v1:add_member": ("post", {"username": "monitor", "role": "monitor"}, True),
+    "api-v1:end_member": ("post", {"reason": "x"}, True),
+    "api-v1:create_account_route": ("post", {"username": "new", "role": "monitor"}, True),
+    "api-v1:deactivate_account": ("post", {"reason": "x"}, True),
+    "api-v1:reactivate_account": ("post", {"reason": "x"}, True),
+    "api-v1:reset_account_password": ("post", {"reason": "x"}, True),
 }
 
 
@@ -118,15 +139,20 @@ def test_a_new_route_would_be_caught():
 
 
 def _objects(world: Any, site: str) -> dict[str, int]:
+    from npctrial.web.core.models import Membership
+
     record = save("baseline", world, BASELINE, study="ccrt", site=site)
+    user = world.users["coordinator" if site == "A" else "coordinator_b"]
+    membership = Membership.objects.get(study=world.studies["ccrt"], user=user)
     return {"study": world.studies["ccrt"].pk, "screening": world.screenings[("ccrt", site)].pk,
             "subject": world.subjects[("ccrt", site)].pk, "query": world.queries[("ccrt", site)].pk,
-            "record": record.pk}
+            "record": record.pk, "membership": membership.pk, "user": user.pk, "site": world.sites[site].code}
 
 
 def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
     kinds = {"study_pk": "study", "study_id": "study", "subject_pk": "subject", "screening_id": "screening",
-             "query_id": "query", "record_pk": "record", "record_id": "record"}
+             "query_id": "query", "record_pk": "record", "record_id": "record", "membership_pk": "membership",
+             "membership_id": "membership", "user_pk": "user", "user_id": "user", "code": "site"}
     kwargs: dict[str, Any] = {}
     for key in pattern.pattern.regex.groupindex:
         if key == "pk":
@@ -136,6 +162,8 @@ def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
             kwargs[key] = "baseline"
         elif key == "fmt":
             kwargs[key] = "csv"
+        elif key in ("uidb64", "token"):
+            kwargs[key] = "x"
         else:
             kwargs[key] = ids[kinds[key]]
     return reverse(name, kwargs=kwargs)

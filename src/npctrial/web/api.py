@@ -431,6 +431,11 @@ def close_query_route(request: HttpRequest, study_id: int, query_id: int, payloa
     return _query_out(close_query(q, user=request.user, note=payload.note))
 
 
+# Administration routes (studies, sites, members, accounts).
+from npctrial.web.core.admin_api import mount as _mount_admin  # noqa: E402
+
+_mount_admin(api)
+
 # Clinical workflow routes (CRFs, report, exports) when the clinical app is installed.
 from django.apps import apps as _apps  # noqa: E402
 

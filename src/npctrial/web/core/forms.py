@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from npctrial.web.core.protocols import FieldSpec
 
@@ -92,7 +93,25 @@ class AnswerQueryForm(forms.Form):
 class StudyForm(forms.Form):
     code = forms.SlugField(max_length=40)
     target_enrolment = forms.IntegerField(min_value=0, initial=0)
-    protocol_yaml = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label="Protocol (YAML)")
+    protocol_file = forms.FileField(required=False, label=_("Protocol file (YAML)"))
+    protocol_yaml = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label=_("or paste the protocol (YAML)"),
+                                    required=False)
+
+    def clean(self) -> dict[str, Any]:
+        """One protocol text from the uploaded file (UTF-8, at most 1 MB) or the text area."""
+        data = super().clean()
+        upload = data.get("protocol_file")
+        if upload is not None:
+            if upload.size > 1_000_000:
+                self.add_error("protocol_file", _("the protocol file is larger than 1 MB"))
+                return data
+            try:
+                data["protocol_yaml"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("protocol_file", _("the protocol file is not UTF-8 text"))
+        if not (data.get("protocol_yaml") or "").strip() and not self.errors:
+            self.add_error("protocol_yaml", _("give a protocol file or paste the protocol"))
+        return data
 
 
 class AmendmentForm(forms.Form):

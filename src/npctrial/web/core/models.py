@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from simple_history import register as register_history
 
 from npctrial.web.core.audit import AuditedModel
 from npctrial.web.core.roles import ROLE_CHOICES
@@ -78,6 +84,7 @@ class Membership(AuditedModel):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+    active = models.BooleanField(default=True, help_text="ended memberships are kept (never deleted)")
 
     class Meta:
         unique_together = [("user", "study", "site", "role")]
@@ -211,3 +218,17 @@ class DataQuery(AuditedModel):
 
     def __str__(self) -> str:
         return f"query {self.pk} on {self.field_name}"
+
+
+#: user accounts are audited too (created, deactivated, reactivated, password reset): names stay in
+#: the trail because accounts are never deleted. The password hash is never copied into history.
+register_history(get_user_model(), app="npctrial.web.core", excluded_fields=["password", "last_login"])
+
+
+@receiver(pre_save, sender=get_user_model())
+def _no_history_for_logins(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """A login only stamps ``last_login`` (not kept in history): no empty history row for it."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        instance.skip_history_when_saving = True  # simple-history skips on the attribute's presence
+    elif hasattr(instance, "skip_history_when_saving"):
+        del instance.skip_history_when_saving

@@ -38,7 +38,7 @@ def _memberships(user: Any, study: Study) -> list[Membership]:
         cache = {}
         user._npctrial_memberships = cache
     if study.pk not in cache:
-        cache[study.pk] = list(Membership.objects.filter(user=user, study=study))
+        cache[study.pk] = list(Membership.objects.filter(user=user, study=study, active=True))
     return cache[study.pk]
 
 
@@ -46,7 +46,7 @@ def studies_for(user: Any) -> QuerySet[Study]:
     """Studies the user can see."""
     if getattr(user, "is_superuser", False):
         return Study.objects.all()
-    return Study.objects.filter(memberships__user=user).distinct()
+    return Study.objects.filter(memberships__user=user, memberships__active=True).distinct()
 
 
 def roles_for(user: Any, study: Study, site: Site | None = None) -> set[str]:

@@ -5,13 +5,27 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from npctrial.web.core.views import screening, studies, subjects
+from npctrial.web.core.views import administration, screening, studies, subjects
 
 urlpatterns = [
     path("", studies.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/set-password/done/", administration.password_set_done, name="password-set-done"),
+    path("accounts/set-password/<uidb64>/<token>/", administration.password_set, name="password-set"),
     path("studies/new/", studies.study_create, name="study-create"),
+    path("studies/<int:study_pk>/admin/", administration.study_admin, name="study-admin"),
+    path("studies/<int:study_pk>/admin/sites/", administration.site_add, name="admin-site-add"),
+    path("studies/<int:study_pk>/admin/sites/<str:code>/active/", administration.site_active,
+         name="admin-site-active"),
+    path("studies/<int:study_pk>/admin/members/", administration.member_add, name="admin-member-add"),
+    path("studies/<int:study_pk>/admin/members/<int:membership_pk>/end/", administration.member_end,
+         name="admin-member-end"),
+    path("studies/<int:study_pk>/admin/accounts/", administration.account_add, name="admin-account-add"),
+    path("studies/<int:study_pk>/admin/accounts/<int:user_pk>/active/", administration.account_active,
+         name="admin-account-active"),
+    path("studies/<int:study_pk>/admin/accounts/<int:user_pk>/reset/", administration.account_reset,
+         name="admin-account-reset"),
     path("studies/<int:study_pk>/", studies.study_dashboard, name="study-dashboard"),
     path("studies/<int:study_pk>/amend/", studies.study_amend, name="study-amend"),
     path("studies/<int:study_pk>/allocations/", studies.allocation_list, name="allocation-list"),

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from npctrial.errors import ProtocolError, ValidationError
@@ -33,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def study_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_superuser:
         raise PermissionDenied("only administrators create studies")
-    form = StudyForm(request.POST or None)
+    form = StudyForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -48,8 +49,8 @@ def study_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            messages.success(request, f"Study {study.code} created")
-            return redirect("study-dashboard", study_pk=study.pk)
+            messages.success(request, _("Study %(code)s created: add its sites and members") % {"code": study.code})
+            return redirect("study-admin", study_pk=study.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "core/study_form.html", {"form": form, "problems": problems}, status=status)
 
