@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from npctrial.web.core.audit import audit_entries
-from npctrial.web.core.models import Membership, Site, StudySite, Study
+from npctrial.web.core.models import Membership, Site, Study, StudySite
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from tests.web.conftest import IMRT_ELIGIBLE, PASSWORD, login
 

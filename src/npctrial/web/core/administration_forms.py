@@ -7,11 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from npctrial.web.core import permissions
+from npctrial.web.core.roles import ROLE_TABLE
 
 
-def _role_choices(superuser: bool) -> list[tuple[str, str]]:
-    return [(r, r.replace("_", " ")) for r in permissions.ROLES if superuser or r != "study_admin"]
+def _role_choices(superuser: bool) -> list[tuple[str, Any]]:
+    return [(r.name, r.label) for r in ROLE_TABLE if superuser or r.name != "study_admin"]
 
 
 class SiteForm(forms.Form):

@@ -19,7 +19,12 @@ from django.views.decorators.http import require_POST
 from npctrial.errors import ValidationError
 from npctrial.web.core import administration as admin
 from npctrial.web.core import permissions
-from npctrial.web.core.administration_forms import AccountForm, MembershipForm, ReasonedActionForm, SiteForm
+from npctrial.web.core.administration_forms import (
+    AccountForm,
+    MembershipForm,
+    ReasonedActionForm,
+    SiteForm,
+)
 from npctrial.web.core.models import Study
 
 
