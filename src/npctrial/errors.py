@@ -15,6 +15,7 @@ Every public function validates its inputs at the boundary and raises a subclass
     +-- ConvergenceWarning       monotone likelihood, infinite coefficient, ...
     +-- SmallSampleWarning       expected counts < 5, events-per-variable < 10, ...
     ClinicalWarning (UserWarning) plausible but unusual clinical values (BSA > 2.5 m2, ...)
+    MissingGlyphWarning (UserWarning) a text that no available font can draw (figure, PDF, DOCX)
 """
 
 from __future__ import annotations
@@ -65,11 +66,19 @@ class ClinicalWarning(UserWarning):
     """A clinically plausible but unusual value (e.g. BSA > 2.5 m2, value on a band boundary)."""
 
 
+class MissingGlyphWarning(UserWarning):
+    """A text (label, title, table cell) with characters that no available font can draw.
+
+    The message names the text and the characters; the output is still written, with those
+    characters as empty boxes, so the warning is the only signal: reports list it."""
+
+
 __all__ = [
     "ClinicalWarning",
     "ConfigurationError",
     "ConvergenceError",
     "ConvergenceWarning",
+    "MissingGlyphWarning",
     "NpcTrialError",
     "ProtocolError",
     "SmallSampleWarning",

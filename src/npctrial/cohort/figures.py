@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from npctrial.cohort.cox_table import CoxTable
 from npctrial.cohort.survival_tables import CompetingRiskAnalysis, SurvivalAnalysis, curve_labels
+from npctrial.fonts import check_figure_glyphs, font_fallback, with_font_fallback
 from npctrial.survival import StepCurve, plot_survival
 from npctrial.survival.plotting import step_curves
 
@@ -28,10 +29,14 @@ DPI = 300
 
 
 def save_figure(fig: Figure, stem: Path) -> tuple[Path, Path]:
-    """Write ``stem``.png (300 dpi) and ``stem``.svg deterministically; return both paths."""
+    """Write ``stem``.png (300 dpi) and ``stem``.svg deterministically; return both paths.
+
+    Texts that no available font can draw are a :class:`~npctrial.errors.MissingGlyphWarning`
+    naming the text (the report lists it)."""
     FigureCanvasAgg(fig)
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
-    with matplotlib.rc_context({"svg.hashsalt": "npctrial", "svg.fonttype": "path"}):
+    with font_fallback(), matplotlib.rc_context({"svg.hashsalt": "npctrial", "svg.fonttype": "path"}):
+        check_figure_glyphs(fig, where=f"figure {stem.name}")
         fig.savefig(png, dpi=DPI, metadata={"Software": None})
         fig.savefig(svg, metadata={"Date": None, "Creator": None})
     return png, svg
@@ -72,6 +77,7 @@ def _curve_figure(curves: Sequence[StepCurve], *, title: str, xlabel: str, ylabe
     return fig
 
 
+@with_font_fallback
 def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)",
               ticks: Sequence[float] | None = None) -> Figure:
     """Kaplan-Meier (or, with ``analysis.failure``, 1 - KM) step curves with censor marks, the
@@ -85,6 +91,7 @@ def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)",
                          ticks=ticks, legend=legend, rising=analysis.failure)
 
 
+@with_font_fallback
 def cif_figure(analysis: CompetingRiskAnalysis, *, xlabel: str = "Time (months)",
                ticks: Sequence[float] | None = None) -> Figure:
     """Cumulative incidence curves (Aalen-Johansen) with censor marks, Gray's test p and the
@@ -94,6 +101,7 @@ def cif_figure(analysis: CompetingRiskAnalysis, *, xlabel: str = "Time (months)"
                          pvalue=None if analysis.gray_p is None else _TestP(analysis.gray_p, "Gray's test"), ticks=ticks, legend=[c.label for c in curves], rising=True)
 
 
+@with_font_fallback
 def forest_figure(table: CoxTable) -> Figure:
     """Univariate hazard ratios with 95 % CIs on a log axis."""
     f = table.forest if table.forest is not None else pd.DataFrame(columns=["term", "hr", "lower", "upper"])
@@ -113,6 +121,7 @@ def forest_figure(table: CoxTable) -> Figure:
     return fig
 
 
+@with_font_fallback
 def toxicity_figure(counts: pd.DataFrame, title: str, labels: Mapping[int, str] | None = None) -> Figure:
     """Horizontal stacked bars: percentage of patients per grade for each toxicity."""
     fig = Figure(figsize=(7.0, 1.2 + 0.5 * len(counts)))

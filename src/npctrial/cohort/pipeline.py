@@ -34,7 +34,8 @@ from npctrial.cohort.report_pdf import write_pdf
 from npctrial.cohort.report_xlsx import write_xlsx
 from npctrial.cohort.tables import association_table, frequency_table, toxicity_table
 from npctrial.cohort.validation import validate_cohort
-from npctrial.errors import StatisticalWarning
+from npctrial.errors import MissingGlyphWarning, StatisticalWarning
+from npctrial.fonts import find_font_chain, warn_missing_glyphs
 
 Progress = Callable[[str], None]
 
@@ -134,6 +135,7 @@ def build_report(
 
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always", StatisticalWarning)
+        warnings.simplefilter("always", MissingGlyphWarning)
         step("association")
         if config.association:
             a = config.association
@@ -198,14 +200,15 @@ def build_report(
                                      for v, o in ordinal_levels.items())
             tables.append(ReportTable("table4", x.title, ct.to_frame(), cox_notes))
             fig_out("forest", x.title, forest_figure(ct))
-        caught = list(dict.fromkeys(str(w.message) for w in wlist if issubclass(w.category, StatisticalWarning)))
+        report = CohortReport(
+            title=config.title, source=config.source, cohort_file=cohort_name, n_rows=n_rows, n_analysed=len(frame),
+            tables=tuple(tables), figures=tuple(figures), methods=METHODS, software=_software(), excluded=excluded)
+        warn_missing_glyphs(report.texts(), find_font_chain(), where="report text")  # PDF, DOCX, HTML
+        caught = list(dict.fromkeys(str(w.message) for w in wlist
+                                    if issubclass(w.category, (StatisticalWarning, MissingGlyphWarning))))
     if len(excluded):
         caught.insert(0, f"{excluded['row'].nunique()} invalid rows excluded (--drop-invalid); see 'Excluded rows'.")
-    return CohortReport(
-        title=config.title, source=config.source, cohort_file=cohort_name, n_rows=n_rows, n_analysed=len(frame),
-        tables=tuple(tables), figures=tuple(figures), methods=METHODS, software=_software(),
-        warnings=tuple(caught), excluded=excluded,
-    )
+    return replace(report, warnings=tuple(caught))
 
 
 def write_report(report: CohortReport, work: Path) -> None:

@@ -56,6 +56,19 @@ class CohortReport:
                 return t
         raise KeyError(f"no table {name!r}; tables: {', '.join(t.name for t in self.tables)}")
 
+    def texts(self) -> list[str]:
+        """Every text the writers draw (titles, methods, warnings, headers, cells, notes), for
+        font selection and the missing-glyph check."""
+        out = [self.title, self.source or "", self.cohort_file, self.methods, *self.warnings]
+        for t in self.tables:
+            out += [t.title, *map(str, t.frame.columns), *t.notes]
+            out += [str(v) for v in t.frame.to_numpy().ravel() if v is not None and v == v]
+        out += [f.title for f in self.figures]
+        out += [str(v) for v in self.excluded.to_numpy().ravel() if v is not None and v == v]
+        out += [*map(str, self.excluded.columns)]
+        out += [f"{k} {v}" for k, v in self.software]
+        return out
+
     def to_frame(self) -> pd.DataFrame:
         """One row per output: kind (table/figure), name, title and rows (tables only)."""
         return pd.DataFrame(

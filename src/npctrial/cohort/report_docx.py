@@ -9,6 +9,7 @@ from docx import Document
 from docx.shared import Inches, Pt
 
 from npctrial.cohort.report import CohortReport, freeze_zip_timestamps
+from npctrial.fonts import set_docx_fonts
 
 
 def write_docx(report: CohortReport, path: Path, figure_root: Path) -> Path:
@@ -16,6 +17,7 @@ def write_docx(report: CohortReport, path: Path, figure_root: Path) -> Path:
     doc.core_properties.created = _dt.datetime(2000, 1, 1)
     doc.core_properties.modified = _dt.datetime(2000, 1, 1)
     doc.core_properties.author = "npctrial"
+    set_docx_fonts(doc, report.texts())  # w:eastAsia: Chinese labels in a CJK font
     doc.add_heading(report.title, level=1)
     doc.add_paragraph(report.methods)
     for t in report.tables:

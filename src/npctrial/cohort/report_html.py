@@ -8,7 +8,7 @@ from pathlib import Path
 from npctrial.cohort.report import CohortReport
 
 _CSS = """
-body{font-family:Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222;line-height:1.4}
+body{font-family:Helvetica,Arial,"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:1000px;margin:2em auto;color:#222;line-height:1.4}
 table{border-collapse:collapse;margin:0.5em 0 0.3em;font-size:0.85em}
 th,td{border-top:1px solid #bbb;border-bottom:1px solid #bbb;padding:3px 8px;text-align:left}
 th{background:#f0f3f7}caption{text-align:left;font-weight:bold;padding:0.3em 0}

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import (
     Image,
@@ -21,6 +19,7 @@ from reportlab.platypus import (
 )
 
 from npctrial.cohort.report import CohortReport
+from npctrial.fonts import pdf_fonts_for
 
 
 def _pdf_image(png: Path) -> io.BytesIO:
@@ -36,8 +35,13 @@ def _pdf_image(png: Path) -> io.BytesIO:
 
 
 def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
-    """Write the PDF with invariant metadata (reportlab's ``invariant`` mode: fixed dates and ids)."""
-    styles = getSampleStyleSheet()
+    """Write the PDF with invariant metadata (reportlab's ``invariant`` mode: fixed dates and ids).
+
+    Fonts cover every text of the report (a CJK font is embedded as a subset when a text needs
+    one; see :func:`npctrial.fonts.pdf_fonts_for`)."""
+    fonts = pdf_fonts_for([*report.texts(), "Warning: ", "Software: ", ", "])
+    escape = fonts.markup
+    styles = fonts.stylesheet()
     small = styles["BodyText"].clone("small", fontSize=7, leading=9)
     cell = styles["BodyText"].clone("cell", fontSize=7, leading=8)
     doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=1.5 * cm, rightMargin=1.5 * cm,

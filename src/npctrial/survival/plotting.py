@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from npctrial.errors import ValidationError
+from npctrial.fonts.figure_fonts import with_font_fallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -114,6 +115,7 @@ def _steps(time: np.ndarray, value: np.ndarray, start: float) -> tuple[np.ndarra
     return x, y
 
 
+@with_font_fallback
 def plot_survival(
     result: Any,
     ax: Axes | None = None,
@@ -129,11 +131,14 @@ def plot_survival(
     title: str | None = None,
     colors: Sequence[str] | None = None,
     legend: bool = True,
+    at_risk_title: str = "Number at risk",
 ) -> Axes:
     """Draw step curves; returns the main axes (the at-risk table is a second axes below it).
 
     ``pvalue`` may be a number or a result with ``p`` (e.g. :class:`LogRankResult`, whose test
     name is used in the annotation). ``ticks`` sets the x ticks used for the at-risk counts.
+    Texts are drawn with :mod:`npctrial.fonts`' chain (DejaVu Sans, then a CJK font), so Chinese
+    group labels render; ``at_risk_title`` heads the at-risk table.
     """
     import matplotlib as mpl
     from mpl_toolkits.axes_grid1 import make_axes_locatable
@@ -192,7 +197,7 @@ def plot_survival(
             col = palette[k % len(palette)]
             for tx, n in zip(tick_arr, counts, strict=True):  # type: ignore[arg-type]
                 tab.text(tx, k, f"{n:.0f}", ha="center", va="center", color=col, fontsize=9)
-        tab.set_title("Number at risk", fontsize=9, loc="left")
+        tab.set_title(at_risk_title, fontsize=9, loc="left")
         for side in ("top", "right", "left"):
             tab.spines[side].set_visible(False)
         tab.tick_params(axis="y", length=0, pad=22)

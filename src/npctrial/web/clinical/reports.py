@@ -413,69 +413,82 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
 
 
 def report_pdf(report: StudyReport) -> bytes:
-    """The report as a PDF (reportlab; KM figures as PNG drawn from the same numbers)."""
-    from reportlab.lib import colors
+    """The report as a PDF (reportlab; KM figures as PNG drawn from the same numbers). Fonts
+    cover every text (a CJK subset is embedded when a text needs one: npctrial.fonts)."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import SimpleDocTemplate
 
-    styles = getSampleStyleSheet()
+    from npctrial.fonts import build_with_fonts
+
+    figures: dict[str, bytes] = {}
+    for s in report.survival:
+        km, lr = _fit(s.times, s.status)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            png = _figure(km, lr, s.endpoint, fmt="png")
+        assert isinstance(png, bytes)
+        figures[s.endpoint] = png
+    story, _ = build_with_fonts(lambda fonts: _pdf_story(report, fonts, figures))
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, title=f"{report.study} study report")
-    story: list[Any] = [Paragraph(f"Study report: {report.study}", styles["Title"]),
-                        Paragraph(f"Data as of {report.as_of.isoformat()}", styles["Normal"]), Spacer(1, 0.3 * cm)]
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _pdf_story(report: StudyReport, fonts: Any, figures: dict[str, bytes]) -> list[Any]:
+    """The flowables of the report PDF, every text through ``fonts.markup``."""
+    from reportlab.lib import colors
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
+
+    styles = fonts.stylesheet()
+    cell = styles["BodyText"].clone("cell", fontSize=8, leading=9.5)
+
+    def para(text: object, style: str = "Normal") -> Paragraph:
+        return Paragraph(fonts.markup(text), styles[style])
 
     def table(rows: list[list[Any]]) -> Table:
-        t = Table(rows, hAlign="LEFT")
+        t = Table([[Paragraph(fonts.markup(c), cell) for c in row] for row in rows], hAlign="LEFT")
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey), ("FONTSIZE", (0, 0), (-1, -1), 8)]))
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
         return t
 
-    story += [Paragraph("Participant flow", styles["Heading2"]),
-              table([["Stage", "n"], *[[k, v] for k, v in report.flow.items()]])]
-    story.append(Paragraph("Adverse events", styles["Heading2"]))
+    story: list[Any] = [para(f"Study report: {report.study}", "Title"),
+                        para(f"Data as of {report.as_of.isoformat()}"), Spacer(1, 0.3 * cm)]
+    story += [para("Participant flow", "Heading2"), table([["Stage", "n"], *[[k, v] for k, v in report.flow.items()]])]
+    story.append(para("Adverse events", "Heading2"))
     if report.ae_rate:
         r = report.ae_rate
-        story.append(Paragraph(f"AE rate (worst grade >= {report.ae_min_grade}): {r.x}/{r.n} = {r.proportion:.1%} "
-                               f"(95% CI {r.lower:.1%} to {r.upper:.1%}, Clopper-Pearson)", styles["Normal"]))
+        story.append(para(f"AE rate (worst grade >= {report.ae_min_grade}): {r.x}/{r.n} = {r.proportion:.1%} "
+                          f"(95% CI {r.lower:.1%} to {r.upper:.1%}, Clopper-Pearson)"))
     story.append(table([["Term", "G1", "G2", "G3", "G4", "G5", f">= G{report.ae_min_grade} (95% CI)"],
                         *[[t["label"], t["g1"], t["g2"], t["g3"], t["g4"], t["g5"],
                            f"{t['severe'].x}/{t['severe'].n} ({t['severe'].lower:.1%}-{t['severe'].upper:.1%})"]
                           for t in report.ae_terms]]))
     if report.orr:
         o = report.orr
-        story += [Paragraph("Response (RECIST 1.1)", styles["Heading2"]),
-                  Paragraph(f"ORR {o.x}/{o.n} = {o.proportion:.1%} (95% CI {o.lower:.1%} to {o.upper:.1%})",
-                            styles["Normal"])]
+        story += [para("Response (RECIST 1.1)", "Heading2"),
+                  para(f"ORR {o.x}/{o.n} = {o.proportion:.1%} (95% CI {o.lower:.1%} to {o.upper:.1%})")]
     for s in report.survival:
-        story.append(Paragraph(f"{s.endpoint} by arm", styles["Heading2"]))
-        km, lr = _fit(s.times, s.status)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            png = _figure(km, lr, s.endpoint, fmt="png")
-        assert isinstance(png, bytes)
-        story.append(Image(io.BytesIO(png), width=14 * cm, height=9.5 * cm, kind="proportional"))
+        story.append(para(f"{s.endpoint} by arm", "Heading2"))
+        story.append(Image(io.BytesIO(figures[s.endpoint]), width=14 * cm, height=9.5 * cm, kind="proportional"))
         story.append(table([["Arm", "n", "events", "median (months)", *[f"at risk {m}m" for m in AT_RISK_MONTHS]],
                             *[[g, n, e, "NR" if m is None else f"{m:.1f}", *s.at_risk[g]]
                               for g, n, e, m in zip(s.groups, s.n, s.events, s.medians, strict=True)]]))
         if s.logrank_p is not None:
-            story.append(Paragraph(f"Log-rank chi-square {s.logrank_chisq:.3f}, p = {s.logrank_p:.4g}", styles["Normal"]))
+            story.append(para(f"Log-rank chi-square {s.logrank_chisq:.3f}, p = {s.logrank_p:.4g}"))
     mf = report.median_follow_up_months
-    story.append(Paragraph(f"Median follow-up (reverse KM): {'not reached' if mf is None else f'{mf:.1f} months'}",
-                           styles["Normal"]))
-    story += [Paragraph("Protocol deviations", styles["Heading2"]),
+    story.append(para(f"Median follow-up (reverse KM): {'not reached' if mf is None else f'{mf:.1f} months'}"))
+    story += [para("Protocol deviations", "Heading2"),
               table([["Subject", "Drug", "Date", "Planned", "Given", "Reason"],
                      *[[d["subject"], d["drug"], str(d["date"]), d["planned"], d["given"], d["reason"]]
                        for d in report.deviations]]),
-              Paragraph("Data completeness", styles["Heading2"]),
+              para("Data completeness", "Heading2"),
               table([["Form", "Subjects", "Of", "%"],
                      *[[c["form"], c["subjects"], c["of"], f"{c['percent']:.0f}"] for c in report.completeness]])]
     if report.simon:
         sm = report.simon
-        story.append(Paragraph(f"Simon stage 1: {sm['responses']} responses in {sm['evaluated']}/{sm['n1']} "
-                               f"(r1 = {sm['r1']}): {sm['status']}", styles["Normal"]))
-    for n in report.notes:
-        story.append(Paragraph(n, styles["Italic"]))
-    doc.build(story)
-    return buf.getvalue()
+        story.append(para(f"Simon stage 1: {sm['responses']} responses in {sm['evaluated']}/{sm['n1']} "
+                          f"(r1 = {sm['r1']}): {sm['status']}"))
+    story += [para(n, "Italic") for n in report.notes]
+    return story
