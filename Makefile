@@ -30,7 +30,7 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	bash scripts/with-postgres.sh $(PY) -m pytest -p no:cacheprovider -q tests/web
 
-## bench: performance ratios against the Python peers (lifelines, statsmodels), and R if present
+## bench: cold-call speed ratios against lifelines, statsmodels and the Rust survival package (benchmarks/run.py --help)
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run.py

@@ -33,31 +33,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from synthetic import COVS, make_cox_data
 
 from npctrial.survival import cox_ph
 
 DEFAULT_SIZES = [100_000, 1_000_000]
-P = 10
 _PEER_MAX = int(float(os.environ.get("NPCTRIAL_BENCH_PEER_MAX_N", "1e6")))
 _ROUNDS = int(os.environ.get("NPCTRIAL_BENCH_ROUNDS", "0"))  # 0: 3 rounds up to 2e5 rows, else 2
-COVS = [f"x{i}" for i in range(P)]
 
 
 def make_data(n: int, seed: int = 0) -> pd.DataFrame:
-    """Weibull PH data with heavy ties, ~30 % censoring, strata and clusters."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, P))
-    x[:, 1] = rng.binomial(1, 0.4, n)
-    beta = np.linspace(-0.4, 0.4, P)
-    lp = x @ beta
-    t_event = np.ceil(365 * rng.weibull(1.3, n) * np.exp(-lp / 1.3))
-    t_cens = np.ceil(365 * 3.5 * rng.uniform(0.05, 1.0, n))
-    df = pd.DataFrame(x, columns=COVS)
-    df["time"] = np.minimum(t_event, t_cens)
-    df["event"] = (t_event <= t_cens).astype(int)
-    df["stratum"] = rng.integers(0, 4, n)
-    df["cluster"] = rng.integers(0, max(1, n // 5), n)
-    return df
+    """Weibull PH data with heavy ties, ~30 % censoring, strata and clusters (:mod:`synthetic`)."""
+    return make_cox_data(n, seed)
 
 
 def _lifelines(df: pd.DataFrame) -> np.ndarray:

@@ -164,8 +164,8 @@ def test_concordance_counts_match_a_brute_force_pair_loop() -> None:
     assert c.c_index == pytest.approx((want[0] + want[2] / 2) / (want[0] + want[1] + want[2]))
 
 
-def test_concordance_merge_counting_equals_pairwise_blocks_with_weights_and_strata() -> None:
-    """Right-censored data use merge-sort counting; (entry, stop] data the pairwise blocks."""
+def test_concordance_entry_before_every_event_changes_nothing_with_weights_and_strata() -> None:
+    """Entry times before every event: the (entry, stop] path must subtract no pair."""
     rng = np.random.default_rng(11)
     n = 400
     time = rng.integers(1, 40, size=n).astype(float)

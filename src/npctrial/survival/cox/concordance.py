@@ -14,22 +14,39 @@ Conventions of ``concordancefit`` (timewt = "n") used by ``coxph`` (``reverse=TR
    dfbeta_k = w_k [(conc_k - disc_k) - (conc_k + disc_k + tiedx_k) somer] / (2 npair),
    somer = (conc - disc)/npair; var = sum dfbeta^2 after summing within clusters (concordance.R).
 
-Right-censored data: vectorised merge-sort counting, O(n log^2 n) (see ``_pairs_merge``).
-(entry, stop] data: blocks of events against all subjects of the stratum, O(n^2) work.
+Counting (O(n log D), D the number of distinct event times; R's concordancefit walks a balanced
+binary tree over the sorted predictor, subject by subject, for the same sums):
+
+a. Time keys: u = 2 rank(time) + [censored] within the stratum, so that j is at risk after the
+   event i exactly when u_j > u_i. Each subject's value v is the number of event keys below its
+   own key (for an event: the index of its time), so comparability is v_j > v_i with
+   0 <= v <= D_s; distinct strata occupy disjoint value ranges.
+b. Sweep the subjects by (stratum, predictor ascending, value descending) and take the dominance
+   sums of :mod:`.dominance`: for each event, the weight of the earlier (lower predictor) subjects
+   with a larger value (concordant pairs); for each subject, the event weight of earlier subjects
+   with a smaller value (its discordant pairs as the later member).
+c. Subjects tied on the predictor come out of the sweep ordered by value, so their pairs are
+   counted as concordant/discordant; they are taken back out with per-tie-group cumulative
+   sums (tied.x). The remaining counts follow from the totals by value (one ``bincount``):
+   discordant = at risk - concordant - tied.
+d. (entry, stop] data: j is at risk for the event i when u_j > u_i and entry_j < t_i; since
+   entry_j >= t_i implies t_j > t_i, the pairs with entry_j >= t_i are a second dominance
+   problem (values: event times up to entry_j against the event's own) and are subtracted.
+e. tied.y / tied.xy: sums over pairs of events sharing the time (and the predictor).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from npctrial.survival.cox.dominance import earlier_sums
 from npctrial.survival.cox.engine import group_sum
 
 __all__ = ["Concordance", "compute_concordance"]
-
-_BLOCK_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -55,106 +72,152 @@ class Concordance:
                 f"tied.xy {self.tied_xy:g}")
 
 
-def _tied_pairs(keys: list[np.ndarray], w: np.ndarray) -> float:
-    """Sum over unordered pairs with equal keys of w_i w_j."""
-    if len(w) == 0:
-        return 0.0
-    _, inv = np.unique(np.column_stack(keys), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    tot = np.bincount(inv, weights=w)
-    sq = np.bincount(inv, weights=w * w)
+@dataclass(frozen=True)
+class _TimeKeys:
+    """Step a: per-subject value ``gv`` (global: stratum ranges [lo, hi] are disjoint), the value of
+    the entry time ``gvb`` (number of event times <= entry, same ranges) and the bits of the
+    largest within-stratum value."""
+
+    gv: np.ndarray
+    gvb: np.ndarray | None
+    lo: np.ndarray  # per stratum: smallest value
+    hi: np.ndarray  # per stratum: largest value
+    bits: int
+
+
+def _dense_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank of each value among the distinct values (0-based) and their number: by hashing when
+    the values repeat a lot (one pass), else from one argsort (``searchsorted`` of a million
+    unsorted keys is several times slower than either)."""
+    m = len(np.unique(x))
+    if 16 * m <= len(x):
+        return pd.factorize(x, sort=True)[0].astype(np.int64), m
+    order = np.argsort(x)
+    xs = x[order]
+    rank = np.empty(len(x), dtype=np.int64)
+    rank[order] = np.concatenate([[0], np.cumsum(xs[1:] != xs[:-1])])
+    return rank, m
+
+
+def _time_keys(time: np.ndarray, dead: np.ndarray, s: np.ndarray, n_strata: int,
+               entry: np.ndarray | None) -> _TimeKeys:
+    n = len(time)
+    rank, m = _dense_codes(time if entry is None else np.concatenate([time, entry]))
+    base = s * m
+    u = (base + rank[:n]) * 2 + ~dead
+    if 2 * n_strata * m <= 4 * n + 1024:  # a table over the key space: lookups instead of searches
+        present = np.bincount(u[dead], minlength=2 * n_strata * m) > 0
+        below = np.concatenate([[0], np.cumsum(present)])  # below[k]: event keys < k
+        first = below[2 * m * np.arange(n_strata + 1)]
+        gv = below[u] + s
+        gvb = None if entry is None else below[(base + rank[n:]) * 2 + 1] + s
+    else:
+        ev = np.unique(u[dead])
+        first = np.searchsorted(ev, 2 * m * np.arange(n_strata + 1))
+        gv = np.searchsorted(ev, u) + s
+        gvb = None if entry is None else np.searchsorted(ev, (base + rank[n:]) * 2, side="right") + s
+    lo = first[:-1] + np.arange(n_strata)
+    hi = lo + np.diff(first)
+    return _TimeKeys(gv, gvb, lo, hi, int((hi - lo).max()).bit_length())
+
+
+def _sweep(eta: np.ndarray, s: np.ndarray, local: np.ndarray, bits: int
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Step b: order by (stratum, eta ascending, value descending); also, when the predictor has
+    ties, the key of each item's (stratum, eta) tie group (data order)."""
+    order = np.argsort(eta)
+    es = eta[order]
+    same = es[1:] == es[:-1]
+    ties = bool(same.any())
+    if not ties and not s.any():
+        return order, None
+    rank = np.empty(len(eta), dtype=np.int64)
+    rank[order] = np.concatenate([[0], np.cumsum(~same)])
+    group = s * (int(rank.max()) + 1) + rank
+    if int(group.max()) < 2 ** (62 - bits):
+        order = np.argsort((group << bits) | ((1 << bits) - 1 - local))
+    else:
+        order = np.lexsort((-local, group))
+    return order, group if ties else None
+
+
+def _tie_sums(group: np.ndarray, value: np.ndarray, a: np.ndarray, b: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Step c, in sweep order: per item, the sum of ``a`` over its tie group's items with a larger
+    value and of ``b`` over those with a smaller value; also the pairs of ``b`` sharing group and
+    value (tied.xy when b are the event weights)."""
+    n = len(group)
+    new_g = np.ones(n, dtype=bool)
+    new_g[1:] = group[1:] != group[:-1]
+    new_r = new_g.copy()
+    new_r[1:] |= value[1:] != value[:-1]
+    gs, rs = np.flatnonzero(new_g), np.flatnonzero(new_r)
+    glen, rlen = np.diff(np.append(gs, n)), np.diff(np.append(rs, n))
+    ca = np.concatenate([[0.0], np.cumsum(a)])
+    cb = np.concatenate([[0.0], np.cumsum(b)])
+    t1 = np.repeat(ca[rs], rlen) - np.repeat(ca[gs], glen)
+    t2 = np.repeat(cb[gs + glen], glen) - np.repeat(cb[rs + rlen], rlen)
+    run_b, run_b2 = np.add.reduceat(b, rs), np.add.reduceat(b * b, rs)
+    return t1, t2, float(((run_b * run_b - run_b2) / 2.0).sum())
+
+
+def _dominance(eta: np.ndarray, s: np.ndarray, local: np.ndarray, bits: int, a: np.ndarray,
+               b: np.ndarray, unweighted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Steps b-c for one set of items: (above, below, tie_above, tie_below, tied_b_pairs), data
+    order. ``above``: sum of ``a`` over items with a lower eta and a larger value; ``below``: sum of
+    ``b`` over items with a lower eta and a smaller value; ``tie_*`` the same over equal eta."""
+    order, group = _sweep(eta, s, local, bits)
+    value = (s << bits) | local
+    a_s, b_s = a[order], b[order]
+    above, below = earlier_sums(value[order], None if unweighted else a_s,
+                                b_s > 0 if unweighted else b_s, bits, order)
+    n = len(eta)
+    if group is None:
+        return above, below, np.zeros(n), np.zeros(n), 0.0
+    t1, t2, pairs = _tie_sums(group[order], local[order], a_s, b_s)
+    tie_above, tie_below = np.empty(n), np.empty(n)
+    tie_above[order], tie_below[order] = t1, t2
+    return above - tie_above, below, tie_above, tie_below, pairs
+
+
+def _role_sums(keys: _TimeKeys, dead: np.ndarray, eta: np.ndarray, s: np.ndarray, w: np.ndarray,
+               unweighted: bool) -> tuple[Any, ...]:
+    """Per subject (data order): concordant, discordant and tied-on-eta pair weights as the event
+    (L1, G1, T1) and as the later member (G2, L2, T2), and tied.xy (steps b-d)."""
+    lo_s, hi_s = keys.lo[s], keys.hi[s]
+    wd = np.where(dead, w, 0.0)
+    l1, l2, t1, t2, tied_xy = _dominance(eta, s, keys.gv - lo_s, keys.bits, w, wd, unweighted)
+    size = int(keys.hi.max()) + 2
+    at_risk = np.concatenate([np.cumsum(np.bincount(keys.gv, w, size)[::-1])[::-1], [0.0]])
+    events_below = np.concatenate([[0.0], np.cumsum(np.bincount(keys.gv, wd, size))])
+    risk = at_risk[keys.gv + 1] - at_risk[hi_s + 1]  # weight at risk after each event
+    ev_lt = events_below[keys.gv] - events_below[lo_s]  # event weight each subject is at risk for
+    if keys.gvb is not None:  # step d: take out the pairs where j had not yet entered
+        ev = np.flatnonzero(dead)
+        n, ne = len(eta), len(ev)
+        items_s = np.concatenate([s, s[ev]])
+        local_b = np.concatenate([keys.gvb - lo_s, keys.gv[ev] - lo_s[ev]])
+        a_b = np.concatenate([w, np.zeros(ne)])
+        b_b = np.concatenate([np.zeros(n), w[ev]])
+        lb, eb, t1b, t2b, _ = _dominance(np.concatenate([eta, eta[ev]]), items_s, local_b, keys.bits,
+                                         a_b, b_b, unweighted=False)
+        late = np.concatenate([np.cumsum(np.bincount(keys.gvb, w, size)[::-1])[::-1], [0.0]])
+        l1[ev] -= lb[n:]
+        t1[ev] -= t1b[n:]
+        risk[ev] -= late[keys.gv[ev] + 1] - late[hi_s[ev] + 1]
+        l2 -= eb[:n]
+        t2 -= t2b[:n]
+        ev_lt -= events_below[keys.gvb] - events_below[lo_s]
+    g1 = np.where(dead, risk - l1 - t1, 0.0)
+    g2 = ev_lt - l2 - t2
+    return np.where(dead, l1, 0.0), g1, np.where(dead, t1, 0.0), g2, l2, t2, tied_xy
+
+
+def _tied_time_pairs(gv: np.ndarray, dead: np.ndarray, w: np.ndarray) -> float:
+    """Step e: sum over unordered pairs of events at the same (stratum, time) of w_i w_j."""
+    tot = np.bincount(gv[dead], w[dead])
+    sq = np.bincount(gv[dead], w[dead] ** 2)
     return float(((tot * tot - sq) / 2.0).sum())
-
-
-def _pairs_merge(t: np.ndarray, d: np.ndarray, e: np.ndarray, w: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted concordant/discordant/tied.x counts and per-subject influence, right-censored data.
-
-    Bottom-up merge-sort counting, vectorised per level (O(n log^2 n)):
-    1. order subjects by (time, censored after events, predictor rank); an event i is comparable
-       with every later subject except events at the same time;
-    2. at level L every pair (left block, right block) of size 2^L is compared at once: for the
-       events of the left block, the weights of right-block subjects with a lower / higher / equal
-       predictor rank (``searchsorted`` in the per-block sorted ranks), and for the right-block
-       subjects the event weights of the left block;
-    3. pairs of events at the same time were counted (ordered by rank within the time, so only as
-       discordant or tied.x): subtract them with within-time cumulative sums.
-    """
-    n = len(t)
-    infl = np.zeros((n, 3))
-    counts = np.zeros(3)
-    if n < 2:
-        return counts, infl
-    _, r = np.unique(e, return_inverse=True)
-    r = r.ravel().astype(np.int64)
-    k1 = int(r.max()) + 2
-    order = np.lexsort((r, 1 - d, t))
-    ts, ds, rs, ws = t[order], d[order], r[order], w[order]
-    wd = ws * ds
-    pos = np.arange(n)
-    inf_s = np.zeros((n, 3))
-    level = 0
-    while (1 << level) < n:
-        block = pos >> level
-        comb = block * k1 + rs
-        srt = np.argsort(comb, kind="stable")
-        cs = comb[srt]
-        cw = np.concatenate([[0.0], np.cumsum(ws[srt])])
-        cwd = np.concatenate([[0.0], np.cumsum(wd[srt])])
-        # events in left (even) blocks against the next block
-        li = np.flatnonzero((ds == 1) & (block % 2 == 0) & (((block + 1) << level) < n))
-        if len(li):
-            nb = block[li] + 1
-            start = np.searchsorted(cs, nb * k1, "left")
-            end = np.searchsorted(cs, (nb + 1) * k1, "left")
-            lo = np.searchsorted(cs, nb * k1 + rs[li], "left")
-            hi = np.searchsorted(cs, nb * k1 + rs[li], "right")
-            less = cw[lo] - cw[start]
-            eq = cw[hi] - cw[lo]
-            more = cw[end] - cw[hi]
-            inf_s[li, 0] += less
-            inf_s[li, 1] += more
-            inf_s[li, 2] += eq
-            counts += ws[li] @ np.column_stack([less, more, eq])
-        # every subject of a right (odd) block against the events of the previous block
-        rj = np.flatnonzero(block % 2 == 1)
-        if len(rj):
-            pb = block[rj] - 1
-            start = np.searchsorted(cs, pb * k1, "left")
-            end = np.searchsorted(cs, (pb + 1) * k1, "left")
-            lo = np.searchsorted(cs, pb * k1 + rs[rj], "left")
-            hi = np.searchsorted(cs, pb * k1 + rs[rj], "right")
-            inf_s[rj, 0] += cwd[end] - cwd[hi]
-            inf_s[rj, 1] += cwd[lo] - cwd[start]
-            inf_s[rj, 2] += cwd[hi] - cwd[lo]
-        level += 1
-    # remove pairs of events at the same time (ordered by rank: discordant or tied only)
-    dead = np.flatnonzero(ds == 1)
-    if len(dead) > 1:
-        td, rd, wdd = ts[dead], rs[dead], ws[dead]
-        newg = np.ones(len(dead), dtype=bool)
-        newg[1:] = td[1:] != td[:-1]
-        gid = np.cumsum(newg) - 1
-        newr = newg.copy()
-        newr[1:] |= rd[1:] != rd[:-1]
-        rid = np.cumsum(newr) - 1
-        cum = np.cumsum(wdd)
-        g_first = np.flatnonzero(newg)
-        r_first = np.flatnonzero(newr)
-        before_g = cum - wdd - (cum - wdd)[g_first][gid]  # weight of earlier events, same time
-        before_r = cum - wdd - (cum - wdd)[r_first][rid]  # ... with the same rank
-        tot_g = np.bincount(gid, weights=wdd)[gid]
-        tot_r = np.bincount(rid, weights=wdd)[rid]
-        after_g = tot_g - before_g - wdd
-        after_r = tot_r - before_r - wdd
-        disc_before = before_g - before_r
-        disc_after = after_g - after_r
-        counts[1] -= float(wdd @ disc_before)
-        counts[2] -= float(wdd @ before_r)
-        inf_s[dead, 1] -= disc_before + disc_after
-        inf_s[dead, 2] -= before_r + after_r
-    infl[order] = inf_s
-    return counts, infl
 
 
 def compute_concordance(
@@ -169,50 +232,29 @@ def compute_concordance(
     reverse: bool = True,
 ) -> Concordance:
     """Concordance of ``predictor`` with the survival outcome (steps in the module docstring)."""
-    n = len(time)
-    w = np.ones(n) if weights is None else np.asarray(weights, float)
-    eta = np.asarray(predictor, float) if reverse else -np.asarray(predictor, float)
-    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
-    infl = np.zeros((n, 3))  # concordant, discordant, tied.x per subject
-    counts = np.zeros(3)
-    tied_y = 0.0
-    tied_xy = 0.0
-    for s in np.unique(strata):
-        rows = np.flatnonzero(strata == s)
-        t, d, e, ws = time[rows], status[rows], eta[rows], w[rows]
-        en = None if entry is None else entry[rows]
-        deaths = np.flatnonzero(d == 1)
-        dt = t[deaths]
-        tied_y += _tied_pairs([dt], ws[deaths])
-        tied_xy += _tied_pairs([dt, e[deaths]], ws[deaths])
-        if en is None:
-            c3, i3 = _pairs_merge(t, d, e, ws)
-            counts += c3
-            infl[rows] += i3
-            continue
-        block = max(1, _BLOCK_CELLS // max(1, len(rows)))
-        for b0 in range(0, len(deaths), block):
-            di = deaths[b0:b0 + block]
-            ti = t[di][:, None]
-            comp = (t[None, :] > ti) | ((t[None, :] == ti) & (d[None, :] == 0))
-            if en is not None:
-                comp &= en[None, :] < ti
-            ei = e[di][:, None]
-            for k, rel in enumerate((ei > e[None, :], ei < e[None, :], ei == e[None, :])):
-                m = (comp & rel).astype(float)
-                row = m @ ws
-                col = ws[di] @ m
-                counts[k] += float(ws[di] @ row)
-                infl[rows[di], k] += row
-                infl[rows, k] += col
-    tied_y -= tied_xy
-    conc, disc, tx = counts
+    t = np.asarray(time, dtype=float)
+    n = len(t)
+    dead = np.asarray(status) == 1
+    unweighted = weights is None
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    eta = np.asarray(predictor, dtype=float) if reverse else -np.asarray(predictor, dtype=float)
+    if strata is None:
+        s, n_strata = np.zeros(n, dtype=np.int64), 1
+    else:
+        _, s = np.unique(np.asarray(strata), return_inverse=True)
+        s = s.ravel().astype(np.int64)
+        n_strata = int(s.max()) + 1 if n else 1
+    en = None if entry is None else np.asarray(entry, dtype=float)
+    keys = _time_keys(t, dead, s, n_strata, en)
+    l1, g1, t1, g2, l2, t2, tied_xy = _role_sums(keys, dead, eta, s, w, unweighted)
+    conc, disc, tx = float(w @ l1), float(w @ g1), float(w @ t1)
+    tied_y = _tied_time_pairs(keys.gv, dead, w) - tied_xy
     npair = conc + disc + tx
     somer = (conc - disc) / npair if npair > 0 else np.nan
-    cidx = (somer + 1.0) / 2.0
-    dfbeta = ((infl[:, 0] - infl[:, 1]) - infl.sum(axis=1) * somer) * w / (2.0 * npair)
+    inf_conc, inf_disc = l1 + g2, g1 + l2
+    dfbeta = ((inf_conc - inf_disc) - (inf_conc + inf_disc + t1 + t2) * somer) * w / (2.0 * npair)
     if cluster is not None:
         _, inv = np.unique(cluster, return_inverse=True)
         dfbeta = group_sum(inv.ravel(), dfbeta, int(inv.max()) + 1)
     std = float(np.sqrt(np.sum(dfbeta**2)))
-    return Concordance(float(conc), float(disc), float(tx), float(tied_y), float(tied_xy), float(cidx), std)
+    return Concordance(conc, disc, tx, float(tied_y), float(tied_xy), float((somer + 1.0) / 2.0), std)

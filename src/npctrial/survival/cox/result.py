@@ -137,12 +137,18 @@ class CoxResult:
     def linear_predictors(self) -> np.ndarray:
         """x'beta + offset centred at ``means`` (R ``fit$linear.predictors``), in data order."""
         ctx = self._require_ctx()
-        # evaluate once per distinct covariate row so identical rows get bit-identical values
-        # (concordance counts ties in the predictor by exact equality, as R does)
-        rows, inv = np.unique(ctx.design.x, axis=0, return_inverse=True)
-        lp = ((rows - self.means) @ self.coef)[inv.ravel()]
+        # R: x %*% coef - sum(coef * means). Accumulated column by column, so every row goes through
+        # the same floating-point operations and identical covariate rows get bit-identical values
+        # (concordance counts ties in the predictor by exact equality, as R does; a BLAS product
+        # may round rows differently depending on their position).
+        x = ctx.design.x
+        lp = np.multiply(x[:, 0], self.coef[0])
+        term = np.empty_like(lp)
+        for j in range(1, x.shape[1]):
+            lp += np.multiply(x[:, j], self.coef[j], out=term)
+        lp -= float(self.coef @ self.means)
         if ctx.design.offset is not None:
-            lp = lp + ctx.design.offset
+            lp += ctx.design.offset
         return lp
 
     @cached_property
