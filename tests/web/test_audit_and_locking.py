@@ -60,9 +60,9 @@ def test_subject_history_page_shows_the_randomisation_and_query_entries(client, 
     page = client.get(reverse("subject-history", kwargs={"study_pk": subject.study_id, "pk": subject.pk}))
     text = page.content.decode()
     assert page.status_code == 200
-    assert "randomisation #1" in text and "query" in text and subject.subject_id in text
+    assert "Randomisation #1" in text and "Data query #" in text and subject.subject_id in text
     api = client.get(f"/api/v1/studies/{subject.study_id}/subjects/{subject.pk}/history").json()
-    records = {e["record"].split(" ")[0] for e in api}
+    records = {e["record"].split(" ")[0].lower() for e in api}
     assert {"screening", "consent", "subject", "randomisation", "data"} <= records
 
 

@@ -112,7 +112,7 @@ def test_screen_enrol_randomise_audit_and_query_journey(live_server, page):
     # 4. the audit history shows the allocation with the user
     page.click("#history-link")
     audit = page.inner_text("#audit")
-    assert "randomisation #" in audit and "coordinator" in audit and "created" in audit
+    assert "Randomisation #" in audit and "coordinator" in audit and "created" in audit
 
     # 5. the data manager raises a query; the coordinator answers; the data manager closes it
     _login(page, base, "data_manager")

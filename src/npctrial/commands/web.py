@@ -1,4 +1,4 @@
-"""CLI commands of the web EDC: ``serve``, ``createsuperuser``, ``backup``, ``restore``."""
+"""CLI commands of the web EDC: ``serve``, ``createsuperuser``, ``backup``, ``restore``, ``verify-audit``."""
 
 from __future__ import annotations
 
@@ -72,8 +72,20 @@ def restore(file: Annotated[Path, typer.Argument(help="backup file to restore")]
     typer.echo(f"restored {file} ({method})")
 
 
+def verify_audit() -> None:
+    """Recompute the audit hash chain and compare every record with its audit trail (exit 1 if not intact)."""
+    _setup()
+    from npctrial.web.core.audit_verify import verify_audit as run
+
+    result = run()
+    typer.echo(result.summary())
+    if not result.intact:
+        raise typer.Exit(code=1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("createsuperuser")(createsuperuser)
     app.command("backup")(backup)
     app.command("restore")(restore)
+    app.command("verify-audit")(verify_audit)

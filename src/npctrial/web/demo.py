@@ -10,6 +10,8 @@ enrolled, randomised, with open, answered and closed data queries.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,14 +22,7 @@ from django.utils import timezone
 
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.enrolment import enrol
-from npctrial.web.core.models import (
-    Membership,
-    Randomisation,
-    ScreeningRecord,
-    Site,
-    StudySite,
-    Subject,
-)
+from npctrial.web.core.models import Membership, Site, StudySite
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from npctrial.web.core.queries import answer_query, close_query, raise_query
 from npctrial.web.core.screening import create_screening
@@ -134,15 +129,31 @@ def _patient(rng: random.Random, protocol_id: str, i: int) -> dict[str, Any]:
     return values
 
 
+@contextmanager
+def demo_clock(moment: Any) -> Iterator[None]:
+    """Synthetic history: what is created inside is stamped ``moment`` (the record and its audit rows alike).
+
+    The demo back-dates screening, enrolment and randomisation this way instead of editing dates
+    afterwards, which would bypass the audit trail (and ``npctrial verify-audit`` would say so).
+    """
+    real = timezone.now
+    timezone.now = lambda: moment
+    try:
+        yield
+    finally:
+        timezone.now = real
+
+
 def _load_study(protocol_id: str, target: int, sites: list[Site], users: dict[str, Any], rng: random.Random,
                 n_patients: int) -> None:
-    study = create_study(code=protocol_id, yaml_text=load_bundled_protocol_text(protocol_id),
-                         target_enrolment=target, sites=sites, user=users["study_admin"])
-    for username, (role, site_code) in USERS.items():
-        site = next((s for s in sites if s.code == site_code), None)
-        Membership.objects.get_or_create(user=users[username], study=study, site=site, role=role)
-    data_manager = users["data_manager"]
     today = timezone.now()
+    with demo_clock(today - timedelta(days=250)):
+        study = create_study(code=protocol_id, yaml_text=load_bundled_protocol_text(protocol_id),
+                             target_enrolment=target, sites=sites, user=users["study_admin"])
+        for username, (role, site_code) in USERS.items():
+            site = next((s for s in sites if s.code == site_code), None)
+            Membership.objects.get_or_create(user=users[username], study=study, site=site, role=role)
+    data_manager = users["data_manager"]
     randomised = hasattr(study, "allocation_sequence")
     for i in range(n_patients):
         site = sites[i % len(sites)]
@@ -154,19 +165,17 @@ def _load_study(protocol_id: str, target: int, sites: list[Site], users: dict[st
         elif stage == 2:
             for name in _INCOMPLETE[protocol_id]:
                 values.pop(name, None)
-        record = create_screening(study, site, values, coordinator)
         days_ago = int((n_patients - i) * 240 / n_patients)
-        ScreeningRecord.objects.filter(pk=record.pk).update(screened_at=today - timedelta(days=days_ago + 3))
+        with demo_clock(today - timedelta(days=days_ago + 3)):
+            record = create_screening(study, site, values, coordinator)
         if record.outcome != "eligible" or stage == 3:
             continue
-        subject = enrol(record, consent_date=(today - timedelta(days=days_ago + 1)).date(),
-                        consent_version=record.protocol_version.label, user=coordinator)
         enrolled_at = today - timedelta(days=days_ago)
-        Subject.objects.filter(pk=subject.pk).update(enrolled_at=enrolled_at)
-        if randomised and stage != 4:
-            allocation = randomise(subject, coordinator)
-            # synthetic history: randomised an hour after enrolment, not at load time
-            Randomisation.objects.filter(pk=allocation.pk).update(allocated_at=enrolled_at + timedelta(hours=1))
+        with demo_clock(enrolled_at):
+            subject = enrol(record, consent_date=(today - timedelta(days=days_ago + 1)).date(),
+                            consent_version=record.protocol_version.label, user=coordinator)
+            if randomised and stage != 4:
+                randomise(subject, coordinator)  # randomised the day of enrolment
         if stage in (5, 6, 7):
             field = "hb" if protocol_id == "imrt-s1" else "ebv_dna_post_induction"
             query = raise_query(subject, field_name=field, text=f"Please confirm {field} against the source document.",

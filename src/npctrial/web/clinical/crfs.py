@@ -198,13 +198,19 @@ def _derive(spec: CrfSpec, record: Any, subject: Subject) -> list[str]:
     return spec.derive(record, protocol)
 
 
-def recompute_recist(subject: Subject) -> None:
-    """Recompute the RECIST series of the subject (derived fields only; inputs are audited)."""
+def recompute_recist(subject: Subject, user: Any = None) -> None:
+    """Recompute the RECIST series of the subject; every derived value that changes is an audited change."""
     assessments = list(TumourAssessment.objects.filter(subject=subject).order_by("assessment_date", "pk")
                        .prefetch_related("lesions"))
+    names = (*DERIVED["assessment"], "note")
+    before = {a.pk: tuple(getattr(a, f) for f in names) for a in assessments}
     derive.derive_recist_series(assessments)
     for a in assessments:
-        TumourAssessment.objects.filter(pk=a.pk).update(**{f: getattr(a, f) for f in (*DERIVED["assessment"], "note")})
+        if tuple(getattr(a, f) for f in names) == before[a.pk]:
+            continue
+        if user is not None and getattr(user, "is_authenticated", False):
+            a._history_user = user
+        a.save(reason="RECIST values derived again from the lesions of the series", update_fields=names)
 
 
 def _save_lesions(assessment: TumourAssessment, lesions: Iterable[dict[str, Any]], user: Any, reason: str | None) -> None:
@@ -267,6 +273,6 @@ def save_crf(
         if slug == "assessment":
             if lesions is not None:
                 _save_lesions(record, lesions, user, reason)
-            recompute_recist(subject)
+            recompute_recist(subject, user)
             record.refresh_from_db()
     return record, notes

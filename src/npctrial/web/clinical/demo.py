@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from npctrial.web.clinical.crfs import save_crf
 from npctrial.web.clinical.locks import lock, sign_casebook
-from npctrial.web.core.models import Randomisation, Study, Subject
+from npctrial.web.core.models import Study, Subject
 from npctrial.web.demo import coordinator_of
 
 
@@ -26,8 +26,6 @@ def _save(form: str, subject: Subject, values: dict[str, Any], user: Any, **kw: 
 def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, password: str | None = None) -> None:
     today = timezone.localdate()
     subjects = list(Subject.objects.filter(study=study).select_related("screening", "site").order_by("enrolled_at"))
-    for s in subjects:  # the demo back-dates enrolment; randomisation follows it the same day
-        Randomisation.objects.filter(subject=s).update(allocated_at=s.enrolled_at)
     for k, s in enumerate(subjects):
         coordinator = users[coordinator_of(s.site.code)]
         enrolled = s.enrolled_at.date()

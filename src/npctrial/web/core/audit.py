@@ -13,7 +13,12 @@ Every model that holds trial data inherits :class:`AuditedModel`:
 4. ``QuerySet.update()`` and ``bulk_*`` bypass all of this: never use them on trial data.
 
 :func:`audit_entries` turns the history of one or more records into entries with user, time,
-action, reason and the old/new value of every changed field (21 CFR Part 11 style audit trail).
+action, reason and the old/new value of every changed field, derived fields included; a creation
+lists the initial value of every field filled in (21 CFR Part 11 style audit trail). Records are
+named for people (:func:`record_label`: "Baseline CCRT-GZ-001 2026-01-06 #26"), related records
+by their names and users by username. Non-record events (logins, signatures, exports ...) are
+audit events (:mod:`npctrial.web.core.events`); all of it is hash-chained
+(:mod:`npctrial.web.core.audit_chain`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ class AuditedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        return default_label(self)
 
     def save(self, *args: Any, reason: str | None = None, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -92,21 +100,88 @@ class AuditEntry:
         ) + (f": {diff}" if diff else "")
 
 
-_SKIP = {"version"}
+_SKIP = {"id", "version"}
 
 
-def _entries_for(instance: models.Model) -> list[AuditEntry]:
-    label = f"{instance._meta.verbose_name} {instance}"
+def record_label(instance: models.Model) -> str:
+    """A human-readable name of a record: "Baseline CCRT-GZ-001 2026-01-06 #26", never "Baseline object (26)"."""
+    verbose = str(instance._meta.verbose_name)
+    text = str(instance)
+    if text.lower().startswith(verbose.lower()):
+        return text[:1].upper() + text[1:]
+    return f"{verbose[:1].upper()}{verbose[1:]} {text}"
+
+
+def _first_date(instance: models.Model) -> Any:
+    for f in instance._meta.concrete_fields:
+        if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
+            value = getattr(instance, f.attname, None)
+            if value is not None:
+                return value
+    return None
+
+
+def default_label(instance: models.Model) -> str:
+    """The subject, the record's first date and its id (for models without their own ``__str__``)."""
+    parts: list[str] = []
+    if any(f.name == "subject" for f in instance._meta.concrete_fields):
+        subject_id = getattr(instance, "subject_id", None)
+        if subject_id is not None:
+            parts.append(str(instance.subject))  # type: ignore[attr-defined]
+    day = _first_date(instance)
+    if day is not None:
+        parts.append(day.isoformat() if hasattr(day, "isoformat") else str(day))
+    parts.append(f"#{instance.pk}")
+    return " ".join(parts)
+
+
+class _Display:
+    """Readable values for the trail: related records by name (usernames for users), cached."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[type, Any], str] = {}
+
+    def value(self, field: Any, value: Any) -> Any:
+        if value is None or not getattr(field, "is_relation", False) or field.related_model is None:
+            return value
+        key = (field.related_model, value)
+        if key not in self._cache:
+            obj = field.related_model._default_manager.filter(pk=value).first()
+            if obj is None:
+                self._cache[key] = f"#{value}"
+            elif hasattr(obj, "get_username"):
+                self._cache[key] = obj.get_username()
+            else:
+                self._cache[key] = str(obj)
+        return self._cache[key]
+
+
+def history_changes(rec: Any, prev: Any, display: _Display | None = None) -> tuple[FieldChange, ...]:
+    """Field changes of one historical row: every field (derived ones too) against the previous row;
+    for a creation, the initial value of every field that was filled in."""
+    display = display or _Display()
+    out: list[FieldChange] = []
+    for f in rec.tracked_fields:
+        if f.name in _SKIP:
+            continue
+        new = getattr(rec, f.attname)
+        if prev is None:
+            if rec.history_type == "+" and new not in (None, "", [], {}):
+                out.append(FieldChange(f.name, None, display.value(f, new)))
+            continue
+        old = getattr(prev, f.attname)
+        if old != new:
+            out.append(FieldChange(f.name, display.value(f, old), display.value(f, new)))
+    return tuple(out)
+
+
+def _entries_for(instance: models.Model, display: _Display | None = None) -> list[AuditEntry]:
+    label = record_label(instance)
     records = list(instance.history.all().order_by("history_date", "history_id"))  # type: ignore[attr-defined]
     out: list[AuditEntry] = []
     prev = None
+    display = display or _Display()
     for rec in records:
-        changes: list[FieldChange] = []
-        if prev is not None:
-            delta = rec.diff_against(prev)
-            changes = [
-                FieldChange(c.field, c.old, c.new) for c in delta.changes if c.field not in _SKIP
-            ]
         user = rec.history_user.get_username() if rec.history_user_id else "system"
         out.append(
             AuditEntry(
@@ -115,7 +190,7 @@ def _entries_for(instance: models.Model) -> list[AuditEntry]:
                 user=user,
                 at=rec.history_date,
                 reason=rec.history_change_reason or "",
-                changes=tuple(changes),
+                changes=history_changes(rec, prev, display),
             )
         )
         prev = rec
@@ -125,9 +200,10 @@ def _entries_for(instance: models.Model) -> list[AuditEntry]:
 def audit_entries(instances: Iterable[models.Model]) -> list[AuditEntry]:
     """The audit trail of several records, newest first."""
     entries: list[AuditEntry] = []
+    display = _Display()
     for inst in instances:
         if inst is not None and hasattr(inst, "history"):
-            entries.extend(_entries_for(inst))
+            entries.extend(_entries_for(inst, display))
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 

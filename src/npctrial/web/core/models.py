@@ -217,7 +217,7 @@ class DataQuery(AuditedModel):
         ordering = ["-raised_at"]
 
     def __str__(self) -> str:
-        return f"query {self.pk} on {self.field_name}"
+        return f"#{self.pk} on {self.field_name} of {self.record}"
 
 
 #: user accounts are audited too (created, deactivated, reactivated, password reset): names stay in
@@ -232,3 +232,7 @@ def _no_history_for_logins(sender: Any, instance: Any, update_fields: Any = None
         instance.skip_history_when_saving = True  # simple-history skips on the attribute's presence
     elif hasattr(instance, "skip_history_when_saving"):
         del instance.skip_history_when_saving
+
+
+# Audit events and the hash-chain seals (defined apart to keep this module about trial data).
+from npctrial.web.core.models_audit import AuditEvent, AuditSeal  # noqa: E402,F401
