@@ -59,6 +59,8 @@ def test_weekly_targets_are_7_days_apart_from_the_first_radiotherapy_day() -> No
     assert planned["ccrt_w3"].target == RT_START + dt.timedelta(days=14)
     assert planned["ccrt_w3"].window_end == RT_START + dt.timedelta(days=20)
     assert planned["ccrt_w7"].event.label == "CCRT week 7"
+    assert planned["ccrt_w7"].event.short == "W7" and planned["fu_m3"].event.short == "M3"
+    assert planned["ccrt_w7"].event.occurrence == 7 and planned["baseline"].event.occurrence == 0
 
 
 def test_follow_up_targets_and_windows_match_the_follow_up_module() -> None:
@@ -80,12 +82,12 @@ def test_events_whose_anchor_is_unknown_have_no_dates() -> None:
 
 
 def _planned(*events: tuple[str, int, int, int, tuple[str, ...]]) -> tuple[PlannedEvent, ...]:
-    defs = tuple(EventDefinition(i, i, "enrolment", d, b, a, f) for i, d, b, a, f in events)
+    defs = tuple(EventDefinition(i, i, i, "enrolment", d, b, a, f) for i, d, b, a, f in events)
     return plan_events(defs, {"enrolment": ENROL})
 
 
 def test_assign_event_window_bounds_are_inclusive() -> None:
-    planned = _planned(("w1", 0, 0, 6, ("ae",)))
+    planned = _planned(("w1", 0, 0, 6, ("ae",)), ("w9", 60, 0, 6, ("ae",)))
     assert assign_event(planned, "ae", ENROL) == "w1"
     assert assign_event(planned, "ae", ENROL + dt.timedelta(days=6)) == "w1"
     assert assign_event(planned, "ae", ENROL + dt.timedelta(days=7)) is None
@@ -93,10 +95,17 @@ def test_assign_event_window_bounds_are_inclusive() -> None:
 
 
 def test_assign_event_only_considers_events_expecting_the_form() -> None:
-    planned = _planned(("w1", 0, 0, 6, ("lab",)), ("x", 3, 3, 3, ("ae",)))
+    planned = _planned(("w1", 0, 0, 6, ("lab", "rtog")), ("w2", 7, 0, 6, ("lab", "rtog")), ("x", 3, 3, 3, ("ae",)))
     assert assign_event(planned, "ae", ENROL + dt.timedelta(days=1)) == "x"
     assert assign_event(planned, "lab", ENROL + dt.timedelta(days=1)) == "w1"
-    assert assign_event(planned, "rtog", ENROL + dt.timedelta(days=1)) is None
+    assert assign_event(planned, "drug", ENROL + dt.timedelta(days=1)) is None
+    assert assign_event(planned, "rtog", ENROL + dt.timedelta(days=20)) is None  # outside both weeks
+
+
+def test_a_form_collected_at_one_event_belongs_to_it_out_of_window() -> None:
+    planned = _planned(("baseline", 0, 28, 14, ("baseline",)), ("w1", 20, 0, 6, ("ae",)))
+    assert assign_event(planned, "baseline", ENROL + dt.timedelta(days=15)) == "baseline"
+    assert assign_event(planned, "ae", ENROL + dt.timedelta(days=30)) == "w1"
 
 
 def test_assign_event_nearest_target_then_earlier_on_a_tie() -> None:
@@ -152,6 +161,8 @@ def test_schedule_problems_are_reported_with_their_path() -> None:
     assert "reserved event id 'fu_m3'" in _problems(_with_schedule({"events": [{**EVENT, "id": "fu_m3"}]}))
     assert "needs 'every_days'" in _problems(_with_schedule({"events": [{**EVENT, "repeat": 3, "label": "V {n}"}]}))
     assert "needs '{n}'" in _problems(_with_schedule({"events": [{**EVENT, "repeat": 3, "every_days": 7}]}))
+    assert "short label needs '{n}'" in _problems(_with_schedule(
+        {"events": [{**EVENT, "repeat": 3, "every_days": 7, "label": "V {n}", "short": "V"}]}))
     assert "listed once per event" in _problems(_with_schedule({"events": [{**EVENT, "forms": ["ae", "ae"]}]}))
     assert "schedule.critical_fields.nope: unknown form" in _problems(
         _with_schedule({"events": [EVENT], "critical_fields": {"nope": ["x"]}}))

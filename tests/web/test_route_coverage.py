@@ -43,6 +43,8 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "casebook-sign": ("post", {"password": "wrong"}, False),
     "subject-lock": ("post", {}, False),
     "crf-new": ("get", None, False),
+    "event-detail": ("get", None, False),
+    "form-mark": ("post", {"event": "ccrt_w1", "form": "ae", "kind": "none", "reason": "no AE"}, False),
     "crf-edit": ("get", None, False),
     "api-v1:get_screening": ("get", None, False),
     "api-v1:update_screening_route": ("patch", {"values": {"t_category": "T4"}, "version": 1, "reason": "x"}, True),
@@ -73,6 +75,7 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "subject-list": ("get", None, False),
     "query-list": ("get", None, False),
     "clinical-home": ("get", None, False),
+    "status-dashboard": ("get", None, False),
     "study-lock": ("post", {}, False),
     "study-report": ("get", None, False),
     "study-report-pdf": ("get", None, False),
@@ -158,7 +161,7 @@ def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
         if key == "pk":
             kwargs[key] = ids["screening" if name.startswith("screening") else
                               "query" if name in ("query-answer", "query-close") else "subject"]
-        elif key in ("form", "name"):
+        elif key in ("form", "name", "event"):
             kwargs[key] = "baseline"
         elif key == "fmt":
             kwargs[key] = "csv"

@@ -50,6 +50,7 @@ class ScheduleEvent(_Frozen):
 
     id: str = Field(pattern=_IDENT, max_length=30)
     label: str = Field(min_length=1)
+    short: str | None = Field(default=None, max_length=12)  # column heading, e.g. "W{n}"
     anchor: Anchor
     day: int = 0
     window_before: int = Field(default=0, ge=0)
@@ -65,6 +66,8 @@ class ScheduleEvent(_Frozen):
             raise ValueError("a repeated event needs 'every_days'")
         if self.repeat > 1 and "{n}" not in self.label:
             raise ValueError("a repeated event's label needs '{n}' (the repeat number)")
+        if self.repeat > 1 and self.short is not None and "{n}" not in self.short:
+            raise ValueError("a repeated event's short label needs '{n}' (the repeat number)")
         if len(set(self.forms)) != len(self.forms):
             raise ValueError("each form may be listed once per event")
         return self

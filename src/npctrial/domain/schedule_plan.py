@@ -10,7 +10,8 @@ Algorithms
    that expect the form and whose window holds the date, the one with the nearest target
    (the earlier on a tie); None (unscheduled) when no window holds it
    (shared/domain/risk-and-followup.md §2: "assigned to the target whose window contains it,
-   nearest target if two qualify").
+   nearest target if two qualify"). A form only one event collects (baseline, the radiotherapy
+   course) belongs to that event whatever its date: the date is then out of window.
 4. :func:`classify_timing`: done / overdue (window closed, nothing recorded) / due (today in
    the window) / upcoming (window opens within ``upcoming_days``) / planned / unscheduled
    (anchor date unknown).
@@ -39,12 +40,14 @@ class EventDefinition:
 
     id: str
     label: str
+    short: str
     anchor: str
     day: int
     window_before: int
     window_after: int
     forms: tuple[str, ...]
     follow_up: bool = False
+    occurrence: int = 0  # k of a repeated event (CCRT week k), 0 for a single event
 
     def expects(self, form: str) -> bool:
         return form in self.forms
@@ -83,8 +86,10 @@ def expand_events(protocol: Protocol, horizon_months: float | None = None) -> tu
             step = (k - 1) * (ev.every_days or 0)
             out.append(EventDefinition(
                 id=f"{ev.id}{k}" if ev.repeat > 1 else ev.id,
-                label=ev.label.replace("{n}", str(k)), anchor=ev.anchor, day=ev.day + step,
-                window_before=ev.window_before, window_after=ev.window_after, forms=ev.forms))
+                label=ev.label.replace("{n}", str(k)), short=(ev.short or ev.label).replace("{n}", str(k)),
+                anchor=ev.anchor, day=ev.day + step,
+                window_before=ev.window_before, window_after=ev.window_after, forms=ev.forms,
+                occurrence=k if ev.repeat > 1 else 0))
     plan = protocol.follow_up
     if schedule.follow_up_forms and plan is not None:
         origin = dt.date(2000, 1, 1)  # offsets only: any anchor date gives the same days
@@ -94,7 +99,7 @@ def expand_events(protocol: Protocol, horizon_months: float | None = None) -> tu
             day = (v.target - origin).days
             out.append(EventDefinition(
                 id=_follow_up_id(v.month), label=schedule.follow_up_label.replace("{label}", v.label),
-                anchor=anchor, day=day, window_before=(v.target - v.window_start).days,
+                short=v.label, anchor=anchor, day=day, window_before=(v.target - v.window_start).days,
                 window_after=(v.window_end - v.target).days, forms=schedule.follow_up_forms,
                 follow_up=True))
     return tuple(out)
@@ -121,11 +126,14 @@ def assign_event(planned: tuple[PlannedEvent, ...], form: str, day: dt.date) -> 
     if not isinstance(day, dt.date):
         raise ValidationError(f"the record date must be a date, got {day!r}", field="date")
     best: tuple[int, int, str] | None = None
-    for order, p in enumerate(planned):
-        if p.event.expects(form) and p.contains(day) and p.target is not None:
+    expecting = [p for p in planned if p.event.expects(form)]
+    for order, p in enumerate(expecting):
+        if p.contains(day) and p.target is not None:
             key = (abs((day - p.target).days), order, p.id)
             if best is None or key < best:
                 best = key
+    if best is None and len(expecting) == 1:
+        return expecting[0].id  # the one event collecting the form (its date is out of window)
     return None if best is None else best[2]
 
 

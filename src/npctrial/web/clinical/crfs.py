@@ -8,6 +8,8 @@ Saving a CRF record (:func:`save_crf`):
 3. New record: save with the subject's protocol version and the acting user. Existing record:
    :func:`npctrial.web.core.locking.save_with_version` (optimistic lock; reason for change).
 4. RECIST assessments: replace the lesions and recompute the subject's whole series.
+5. The record's schedule event: the one given (checked against the subject's schedule), else
+   the event whose window holds the record's date (:mod:`npctrial.web.clinical.schedule`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import models, transaction
 
 from npctrial.domain import clinical_terms, lab_terms, rtog_organs
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import derive
+from npctrial.web.clinical import derive, schedule
 from npctrial.web.clinical.locks import assert_editable
 from npctrial.web.clinical.models import (
     AdverseEvent,
@@ -49,6 +51,8 @@ class CrfSpec:
     fields: tuple[str, ...]
     derive: Callable[..., list[str]] | None
     single: bool = False  # at most one record per subject
+    date_field: str = ""  # the date that places a record in the schedule of assessments
+    expected: tuple[str, ...] = ()  # optional fields a complete record has (else "incomplete")
 
 
 def _lab_choices() -> list[tuple[str, str]]:
@@ -72,26 +76,31 @@ CRFS: dict[str, CrfSpec] = {s.slug: s for s in (
     CrfSpec("baseline", "Baseline", Baseline,
             ("assessment_date", "height_cm", "weight_kg", "tnm_edition", "t_category", "n_category", "m_category",
              "ecog", "kps", "ebv_dna", "wbc", "anc", "hb", "platelets", "alt", "ast", "creatinine", "bilirubin"),
-            derive.derive_baseline, single=True),
+            derive.derive_baseline, single=True, date_field="assessment_date",
+            expected=("ecog", "wbc", "hb", "platelets", "alt", "ast", "creatinine", "bilirubin")),
     CrfSpec("radiotherapy", "Radiotherapy", RadiotherapyCourse,
             ("technique", "total_dose_gy", "fractions", "start_date", "end_date", "delivered_fractions"),
-            derive.derive_radiotherapy, single=True),
+            derive.derive_radiotherapy, single=True, date_field="start_date",
+            expected=("end_date", "delivered_fractions")),
     CrfSpec("drug", "Drug administration", DrugAdministration,
             ("drug", "date", "planned_dose_mg", "dose_mg", "doses_planned", "doses_taken", "deviation_reason",
-             "deviation_note"), derive.derive_administration),
+             "deviation_note"), derive.derive_administration, date_field="date"),
     CrfSpec("interruption", "Treatment interruption", Interruption,
-            ("treatment", "start_date", "end_date", "reason"), None),
+            ("treatment", "start_date", "end_date", "reason"), None, date_field="start_date"),
     CrfSpec("lab", "Weekly lab value", LabResult,
             ("week", "sample_date", "term", "value", "unit", "lln", "uln", "baseline_value", "grade",
-             "override_reason"), derive.derive_lab),
+             "override_reason"), derive.derive_lab, date_field="sample_date"),
     CrfSpec("ae", "Adverse event", AdverseEvent,
             ("week", "term", "grade", "attribution", "serious", "start_date", "stop_date", "aware_at",
-             "sae_reported_at"), derive.derive_adverse_event),
-    CrfSpec("rtog", "RTOG score", RtogScore, ("assessment_date", "scale", "organ", "grade"), None),
+             "sae_reported_at"), derive.derive_adverse_event, date_field="start_date"),
+    CrfSpec("rtog", "RTOG score", RtogScore, ("assessment_date", "scale", "organ", "grade"), None,
+            date_field="assessment_date"),
     CrfSpec("assessment", "Tumour assessment (RECIST 1.1)", TumourAssessment,
-            ("assessment_date", "non_target", "new_lesions"), None),
-    CrfSpec("followup", "Follow-up visit", FollowUpVisit, ("visit_date", "status", "disease_assessed", "notes"), None),
-    CrfSpec("event", "Event", ClinicalEvent, ("kind", "event_date", "sites", "cause"), None),
+            ("assessment_date", "non_target", "new_lesions"), None, date_field="assessment_date"),
+    CrfSpec("followup", "Follow-up visit", FollowUpVisit, ("visit_date", "status", "disease_assessed", "notes"), None,
+            date_field="visit_date"),
+    CrfSpec("event", "Event", ClinicalEvent, ("kind", "event_date", "sites", "cause"), None,
+            date_field="event_date"),
 )}
 
 #: derived (non-editable) fields shown and exported with each form
@@ -240,8 +249,9 @@ def save_crf(
     expected_version: int | None = None,
     reason: str | None = None,
     lesions: list[dict[str, Any]] | None = None,
+    event: str | None = None,
 ) -> tuple[Any, list[str]]:
-    """Create or update one CRF record (steps 1-4 of the module docstring); returns it and notes."""
+    """Create or update one CRF record (steps 1-5 of the module docstring); returns it and notes."""
     spec = spec_of(slug)
     assert_editable(subject)
     unknown = set(values) - set(spec.fields)
@@ -255,6 +265,8 @@ def save_crf(
             record = spec.model(subject=subject, protocol_version=subject.protocol_version,
                                 created_by=user if getattr(user, "is_authenticated", False) else None, **values)
             notes = _derive(spec, record, subject)
+            record.event = schedule.event_for(subject, slug, getattr(record, spec.date_field), event,
+                                              rt=record if slug == "radiotherapy" else None)
             if getattr(user, "is_authenticated", False):
                 record._history_user = user
             record.save()
@@ -267,7 +279,10 @@ def save_crf(
             for k, v in values.items():
                 setattr(work, k, v)
             notes = _derive(spec, work, subject)
-            names = [*spec.fields, *DERIVED.get(slug, ())]
+            if event is not None:
+                work.event = schedule.event_for(subject, slug, getattr(work, spec.date_field), event,
+                                                rt=work if slug == "radiotherapy" else None)
+            names = [*spec.fields, *DERIVED.get(slug, ()), *(("event",) if event is not None else ())]
             record = save_with_version(instance, expected_version=expected_version,
                                        changes={k: getattr(work, k) for k in names}, reason=reason or "", user=user)
         if slug == "assessment":

@@ -31,7 +31,8 @@ def install() -> None:
     from npctrial.web.core.queries import QUERY_RECORD_RESOLVERS
     from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
 
-    STUDY_NAV.extend([("CRFs", "clinical-home"), ("Report", "study-report"), ("Exports", "export-index")])
+    STUDY_NAV.extend([("CRFs", "clinical-home"), ("Status", "status-dashboard"), ("Report", "study-report"),
+                      ("Exports", "export-index")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
     QUERY_RECORD_RESOLVERS.append(query_fields)
     from npctrial.web import demo

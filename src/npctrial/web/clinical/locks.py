@@ -10,6 +10,7 @@ needs a reason (the lock row is deleted through the audited delete).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -39,11 +40,16 @@ def assert_editable(subject: Subject) -> None:
         raise ValidationError(f"subject {subject.subject_id} is locked: edits are refused", field="lock")
 
 
+def hash_record_versions(items: Iterable[tuple[str, int, int]]) -> str:
+    """SHA-256 over (model name, pk, version) of a casebook's records (order-independent)."""
+    parts = sorted(f"{name}:{pk}:{version}" for name, pk, version in items)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def casebook_hash(subject: Subject) -> str:
     from npctrial.web.clinical.crfs import subject_records
 
-    parts = sorted(f"{type(r).__name__}:{r.pk}:{r.version}" for r in subject_records(subject))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return hash_record_versions((type(r).__name__, r.pk, r.version) for r in subject_records(subject))
 
 
 def sign_casebook(subject: Subject, user: Any, password: str) -> CasebookSignature:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from npctrial.web.core.audit import AuditedModel
 from npctrial.web.core.models import ProtocolVersion, Study, Subject
@@ -36,6 +37,8 @@ class CrfRecord(AuditedModel):
     protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    event = models.CharField(_("event"), max_length=40, blank=True, default="",
+                             help_text=_("schedule event the record belongs to (empty: unscheduled)"))
 
     class Meta:
         abstract = True
@@ -204,3 +207,22 @@ class DataLock(AuditedModel):
         constraints = [models.UniqueConstraint(fields=["study", "subject"], name="clinical_one_lock"),
                        models.UniqueConstraint(fields=["study"], condition=models.Q(subject__isnull=True),
                                                name="clinical_one_study_lock")]
+
+
+MARK_KINDS = [("none", _("Nothing to report")), ("not_done", _("Not done"))]
+
+
+class NothingToReport(AuditedModel):
+    """A coordinator's statement that a form expected at an event has nothing to record (no AE in
+    week 3) or was not done (missed visit), with the reason. Removed through the audited delete."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="form_marks")
+    event = models.CharField(max_length=40)
+    form = models.CharField(max_length=40)
+    kind = models.CharField(max_length=10, choices=MARK_KINDS)
+    reason = models.CharField(max_length=300)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject", "event", "form"], name="clinical_one_mark")]

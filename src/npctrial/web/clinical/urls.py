@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from npctrial.web.clinical.views import casebook, export, report, signoff
+from npctrial.web.clinical.views import casebook, export, grid, report, signoff
 
 P = "studies/<int:study_pk>/clinical/"
 
 urlpatterns = [
     path(P, casebook.clinical_home, name="clinical-home"),
     path(P + "lock/", signoff.study_lock, name="study-lock"),
+    path(P + "status/", grid.status_dashboard, name="status-dashboard"),
     path(P + "report/", report.study_report, name="study-report"),
     path(P + "report.pdf", report.study_report_pdf, name="study-report-pdf"),
     path(P + "exports/", export.export_index, name="export-index"),
     path(P + "exports/<slug:name>.<str:fmt>", export.export_file, name="export-file"),
     path(P + "subjects/<int:pk>/", casebook.casebook, name="casebook"),
     path(P + "subjects/<int:pk>/lab-grade/", casebook.lab_grade, name="lab-grade"),
+    path(P + "subjects/<int:pk>/events/<slug:event>/", grid.event_detail, name="event-detail"),
+    path(P + "subjects/<int:pk>/marks/", grid.form_mark, name="form-mark"),
     path(P + "subjects/<int:pk>/sign/", signoff.sign, name="casebook-sign"),
     path(P + "subjects/<int:pk>/lock/", signoff.subject_lock, name="subject-lock"),
     path(P + "subjects/<int:pk>/<slug:form>/new/", casebook.crf_form, name="crf-new"),

@@ -9,13 +9,17 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import calendar, crfs, locks, reports
+from npctrial.web.clinical import calendar, crfs, locks, reports, schedule
+from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.derive import suggest_lab_grade
+from npctrial.web.clinical.grid import STATUS_LABELS
 from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
 from npctrial.web.clinical.views.common import subject_for, today
+from npctrial.web.clinical.views.grid import grid_context, subject_grid
 from npctrial.web.core import permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
@@ -50,7 +54,9 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
                                    open_queries.get(crfs.query_record(slug, r.pk), 0)) for r in records],
                          "can_add": not (spec.single and records)})
     lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
+    state = load_state(subject)
     return render(request, "clinical/casebook.html", {
+        **grid_context(study, subject, subject_grid(subject, state)), "status_legend": list(STATUS_LABELS.items()),
         "study": study, "subject": subject, "sections": sections, "lesions": lesions,
         "calendar": calendar.calendar_for(subject, today()), "best_response": reports.best_response(subject),
         "locked": locks.is_locked(subject), "signature": locks.signature_current(subject),
@@ -120,6 +126,7 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
                       if instance is not None and form == "assessment" else None)
     conflict = None
     notes: list[str] = []
+    event = _event_of(subject, form, request.POST.get("event") or request.GET.get("event") or "", instance)
     if request.method == "POST":
         f = form_cls(request.POST, instance=None)
         lesion_set = crfs.LesionFormSet(request.POST, prefix="lesions") if form == "assessment" else None
@@ -130,7 +137,8 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
                 record, notes = crfs.save_crf(
                     form, subject, values, request.user, instance=instance,
                     expected_version=int(request.POST.get("version", 0) or 0) if instance else None,
-                    reason=reason, lesions=_lesion_rows(lesion_set) if lesion_set is not None else None)
+                    reason=reason, lesions=_lesion_rows(lesion_set) if lesion_set is not None else None,
+                    event=(event.id if event is not None else None) if instance is None else None)
             except EditConflict as exc:
                 conflict = exc
             except ValidationError as exc:
@@ -138,16 +146,38 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
             else:
                 for n in notes:
                     messages.warning(request, n)
-                messages.success(request, f"{spec.label} saved")
+                messages.success(request, _("%(form)s saved") % {"form": spec.label})
+                if record.event:
+                    return redirect("event-detail", study_pk=study.pk, pk=subject.pk, event=record.event)
                 return redirect("casebook", study_pk=study.pk, pk=subject.pk)
     else:
-        f = form_cls(instance=instance)
+        f = form_cls(instance=instance, initial=_initial_for_event(spec, event) if instance is None else None)
         lesion_set = crfs.LesionFormSet(prefix="lesions", initial=lesion_initial) if form == "assessment" else None
     protocol = protocol_of(subject.protocol_version)
     dose_rules = [t.wording for t in protocol.dosing if t.wording] if form == "baseline" else []
     return render(request, "clinical/crf_form.html", {
         "study": study, "subject": subject, "spec": spec, "form": f, "lesion_set": lesion_set,
-        "instance": instance, "conflict": conflict, "slug": form, "dose_rules": dose_rules})
+        "instance": instance, "conflict": conflict, "slug": form, "dose_rules": dose_rules, "event": event})
+
+
+def _event_of(subject: Subject, slug: str, requested: str, instance: Any) -> Any:
+    """The schedule event a form is entered in (the record's own when editing); 404 for an unknown one."""
+    wanted = instance.event if instance is not None else requested
+    if not wanted:
+        return None
+    event = next((e for e in schedule.events_of(subject.protocol_version) if e.id == wanted), None)
+    if event is None and instance is None:
+        from django.http import Http404
+
+        raise Http404("no such event")
+    return event
+
+
+def _initial_for_event(spec: Any, event: Any) -> dict[str, Any]:
+    """Prefill from the event: the week of radiotherapy of a CCRT-week event."""
+    if event is not None and event.occurrence and event.anchor == "rt_start" and "week" in spec.fields:
+        return {"week": event.occurrence}
+    return {}
 
 
 @require_POST

@@ -1,0 +1,96 @@
+"""Everything the event grid and the status dashboard need about subjects, in a few queries.
+
+:func:`load_states` reads, for a list of subjects, one query per CRF model and one each for
+lesions, open queries, nothing-to-report marks, locks, signatures and source-data verifications,
+so the dashboard of a 500-subject study costs the same number of queries as one casebook.
+Whether a signature still covers the casebook is computed from the loaded record versions with
+the same hash as :func:`npctrial.web.clinical.locks.casebook_hash`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from npctrial.web.clinical import crfs
+from npctrial.web.clinical.locks import hash_record_versions
+from npctrial.web.clinical.models import CasebookSignature, DataLock, Lesion, NothingToReport
+from npctrial.web.core.models import DataQuery, Subject
+
+
+@dataclass
+class SubjectState:
+    """One subject's records and their review state (open queries, SDV, marks, lock, signature)."""
+
+    subject: Subject
+    records: dict[str, list[Any]] = field(default_factory=dict)
+    lesion_versions: list[tuple[int, int]] = field(default_factory=list)
+    open_queries: Counter[str] = field(default_factory=Counter)
+    marks: dict[tuple[str, str], Any] = field(default_factory=dict)
+    verified: dict[str, int] = field(default_factory=dict)  # record ref -> version verified
+    locked: bool = False
+    signed: bool = False
+
+    @property
+    def rt(self) -> Any:
+        courses = self.records.get("radiotherapy") or []
+        return courses[0] if courses else None
+
+
+#: Other apps add ``(states: dict[subject pk, SubjectState]) -> None`` loaders (e.g. SDV rows).
+STATE_LOADERS: list[Any] = []
+
+
+def load_states(subjects: list[Subject]) -> dict[int, SubjectState]:
+    """The state of every subject in ``subjects`` (their study, site and screening already loaded)."""
+    states = {s.pk: SubjectState(s, records={slug: [] for slug in crfs.CRFS}) for s in subjects}
+    ids = list(states)
+    if not ids:
+        return states
+    for slug, spec in crfs.CRFS.items():
+        for r in spec.model.objects.filter(subject_id__in=ids).order_by("pk"):
+            states[r.subject_id].records[slug].append(r)
+    for subject_id, pk, version in Lesion.objects.filter(assessment__subject_id__in=ids).values_list(
+            "assessment__subject_id", "pk", "version"):
+        states[subject_id].lesion_versions.append((pk, version))
+    for subject_id, record in DataQuery.objects.filter(subject_id__in=ids).exclude(status="closed").values_list(
+            "subject_id", "record"):
+        states[subject_id].open_queries[record] += 1
+    for mark in NothingToReport.objects.filter(subject_id__in=ids):
+        states[mark.subject_id].marks[(mark.event, mark.form)] = mark
+    _load_locks(states, subjects)
+    _load_signatures(states)
+    for loader in STATE_LOADERS:
+        loader(states)
+    return states
+
+
+def _load_locks(states: dict[int, SubjectState], subjects: list[Subject]) -> None:
+    study_ids = {s.study_id for s in subjects}
+    locked_studies = set(DataLock.objects.filter(study_id__in=study_ids, subject__isnull=True)
+                         .values_list("study_id", flat=True))
+    locked_subjects = set(DataLock.objects.filter(subject_id__in=list(states)).values_list("subject_id", flat=True))
+    for pk, state in states.items():
+        state.locked = state.subject.study_id in locked_studies or pk in locked_subjects
+
+
+def record_versions(state: SubjectState) -> list[tuple[str, int, int]]:
+    """(model name, pk, version) of every record of the casebook (as the signature hashes them)."""
+    items = [(type(r).__name__, r.pk, r.version) for recs in state.records.values() for r in recs]
+    items += [("Lesion", pk, version) for pk, version in state.lesion_versions]
+    return items
+
+
+def _load_signatures(states: dict[int, SubjectState]) -> None:
+    latest: dict[int, str] = {}
+    for subject_id, records_hash in CasebookSignature.objects.filter(subject_id__in=list(states)).order_by(
+            "subject_id", "-signed_at", "-pk").values_list("subject_id", "records_hash"):
+        latest.setdefault(subject_id, records_hash)
+    for pk, records_hash in latest.items():
+        states[pk].signed = records_hash == hash_record_versions(record_versions(states[pk]))
+
+
+def load_state(subject: Subject) -> SubjectState:
+    return load_states([subject])[subject.pk]
+

@@ -1,0 +1,121 @@
+"""Schedule pages: a subject's event x form grid and event page, the study status dashboard, and
+"nothing to report" / "not done" marks on a form at an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import crfs, grid, locks, schedule, status_board
+from npctrial.web.clinical.casebook_state import load_state
+from npctrial.web.clinical.marks import add_mark, remove_mark
+from npctrial.web.clinical.models import NothingToReport
+from npctrial.web.clinical.views.common import subject_for, today
+from npctrial.web.core import permissions
+from npctrial.web.core.models import Subject
+
+PAGE_SIZE = 100
+
+
+def subject_grid(subject: Subject, state: Any = None) -> grid.Grid:
+    """The grid of one subject under the protocol version it was enrolled with."""
+    version = subject.protocol_version
+    return grid.build_grid(state or load_state(subject), schedule.events_of(version),
+                           schedule.log_forms_of_text(version.yaml_text), today())
+
+
+def _cell_url(study: Any, subject: Subject, row: grid.EventRow, cell: grid.Cell) -> str:
+    if cell.form == grid.SCREENING:
+        return reverse("screening-detail", kwargs={"study_pk": study.pk, "pk": subject.screening_id})
+    return reverse("event-detail", kwargs={"study_pk": study.pk, "pk": subject.pk, "event": row.key}) + \
+        f"#form-{cell.form}"
+
+
+def grid_context(study: Any, subject: Subject, g: grid.Grid) -> dict[str, Any]:
+    """Template rows: each cell with the page it opens."""
+    def rows(items: tuple[grid.EventRow, ...]) -> list[dict[str, Any]]:
+        return [{"row": r, "cells": [{"cell": c, "url": _cell_url(study, subject, r, c)} for c in r.cells]}
+                for r in items]
+
+    return {"grid": g, "grid_forms": [(f, grid.form_label(f)) for f in g.forms], "grid_rows": rows(g.rows),
+            "grid_extra": rows(g.extra)}
+
+
+def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> HttpResponse:
+    """One event of a subject: every form it collects, with the records entered there."""
+    study, subject = subject_for(request, study_pk, pk, "view")
+    state = load_state(subject)
+    g = subject_grid(subject, state)
+    row = g.row(event)
+    if row is None:
+        raise Http404("no such event")
+    can_edit = permissions.can(request.user, study, "edit_crf", subject.site) and not state.locked
+    forms = []
+    for cell in row.cells:
+        if not (cell.expected or cell.records) or cell.form == grid.SCREENING:
+            continue
+        spec = crfs.CRFS[cell.form]
+        cols = [f for f in spec.fields if f not in ("override_reason", "deviation_note")][:8]
+        forms.append({"cell": cell, "spec": spec, "columns": cols,
+                      "rows": [(r, [getattr(r, c) for c in cols]) for r in cell.records],
+                      "can_add": can_edit and row.planned is not None and cell.expected
+                      and not (spec.single and state.records.get(cell.form))})
+    return render(request, "clinical/event_detail.html", {
+        "study": study, "subject": subject, "row": row, "forms": forms, "can_edit": can_edit,
+        "mark_kinds": NothingToReport._meta.get_field("kind").choices, "next": request.get_full_path()})
+
+
+@require_POST
+def form_mark(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """Mark a form at an event "nothing to report" / "not done" (with a reason), or remove a mark."""
+    study, subject = subject_for(request, study_pk, pk, "edit_crf")
+    p = request.POST
+    event = p.get("event", "")
+    try:
+        if p.get("action") == "remove":
+            mark = NothingToReport.objects.filter(subject=subject, pk=int(p.get("mark", "0") or 0)).first()
+            if mark is None:
+                raise Http404("no such mark")
+            event = mark.event
+            remove_mark(mark, request.user, p.get("reason", ""))
+            messages.success(request, _("Mark removed"))
+        else:
+            add_mark(subject, event, p.get("form", ""), p.get("kind", ""), p.get("reason", ""), request.user)
+            messages.success(request, _("Form marked"))
+    except ValidationError as exc:
+        messages.error(request, str(exc))
+    if event and event in {e.id for e in schedule.events_of(subject.protocol_version)}:
+        return redirect("event-detail", study_pk=study.pk, pk=subject.pk, event=event)
+    return redirect("casebook", study_pk=study.pk, pk=subject.pk)
+
+
+def status_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """Subjects x events with status, filterable by site and status; overdue and upcoming visits."""
+    study = permissions.get_study_for(request.user, study_pk, "view")
+    sites = list(permissions.visible_sites(request.user, study).order_by("code"))
+    qs = permissions.scope(request.user, study, Subject.objects.select_related("site", "screening")).order_by(
+        "site__code", "seq")
+    site = request.GET.get("site", "")
+    if site in {s.code for s in sites}:
+        qs = qs.filter(site__code=site)
+    else:
+        site = ""
+    status = request.GET.get("status", "")
+    if status not in status_board.FILTERS:
+        status = ""
+    board = status_board.build_board(study, list(qs), today(), status=status)
+    page = Paginator(board.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = {**grid.STATUS_LABELS, **grid.TIMING_LABELS}
+    return render(request, "clinical/status_dashboard.html", {
+        "study": study, "board": board, "page": page, "sites": sites, "site": site, "status": status,
+        "filters": [(f, labels[f], board.counts[f]) for f in status_board.FILTERS],
+        "legend": [(k, grid.STATUS_SYMBOLS[k], v) for k, v in grid.STATUS_LABELS.items()],
+        "study_locked": locks.study_locked(study)})
