@@ -33,8 +33,8 @@ def test_analyze_bad_cohort_exits_2_with_every_problem(tmp_path: Path, capsys: p
     code = main(["analyze", str(cohort), "--config", str(EXAMPLE), "--out", str(tmp_path / "report")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "row 1, column 'n_stage_7th': got 'N9'" in err
-    assert "row 3, column 'metastasis': got '2'" in err
+    assert "row 2 (patient NPC0001), column 'n_stage_7th': got 'N9'" in err
+    assert "row 4 (patient NPC0003), column 'metastasis': got '2'" in err
     assert not (tmp_path / "report").exists()
 
 

@@ -66,5 +66,7 @@ def test_stage_group_threshold_recode_duration() -> None:
 
 def test_invalid_category_in_stage_names_row() -> None:
     cfg = config([{"name": "stage", "kind": "stage_group", "source": ["t", "n"], "edition": 7}])
-    with pytest.raises(ValidationError, match="row 2"):
-        derive_variables(pd.DataFrame({"t": ["T1", "T9"], "n": ["N0", "N0"]}), cfg)
+    # the validated frame is indexed by the spreadsheet row numbers (header on row 1)
+    frame = pd.DataFrame({"t": ["T1", "T9"], "n": ["N0", "N0"]}, index=pd.Index([2, 3], name="row"))
+    with pytest.raises(ValidationError, match="row 3"):
+        derive_variables(frame, cfg)

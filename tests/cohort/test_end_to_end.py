@@ -161,9 +161,10 @@ def test_bad_input_stops_before_writing(tmp_path: Path, runs: tuple) -> None:
     with pytest.raises(ValidationError) as info:
         run_analysis(cohort, out, config=EXAMPLE)
     msg = str(info.value)
-    assert "row 5, column 't_stage_7th': got 'T5'" in msg
-    assert "row 10, column 'death': got '2'" in msg
-    assert "row 12, column 'rt_start_date': got '31/31/2009'" in msg
+    # spreadsheet rows (header = row 1), the patient and the value as written
+    assert "row 6 (patient NPC0005), column 't_stage_7th': got 'T5'" in msg
+    assert "row 11 (patient NPC0010), column 'death': got '2'" in msg
+    assert "row 13 (patient NPC0012), column 'rt_start_date': got '31/31/2009'" in msg
     assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
 
 
@@ -175,7 +176,7 @@ def test_drop_invalid_lists_excluded_rows(tmp_path: Path) -> None:
     report = run_analysis(cohort, tmp_path / "out", config=EXAMPLE, drop_invalid=True)
     assert report.n_rows == 530 and report.n_analysed == 529
     excluded = pd.read_csv(tmp_path / "out" / "excluded_rows.csv")
-    assert excluded[["row", "column", "value"]].values.tolist() == [[5, "t_stage_7th", "T5"]]
+    assert excluded[["row", "patient", "column", "value"]].values.tolist() == [[6, "NPC0005", "t_stage_7th", "T5"]]
     assert "Excluded rows" in (tmp_path / "out" / "report.html").read_text("utf-8")
 
 

@@ -68,9 +68,10 @@ def test_toxicity_counts_and_percentages() -> None:
 
 
 def test_toxicity_grade_outside_range() -> None:
-    with pytest.raises(ValidationError, match=r"row 3, column 'x': grade\(s\) \[7, 9\] outside") as info:
-        toxicity_table(pd.DataFrame({"x": [0, np.nan, 7, 9]}), ["x"])
-    assert info.value.row == 3 and info.value.field == "x"
+    frame = pd.DataFrame({"x": [0, np.nan, 7, 9]}, index=pd.Index([2, 3, 4, 5], name="row"))
+    with pytest.raises(ValidationError, match=r"row 4, column 'x': grade\(s\) \[7, 9\] outside") as info:
+        toxicity_table(frame, ["x"])
+    assert info.value.row == 4 and info.value.field == "x"
 
 
 def test_chi_square_path_does_not_leak_small_sample_warning() -> None:

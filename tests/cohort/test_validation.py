@@ -53,20 +53,22 @@ def test_every_problem_is_listed() -> None:
         muc=["0", "1", "2.5", "3"],
     )
     _, report = validate_cohort(bad, load_config(CONFIG))
+    # rows as in the spreadsheet: the header is row 1, the first patient row 2
     got = {(p.row, p.column, p.value) for p in report.problems}
-    assert (2, "T", "T5") in got
-    assert (3, "dead", "2") in got
-    assert (3, "start", "not a date") in got
-    assert (4, "last", "2015-01-01") in got
-    assert (4, "age", "-3") in got
-    assert (3, "muc", "2.5") in got
-    assert (2, "last", "2008-02-03") in got  # negative time: last follow-up before the start
-    assert report.invalid_rows == (2, 3, 4)
+    assert (3, "T", "T5") in got
+    assert (4, "dead", "2") in got
+    assert (4, "start", "not a date") in got
+    assert (5, "last", "2015-01-01") in got
+    assert (5, "age", "-3") in got
+    assert (4, "muc", "2.5") in got
+    assert (3, "last", "2008-02-03") in got  # negative time: last follow-up before the start
+    assert report.invalid_rows == (3, 4, 5)
+    assert report.invalid_positions == (1, 2, 3)
     expected = {p.column: p.expected for p in report.problems}
     assert "T1" in expected["T"] and "0 or 1" == expected["dead"]
     assert "cut-off 2014-08-31" in " ".join(p.expected for p in report.problems if p.column == "last")
     text = report.summary()
-    assert "row 2, column 'T': got 'T5'" in text
+    assert "row 3, column 'T': got 'T5'" in text
 
 
 def test_missing_column_and_missing_value() -> None:
@@ -75,7 +77,7 @@ def test_missing_column_and_missing_value() -> None:
     _, report = validate_cohort(bad, load_config(CONFIG))
     assert report.fatal
     assert any(p.row is None and p.column == "muc" for p in report.problems)
-    assert any(p.row == 2 and p.column == "age" and "missing" in p.expected for p in report.problems)
+    assert any(p.row == 3 and p.column == "age" and "missing" in p.expected for p in report.problems)
 
 
 def test_prepare_stops_or_drops(tmp_path: Path) -> None:
@@ -83,11 +85,11 @@ def test_prepare_stops_or_drops(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     bad.to_csv(path, index=False)
     cfg = load_config(CONFIG)
-    with pytest.raises(ValidationError, match="row 2, column 'T': got 'T5'"):
+    with pytest.raises(ValidationError, match="row 3, column 'T': got 'T5'"):
         prepare_cohort(path, cfg)
     frame, excluded, n = prepare_cohort(path, cfg, drop_invalid=True)
     assert n == 4 and len(frame) == 3
-    assert excluded["row"].tolist() == [2]
+    assert excluded["row"].tolist() == [3]
     assert frame["os"].min() > 0
 
 
@@ -101,4 +103,5 @@ def test_missing_column_is_fatal_even_with_drop(tmp_path: Path) -> None:
 def test_duplicate_ids() -> None:
     cfg = load_config({**CONFIG, "id_column": "pid", "columns": {**CONFIG["columns"], "pid": {"column": "id"}}})
     _, report = validate_cohort(raw(id=["a", "b", "a", "c"]), cfg)
-    assert [(p.row, p.column, p.value) for p in report.problems] == [(3, "id", "a")]
+    assert [(p.row, p.column, p.value, p.patient) for p in report.problems] == [(4, "id", "a", "a")]
+    assert "already on row 2" in report.problems[0].expected

@@ -14,13 +14,13 @@ from npctrial.cohort.config import (
     SurvivalSpec,
     ToxicitySpec,
     dump_config,
-    infer_config,
     load_config,
 )
 from npctrial.cohort.cox_table import CoxTable, cox_table
 from npctrial.cohort.demo import make_demo_cohort, solve_t_by_n
 from npctrial.cohort.derive import derive_variable, derive_variables
-from npctrial.cohort.loading import read_cohort
+from npctrial.cohort.inference import infer_config
+from npctrial.cohort.loading import RawCohort, load_cohort, read_cohort
 from npctrial.cohort.pipeline import prepare_cohort, run_analysis
 from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
 from npctrial.cohort.survival_tables import (
@@ -54,6 +54,7 @@ __all__ = [
     "FrequencyTable",
     "Problem",
     "ReportFigure",
+    "RawCohort",
     "ReportTable",
     "StudyConfig",
     "SurvivalAnalysis",
@@ -70,6 +71,7 @@ __all__ = [
     "dump_config",
     "frequency_table",
     "infer_config",
+    "load_cohort",
     "load_config",
     "make_demo_cohort",
     "prepare_cohort",

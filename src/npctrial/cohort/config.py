@@ -3,7 +3,8 @@
 A config maps the cohort file's columns to typed variables (``columns``), defines derived
 variables (``derived``: thresholds, recodes, durations between dates, 7th-edition stage groups),
 and lists the analyses to run (``association``, ``toxicity``, ``survival``,
-``competing_risks``, ``cox``). :func:`infer_config` drafts a config from column names alone.
+``competing_risks``, ``cox``). :func:`npctrial.cohort.inference.infer_config` drafts one from
+the file; :func:`npctrial.cohort.plan.build_plan` turns a config into the analysis plan.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
@@ -27,7 +27,12 @@ class _Model(BaseModel):
 
 
 class ColumnSpec(_Model):
-    """One column of the cohort file and what its values must be."""
+    """One column of the cohort file and what its values must be.
+
+    ``levels`` lists a category's values in display order, the first being the reference level
+    of comparisons. Dates: ``date_format`` (strftime codes, e.g. ``"%d/%m/%Y"``) or ``dayfirst``
+    override the file-wide settings (see :mod:`npctrial.cohort.dates`).
+    """
 
     column: str
     type: VarType = "category"
@@ -36,6 +41,23 @@ class ColumnSpec(_Model):
     max: float | None = None
     allow_missing: bool = False
     label: str | None = None
+    date_format: str | None = None
+    dayfirst: bool | None = None
+
+    @model_validator(mode="after")
+    def _date_options_on_dates(self) -> ColumnSpec:
+        if (self.date_format is not None or self.dayfirst is not None) and self.type != "date":
+            raise ValueError(f"date_format/dayfirst given for column {self.column!r}, which is not of type date")
+        if self.date_format is not None:
+            _check_date_format(self.date_format)
+        return self
+
+
+def _check_date_format(fmt: str) -> None:
+    if not all(code in fmt for code in ("%d", "%m")) and "%b" not in fmt and "%B" not in fmt:
+        raise ValueError(f"date_format {fmt!r} needs a day (%d) and a month (%m, %b or %B)")
+    if "%Y" not in fmt and "%y" not in fmt:
+        raise ValueError(f"date_format {fmt!r} needs a year (%Y or %y)")
 
 
 class DerivedSpec(_Model):
@@ -168,6 +190,12 @@ class StudyConfig(_Model):
     id_column: str | None = None
     data_cutoff: str | None = None
     time_unit: Literal["months"] = "months"
+    date_format: str | None = None
+    dayfirst: bool | None = None
+    sheet: str | int | None = None
+    header_row: int | None = Field(default=None, ge=1)
+    encoding: str | None = None
+    missing_values: list[str] | None = None
     columns: dict[str, ColumnSpec]
     derived: list[DerivedSpec] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
@@ -180,6 +208,10 @@ class StudyConfig(_Model):
 
     @model_validator(mode="after")
     def _names_exist(self) -> StudyConfig:
+        if self.date_format is not None:
+            _check_date_format(self.date_format)
+        if self.data_cutoff is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.data_cutoff):
+            raise ValueError(f"data_cutoff {self.data_cutoff!r} must be written YYYY-MM-DD")
         known = set(self.columns)
         for d in self.derived:
             known.add(d.name)
@@ -250,88 +282,3 @@ def load_config(source: str | Path | dict[str, Any]) -> StudyConfig:
 def dump_config(config: StudyConfig) -> str:
     """The config as YAML text (defaults omitted)."""
     return yaml.safe_dump(config.model_dump(exclude_defaults=True), sort_keys=False, allow_unicode=True)
-
-
-_PATTERNS: list[tuple[str, str, VarType]] = [
-    (r"^(patient_?)?id$", "id", "category"),
-    (r"(^|_)age($|_|_years)", "age", "number"),
-    (r"^(sex|gender)$", "sex", "category"),
-    (r"histolog|who", "histology", "category"),
-    (r"^t_?(stage|category|cat)", "t_stage", "category"),
-    (r"^n_?(stage|category|cat)", "n_stage", "category"),
-    (r"treat|modality|arm", "treatment", "category"),
-    (r"recur", "recurrence", "category"),
-    (r"date", "", "date"),
-    (r"death|vital|dead|status", "death", "binary"),
-    (r"metast", "metastasis", "binary"),
-    (r"^(acute|late)_", "", "grade"),
-    (r"months|time|duration", "", "number"),
-]
-
-
-def infer_config(df: pd.DataFrame) -> tuple[StudyConfig, list[str]]:
-    """Draft a config from column names; returns it and one note per guess.
-
-    Columns are typed from name patterns (``*date*`` -> date, ``acute_*``/``late_*`` -> grade,
-    ``age`` -> number ...) and, failing that, from the values; categorical columns with few
-    levels are listed in an association table against the first binary event column.
-    """
-    columns: dict[str, ColumnSpec] = {}
-    notes: list[str] = []
-    for col in df.columns:
-        key = re.sub(r"\W+", "_", str(col).strip().lower()).strip("_") or "column"
-        vtype: VarType | None = None
-        for pattern, _role, t in _PATTERNS:
-            if re.search(pattern, key):
-                vtype = t
-                break
-        values = df[col].dropna()
-        if vtype is None:
-            vtype = "number" if pd.api.types.is_numeric_dtype(values) else "category"
-        if vtype == "binary" and not set(pd.unique(values)).issubset({0, 1, "0", "1"}):
-            vtype = "category"
-        levels = None
-        if vtype == "category" and 0 < values.nunique() <= 12:
-            levels = sorted(str(v) for v in pd.unique(values))
-        columns[key] = ColumnSpec(column=str(col), type=vtype, levels=levels, allow_missing=bool(df[col].isna().any()))
-        notes.append(f"{col!r} -> {key} ({vtype}{', levels ' + '/'.join(levels) if levels else ''})")
-    binaries = [k for k, c in columns.items() if c.type == "binary"]
-    factors = [k for k, c in columns.items() if c.type == "category" and c.levels and k not in ("id",)]
-    tox = [k for k, c in columns.items() if c.type == "grade"]
-    association = None
-    if binaries and factors:
-        association = AssociationSpec(outcome=binaries[-1], variables=factors)
-        notes.append(f"association table: {', '.join(factors)} against {binaries[-1]}")
-    toxicity = [ToxicitySpec(name="toxicity", title="Toxicity by grade", variables=tox)] if tox else []
-    derived, survival = _infer_survival(columns, factors, notes)
-    config = StudyConfig(title="Draft cohort analysis (inferred)", columns=columns, derived=derived,
-                         association=association, toxicity=toxicity, survival=survival)
-    return config, notes
-
-
-def _infer_survival(
-    columns: dict[str, ColumnSpec], factors: list[str], notes: list[str]
-) -> tuple[list[DerivedSpec], list[SurvivalSpec]]:
-    """Durations and KM analyses from a start date, a last-follow-up date and binary events.
-
-    The start is the first date column named like start/diagnosis/treatment/rt; the end, one
-    named like last/follow; an event ``x`` uses a date column whose name contains ``x``.
-    """
-    dates = [k for k, c in columns.items() if c.type == "date"]
-    start = next((d for d in dates if re.search(r"start|diagnos|treat|rt_|begin", d)), None)
-    last = next((d for d in dates if re.search(r"last|follow|censor", d)), None)
-    if start is None or last is None:
-        return [], []
-    derived: list[DerivedSpec] = []
-    survival: list[SurvivalSpec] = []
-    group = next((f for f in factors if re.search(r"treat|arm|modality|stage", f)), None)
-    for event in [k for k, c in columns.items() if c.type == "binary"]:
-        event_date = next((d for d in dates if event.split("_")[0] in d and d not in (start, last)), None)
-        name = f"{event}_months"
-        derived.append(DerivedSpec(name=name, kind="duration", start=start,
-                                   end=[event_date, last] if event_date else [last]))
-        survival.append(SurvivalSpec(name=f"km_{event}", title=f"Kaplan-Meier: {event}", time=name, event=event,
-                                     group=group, failure=event_date is not None))
-        notes.append(f"survival: {name} from {start} to {event_date + ' or ' if event_date else ''}{last}, "
-                     f"event {event}{', by ' + group if group else ''}")
-    return derived, survival

@@ -17,15 +17,17 @@ DAYS_PER_MONTH = 30.4375
 
 def _per_distinct_key(keys: pd.DataFrame, compute: Callable[[tuple], str | None], name: str) -> pd.Series:
     """``compute`` once per distinct row of ``keys`` (a cohort has few distinct T/N/M or finding
-    combinations), spread back over the rows; a ValidationError names the first row hit."""
+    combinations), spread back over the rows; a ValidationError names the first row hit by its
+    index label (the row number the user sees, see :func:`~npctrial.cohort.validation.validate_cohort`)."""
     out: list[str | None] = []
     cache: dict[tuple, str | None] = {}
-    for i, key in enumerate(keys.itertuples(index=False, name=None)):
+    word = keys.index.name or "row"
+    for label, key in zip(keys.index, keys.itertuples(index=False, name=None), strict=True):
         if key not in cache:
             try:
                 cache[key] = compute(key)
             except ValidationError as exc:
-                raise ValidationError(f"row {i + 1}: {exc}", field=name, row=i + 1) from exc
+                raise ValidationError(f"{word} {label}: {exc}", field=name, row=int(label)) from exc
         out.append(cache[key])
     return pd.Series(out, index=keys.index, dtype="object")
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import platform
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from npctrial.cohort.config import StudyConfig, dump_config, infer_config, load_config
+from npctrial.cohort.config import StudyConfig, dump_config, load_config
 from npctrial.cohort.derive import derive_variables
 from npctrial.cohort.figures import (
     cif_figure,
@@ -25,7 +26,8 @@ from npctrial.cohort.figures import (
     save_figure,
     toxicity_figure,
 )
-from npctrial.cohort.loading import read_cohort
+from npctrial.cohort.inference import infer_config
+from npctrial.cohort.loading import RawCohort, load_cohort
 from npctrial.cohort.output_folder import check_output_folder, staged_output
 from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
 from npctrial.cohort.report_docx import write_docx
@@ -91,26 +93,42 @@ METHODS = (
 )
 
 
-def prepare_cohort(
-    cohort: str | Path, config: StudyConfig, *, drop_invalid: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Read, validate and derive. Returns (analysis frame, excluded problems, rows read).
+@dataclass(frozen=True)
+class PreparedCohort:
+    """A validated, derived cohort: the analysis frame, the rows left out (with why), the number
+    of data rows read and how the file was read (header row, date orders, ...)."""
 
-    Without ``drop_invalid`` any problem raises :class:`ValidationError` listing all of them;
-    a missing column always raises.
-    """
-    raw = read_cohort(cohort)
+    frame: pd.DataFrame
+    excluded: pd.DataFrame
+    n_rows: int
+    notes: tuple[str, ...]
+
+
+def load_prepared(cohort: str | Path | RawCohort, config: StudyConfig, *, drop_invalid: bool = False) -> PreparedCohort:
+    """Read, validate and derive. Without ``drop_invalid`` any problem raises a
+    :class:`~npctrial.errors.ValidationError` listing all of them; a whole-column problem
+    (missing column, ambiguous dates) always raises."""
+    raw = cohort if isinstance(cohort, RawCohort) else load_cohort(
+        cohort, sheet=config.sheet, header_row=config.header_row, encoding=config.encoding)
     typed, report = validate_cohort(raw, config)
     if not report.ok and (report.fatal or not drop_invalid):
         report.raise_if_invalid()
-    keep = ~typed.index.isin([r - 1 for r in report.invalid_rows])
+    keep = ~np.isin(np.arange(len(typed)), report.invalid_positions)
     frame = derive_variables(typed.loc[keep], config)
-    return frame, report.to_frame(), len(raw)
+    return PreparedCohort(frame, report.to_frame(), len(raw), report.notes)
+
+
+def prepare_cohort(
+    cohort: str | Path, config: StudyConfig, *, drop_invalid: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Read, validate and derive: (analysis frame, excluded problems, rows read); see :func:`load_prepared`."""
+    prepared = load_prepared(cohort, config, drop_invalid=drop_invalid)
+    return prepared.frame, prepared.excluded, prepared.n_rows
 
 
 def build_report(
     frame: pd.DataFrame, config: StudyConfig, work: Path, *, cohort_name: str, n_rows: int,
-    excluded: pd.DataFrame, progress: Progress | None = None,
+    excluded: pd.DataFrame, progress: Progress | None = None, reading: tuple[str, ...] = (),
 ) -> CohortReport:
     """Run every configured analysis on a prepared frame; figures are written under ``work``."""
     from npctrial.cohort.cox_table import cox_table
@@ -207,8 +225,8 @@ def build_report(
         caught = list(dict.fromkeys(str(w.message) for w in wlist
                                     if issubclass(w.category, (StatisticalWarning, MissingGlyphWarning))))
     if len(excluded):
-        caught.insert(0, f"{excluded['row'].nunique()} invalid rows excluded (--drop-invalid); see 'Excluded rows'.")
-    return replace(report, warnings=tuple(caught))
+        caught.insert(0, f"{excluded['row'].nunique()} invalid row(s) excluded (--drop-invalid); see 'Excluded rows'.")
+    return replace(report, warnings=tuple(caught), reading=reading)
 
 
 def write_report(report: CohortReport, work: Path) -> None:
@@ -247,16 +265,18 @@ def run_analysis(
     step("read")
     notes: list[str] = []
     if config is None:
-        raw = read_cohort(cohort)
-        cfg, notes = infer_config(raw)
+        raw = load_cohort(cohort)
+        cfg, notes = infer_config(raw.frame)
+        source: str | Path | RawCohort = raw
     else:
         cfg = config if isinstance(config, StudyConfig) else load_config(config)
+        source = cohort
     step("validate")
-    frame, excluded, n_rows = prepare_cohort(cohort, cfg, drop_invalid=drop_invalid)
+    prepared = load_prepared(source, cfg, drop_invalid=drop_invalid)
     step("derive")
     with staged_output(out, inputs=inputs) as work:
-        report = build_report(frame, cfg, work, cohort_name=Path(cohort).name, n_rows=n_rows,
-                              excluded=excluded, progress=progress)
+        report = build_report(prepared.frame, cfg, work, cohort_name=Path(cohort).name, n_rows=prepared.n_rows,
+                              excluded=prepared.excluded, progress=progress, reading=prepared.notes)
         if notes:
             report = replace(report, warnings=("Config inferred from column names: " + "; ".join(notes),
                                                *report.warnings))

@@ -48,7 +48,9 @@ class CohortReport:
     methods: str
     software: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...] = ()
-    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "value", "expected"]))
+    excluded: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["row", "patient", "column", "value", "expected"]))
+    reading: tuple[str, ...] = ()  # how the file was read: sheet and header row, date orders, skipped rows
 
     def table(self, name: str) -> ReportTable:
         for t in self.tables:
@@ -81,6 +83,7 @@ class CohortReport:
         lines = [self.title, f"{self.cohort_file}: {self.n_analysed} of {self.n_rows} rows analysed", ""]
         lines += [f"table  {t.name}: {t.title}" for t in self.tables]
         lines += [f"figure {f.name}: {f.title}" for f in self.figures]
+        lines += [f"reading: {r}" for r in self.reading]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

@@ -30,6 +30,10 @@ def render_html(report: CohortReport, figure_root: Path) -> str:
         parts.append(f"<p>Analyses after: {e(report.source)}</p>")
     parts.append(f"<p>Cohort file: <code>{e(report.cohort_file)}</code>; {report.n_rows} rows read, "
                  f"{report.n_analysed} analysed.</p>")
+    if report.reading:
+        parts.append("<h2>Data</h2><ul>")
+        parts += [f"<li>{e(r)}</li>" for r in report.reading]
+        parts.append("</ul>")
     parts.append("<h2>Methods</h2>")
     parts.append(f"<p>{e(report.methods)}</p>")
     if report.warnings:

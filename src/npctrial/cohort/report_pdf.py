@@ -49,6 +49,8 @@ def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
                             invariant=1)
     story: list = [Paragraph(escape(report.title), styles["Title"]),
                    Paragraph(escape(report.methods), styles["BodyText"]), Spacer(1, 0.4 * cm)]
+    for r in report.reading:
+        story.append(Paragraph("Data: " + escape(r), small))
     for w in report.warnings:
         story.append(Paragraph("Warning: " + escape(w), small))
     for t in report.tables:

@@ -26,6 +26,10 @@ def write_xlsx(report: CohortReport, path: Path) -> Path:
         summary.cell(row=i, column=1, value=t.sheet_name)
         summary.cell(row=i, column=2, value=t.title)
     r = 5 + len(report.tables)
+    for note in report.reading:
+        summary.cell(row=r, column=1, value="Data")
+        summary.cell(row=r, column=2, value=note)
+        r += 1
     for w in report.warnings:
         summary.cell(row=r, column=1, value="Warning")
         summary.cell(row=r, column=2, value=w)

@@ -201,8 +201,8 @@ def toxicity_table(
         g = pd.to_numeric(frame[var], errors="coerce").dropna().astype(int)
         bad = ~g.isin(grades)
         if bad.any():
-            row = frame.index.get_loc(g.index[bad.to_numpy()][0]) + 1
-            raise ValidationError(f"row {row}, column {var!r}: grade(s) {sorted(set(g[bad]))} outside {list(grades)}",
+            row = int(g.index[bad.to_numpy()][0])
+            raise ValidationError(f"{frame.index.name or 'row'} {row}, column {var!r}: grade(s) {sorted(set(g[bad]))} outside {list(grades)}",
                                   field=var, row=row)
         data[labels.get(var, var)] = [int((g == k).sum()) for k in grades]
     counts = pd.DataFrame.from_dict(data, orient="index", columns=list(grades))
