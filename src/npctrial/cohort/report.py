@@ -61,7 +61,7 @@ class CohortReport:
     def texts(self) -> list[str]:
         """Every text the writers draw (titles, methods, warnings, headers, cells, notes), for
         font selection and the missing-glyph check."""
-        out = [self.title, self.source or "", self.cohort_file, self.methods, *self.warnings]
+        out = [self.title, self.source or "", self.cohort_file, self.methods, *self.reading, *self.warnings]
         for t in self.tables:
             out += [t.title, *map(str, t.frame.columns), *t.notes]
             out += [str(v) for v in t.frame.to_numpy().ravel() if v is not None and v == v]
