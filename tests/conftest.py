@@ -11,8 +11,8 @@ import pytest
 from tests.rrefs import ACHIEVED, REFS, load_ref  # noqa: F401  (re-exported for the tests)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-#: the project's shared domain documents (clinical rules), outside the repository
-SHARED = Path(os.environ.get("NPCTRIAL_SHARED", REPO_ROOT.parent / "shared"))
+#: the reference documents the clinical-rule tests read (copies in tests/data/shared; see its README)
+SHARED = Path(os.environ.get("NPCTRIAL_SHARED", REPO_ROOT / "tests" / "data" / "shared"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
