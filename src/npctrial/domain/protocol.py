@@ -35,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from npctrial.domain.access import AccessSpec, access_problems
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems
@@ -206,6 +207,7 @@ class Protocol(_Frozen):
     dosing: tuple[DoseTable, ...] = ()
     follow_up: FollowUpPlan | None = None
     schedule: Schedule | None = None
+    access: AccessSpec | None = None  # per-form access and export levels (npctrial.domain.access)
     endpoints: tuple[EndpointSpec, ...] = ()
     randomisation: Randomisation | None = None
     simon: SimonDesign | None = None
@@ -400,6 +402,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
         if rnd.get("method") == "permuted_block" and not _as_list(rnd.get("block_sizes")):
             problems.append("randomisation.block_sizes: permuted_block needs block sizes")
     problems.extend(schedule_problems(data))
+    problems.extend(access_problems(data))
     return problems
 
 

@@ -19,7 +19,7 @@ from npctrial.web.clinical import crfs, locks, reports
 from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.views.export import export_file
 from npctrial.web.clinical.views.report import scoped_report
-from npctrial.web.core import permissions
+from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 
 router = Router(tags=["clinical"])
@@ -82,7 +82,8 @@ def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, 
             "signed_by": sig.signed_by.get_username() if sig else None,
             "best_overall_response": reports.best_response(subject),
             "forms": {slug: [_record_out(slug, r) for r in spec.model.objects.filter(subject=subject).order_by("pk")]
-                      for slug, spec in crfs.CRFS.items()}}
+                      for slug, spec in crfs.CRFS.items()
+                      if slug in form_access.readable(request.user, subject.study, [slug], subject.site)}}
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}", response={201: dict})

@@ -254,6 +254,10 @@ def save_crf(
     """Create or update one CRF record (steps 1-5 of the module docstring); returns it and notes."""
     spec = spec_of(slug)
     assert_editable(subject)
+    if getattr(user, "is_authenticated", False):  # per-form access of the protocol (403 below "edit")
+        from npctrial.web.core.form_access import require_form
+
+        require_form(user, subject.study, slug, "edit", subject.site)
     unknown = set(values) - set(spec.fields)
     if unknown:
         raise ValidationError(f"unknown field(s) for {slug}: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])

@@ -103,7 +103,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
         if s.radiotherapycourse_records.exists() and not s.clinicalevent_records.filter(kind="death").exists():
             contact = today - timedelta(days=k % 20)
             if contact > s.enrolled_at.date():
-                _save("event", s, {"kind": "last_contact", "event_date": contact}, coordinator)
+                _save("event", s, {"kind": "last_contact", "event_date": contact}, users[coordinator_of(s.site.code)])
     if password is None:
         return
     investigator = users["investigator"]

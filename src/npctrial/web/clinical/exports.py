@@ -23,6 +23,7 @@ import pandas as pd
 from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
 from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
+from npctrial.web.clinical.export_fields import date_columns, free_text
 from npctrial.web.clinical.models import AdverseEvent
 from npctrial.web.core.models import Subject
 
@@ -38,13 +39,25 @@ def _value(v: Any) -> Any:
     return v
 
 
-def form_columns(slug: str) -> list[str]:
+def form_columns(slug: str, deid: Any = None) -> list[str]:
     spec = spec_of(slug)
-    return ["subject_id", "site", "record_id", "version", "protocol_version", *spec.fields, *DERIVED.get(slug, ())]
+    cols = ["subject_id", "site", "record_id", "version", "protocol_version", *spec.fields, *DERIVED.get(slug, ())]
+    return cols if deid is None else deid.columns(cols, date_columns(slug), free_text(slug))
 
 
-def form_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
-    """One dict per record of the form, for the (already scoped) subjects queryset."""
+def form_rows(slug: str, subjects: Any, deid: Any = None) -> Iterator[dict[str, Any]]:
+    """One dict per record of the form, for the (already scoped) subjects queryset.
+
+    ``deid`` (a :class:`npctrial.web.core.deidentify.Deidentifier`): dates shifted per subject or
+    removed, free text dropped.
+    """
+    rows = _form_rows(slug, subjects)
+    if deid is None:
+        return rows
+    return deid.rows(rows, "subject_id", date_columns(slug), free_text(slug))
+
+
+def _form_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
     spec = spec_of(slug)
     cols = [*spec.fields, *DERIVED.get(slug, ())]
     qs = (spec.model.objects.filter(subject__in=subjects)
@@ -57,23 +70,23 @@ def form_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def long_rows(slug: str, subjects: Any) -> Iterator[dict[str, Any]]:
+def long_rows(slug: str, subjects: Any, deid: Any = None) -> Iterator[dict[str, Any]]:
     """Long format: one row per (record, field) with the value as text."""
-    spec = spec_of(slug)
-    for row in form_rows(slug, subjects):
-        for f in (*spec.fields, *DERIVED.get(slug, ())):
+    names = form_columns(slug, deid)[5:]
+    for row in form_rows(slug, subjects, deid):
+        for f in names:
             v = row[f]
             yield {"subject_id": row["subject_id"], "site": row["site"], "form": slug, "record_id": row["record_id"],
                    "field": f, "value": "" if v is None else v}
 
 
-def wide_frame(slug: str, subjects: Any) -> pd.DataFrame:
+def wide_frame(slug: str, subjects: Any, deid: Any = None) -> pd.DataFrame:
     """Wide format: one row per subject; repeated records numbered ``field_1``, ``field_2`` ..."""
     spec = spec_of(slug)
-    cols = [*spec.fields, *DERIVED.get(slug, ())]
+    cols = form_columns(slug, deid)[5:]
     out: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
-    for row in form_rows(slug, subjects):
+    for row in form_rows(slug, subjects, deid):
         sid = row["subject_id"]
         k = counts[sid] = counts.get(sid, 0) + 1
         target = out.setdefault(sid, {"subject_id": sid, "site": row["site"]})
@@ -116,11 +129,11 @@ def _choices(slug: str) -> dict[str, list[tuple[Any, str]]]:
     return out
 
 
-def sav_bytes(slug: str, subjects: Any) -> bytes:
+def sav_bytes(slug: str, subjects: Any, deid: Any = None) -> bytes:
     """SPSS .sav of one form (one row per record); choice fields coded 1..k with value labels."""
     import pyreadstat
 
-    df = pd.DataFrame(list(form_rows(slug, subjects)), columns=form_columns(slug))
+    df = pd.DataFrame(list(form_rows(slug, subjects, deid)), columns=form_columns(slug, deid))
     labels: dict[str, dict[float, str]] = {}
     for f, choices in _choices(slug).items():
         if all(isinstance(k, int) for k, _ in choices):  # numeric codes (e.g. TNM edition 7/8) are kept
@@ -148,9 +161,13 @@ def sav_bytes(slug: str, subjects: Any) -> bytes:
         os.unlink(path)
 
 
-def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None) -> Iterator[str]:
-    """CDISC ODM 1.3 (Snapshot) of the clinical data: metadata then ClinicalData, streamed."""
+def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None, deid: Any = None) -> Iterator[str]:
+    """CDISC ODM 1.3 (Snapshot) of the clinical data: metadata then ClinicalData, streamed.
+
+    With ``deid`` the dropped items are left out of the metadata too and dates are shifted per subject.
+    """
     slugs = list(forms or CRFS)
+    item_names = {s: form_columns(s, deid)[5:] for s in slugs}
     oid = f"ST.{study.code}"
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     yield (f'<ODM xmlns="{ODM_NS}" ODMVersion="1.3.2" FileType="Snapshot" FileOID={quoteattr(oid + ".export")} '
@@ -166,12 +183,11 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None) ->
               f'<ItemGroupRef ItemGroupOID="IG.{s}" Mandatory="Yes"/></FormDef>\n'
     for s in slugs:
         spec = spec_of(s)
-        names = [*spec.fields, *DERIVED.get(s, ())]
         yield f'<ItemGroupDef OID="IG.{s}" Name={quoteattr(spec.label)} Repeating="Yes">' + "".join(
-            f'<ItemRef ItemOID="IT.{s}.{f}" Mandatory="No"/>' for f in names) + "</ItemGroupDef>\n"
+            f'<ItemRef ItemOID="IT.{s}.{f}" Mandatory="No"/>' for f in item_names[s]) + "</ItemGroupDef>\n"
     for s in slugs:
         spec = spec_of(s)
-        for f in (*spec.fields, *DERIVED.get(s, ())):
+        for f in item_names[s]:
             field = spec.model._meta.get_field(f)
             kind = {"FloatField": "float", "DateField": "date", "DateTimeField": "datetime", "BooleanField": "boolean",
                     "PositiveSmallIntegerField": "integer", "IntegerField": "integer"}.get(
@@ -179,20 +195,20 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None) ->
             yield f'<ItemDef OID="IT.{s}.{f}" Name="{f}" DataType="{kind}"/>\n'
     yield "</MetaDataVersion></Study>\n"
     yield f'<ClinicalData StudyOID={quoteattr(oid)} MetaDataVersionOID="MDV.1">\n'
-    item_names = {s: [*spec_of(s).fields, *DERIVED.get(s, ())] for s in slugs}
     ids = subjects.order_by("site__code", "seq").values_list("pk", "subject_id")
     chunk: list[tuple[int, str]] = []
     for item in ids.iterator(chunk_size=500):
         chunk.append(item)
         if len(chunk) == 500:
-            yield from _odm_subjects(chunk, slugs, item_names)
+            yield from _odm_subjects(chunk, slugs, item_names, deid)
             chunk = []
     if chunk:
-        yield from _odm_subjects(chunk, slugs, item_names)
+        yield from _odm_subjects(chunk, slugs, item_names, deid)
     yield "</ClinicalData>\n</ODM>\n"
 
 
-def _odm_subjects(chunk: list[tuple[int, str]], slugs: list[str], names: dict[str, list[str]]) -> Iterator[str]:
+def _odm_subjects(chunk: list[tuple[int, str]], slugs: list[str], names: dict[str, list[str]],
+                  deid: Any = None) -> Iterator[str]:
     """SubjectData of a chunk of subjects: one query per form for the whole chunk."""
     records: dict[int, dict[str, list[Any]]] = {pk: {} for pk, _ in chunk}
     for s in slugs:
@@ -202,9 +218,12 @@ def _odm_subjects(chunk: list[tuple[int, str]], slugs: list[str], names: dict[st
         parts = [f"<SubjectData SubjectKey={quoteattr(key)}><StudyEventData StudyEventOID=\"SE.CRF\">"]
         for s in slugs:
             for k, r in enumerate(records[pk].get(s, []), start=1):
+                values = {f: getattr(r, f) for f in names[s]}
+                if deid is not None:
+                    values = deid.row(values, key, date_columns(s), ())
                 items = "".join(
-                    f'<ItemData ItemOID="IT.{s}.{f}" Value={quoteattr(_odm_text(getattr(r, f)))}/>'
-                    for f in names[s] if getattr(r, f) not in (None, ""))
+                    f'<ItemData ItemOID="IT.{s}.{f}" Value={quoteattr(_odm_text(v))}/>'
+                    for f, v in values.items() if v not in (None, ""))
                 parts.append(f'<FormData FormOID="F.{s}" FormRepeatKey="{k}"><ItemGroupData ItemGroupOID="IG.{s}" '
                              f'ItemGroupRepeatKey="{r.pk}">{items}</ItemGroupData></FormData>')
         parts.append("</StudyEventData></SubjectData>\n")

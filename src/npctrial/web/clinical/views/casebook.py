@@ -20,7 +20,7 @@ from npctrial.web.clinical.grid import STATUS_LABELS
 from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
 from npctrial.web.clinical.views.common import subject_for, today
 from npctrial.web.clinical.views.grid import grid_context, subject_grid
-from npctrial.web.core import permissions
+from npctrial.web.core import form_access, permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
@@ -46,13 +46,16 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     open_queries = Counter(q.record for q in queries if q.status != "closed")
     sections = []
     for slug, spec in crfs.CRFS.items():
+        level = form_access.form_level(request.user, study, slug, subject.site)
+        if level == "none":  # the protocol hides this form from the user's roles
+            continue
         records = list(spec.model.objects.filter(subject=subject).order_by("pk"))
         cols = [c for c in (*spec.fields, *crfs.DERIVED.get(slug, ())) if c not in ("bsa_rule", "dose_rule")]
         sections.append({"slug": slug, "spec": spec, "columns": [_label(spec.model, c) for c in cols],
                          "query_fields": [(f, _label(spec.model, f)) for f in spec.fields],
                          "rows": [(r, [_cell(getattr(r, c)) for c in cols], crfs.query_record(slug, r.pk),
                                    open_queries.get(crfs.query_record(slug, r.pk), 0)) for r in records],
-                         "can_add": not (spec.single and records)})
+                         "can_add": level == "edit" and not (spec.single and records), "editable": level == "edit"})
     lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
     state = load_state(subject)
     return render(request, "clinical/casebook.html", {
@@ -117,6 +120,7 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
 
         raise Http404("no such form") from None
     permissions.require(request.user, study, "edit_crf", subject.site)
+    form_access.require_form(request.user, study, form, "edit", subject.site)
     instance = None
     if record_pk is not None:
         instance = permissions.get_scoped_or_404(request.user, study, spec.model.objects.filter(subject=subject),

@@ -9,23 +9,44 @@ from django.shortcuts import render
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, exports
-from npctrial.web.core import permissions
+from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS
+from npctrial.web.core import form_access, permissions
+from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.models import Subject
 
 
 def export_index(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "export")
-    return render(request, "clinical/exports.html", {"study": study, "forms": crfs.CRFS,
-                                                     "analysis": exports.ANALYSIS})
+    level = form_access.require_export(request.user, study)
+    readable = form_access.readable(request.user, study, crfs.CRFS)
+    return render(request, "clinical/exports.html", {
+        "study": study, "forms": {k: v for k, v in crfs.CRFS.items() if k in readable},
+        "hidden_forms": [k for k in crfs.CRFS if k not in readable], "analysis": exports.ANALYSIS,
+        "export_level": level})
+
+
+def _require_forms(request: HttpRequest, study: Any, name: str) -> list[str]:
+    """The forms an export reads, each readable by the user (403 naming the first that is not)."""
+    forms = list(crfs.CRFS) if name == "odm" else list(ANALYSIS_FORMS.get(name, (name,)))
+    for form in forms:
+        if form in crfs.CRFS:
+            form_access.require_form(request.user, study, form, "read")
+    return forms
 
 
 def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> HttpResponse:
-    """``name`` = form slug, adsl/adae/adtte, or 'odm'; ``fmt`` = csv, wide.csv, long.csv, xlsx, sav, xml, yaml."""
+    """``name`` = form slug, adsl/adae/adtte, or 'odm'; ``fmt`` = csv, wide.csv, long.csv, xlsx, sav, xml, yaml.
+
+    ``?level=deidentified`` asks for a de-identified file; roles whose export level is de-identified
+    always get one (``-deid`` in the file name).
+    """
     study = permissions.get_study_for(request.user, study_pk, "export")
+    deid = export_deidentifier(request.user, study, request.GET.get("level"))
+    _require_forms(request, study, name)
     subjects = permissions.scope(request.user, study, Subject.objects.all())
-    filename = f"{study.code}-{name}.{fmt}"
+    filename = f"{study.code}-{name}{'-deid' if deid else ''}.{fmt}"
     try:
-        response = _export(study, subjects, name, fmt)
+        response = _export(study, subjects, name, fmt, deid)
     except ValidationError:
         from django.http import Http404
 
@@ -34,14 +55,17 @@ def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> Htt
     return response
 
 
-def _export(study: Any, subjects: Any, name: str, fmt: str) -> HttpResponse:
+def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None) -> HttpResponse:
     if name == "odm" and fmt == "xml":
-        return StreamingHttpResponse(exports.odm_stream(study, subjects), content_type="application/xml")
+        return StreamingHttpResponse(exports.odm_stream(study, subjects, deid=deid), content_type="application/xml")
     if name in exports.ANALYSIS:
         if fmt == "yaml" and name == "adsl":
             return HttpResponse(exports.adsl_config_yaml(study.code, hasattr(study, "allocation_sequence")),
                                 content_type="text/yaml")
         rows, cols = exports.analysis_rows(name, subjects)
+        if deid is not None:
+            rows = deid.rows(rows, "usubjid", ANALYSIS_DATES[name], ())
+            cols = deid.columns(cols, ANALYSIS_DATES[name], ())
         if fmt == "csv":
             return StreamingHttpResponse(exports.csv_stream(rows, cols), content_type="text/csv")
         if fmt == "xlsx":
@@ -53,23 +77,23 @@ def _export(study: Any, subjects: Any, name: str, fmt: str) -> HttpResponse:
     crfs.spec_of(name)
     if fmt in ("csv", "wide.csv"):
         if fmt == "csv":
-            return StreamingHttpResponse(exports.csv_stream(exports.form_rows(name, subjects),
-                                                            exports.form_columns(name)), content_type="text/csv")
-        df = exports.wide_frame(name, subjects)
+            return StreamingHttpResponse(exports.csv_stream(exports.form_rows(name, subjects, deid),
+                                                            exports.form_columns(name, deid)), content_type="text/csv")
+        df = exports.wide_frame(name, subjects, deid)
         return HttpResponse(df.to_csv(index=False, lineterminator="\n"), content_type="text/csv")
     if fmt == "long.csv":
         return StreamingHttpResponse(
-            exports.csv_stream(exports.long_rows(name, subjects),
+            exports.csv_stream(exports.long_rows(name, subjects, deid),
                                ["subject_id", "site", "form", "record_id", "field", "value"]), content_type="text/csv")
     if fmt == "xlsx":
         import pandas as pd
 
-        long = pd.DataFrame(list(exports.form_rows(name, subjects)), columns=exports.form_columns(name))
-        tall = pd.DataFrame(list(exports.long_rows(name, subjects)),
+        long = pd.DataFrame(list(exports.form_rows(name, subjects, deid)), columns=exports.form_columns(name, deid))
+        tall = pd.DataFrame(list(exports.long_rows(name, subjects, deid)),
                             columns=["subject_id", "site", "form", "record_id", "field", "value"])
         return HttpResponse(exports.xlsx_bytes({"records": long, "long": tall,
-                                                "wide": exports.wide_frame(name, subjects)}),
+                                                "wide": exports.wide_frame(name, subjects, deid)}),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if fmt == "sav":
-        return HttpResponse(exports.sav_bytes(name, subjects), content_type="application/x-spss-sav")
+        return HttpResponse(exports.sav_bytes(name, subjects, deid), content_type="application/x-spss-sav")
     raise ValidationError(f"unknown format {fmt!r}", field="fmt")

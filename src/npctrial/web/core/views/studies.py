@@ -17,6 +17,7 @@ from npctrial.errors import ProtocolError, ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.allocation import verify_sequence
 from npctrial.web.core.dashboard import compute_dashboard, enrolment_svg
+from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.forms import AmendmentForm, ReasonForm, StudyForm
 from npctrial.web.core.models import ScreeningRecord, UnblindingEvent
 from npctrial.web.core.studies import amend_protocol, create_study
@@ -120,16 +121,24 @@ def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
 def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
     """CSV of the screening log (sites in scope only); no patient identifiers are collected."""
     study = permissions.get_study_for(request.user, study_pk, "export")
+    deid = export_deidentifier(request.user, study, request.GET.get("level"))
     rows = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"))
+    columns = ["screening", "site", "protocol_version", "screened_at", "outcome", "failed_criteria", "subject_id"]
+    out = [_screening_row(r) for r in rows.order_by("site__code", "number")]
+    if deid is not None:  # each screening shifted by its subject's days (its own label before enrolment)
+        out = [deid.row(row, row["subject_id"] or row["screening"], ["screened_at"], ()) for row in out]
+        columns = deid.columns(columns, ["screened_at"], ())
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["screening", "site", "protocol_version", "screened_at", "outcome", "failed_criteria", "subject_id"])
-    for r in rows.order_by("site__code", "number"):
-        subject = getattr(r, "subject", None)
-        writer.writerow([
-            str(r), r.site.code, r.protocol_version.label, r.screened_at.isoformat(), r.outcome,
-            ";".join(r.failed_criteria), subject.subject_id if subject else "",
-        ])
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(out)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{study.code}-screening.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-screening{"-deid" if deid else ""}.csv"'
     return response
+
+
+def _screening_row(r: ScreeningRecord) -> dict[str, str]:
+    subject = getattr(r, "subject", None)
+    return {"screening": str(r), "site": r.site.code, "protocol_version": r.protocol_version.label,
+            "screened_at": r.screened_at.isoformat(), "outcome": r.outcome,
+            "failed_criteria": ";".join(r.failed_criteria), "subject_id": subject.subject_id if subject else ""}
