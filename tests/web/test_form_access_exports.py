@@ -92,8 +92,10 @@ def test_no_access_hides_the_form_from_casebook_page_and_api(world):
     assert "ae" not in book["forms"] and "baseline" in book["forms"]
     page = monitor.get(f"/studies/{study.pk}/clinical/subjects/{subject.pk}/").content.decode()
     assert 'id="crf-ae"' not in page and 'id="crf-baseline"' in page
+    assert 'data-form="ae"' not in page  # not in the event x form grid either
     coordinator = login(Client(), "coordinator")
     assert "ae" in coordinator.get(f"/api/v1/studies/{study.pk}/subjects/{subject.pk}/casebook").json()["forms"]
+    assert 'data-form="ae"' in coordinator.get(f"/studies/{study.pk}/clinical/subjects/{subject.pk}/").content.decode()
 
 
 def test_statistician_exports_are_de_identified_dates_shifted_per_subject_free_text_dropped(world):

@@ -19,7 +19,7 @@ from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.grid import STATUS_LABELS
 from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
 from npctrial.web.clinical.views.common import subject_for, today
-from npctrial.web.clinical.views.grid import grid_context, subject_grid
+from npctrial.web.clinical.views.grid import grid_context, hidden_forms, subject_grid
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
@@ -59,7 +59,8 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
     state = load_state(subject)
     return render(request, "clinical/casebook.html", {
-        **grid_context(study, subject, subject_grid(subject, state)), "status_legend": list(STATUS_LABELS.items()),
+        **grid_context(study, subject, subject_grid(subject, state), hidden_forms(request, study, subject)),
+        "status_legend": list(STATUS_LABELS.items()),
         "study": study, "subject": subject, "sections": sections, "lesions": lesions,
         "calendar": calendar.calendar_for(subject, today()), "best_response": reports.best_response(subject),
         "locked": locks.is_locked(subject), "signature": locks.signature_current(subject),

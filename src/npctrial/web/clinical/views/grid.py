@@ -19,7 +19,7 @@ from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.marks import add_mark, remove_mark
 from npctrial.web.clinical.models import NothingToReport
 from npctrial.web.clinical.views.common import subject_for, today
-from npctrial.web.core import permissions
+from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 
 PAGE_SIZE = 100
@@ -39,14 +39,19 @@ def _cell_url(study: Any, subject: Subject, row: grid.EventRow, cell: grid.Cell)
         f"#form-{cell.form}"
 
 
-def grid_context(study: Any, subject: Subject, g: grid.Grid) -> dict[str, Any]:
-    """Template rows: each cell with the page it opens."""
+def grid_context(study: Any, subject: Subject, g: grid.Grid, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Template rows: each cell with the page it opens; ``hidden`` forms (no access) are left out."""
     def rows(items: tuple[grid.EventRow, ...]) -> list[dict[str, Any]]:
-        return [{"row": r, "cells": [{"cell": c, "url": _cell_url(study, subject, r, c)} for c in r.cells]}
-                for r in items]
+        return [{"row": r, "cells": [{"cell": c, "url": _cell_url(study, subject, r, c)} for c in r.cells
+                                     if c.form not in hidden]} for r in items]
 
-    return {"grid": g, "grid_forms": [(f, grid.form_label(f)) for f in g.forms], "grid_rows": rows(g.rows),
-            "grid_extra": rows(g.extra)}
+    return {"grid": g, "grid_forms": [(f, grid.form_label(f)) for f in g.forms if f not in hidden],
+            "grid_rows": rows(g.rows), "grid_extra": rows(g.extra)}
+
+
+def hidden_forms(request: HttpRequest, study: Any, subject: Subject) -> frozenset[str]:
+    """CRF forms the protocol's ``access:`` hides from the user's roles at the subject's site."""
+    return frozenset(f for f in crfs.CRFS if form_access.form_level(request.user, study, f, subject.site) == "none")
 
 
 def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> HttpResponse:
@@ -58,15 +63,17 @@ def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> Ht
     if row is None:
         raise Http404("no such event")
     can_edit = permissions.can(request.user, study, "edit_crf", subject.site) and not state.locked
+    hidden = hidden_forms(request, study, subject)
     forms = []
     for cell in row.cells:
-        if not (cell.expected or cell.records) or cell.form == grid.SCREENING:
+        if not (cell.expected or cell.records) or cell.form == grid.SCREENING or cell.form in hidden:
             continue
+        editable = form_access.form_level(request.user, study, cell.form, subject.site) == "edit"
         spec = crfs.CRFS[cell.form]
         cols = [f for f in spec.fields if f not in ("override_reason", "deviation_note")][:8]
         forms.append({"cell": cell, "spec": spec, "columns": cols,
                       "rows": [(r, [getattr(r, c) for c in cols]) for r in cell.records],
-                      "can_add": can_edit and row.planned is not None and cell.expected
+                      "can_add": can_edit and editable and row.planned is not None and cell.expected
                       and not (spec.single and state.records.get(cell.form))})
     return render(request, "clinical/event_detail.html", {
         "study": study, "subject": subject, "row": row, "forms": forms, "can_edit": can_edit,
