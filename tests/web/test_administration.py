@@ -291,3 +291,25 @@ def test_a_study_is_created_from_an_uploaded_protocol_file_then_administered(wor
     assert empty.status_code == 400 and not Study.objects.filter(code__in=["bad-file", "nothing"]).exists()
     admin_page = page.get(created["Location"])
     assert b'value="study_admin"' in admin_page.content  # administrators appoint study admins
+
+
+def test_every_administrative_action_is_in_the_study_wide_audit_log(client, new_study):
+    from npctrial.web.core.models_audit import AuditEvent
+
+    s = new_study
+    _post(client, _api(s, "/sites"), {"code": "GZ", "name": "Guangzhou"})
+    created = _post(client, _api(s, "/accounts"), {"username": "zhao", "role": "coordinator", "site": "GZ"}).json()
+    member = client.get(_api(s, "/members")).json()[0]
+    _post(client, _api(s, f"/members/{member['id']}/end"), {"reason": "moved to HK"})
+    _post(client, _api(s, "/sites/GZ/deactivate"), {"reason": "closed"})
+    _post(client, _api(s, f"/accounts/{created['id']}/deactivate"), {"reason": "left"})
+    _post(client, _api(s, f"/accounts/{created['id']}/reactivate"), {"reason": "back"})
+    _post(client, _api(s, f"/accounts/{created['id']}/reset-password"), {"reason": "forgotten"})
+    events = list(AuditEvent.objects.filter(study=s).order_by("at", "pk"))
+    assert [e.action for e in events] == ["study_created", "site_added", "user_created", "member_added",
+                                          "member_removed", "site_deactivated", "user_deactivated",
+                                          "user_reactivated", "password_reset"]
+    assert all(e.username == "root" for e in events)
+    assert [e.reason for e in events if e.reason] == ["moved to HK", "closed", "left", "back", "forgotten"]
+    assert events[3].details == {"user": "zhao", "role": "coordinator", "site": "GZ"}
+    assert events[1].ip_address == "127.0.0.1"

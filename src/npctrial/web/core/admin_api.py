@@ -112,7 +112,7 @@ def create_study_route(request: HttpRequest, payload: StudyIn) -> Status:
     if not request.user.is_superuser:
         raise PermissionDenied("only administrators create studies")
     study = create_study(code=payload.code, yaml_text=payload.protocol_yaml, target_enrolment=payload.target_enrolment,
-                         user=request.user, title=payload.title)
+                         user=request.user, title=payload.title, request=request)
     version = study.current_protocol
     return Status(201, {"id": study.pk, "code": study.code, "title": study.title,
                         "protocol_version": version.label if version else ""})
@@ -126,19 +126,19 @@ def list_sites(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
 @router.post("/studies/{study_id}/sites", response={201: SiteOut})
 def add_site_route(request: HttpRequest, study_id: int, payload: SiteIn) -> Status:
     study = _managed(request, study_id)
-    return Status(201, _site_out(admin.add_site(study, code=payload.code, name=payload.name, actor=request.user)))
+    return Status(201, _site_out(admin.add_site(study, code=payload.code, name=payload.name, actor=request.user, request=request)))
 
 
 @router.post("/studies/{study_id}/sites/{code}/deactivate", response=SiteOut)
 def deactivate_site(request: HttpRequest, study_id: int, code: str, payload: ReasonIn) -> dict[str, Any]:
     study = _managed(request, study_id)
-    return _site_out(admin.set_site_active(study, code, active=False, reason=payload.reason, actor=request.user))
+    return _site_out(admin.set_site_active(study, code, active=False, reason=payload.reason, actor=request.user, request=request))
 
 
 @router.post("/studies/{study_id}/sites/{code}/reactivate", response=SiteOut)
 def reactivate_site(request: HttpRequest, study_id: int, code: str, payload: ReasonIn) -> dict[str, Any]:
     study = _managed(request, study_id)
-    return _site_out(admin.set_site_active(study, code, active=True, reason=payload.reason, actor=request.user))
+    return _site_out(admin.set_site_active(study, code, active=True, reason=payload.reason, actor=request.user, request=request))
 
 
 @router.get("/studies/{study_id}/members", response=list[MemberOut])
@@ -150,14 +150,14 @@ def list_members(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
 def add_member(request: HttpRequest, study_id: int, payload: MemberIn) -> Status:
     study = _managed(request, study_id)
     m = admin.grant_membership(study, user=admin.find_user(payload.username), role=payload.role, site=payload.site,
-                               actor=request.user)
+                               actor=request.user, request=request)
     return Status(201, _member_out(m))
 
 
 @router.post("/studies/{study_id}/members/{membership_id}/end", response=MemberOut)
 def end_member(request: HttpRequest, study_id: int, membership_id: int, payload: ReasonIn) -> dict[str, Any]:
     study = _managed(request, study_id)
-    return _member_out(admin.end_membership(study, membership_id, reason=payload.reason, actor=request.user))
+    return _member_out(admin.end_membership(study, membership_id, reason=payload.reason, actor=request.user, request=request))
 
 
 @router.post("/studies/{study_id}/accounts", response={201: AccountOut})
@@ -165,7 +165,7 @@ def create_account_route(request: HttpRequest, study_id: int, payload: AccountIn
     """Create a user with a first role; without ``password`` the response carries an invitation link."""
     study = _managed(request, study_id)
     user, _m, link = admin.create_account(
-        study, username=payload.username, role=payload.role, site=payload.site, actor=request.user,
+        study, username=payload.username, role=payload.role, site=payload.site, actor=request.user, request=request,
         first_name=payload.first_name, last_name=payload.last_name, email=payload.email, password=payload.password)
     return Status(201, _account_out(request, user, link))
 
@@ -175,7 +175,7 @@ def deactivate_account(request: HttpRequest, study_id: int, user_id: int, payloa
     study = _managed(request, study_id)
     user = admin.study_user(study, user_id, request.user)
     return _account_out(request, admin.set_account_active(study, user, active=False, reason=payload.reason,
-                                                          actor=request.user))
+                                                          actor=request.user, request=request))
 
 
 @router.post("/studies/{study_id}/accounts/{user_id}/reactivate", response=AccountOut)
@@ -183,12 +183,12 @@ def reactivate_account(request: HttpRequest, study_id: int, user_id: int, payloa
     study = _managed(request, study_id)
     user = admin.study_user(study, user_id, request.user)
     return _account_out(request, admin.set_account_active(study, user, active=True, reason=payload.reason,
-                                                          actor=request.user))
+                                                          actor=request.user, request=request))
 
 
 @router.post("/studies/{study_id}/accounts/{user_id}/reset-password", response=AccountOut)
 def reset_account_password(request: HttpRequest, study_id: int, user_id: int, payload: ReasonIn) -> dict[str, Any]:
     study = _managed(request, study_id)
     user = admin.study_user(study, user_id, request.user)
-    link = admin.reset_password(study, user, reason=payload.reason, actor=request.user)
+    link = admin.reset_password(study, user, reason=payload.reason, actor=request.user, request=request)
     return _account_out(request, user, link)

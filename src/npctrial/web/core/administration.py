@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions
+from npctrial.web.core.events import record_event
 from npctrial.web.core.models import Membership, Site, Study, StudySite
 
 SITE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
@@ -79,7 +80,7 @@ def study_sites(study: Study) -> list[StudySite]:
     return list(StudySite.objects.filter(study=study).select_related("site").order_by("site__code"))
 
 
-def add_site(study: Study, *, code: str, name: str = "", actor: Any) -> StudySite:
+def add_site(study: Study, *, code: str, name: str = "", actor: Any, request: Any = None) -> StudySite:
     """Add a site to the study: an existing site by code, or a new site (``name`` required)."""
     require_manage(actor, study)
     code = (code or "").strip().upper()
@@ -103,10 +104,13 @@ def add_site(study: Study, *, code: str, name: str = "", actor: Any) -> StudySit
                                   % {"code": code, "study": study.code}, field="code")
         link = StudySite(study=study, site=site)
         _save(link, actor)
+        record_event("site_added", request=request, user=actor, study=study, site=site, record=site.code,
+                     summary=f"{site.code} {site.name}")
     return link
 
 
-def set_site_active(study: Study, code: str, *, active: bool, reason: str, actor: Any) -> StudySite:
+def set_site_active(study: Study, code: str, *, active: bool, reason: str, actor: Any,
+                    request: Any = None) -> StudySite:
     """Stop (or resume) screening at a site; its patients and records stay."""
     require_manage(actor, study)
     reason = _reason(reason)
@@ -118,7 +122,10 @@ def set_site_active(study: Study, code: str, *, active: bool, reason: str, actor
         raise ValidationError(_("site %(code)s is already %(state)s") % {"code": code, "state": state},
                               field="active")
     link.active = active
-    _save(link, actor, reason)
+    with transaction.atomic():
+        _save(link, actor, reason)
+        record_event("site_reactivated" if active else "site_deactivated", request=request, user=actor, study=study,
+                     site=link.site, record=link.site.code, reason=reason)
     return link
 
 
@@ -149,7 +156,8 @@ def _site_of(study: Study, code: str | None) -> Site | None:
     return link.site
 
 
-def grant_membership(study: Study, *, user: Any, role: str, site: str | None, actor: Any) -> Membership:
+def grant_membership(study: Study, *, user: Any, role: str, site: str | None, actor: Any,
+                     request: Any = None) -> Membership:
     """Give ``user`` ``role`` at ``site`` (a site code) or at every site (``None``)."""
     require_manage(actor, study)
     _check_role(role, actor)
@@ -165,16 +173,26 @@ def grant_membership(study: Study, *, user: Any, role: str, site: str | None, ac
                 raise ValidationError(_("%(user)s already has this role here") % {"user": user}, field="role")
             existing.active = True
             _save(existing, actor, _("membership granted again"))
+            _membership_event("member_added", existing, actor, request)
             return existing
         membership = Membership(user=user, study=study, site=site_obj, role=role)
         try:
-            _save(membership, actor)
+            with transaction.atomic():
+                _save(membership, actor)
         except IntegrityError:
             raise ValidationError(_("%(user)s already has this role here") % {"user": user}, field="role") from None
+        _membership_event("member_added", membership, actor, request)
     return membership
 
 
-def end_membership(study: Study, membership_pk: Any, *, reason: str, actor: Any) -> Membership:
+def _membership_event(action: str, m: Membership, actor: Any, request: Any, reason: str = "") -> None:
+    where = m.site.code if m.site else "*"
+    record_event(action, request=request, user=actor, study=m.study, site=m.site, record=m.user.get_username(),
+                 summary=f"{m.user.get_username()} {m.role} @ {where}", reason=reason,
+                 details={"user": m.user.get_username(), "role": m.role, "site": m.site.code if m.site else None})
+
+
+def end_membership(study: Study, membership_pk: Any, *, reason: str, actor: Any, request: Any = None) -> Membership:
     """End a membership (kept in the list and the audit trail; the rights stop at once)."""
     require_manage(actor, study)
     reason = _reason(reason)
@@ -185,7 +203,9 @@ def end_membership(study: Study, membership_pk: Any, *, reason: str, actor: Any)
     if membership.user_id == getattr(actor, "pk", None) and membership.role == "study_admin":
         raise ValidationError(_("you cannot remove your own study administrator role"), field="membership")
     membership.active = False
-    _save(membership, actor, reason)
+    with transaction.atomic():
+        _save(membership, actor, reason)
+        _membership_event("member_removed", membership, actor, request, reason)
     return membership
 
 
@@ -234,7 +254,7 @@ def _validate_new_account(username: str, email: str, password: str | None) -> No
 
 def create_account(
     study: Study, *, username: str, role: str, site: str | None, actor: Any, first_name: str = "",
-    last_name: str = "", email: str = "", password: str | None = None,
+    last_name: str = "", email: str = "", password: str | None = None, request: Any = None,
 ) -> tuple[Any, Membership, AccountLink | None]:
     """Create a user account with its first membership; without ``password``, an invitation link."""
     require_manage(actor, study)
@@ -251,7 +271,10 @@ def create_account(
         else:
             user.set_unusable_password()
         _save(user, actor, _("account created for %(study)s") % {"study": study.code})
-        membership = grant_membership(study, user=user, role=role, site=site, actor=actor)
+        record_event("user_created", request=request, user=actor, study=study, record=username,
+                     summary=f"{username} ({'password set' if password else 'invited'})",
+                     details={"invitation": not password})
+        membership = grant_membership(study, user=user, role=role, site=site, actor=actor, request=request)
     return user, membership, None if password else account_link(user)
 
 
@@ -296,7 +319,7 @@ def study_user(study: Study, user_pk: Any, actor: Any) -> Any:
     return user
 
 
-def set_account_active(study: Study, user: Any, *, active: bool, reason: str, actor: Any) -> Any:
+def set_account_active(study: Study, user: Any, *, active: bool, reason: str, actor: Any, request: Any = None) -> Any:
     """Deactivate (no login, sessions end) or reactivate an account; never deleted."""
     require_manage(actor, study)
     reason = _reason(reason)
@@ -305,11 +328,14 @@ def set_account_active(study: Study, user: Any, *, active: bool, reason: str, ac
         state = _("active") if active else _("deactivated")
         raise ValidationError(_("%(user)s is already %(state)s") % {"user": user, "state": state}, field="active")
     user.is_active = active
-    _save(user, actor, reason)
+    with transaction.atomic():
+        _save(user, actor, reason)
+        record_event("user_reactivated" if active else "user_deactivated", request=request, user=actor, study=study,
+                     record=user.get_username(), reason=reason)
     return user
 
 
-def reset_password(study: Study, user: Any, *, reason: str, actor: Any) -> AccountLink:
+def reset_password(study: Study, user: Any, *, reason: str, actor: Any, request: Any = None) -> AccountLink:
     """Make the current password unusable and return a set-password link for the user."""
     require_manage(actor, study)
     reason = _reason(reason)
@@ -318,7 +344,10 @@ def reset_password(study: Study, user: Any, *, reason: str, actor: Any) -> Accou
         raise ValidationError(_("%(user)s is deactivated: reactivate the account first") % {"user": user},
                               field="username")
     user.set_unusable_password()
-    _save(user, actor, _("password reset: %(reason)s") % {"reason": reason})
+    with transaction.atomic():
+        _save(user, actor, _("password reset: %(reason)s") % {"reason": reason})
+        record_event("password_reset", request=request, user=actor, study=study, record=user.get_username(),
+                     reason=reason)
     from axes.utils import reset as reset_lockout
 
     reset_lockout(username=user.get_username())

@@ -59,6 +59,8 @@ EVENT_ACTIONS: Mapping[str, Promise] = MappingProxyType({
     "amendment_approved": _("Protocol amendment approved"),
     "study_status": _("Study status changed"),
     "site_added": _("Site added"),
+    "site_deactivated": _("Site deactivated"),
+    "site_reactivated": _("Site reactivated"),
     "member_added": _("Member added"),
     "member_removed": _("Member removed"),
     "user_created": _("User created"),

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from npctrial.errors import ProtocolError, ValidationError
 from npctrial.web.core import protocols
+from npctrial.web.core.events import record_event
 from npctrial.web.core.models import AllocationSequence, ProtocolVersion, Site, Study, StudySite
 
 
@@ -46,7 +47,7 @@ def _ensure_sequence(study: Study, protocol: Any) -> None:
 
 def create_study(
     *, code: str, yaml_text: str, target_enrolment: int = 0, sites: list[Site] | None = None,
-    user: Any = None, title: str | None = None,
+    user: Any = None, title: str | None = None, request: Any = None,
 ) -> Study:
     """Validate the protocol YAML and create the study, its first protocol version and sequence."""
     if not code or not code.replace("-", "").replace("_", "").isalnum():
@@ -63,6 +64,8 @@ def create_study(
         for site in sites or []:
             StudySite.objects.create(study=study, site=site)
         _ensure_sequence(study, protocol)
+        record_event("study_created", request=request, user=user, study=study, record=study.code,
+                     summary=f"{study.code}: {protocol.id} v{protocol.version}")
     return study
 
 

@@ -69,7 +69,7 @@ def site_add(request: HttpRequest, study_pk: int) -> HttpResponse:
         return _page(request, study, status=400, bound={"site_form": form})
     try:
         link = admin.add_site(study, code=form.cleaned_data["code"], name=form.cleaned_data["name"],
-                              actor=request.user)
+                              actor=request.user, request=request)
     except ValidationError as exc:
         return _refused(request, study, form, exc, "site_form")
     messages.success(request, _("Site %(code)s added to %(study)s") % {"code": link.site.code, "study": study.code})
@@ -103,7 +103,7 @@ def site_active(request: HttpRequest, study_pk: int, code: str) -> HttpResponse:
     active = request.POST.get("active") == "1"
     done = (_("Site %(code)s reactivated") if active else _("Site %(code)s deactivated")) % {"code": code}
     return _act(request, study, lambda reason: admin.set_site_active(
-        study, code, active=active, reason=reason, actor=request.user), done)
+        study, code, active=active, reason=reason, actor=request.user, request=request), done)
 
 
 @require_POST
@@ -116,7 +116,7 @@ def member_add(request: HttpRequest, study_pk: int) -> HttpResponse:
     try:
         user = admin.find_user(form.cleaned_data["username"])
         m = admin.grant_membership(study, user=user, role=form.cleaned_data["role"],
-                                   site=form.cleaned_data["site"] or None, actor=request.user)
+                                   site=form.cleaned_data["site"] or None, actor=request.user, request=request)
     except ValidationError as exc:
         return _refused(request, study, form, exc, "member_form")
     messages.success(request, _("%(user)s is now %(role)s at %(site)s")
@@ -128,7 +128,7 @@ def member_add(request: HttpRequest, study_pk: int) -> HttpResponse:
 def member_end(request: HttpRequest, study_pk: int, membership_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "manage")
     return _act(request, study, lambda reason: admin.end_membership(
-        study, membership_pk, reason=reason, actor=request.user), _("Membership ended"))
+        study, membership_pk, reason=reason, actor=request.user, request=request), _("Membership ended"))
 
 
 @require_POST
@@ -140,7 +140,7 @@ def account_add(request: HttpRequest, study_pk: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         user, _m, link = admin.create_account(
-            study, username=data["username"], role=data["role"], site=data["site"] or None, actor=request.user,
+            study, username=data["username"], role=data["role"], site=data["site"] or None, actor=request.user, request=request,
             first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
             password=data["password"] or None)
     except ValidationError as exc:
@@ -163,7 +163,7 @@ def account_active(request: HttpRequest, study_pk: int, user_pk: int) -> HttpRes
     active = request.POST.get("active") == "1"
     done = (_("%(user)s reactivated") if active else _("%(user)s deactivated")) % {"user": user}
     return _act(request, study, lambda reason: admin.set_account_active(
-        study, user, active=active, reason=reason, actor=request.user), done)
+        study, user, active=active, reason=reason, actor=request.user, request=request), done)
 
 
 @require_POST
@@ -174,7 +174,7 @@ def account_reset(request: HttpRequest, study_pk: int, user_pk: int) -> HttpResp
     if page is not None:
         return page
     try:
-        link = admin.reset_password(study, user, reason=reason or "", actor=request.user)
+        link = admin.reset_password(study, user, reason=reason or "", actor=request.user, request=request)
     except ValidationError as exc:
         return _page(request, study, status=400, action_error=str(exc))
     return _link_page(request, study, link, _("Password reset for %(user)s") % {"user": user})

@@ -43,7 +43,7 @@ def study_create(request: HttpRequest) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 yaml_text=form.cleaned_data["protocol_yaml"],
                 target_enrolment=form.cleaned_data["target_enrolment"],
-                user=request.user,
+                user=request.user, request=request,
             )
         except ProtocolError as exc:
             problems = exc.errors
