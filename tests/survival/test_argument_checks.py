@@ -34,3 +34,33 @@ def test_weights_rejected_by_both_log_rank_entry_points(name, bad) -> None:
         with pytest.raises(ValidationError) as err:
             fn(T, E, G, **{name: bad})
         assert err.value.field == name
+
+
+@pytest.mark.parametrize("bad", ["x", None, True, 1.0, float("nan")])
+def test_conf_level_of_curves_and_predictions(bad) -> None:
+    from npctrial.survival import cox_ph, cox_univariate, kaplan_meier
+
+    with pytest.raises(ValidationError) as err:
+        kaplan_meier(T, E, conf_level=bad)
+    assert err.value.field == "conf_level"
+    df = pd.DataFrame({"t": T, "e": E, "x": [0.1, 0.5, 0.2, 0.9, 0.3, 0.7, 0.4, 0.8]})
+    fit = cox_ph(df, "t", "e", ["x"])
+    with pytest.raises(ValidationError) as err:
+        fit.predict_survival(df[["x"]].head(1), conf_level=bad)
+    assert err.value.field == "conf_level"
+    with pytest.raises(ValidationError) as err:
+        cox_univariate(df, "t", "e", ["x"], conf_level=bad)
+    assert err.value.field == "conf_level"
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"ties": "Efron"}, "ties"), ({"robust": "yes"}, "robust"), ({"tol": "1e-9"}, "tol"),
+    ({"tol": 0}, "tol"), ({"max_iter": 2.0}, "max_iter"), ({"max_iter": True}, "max_iter"),
+])
+def test_cox_options(kwargs, field) -> None:
+    from npctrial.survival import cox_ph
+
+    df = pd.DataFrame({"t": T, "e": E, "x": [0.1, 0.5, 0.2, 0.9, 0.3, 0.7, 0.4, 0.8]})
+    with pytest.raises(ValidationError) as err:
+        cox_ph(df, "t", "e", ["x"], **kwargs)
+    assert err.value.field == field

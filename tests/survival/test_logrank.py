@@ -144,9 +144,13 @@ def test_singular_variance_warns_and_uses_generalised_inverse() -> None:
     assert np.isfinite(res.chisq)
 
 
-def test_single_group_has_no_test() -> None:
-    res = logrank_test([1, 2, 3], [1, 1, 0], [1, 1, 1])
-    assert res.df == 0 and res.chisq == 0.0
+def test_single_group_raises_as_r() -> None:
+    # R survdiff stops: "There is only 1 group" (tests/data/refs/cox_parity.json)
+    with pytest.raises(ValidationError, match="There is only 1 group") as err:
+        logrank_test([1, 2, 3], [1, 1, 0], [1, 1, 1])
+    assert err.value.field == "group"
+    with pytest.raises(ValidationError, match="There is only 1 group"):
+        pairwise_logrank([1, 2, 3], [1, 1, 0], ["a", "a", "a"])
 
 
 @pytest.mark.parametrize(

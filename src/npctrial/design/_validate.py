@@ -1,13 +1,17 @@
-"""Boundary validation shared by the design modules (arms, ratios, factors, probabilities)."""
+"""Boundary validation of the design modules: arms, ratios, factors (numbers, probabilities and
+counts come from the shared :mod:`npctrial.validation`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from npctrial.errors import ValidationError
+from npctrial.validation import check_count, check_positive, check_probability
+
+__all__ = ["check_arms", "check_count", "check_factors", "check_patient_levels", "check_positive",
+           "check_probability", "check_ratio"]
 
 
 def check_arms(arms: object, *, field: str = "arms") -> tuple[str, ...]:
@@ -40,44 +44,6 @@ def check_ratio(ratio: object, n_arms: int, *, field: str = "ratio") -> tuple[in
             f"{field} must have one entry per arm ({n_arms}), got {len(values)}", field=field
         )
     return tuple(values)
-
-
-def check_probability(value: object, field: str, *, open_low: bool = True,
-                      open_high: bool = True) -> float:
-    """A float in (0, 1) (bounds inclusive when ``open_low``/``open_high`` are False)."""
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be a number, got {value!r}", field=field) from None
-    low_ok = x > 0 if open_low else x >= 0
-    high_ok = x < 1 if open_high else x <= 1
-    if not (math.isfinite(x) and low_ok and high_ok):
-        lo = "(" if open_low else "["
-        hi = ")" if open_high else "]"
-        raise ValidationError(f"{field} must be in {lo}0, 1{hi}, got {value!r}", field=field)
-    return x
-
-
-def check_positive(value: object, field: str, *, allow_zero: bool = False) -> float:
-    """A finite float > 0 (or >= 0)."""
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be a number, got {value!r}", field=field) from None
-    ok = x >= 0 if allow_zero else x > 0
-    if not (math.isfinite(x) and ok):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValidationError(f"{field} must be {bound}, got {value!r}", field=field)
-    return x
-
-
-def check_count(value: object, field: str, *, minimum: int = 0) -> int:
-    """An integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValidationError(
-            f"{field} must be an integer >= {minimum}, got {value!r}", field=field
-        )
-    return int(value)
 
 
 def check_factors(factors: object, *, field: str = "factors") -> dict[str, tuple[str, ...]]:

@@ -11,6 +11,7 @@ from scipy import stats as _st
 
 from npctrial.errors import SmallSampleWarning, ValidationError
 from npctrial.stats.results import TestResult
+from npctrial.validation import check_flag
 
 
 def as_count_table(table: object, *, name: str = "table", ndim: int = 2) -> np.ndarray:
@@ -59,6 +60,7 @@ def chi_square_test(table: object, correction: bool = False) -> ChiSquareResult:
     (R: "Chi-squared approximation may be incorrect").
     Reference: R stats::chisq.test; Agresti, Categorical Data Analysis (2002) s. 3.2.
     """
+    correction = check_flag(correction, "correction")
     obs = as_count_table(table)
     rows = obs.sum(axis=1)
     cols = obs.sum(axis=0)

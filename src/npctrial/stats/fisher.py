@@ -12,6 +12,7 @@ from scipy.special import gammaln
 from npctrial.errors import ValidationError
 from npctrial.stats.contingency import as_count_table
 from npctrial.stats.results import TestResult
+from npctrial.validation import check_choice, check_conf_level
 
 #: R's relative tolerance: tables with P <= P_obs * (1 + 1e-7) count as "as extreme".
 _REL_ERR = 1.0 + 1e-7
@@ -230,12 +231,8 @@ def fisher_exact(
     Reference: R stats::fisher.test; Mehta & Patel, JASA 78 (1983) 427-434.
     """
     obs = as_count_table(table)
-    if alternative not in ("two-sided", "less", "greater"):
-        raise ValidationError(
-            f"alternative must be 'two-sided', 'less' or 'greater', got {alternative!r}", field="alternative"
-        )
-    if not 0 < conf_level < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level}", field="conf_level")
+    check_choice(alternative, ("two-sided", "less", "greater"), "alternative")
+    conf_level = check_conf_level(conf_level)
     if obs.sum() == 0:
         raise ValidationError("table has no observations", field="table")
     if obs.shape != (2, 2):

@@ -10,6 +10,7 @@ from scipy import stats as _st
 from npctrial.errors import ValidationError
 from npctrial.stats.contingency import as_count_table
 from npctrial.stats.results import TestResult
+from npctrial.validation import check_conf_level, check_flag
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +34,8 @@ def mantel_haenszel(
     Robins, Breslow & Greenland, Biometrics 42 (1986).
     """
     x = as_count_table(tables, name="tables", ndim=3).astype(float)
+    correction = check_flag(correction, "correction")
+    conf_level = check_conf_level(conf_level)
     n_k = x.sum(axis=(0, 1))
     if (n_k < 2).any():
         raise ValidationError("every stratum needs at least 2 observations", field="tables")

@@ -8,6 +8,7 @@ from scipy import stats as _st
 from npctrial.errors import ValidationError
 from npctrial.stats.contingency import as_count_table
 from npctrial.stats.results import TestResult
+from npctrial.validation import check_flag
 
 
 def mcnemar(table: object, correction: bool = True) -> TestResult:
@@ -18,6 +19,7 @@ def mcnemar(table: object, correction: bool = True) -> TestResult:
     (2) sum them; (3) p from chi-square with r (r - 1) / 2 df.
     Reference: R stats::mcnemar.test; McNemar, Psychometrika 12 (1947) 153-157.
     """
+    correction = check_flag(correction, "correction")
     obs = as_count_table(table)
     r = obs.shape[0]
     if obs.shape[1] != r:

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from npctrial.errors import ValidationError
+from npctrial.validation import check_choice, check_conf_level
 
 _METHODS = ("clopper-pearson", "wilson")
 
@@ -67,14 +68,12 @@ def proportion_ci(
     References: Clopper & Pearson, Biometrika 26 (1934); Wilson, JASA 22 (1927); Newcombe,
     Stat Med 17 (1998) 857-872.
     """
-    if method not in _METHODS:
-        raise ValidationError(f"method must be one of {_METHODS}, got {method!r}", field="method")
+    check_choice(method, _METHODS, "method")
     if not _is_whole(n) or n < 1:
         raise ValidationError(f"n must be an integer >= 1, got {n!r}", field="n")
     if not _is_whole(k) or not 0 <= k <= n:
         raise ValidationError(f"k must be an integer in [0, n={n}], got {k!r}", field="k")
-    if not 0 < conf_level < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level}", field="conf_level")
+    conf_level = check_conf_level(conf_level)
     k, n = int(k), int(n)
     alpha = 1 - conf_level
     p = k / n

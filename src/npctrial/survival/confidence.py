@@ -27,9 +27,9 @@ from typing import Literal
 import numpy as np
 from scipy.special import ndtri
 
-from npctrial.errors import ValidationError
+from npctrial.validation import check_choice, check_conf_level
 
-__all__ = ["CONF_TYPES", "ConfType", "confidence_band", "check_conf"]
+__all__ = ["CONF_TYPES", "ConfType", "check_conf", "check_conf_level", "confidence_band"]
 
 ConfType = Literal["log", "log-log", "plain", "logit", "arcsin"]
 CONF_TYPES: tuple[str, ...] = ("log", "log-log", "plain", "logit", "arcsin")
@@ -37,19 +37,8 @@ CONF_TYPES: tuple[str, ...] = ("log", "log-log", "plain", "logit", "arcsin")
 
 def check_conf(conf_type: str, conf_level: float) -> None:
     """Raise ValidationError for an unknown conf_type or a conf_level outside (0, 1)."""
-    if conf_type not in CONF_TYPES:
-        raise ValidationError(
-            f"conf_type must be one of {list(CONF_TYPES)}, got {conf_type!r}", field="conf_type"
-        )
+    check_choice(conf_type, CONF_TYPES, "conf_type")
     check_conf_level(conf_level)
-
-
-def check_conf_level(conf_level: float) -> None:
-    """Raise ValidationError unless conf_level is a real number strictly between 0 and 1."""
-    if isinstance(conf_level, bool) or not isinstance(conf_level, int | float | np.number):
-        raise ValidationError(f"conf_level must be a number in (0, 1), got {conf_level!r}", field="conf_level")
-    if not 0 < float(conf_level) < 1:
-        raise ValidationError(f"conf_level must be in (0, 1), got {conf_level!r}", field="conf_level")
 
 
 def confidence_band(

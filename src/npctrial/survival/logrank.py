@@ -32,6 +32,7 @@ from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.grouping import as_survival_data
 from npctrial.survival.risk_sets import group_masks, grouped_risk_table, take_rows
 from npctrial.survival.sorted_runs import TimefixMap, timefix_map
+from npctrial.validation import check_positive
 
 __all__ = ["LogRankResult", "PairwiseLogRankResult", "logrank_test", "pairwise_logrank"]
 
@@ -181,9 +182,8 @@ def _chisq(obs: np.ndarray, exp: np.ndarray, var: np.ndarray) -> tuple[float, in
 
 def _check_weights(rho: float, gamma: float) -> None:
     """Raise ValidationError unless rho and gamma are finite numbers >= 0."""
-    for name, val in (("rho", rho), ("gamma", gamma)):
-        if not isinstance(val, int | float | np.number) or not np.isfinite(val) or val < 0:
-            raise ValidationError(f"{name} must be a finite number >= 0, got {val!r}", field=name)
+    check_positive(rho, "rho", allow_zero=True)
+    check_positive(gamma, "gamma", allow_zero=True)
 
 
 def logrank_test(
@@ -211,9 +211,18 @@ def logrank_test(
     data = as_survival_data(
         time, event, group=group, strata=strata, status_coding=status_coding, na_action=na_action
     )
+    _check_two_groups(data)
+    return _logrank(data, rho=rho, gamma=gamma, trend=trend, scores=scores, timefix=timefix)
+
+
+def _check_two_groups(data: SurvivalData) -> None:
+    """A comparison needs a group with at least two levels (R survdiff: "There is only 1 group")."""
     if data.group is None:
         raise ValidationError("group is required for a log-rank test", field="group")
-    return _logrank(data, rho=rho, gamma=gamma, trend=trend, scores=scores, timefix=timefix)
+    if data.group.n_levels < 2:
+        only = data.group.strata_labels[0] if data.group.n_levels else "none"
+        raise ValidationError(f"There is only 1 group ({only}): a log-rank test compares two or more groups",
+                              field="group")
 
 
 def _logrank(
@@ -327,9 +336,9 @@ def pairwise_logrank(
     data = as_survival_data(
         time, event, group=group, strata=strata, status_coding=status_coding, na_action=na_action
     )
-    if data.group is None:
-        raise ValidationError("group is required for pairwise comparisons", field="group")
+    _check_two_groups(data)
     g = data.group
+    assert g is not None
     labels = g.strata_labels
     rows = []
     for a, b in combinations(range(g.n_levels), 2):

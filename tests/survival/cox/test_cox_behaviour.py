@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from npctrial.errors import ConvergenceWarning, ValidationError
+from npctrial.errors import ConvergenceWarning, StatisticalWarning, ValidationError
 from npctrial.survival import compute_concordance, cox_ph, cox_univariate
 
 matplotlib.use("Agg")
@@ -192,16 +192,31 @@ def test_missing_rows_are_dropped_and_counted_per_column() -> None:
     assert "3 observations deleted due to missingness" in fit.summary()
 
 
-def test_constant_and_collinear_covariates_are_named() -> None:
+def test_constant_and_collinear_covariates_are_aliased_as_r() -> None:
+    # R coxph (singular.ok = TRUE): NA for the aliased term, the rest fitted; we warn naming it
     df = synthetic(60).assign(k=1.0)
-    with pytest.raises(ValidationError, match="k are constant"):
-        cox_ph(df, "time", "status", ["x1", "k"])
-    with pytest.raises(ValidationError, match="k are constant"):  # also for a non-representable value
-        cox_ph(df.assign(k=0.1), "time", "status", ["x1", "k"])
+    ref = cox_ph(df, "time", "status", ["x1"])
+    for value in (1.0, 0.1):  # also for a value that is not representable exactly
+        with pytest.warns(StatisticalWarning, match="covariate\\(s\\) k are constant or collinear"):
+            fit = cox_ph(df.assign(k=value), "time", "status", ["x1", "k"])
+        assert fit.names == ("x1", "k") and fit.aliased == ("k",)
+        assert np.isnan(fit.coef[1]) and np.isnan(fit.se[1]) and np.isnan(fit.var[1]).all()
+        assert fit.coef[0] == ref.coef[0] and fit.var[0, 0] == ref.var[0, 0]
+        assert fit.lr_test.df == 1
     df["x4"] = df.x1 + 2 * df.x3
-    with pytest.raises(ValidationError, match="collinear") as err:
-        cox_ph(df, "time", "status", ["x1", "x3", "x4"])
-    assert err.value.field in {"x1", "x3", "x4"}
+    with pytest.warns(StatisticalWarning, match="x4 are constant or collinear"):
+        fit = cox_ph(df, "time", "status", ["x1", "x3", "x4"])
+    assert fit.aliased == ("x4",)
+    frame = fit.to_frame()
+    assert np.isnan(frame.loc["x4"].to_numpy(dtype=float)).all()
+    assert frame.loc["x1"].notna().all()
+    text = fit.summary()
+    assert "Aliased (NA, constant or collinear): x4" in text and " NA " in text
+    assert fit.residuals("score").shape == (60, 3) and np.isnan(fit.residuals("score")[:, 2]).all()
+    assert list(fit.zph().table.index) == ["x1", "x3", "GLOBAL"]
+    new = pd.DataFrame({"x1": [0.0], "x3": [60.0], "x4": [120.0]})
+    twin = cox_ph(df, "time", "status", ["x1", "x3"])
+    assert_allclose(fit.predict_survival(new).surv, twin.predict_survival(new).surv, rtol=1e-13)
 
 
 @pytest.mark.parametrize(
@@ -252,10 +267,14 @@ def test_monotone_likelihood_warns_naming_the_covariate() -> None:
     assert np.all(np.isfinite(fit.coef))
 
 
-def test_iteration_limit_warns() -> None:
+def test_iteration_limit_warns_from_two_iterations_as_r() -> None:
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        fit = cox_ph(synthetic(), "time", "status", ["x1", "x2"], max_iter=1)
+        fit = cox_ph(synthetic(), "time", "status", ["x1", "x2"], max_iter=2)
     assert not fit.converged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # R: one step on request, no complaint
+        one = cox_ph(synthetic(), "time", "status", ["x1", "x2"], max_iter=1)
+    assert not one.converged
 
 
 # ------------------------------------------------------------------- categorical terms
@@ -263,10 +282,10 @@ def test_indicator_columns_summing_to_one_are_collinear() -> None:
     df = synthetic(90)
     g = np.arange(len(df)) % 3
     df = df.assign(a=(g == 0) * 1.0, b=(g == 1) * 1.0, c=(g == 2) * 1.0)
-    with pytest.raises(ValidationError, match="collinear"):
-        cox_ph(df, "time", "status", ["a", "b", "c"])
-    with pytest.raises(ValidationError, match="collinear"):
-        cox_ph(df.assign(w=1.5), "time", "status", ["a", "b", "c"], weights="w")
+    for kwargs in ({}, {"weights": "w"}):
+        with pytest.warns(StatisticalWarning, match="c are constant or collinear"):
+            fit = cox_ph(df.assign(w=1.5), "time", "status", ["a", "b", "c"], **kwargs)
+        assert fit.aliased == ("c",) and np.isfinite(fit.coef[:2]).all()
 
 
 def test_treatment_contrasts_reference_level_and_names() -> None:

@@ -207,6 +207,8 @@ def _newdata_matrix(fit: CoxResult, newdata: pd.DataFrame) -> tuple[np.ndarray, 
         else:
             cols.append(v.to_numpy(dtype=float))
     x2 = np.column_stack(cols)
+    if d.kept_columns is not None:  # aliased columns are not in the fit
+        x2 = x2[:, list(d.kept_columns)]
     strata_idx = None
     if d.strata is not None:
         missing = [c for c in d.strata_columns if c not in newdata.columns]

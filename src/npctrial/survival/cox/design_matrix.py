@@ -12,14 +12,18 @@ Follows R's ``model.frame`` / ``model.matrix`` conventions as used by ``survival
    indicator column named ``<column><level>`` as R names them.
 3. The status follows R's ``Surv()``: 0/1 (or False/True), or 1/2 (1 = censored, 2 = event) when
    every value is 1 or 2; ``event_codes=(censored, event)`` states any other coding explicitly.
-4. Constant and collinear covariate columns are rejected with a :class:`ValidationError` naming
-   them (R would silently return ``NA`` coefficients).
+4. Constant and collinear (aliased) covariate columns are found by :func:`find_aliased` (taken
+   in column order, as R's pivoting Cholesky does); :func:`~npctrial.survival.cox.fit.fit_design`
+   gives them an NA coefficient with a warning naming them and fits the rest, as R's
+   ``coxph(singular.ok = TRUE)``. :meth:`CoxDesign.without` is the design without them.
+5. Follow-up times must be >= 0 (time 0 is accepted for right-censored data, as R's coxph);
+   (entry, stop] rows need entry < stop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +57,19 @@ class CoxDesign:
     covariates: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     strata_columns: tuple[str, ...] = ()
+    #: positions (in the full column set of ``covariates``) of the columns of ``x`` when aliased
+    #: columns were removed by :meth:`without`; None when ``x`` has every column
+    kept_columns: tuple[int, ...] | None = None
+
+    def without(self, columns: Sequence[int]) -> CoxDesign:
+        """This design without the columns ``columns`` of ``x`` (aliased terms: R's NA coefficients)."""
+        drop = set(columns)
+        keep = [j for j in range(self.x.shape[1]) if j not in drop]
+        new_pos = {old: new for new, old in enumerate(keep)}
+        terms = {t: tuple(new_pos[j] for j in cols if j in new_pos) for t, cols in self.terms.items()}
+        full = self.kept_columns or tuple(range(self.x.shape[1]))
+        return replace(self, x=np.asfortranarray(self.x[:, keep]), names=tuple(self.names[j] for j in keep),
+                       terms={t: c for t, c in terms.items() if c}, kept_columns=tuple(full[j] for j in keep))
 
     @property
     def n(self) -> int:
@@ -160,53 +177,56 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
     return np.asarray(codes, dtype=np.int64), tuple(np.asarray(uniq).tolist())
 
 
-def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None,
-                       *, centred: bool = False) -> None:
-    """Raise a ValidationError naming constant or collinear columns of ``x``.
+def find_aliased(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None,
+                 *, centred: bool = False) -> list[int]:
+    """Positions of the constant or collinear (aliased) columns of ``x``.
 
-    Steps: 1. a column with zero (weighted) variance is constant; 2. on the correlation matrix
-    (p x p, one pass over the data) take the columns in order and call a column collinear when
-    1 - R^2 of its regression on the columns kept so far is below 1e-10 (the Cholesky-pivot rule of
-    R's ``cholesky2``, applied once to the design instead of at each iteration).
+    Steps: 1. a column with zero (weighted) variance is constant; 2. on the correlation matrix of
+    the others (p x p, one pass over the data) take the columns in order and call a column
+    collinear when 1 - R^2 of its regression on the columns kept so far is below 1e-10 (the
+    pivot rule of R's ``cholesky2``, applied once to the design instead of at each iteration).
+    ``centred`` says ``x`` is already (nearly) centred, so it is used in place.
     """
     p = x.shape[1]
     if p == 0:
-        return
+        return []
     w = np.ones(x.shape[0]) if weights is None else weights
     wsum = float(w.sum())
-    if centred:  # already (nearly) centred: use it in place, correct with the means
-        mean = (w @ x) / wsum
+    mean = (w @ x) / wsum
+    if centred:  # correct the raw second moments with the means: no n x p temporary
         second = x.T @ x if weights is None else (x * w[:, None]).T @ x
         cov = second - wsum * np.outer(mean, mean)
         raw = np.diag(second)
     else:
-        mean = (w @ x) / wsum
         xc = x - mean
         cov = (xc * w[:, None]).T @ xc
         raw = np.diag(cov) + wsum * mean**2
     sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    const = [names[j] for j in range(p) if not sd[j] > 1e-7 * np.sqrt(max(raw[j], 1e-300))]
-    if const:
-        raise ValidationError(f"covariate(s) {', '.join(const)} are constant: they cannot be estimated",
-                              field=const[0])
-    corr = cov / np.outer(sd, sd)
+    aliased = [j for j in range(p) if not sd[j] > 1e-7 * np.sqrt(max(raw[j], 1e-300))]
+    corr = cov / np.outer(np.where(sd > 0, sd, 1.0), np.where(sd > 0, sd, 1.0))
     kept: list[int] = []
-    dependent: list[str] = []
     for j in range(p):
+        if j in aliased:
+            continue
         if kept:
             r = corr[np.ix_(kept, kept)]
             c = corr[kept, j]
-            resid = 1.0 - float(c @ np.linalg.lstsq(r, c, rcond=None)[0])
-            if resid < 1e-10:
-                dependent.append(names[j])
+            if 1.0 - float(c @ np.linalg.lstsq(r, c, rcond=None)[0]) < 1e-10:
+                aliased.append(j)
                 continue
         kept.append(j)
-    if dependent:
-        raise ValidationError(
-            f"covariate(s) {', '.join(dependent)} are collinear with the other covariates "
-            "(X matrix is singular); drop or recode them",
-            field=dependent[0],
-        )
+    return sorted(aliased)
+
+
+def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None,
+                       *, centred: bool = False) -> None:
+    """Raise a ValidationError naming the constant or collinear columns of ``x`` (see
+    :func:`find_aliased`), for callers that cannot fit around them."""
+    aliased = find_aliased(x, names, weights, centred=centred)
+    if aliased:
+        which = ", ".join(names[j] for j in aliased)
+        raise ValidationError(f"covariate(s) {which} are constant or collinear with the other covariates "
+                              "(X matrix is singular); drop or recode them", field=names[aliased[0]])
 
 
 def build_design(
@@ -277,10 +297,10 @@ def build_design(
                 field=entry,
                 row=int(rows[i]),
             )
-    elif np.any(time <= 0):
-        i = int(np.flatnonzero(time <= 0)[0])
+    elif np.any(time < 0):
+        i = int(np.flatnonzero(time < 0)[0])
         raise ValidationError(
-            f"{duration} must be > 0, got {time[i]} at row {frame.index[i]!r}", field=duration, row=int(rows[i])
+            f"{duration} must be >= 0, got {time[i]} at row {frame.index[i]!r}", field=duration, row=int(rows[i])
         )
     weights_a = None
     if weights is not None:

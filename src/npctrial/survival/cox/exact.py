@@ -1,18 +1,25 @@
 """Exact (discrete conditional) partial likelihood for tied event times, as R's ``ties="exact"``.
 
 Reference: Kalbfleisch & Prentice (2002), sec. 4.2.3; Gail, Lubin & Rubinstein, Biometrika 1981;
-R survival ``coxexact.c``. For a tied group with d events in a risk set R the likelihood term is
+behaviour of R survival's ``coxexact``. For a tied group with d events in a risk set R the
+likelihood term is
 
-    sum_{i in D} eta_i - log sum_{S subset R, |S| = d} exp(sum_{i in S} eta_i).
+    sum_{i in D} eta_i - log e_d,   e_d = sum_{S subset R, |S| = d} prod_{i in S} r_i,  r_i = e^eta_i.
 
 1. Groups with d = 1 use the closed form (identical to Breslow/Efron): computed vectorised by the
    Breslow kernel of :mod:`.engine`.
-2. Groups with d >= 2: the elementary symmetric sum f_d of the risk scores r_i = e^eta_i over R is
-   built by the recursion f_m[k] = f_{m-1}[k] + r_m f_{m-1}[k-1] (k <= d), with its gradient g and
-   Hessian H carried along (product rule); the term adds -log f_d to the loglik, -g/f to U and
-   H/f - (g/f)(g/f)' to the information. The recursion loops over the members of each tied risk
-   set (exact ties are meant for small data sets, as in R).
-3. Case weights and (entry, stop] data are not supported with exact ties (R's coxexact ignores
+2. Groups with d >= 2: e_d is the elementary symmetric polynomial of the risk scores, built one
+   member at a time by e_k <- e_k + r e_{k-1}. The recursion is carried in log space with the
+   derivatives normalised (step 3), so it neither overflows nor underflows however many deaths
+   are tied (R's own recursion overflows beyond about 300 tied deaths: loglik -Inf, NA
+   coefficients; this is the one intended divergence).
+3. With a_k = e_k / e_k' and b_k = r e_{k-1} / e_k' (a_k + b_k = 1, from log e via logaddexp), the
+   normalised gradient G_k = (d e_k / d beta) / e_k and second derivative H_k obey
+   G_k' = a_k G_k + b_k (G_{k-1} + x) and H_k' = a_k H_k + b_k (H_{k-1} + x G_{k-1}' + G_{k-1} x' + x x'):
+   convex combinations, so rounding stays at machine precision. Only the band of k that can
+   still reach d (k >= d - members left) is updated.
+4. The group adds -log e_d to the loglik, sum_D x - G_d to U and H_d - G_d G_d' to the information.
+5. Case weights and (entry, stop] data are not supported with exact ties (R's coxexact ignores
    weights); they raise a ValidationError upstream.
 """
 
@@ -22,7 +29,35 @@ import numpy as np
 
 from npctrial.survival.cox.engine import RiskSetLayout, weighted_cross
 
-__all__ = ["ExactLayout"]
+__all__ = ["ExactLayout", "tied_group_terms"]
+
+
+def tied_group_terms(eta: np.ndarray, x: np.ndarray, d: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """log e_d, G_d and H_d (module docstring, steps 2-3) of one risk set (rows ``eta``, ``x``)."""
+    n, p = x.shape
+    logf = np.full(d + 1, -np.inf)
+    logf[0] = 0.0
+    g = np.zeros((d + 1, p))
+    h = np.zeros((d + 1, p, p))
+    xx = np.einsum("ij,ik->ijk", x, x)
+    for i in range(n):
+        lo, hi = max(1, d - (n - i - 1)), min(i + 1, d)
+        if lo > hi:
+            continue
+        new_k, old_k = slice(lo, hi + 1), slice(lo - 1, hi)
+        stay, move = logf[new_k], eta[i] + logf[old_k]
+        total = np.logaddexp(stay, move)
+        a = np.exp(stay - total)[:, None]
+        b = np.exp(move - total)[:, None]
+        g_old = g[old_k]
+        cross = x[i][None, :, None] * g_old[:, None, :]
+        upd = h[old_k] + cross
+        upd += cross.transpose(0, 2, 1)
+        upd += xx[i]
+        h[new_k] = a[:, :, None] * h[new_k] + b[:, :, None] * upd
+        g[new_k] = a * g[new_k] + b * (g_old + x[i])
+        logf[new_k] = total
+    return float(logf[d]), g[d], h[d]
 
 
 class ExactLayout:
@@ -49,8 +84,8 @@ class ExactLayout:
 
     def evaluate(self, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None
                  ) -> tuple[float, np.ndarray, np.ndarray]:
+        """loglik, score and information at ``beta`` (``x`` and ``offset`` in sorted order)."""
         lay = self.layout
-        p = x.shape[1]
         eta = x @ beta
         if offset is not None:
             eta = eta + offset
@@ -59,29 +94,15 @@ class ExactLayout:
         # single-event groups (Breslow = exact when d = 1)
         g1 = np.flatnonzero(self.single)
         xbar = a1[g1] / a0[g1, None]
-        h = 1.0 / a0[g1]
         dr = lay.death_rows[self.single[lay.death_group]]
         loglik = float(eta[dr].sum() - np.log(a0[g1]).sum())
         score = x[dr].sum(axis=0) - xbar.sum(axis=0)
         grp_h = np.zeros(lay.n_groups)
-        grp_h[g1] = h
-        lam = lay.cumulative(grp_h)
-        imat = weighted_cross(x, risk * lam) - xbar.T @ xbar
+        grp_h[g1] = 1.0 / a0[g1]
+        imat = weighted_cross(x, risk * lay.cumulative(grp_h)) - xbar.T @ xbar
         for rows, dead in self.tied_rows:
-            d = len(dead)
-            f = np.zeros(d + 1)
-            f[0] = 1.0
-            g = np.zeros((d + 1, p))
-            hh = np.zeros((d + 1, p, p))
-            for i in rows:
-                r = risk[i]
-                xi = x[i]
-                hh[1:] += r * (hh[:-1] + np.einsum("i,kj->kij", xi, g[:-1]) + np.einsum("ki,j->kij", g[:-1], xi)
-                               + f[:-1, None, None] * np.outer(xi, xi)[None])
-                g[1:] += r * (g[:-1] + f[:-1, None] * xi[None, :])
-                f[1:] += r * f[:-1]
-            fd, gd, hd = f[d], g[d], hh[d]
-            loglik += float(eta[dead].sum() - np.log(fd))
-            score += x[dead].sum(axis=0) - gd / fd
-            imat += hd / fd - np.outer(gd, gd) / fd**2
+            logf, gd, hd = tied_group_terms(eta[rows], x[rows], len(dead))
+            loglik += float(eta[dead].sum()) - logf
+            score += x[dead].sum(axis=0) - gd
+            imat += hd - np.outer(gd, gd)
         return loglik, score, (imat + imat.T) / 2

@@ -1,24 +1,31 @@
 """Fit a Cox proportional hazards model as R's ``survival::coxph`` (survival 3.5).
 
-Algorithm (R ``coxph.fit`` / ``coxfit6.c``, Therneau):
+Algorithm (behaviour of R ``coxph.fit`` / ``coxfit6.c`` / ``coxexact.c``, Therneau):
 
-1. Build the design (:mod:`.design_matrix`): na.omit, treatment contrasts, collinearity check;
-   merge times equal up to sqrt(machine eps) (R ``timefix``/``aeqSurv``).
+1. Build the design (:mod:`.design_matrix`): na.omit, treatment contrasts; merge times equal up
+   to sqrt(machine eps) (R ``timefix``/``aeqSurv``). Follow-up time 0 is valid for right-censored
+   data, as in R.
 2. Centre every column at its weighted mean (columns whose values are all in {-1, 0, 1} are left
    uncentred, R's ``nocenter``) and scale it by 1/mean|x - mean|; sort by (stratum, time).
-3. Newton-Raphson from beta = 0: evaluate loglik, U and I (:mod:`.engine`, or :mod:`.exact` for the
+3. Aliased columns (constant, or collinear with earlier columns: R's pivoting Cholesky) get an
+   NA coefficient and NA variance with a StatisticalWarning naming them; the other terms are
+   fitted as if the aliased ones were absent (R ``singular.ok = TRUE``). Divergence: R reports
+   se 0 and a zero variance row for them; NA says what is known.
+4. Newton-Raphson from beta = 0: evaluate loglik, U and I (:mod:`.engine`, or :mod:`.exact` for the
    exact discrete likelihood); step beta + I^-1 U. Converged when |1 - loglik_best/loglik_new| <= tol
    (no step is taken after convergence: the returned beta is the last evaluated point). If the new
    loglik is worse or not finite, step-halve: beta_new = (beta_new + h beta_old)/(h + 1), h = 1, 2, ...
-4. var = I(beta)^-1 back on the original scale; score test U(0)' I(0)^-1 U(0); Wald test
+   Out of iterations (``max_iter``), the beta, loglik and iteration count are R's
+   (:func:`newton_raphson`); divergence: the variance is the inverse information at that beta,
+   where R's comes from an information matrix it did not re-factor (off-diagonals 0).
+5. var = I(beta)^-1 back on the original scale; score test U(0)' I(0)^-1 U(0); Wald test
    beta' var^-1 beta; LR test 2 (loglik - loglik(0)).
-5. Warn (ConvergenceWarning, naming the covariates) when R would say "Loglik converged before
-   variable ...; coefficient may be infinite" (|U V| > tol and > sqrt(tol)|beta|) or when the
-   iteration limit is reached.
-6. With ``cluster`` (or ``robust=True``) the variance is the sandwich D'D of dfbeta residuals summed
+6. Warn (ConvergenceWarning, naming the covariates) when R would say "Loglik converged before
+   variable ...; coefficient may be infinite" (|U V| > tol and > sqrt(tol)|beta|) or "Ran out of
+   iterations and did not converge" (both only when max_iter > 1, as R).
+7. With ``cluster`` (or ``robust=True``) the variance is the sandwich D'D of dfbeta residuals summed
    within clusters; the robust score test uses score residuals at beta = 0.
 """
-
 from __future__ import annotations
 
 import warnings
@@ -30,12 +37,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from npctrial.errors import ConvergenceWarning, ValidationError
-from npctrial.survival.cox.design_matrix import CoxDesign, build_design, check_collinearity
+from npctrial.errors import ConvergenceWarning, StatisticalWarning, ValidationError
+from npctrial.survival.cox.design_matrix import CoxDesign, build_design, find_aliased
 from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 from npctrial.survival.cox.exact import ExactLayout
 from npctrial.survival.cox.residuals import cluster_indicator, collapse, score_residuals
 from npctrial.survival.risk_sets import fix_times, timefix_cuts
+from npctrial.validation import check_choice, check_count, check_flag, check_positive
 
 __all__ = ["CoxFitContext", "cox_ph", "fit_design"]
 
@@ -92,16 +100,22 @@ class NewtonResult:
 
 
 def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int, *, exact_rule: bool = False) -> NewtonResult:
-    """Newton-Raphson with R's step halving and convergence rule (coxfit6.c main loop; with
-    ``exact_rule`` coxexact.c's: plain halving back towards the last good beta, and no convergence
-    while halving)."""
+    """Newton-Raphson with R's step halving, convergence rule and iteration limit.
+
+    coxfit6.c (Efron/Breslow): an improved step is accepted even on the last iteration; out of
+    iterations, the last accepted beta is returned (re-evaluated when ``max_iter`` > 1) and R
+    reports ``max_iter + 1`` iterations. coxexact.c (``exact_rule``): no convergence while
+    halving; the last iteration only evaluates, and the beta accepted before it is returned
+    (re-evaluated) when ``max_iter`` > 1, the evaluated one when ``max_iter`` = 1; ``max_iter``
+    iterations are reported.
+    """
     beta = np.zeros(p)
     loglik0, u, imat = evaluate(beta)
     step = _solve(imat, u)
     sctest = float(u @ step)
     if max_iter == 0 or not np.isfinite(loglik0):
         return NewtonResult(beta, loglik0, loglik0, sctest, imat, u, 0, True, False)
-    best = loglik0
+    best = newlk = loglik0
     newbeta = beta + step
     halving = 0
     for it in range(1, max_iter + 1):
@@ -109,22 +123,25 @@ def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int, *, exact_ru
         finite = np.isfinite(newlk) and np.all(np.isfinite(u)) and np.all(np.isfinite(imat))
         if finite and abs(1.0 - best / newlk) <= tol and not (exact_rule and halving):
             return NewtonResult(newbeta, loglik0, newlk, sctest, imat, u, it, True, halving > 0)
-        if it == max_iter:
+        if exact_rule and it == max_iter:
             break
         if not finite or newlk < best:
             halving += 1
-            if exact_rule:
-                newbeta = (newbeta + beta) / 2.0
-            else:
-                newbeta = (newbeta + halving * beta) / (halving + 1.0)
+            newbeta = (newbeta + beta) / 2.0 if exact_rule else (newbeta + halving * beta) / (halving + 1.0)
         else:
             halving = 0
             best = newlk
             step = _solve(imat, u)
             beta = newbeta
             newbeta = newbeta + step
-    lk, u, imat = evaluate(beta) if max_iter > 1 else (best, u, imat)
-    return NewtonResult(beta, loglik0, lk, sctest, imat, u, max_iter, False, halving > 0)
+    if max_iter > 1:
+        lk, u, imat = evaluate(beta)
+    elif exact_rule:
+        beta, lk = newbeta, newlk
+    else:
+        lk = best
+    iterations = max_iter if exact_rule else max_iter + 1
+    return NewtonResult(beta, loglik0, lk, sctest, imat, u, iterations, False, halving > 0)
 
 
 def _sorted_center_scale(x: np.ndarray, w: np.ndarray, order: np.ndarray, names: Sequence[str]
@@ -142,8 +159,6 @@ def _sorted_center_scale(x: np.ndarray, w: np.ndarray, order: np.ndarray, names:
     for j in range(p):
         col = x[:, j]
         lo, hi = col.min(), col.max()
-        if lo == hi:
-            raise ValidationError(f"covariate(s) {names[j]} are constant: they cannot be estimated", field=names[j])
         zero_one = lo >= -1.0 and hi <= 1.0 and bool(np.all((col == 0.0) | (col == 1.0) | (col == -1.0)))
         cs = out[:, j]  # the column is filled in place: no temporaries of length n but ``buf``
         np.take(col, order, out=cs)
@@ -157,45 +172,15 @@ def _sorted_center_scale(x: np.ndarray, w: np.ndarray, order: np.ndarray, names:
     return out, means, scale
 
 
-def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, tol: float = 1e-9,
-               max_iter: int = 20) -> Any:
-    """Fit a validated design; returns a :class:`~npctrial.survival.cox.result.CoxResult`."""
-    from npctrial.survival.cox.result import CoxResult
-
-    if ties not in TIES:
-        raise ValidationError(f"ties must be one of {TIES}, got {ties!r}", field="ties")
-    if not (isinstance(tol, float | int) and tol > 0):
-        raise ValidationError(f"tol must be > 0, got {tol!r}", field="tol")
-    if not (isinstance(max_iter, int) and max_iter >= 0):
-        raise ValidationError(f"max_iter must be an integer >= 0, got {max_iter!r}", field="max_iter")
-    p = design.x.shape[1]
-    if p == 0:
+def _check_options(design: CoxDesign, ties: str, robust: bool, tol: float, max_iter: int) -> None:
+    check_choice(ties, TIES, "ties")
+    check_flag(robust, "robust")
+    check_positive(tol, "tol")
+    check_count(max_iter, "max_iter")
+    if design.x.shape[1] == 0:
         raise ValidationError("at least one covariate is needed", field="covariates")
     if design.n_events == 0:
         raise ValidationError("no events: the Cox model cannot be fitted", field="event")
-    n = design.n
-    w = np.ones(n) if design.weights is None else design.weights
-    method = "efron" if ties == "efron" else "breslow"
-    layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
-                           weights=design.weights, method=method)
-    # R's timefix (aeqSurv): times equal up to sqrt(machine eps) are one time. The layout's grid
-    # holds the distinct times, so the check costs nothing when there are no near-ties.
-    cuts = timefix_cuts(layout.grid)
-    if cuts is not None:
-        design = replace(design, time=fix_times(design.time, cuts),
-                         entry=None if design.entry is None else fix_times(design.entry, cuts))
-        if design.entry is not None and np.any(design.entry >= design.time):
-            raise ValidationError("an (entry, stop] interval has length 0 after merging times equal up to "
-                                  "floating-point tolerance (R aeqSurv)", field="entry")
-        layout = RiskSetLayout(design.time, design.status, strata=design.strata, entry=design.entry,
-                               weights=design.weights, method=method)
-    order = layout.order
-    # column-major: the per-column segment sums (np.add.reduceat) are several times faster
-    xs, means, scale = _sorted_center_scale(design.x, w, order, design.names)
-    check_collinearity(xs, design.names, None if design.weights is None else layout.weights_s,
-                       centred=True)
-    off = None if design.offset is None else design.offset[order]
-
     if ties == "exact":
         if robust or design.cluster is not None:
             raise ValidationError("ties='exact' has no score residuals (as in R), so no robust/cluster "
@@ -203,74 +188,117 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
         if design.weights is not None or design.entry is not None:
             raise ValidationError("ties='exact' supports neither case weights nor (entry, stop] data; "
                                   "use ties='efron'", field="ties")
+
+
+def _layout(design: CoxDesign, ties: str) -> tuple[CoxDesign, RiskSetLayout]:
+    """The sorted risk-set layout, after R's timefix (aeqSurv): times equal up to sqrt(machine
+    eps) are one time (the layout's grid holds the distinct times, so the check is cheap)."""
+    method = "efron" if ties == "efron" else "breslow"
+
+    def build(d: CoxDesign) -> RiskSetLayout:
+        return RiskSetLayout(d.time, d.status, strata=d.strata, entry=d.entry, weights=d.weights, method=method)
+
+    layout = build(design)
+    cuts = timefix_cuts(layout.grid)
+    if cuts is None:
+        return design, layout
+    design = replace(design, time=fix_times(design.time, cuts),
+                     entry=None if design.entry is None else fix_times(design.entry, cuts))
+    if design.entry is not None and np.any(design.entry >= design.time):
+        raise ValidationError("an (entry, stop] interval has length 0 after merging times equal up to "
+                              "floating-point tolerance (R aeqSurv)", field="entry")
+    return design, build(design)
+
+
+def _warn_convergence(nr: NewtonResult, names: Sequence[str], beta: np.ndarray, var: np.ndarray,
+                      u: np.ndarray, tol: float, max_iter: int) -> None:
+    """R's coxph.fit warnings (none when max_iter <= 1: a single step is a deliberate request)."""
+    if max_iter <= 1:
+        return
+    if not nr.converged:
+        warnings.warn(f"Cox fit ran out of iterations (max_iter={max_iter}) and did not converge",
+                      ConvergenceWarning, stacklevel=4)
+        return
+    infs = np.abs(u @ var)
+    bad = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(beta)))
+    if bad.any():
+        which = ", ".join(names[int(j)] for j in np.flatnonzero(bad))
+        warnings.warn(f"Loglik converged before covariate(s) {which}; coefficient may be infinite "
+                      "(monotone likelihood)", ConvergenceWarning, stacklevel=4)
+
+
+def _robust_variance(layout: RiskSetLayout, design: CoxDesign, xs: np.ndarray, scale: np.ndarray,
+                     state: CoxState, state0: CoxState, naive_var: np.ndarray) -> tuple[np.ndarray, float]:
+    """Sandwich variance D'D of dfbeta residuals summed by cluster, and the robust score test
+    from the score residuals at beta = 0 (score residuals are linear in x: the scaled matrix is
+    used and the scale divided out)."""
+    row_w = None if design.weights is None else layout.weights_s
+    resid = score_residuals(layout, state, xs, row_weights=row_w, col_scale=scale)
+    cl = None if design.cluster is None else cluster_indicator(design.cluster[layout.order])
+    dfb = collapse(resid, cl) @ naive_var
+    r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale,
+                                  out=resid if cl is not None else None), cl)  # resid is spent
+    u0 = r0.sum(axis=0)
+    return dfb.T @ dfb, float(u0 @ _solve(r0.T @ r0, u0))
+
+
+def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, tol: float = 1e-9,
+               max_iter: int = 20) -> Any:
+    """Fit a validated design; returns a :class:`~npctrial.survival.cox.result.CoxResult`
+    (steps in the module docstring)."""
+    from npctrial.survival.cox.result import CoxResult
+
+    _check_options(design, ties, robust, tol, max_iter)
+    design, layout = _layout(design, ties)
+    order = layout.order
+    w = np.ones(design.n) if design.weights is None else design.weights
+    # column-major: the per-column segment sums (np.add.reduceat) are several times faster
+    xs, means, scale = _sorted_center_scale(design.x, w, order, design.names)
+    aliased = find_aliased(xs, design.names, None if design.weights is None else layout.weights_s,
+                           centred=True)
+    if aliased:
+        which = ", ".join(design.names[j] for j in aliased)
+        warnings.warn(f"covariate(s) {which} are constant or collinear with the other covariates "
+                      "(aliased): coefficient NA, the other terms fitted (R coxph, singular.ok = TRUE)",
+                      StatisticalWarning, stacklevel=3)
+        core = fit_design(design.without(aliased), ties=ties, robust=robust, tol=tol, max_iter=max_iter)
+        return core.with_aliased(design, aliased, means)
+    off = None if design.offset is None else design.offset[order]
+    robust = robust or design.cluster is not None
+    states: dict[str, CoxState] = {}  # the last evaluation, and the one at beta = 0 for robust fits
+
+    if ties == "exact":
         exact = ExactLayout(layout)
 
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             return exact.evaluate(xs, b, off)
     else:
-        last: list[CoxState] = []
-        at_zero: list[CoxState] = []  # the first evaluation (beta = 0), reused by the robust score test
-        keep_zero = (robust or design.cluster is not None) and off is None
-
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             st = layout.evaluate(xs, b, off)
             assert st.info is not None
-            last[:] = [st]
-            if keep_zero and not at_zero:
-                at_zero.append(st)
+            states["last"] = st
+            if robust and off is None:
+                states.setdefault("zero", st)
             return st.loglik, st.score, st.info
 
-    nr = newton_raphson(evaluate, p, float(tol), max_iter, exact_rule=ties == "exact")
+    nr = newton_raphson(evaluate, design.x.shape[1], float(tol), max_iter, exact_rule=ties == "exact")
     beta = nr.beta * scale
     var = _inverse(nr.info) * np.outer(scale, scale)
     var = (var + var.T) / 2
-    u = nr.score * scale
-    ctx = CoxFitContext(design=design, layout=layout, x_scaled=xs, scale=scale, offset=off, means=means,
-                        ties=ties)
-
-    names = design.names
-    if not nr.converged:
-        warnings.warn(f"Cox fit ran out of iterations (max_iter={max_iter}) and did not converge",
-                      ConvergenceWarning, stacklevel=3)
-    infs = np.abs(u @ var)
-    bad = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(beta)))
-    if nr.converged and max_iter > 1 and bad.any():
-        which = ", ".join(names[j] for j in np.flatnonzero(bad))
-        warnings.warn(
-            f"Loglik converged before covariate(s) {which}; coefficient may be infinite "
-            "(monotone likelihood)", ConvergenceWarning, stacklevel=3)
-
-    robust = robust or design.cluster is not None
-    naive_var = None
-    robust_score = None
+    _warn_convergence(nr, design.names, beta, var, nr.score * scale, tol, max_iter)
+    naive_var = robust_score = None
     if robust:
         naive_var = var
-        # score residuals are linear in x: work on the scaled matrix and divide by the scale
-        state = last[0] if np.array_equal(last[0].beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
-        row_w = None if design.weights is None else layout.weights_s
-        resid = score_residuals(layout, state, xs, row_weights=row_w, col_scale=scale)
-        cl = None if design.cluster is None else cluster_indicator(design.cluster[order])
-        dfb = collapse(resid, cl) @ naive_var  # dfbeta = score residuals x V, summed by cluster
-        var = dfb.T @ dfb
-        state0 = at_zero[0] if at_zero else layout.evaluate(xs, np.zeros(p), None, info=False)
-        r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale,
-                                      out=resid if cl is not None else None), cl)  # resid is spent
-        u0 = r0.sum(axis=0)
-        robust_score = float(u0 @ _solve(r0.T @ r0, u0))
-
-    wald = float(beta @ _solve(var, beta))
+        last = states["last"]
+        state = last if np.array_equal(last.beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
+        state0 = states.get("zero") or layout.evaluate(xs, np.zeros(len(beta)), None, info=False)
+        var, robust_score = _robust_variance(layout, design, xs, scale, state, state0, naive_var)
+    ctx = CoxFitContext(design=design, layout=layout, x_scaled=xs, scale=scale, offset=off, means=means,
+                        ties=ties)
     return CoxResult.from_fit(
-        ctx=ctx,
-        coef=beta,
-        var=var,
-        naive_var=naive_var,
-        loglik_null=nr.loglik_init,
-        loglik=nr.loglik,
-        iterations=nr.iterations,
-        converged=nr.converged,
-        score_test=nr.score_test,
-        wald_test=wald,
-        robust_score_test=robust_score,
+        ctx=ctx, coef=beta, var=var, naive_var=naive_var, loglik_null=nr.loglik_init, loglik=nr.loglik,
+        iterations=nr.iterations, converged=nr.converged, score_test=nr.score_test,
+        wald_test=float(beta @ _solve(var, beta)), robust_score_test=robust_score,
     )
 
 
@@ -307,5 +335,5 @@ def cox_ph(
     """
     design = build_design(data, duration, event, covariates, categorical=categorical, reference=reference,
                           strata=strata, cluster=cluster, weights=weights, entry=entry, offset=offset,
-                          event_codes=event_codes, check=False)  # collinearity: checked on the sorted matrix
+                          event_codes=event_codes, check=False)  # aliasing: found on the sorted matrix
     return fit_design(design, ties=ties, robust=robust, tol=tol, max_iter=max_iter)

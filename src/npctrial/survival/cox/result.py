@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from npctrial.errors import ValidationError
 if TYPE_CHECKING:
     from npctrial.survival.cox.baseline import BaselineHazard, CoxSurvivalPrediction
     from npctrial.survival.cox.concordance import Concordance
+    from npctrial.survival.cox.design_matrix import CoxDesign
     from npctrial.survival.cox.fit import CoxFitContext
     from npctrial.survival.cox.zph import CoxZphResult
 
@@ -38,7 +40,12 @@ class CoxTest:
 
 @dataclass(frozen=True)
 class CoxResult:
-    """A fitted Cox model. Arrays are indexed like ``names`` (one entry per coefficient)."""
+    """A fitted Cox model. Arrays are indexed like ``names`` (one entry per coefficient).
+
+    ``aliased`` names the terms R would report as NA (constant or collinear columns): their
+    coef, se, var rows/columns, z, p and limits are NaN; the diagnostics (residuals, zph,
+    baseline hazard, predictions) are those of the model of the other terms.
+    """
 
     names: tuple[str, ...]
     coef: np.ndarray
@@ -61,7 +68,9 @@ class CoxResult:
     ties: str
     conf_level: float = 0.95
     terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    aliased: tuple[str, ...] = ()
     _ctx: CoxFitContext | None = field(default=None, repr=False, compare=False)
+    _estimable: CoxResult | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_fit(cls, *, ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, naive_var: np.ndarray | None,
@@ -93,6 +102,33 @@ class CoxResult:
             terms=dict(d.terms),
             _ctx=ctx,
         )
+
+    def with_aliased(self, design: CoxDesign, aliased: Sequence[int], means: np.ndarray) -> CoxResult:
+        """This fit (of ``design`` without the ``aliased`` columns) reported on every column of
+        ``design``: NaN for the aliased ones, as R's NA coefficients."""
+        p = len(design.names)
+        keep = np.setdiff1d(np.arange(p), np.asarray(aliased, dtype=int))
+
+        def vec(v: np.ndarray) -> np.ndarray:
+            out = np.full(p, np.nan)
+            out[keep] = v
+            return out
+
+        def mat(m: np.ndarray) -> np.ndarray:
+            out = np.full((p, p), np.nan)
+            out[np.ix_(keep, keep)] = m
+            return out
+
+        return replace(self, names=design.names, coef=vec(self.coef), se=vec(self.se),
+                       robust_se=None if self.robust_se is None else vec(self.robust_se), var=mat(self.var),
+                       naive_var=None if self.naive_var is None else mat(self.naive_var),
+                       means=means, terms=dict(design.terms),
+                       aliased=tuple(design.names[j] for j in aliased), _estimable=self)
+
+    @property
+    def _core(self) -> CoxResult:
+        """The fit of the estimable terms (itself when nothing is aliased)."""
+        return self if self._estimable is None else self._estimable
 
     # ------------------------------------------------------------ inference
     @property
@@ -137,16 +173,17 @@ class CoxResult:
     def linear_predictors(self) -> np.ndarray:
         """x'beta + offset centred at ``means`` (R ``fit$linear.predictors``), in data order."""
         ctx = self._require_ctx()
+        core = self._core
         # R: x %*% coef - sum(coef * means). Accumulated column by column, so every row goes through
         # the same floating-point operations and identical covariate rows get bit-identical values
         # (concordance counts ties in the predictor by exact equality, as R does; a BLAS product
         # may round rows differently depending on their position).
         x = ctx.design.x
-        lp = np.multiply(x[:, 0], self.coef[0])
+        lp = np.multiply(x[:, 0], core.coef[0])
         term = np.empty_like(lp)
         for j in range(1, x.shape[1]):
-            lp += np.multiply(x[:, j], self.coef[j], out=term)
-        lp -= float(self.coef @ self.means)
+            lp += np.multiply(x[:, j], core.coef[j], out=term)
+        lp -= float(core.coef @ core.means)
         if ctx.design.offset is not None:
             lp += ctx.design.offset
         return lp
@@ -175,6 +212,13 @@ class CoxResult:
 
         if kind not in RESIDUAL_KINDS:
             raise ValidationError(f"kind must be one of {RESIDUAL_KINDS}, got {kind!r}", field="kind")
+        if self._estimable is not None:
+            r = self._estimable.residuals(kind)
+            if r.ndim == 1:
+                return r
+            out = np.full((r.shape[0], len(self.names)), np.nan)
+            out[:, [self.names.index(nm) for nm in self._estimable.names]] = r
+            return out
         ctx = self._require_ctx()
         if ctx.ties == "exact" and kind not in ("martingale", "deviance"):
             raise ValidationError(f"{kind} residuals are not available for ties='exact' (as in R)", field="kind")
@@ -210,26 +254,26 @@ class CoxResult:
         """Test of proportional hazards as R's ``cox.zph(fit, transform)`` (terms and GLOBAL)."""
         from npctrial.survival.cox.zph import compute_zph
 
-        return compute_zph(self, transform=transform)
+        return compute_zph(self._core, transform=transform)
 
     def plot_zph(self, term: str | None = None, transform: str = "km", ax: Any = None) -> Any:
         """Plot scaled Schoenfeld residuals against transformed time with a lowess-free smooth."""
         from npctrial.survival.cox.zph import plot_zph
 
-        return plot_zph(self, term=term, transform=transform, ax=ax)
+        return plot_zph(self._core, term=term, transform=transform, ax=ax)
 
     def baseline_hazard(self, centered: bool = True) -> BaselineHazard:
         """Cumulative baseline hazard as R's ``basehaz(fit, centered)``."""
         from npctrial.survival.cox.baseline import compute_baseline_hazard
 
-        return compute_baseline_hazard(self, centered=centered)
+        return compute_baseline_hazard(self._core, centered=centered)
 
     def predict_survival(self, newdata: pd.DataFrame, conf_type: str = "log",
                          conf_level: float = 0.95) -> CoxSurvivalPrediction:
         """Predicted survival curves as R's ``survfit(fit, newdata, conf.type)``."""
         from npctrial.survival.cox.baseline import predict_survival
 
-        return predict_survival(self, newdata, conf_type=conf_type, conf_level=conf_level)
+        return predict_survival(self._core, newdata, conf_type=conf_type, conf_level=conf_level)
 
     # -------------------------------------------------------------- output
     def to_frame(self) -> pd.DataFrame:
@@ -252,13 +296,16 @@ class CoxResult:
         lines.append("")
         first = frame[[c for c in frame.columns if c in ("coef", "exp(coef)", "se(coef)", "robust se", "z")]].copy()
         first["Pr(>|z|)"] = self.p
-        lines.append(first.to_string(float_format=lambda v: f"{v:.5g}"))
+        lines.append(first.to_string(float_format=lambda v: f"{v:.5g}", na_rep="NA"))
         lines.append("")
         second = pd.DataFrame({"exp(coef)": self.hazard_ratio, "exp(-coef)": np.exp(-self.coef),
                                frame.columns[-2]: frame.iloc[:, -2], frame.columns[-1]: frame.iloc[:, -1]},
                               index=frame.index)
-        lines.append(second.to_string(float_format=lambda v: f"{v:.4g}"))
+        lines.append(second.to_string(float_format=lambda v: f"{v:.4g}", na_rep="NA"))
         lines.append("")
+        if self.aliased:
+            lines.append(f"Aliased (NA, constant or collinear): {', '.join(self.aliased)}")
+            lines.append("")
         c = self.concordance
         lines.append(f"Concordance= {c.c_index:.3f}  (se = {c.std_err:.3f} )")
         lines.append(f"Likelihood ratio test= {self.lr_test.statistic:.2f}  on {self.lr_test.df} df,   "
