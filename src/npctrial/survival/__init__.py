@@ -27,6 +27,7 @@ from npctrial.survival.cox import (
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.fine_gray import FineGrayResult, fine_gray
 from npctrial.survival.kaplan_meier import KaplanMeierCurve, KaplanMeierResult, kaplan_meier
+from npctrial.survival.landmark import LandmarkData, landmark
 from npctrial.survival.logrank import (
     LogRankResult,
     PairwiseLogRankResult,
@@ -57,6 +58,7 @@ __all__: list[str] = [
     "GrayTestResult",
     "KaplanMeierCurve",
     "KaplanMeierResult",
+    "LandmarkData",
     "LogRankResult",
     "NelsonAalenCurve",
     "NelsonAalenResult",
@@ -69,6 +71,7 @@ __all__: list[str] = [
     "fine_gray",
     "gray_test",
     "kaplan_meier",
+    "landmark",
     "logrank_test",
     "nelson_aalen",
     "pairwise_logrank",

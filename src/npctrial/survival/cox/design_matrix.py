@@ -31,7 +31,7 @@ import pandas as pd
 
 from npctrial.errors import ValidationError
 
-__all__ = ["CoxDesign", "build_design"]
+__all__ = ["CoxDesign", "build_design", "event_indicator", "find_aliased"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,9 @@ def _levels_of(series: pd.Series, name: str, reference: Any) -> tuple[Any, ...]:
     return tuple(levels)
 
 
-def _status(series: pd.Series, name: str, event_codes: tuple[Any, Any] | None) -> np.ndarray:
+def event_indicator(series: pd.Series, name: str, event_codes: tuple[Any, Any] | None = None) -> np.ndarray:
+    """0/1 event indicator of a status column (R Surv rules: 0/1, False/True, or 1/2 = censored/event;
+    ``event_codes=(censored, event)`` for any other coding); a ValidationError names a bad row."""
     values = series.to_numpy()
     if event_codes is not None:
         if len(event_codes) != 2:
@@ -284,7 +286,7 @@ def build_design(
     time = _numeric(frame[duration], duration)
     if not np.all(np.isfinite(time)):
         raise ValidationError(f"{duration} must be finite", field=duration)
-    status = _status(frame[event], event, event_codes)
+    status = event_indicator(frame[event], event, event_codes)
     entry_a = None
     if entry is not None:
         entry_a = _numeric(frame[entry], entry)
