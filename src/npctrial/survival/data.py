@@ -226,7 +226,8 @@ class SurvivalData:
                     f"{shown.get(name, name)} has length {arr.shape[0]} but time has length {n}",
                     field=name,
                 )
-            arrays[name] = arr
+            # one strided read here (a column of a 2-D block) instead of one per later pass
+            arrays[name] = np.ascontiguousarray(arr) if arr.dtype.kind in "biuf" else arr
         if n == 0:
             raise ValidationError("time is empty: at least one observation is required", field="time")
 
@@ -236,7 +237,7 @@ class SurvivalData:
             miss_by["time"] = np.isnan(t)
         for name in ("event", "entry", "weights", "group", "strata"):
             if name in cols and not isinstance(cols[name], Factor):
-                m = missing_mask(cols[name])
+                m = missing_mask(arrays[name])
                 if m is not None:
                     miss_by[name] = m
         if missing is not None:
@@ -329,9 +330,9 @@ class SurvivalData:
         # 4. factors
         g = s = None
         if group is not None:
-            g = _factor(group, group_name, rows, all_kept)
+            g = _factor(_plain(group, arrays["group"]), group_name, rows, all_kept)
         if strata is not None:
-            s = _factor(strata, strata_name, rows, all_kept)
+            s = _factor(_plain(strata, arrays["strata"]), strata_name, rows, all_kept)
 
         return cls(
             time=_frozen(np.array(tk, dtype=np.float64, copy=True)),
@@ -345,6 +346,14 @@ class SurvivalData:
             dropped_rows=dropped,
             index=None if idx is None else idx[rows],
         )
+
+
+def _plain(values: Any, arr: np.ndarray) -> Any:
+    """The validated contiguous array for a plain numeric Series (same levels and codes, without
+    re-reading a strided column); the original otherwise (Factor, Categorical, extension dtypes)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, np.dtype) and arr.dtype.kind in "biuf":
+        return arr
+    return values
 
 
 def _factor(values: Any, name: str, rows: np.ndarray, all_kept: bool) -> Factor:

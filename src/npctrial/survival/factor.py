@@ -25,6 +25,7 @@ from npctrial.survival.columns import (
     row_label,
     show,
 )
+from npctrial.survival.dense_rank import integer_ranks
 
 __all__ = ["Factor"]
 
@@ -98,6 +99,12 @@ class Factor:
             fast = _integer_factor(arr, name)
             if fast is not None:
                 return fast
+        if levels is None and arr.dtype.kind == "f":  # 0/1, 1/2/3 ... stored as floats
+            table = integer_ranks(arr)
+            if table is not None:
+                codes, distinct = table
+                codes.flags.writeable = False
+                return Factor(name=name, codes=codes, levels=tuple(float(v) for v in distinct))
         if levels is None and isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(values)
             return cls._from_codes(name, np.asarray(cat.codes, dtype=np.int64), list(cat.categories))

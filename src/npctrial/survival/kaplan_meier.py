@@ -32,11 +32,12 @@ from npctrial.survival.risk_sets import (
     RiskTable,
     distinct_sorted,
     group_masks,
+    integer_time_table,
     risk_table,
     take_rows,
     timefix_cuts,
 )
-from npctrial.survival.sorted_runs import find_runs, sort_with_payload, timefix_map
+from npctrial.survival.sorted_runs import find_runs, sort_with_payload, timefix_keep, timefix_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -429,6 +430,9 @@ def kaplan_meier(
 def _unweighted_tables(t_k: list[np.ndarray], s_k: list[np.ndarray], *, timefix: bool) -> list[RiskTable]:
     """Steps 1-2 for unweighted right-censored curves: one packed sort per curve
     (:mod:`~npctrial.survival.sorted_runs`); R's timefix on the pooled distinct times."""
+    by_table = _integer_tables(t_k, s_k, timefix=timefix)
+    if by_table is not None:
+        return by_table
     sorted_k = [sort_with_payload(t, s) for t, s in zip(t_k, s_k, strict=True)]
     fix = None
     if timefix and len(sorted_k) > 1:
@@ -442,6 +446,26 @@ def _unweighted_tables(t_k: list[np.ndarray], s_k: list[np.ndarray], *, timefix:
         n_censor -= n_event
         tables.append(RiskTable(runs.time, runs.at_risk, n_event, n_censor))
     return tables
+
+
+def _integer_tables(t_k: list[np.ndarray], s_k: list[np.ndarray], *, timefix: bool) -> list[RiskTable] | None:
+    """Steps 1-2 without a sort when every curve's times are whole numbers over a short range
+    (:func:`~npctrial.survival.risk_sets.integer_time_table`) and R's timefix, applied to the
+    pooled distinct times, merges none of them; None otherwise."""
+    tables = []
+    for t, s in zip(t_k, s_k, strict=True):
+        table = integer_time_table(t, np.asarray(s, dtype=bool), None, 1, timefix=False) if len(t) else None
+        if table is None:
+            return None
+        tables.append(table)
+    pooled = tables[0][0] if len(tables) == 1 else np.unique(np.concatenate([tb[0] for tb in tables]))
+    if timefix and timefix_keep(pooled) is not None:
+        return None
+    out = []
+    for grid, rows, events in tables:
+        r, e = rows[0].astype(np.float64), events[0].astype(np.float64)
+        out.append(RiskTable(grid, np.cumsum(r[::-1])[::-1], e, r - e))
+    return out
 
 
 def _general_tables(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from npctrial.survival.dense_rank import integer_ranks
 from npctrial.survival.sorted_runs import (
     TimefixMap,
     counts_before,
@@ -43,6 +44,7 @@ __all__ = [
     "distinct_sorted",
     "events_on_grid",
     "grouped_risk_table",
+    "integer_time_table",
     "risk_table",
 ]
 
@@ -307,6 +309,11 @@ def grouped_risk_table(
     ``searchsorted`` on the grid.
     """
     status = np.asarray(status, dtype=bool)
+    if fix is None:
+        table = _grouped_by_integer_times(time, status, codes, n_groups, timefix=timefix,
+                                          event_times_only=event_times_only)
+        if table is not None:
+            return table
     if n_groups <= PACKED_SORT_MAX_GROUPS or fix is not None:
         return _grouped_by_packed_sorts(
             time, status, codes, n_groups, timefix=timefix, fix=fix, event_times_only=event_times_only
@@ -344,6 +351,45 @@ def grouped_risk_table(
     n_event[n_groups - 1] = ev[0] - ev[1:].sum(axis=0)
     n_risk[n_groups - 1] = risk[0] - risk[1:].sum(axis=0)
     return GroupedRiskTable(grid, n_risk, n_event)
+
+
+def integer_time_table(time: np.ndarray, status: np.ndarray, codes: np.ndarray | None, n_groups: int,
+                       *, timefix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(distinct times, rows per (group, time), events per (group, time)) with no sort, when the
+    times are whole numbers over a range of at most ~4 n (days, months: the usual case).
+
+    Steps: 1. rank every time by one lookup in a presence table over the range
+    (:func:`~npctrial.survival.dense_rank.integer_ranks`); 2. count rows and events per
+    (group, rank) with ``np.bincount``. None when the times do not qualify, or when R's
+    ``timefix`` would merge two of the distinct times (whole numbers are never that close below
+    ~6.7e7); the callers then sort."""
+    table = integer_ranks(time)
+    if table is None:
+        return None
+    rank, distinct = table
+    if timefix and timefix_keep(distinct) is not None:
+        return None
+    m = distinct.shape[0]
+    key = rank if codes is None or n_groups == 1 else codes * m + rank
+    rows = np.bincount(key, minlength=n_groups * m).reshape(n_groups, m)
+    events = np.bincount(key, weights=status, minlength=n_groups * m).reshape(n_groups, m)
+    return distinct, rows, events
+
+
+def _grouped_by_integer_times(time: np.ndarray, status: np.ndarray, codes: np.ndarray, n_groups: int,
+                              *, timefix: bool, event_times_only: bool) -> GroupedRiskTable | None:
+    """:func:`grouped_risk_table` from :func:`integer_time_table` (at risk: reverse cumulative
+    sums of the rows per time), or None when that does not apply."""
+    table = integer_time_table(time, status, codes, n_groups, timefix=timefix)
+    if table is None:
+        return None
+    grid, rows, events = table
+    n_risk = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1].astype(np.float64)
+    n_event = events.astype(np.float64)
+    if event_times_only:
+        keep = n_event.sum(axis=0) > 0
+        grid, n_risk, n_event = grid[keep], n_risk[:, keep], n_event[:, keep]
+    return GroupedRiskTable(grid, np.ascontiguousarray(n_risk), np.ascontiguousarray(n_event))
 
 
 def _grouped_by_packed_sorts(

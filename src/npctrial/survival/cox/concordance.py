@@ -45,6 +45,7 @@ import pandas as pd
 
 from npctrial.survival.cox.dominance import earlier_sums
 from npctrial.survival.cox.engine import group_sum
+from npctrial.survival.dense_rank import dense_rank
 
 __all__ = ["Concordance", "compute_concordance"]
 
@@ -85,24 +86,11 @@ class _TimeKeys:
     bits: int
 
 
-def _dense_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Rank of each value among the distinct values (0-based) and their number: by hashing when
-    the values repeat a lot (one pass), else from one argsort (``searchsorted`` of a million
-    unsorted keys is several times slower than either)."""
-    m = len(np.unique(x))
-    if 16 * m <= len(x):
-        return pd.factorize(x, sort=True)[0].astype(np.int64), m
-    order = np.argsort(x)
-    xs = x[order]
-    rank = np.empty(len(x), dtype=np.int64)
-    rank[order] = np.concatenate([[0], np.cumsum(xs[1:] != xs[:-1])])
-    return rank, m
-
-
 def _time_keys(time: np.ndarray, dead: np.ndarray, s: np.ndarray, n_strata: int,
                entry: np.ndarray | None) -> _TimeKeys:
     n = len(time)
-    rank, m = _dense_codes(time if entry is None else np.concatenate([time, entry]))
+    rank, distinct = dense_rank(time if entry is None else np.concatenate([time, entry]))
+    m = len(distinct)
     base = s * m
     u = (base + rank[:n]) * 2 + ~dead
     if 2 * n_strata * m <= 4 * n + 1024:  # a table over the key space: lookups instead of searches

@@ -25,6 +25,8 @@ from functools import cached_property
 
 import numpy as np
 
+from npctrial.survival.dense_rank import dense_rank
+
 __all__ = ["CoxState", "RiskSetLayout", "group_sum", "weighted_cross"]
 
 _LOOP_SEGMENTS = 256
@@ -45,16 +47,27 @@ def _rev_cumsum_segments(v: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarr
 
 
 def _order_by_key(key: np.ndarray, status: np.ndarray, n_keys: int) -> np.ndarray:
-    """Row order by (key, events first, row): R's order(strata, time, -status), ties by row.
-
-    With fewer than 2^15 keys the combined key fits in 16 bits and numpy's stable sort is a radix
-    sort (linear in n, about 3x faster than a comparison sort of a unique 64-bit key)."""
+    """Row order by (key, events first, row): R's order(strata, time, -status), ties by row."""
     n = key.shape[0]
-    if 2 * n_keys <= 1 << 16:
-        return np.argsort((key * 2 + (1 - status)).astype(np.uint16), kind="stable")
     if n_keys * 2 * n < 2**62:
         return np.argsort(key * (2 * n) + (1 - status) * n + np.arange(n))
     return np.argsort(key * 2 + (1 - status), kind="stable")
+
+
+def _sorted_keys(key: np.ndarray, status: np.ndarray, n_keys: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row order, sorted keys, sorted 0/1 status) in the order of :func:`_order_by_key`.
+
+    With fewer than 2^15 keys the packed key (key, censored) fits in 16 bits: numpy's stable sort
+    is then a radix sort (linear in n), and the sorted keys and status are unpacked from the
+    sorted 16-bit keys instead of gathered from the 8-byte arrays."""
+    if 2 * n_keys <= 1 << 16:
+        packed = (key * 2 + (1 - status)).astype(np.uint16)
+        order = np.argsort(packed, kind="stable")
+        packed_s = packed[order]
+        return order, (packed_s >> 1).astype(np.int64), 1 - (packed_s & 1).astype(np.int64)
+    order = _order_by_key(key, status, n_keys)
+    return order, key[order], status[order]
 
 
 def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -115,35 +128,18 @@ class RiskSetLayout:
         stratified = strata is not None
         strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
         status_i = np.asarray(status, dtype=np.int64)
-        if entry is None and not strata.any():
-            # rank the times with one (unstable) sort, then order by the unique integer key
-            # (rank, events first, row): the same order as a stable lexsort, about 2x faster
-            first = np.argsort(time)
-            t_sorted = time[first]
-            new_t = np.ones(n, dtype=bool)
-            new_t[1:] = t_sorted[1:] != t_sorted[:-1]
-            grid = t_sorted[new_t]
-            m = len(grid) + 1
-            rank = np.empty(n, dtype=np.int64)
-            rank[first] = np.cumsum(new_t) - 1
-            order = _order_by_key(rank, status_i, m)
-            key_s = rank[order]
+        if entry is None:
+            rank_t, grid = dense_rank(time)
         else:
-            if entry is None:
-                grid, rank_t = np.unique(time, return_inverse=True)
-                rank_t = rank_t.ravel()
-            else:
-                grid = np.unique(np.concatenate([time, entry]))
-                rank_t = np.searchsorted(grid, time)
-            m = len(grid) + 1
-            key = strata * m + rank_t
-            # events first within a tied time (R's order(strata, time, -status)), then row order
-            order = _order_by_key(key, status_i, int(key.max()) + 1)
-            key_s = key[order]
+            rank_all, grid = dense_rank(np.concatenate([time, entry]))
+            rank_t, rank_e = rank_all[:n], rank_all[n:]
+        m = len(grid) + 1
+        key = strata * m + rank_t if strata.any() else rank_t
+        # events first within a tied time (R's order(strata, time, -status)), then row order
+        order, key_s, self.status_s = _sorted_keys(key, status_i, int(key.max()) + 1)
         self.grid = grid
         self.order = order
-        self.time_s = time[order]
-        self.status_s = status[order].astype(np.int64)
+        self.time_s = grid[key_s % m]
         self.strata_s = strata[order] if stratified else strata
         self.weighted = weights is not None
         self.weights_s = np.ones(n) if weights is None else weights[order].astype(float)
@@ -171,21 +167,22 @@ class RiskSetLayout:
         self.grp_time = self.time_s[death_rows[self.death_grp_start]]
         self.grp_stratum = self.strata_s[death_rows[self.death_grp_start]]
         self.death_group = np.cumsum(new_grp) - 1
-        self.grp_d = np.bincount(self.death_group, minlength=n_groups).astype(np.int64)
-        self.grp_wd = np.bincount(self.death_group, weights=self.weights_s[death_rows], minlength=n_groups)
+        self.grp_d = np.diff(np.append(self.death_grp_start, len(death_rows)))
+        self.w_dead = self.weights_s[death_rows] if self.weighted else np.ones(len(death_rows))
+        self.grp_wd = (np.add.reduceat(self.w_dead, self.death_grp_start) if self.weighted and n_groups
+                       else self.grp_d.astype(float))
 
         # tie terms
         self.exp_start: np.ndarray | None
         if method == "efron":
+            # one term per event, contiguous per group: the term's group is the event's group
             d = self.grp_d
-            exp_group = np.repeat(np.arange(n_groups), d)
-            first = np.repeat(np.cumsum(d) - d, d)
-            r = np.arange(len(exp_group)) - first
+            exp_group = self.death_group
+            self.exp_start = self.death_grp_start
             self.exp_group = exp_group
-            self.exp_frac = r / d[exp_group]
-            self.exp_c = self.grp_wd[exp_group] / d[exp_group]
-            self.exp_m = 1.0 / d[exp_group]
-            self.exp_start = np.cumsum(d) - d  # terms are contiguous per group
+            self.exp_frac = (np.arange(len(exp_group)) - self.exp_start[exp_group]) / d[exp_group]
+            self.exp_c = (self.grp_wd / d)[exp_group]
+            self.exp_m = (1.0 / d)[exp_group]
         elif method == "breslow":
             self.exp_group = np.arange(n_groups, dtype=np.int64)
             self.exp_frac = np.zeros(n_groups)
@@ -202,9 +199,8 @@ class RiskSetLayout:
         self.entry_s = None
         if entry is not None:  # without entry times row_upper/row_lower are built on first use
             self.row_upper = np.repeat(self.block_upper, self.block_len)
-            entry_s = entry[order]
-            self.entry_s = entry_s
-            ekey = self.strata_s * m + np.searchsorted(grid, entry_s)
+            self.entry_s = entry[order]
+            ekey = self.strata_s * m + rank_e[order]
             self.row_lower = np.searchsorted(grp_key, ekey, side="right")
             # entry side: rows sorted by (stratum, entry); blocks; position of t_g
             eorder = np.argsort(ekey, kind="stable")
@@ -225,7 +221,6 @@ class RiskSetLayout:
         self.seg_idx = np.unique(np.concatenate([self.block_start, ends[ends < n]]))
         self.block_seg = np.searchsorted(self.seg_idx, self.block_start)
         self.grp_seg = np.searchsorted(self.seg_idx, self.block_start[self.grp_block])
-        self.w_dead = self.weights_s[death_rows]
 
     @cached_property
     def row_upper(self) -> np.ndarray:
@@ -236,6 +231,16 @@ class RiskSetLayout:
     def row_lower(self) -> np.ndarray:
         """Per sorted row: the first group the row is at risk in (set in __init__ with entry times)."""
         return np.repeat(self.block_lower, self.block_len)
+
+    @cached_property
+    def row_seg(self) -> np.ndarray:
+        """Segment of each sorted row (int32: a compact gather index)."""
+        return np.repeat(np.arange(len(self.seg_idx), dtype=np.int32), self.seg_len)
+
+    @cached_property
+    def _unit_terms(self) -> bool:
+        """Every tie-term coefficient c_k is exactly 1 (unweighted Efron)."""
+        return self.method == "efron" and not self.weighted
 
     @cached_property
     def seg_len(self) -> np.ndarray:
@@ -267,7 +272,7 @@ class RiskSetLayout:
         """Per-group values ``v`` repeated for each of the group's tie terms."""
         if self.exp_start is None:
             return v
-        return np.repeat(v, self.grp_d)
+        return v[self.exp_group]  # a gather from the short per-group array (np.repeat is slower)
 
     def sums(self, rw: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A_g, A1_g (risk set) and B_g, B1_g (events) of w e^eta and w e^eta x per group.
@@ -339,20 +344,22 @@ class RiskSetLayout:
         f = self.exp_frac
         c = self.exp_c
         phi = self.per_term(a0) - f * self.per_term(b0)
-        hazard = c / phi
+        unit = self._unit_terms  # unweighted Efron: every c_k is 1
+        hazard = 1.0 / phi if unit else c / phi
         dr = self.death_rows
         wx_dead = self._wx_dead(x)
         # sum over events of w eta = (sum of w x over events) . beta (+ offset): no gather of eta
         wd_eta = float(wx_dead @ beta) + (0.0 if offset is None else float(np.dot(self.w_dead, offset[dr])))
-        loglik = wd_eta - float(np.dot(c, np.log(phi)))
+        log_phi = np.log(phi)
+        loglik = wd_eta - (float(log_phi.sum()) if unit else float(np.dot(c, log_phi)))
         group_hazard = self.term_sum(hazard)
         group_e1 = self.term_sum(f * hazard)
         score = wx_dead - (group_hazard @ a1 - group_e1 @ b1)
-        if self.entry_s is None:  # per segment, then repeated: no per-event gather and scatter
+        if self.entry_s is None:  # per segment, then spread by one gather: no per-event scatter
             hc = np.concatenate([[0.0], np.cumsum(group_hazard)])
             seg_lam = (hc[self.block_upper] - hc[self.block_lower])[self.seg_block]
             seg_lam[self.grp_seg] -= group_e1
-            lam = np.repeat(seg_lam, self.seg_len)
+            lam = seg_lam[self.row_seg]
         else:
             lam = self.cumulative(group_hazard)
             lam[dr] -= group_e1[self.death_group]
@@ -413,7 +420,9 @@ class RiskSetLayout:
         nseg = len(self.seg_idx)
         s0 = np.empty(nseg)
         s1 = np.empty((nseg, p))
-        for r0, r1, k0, k1, local in self._chunks():
+        chunks = self._chunks()
+        buf = np.empty(max(r1 - r0 for r0, r1, *_ in chunks))
+        for r0, r1, k0, k1, local in chunks:
             xc = x[r0:r1]
             e = xc @ beta
             if offset is not None:
@@ -424,7 +433,9 @@ class RiskSetLayout:
             if self.weighted:
                 rwc = w[r0:r1] * rwc
             s0[k0:k1] = np.add.reduceat(rwc, local)
-            s1[k0:k1] = np.add.reduceat(rwc[:, None] * xc, local, axis=0)
+            y = buf[:r1 - r0]
+            for j in range(p):  # 1-D reductions: a 2-D reduceat loops over rows, ten times slower
+                s1[k0:k1, j] = np.add.reduceat(np.multiply(rwc, xc[:, j], out=y), local)
         return eta, risk, w * risk if self.weighted else risk, s0, s1
 
     def _wx_dead(self, x: np.ndarray) -> np.ndarray:
