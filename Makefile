@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres bench lint demo clean
+.PHONY: run test test-sqlite test-postgres bench lint demo clean messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || (bash scripts/install-system-deps.sh && $(PYTHON) -m venv $(VENV))
@@ -34,6 +34,11 @@ test-postgres: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run.py
+
+## messages: refresh the translation catalogues from the sources and compile them (.mo files are committed)
+messages: $(STAMP)
+	cd src/npctrial/web && DJANGO_SETTINGS_MODULE=npctrial.web.settings $(CURDIR)/$(PY) -m django makemessages -l zh_Hans --no-location --no-obsolete -i "migrations/*"
+	cd src/npctrial/web && DJANGO_SETTINGS_MODULE=npctrial.web.settings $(CURDIR)/$(PY) -m django compilemessages -l zh_Hans
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "npctrial.web.core",
+    "npctrial.web.languages",
 ]
 # Further EDC apps, when present: NPCTRIAL_EXTRA_APPS (comma-separated; default the clinical app).
 for _optional in os.environ.get("NPCTRIAL_EXTRA_APPS", "npctrial.web.clinical").split(","):
@@ -85,9 +86,11 @@ for _optional in os.environ.get("NPCTRIAL_EXTRA_APPS", "npctrial.web.clinical").
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "npctrial.web.languages.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -110,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "npctrial.web.core.context.nav",
+                "npctrial.web.languages.context.languages",
             ]
         },
     }
@@ -157,9 +161,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# English and Simplified Chinese: the user's saved choice, else the language cookie, else the
+# browser's Accept-Language (zh-CN, zh-SG -> zh-hans). Catalogues: web/locale (compiled .mo
+# files are committed; `make messages` regenerates both, tests check they agree).
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "npctrial_language"
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"

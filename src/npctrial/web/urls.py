@@ -18,6 +18,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("healthz", healthz),
     path("api/v1/", api.urls),
+    path("", include("npctrial.web.languages.urls")),
     path("", include("npctrial.web.core.urls")),
 ]
 

@@ -31,8 +31,10 @@ def install() -> None:
     from npctrial.web.core.queries import QUERY_RECORD_RESOLVERS
     from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
 
-    STUDY_NAV.extend([("CRFs", "clinical-home"), ("Status", "status-dashboard"), ("Report", "study-report"),
-                      ("Exports", "export-index")])
+    from django.utils.translation import gettext_lazy as _
+
+    STUDY_NAV.extend([(_("CRFs"), "clinical-home"), (_("Status"), "status-dashboard"), (_("Report"), "study-report"),
+                      (_("Exports"), "export-index")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
     QUERY_RECORD_RESOLVERS.append(query_fields)
     from npctrial.web import demo

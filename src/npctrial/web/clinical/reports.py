@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from npctrial.domain import (
     Failure,
@@ -117,6 +119,15 @@ class StudyReport:
                                                       zip(s.groups, s.n, s.events, strict=True))
                          + (f"; log-rank p={s.logrank_p:.4g}" if s.logrank_p is not None else ""))
         return "\n".join(lines)
+
+
+#: Display labels of the participant-flow boxes and the Simon stage-1 decision (keys stay English).
+FLOW_LABELS = {"screened": gettext_lazy("screened"), "eligible": gettext_lazy("eligible"),
+               "enrolled": gettext_lazy("enrolled"), "randomised": gettext_lazy("randomised"),
+               "treated": gettext_lazy("treated"), "assessed": gettext_lazy("assessed")}
+SIMON_STATUS_LABELS = {"continue to stage 2": gettext_lazy("continue to stage 2"),
+                       "stop for futility": gettext_lazy("stop for futility"),
+                       "stage 1 ongoing": gettext_lazy("stage 1 ongoing")}
 
 
 def _rate(label: str, x: int, n: int) -> Rate:
@@ -221,7 +232,8 @@ def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     try:
-        plot_survival(km, ax=ax, pvalue=pvalue, ticks=list(AT_RISK_MONTHS), xlabel="Months", title=title)
+        plot_survival(km, ax=ax, pvalue=pvalue, ticks=list(AT_RISK_MONTHS), xlabel=str(gettext_lazy("Months")),
+                      title=title, at_risk_title=str(gettext_lazy("Number at risk")))
         if fmt == "png":
             out = io.BytesIO()
             fig.savefig(out, format="png", dpi=110, bbox_inches="tight")
@@ -430,13 +442,14 @@ def report_pdf(report: StudyReport) -> bytes:
         figures[s.endpoint] = png
     story, _ = build_with_fonts(lambda fonts: _pdf_story(report, fonts, figures))
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title=f"{report.study} study report")
+    doc = SimpleDocTemplate(buf, pagesize=A4, title=f"{report.study} study report", lang=translation.get_language())
     doc.build(story)
     return buf.getvalue()
 
 
 def _pdf_story(report: StudyReport, fonts: Any, figures: dict[str, bytes]) -> list[Any]:
     """The flowables of the report PDF, every text through ``fonts.markup``."""
+    from django.utils.translation import gettext as _
     from reportlab.lib import colors
     from reportlab.lib.units import cm
     from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
@@ -453,42 +466,49 @@ def _pdf_story(report: StudyReport, fonts: Any, figures: dict[str, bytes]) -> li
                                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
         return t
 
-    story: list[Any] = [para(f"Study report: {report.study}", "Title"),
-                        para(f"Data as of {report.as_of.isoformat()}"), Spacer(1, 0.3 * cm)]
-    story += [para("Participant flow", "Heading2"), table([["Stage", "n"], *[[k, v] for k, v in report.flow.items()]])]
-    story.append(para("Adverse events", "Heading2"))
+    story: list[Any] = [para(_("Study report: %(study)s") % {"study": report.study}, "Title"),
+                        para(_("Data as of %(date)s") % {"date": report.as_of.isoformat()}), Spacer(1, 0.3 * cm)]
+    story += [para(_("Participant flow"), "Heading2"),
+              table([[_("Stage"), "n"], *[[FLOW_LABELS.get(k, k), v] for k, v in report.flow.items()]])]
+    story.append(para(_("Adverse events"), "Heading2"))
     if report.ae_rate:
         r = report.ae_rate
-        story.append(para(f"AE rate (worst grade >= {report.ae_min_grade}): {r.x}/{r.n} = {r.proportion:.1%} "
-                          f"(95% CI {r.lower:.1%} to {r.upper:.1%}, Clopper-Pearson)"))
-    story.append(table([["Term", "G1", "G2", "G3", "G4", "G5", f">= G{report.ae_min_grade} (95% CI)"],
+        story.append(para(_("AE rate (worst grade >= %(grade)s): %(x)s/%(n)s = %(p)s (95%% CI %(lo)s to %(hi)s, "
+                            "Clopper-Pearson)") % {"grade": report.ae_min_grade, "x": r.x, "n": r.n,
+                                                   "p": f"{r.proportion:.1%}", "lo": f"{r.lower:.1%}",
+                                                   "hi": f"{r.upper:.1%}"}))
+    story.append(table([[_("Term"), "G1", "G2", "G3", "G4", "G5", _(">= G%(grade)s (95%% CI)") % {"grade": report.ae_min_grade}],
                         *[[t["label"], t["g1"], t["g2"], t["g3"], t["g4"], t["g5"],
                            f"{t['severe'].x}/{t['severe'].n} ({t['severe'].lower:.1%}-{t['severe'].upper:.1%})"]
                           for t in report.ae_terms]]))
     if report.orr:
         o = report.orr
-        story += [para("Response (RECIST 1.1)", "Heading2"),
-                  para(f"ORR {o.x}/{o.n} = {o.proportion:.1%} (95% CI {o.lower:.1%} to {o.upper:.1%})")]
+        story += [para(_("Response (RECIST 1.1)"), "Heading2"),
+                  para(_("ORR %(x)s/%(n)s = %(p)s (95%% CI %(lo)s to %(hi)s)")
+                       % {"x": o.x, "n": o.n, "p": f"{o.proportion:.1%}", "lo": f"{o.lower:.1%}", "hi": f"{o.upper:.1%}"})]
     for s in report.survival:
-        story.append(para(f"{s.endpoint} by arm", "Heading2"))
+        story.append(para(_("%(endpoint)s by arm") % {"endpoint": s.endpoint}, "Heading2"))
         story.append(Image(io.BytesIO(figures[s.endpoint]), width=14 * cm, height=9.5 * cm, kind="proportional"))
-        story.append(table([["Arm", "n", "events", "median (months)", *[f"at risk {m}m" for m in AT_RISK_MONTHS]],
-                            *[[g, n, e, "NR" if m is None else f"{m:.1f}", *s.at_risk[g]]
+        story.append(table([[_("Arm"), "n", _("events"), _("median (months)"),
+                             *[_("at risk %(month)sm") % {"month": m} for m in AT_RISK_MONTHS]],
+                            *[[g, n, e, _("NR") if m is None else f"{m:.1f}", *s.at_risk[g]]
                               for g, n, e, m in zip(s.groups, s.n, s.events, s.medians, strict=True)]]))
         if s.logrank_p is not None:
-            story.append(para(f"Log-rank chi-square {s.logrank_chisq:.3f}, p = {s.logrank_p:.4g}"))
+            story.append(para(_("Log-rank chi-square %(chisq)s, p = %(p)s")
+                              % {"chisq": f"{s.logrank_chisq:.3f}", "p": f"{s.logrank_p:.4g}"}))
     mf = report.median_follow_up_months
-    story.append(para(f"Median follow-up (reverse KM): {'not reached' if mf is None else f'{mf:.1f} months'}"))
-    story += [para("Protocol deviations", "Heading2"),
-              table([["Subject", "Drug", "Date", "Planned", "Given", "Reason"],
+    story.append(para(_("Median follow-up (reverse KM): %(value)s")
+                      % {"value": _("not reached") if mf is None else _("%(months)s months") % {"months": f"{mf:.1f}"}}))
+    story += [para(_("Protocol deviations"), "Heading2"),
+              table([[_("Subject"), _("Drug"), _("Date"), _("Planned"), _("Given"), _("Reason")],
                      *[[d["subject"], d["drug"], str(d["date"]), d["planned"], d["given"], d["reason"]]
                        for d in report.deviations]]),
-              para("Data completeness", "Heading2"),
-              table([["Form", "Subjects", "Of", "%"],
+              para(_("Data completeness"), "Heading2"),
+              table([[_("Form"), _("Subjects"), _("Of"), "%"],
                      *[[c["form"], c["subjects"], c["of"], f"{c['percent']:.0f}"] for c in report.completeness]])]
     if report.simon:
         sm = report.simon
-        story.append(para(f"Simon stage 1: {sm['responses']} responses in {sm['evaluated']}/{sm['n1']} "
-                          f"(r1 = {sm['r1']}): {sm['status']}"))
+        story.append(para(_("Simon stage 1: %(responses)s responses in %(evaluated)s/%(n1)s (r1 = %(r1)s): %(status)s")
+                          % {**sm, "status": SIMON_STATUS_LABELS.get(sm["status"], sm["status"])}))
     story += [para(n, "Italic") for n in report.notes]
     return story

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-_PUBLIC_PREFIXES = ("/accounts/login/", "/accounts/set-password/", "/static/", "/healthz")
+_PUBLIC_PREFIXES = ("/i18n/language/", "/accounts/login/", "/accounts/set-password/", "/static/", "/healthz")
 
 
 class LoginRequiredMiddleware:

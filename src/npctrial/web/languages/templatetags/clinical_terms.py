@@ -1,0 +1,22 @@
+"""``{% load clinical_terms %}``: coded clinical terms shown in the active language.
+
+``{{ ae.term|term:"ctcae_term" }}`` -> ``口干 (Dry mouth)`` in Chinese, ``Dry mouth`` in
+English; kinds: ctcae_term, ctcae_grade, ctcae_soc, rtog_organ, rtog_scale, recist_response,
+stage_group (npctrial.domain.term_labels). The coded value itself is never changed.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import translation
+
+from npctrial.domain.term_labels import term_label
+
+register = template.Library()
+
+
+@register.filter(name="term")
+def term(code: object, kind: str) -> str:
+    if code is None or code == "":
+        return ""
+    return term_label(kind, code, translation.get_language()).text
