@@ -53,7 +53,7 @@ def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # the header holds the language buttons
     page.wait_for_url(re.compile(r".*/$"))
 
 

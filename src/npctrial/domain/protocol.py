@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.access import AccessSpec, access_problems
+from npctrial.domain.localised_text import LocalisedStr
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems
@@ -68,7 +69,7 @@ class Criterion(_Frozen):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     kind: Literal["inclusion", "exclusion"]
-    wording: str = Field(min_length=1)
+    wording: LocalisedStr  # published English, optional translations ({en: ..., zh: ...})
     rule: str = Field(min_length=1)
     fields: tuple[str, ...] = ()
     note: str | None = None
@@ -143,7 +144,7 @@ class EndpointSpec(_Frozen):
     """An endpoint definition (see :mod:`npctrial.domain.endpoints`)."""
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    label: str
+    label: LocalisedStr
     kind: Literal["time_to_event", "proportion"]
     primary: bool = False
     events: tuple[EventName, ...] = ()
@@ -164,7 +165,7 @@ class EndpointSpec(_Frozen):
 
 class Arm(_Frozen):
     code: str
-    label: str
+    label: LocalisedStr
 
 
 class Randomisation(_Frozen):

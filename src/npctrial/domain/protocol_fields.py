@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from npctrial.domain.localised_text import LocalisedStr
 from npctrial.errors import ClinicalWarning, ValidationError
 
 __all__ = ["FieldSpec", "FieldType"]
@@ -48,7 +49,7 @@ class FieldSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=_IDENT)
-    label: str
+    label: LocalisedStr  # published English, optional translations ({en: ..., zh: ...})
     type: FieldType
     unit: str | None = None
     conversions: dict[str, float] = Field(default_factory=dict)
@@ -57,7 +58,7 @@ class FieldSpec(BaseModel):
     max: float | None = None
     typical_min: float | None = None
     typical_max: float | None = None
-    help: str | None = None
+    help: LocalisedStr | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:

@@ -1,0 +1,110 @@
+"""Protocol text with per-language versions: ``label: {en: ..., zh: ...}`` or a plain string.
+
+The published English wording is the source: a :class:`LocalisedText` *is* that English string
+(a ``str`` subclass, so rules, hashes, exports and every existing consumer see exactly the
+published text) and carries the translations beside it. A reader's language picks a version
+with :func:`localise`; the English original stays available (``.english``) to show on request.
+
+Accepted YAML::
+
+    wording: "Age 18-70 years"                       # English only
+    wording: {en: "Age 18-70 years", zh: "年龄 18-70 岁"}
+
+Language keys: ``en`` (required when a mapping is given) and ``zh`` (``zh-Hans``, ``zh-CN``,
+``zh_hans`` are read as ``zh``). Anything else is an error naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+
+__all__ = ["LANGUAGES", "LocalisedStr", "LocalisedText", "localise", "parse_localised_text"]
+
+#: Language keys a protocol text may carry (the first is the published source).
+LANGUAGES = ("en", "zh")
+_ALIASES = {"en": "en", "en-gb": "en", "en-us": "en", "zh": "zh", "zh-hans": "zh", "zh-cn": "zh", "zh_hans": "zh",
+            "zh_cn": "zh", "zh-sg": "zh"}
+
+
+def _language(code: str | None) -> str | None:
+    return _ALIASES.get((code or "").strip().lower().replace("_", "-")) or _ALIASES.get((code or "").strip().lower())
+
+
+class LocalisedText(str):
+    """The published English text, with ``translations`` (language -> text) beside it."""
+
+    translations: Mapping[str, str]
+
+    def __new__(cls, english: str, translations: Mapping[str, str] | None = None) -> LocalisedText:
+        obj = super().__new__(cls, english)
+        obj.translations = MappingProxyType(dict(translations or {}))
+        return obj
+
+    @property
+    def english(self) -> str:
+        """The published wording (the source)."""
+        return str.__str__(self)
+
+    def in_language(self, language: str | None) -> str:
+        """The version for ``language`` (``zh-hans``, ``zh``, ``en``...), else the English."""
+        key = _language(language)
+        return self.translations.get(key, self.english) if key and key != "en" else self.english
+
+    def has(self, language: str | None) -> bool:
+        key = _language(language)
+        return key == "en" or (key is not None and key in self.translations)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LocalisedText, (self.english, dict(self.translations)))
+
+
+def parse_localised_text(value: Any) -> LocalisedText:
+    """A string, or a mapping with ``en`` and optional ``zh``; raises ValueError naming the problem."""
+    if isinstance(value, LocalisedText):
+        return value
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        return LocalisedText(value)
+    if isinstance(value, Mapping):
+        versions: dict[str, str] = {}
+        for key, text in value.items():
+            lang = _language(str(key))
+            if lang is None:
+                raise ValueError(f"unknown language {key!r}: use {' or '.join(LANGUAGES)}")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"the {key!r} text must be a non-empty string")
+            if lang in versions:
+                raise ValueError(f"language {key!r} given twice")
+            versions[lang] = text
+        if "en" not in versions:
+            raise ValueError("the published English text ('en') is required beside the translations")
+        english = versions.pop("en")
+        return LocalisedText(english, versions)
+    raise ValueError(f"text must be a string or a mapping {{en: ..., zh: ...}}, got {type(value).__name__}")
+
+
+def _serialise(value: LocalisedText) -> str | dict[str, str]:
+    return {"en": value.english, **value.translations} if value.translations else value.english
+
+
+#: Field type for protocol models: validates like :func:`parse_localised_text`.
+LocalisedStr = Annotated[
+    LocalisedText,
+    PlainValidator(parse_localised_text),
+    PlainSerializer(_serialise),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1},
+                              {"type": "object", "required": ["en"],
+                               "properties": {lang: {"type": "string"} for lang in LANGUAGES}}]}),
+]
+
+
+def localise(text: object, language: str | None) -> str:
+    """``text`` in ``language`` when it is a :class:`LocalisedText` with that version, else as is."""
+    if isinstance(text, LocalisedText):
+        return text.in_language(language)
+    return "" if text is None else str(text)
