@@ -25,7 +25,7 @@ BASELINE = {"assessment_date": date(2026, 1, 6), "height_cm": 170, "weight_kg": 
 #: open routes: no study in the URL (the study list is filtered by membership, tested elsewhere)
 OPEN = {"healthz", "home", "login", "logout", "study-create", "api-v1:api-root", "api-v1:openapi-json",
         "api-v1:openapi-view", "api-v1:list_studies", "api-v1:create_study_route", "password-set",
-        "password-set-done"}
+        "password-set-done", "set-language"}
 
 #: route -> (method, data, json) for routes addressing one object of a site
 OBJECT: dict[str, tuple[str, Any, bool]] = {
