@@ -8,7 +8,7 @@ so that a re-run gives byte-identical files.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,7 +56,8 @@ def _ticks(tmax: float) -> list[float]:
 
 
 def _curve_figure(curves: Sequence[StepCurve], *, title: str, xlabel: str, ylabel: str, pvalue: object,
-                  ticks: Sequence[float] | None, legend: Sequence[str], rising: bool) -> Figure:
+                  ticks: Sequence[float] | None, legend: Sequence[str], rising: bool,
+                  tr: Callable[[str], str] = str) -> Figure:
     """One axes of step curves drawn by :func:`npctrial.survival.plot_survival` (censor marks,
     p-value annotation, numbers-at-risk table aligned under the axis) on a pyplot-free Figure.
     For ``rising`` curves (incidence, 1 - KM) the p-value moves to the top left, away from them."""
@@ -66,7 +67,7 @@ def _curve_figure(curves: Sequence[StepCurve], *, title: str, xlabel: str, ylabe
     tmax = max(float(c.time[-1]) for c in curves)
     plot_survival(list(curves), ax, at_risk_table=True, conf_int=False, pvalue=pvalue,
                   ticks=ticks if ticks is not None else _ticks(tmax), xlabel=xlabel, ylabel=ylabel,
-                  colors=_COLORS, legend=False)
+                  colors=_COLORS, legend=False, at_risk_title=tr("Number at risk"))
     if pvalue is not None and rising:
         ax.texts[-1].set_position((0.03, 0.95))
         ax.texts[-1].set_verticalalignment("top")
@@ -79,30 +80,33 @@ def _curve_figure(curves: Sequence[StepCurve], *, title: str, xlabel: str, ylabe
 
 @with_font_fallback
 def km_figure(analysis: SurvivalAnalysis, *, xlabel: str = "Time (months)",
-              ticks: Sequence[float] | None = None) -> Figure:
+              ticks: Sequence[float] | None = None, tr: Callable[[str], str] = str) -> Figure:
     """Kaplan-Meier (or, with ``analysis.failure``, 1 - KM) step curves with censor marks, the
-    log-rank p and the numbers at risk at ``ticks`` (every 12 or 6 months by default)."""
+    log-rank p and the numbers at risk at ``ticks`` (every 12 or 6 months by default).
+    ``tr`` translates the fixed texts (axis labels, test name; :func:`npctrial.i18n.translator`)."""
     by_label = {c.label: c for c in step_curves(analysis.km, kind="failure" if analysis.failure else "survival")}
     labels = curve_labels(analysis.km, analysis.groups)
     curves = [replace(by_label[lb], label=name) for lb, name in zip(labels, analysis.groups, strict=True)]
     legend = [f"{name} (n={analysis.km.curve(lb).n})" for lb, name in zip(labels, analysis.groups, strict=True)]
-    return _curve_figure(curves, title=analysis.title, xlabel=xlabel, pvalue=None if analysis.logrank_p is None else _TestP(analysis.logrank_p, "log-rank test"),
-                         ylabel="Cumulative event rate" if analysis.failure else "Survival probability",
-                         ticks=ticks, legend=legend, rising=analysis.failure)
+    return _curve_figure(curves, title=analysis.title, xlabel=tr(xlabel),
+                         pvalue=None if analysis.logrank_p is None else _TestP(analysis.logrank_p, tr("log-rank test")),
+                         ylabel=tr("Cumulative event rate") if analysis.failure else tr("Survival probability"),
+                         ticks=ticks, legend=legend, rising=analysis.failure, tr=tr)
 
 
 @with_font_fallback
 def cif_figure(analysis: CompetingRiskAnalysis, *, xlabel: str = "Time (months)",
-               ticks: Sequence[float] | None = None) -> Figure:
+               ticks: Sequence[float] | None = None, tr: Callable[[str], str] = str) -> Figure:
     """Cumulative incidence curves (Aalen-Johansen) with censor marks, Gray's test p and the
     numbers at risk at ``ticks``."""
     curves = list(analysis.curves)
-    return _curve_figure(curves, title=analysis.title, xlabel=xlabel, ylabel="Cumulative incidence",
-                         pvalue=None if analysis.gray_p is None else _TestP(analysis.gray_p, "Gray's test"), ticks=ticks, legend=[c.label for c in curves], rising=True)
+    return _curve_figure(curves, title=analysis.title, xlabel=tr(xlabel), ylabel=tr("Cumulative incidence"),
+                         pvalue=None if analysis.gray_p is None else _TestP(analysis.gray_p, tr("Gray's test")),
+                         ticks=ticks, legend=[c.label for c in curves], rising=True, tr=tr)
 
 
 @with_font_fallback
-def forest_figure(table: CoxTable) -> Figure:
+def forest_figure(table: CoxTable, *, tr: Callable[[str], str] = str) -> Figure:
     """Univariate hazard ratios with 95 % CIs on a log axis."""
     f = table.forest if table.forest is not None else pd.DataFrame(columns=["term", "hr", "lower", "upper"])
     n = len(f)
@@ -115,14 +119,15 @@ def forest_figure(table: CoxTable) -> Figure:
     ax.set_xscale("log")
     ax.set_yticks(y)
     ax.set_yticklabels(list(f["term"]), fontsize=8)
-    ax.set_xlabel("Hazard ratio (95% CI), univariate")
+    ax.set_xlabel(tr("Hazard ratio (95% CI), univariate"))
     ax.set_title(textwrap.fill(table.title, 70), fontsize=9)
     fig.subplots_adjust(left=0.4)
     return fig
 
 
 @with_font_fallback
-def toxicity_figure(counts: pd.DataFrame, title: str, labels: Mapping[int, str] | None = None) -> Figure:
+def toxicity_figure(counts: pd.DataFrame, title: str, labels: Mapping[int, str] | None = None, *,
+                    tr: Callable[[str], str] = str) -> Figure:
     """Horizontal stacked bars: percentage of patients per grade for each toxicity."""
     fig = Figure(figsize=(7.0, 1.2 + 0.5 * len(counts)))
     ax = fig.add_subplot(1, 1, 1)
@@ -131,13 +136,13 @@ def toxicity_figure(counts: pd.DataFrame, title: str, labels: Mapping[int, str] 
     shades = ("#d5e8d4", "#fff2cc", "#f8cecc", "#e06666", "#990000")
     for k, g in enumerate(pct.columns):
         ax.barh(range(len(pct)), pct[g], left=left, color=shades[k % len(shades)], edgecolor="white",
-                label=(labels or {}).get(g, f"Grade {g}"))
+                label=(labels or {}).get(g, tr("Grade %(grade)s") % {"grade": g}))
         left += pct[g].to_numpy()
     ax.set_yticks(range(len(pct)))
     ax.set_yticklabels(list(pct.index))
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Patients (%)")
+    ax.set_xlabel(tr("Patients (%)"))
     ax.set_title(textwrap.fill(title, 70), fontsize=9)
     ax.legend(ncol=len(pct.columns), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
     fig.subplots_adjust(bottom=0.3, left=0.2)

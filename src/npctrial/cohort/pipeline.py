@@ -32,12 +32,14 @@ from npctrial.cohort.output_folder import check_output_folder, staged_output
 from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
 from npctrial.cohort.report_docx import write_docx
 from npctrial.cohort.report_html import write_html
+from npctrial.cohort.report_language import N_, localise_report
 from npctrial.cohort.report_pdf import write_pdf
 from npctrial.cohort.report_xlsx import write_xlsx
 from npctrial.cohort.tables import association_table, frequency_table, toxicity_table
 from npctrial.cohort.validation import validate_cohort
 from npctrial.errors import MissingGlyphWarning, StatisticalWarning
 from npctrial.fonts import find_font_chain, warn_missing_glyphs
+from npctrial.i18n import check_language, translator
 
 Progress = Callable[[str], None]
 
@@ -75,7 +77,7 @@ def _software() -> tuple[tuple[str, str], ...]:
             ("matplotlib", matplotlib.__version__))
 
 
-METHODS = (
+METHODS = N_(
     "Associations between baseline factors and the outcome were tested with Pearson's chi-square test "
     "without continuity correction; Fisher's exact test (exact conditional p-value for r x c tables) was "
     "used automatically when any expected count was below 5, and the Cochran-Armitage test for trend "
@@ -129,8 +131,10 @@ def prepare_cohort(
 def build_report(
     frame: pd.DataFrame, config: StudyConfig, work: Path, *, cohort_name: str, n_rows: int,
     excluded: pd.DataFrame, progress: Progress | None = None, reading: tuple[str, ...] = (),
+    language: str = "en",
 ) -> CohortReport:
-    """Run every configured analysis on a prepared frame; figures are written under ``work``."""
+    """Run every configured analysis on a prepared frame; figures are written under ``work``.
+    ``language`` (``en``, ``zh``) is the language of npctrial's own wording in figures and tables."""
     from npctrial.cohort.cox_table import cox_table
     from npctrial.cohort.survival_tables import (
         competing_risk_analysis,
@@ -140,6 +144,7 @@ def build_report(
     )
 
     step = progress or (lambda _s: None)
+    tr = translator(language)
     lab = config.label
     tables: list[ReportTable] = []
     figures: list[ReportFigure] = []
@@ -169,7 +174,7 @@ def build_report(
             tt = toxicity_table(frame, tox.variables, grades=tox.grades, labels={v: lab(v) for v in tox.variables},
                                 title=tox.title)
             tables.append(ReportTable(tox.name, tox.title, tt.to_frame()))
-            fig_out(tox.name, tox.title, toxicity_figure(tt.counts, tox.title))
+            fig_out(tox.name, tox.title, toxicity_figure(tt.counts, tox.title, tr=tr))
         for fq in config.frequencies:
             ft = frequency_table(select_rows(frame, fq.subset), fq.variable, levels=_levels(config, fq.variable),
                                  landmarks=fq.landmarks, title=fq.title)
@@ -183,7 +188,7 @@ def build_report(
             tables.append(ReportTable(s.name, s.title, an.to_frame(), an.notes))
             if an.pairwise is not None:
                 tables.append(ReportTable(f"{s.name}_pairwise", s.title + " - pairwise log-rank (Holm)", an.pairwise))
-            fig_out(s.name, s.title, km_figure(an))
+            fig_out(s.name, s.title, km_figure(an, tr=tr))
         if config.survival:
             first = config.survival[0]
             med, lo, hi = compute_median_follow_up(frame, first.time, first.event)
@@ -197,7 +202,7 @@ def build_report(
                                          group_order=_levels(config, c.group) if c.group else None,
                                          landmarks=c.landmarks)
             tables.append(ReportTable(c.name, c.title, cr.to_frame(), cr.notes))
-            fig_out(c.name, c.title, cif_figure(cr))
+            fig_out(c.name, c.title, cif_figure(cr, tr=tr))
         step("cox")
         if config.cox:
             x = config.cox
@@ -217,10 +222,11 @@ def build_report(
             cox_notes = ct.notes + tuple(f"{lab(v)}: scored 1-{len(o)} in the order {', '.join(o)}; HR per step."
                                      for v, o in ordinal_levels.items())
             tables.append(ReportTable("table4", x.title, ct.to_frame(), cox_notes))
-            fig_out("forest", x.title, forest_figure(ct))
+            fig_out("forest", x.title, forest_figure(ct, tr=tr))
         report = CohortReport(
             title=config.title, source=config.source, cohort_file=cohort_name, n_rows=n_rows, n_analysed=len(frame),
             tables=tuple(tables), figures=tuple(figures), methods=METHODS, software=_software(), excluded=excluded)
+        report = localise_report(report, language)
         warn_missing_glyphs(report.texts(), find_font_chain(), where="report text")  # PDF, DOCX, HTML
         caught = list(dict.fromkeys(str(w.message) for w in wlist
                                     if issubclass(w.category, (StatisticalWarning, MissingGlyphWarning))))
@@ -250,8 +256,10 @@ def run_analysis(
     config: StudyConfig | str | Path | None = None,
     drop_invalid: bool = False,
     progress: Progress | None = None,
+    language: str = "en",
 ) -> CohortReport:
-    """Analyse ``cohort`` as configured and write the report to ``out_dir``.
+    """Analyse ``cohort`` as configured and write the report to ``out_dir`` in ``language``
+    (``en``; ``zh`` for Simplified Chinese headings, column names, figure axes and methods).
 
     ``out_dir`` must be new, empty, or a previous npctrial report (see
     :mod:`npctrial.cohort.output_folder`); the report is written to a staging folder and takes
@@ -259,6 +267,7 @@ def run_analysis(
     (written as ``study.inferred.yaml``, with what was guessed in the warnings).
     """
     step = progress or (lambda _s: None)
+    language = check_language(language)
     out = Path(out_dir)
     inputs = [Path(cohort)] + ([Path(config)] if isinstance(config, str | Path) else [])
     check_output_folder(out, inputs)
@@ -276,7 +285,8 @@ def run_analysis(
     step("derive")
     with staged_output(out, inputs=inputs) as work:
         report = build_report(prepared.frame, cfg, work, cohort_name=Path(cohort).name, n_rows=prepared.n_rows,
-                              excluded=prepared.excluded, progress=progress, reading=prepared.notes)
+                              excluded=prepared.excluded, progress=progress, reading=prepared.notes,
+                              language=language)
         if notes:
             report = replace(report, warnings=("Config inferred from column names: " + "; ".join(notes),
                                                *report.warnings))

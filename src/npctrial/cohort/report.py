@@ -51,6 +51,7 @@ class CohortReport:
     excluded: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["row", "patient", "column", "value", "expected"]))
     reading: tuple[str, ...] = ()  # how the file was read: sheet and header row, date orders, skipped rows
+    language: str = "en"  # the writers' headings; tables are localised by report_language.localise_report
 
     def table(self, name: str) -> ReportTable:
         for t in self.tables:

@@ -18,6 +18,8 @@ def write_docx(report: CohortReport, path: Path, figure_root: Path) -> Path:
     doc.core_properties.modified = _dt.datetime(2000, 1, 1)
     doc.core_properties.author = "npctrial"
     set_docx_fonts(doc, report.texts())  # w:eastAsia: Chinese labels in a CJK font
+    if report.language == "zh":
+        doc.core_properties.language = "zh-CN"
     doc.add_heading(report.title, level=1)
     doc.add_paragraph(report.methods)
     for t in report.tables:

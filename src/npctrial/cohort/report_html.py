@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 
 from npctrial.cohort.report import CohortReport
+from npctrial.i18n import translator
 
 _CSS = """
 body{font-family:Helvetica,Arial,"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:1000px;margin:2em auto;color:#222;line-height:1.4}
@@ -20,27 +21,29 @@ figcaption{font-size:0.9em;font-weight:bold}svg{max-width:100%;height:auto}
 def render_html(report: CohortReport, figure_root: Path) -> str:
     """The report as one HTML document; SVG figures are read from ``figure_root`` and inlined."""
     e = html.escape
+    tr = translator(report.language)
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{"zh-Hans" if report.language == "zh" else "en"}"><head><meta charset="utf-8">',
         f"<title>{e(report.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(report.title)}</h1>",
     ]
     if report.source:
-        parts.append(f"<p>Analyses after: {e(report.source)}</p>")
-    parts.append(f"<p>Cohort file: <code>{e(report.cohort_file)}</code>; {report.n_rows} rows read, "
-                 f"{report.n_analysed} analysed.</p>")
+        parts.append(f"<p>{e(tr('Analyses after:'))} {e(report.source)}</p>")
+    parts.append("<p>" + e(tr("Cohort file: %(file)s; %(rows)s rows read, %(analysed)s analysed.")).replace(
+        "%(file)s", f"<code>{e(report.cohort_file)}</code>").replace("%(rows)s", str(report.n_rows)).replace(
+        "%(analysed)s", str(report.n_analysed)) + "</p>")
     if report.reading:
-        parts.append("<h2>Data</h2><ul>")
+        parts.append(f"<h2>{e(tr('Data'))}</h2><ul>")
         parts += [f"<li>{e(r)}</li>" for r in report.reading]
         parts.append("</ul>")
-    parts.append("<h2>Methods</h2>")
+    parts.append(f"<h2>{e(tr('Methods'))}</h2>")
     parts.append(f"<p>{e(report.methods)}</p>")
     if report.warnings:
-        parts.append("<h2>Warnings</h2><ul>")
+        parts.append(f"<h2>{e(tr('Warnings'))}</h2><ul>")
         parts += [f'<li class="warn">{e(w)}</li>' for w in report.warnings]
         parts.append("</ul>")
-    parts.append("<h2>Tables</h2>")
+    parts.append(f"<h2>{e(tr('Tables'))}</h2>")
     for t in report.tables:
         parts.append(f'<section id="{e(t.name)}">')
         table_html = t.frame.to_html(index=False, border=0, na_rep="", escape=True)
@@ -49,15 +52,15 @@ def render_html(report: CohortReport, figure_root: Path) -> str:
         parts += [f'<p class="note">{e(n)}</p>' for n in t.notes]
         parts.append("</section>")
     if report.figures:
-        parts.append("<h2>Figures</h2>")
+        parts.append(f"<h2>{e(tr('Figures'))}</h2>")
     for f in report.figures:
         svg = (figure_root / f.svg).read_text("utf-8")
         svg = svg[svg.find("<svg"):]
         parts.append(f'<figure id="{e(f.name)}">{svg}<figcaption>{e(f.title)}</figcaption></figure>')
     if len(report.excluded):
-        parts.append("<h2>Excluded rows</h2>")
+        parts.append(f"<h2>{e(tr('Excluded rows'))}</h2>")
         parts.append(report.excluded.to_html(index=False, border=0, na_rep=""))
-    parts.append("<h2>Software</h2><ul>")
+    parts.append(f"<h2>{e(tr('Software'))}</h2><ul>")
     parts += [f"<li>{e(k)} {e(v)}</li>" for k, v in report.software]
     parts.append("</ul></body></html>")
     return "\n".join(parts) + "\n"

@@ -20,6 +20,7 @@ from reportlab.platypus import (
 
 from npctrial.cohort.report import CohortReport
 from npctrial.fonts import pdf_fonts_for
+from npctrial.i18n import translator
 
 
 def _pdf_image(png: Path) -> io.BytesIO:
@@ -39,7 +40,8 @@ def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
 
     Fonts cover every text of the report (a CJK font is embedded as a subset when a text needs
     one; see :func:`npctrial.fonts.pdf_fonts_for`)."""
-    fonts = pdf_fonts_for([*report.texts(), "Warning: ", "Software: ", ", "])
+    tr = translator(report.language)
+    fonts = pdf_fonts_for([*report.texts(), tr("Warning: "), tr("Software: "), ", "])
     escape = fonts.markup
     styles = fonts.stylesheet()
     small = styles["BodyText"].clone("small", fontSize=7, leading=9)
@@ -52,7 +54,7 @@ def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
     for r in report.reading:
         story.append(Paragraph("Data: " + escape(r), small))
     for w in report.warnings:
-        story.append(Paragraph("Warning: " + escape(w), small))
+        story.append(Paragraph(escape(tr("Warning: ") + w), small))
     for t in report.tables:
         story.append(Paragraph(escape(t.title), styles["Heading4"]))
         data = [[Paragraph(escape(str(c)), cell) for c in t.frame.columns]]
@@ -76,6 +78,6 @@ def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
         img.drawHeight *= scale
         story.append(img)
     story.append(Spacer(1, 0.4 * cm))
-    story.append(Paragraph(escape("Software: " + ", ".join(f"{k} {v}" for k, v in report.software)), small))
+    story.append(Paragraph(escape(tr("Software: ") + ", ".join(f"{k} {v}" for k, v in report.software)), small))
     doc.build(story)
     return path

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from npctrial.cohort.report import CohortReport, freeze_zip_timestamps
+from npctrial.i18n import translator
 
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -57,7 +58,7 @@ def write_xlsx(report: CohortReport, path: Path) -> Path:
             ws.cell(row=r, column=1, value=n)
             r += 1
     if len(report.excluded):
-        ws = wb.create_sheet("Excluded rows")
+        ws = wb.create_sheet(translator(report.language)("Excluded rows")[:31])
         for j, col in enumerate(report.excluded.columns, start=1):
             ws.cell(row=1, column=j, value=str(col)).font = Font(bold=True)
         for i, rec in enumerate(report.excluded.itertuples(index=False), start=2):

@@ -24,6 +24,7 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder: new, empty, or a previous npctrial report (replaced atomically).")],
     config: Annotated[Path | None, typer.Option("--config", "-c", help="Study YAML; inferred from column names if omitted.")] = None,
     drop_invalid: Annotated[bool, typer.Option("--drop-invalid", help="Exclude invalid rows (listed in the report) instead of stopping.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en (default) or zh (Simplified Chinese).")] = "en",
 ) -> None:
     """Analyse a cohort file: Table 1 associations, toxicity, survival, Cox; HTML/PDF/XLSX/DOCX + figures."""
     from npctrial.cohort.pipeline import STEPS, run_analysis
@@ -36,7 +37,7 @@ def analyze(
             done = STEPS.index(name) if name in STEPS else 0
             bar.update(task, description=name, completed=done)
 
-        report = run_analysis(cohort, out, config=config, drop_invalid=drop_invalid, progress=step)
+        report = run_analysis(cohort, out, config=config, drop_invalid=drop_invalid, progress=step, language=lang)
         bar.update(task, completed=len(STEPS))
     console.print(f"Report written to [bold]{out}[/] ({report.n_analysed} of {report.n_rows} rows analysed, "
                   f"{len(report.tables)} tables, {len(report.figures)} figures).")
