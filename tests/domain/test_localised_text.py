@@ -44,8 +44,8 @@ def test_protocol_criterion_and_field_label_in_two_languages() -> None:
     protocol = parse_protocol(data)
     crit = protocol.criteria[0]
     assert isinstance(crit.wording, LocalisedText) and crit.wording == load_protocol("imrt-s1").criteria[0].wording
-    assert crit.wording.in_language("zh-hans") == "经病理确诊的鼻咽癌"
-    assert protocol.field("hb").label.in_language("zh-hans") == "血红蛋白"
+    assert localise(crit.wording, "zh-hans") == "经病理确诊的鼻咽癌"
+    assert localise(protocol.field("hb").label, "zh-hans") == "血红蛋白"
     assert protocol.model_dump()["fields"][[f["name"] for f in data["fields"]].index("hb")]["label"]["zh"] == "血红蛋白"
 
 

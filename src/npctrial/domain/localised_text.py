@@ -88,13 +88,16 @@ def parse_localised_text(value: Any) -> LocalisedText:
     raise ValueError(f"text must be a string or a mapping {{en: ..., zh: ...}}, got {type(value).__name__}")
 
 
-def _serialise(value: LocalisedText) -> str | dict[str, str]:
-    return {"en": value.english, **value.translations} if value.translations else value.english
+def _serialise(value: str) -> str | dict[str, str]:
+    if isinstance(value, LocalisedText) and value.translations:
+        return {"en": value.english, **value.translations}
+    return str(value)
 
 
-#: Field type for protocol models: validates like :func:`parse_localised_text`.
+#: Field type for protocol models: validates like :func:`parse_localised_text` (the value is a
+#: :class:`LocalisedText`; typed ``str`` so models can still be built from plain strings).
 LocalisedStr = Annotated[
-    LocalisedText,
+    str,
     PlainValidator(parse_localised_text),
     PlainSerializer(_serialise),
     WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1},

@@ -26,12 +26,12 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
+    from django.utils.translation import gettext_lazy as _
+
     from npctrial.web.clinical.crfs import query_fields
     from npctrial.web.core.context import STUDY_NAV
     from npctrial.web.core.queries import QUERY_RECORD_RESOLVERS
     from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
-
-    from django.utils.translation import gettext_lazy as _
 
     STUDY_NAV.extend([(_("CRFs"), "clinical-home"), (_("Status"), "status-dashboard"), (_("Report"), "study-report"),
                       (_("Exports"), "export-index")])
