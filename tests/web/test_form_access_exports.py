@@ -19,9 +19,9 @@ from django.test import Client
 from npctrial.domain.access import ACCESS_ROLES
 from npctrial.web.clinical import crfs
 from npctrial.web.clinical.export_fields import CODED_TEXT, FREE_TEXT
+from npctrial.web.core.amendments import approve_amendment, propose_amendment
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from npctrial.web.core.roles import ROLES
-from npctrial.web.core.studies import amend_protocol
 from tests.web.clinical.conftest import RT, save
 from tests.web.conftest import login
 
@@ -38,7 +38,9 @@ def _amend(world, access=ACCESS):
     data = yaml.safe_load(load_bundled_protocol_text("imrt-s1"))
     data["version"] = "1.1"
     data["access"] = access
-    amend_protocol(study, yaml.safe_dump(data, allow_unicode=True, sort_keys=False), user=world.users["study_admin"])
+    version = propose_amendment(study, yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                user=world.users["study_admin"], reason="access per role")
+    approve_amendment(version, user=world.users["data_manager"])
     return study
 
 

@@ -91,6 +91,13 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "api-v1:list_queries": ("get", None, False),
     "api-v1:report": ("get", None, False),
     "api-v1:export": ("get", None, False),
+    "amendment-detail": ("get", None, False),
+    "amendment-decide": ("post", {"action": "approve"}, False),
+    "api-v1:list_amendments": ("get", None, False),
+    "api-v1:propose_amendment_route": ("post", {"protocol_yaml": "id: x", "reason": "x"}, True),
+    "api-v1:review_amendment": ("get", None, False),
+    "api-v1:approve_amendment_route": ("post", {"note": ""}, True),
+    "api-v1:reject_amendment_route": ("post", {"note": "x"}, True),
     # administration (manage): sites, members, accounts
     "study-admin": ("get", None, False),
     "admin-site-add": ("post", {"site-code": "XX", "site-name": "x"}, False),
@@ -149,13 +156,15 @@ def _objects(world: Any, site: str) -> dict[str, int]:
     membership = Membership.objects.get(study=world.studies["ccrt"], user=user)
     return {"study": world.studies["ccrt"].pk, "screening": world.screenings[("ccrt", site)].pk,
             "subject": world.subjects[("ccrt", site)].pk, "query": world.queries[("ccrt", site)].pk,
-            "record": record.pk, "membership": membership.pk, "user": user.pk, "site": world.sites[site].code}
+            "record": record.pk, "membership": membership.pk, "user": user.pk, "site": world.sites[site].code,
+            "version": world.studies["ccrt"].current_protocol.pk}
 
 
 def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
     kinds = {"study_pk": "study", "study_id": "study", "subject_pk": "subject", "screening_id": "screening",
              "query_id": "query", "record_pk": "record", "record_id": "record", "membership_pk": "membership",
-             "membership_id": "membership", "user_pk": "user", "user_id": "user", "code": "site"}
+             "membership_id": "membership", "user_pk": "user", "user_id": "user", "code": "site",
+             "version_pk": "version", "version_id": "version"}
     kwargs: dict[str, Any] = {}
     for key in pattern.pattern.regex.groupindex:
         if key == "pk":

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from npctrial.errors import ProtocolError, ValidationError
+from npctrial.web.core.amendments import approve_amendment, propose_amendment
 from npctrial.web.core.enrolment import enrol, format_subject_id
 from npctrial.web.core.models import ProtocolVersion, Randomisation, Study, Subject, UnblindingEvent
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from npctrial.web.core.screening import create_screening
-from npctrial.web.core.studies import amend_protocol
 from tests.web.conftest import CCRT_ELIGIBLE, IMRT_ELIGIBLE, login
 
 
@@ -52,8 +52,10 @@ def test_amendment_is_a_new_version_and_records_keep_theirs(world):
     amended_text = load_bundled_protocol_text("imrt-s1").replace('version: "1.0"', 'version: "1.1"', 1)
     assert amended_text != load_bundled_protocol_text("imrt-s1"), "fixture: version line not found"
     amended_text = amended_text.replace('rule: "hb >= 100"', 'rule: "hb >= 110"')
-    v2 = amend_protocol(study, amended_text)
-    assert (v2.number, v2.label) == (2, "1.1")
+    v2 = propose_amendment(study, amended_text, user=world.users["study_admin"], reason="Hb threshold raised")
+    assert (v2.number, v2.label, v2.status) == (2, "1.1", "proposed")
+    assert study.current_protocol.number == 1  # not in force before approval
+    approve_amendment(v2, user=world.users["data_manager"])
     study.refresh_from_db()
     assert study.current_protocol == v2
     new_record = create_screening(study, world.sites["A"], {**IMRT_ELIGIBLE, "hb": 105}, world.users["coordinator"])
@@ -62,9 +64,10 @@ def test_amendment_is_a_new_version_and_records_keep_theirs(world):
     old_record.refresh_from_db()
     assert old_record.protocol_version.number == 1 and old_record.outcome == "eligible"
     with pytest.raises(ValidationError):
-        amend_protocol(study, amended_text)  # identical to the current version
-    with pytest.raises(ProtocolError):
-        amend_protocol(study, load_bundled_protocol_text("ccrt-nimotuzumab"))  # another protocol id
+        propose_amendment(study, amended_text, user=world.users["study_admin"], reason="x")  # identical to current
+    with pytest.raises(ProtocolError):  # another protocol id
+        propose_amendment(study, load_bundled_protocol_text("ccrt-nimotuzumab"), user=world.users["study_admin"],
+                          reason="x")
     assert ProtocolVersion.objects.filter(study=study).count() == 2
 
 
@@ -72,10 +75,11 @@ def test_amendment_page(client, world):
     login(client, "study_admin")
     study = world.studies["imrt"]
     url = reverse("study-amend", kwargs={"study_pk": study.pk})
-    bad = client.post(url, {"protocol_yaml": "id: imrt-s1\ntitle: x\n"})
+    bad = client.post(url, {"protocol_yaml": "id: imrt-s1\ntitle: x\n", "reason": "new title"})
     assert bad.status_code == 400 and b"problem" in bad.content
     text = load_bundled_protocol_text("imrt-s1").replace('version: "1.0"', 'version: "2.0"', 1)
-    assert client.post(url, {"protocol_yaml": text}).status_code == 302
+    assert client.post(url, {"protocol_yaml": text}).status_code == 400  # a reason is required
+    assert client.post(url, {"protocol_yaml": text, "reason": "typo in wording"}).status_code == 302
     assert study.protocol_versions.count() == 2
 
 

@@ -99,8 +99,11 @@ def _account_out(request: HttpRequest, user: Any, link: admin.AccountLink | None
 
 def mount(api: Any) -> None:
     """Add the routes to ``api``: ``POST /studies`` shares its path with the core study list."""
+    from npctrial.web.core.amendment_api import router as amendment_router
+
     api.post("/studies", response={201: StudyCreatedOut}, tags=["administration"])(create_study_route)
     api.add_router("", router)
+    api.add_router("", amendment_router)
 
 
 def _managed(request: HttpRequest, study_id: int) -> Any:

@@ -15,7 +15,13 @@ Algorithm of :func:`randomise`:
 5. Extend the hash chain: ``hash_after = SHA-256(hash_before | number | subject | stratum | arm)``;
    store the allocation (who, when, strata, details, both hashes) and the new sequence state.
 
-:func:`verify_sequence` recomputes the chain and every arm from the seed: an intact sequence.
+Segments: the sequence runs in :class:`AllocationSegment` s (method, settings, seed). An approved
+amendment that changes randomisation after the first allocation starts a new segment at a stated
+allocation number (:mod:`npctrial.web.core.amendments`); step 4 then uses the current segment's
+settings and only the allocations of that segment, and the chain gets one link for the change:
+``SHA-256(state | segment | k | start | method | settings | seed)``.
+
+:func:`verify_sequence` recomputes the chain and every arm from the seeds: an intact sequence.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from django.db import IntegrityError, transaction
 
 from npctrial.errors import ValidationError
 from npctrial.web.core.audit import create_audited
-from npctrial.web.core.models import AllocationSequence, Randomisation, Subject
+from npctrial.web.core.models import AllocationSegment, AllocationSequence, Randomisation, Subject
 
 _SITE_FACTORS = {"site", "centre", "center"}
 
@@ -42,6 +48,28 @@ def initial_hash(study_code: str, seed: int, config: dict[str, Any]) -> str:
 def chain_hash(before: str, number: int, subject_id: str, stratum: dict[str, Any], arm: str) -> str:
     payload = f"{before}|{number}|{subject_id}|{json.dumps(stratum, sort_keys=True)}|{arm}"
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def segment_hash(before: str, segment: AllocationSegment) -> str:
+    """The chain link that records the start of a new segment (its settings and seed)."""
+    payload = (f"{before}|segment|{segment.number}|{segment.start_number}|{segment.method}|"
+               f"{json.dumps(segment.config, sort_keys=True)}|{segment.seed}")
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def segments_of(sequence: AllocationSequence) -> list[AllocationSegment]:
+    """The segments in order; a sequence older than segments has one, built from its own fields."""
+    segments = list(sequence.segments.order_by("number"))
+    if segments:
+        return segments
+    return [AllocationSegment(sequence=sequence, number=1, start_number=1, method=sequence.method,
+                              config=sequence.config, seed=sequence.seed,
+                              hash_after=initial_hash(sequence.study.code, sequence.seed, sequence.config))]
+
+
+def segment_for(segments: list[AllocationSegment], number: int) -> AllocationSegment:
+    """The segment allocation ``number`` belongs to (the last one starting at or before it)."""
+    return [s for s in segments if s.start_number <= number][-1]
 
 
 def _arms(config: dict[str, Any]) -> list[str]:
@@ -81,8 +109,8 @@ def _site_levels(sequence: AllocationSequence) -> list[str]:
     return list(sequence.study.study_sites.values_list("site__code", flat=True).order_by("site__code"))
 
 
-def _design_factors(sequence: AllocationSequence) -> dict[str, list[str]]:
-    factors = _factors(sequence.config)
+def _design_factors(sequence: AllocationSequence, config: dict[str, Any]) -> dict[str, list[str]]:
+    factors = _factors(config)
     return {k: (v or _site_levels(sequence)) if k in _SITE_FACTORS else v for k, v in factors.items()}
 
 
@@ -92,12 +120,14 @@ class Decision:
     details: dict[str, Any]
 
 
-def _decide(sequence: AllocationSequence, factors: dict[str, str], previous: list[Randomisation]) -> Decision:
-    config = sequence.config
+def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: dict[str, str],
+            previous: list[Randomisation]) -> Decision:
+    """Step 4 under ``segment``'s settings; ``previous`` = the earlier allocations of that segment."""
+    config = segment.config
     arms = _arms(config)
     ratio = tuple(int(r) for r in (config.get("ratio") or [1] * len(arms)))
-    design_factors = _design_factors(sequence)
-    if sequence.method in {"minimisation", "minimization"}:
+    design_factors = _design_factors(sequence, config)
+    if segment.method in {"minimisation", "minimization"}:
         from npctrial.design import Minimisation
 
         kwargs: dict[str, Any] = {}
@@ -105,7 +135,7 @@ def _decide(sequence: AllocationSequence, factors: dict[str, str], previous: lis
             if config.get(key) is not None:
                 kwargs[key] = config[key]
         mini = Minimisation(
-            arms=tuple(arms), factors=design_factors, ratio=ratio, seed=sequence.seed, **kwargs
+            arms=tuple(arms), factors=design_factors, ratio=ratio, seed=segment.seed, **kwargs
         )
         history = [(r.strata, r.arm) for r in previous]
         allocation = mini.assign(factors, history, sequence_number=len(previous))
@@ -122,7 +152,7 @@ def _decide(sequence: AllocationSequence, factors: dict[str, str], previous: lis
     block_sizes = tuple(int(b) for b in (config.get("block_sizes") or (4, 6)))
     randomiser = PermutedBlockRandomiser(
         arms=tuple(arms), ratio=ratio, block_sizes=block_sizes,
-        strata=design_factors or None, seed=sequence.seed,
+        strata=design_factors or None, seed=segment.seed,
     )
     stratum = factors or None
     label = randomiser.stratum_label(stratum)
@@ -141,15 +171,17 @@ def randomise(subject: Subject, user: Any) -> Randomisation:
             sequence = AllocationSequence.objects.select_for_update().get(study=subject.study_id)
             if Randomisation.objects.filter(subject=subject).exists():
                 raise ValidationError(f"{subject.subject_id} is already randomised", field="subject")
-            factors = subject_factors(subject, sequence.config)
-            previous = list(sequence.allocations.order_by("number"))
-            decision = _decide(sequence, factors, previous)
             number = sequence.count + 1
+            segment = segment_for(segments_of(sequence), number)
+            factors = subject_factors(subject, segment.config)
+            previous = list(sequence.allocations.filter(number__gte=segment.start_number).order_by("number"))
+            decision = _decide(sequence, segment, factors, previous)
+            details = {**decision.details, "segment": segment.number}
             before = sequence.state_hash
             after = chain_hash(before, number, subject.subject_id, factors, decision.arm)
             allocation = create_audited(
                 Randomisation, user, subject=subject, sequence=sequence, number=number, arm=decision.arm,
-                strata=factors, details=decision.details, hash_before=before, hash_after=after,
+                strata=factors, details=details, hash_before=before, hash_after=after,
                 allocated_by=user if getattr(user, "is_authenticated", False) else None,
             )
             sequence.count = number
@@ -178,21 +210,42 @@ class SequenceCheck:
 def verify_sequence(sequence: AllocationSequence) -> SequenceCheck:
     """Recompute the hash chain and every arm from the seed and the stored allocations."""
     problems: list[str] = []
-    state = initial_hash(sequence.study.code, sequence.seed, sequence.config)
+    segments = segments_of(sequence)
+    state = initial_hash(sequence.study.code, segments[0].seed, segments[0].config)
     allocations = list(sequence.allocations.select_related("subject").order_by("number"))
+    pending = segments[1:]
     for i, alloc in enumerate(allocations, start=1):
+        while pending and pending[0].start_number <= alloc.number:
+            state = _check_segment_link(pending.pop(0), state, problems)
         if alloc.number != i:
             problems.append(f"allocation numbers are not consecutive at {i} (found {alloc.number})")
         if alloc.hash_before != state:
             problems.append(f"allocation #{alloc.number}: hash_before breaks the chain")
-        expected = _decide(sequence, alloc.strata, allocations[: i - 1]).arm
+        segment = segment_for(segments, alloc.number)
+        earlier = [a for a in allocations[: i - 1] if a.number >= segment.start_number]
+        try:
+            expected = _decide(sequence, segment, alloc.strata, earlier).arm
+        except ValidationError as exc:  # settings altered so that they no longer allocate at all
+            problems.append(f"allocation #{alloc.number}: segment {segment.number} cannot allocate ({exc})")
+            expected = alloc.arm
         if expected != alloc.arm:
             problems.append(f"allocation #{alloc.number}: arm {alloc.arm!r}, sequence gives {expected!r}")
         state = chain_hash(state, alloc.number, alloc.subject.subject_id, alloc.strata, alloc.arm)
         if alloc.hash_after != state:
             problems.append(f"allocation #{alloc.number}: hash_after breaks the chain")
+    for segment in pending:  # segments that start after the last allocation
+        state = _check_segment_link(segment, state, problems)
     if sequence.count != len(allocations):
         problems.append(f"sequence count {sequence.count} != {len(allocations)} allocations")
     if sequence.state_hash != state:
         problems.append("sequence state hash does not match the chain")
     return SequenceCheck(not problems, tuple(problems), len(allocations))
+
+
+def _check_segment_link(segment: AllocationSegment, state: str, problems: list[str]) -> str:
+    if segment.hash_before != state:
+        problems.append(f"segment {segment.number}: hash_before breaks the chain")
+    after = segment_hash(state, segment)
+    if segment.hash_after != after:
+        problems.append(f"segment {segment.number}: hash_after breaks the chain")
+    return after

@@ -57,6 +57,8 @@ EVENT_ACTIONS: Mapping[str, Promise] = MappingProxyType({
     "study_created": _("Study created"),
     "amendment": _("Protocol amendment"),
     "amendment_approved": _("Protocol amendment approved"),
+    "amendment_rejected": _("Protocol amendment rejected"),
+    "sequence_restarted": _("New randomisation sequence started"),
     "study_status": _("Study status changed"),
     "site_added": _("Site added"),
     "site_deactivated": _("Site deactivated"),

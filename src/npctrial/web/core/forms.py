@@ -115,4 +115,13 @@ class StudyForm(forms.Form):
 
 
 class AmendmentForm(forms.Form):
-    protocol_yaml = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label="Amended protocol (YAML)")
+    protocol_yaml = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label=_("Amended protocol (YAML)"))
+    reason = forms.CharField(max_length=2000, label=_("Reason for the amendment"))
+    restart_from = forms.IntegerField(
+        required=False, min_value=1, label=_("Start a new randomisation sequence at allocation number"),
+        help_text=_("only when the amendment changes randomisation after the first allocation: the next number"))
+    restart_reason = forms.CharField(required=False, max_length=2000, label=_("Reason for the new sequence"))
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(max_length=2000, required=False, label=_("Note"))

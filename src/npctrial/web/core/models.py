@@ -30,11 +30,19 @@ class Study(AuditedModel):
 
     @property
     def current_protocol(self) -> ProtocolVersion | None:
-        return self.protocol_versions.order_by("-number").first()
+        """The latest approved protocol version (proposed amendments are not in force)."""
+        return self.protocol_versions.filter(status="approved").order_by("-number").first()
+
+
+AMENDMENT_STATUS = [("proposed", "Proposed"), ("approved", "Approved"), ("rejected", "Rejected")]
 
 
 class ProtocolVersion(AuditedModel):
-    """A protocol document; an amendment is a new ProtocolVersion of the same study."""
+    """A protocol document; an amendment is a new ProtocolVersion of the same study.
+
+    An amendment is proposed (``status="proposed"``), then approved by a second person before it
+    is in force, or rejected (see :mod:`npctrial.web.core.amendments`).
+    """
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="protocol_versions")
     number = models.PositiveIntegerField()
@@ -45,6 +53,15 @@ class ProtocolVersion(AuditedModel):
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=AMENDMENT_STATUS, default="approved")
+    reason = models.TextField(blank=True, help_text="why the protocol is amended")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", help_text="who approved or rejected the amendment")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    sequence_restart = models.PositiveIntegerField(
+        null=True, blank=True, help_text="allocation number from which a new randomisation sequence starts")
+    sequence_reason = models.TextField(blank=True, help_text="the audited decision to start a new sequence")
 
     class Meta:
         unique_together = [("study", "number")]
@@ -162,6 +179,38 @@ class AllocationSequence(AuditedModel):
 
     def __str__(self) -> str:
         return f"allocation sequence of {self.study}"
+
+
+class AllocationSegment(AuditedModel):
+    """One run of a study's allocation sequence: method, settings and seed from ``start_number`` on.
+
+    Segment 1 starts with the study. An amendment that changes randomisation after the first
+    allocation starts a new segment (an explicit, audited decision): allocation numbers continue,
+    the new segment's allocations depend only on each other, and the hash chain links the change.
+    An allocation belongs to the last segment whose ``start_number`` is not above its number.
+    """
+
+    sequence = models.ForeignKey(AllocationSequence, on_delete=models.PROTECT, related_name="segments")
+    number = models.PositiveIntegerField()
+    start_number = models.PositiveIntegerField(help_text="the first allocation number of this segment")
+    method = models.CharField(max_length=20)
+    config = models.JSONField()
+    seed = models.BigIntegerField()
+    protocol_version = models.ForeignKey(ProtocolVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    reason = models.TextField(blank=True)
+    hash_before = models.CharField(max_length=64, blank=True)
+    hash_after = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        unique_together = [("sequence", "number")]
+        ordering = ["sequence", "number"]
+
+    def __str__(self) -> str:
+        return f"sequence segment {self.number} (from #{self.start_number})"
 
 
 class Randomisation(AuditedModel):

@@ -1,4 +1,4 @@
-"""Creating studies from protocol YAML and amending them (an amendment is a new protocol version)."""
+"""Creating studies from protocol YAML (amendments: :mod:`npctrial.web.core.amendments`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,21 @@ from typing import Any
 
 from django.db import transaction
 
-from npctrial.errors import ProtocolError, ValidationError
+from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
 from npctrial.web.core.events import record_event
-from npctrial.web.core.models import AllocationSequence, ProtocolVersion, Site, Study, StudySite
+from npctrial.web.core.models import (
+    AllocationSegment,
+    AllocationSequence,
+    ProtocolVersion,
+    Site,
+    Study,
+    StudySite,
+)
 
 
-def _version_from_yaml(study: Study, yaml_text: str, number: int, user: Any) -> ProtocolVersion:
+def version_from_yaml(study: Study, yaml_text: str, number: int, user: Any, **fields: Any) -> ProtocolVersion:
+    """Store a validated protocol text as version ``number`` (``fields``: status, reason ...)."""
     protocol = protocols.parse_protocol(yaml_text)
     pid, label, _title = protocols.protocol_identity(protocol)
     return ProtocolVersion.objects.create(
@@ -25,24 +33,24 @@ def _version_from_yaml(study: Study, yaml_text: str, number: int, user: Any) -> 
         parsed=protocols.protocol_as_json(protocol),
         sha256=protocols.sha256_text(yaml_text),
         created_by=user if getattr(user, "is_authenticated", False) else None,
+        **fields,
     )
 
 
-def _ensure_sequence(study: Study, protocol: Any) -> None:
+def ensure_sequence(study: Study, protocol: Any, version: ProtocolVersion | None = None) -> None:
+    """Create the concealed allocation sequence (and its first segment) of a randomised protocol."""
     spec = protocols.randomisation_spec(protocol)
     if spec is None or hasattr(study, "allocation_sequence"):
         return
     seed = secrets.randbits(62)
     from npctrial.web.core.allocation import initial_hash
 
-    AllocationSequence.objects.create(
-        study=study,
-        method=str(spec.get("method", "permuted_block")),
-        config=spec,
-        seed=seed,
-        count=0,
-        state_hash=initial_hash(study.code, seed, spec),
-    )
+    method = str(spec.get("method", "permuted_block"))
+    state = initial_hash(study.code, seed, spec)
+    sequence = AllocationSequence.objects.create(study=study, method=method, config=spec, seed=seed, count=0,
+                                                 state_hash=state)
+    AllocationSegment.objects.create(sequence=sequence, number=1, start_number=1, method=method, config=spec,
+                                     seed=seed, protocol_version=version, hash_after=state)
 
 
 def create_study(
@@ -60,27 +68,10 @@ def create_study(
     _pid, _label, ptitle = protocols.protocol_identity(protocol)
     with transaction.atomic():
         study = Study.objects.create(code=code, title=title or ptitle, target_enrolment=target_enrolment)
-        _version_from_yaml(study, yaml_text, 1, user)
+        version = version_from_yaml(study, yaml_text, 1, user)
         for site in sites or []:
             StudySite.objects.create(study=study, site=site)
-        _ensure_sequence(study, protocol)
+        ensure_sequence(study, protocol, version)
         record_event("study_created", request=request, user=user, study=study, record=study.code,
                      summary=f"{study.code}: {protocol.id} v{protocol.version}")
     return study
-
-
-def amend_protocol(study: Study, yaml_text: str, user: Any = None) -> ProtocolVersion:
-    """Add a protocol amendment; records collected earlier keep their version."""
-    current = study.current_protocol
-    protocol = protocols.parse_protocol(yaml_text)
-    pid, _label, _title = protocols.protocol_identity(protocol)
-    if current is not None and pid != current.protocol_id:
-        raise ProtocolError(
-            f"id: an amendment must keep the protocol id {current.protocol_id!r}, got {pid!r}",
-            field="id",
-        )
-    if current is not None and protocols.sha256_text(yaml_text) == current.sha256:
-        raise ValidationError("the amendment is identical to the current protocol version", field="yaml_text")
-    with transaction.atomic():
-        number = (current.number if current else 0) + 1
-        return _version_from_yaml(study, yaml_text, number, user)

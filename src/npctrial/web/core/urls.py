@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from npctrial.web.core.views import administration, screening, studies, subjects
+from npctrial.web.core.views import administration, amendments, screening, studies, subjects
 
 urlpatterns = [
     path("", studies.home, name="home"),
@@ -27,7 +27,10 @@ urlpatterns = [
     path("studies/<int:study_pk>/admin/accounts/<int:user_pk>/reset/", administration.account_reset,
          name="admin-account-reset"),
     path("studies/<int:study_pk>/", studies.study_dashboard, name="study-dashboard"),
-    path("studies/<int:study_pk>/amend/", studies.study_amend, name="study-amend"),
+    path("studies/<int:study_pk>/amend/", amendments.study_amend, name="study-amend"),
+    path("studies/<int:study_pk>/amendments/<int:version_pk>/", amendments.amendment_detail, name="amendment-detail"),
+    path("studies/<int:study_pk>/amendments/<int:version_pk>/decide/", amendments.amendment_decide,
+         name="amendment-decide"),
     path("studies/<int:study_pk>/allocations/", studies.allocation_list, name="allocation-list"),
     path("studies/<int:study_pk>/export/screening.csv", studies.screening_export, name="screening-export"),
     path("studies/<int:study_pk>/screening/", screening.screening_log, name="screening-log"),

@@ -1,4 +1,4 @@
-"""Study pages: list, create from protocol YAML, amend, dashboard, concealed allocation list, export."""
+"""Study pages: list, create from protocol YAML, dashboard, concealed allocation list, export."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from npctrial.web.core import permissions
 from npctrial.web.core.allocation import verify_sequence
 from npctrial.web.core.dashboard import compute_dashboard, enrolment_svg
 from npctrial.web.core.deidentify import export_deidentifier
-from npctrial.web.core.forms import AmendmentForm, ReasonForm, StudyForm
+from npctrial.web.core.forms import ReasonForm, StudyForm
 from npctrial.web.core.models import ScreeningRecord, UnblindingEvent
-from npctrial.web.core.studies import amend_protocol, create_study
+from npctrial.web.core.studies import create_study
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -54,29 +54,6 @@ def study_create(request: HttpRequest) -> HttpResponse:
             return redirect("study-admin", study_pk=study.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "core/study_form.html", {"form": form, "problems": problems}, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def study_amend(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_for(request.user, study_pk, "manage")
-    form = AmendmentForm(request.POST or None)
-    problems: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            version = amend_protocol(study, form.cleaned_data["protocol_yaml"], user=request.user)
-        except ProtocolError as exc:
-            problems = exc.errors
-        except ValidationError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Protocol version {version.label} (#{version.number}) is now current")
-            return redirect("study-dashboard", study_pk=study.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "core/amend_form.html",
-        {"study": study, "form": form, "problems": problems, "versions": study.protocol_versions.all()},
-        status=status,
-    )
 
 
 def study_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
