@@ -46,6 +46,7 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "event-detail": ("get", None, False),
     "form-mark": ("post", {"event": "ccrt_w1", "form": "ae", "kind": "none", "reason": "no AE"}, False),
     "crf-edit": ("get", None, False),
+    "crf-view": ("get", None, False),
     "api-v1:get_screening": ("get", None, False),
     "api-v1:update_screening_route": ("patch", {"values": {"t_category": "T4"}, "version": 1, "reason": "x"}, True),
     "api-v1:enrol_route": ("post", {"consent_date": "2026-01-05", "consent_version": "1.0"}, True),

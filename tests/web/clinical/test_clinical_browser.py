@@ -75,7 +75,7 @@ def test_week_of_toxicity_assessment_follow_up_and_report(live_server, page):  #
     _save(page)
     page.goto(casebook)
     page.click("#event-grid a[href$='/events/ccrt_w2/']")
-    assert page.locator("#form-lab td", has_text="platelet_count_decreased").count() == 1
+    assert page.locator("#form-lab td", has_text="Platelet count decreased").count() == 1  # the term, not its code
 
     # tumour assessment with lesions: 30 + 20 = 50 mm vs 80 at baseline -> PR
     _add(page, casebook, "assessment")

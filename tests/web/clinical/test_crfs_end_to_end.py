@@ -27,7 +27,8 @@ from npctrial.web.clinical.models import (
 from tests.web.clinical.conftest import RT, post_crf, save, url
 
 BASE = {"assessment_date": "2026-01-06", "tnm_edition": "8", "t_category": "T3", "n_category": "N1",
-        "m_category": "M0", "ecog": "1", "kps": "90", "ebv_dna": "1200", "hb": "132", "platelets": "220"}
+        "m_category": "M0", "ecog": "1", "kps": "90", "ebv_dna": "1200", "hb": "132", "platelets": "220",
+        "carry_reason": "measured again at baseline"}  # values differ from the world's screening
 
 
 def _bsa_for(bsa: float, height: float = 150.0) -> float:

@@ -124,12 +124,12 @@ def spec_of(slug: str) -> CrfSpec:
 
 
 def _widget(field: models.Field, **kwargs: Any) -> forms.Field | None:
-    if isinstance(field, models.DateTimeField):
-        return forms.DateTimeField(required=not field.blank, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                   help_text=field.help_text)
+    if isinstance(field, models.DateTimeField):  # ISO formats whatever the language: what the inputs submit
+        return forms.DateTimeField(required=not field.blank, help_text=field.help_text, widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     if isinstance(field, models.DateField):
-        return forms.DateField(required=not field.blank, widget=forms.DateInput(attrs={"type": "date"}),
-                               help_text=field.help_text)
+        return forms.DateField(required=not field.blank, help_text=field.help_text, input_formats=["%Y-%m-%d"],
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     return field.formfield(**kwargs)
 
 
@@ -156,8 +156,9 @@ def query_fields(subject: Subject, record: str) -> list[str] | None:
 def form_class(slug: str) -> type[forms.ModelForm]:
     """A ModelForm for the CRF, with choice lists from the domain's CTCAE and RTOG tables."""
     spec = spec_of(slug)
-    attrs: dict[str, Any] = {"Meta": type("Meta", (), {"model": spec.model, "fields": list(spec.fields)}),
-                             "formfield_callback": _widget}
+    meta = type("Meta", (), {"model": spec.model, "fields": list(spec.fields),
+                             "formfield_callback": staticmethod(_widget)})  # Django 5: on Meta
+    attrs: dict[str, Any] = {"Meta": meta}
     if slug == "lab":
         attrs["term"] = forms.ChoiceField(choices=_lab_choices())
         attrs["grade"] = forms.IntegerField(min_value=0, max_value=4, required=False,
@@ -273,7 +274,7 @@ def save_crf(
                                               rt=record if slug == "radiotherapy" else None)
             if getattr(user, "is_authenticated", False):
                 record._history_user = user
-            record.save()
+            record.save(reason=reason or None)  # e.g. values carried forward from screening
         else:
             if expected_version is None:
                 raise ValidationError("version is required to edit a record", field="version")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from npctrial.web.clinical.views import casebook, export, grid, report, signoff
+from npctrial.web.clinical.views import casebook, crf, export, grid, record, report, signoff
 
 P = "studies/<int:study_pk>/clinical/"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path(P + "subjects/<int:pk>/marks/", grid.form_mark, name="form-mark"),
     path(P + "subjects/<int:pk>/sign/", signoff.sign, name="casebook-sign"),
     path(P + "subjects/<int:pk>/lock/", signoff.subject_lock, name="subject-lock"),
-    path(P + "subjects/<int:pk>/<slug:form>/new/", casebook.crf_form, name="crf-new"),
-    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/", casebook.crf_form, name="crf-edit"),
+    path(P + "subjects/<int:pk>/<slug:form>/new/", crf.crf_form, name="crf-new"),
+    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/", crf.crf_form, name="crf-edit"),
+    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/view/", record.record_view, name="crf-view"),
 ]

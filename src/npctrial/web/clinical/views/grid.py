@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, grid, locks, schedule, status_board
+from npctrial.web.clinical import crfs, grid, labels, locks, schedule, status_board
 from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.marks import add_mark, remove_mark
 from npctrial.web.clinical.models import NothingToReport
 from npctrial.web.clinical.views.common import subject_for, today
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
+from npctrial.web.core.screening import protocol_of
 
 PAGE_SIZE = 100
 
@@ -64,15 +65,17 @@ def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> Ht
         raise Http404("no such event")
     can_edit = permissions.can(request.user, study, "edit_crf", subject.site) and not state.locked
     hidden = hidden_forms(request, study, subject)
+    protocol = protocol_of(subject.protocol_version)
     forms = []
     for cell in row.cells:
         if not (cell.expected or cell.records) or cell.form == grid.SCREENING or cell.form in hidden:
             continue
         editable = form_access.form_level(request.user, study, cell.form, subject.site) == "edit"
         spec = crfs.CRFS[cell.form]
-        cols = [f for f in spec.fields if f not in ("override_reason", "deviation_note")][:8]
-        forms.append({"cell": cell, "spec": spec, "columns": cols,
-                      "rows": [(r, [getattr(r, c) for c in cols]) for r in cell.records],
+        cols = labels.summary_columns(cell.form, spec.fields)
+        forms.append({"cell": cell, "spec": spec,
+                      "columns": [labels.label_with_unit(labels.field_text(c, protocol)) for c in cols],
+                      "rows": [(r, [labels.display(spec.model, c, getattr(r, c)) for c in cols]) for r in cell.records],
                       "can_add": can_edit and editable and row.planned is not None and cell.expected
                       and not (spec.single and state.records.get(cell.form))})
     return render(request, "clinical/event_detail.html", {

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from npctrial.errors import ValidationError
@@ -109,11 +110,18 @@ def screening_evaluate(request: HttpRequest, study_pk: int) -> HttpResponse:
     return render(request, "core/_verdicts.html", _verdict_context(protocol, _raw(request, protocol)))
 
 
+def _shown(value: Any) -> Any:
+    """A stored screening value as read: Yes/No for booleans (never True/False)."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return value
+
+
 def screening_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     study, record = permissions.get_object_for(request.user, study_pk, ScreeningRecord.objects.select_related("site", "protocol_version"), pk, "view")
     protocol = protocol_of(record.protocol_version)
     labels = {f.name: f for f in protocols.field_catalogue(protocol)}
-    values = [(labels[k], v) for k, v in record.values.items() if k in labels]
+    values = [(labels[k], _shown(v)) for k, v in record.values.items() if k in labels]
     return render(
         request, "core/screening_detail.html",
         {"study": study, "record": record, "values": values,

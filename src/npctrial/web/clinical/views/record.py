@@ -1,0 +1,40 @@
+"""One CRF record, field by field: label, value with its unit, the data queries next to the field
+they concern (raise one on any field), and the record's place in the schedule."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import crfs, labels, locks, schedule
+from npctrial.web.clinical.views.common import subject_for
+from npctrial.web.core import permissions
+from npctrial.web.core.screening import protocol_of
+
+
+def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int) -> HttpResponse:
+    study, subject = subject_for(request, study_pk, pk, "view")
+    try:
+        spec = crfs.spec_of(form)
+    except ValidationError:
+        raise Http404("no such form") from None
+    record = permissions.get_scoped_or_404(request.user, study, spec.model.objects.filter(subject=subject),
+                                           record_pk, site_field="subject__site")
+    protocol = protocol_of(subject.protocol_version)
+    ref = crfs.query_record(form, record.pk)
+    queries = list(subject.queries.filter(record=ref).select_related("raised_by").order_by("raised_at"))
+    rows = []
+    for name in (*spec.fields, *crfs.DERIVED.get(form, ())):
+        text = labels.field_text(name, protocol)
+        rows.append({"name": name, "label": labels.label_with_unit(text), "help": text.help,
+                     "value": labels.display(spec.model, name, getattr(record, name)),
+                     "derived": name not in spec.fields, "queries": [q for q in queries if q.field_name == name]})
+    event = next((e for e in schedule.events_of(subject.protocol_version) if e.id == record.event), None)
+    return render(request, "clinical/record_view.html", {
+        "study": study, "subject": subject, "spec": spec, "record": record, "rows": rows, "slug": form,
+        "record_ref": ref, "event": event, "queries": queries, "locked": locks.is_locked(subject),
+        "can_edit": permissions.can(request.user, study, "edit_crf", subject.site),
+        "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
+        "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
+        "next": request.path})
