@@ -11,13 +11,14 @@ import pandas as pd
 from scipy import stats as _st
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.validation import check_choice, check_conf_level
 
 _METHODS = ("clopper-pearson", "wilson")
 
 
 @dataclass(frozen=True)
-class ProportionCI:
+class ProportionCI(FrozenResult):
     """A proportion k / n with its confidence interval."""
 
     k: int

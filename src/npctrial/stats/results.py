@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from npctrial.frozen import FrozenResult
+
 
 def format_p(p: float) -> str:
     """Format a p-value the way R's print.htest does (4 significant digits, ``< 2.2e-16``)."""
@@ -19,7 +21,7 @@ def format_p(p: float) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TestResult:
+class TestResult(FrozenResult):
     """A hypothesis test: statistic, degrees of freedom, p-value and optional estimate/CI.
 
     ``df`` is ``None`` for exact tests; ``estimate``/``conf_int`` are ``None`` (the defaults)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import validate_competing
 from npctrial.survival.data import Factor
 from npctrial.survival.risk_sets import apply_timefix
@@ -32,7 +33,7 @@ __all__ = ["AalenJohansenCurve", "AalenJohansenResult", "aalen_johansen"]
 
 
 @dataclass(frozen=True)
-class AalenJohansenCurve:
+class AalenJohansenCurve(FrozenResult):
     """One curve: per distinct time, per state (``states``; column 0 is event-free ``(s0)``).
 
     ``n_risk`` (subjects in each state at risk of leaving it: only ``(s0)`` for competing risks),
@@ -64,7 +65,7 @@ class AalenJohansenCurve:
 
 
 @dataclass(frozen=True)
-class AalenJohansenResult:
+class AalenJohansenResult(FrozenResult):
     """Aalen-Johansen curves per group (R's ``survfitms`` for competing risks)."""
 
     curves: tuple[AalenJohansenCurve, ...]

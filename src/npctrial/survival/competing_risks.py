@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import Cause, validate_competing
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.gray import GrayTestResult, _gray, gray_test
+from npctrial.survival.plotting import plot_survival
 
 __all__ = [
     "CIFCurve",
@@ -42,7 +44,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class CIFCurve:
+class CIFCurve(FrozenResult):
     """One cumulative incidence curve as ``cmprsk::cuminc`` returns it.
 
     ``time``/``est``/``var`` are the corners of the step function: (0, 0), then for every
@@ -138,7 +140,7 @@ def _cif_one(
 
 
 @dataclass(frozen=True)
-class CumulativeIncidenceResult:
+class CumulativeIncidenceResult(FrozenResult):
     """Cumulative incidence curves per group and cause (``cmprsk::cuminc``).
 
     ``curves`` are ordered cause-major (all groups for the first cause, then the next), as
@@ -193,8 +195,6 @@ class CumulativeIncidenceResult:
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Step plot of every curve with a pointwise 95% band from the cmprsk variance
         (:func:`npctrial.survival.plotting.plot_survival`); returns the matplotlib Axes."""
-        from npctrial.survival.plotting import plot_survival
-
         kwargs.setdefault("at_risk_table", False)
         kwargs.setdefault("ylabel", "Cumulative incidence")
         return plot_survival(self, ax, **kwargs)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.columns import (
     as_1d,
     as_float_array,
@@ -66,7 +67,7 @@ def _frozen(a: np.ndarray | None) -> np.ndarray | None:
 
 
 @dataclass(frozen=True)
-class SurvivalData:
+class SurvivalData(FrozenResult):
     """Validated right-censored (optionally left-truncated, weighted) survival data.
 
     Attributes

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.columns import (
     as_1d,
     first_bad,
@@ -32,7 +33,7 @@ __all__ = ["Factor"]
 
 
 @dataclass(frozen=True)
-class Factor:
+class Factor(FrozenResult):
     """A validated grouping variable: integer ``codes`` (0..k-1) and ordered ``levels``.
 
     ``labels`` are the printable level names; ``strata_labels`` are R's ``name=level`` names

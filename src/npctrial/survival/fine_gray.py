@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.errors import ConvergenceWarning, ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.fine_gray_estimation import (
     _newton,
@@ -122,7 +123,7 @@ def _build_design(frame: pd.DataFrame, covariates: Sequence[str], categorical: S
 
 
 @dataclass(frozen=True)
-class FineGrayResult:
+class FineGrayResult(FrozenResult):
     """A Fine-Gray fit (``cmprsk::crr``).
 
     ``coef``, ``se`` (sqrt of the sandwich ``var``), ``z``, ``p`` (two-sided normal),

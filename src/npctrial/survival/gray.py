@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import Cause, validate_competing
 from npctrial.survival.data import SurvivalData
 
@@ -34,7 +35,7 @@ __all__ = ["GrayTestResult", "gray_test"]
 
 
 @dataclass(frozen=True)
-class GrayTestResult:
+class GrayTestResult(FrozenResult):
     """Gray's k-sample test per cause: ``statistic``, ``df``, ``p`` (as cmprsk's ``Tests``).
 
     ``score`` and ``variance`` are the score vector and its covariance over groups 1..G-1 (summed

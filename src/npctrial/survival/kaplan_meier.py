@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf, confidence_band
 from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
+from npctrial.survival.plotting import StepCurve, plot_survival
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
     RiskTable,
@@ -46,7 +48,7 @@ __all__ = ["KaplanMeierCurve", "KaplanMeierResult", "kaplan_meier"]
 
 
 @dataclass(frozen=True)
-class KaplanMeierCurve:
+class KaplanMeierCurve(FrozenResult):
     """One Kaplan-Meier curve: R ``survfit`` columns at every distinct time."""
 
     label: str
@@ -166,7 +168,7 @@ class KaplanMeierCurve:
 
 
 @dataclass(frozen=True)
-class KaplanMeierResult:
+class KaplanMeierResult(FrozenResult):
     """Kaplan-Meier curves (one per group/stratum combination, R's strata order)."""
 
     curves: tuple[KaplanMeierCurve, ...]
@@ -289,10 +291,28 @@ class KaplanMeierResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def step_curves(self, kind: str = "survival") -> list[StepCurve]:
+        """Plot-ready curves: "survival" (S with its band), "failure" (1 - S) or "cumhaz"."""
+        out = []
+        for c in self.curves:
+            cens = c.time[c.n_censor > 0]
+            if kind == "survival":
+                v, lo, up, start = c.surv, c.lower, c.upper, 1.0
+            elif kind == "failure":
+                v, lo, up, start = 1 - c.surv, 1 - c.upper, 1 - c.lower, 0.0
+            else:
+                v, lo, up, start = c.cumhaz, None, None, 0.0
+            out.append(StepCurve(c.label, c.time, v, lo, up, cens, c.time, c.n_risk, start))
+        return out
+
+    @staticmethod
+    def plot_ylabel(kind: str) -> str:
+        """The y-axis label :func:`plot_survival` uses for ``kind``."""
+        return {"survival": "Survival probability", "failure": "Cumulative event probability"}.get(
+            kind, "Cumulative hazard")
+
     def plot(self, ax: Axes | None = None, *, at_risk_table: bool = True, **kwargs: Any) -> Axes:
         """Step plot with censor marks and a numbers-at-risk table (see :func:`plot_survival`)."""
-        from npctrial.survival.plotting import plot_survival
-
         return plot_survival(self, ax=ax, at_risk_table=at_risk_table, **kwargs)
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.cox.design_matrix import event_indicator
 from npctrial.validation import check_choice, check_positive
 
@@ -47,10 +48,11 @@ REASONS = ("event at or before the landmark", "follow-up ended at or before the 
 
 
 @dataclass(frozen=True)
-class LandmarkData:
-    """The landmark data set and what was removed to build it (read-only mappings)."""
+class LandmarkData(FrozenResult):
+    """The landmark data set and what was removed to build it (``data``: a copy on each access;
+    ``excluded``/``masked``: read-only mappings)."""
 
-    data: pd.DataFrame
+    _data: pd.DataFrame
     at: float
     duration: str
     event: str
@@ -60,9 +62,14 @@ class LandmarkData:
     masked: Mapping[str, int]
     dropped_columns: tuple[str, ...]
 
+    @property
+    def data(self) -> pd.DataFrame:
+        """The landmark data set (time since the landmark in ``duration``), a copy."""
+        return self._data.copy()
+
     def to_frame(self) -> pd.DataFrame:
         """A copy of the landmark data (time since the landmark in ``duration``)."""
-        return self.data.copy()
+        return self._data.copy()
 
     def summary(self) -> str:
         """What the landmark kept and removed, one line each."""
@@ -173,7 +180,7 @@ def landmark(
         frame[entry] = np.maximum(start[rows], at) - at
     frame, masked, dropped = _mask_after(frame, at, dict(measured_at or {}), after)
     return LandmarkData(
-        data=frame, at=at, duration=duration, event=event, n_subjects_before=n_before,
+        _data=frame, at=at, duration=duration, event=event, n_subjects_before=n_before,
         n_subjects=int(keep_subject.sum()), excluded=MappingProxyType(excluded),
         masked=MappingProxyType(masked), dropped_columns=dropped,
     )

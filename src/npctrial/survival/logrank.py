@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.grouping import as_survival_data
 from npctrial.survival.risk_sets import group_masks, grouped_risk_table, take_rows
@@ -38,7 +39,7 @@ __all__ = ["LogRankResult", "PairwiseLogRankResult", "logrank_test", "pairwise_l
 
 
 @dataclass(frozen=True)
-class LogRankResult:
+class LogRankResult(FrozenResult):
     """R ``survdiff`` output (weighted by S(t-)^rho (1-S(t-))^gamma)."""
 
     groups: tuple[str, ...]
@@ -105,18 +106,23 @@ class LogRankResult:
 
 
 @dataclass(frozen=True)
-class PairwiseLogRankResult:
-    """Pairwise tests between groups with adjusted p-values."""
+class PairwiseLogRankResult(FrozenResult):
+    """Pairwise tests between groups with adjusted p-values (``table``: a copy on each access)."""
 
-    table: pd.DataFrame
+    _table: pd.DataFrame
     adjust: str
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """group1, group2, chisq, df, p, p_adjusted: one row per pair."""
+        return self._table.copy()
+
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        return self._table.copy()
 
     def summary(self) -> str:
         head = f"Pairwise comparisons (p-value adjustment: {self.adjust})"
-        return head + "\n" + self.table.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        return head + "\n" + self._table.to_string(index=False, float_format=lambda x: f"{x:.4g}")
 
     def __str__(self) -> str:
         return self.summary()
@@ -347,4 +353,4 @@ def pairwise_logrank(
         rows.append({"group1": labels[a], "group2": labels[b], "chisq": res.chisq, "df": res.df, "p": res.p})
     table = pd.DataFrame(rows, columns=["group1", "group2", "chisq", "df", "p"])
     table["p_adjusted"] = adjust_pvalues(table["p"].to_numpy(), adjust) if len(rows) else []
-    return PairwiseLogRankResult(table=table, adjust=adjust)
+    return PairwiseLogRankResult(_table=table, adjust=adjust)

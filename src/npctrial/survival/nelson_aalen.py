@@ -21,8 +21,10 @@ import pandas as pd
 from scipy.special import ndtri, polygamma, psi
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
+from npctrial.survival.plotting import StepCurve
 from npctrial.survival.risk_sets import apply_timefix, risk_table
 
 __all__ = ["NelsonAalenCurve", "NelsonAalenResult", "nelson_aalen"]
@@ -31,7 +33,7 @@ _LOOP_MAX_TIES = 64
 
 
 @dataclass(frozen=True)
-class NelsonAalenCurve:
+class NelsonAalenCurve(FrozenResult):
     label: str
     n: int
     time: np.ndarray
@@ -66,7 +68,7 @@ class NelsonAalenCurve:
 
 
 @dataclass(frozen=True)
-class NelsonAalenResult:
+class NelsonAalenResult(FrozenResult):
     curves: tuple[NelsonAalenCurve, ...]
     ctype: int
     conf_type: str
@@ -106,6 +108,16 @@ class NelsonAalenResult:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.concat([c.to_frame() for c in self.curves], ignore_index=True)
+
+    def step_curves(self, kind: str = "cumhaz") -> list[StepCurve]:
+        """Plot-ready cumulative-hazard curves (``kind`` is ignored: always the hazard)."""
+        return [StepCurve(c.label, c.time, c.cumhaz, c.lower, c.upper, c.time[c.n_censor > 0], c.time, c.n_risk, 0.0)
+                for c in self.curves]
+
+    @staticmethod
+    def plot_ylabel(kind: str) -> str:
+        """The y-axis label :func:`plot_survival` uses."""
+        return "Cumulative hazard"
 
     def summary(self) -> str:
         lines = [f"Nelson-Aalen cumulative hazard (ctype={self.ctype}, {self.conf_type} band)"]

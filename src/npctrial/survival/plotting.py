@@ -22,6 +22,7 @@ from scipy.special import ndtri
 
 from npctrial.errors import ValidationError
 from npctrial.fonts.figure_fonts import with_font_fallback
+from npctrial.frozen import FrozenResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -30,7 +31,7 @@ __all__ = ["StepCurve", "plot_survival", "step_curves"]
 
 
 @dataclass(frozen=True)
-class StepCurve:
+class StepCurve(FrozenResult):
     """Plot-ready step data for one curve (value holds from ``time[i]`` to ``time[i+1]``)."""
 
     label: str
@@ -54,34 +55,18 @@ class StepCurve:
 def step_curves(result: Any, *, kind: Literal["survival", "failure", "cumhaz"] = "survival") -> list[StepCurve]:
     """Convert a result object into :class:`StepCurve` values.
 
-    ``kind``: "survival" (S), "failure" (1 - S) or "cumhaz" for Kaplan-Meier results;
-    Nelson-Aalen results give the cumulative hazard; cumulative-incidence curves (``est`` and
-    ``var``) give the incidence with a plain 95% band.
+    A result with a ``step_curves(kind=)`` method gives its own (Kaplan-Meier: "survival" S,
+    "failure" 1 - S or "cumhaz"; Nelson-Aalen: the cumulative hazard); cumulative-incidence
+    curves (``est`` and ``var``) give the incidence with a plain 95% band. This module imports no
+    result class: the results import it.
     """
-    from npctrial.survival.kaplan_meier import KaplanMeierResult
-    from npctrial.survival.nelson_aalen import NelsonAalenResult
-
     if isinstance(result, StepCurve):
         return [result]
-    if isinstance(result, KaplanMeierResult):
-        out = []
-        for c in result.curves:
-            cens = c.time[c.n_censor > 0]
-            if kind == "survival":
-                v, lo, up, start = c.surv, c.lower, c.upper, 1.0
-            elif kind == "failure":
-                v, lo, up, start = 1 - c.surv, 1 - c.upper, 1 - c.lower, 0.0
-            elif kind == "cumhaz":
-                v, lo, up, start = c.cumhaz, None, None, 0.0
-            else:
-                raise ValidationError(f"kind must be survival, failure or cumhaz, got {kind!r}", field="kind")
-            out.append(StepCurve(c.label, c.time, v, lo, up, cens, c.time, c.n_risk, start))
-        return out
-    if isinstance(result, NelsonAalenResult):
-        return [
-            StepCurve(c.label, c.time, c.cumhaz, c.lower, c.upper, c.time[c.n_censor > 0], c.time, c.n_risk, 0.0)
-            for c in result.curves
-        ]
+    if kind not in ("survival", "failure", "cumhaz"):
+        raise ValidationError(f"kind must be survival, failure or cumhaz, got {kind!r}", field="kind")
+    own = getattr(result, "step_curves", None)
+    if callable(own):  # Kaplan-Meier and Nelson-Aalen results know their own curves
+        return list(own(kind=kind))
     curves = getattr(result, "curves", result)
     if not isinstance(curves, Sequence) or isinstance(curves, str):
         raise ValidationError(
@@ -167,9 +152,10 @@ def plot_survival(
             marks = np.where(j >= 0, c.value[np.maximum(j, 0)], c.start_value)
             ax.plot(c.censor_time, marks, linestyle="none", marker="|", markersize=8, color=col)
     ax.set_xlim(0, xmax * 1.02)
-    if kind != "cumhaz" and not _is_cumhaz(result):
+    default_label = _default_ylabel(result, kind)
+    if default_label != "Cumulative hazard":  # probabilities: the unit interval
         ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel(ylabel or _default_ylabel(result, kind))
+    ax.set_ylabel(ylabel or default_label)
     if title:
         ax.set_title(title)
     if legend and len(curves) > 1:
@@ -207,20 +193,12 @@ def plot_survival(
     return ax
 
 
-def _is_cumhaz(result: Any) -> bool:
-    from npctrial.survival.nelson_aalen import NelsonAalenResult
-
-    return isinstance(result, NelsonAalenResult)
-
-
 def _default_ylabel(result: Any, kind: str) -> str:
-    from npctrial.survival.kaplan_meier import KaplanMeierResult
-
-    if _is_cumhaz(result) or kind == "cumhaz":
-        return "Cumulative hazard"
-    if isinstance(result, KaplanMeierResult):
-        return "Survival probability" if kind == "survival" else "Cumulative event probability"
-    return "Cumulative incidence"
+    """The result's own label (``plot_ylabel(kind)``), else the cumulative incidence's."""
+    own = getattr(result, "plot_ylabel", None)
+    if callable(own):
+        return str(own(kind))
+    return "Cumulative hazard" if kind == "cumhaz" else "Cumulative incidence"
 
 
 def _pvalue_text(pvalue: Any) -> str:

@@ -25,6 +25,7 @@ from scipy.special import ndtri
 from scipy.stats import norm
 
 from npctrial.errors import StatisticalWarning, ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.kaplan_meier import kaplan_meier
 
@@ -32,7 +33,7 @@ __all__ = ["RMSTResult", "rmst"]
 
 
 @dataclass(frozen=True)
-class RMSTResult:
+class RMSTResult(FrozenResult):
     """RMST per group; for two groups also ``difference`` and ``ratio`` (second vs first)."""
 
     tau: float

@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf, confidence_band
 
 if TYPE_CHECKING:
-    from npctrial.survival.cox.result import CoxResult
+    from npctrial.survival.cox.context import CoxFitContext
 
 __all__ = ["BaselineHazard", "CoxSurvivalCurve", "CoxSurvivalPrediction", "compute_baseline_hazard",
            "predict_survival"]
@@ -46,7 +47,7 @@ class _StratumTerms:
 
 
 @dataclass(frozen=True)
-class BaselineHazard:
+class BaselineHazard(FrozenResult):
     """Cumulative baseline hazard per stratum (R ``basehaz``)."""
 
     time: np.ndarray
@@ -62,7 +63,7 @@ class BaselineHazard:
 
 
 @dataclass(frozen=True)
-class CoxSurvivalCurve:
+class CoxSurvivalCurve(FrozenResult):
     """One predicted curve (one newdata row)."""
 
     time: np.ndarray
@@ -78,7 +79,7 @@ class CoxSurvivalCurve:
 
 
 @dataclass(frozen=True)
-class CoxSurvivalPrediction:
+class CoxSurvivalPrediction(FrozenResult):
     """Curves for the rows of ``newdata`` (R ``survfit(fit, newdata)``)."""
 
     curves: tuple[CoxSurvivalCurve, ...]
@@ -126,10 +127,9 @@ class CoxSurvivalPrediction:
         return pd.concat(frames, ignore_index=True)
 
 
-def _stratum_terms(fit: CoxResult) -> list[_StratumTerms]:
-    ctx = fit._require_ctx()
+def _stratum_terms(ctx: CoxFitContext, coef: np.ndarray) -> list[_StratumTerms]:
     lay = ctx.layout
-    state = ctx.state(fit.coef)
+    state = ctx.state(coef)
     n_groups = lay.n_groups
     gi = lay.exp_group
     d_haz_g = state.group_hazard
@@ -173,10 +173,11 @@ def _stratum_terms(fit: CoxResult) -> list[_StratumTerms]:
     return out
 
 
-def compute_baseline_hazard(fit: CoxResult, centered: bool = True) -> BaselineHazard:
-    """Cumulative baseline hazard (steps 1 and 3 of the module docstring)."""
-    terms = _stratum_terms(fit)
-    factor = 1.0 if centered else float(np.exp(-np.dot(fit.means, fit.coef)))
+def compute_baseline_hazard(ctx: CoxFitContext, coef: np.ndarray, centered: bool = True) -> BaselineHazard:
+    """Cumulative baseline hazard of a fit (its context and coefficients; steps 1 and 3 of the
+    module docstring)."""
+    terms = _stratum_terms(ctx, coef)
+    factor = 1.0 if centered else float(np.exp(-np.dot(ctx.means, coef)))
     time = np.concatenate([t.time for t in terms])
     haz = np.concatenate([np.cumsum(t.d_haz) for t in terms]) * factor
     strata = None
@@ -185,8 +186,7 @@ def compute_baseline_hazard(fit: CoxResult, centered: bool = True) -> BaselineHa
     return BaselineHazard(time=time, hazard=haz, strata=strata, centered=centered)
 
 
-def _newdata_matrix(fit: CoxResult, newdata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    ctx = fit._require_ctx()
+def _newdata_matrix(ctx: CoxFitContext, newdata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
     d = ctx.design
     if not isinstance(newdata, pd.DataFrame):
         raise ValidationError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}", field="newdata")
@@ -228,17 +228,17 @@ def _newdata_matrix(fit: CoxResult, newdata: pd.DataFrame) -> tuple[np.ndarray, 
     return x2, strata_idx
 
 
-def predict_survival(fit: CoxResult, newdata: pd.DataFrame, conf_type: str = "log",
-                     conf_level: float = 0.95) -> CoxSurvivalPrediction:
-    """Predicted survival with SE and bands for each row of ``newdata`` (module docstring)."""
+def predict_survival(ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, newdata: pd.DataFrame,
+                     conf_type: str = "log", conf_level: float = 0.95) -> CoxSurvivalPrediction:
+    """Predicted survival with SE and bands for each row of ``newdata`` from a fit (its context,
+    coefficients and variance; module docstring)."""
     check_conf(conf_type, conf_level)
-    x2, strata_idx = _newdata_matrix(fit, newdata)
-    all_terms = _stratum_terms(fit)
-    levels = fit._require_ctx().design.strata_levels
+    x2, strata_idx = _newdata_matrix(ctx, newdata)
+    all_terms = _stratum_terms(ctx, coef)
+    levels = ctx.design.strata_levels
     by_label = {t.stratum: t for t in all_terms}
-    var = fit.var
     curves = []
-    for i, z in enumerate(x2 - fit.means):
+    for i, z in enumerate(x2 - ctx.means):
         if strata_idx is None:
             terms = all_terms[0]
         else:
@@ -248,7 +248,7 @@ def predict_survival(fit: CoxResult, newdata: pd.DataFrame, conf_type: str = "lo
             terms = by_label[label]
         cum_haz0 = np.cumsum(terms.d_haz)
         cum_var0 = np.cumsum(terms.d_var)
-        r = float(np.exp(z @ fit.coef))
+        r = float(np.exp(z @ coef))
         dt = np.cumsum(terms.d_haz[:, None] * z[None, :] - terms.d_x, axis=0)
         varh = (cum_var0 + np.einsum("ij,jk,ik->i", dt, var, dt)) * r * r
         se = np.sqrt(varh)

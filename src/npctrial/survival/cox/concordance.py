@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from npctrial.frozen import FrozenResult
 from npctrial.survival.cox.dominance import earlier_sums
 from npctrial.survival.cox.engine import group_sum
 from npctrial.survival.dense_rank import dense_rank
@@ -51,7 +52,7 @@ __all__ = ["Concordance", "compute_concordance"]
 
 
 @dataclass(frozen=True)
-class Concordance:
+class Concordance(FrozenResult):
     """Harrell's C with the weighted pair counts and its infinitesimal-jackknife SE."""
 
     concordant: float

@@ -31,45 +31,24 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from npctrial.errors import ConvergenceWarning, StatisticalWarning, ValidationError
+from npctrial.survival.cox.context import CoxFitContext
 from npctrial.survival.cox.design_matrix import CoxDesign, build_design, find_aliased
 from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 from npctrial.survival.cox.exact import ExactLayout
 from npctrial.survival.cox.residuals import cluster_indicator, collapse, score_residuals
+from npctrial.survival.cox.result import CoxResult
 from npctrial.survival.risk_sets import fix_times, timefix_cuts
 from npctrial.validation import check_choice, check_count, check_flag, check_positive
 
-__all__ = ["CoxFitContext", "cox_ph", "fit_design"]
+__all__ = ["cox_ph", "fit_design"]
 
 TIES = ("efron", "breslow", "exact")
-
-
-@dataclass(frozen=True)
-class CoxFitContext:
-    """What a fitted model keeps to compute diagnostics later (sorted order = ``layout.order``)."""
-
-    design: CoxDesign
-    layout: RiskSetLayout
-    x_scaled: np.ndarray  # sorted, centred at ``means`` and multiplied by ``scale`` (column-major)
-    scale: np.ndarray
-    offset: np.ndarray | None  # sorted
-    means: np.ndarray
-    ties: str
-
-    @cached_property
-    def x_centred(self) -> np.ndarray:
-        """Sorted covariates centred at ``means`` (built on first use by the diagnostics)."""
-        return self.x_scaled / self.scale
-
-    def state(self, beta: np.ndarray, *, info: bool = False, offset: bool = True) -> CoxState:
-        """Breslow/Efron state at ``beta`` on the centred covariates (exact fits use Efron terms)."""
-        return self.layout.evaluate(self.x_centred, beta, self.offset if offset else None, info=info)
 
 
 def _solve(imat: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -246,8 +225,6 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
                max_iter: int = 20) -> Any:
     """Fit a validated design; returns a :class:`~npctrial.survival.cox.result.CoxResult`
     (steps in the module docstring)."""
-    from npctrial.survival.cox.result import CoxResult
-
     _check_options(design, ties, robust, tol, max_iter)
     design, layout = _layout(design, ties)
     order = layout.order

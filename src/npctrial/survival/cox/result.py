@@ -12,13 +12,20 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
+from npctrial.survival.cox import residuals as res
+from npctrial.survival.cox.baseline import (
+    BaselineHazard,
+    CoxSurvivalPrediction,
+    compute_baseline_hazard,
+    predict_survival,
+)
+from npctrial.survival.cox.concordance import Concordance, compute_concordance
+from npctrial.survival.cox.context import CoxFitContext
+from npctrial.survival.cox.zph import CoxZphResult, compute_zph, plot_zph
 
 if TYPE_CHECKING:
-    from npctrial.survival.cox.baseline import BaselineHazard, CoxSurvivalPrediction
-    from npctrial.survival.cox.concordance import Concordance
     from npctrial.survival.cox.design_matrix import CoxDesign
-    from npctrial.survival.cox.fit import CoxFitContext
-    from npctrial.survival.cox.zph import CoxZphResult
 
 __all__ = ["CoxTest", "CoxResult"]
 
@@ -26,7 +33,7 @@ RESIDUAL_KINDS = ("martingale", "deviance", "score", "schoenfeld", "scaled_schoe
 
 
 @dataclass(frozen=True)
-class CoxTest:
+class CoxTest(FrozenResult):
     """A chi-square test: statistic, degrees of freedom and p-value."""
 
     statistic: float
@@ -39,7 +46,7 @@ class CoxTest:
 
 
 @dataclass(frozen=True)
-class CoxResult:
+class CoxResult(FrozenResult):
     """A fitted Cox model. Arrays are indexed like ``names`` (one entry per coefficient).
 
     ``aliased`` names the terms R would report as NA (constant or collinear columns): their
@@ -191,8 +198,6 @@ class CoxResult:
     @cached_property
     def concordance(self) -> Concordance:
         """Harrell's C of the linear predictor as R's ``concordance()`` (within strata)."""
-        from npctrial.survival.cox.concordance import compute_concordance
-
         ctx = self._require_ctx()
         d = ctx.design
         return compute_concordance(d.time, d.status, self.linear_predictors, strata=d.strata,
@@ -208,8 +213,6 @@ class CoxResult:
         """Residuals as R's ``residuals(fit, type)``: martingale, deviance (one per row, data
         order), score, dfbeta (n x p, data order), schoenfeld, scaled_schoenfeld (one row per
         event in (stratum, time) order, deaths first within a time)."""
-        from npctrial.survival.cox import residuals as res
-
         if kind not in RESIDUAL_KINDS:
             raise ValidationError(f"kind must be one of {RESIDUAL_KINDS}, got {kind!r}", field="kind")
         if self._estimable is not None:
@@ -251,29 +254,27 @@ class CoxResult:
         return lay.time_s[lay.death_rows]
 
     def zph(self, transform: str = "km") -> CoxZphResult:
-        """Test of proportional hazards as R's ``cox.zph(fit, transform)`` (terms and GLOBAL)."""
-        from npctrial.survival.cox.zph import compute_zph
-
-        return compute_zph(self._core, transform=transform)
+        """Test of proportional hazards as R's ``cox.zph(fit, transform)`` (terms and GLOBAL; the
+        terms of an aliased fit are the estimable ones, as R)."""
+        core = self._core
+        base = core.var if core.naive_var is None else core.naive_var
+        return compute_zph(core._require_ctx(), core.coef, base, transform=transform)
 
     def plot_zph(self, term: str | None = None, transform: str = "km", ax: Any = None) -> Any:
         """Plot scaled Schoenfeld residuals against transformed time with a lowess-free smooth."""
-        from npctrial.survival.cox.zph import plot_zph
-
-        return plot_zph(self._core, term=term, transform=transform, ax=ax)
+        return plot_zph(self.zph(transform), term=term, ax=ax)
 
     def baseline_hazard(self, centered: bool = True) -> BaselineHazard:
         """Cumulative baseline hazard as R's ``basehaz(fit, centered)``."""
-        from npctrial.survival.cox.baseline import compute_baseline_hazard
-
-        return compute_baseline_hazard(self._core, centered=centered)
+        core = self._core
+        return compute_baseline_hazard(core._require_ctx(), core.coef, centered=centered)
 
     def predict_survival(self, newdata: pd.DataFrame, conf_type: str = "log",
                          conf_level: float = 0.95) -> CoxSurvivalPrediction:
         """Predicted survival curves as R's ``survfit(fit, newdata, conf.type)``."""
-        from npctrial.survival.cox.baseline import predict_survival
-
-        return predict_survival(self._core, newdata, conf_type=conf_type, conf_level=conf_level)
+        core = self._core
+        return predict_survival(core._require_ctx(), core.coef, core.var, newdata, conf_type=conf_type,
+                                conf_level=conf_level)
 
     # -------------------------------------------------------------- output
     def to_frame(self) -> pd.DataFrame:

@@ -24,11 +24,12 @@ import pandas as pd
 from scipy import stats
 
 from npctrial.errors import ValidationError
+from npctrial.frozen import FrozenResult
 from npctrial.survival.cox.engine import weighted_cross
 from npctrial.survival.cox.residuals import schoenfeld_residuals
 
 if TYPE_CHECKING:
-    from npctrial.survival.cox.result import CoxResult
+    from npctrial.survival.cox.context import CoxFitContext
 
 __all__ = ["CoxZphResult", "compute_zph", "plot_zph"]
 
@@ -36,21 +37,29 @@ TRANSFORMS = ("km", "identity", "rank", "log")
 
 
 @dataclass(frozen=True)
-class CoxZphResult:
-    """Per-term and GLOBAL proportional-hazards tests, with the residuals to plot."""
+class CoxZphResult(FrozenResult):
+    """Per-term and GLOBAL proportional-hazards tests, with the residuals to plot (``table``: a
+    copy on each access)."""
 
-    table: pd.DataFrame  # index: terms + "GLOBAL"; columns chisq, df, p
+    _table: pd.DataFrame  # index: terms + "GLOBAL"; columns chisq, df, p
     transform: str
     x: np.ndarray  # transformed event times (in Schoenfeld row order)
     time: np.ndarray  # event times
     y: np.ndarray  # scaled Schoenfeld residuals (events x coefficients)
     names: tuple[str, ...]
+    coef: np.ndarray  # the fitted coefficients (the level of y under proportional hazards)
+    terms: dict[str, tuple[int, ...]]  # term -> columns of y
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """chisq, df, p per term and GLOBAL (R's ``cox.zph(fit)$table``)."""
+        return self._table.copy()
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        return self._table.copy()
 
     def summary(self) -> str:
-        return self.table.to_string(float_format=lambda v: f"{v:.4g}")
+        return self._table.to_string(float_format=lambda v: f"{v:.4g}")
 
 
 def _km_left(time: np.ndarray, status: np.ndarray, entry: np.ndarray | None) -> np.ndarray:
@@ -66,11 +75,11 @@ def _km_left(time: np.ndarray, status: np.ndarray, entry: np.ndarray | None) -> 
     return 1.0 - np.concatenate([[1.0], surv])[idx]
 
 
-def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
-    """cox.zph for a fitted model (steps in the module docstring)."""
+def compute_zph(ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, transform: str = "km") -> CoxZphResult:
+    """cox.zph for a fit (its context, coefficients and model-based variance; steps in the
+    module docstring)."""
     if transform not in TRANSFORMS:
         raise ValidationError(f"transform must be one of {TRANSFORMS}, got {transform!r}", field="transform")
-    ctx = fit._require_ctx()
     lay = ctx.layout
     d = ctx.design
     time_s = lay.time_s
@@ -88,7 +97,7 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
     dr = lay.death_rows
     g_grp = g_row[dr[lay.death_grp_start]]
 
-    state = ctx.state(fit.coef)
+    state = ctx.state(coef)
     x = ctx.x_centred
     p = x.shape[1]
     gk = g_grp[lay.exp_group]
@@ -117,21 +126,20 @@ def compute_zph(fit: CoxResult, transform: str = "km") -> CoxZphResult:
     dfs.append(p)
     rows.append("GLOBAL")
     table = pd.DataFrame({"chisq": chisq, "df": dfs, "p": stats.chi2.sf(chisq, dfs)}, index=pd.Index(rows))
-    base = fit.var if fit.naive_var is None else fit.naive_var
-    y = fit.coef + schoenfeld_residuals(lay, state, x) @ base * fit.n_events
-    return CoxZphResult(table=table, transform=transform, x=tt[dr], time=time_s[dr], y=y, names=fit.names)
+    y = coef + schoenfeld_residuals(lay, state, x) @ var * d.n_events
+    return CoxZphResult(_table=table, transform=transform, x=tt[dr], time=time_s[dr], y=y, names=d.names,
+                        coef=coef, terms=dict(d.terms))
 
 
-def plot_zph(fit: CoxResult, term: str | None = None, transform: str = "km", ax: Any = None) -> Any:
+def plot_zph(z: CoxZphResult, term: str | None = None, ax: Any = None) -> Any:
     """Scaled Schoenfeld residuals of one coefficient against transformed time, with a binned mean
     and the fitted coefficient (a horizontal line under proportional hazards). Returns the Axes."""
     import matplotlib.pyplot as plt
 
-    z = compute_zph(fit, transform)
-    name = term if term is not None else fit.names[0]
-    if name not in fit.names:
-        raise ValidationError(f"term must be one of {fit.names}, got {name!r}", field="term")
-    j = fit.names.index(name)
+    name = term if term is not None else z.names[0]
+    if name not in z.names:
+        raise ValidationError(f"term must be one of {z.names}, got {name!r}", field="term")
+    j = z.names.index(name)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     order = np.argsort(z.x, kind="stable")
@@ -146,10 +154,10 @@ def plot_zph(fit: CoxResult, term: str | None = None, transform: str = "km", ax:
             mids.append(xs[sel].mean())
             means.append(ys[sel].mean())
     ax.plot(mids, means, color="C0", lw=2, label="binned mean")
-    ax.axhline(fit.coef[j], color="C3", ls="--", lw=1, label="coef")
-    ax.set_xlabel(f"time ({transform} scale)")
+    ax.axhline(z.coef[j], color="C3", ls="--", lw=1, label="coef")
+    ax.set_xlabel(f"time ({z.transform} scale)")
     ax.set_ylabel(f"Beta(t) for {name}")
-    p = z.table["p"].iloc[[list(fit.terms).index(t) for t in fit.terms if j in fit.terms[t]][0]]
+    p = z._table["p"].iloc[[list(z.terms).index(t) for t in z.terms if j in z.terms[t]][0]]
     ax.set_title(f"Schoenfeld residuals: {name} (zph p = {p:.3g})")
     ax.legend(frameon=False)
     return ax

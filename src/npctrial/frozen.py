@@ -1,0 +1,82 @@
+"""Read-only results: what a frozen result object holds cannot be changed in place.
+
+A ``@dataclass(frozen=True)`` forbids re-assigning attributes but not writing into the NumPy
+arrays, dicts or DataFrames it holds. Result classes derive from :class:`FrozenResult`, whose
+``__post_init__`` replaces every field value by a read-only equivalent (:func:`readonly`):
+
+* NumPy arrays become read-only views (the producer's own array is untouched);
+* dicts become :class:`types.MappingProxyType` of read-only values, lists become tuples, tuples
+  hold read-only values;
+* DataFrames and Series become copies whose NumPy columns are read-only (assigning a value
+  raises ``ValueError: assignment destination is read-only``; categorical and other extension
+  columns are copied as they are). Results that hold a frame keep it private and hand out
+  copies, so adding a column to what a caller received never changes the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FrozenResult", "readonly"]
+
+
+def _readonly_array(a: np.ndarray) -> np.ndarray:
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def _readonly_frame(df: pd.DataFrame) -> pd.DataFrame:
+    cols = {}
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if isinstance(col.dtype, np.dtype):  # NumPy columns: read-only arrays
+            values = col.to_numpy(copy=True)
+            values.flags.writeable = False
+            cols[j] = pd.Series(values, index=df.index, copy=False)
+        else:  # categorical, nullable, string columns keep their dtype (a copy)
+            cols[j] = col.copy()
+    out = pd.DataFrame(cols, index=df.index, copy=False)
+    out.columns = df.columns
+    return out
+
+
+def readonly(value: Any) -> Any:
+    """A read-only equivalent of ``value`` (see the module docstring); other values unchanged."""
+    if isinstance(value, np.ndarray):
+        return _readonly_array(value)
+    if isinstance(value, pd.DataFrame):
+        return _readonly_frame(value)
+    if isinstance(value, pd.Series):
+        values = value.to_numpy(copy=True)
+        values.flags.writeable = False
+        return pd.Series(values, index=value.index, name=value.name, copy=False)
+    if isinstance(value, MappingProxyType):
+        return value
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: readonly(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        items = tuple(readonly(v) for v in value)
+        if isinstance(value, tuple) and all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items
+    return value
+
+
+class FrozenResult:
+    """Mixin for ``@dataclass(frozen=True)`` results: every field is made read-only on creation."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            frozen = readonly(value)
+            if frozen is not value:
+                object.__setattr__(self, f.name, frozen)
