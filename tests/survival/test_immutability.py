@@ -41,6 +41,9 @@ def _results() -> dict[str, Any]:
         "prediction": cox.predict_survival(lung[["age", "sex", "ph.ecog"]].head(2)),
         "concordance": cox.concordance,
         "landmark": survival.landmark(lung, "time", "status", 180),
+        "time_varying": survival.time_varying(
+            read_data("heart_base"), read_data("heart_transplant").assign(tx=1), id="id", time="futime",
+            event="fustat", change_time="txtime", columns=["tx"], initial={"tx": 0}),
         "survival_data": survival.SurvivalData.from_arrays(t, e, status_coding="r"),
         "step_curve": step_curves(km)[0],
         "chi_square_test": stats.chi_square_test([[10, 20], [30, 25]]),
@@ -89,7 +92,8 @@ def test_results_are_read_only_all_the_way_down(name: str) -> None:
     _assert_frozen(RESULTS[name], name)
 
 
-@pytest.mark.parametrize(("name", "attr"), [("zph", "table"), ("pairwise_logrank", "table"), ("landmark", "data")])
+@pytest.mark.parametrize(("name", "attr"), [("zph", "table"), ("pairwise_logrank", "table"), ("landmark", "data"),
+                                            ("time_varying", "data")])
 def test_frames_handed_out_are_copies(name: str, attr: str) -> None:
     res = RESULTS[name]
     frame = getattr(res, attr)

@@ -27,6 +27,7 @@ EXPECTED = [
     "RMSTResult",
     "StepCurve",
     "SurvivalData",
+    "TimeVaryingData",
     "aalen_johansen",
     "compute_concordance",
     "cox_ph",
@@ -41,6 +42,8 @@ EXPECTED = [
     "pairwise_logrank",
     "plot_survival",
     "rmst",
+    "split_at",
+    "time_varying",
 ]
 
 

@@ -37,6 +37,8 @@ from npctrial.survival.logrank import (
 from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, nelson_aalen
 from npctrial.survival.plotting import StepCurve, plot_survival
 from npctrial.survival.rmst import RMSTResult, rmst
+from npctrial.survival.split import split_at
+from npctrial.survival.time_varying import TimeVaryingData, time_varying
 
 __all__: list[str] = [
     "BaselineHazard",
@@ -66,6 +68,7 @@ __all__: list[str] = [
     "RMSTResult",
     "StepCurve",
     "SurvivalData",
+    "TimeVaryingData",
     "aalen_johansen",
     "cumulative_incidence",
     "fine_gray",
@@ -77,4 +80,6 @@ __all__: list[str] = [
     "pairwise_logrank",
     "plot_survival",
     "rmst",
+    "split_at",
+    "time_varying",
 ]
