@@ -45,7 +45,7 @@ import pandas as pd
 
 from npctrial.frozen import FrozenResult
 from npctrial.survival.cox.dominance import earlier_sums
-from npctrial.survival.cox.engine import group_sum
+from npctrial.survival.cox.products import group_sum
 from npctrial.survival.dense_rank import dense_rank
 
 __all__ = ["Concordance", "compute_concordance"]

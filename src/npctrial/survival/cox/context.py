@@ -1,10 +1,9 @@
 """What a fitted Cox model keeps for its diagnostics (residuals, cox.zph, baseline hazard,
-predictions): the design, the sorted risk-set layout and the centred, scaled covariates."""
+predictions): the design, the sorted risk-set layout and the centred covariates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -20,16 +19,11 @@ class CoxFitContext:
 
     design: CoxDesign
     layout: RiskSetLayout
-    x_scaled: np.ndarray  # sorted, centred at ``means`` and multiplied by ``scale`` (column-major)
-    scale: np.ndarray
+    x_centred: np.ndarray  # sorted, centred at ``means`` (column-major)
+    scale: np.ndarray  # the fit's parametrisation: beta_scaled = beta / scale
     offset: np.ndarray | None  # sorted
     means: np.ndarray
     ties: str
-
-    @cached_property
-    def x_centred(self) -> np.ndarray:
-        """Sorted covariates centred at ``means`` (built on first use by the diagnostics)."""
-        return self.x_scaled / self.scale
 
     def state(self, beta: np.ndarray, *, info: bool = False, offset: bool = True) -> CoxState:
         """Breslow/Efron state at ``beta`` on the centred covariates (exact fits use Efron terms)."""

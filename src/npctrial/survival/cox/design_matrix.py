@@ -38,7 +38,7 @@ __all__ = ["CoxDesign", "build_design", "event_indicator", "find_aliased"]
 class CoxDesign:
     """Validated, NA-free inputs of a Cox fit (rows in data order after dropping)."""
 
-    x: np.ndarray  # (n, p) covariate columns, original scale
+    x: np.ndarray  # (n, p) covariate columns, original scale (row-major)
     names: tuple[str, ...]  # coefficient names
     terms: dict[str, tuple[int, ...]]  # term -> columns of x (a factor has several)
     time: np.ndarray  # stop time
@@ -68,7 +68,7 @@ class CoxDesign:
         new_pos = {old: new for new, old in enumerate(keep)}
         terms = {t: tuple(new_pos[j] for j in cols if j in new_pos) for t, cols in self.terms.items()}
         full = self.kept_columns or tuple(range(self.x.shape[1]))
-        return replace(self, x=np.asfortranarray(self.x[:, keep]), names=tuple(self.names[j] for j in keep),
+        return replace(self, x=np.ascontiguousarray(self.x[:, keep]), names=tuple(self.names[j] for j in keep),
                        terms={t: c for t, c in terms.items() if c}, kept_columns=tuple(full[j] for j in keep))
 
     @property
@@ -194,7 +194,7 @@ def find_aliased(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None
         return []
     w = np.ones(x.shape[0]) if weights is None else weights
     wsum = float(w.sum())
-    mean = (w @ x) / wsum
+    mean = (x.sum(axis=0) if weights is None else w @ x) / wsum
     if centred:  # correct the raw second moments with the means: no n x p temporary
         second = x.T @ x if weights is None else (x * w[:, None]).T @ x
         cov = second - wsum * np.outer(mean, mean)
@@ -229,6 +229,61 @@ def check_collinearity(x: np.ndarray, names: Sequence[str], weights: np.ndarray 
         which = ", ".join(names[j] for j in aliased)
         raise ValidationError(f"covariate(s) {which} are constant or collinear with the other covariates "
                               "(X matrix is singular); drop or recode them", field=names[aliased[0]])
+
+
+def _plain_numeric(series: pd.Series) -> bool:
+    """A numpy int/float column (not bool, not a pandas extension dtype)."""
+    return isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf"
+
+
+_ROWS = 4096  # rows per block when the numeric covariates are copied
+
+
+def _numeric_block(data: pd.DataFrame, columns: list[str]
+                   ) -> tuple[np.ndarray | None, np.ndarray | None, bool]:
+    """The plain numeric covariates at once: their (n, k) float64 matrix in row-major order, the
+    mask of its missing values (None when there is none) and whether all its values are finite.
+
+    The columns are copied by blocks of rows, so a column that is a strided view of a 2-D frame
+    block is read from cache (a pass per column would re-read the whole block each time), and the
+    block's min and max (NaN-propagating) are taken while it is in cache."""
+    if not columns or len(data) == 0:
+        return None, None, True
+    cols = [data[c].to_numpy(dtype=np.float64) for c in columns]
+    n = len(data)
+    block = np.empty((n, len(cols)))
+    lo, hi = np.inf, -np.inf
+    for a in range(0, n, _ROWS):
+        part = block[a:a + _ROWS]
+        for j, col in enumerate(cols):
+            part[:, j] = col[a:a + _ROWS]
+        lo, hi = np.minimum(lo, part.min()), np.maximum(hi, part.max())
+    if np.isnan(lo) or np.isnan(hi):
+        return block, np.isnan(block), False
+    return block, None, bool(np.isfinite(lo) and np.isfinite(hi))
+
+
+def _missing_masks(data: pd.DataFrame, used: list[str], fast: dict[str, int],
+                   block_nan: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Missing-value mask of every used column that has a missing value (columns of the numeric
+    block take theirs from the block's mask)."""
+    masks = {}
+    for c in used:
+        m = (None if block_nan is None else block_nan[:, fast[c]]) if c in fast else data[c].isna().to_numpy()
+        if m is not None and m.any():
+            masks[c] = m
+    return masks
+
+
+def _assemble(cols: list[np.ndarray | int], block: np.ndarray | None, n: int) -> np.ndarray:
+    """The (n, p) design in row-major order (rows are gathered whole when sorted by time): the
+    numeric block itself when it is the whole design, else the block's and the other columns."""
+    if block is not None and cols == list(range(block.shape[1])):
+        return block
+    x = np.empty((n, len(cols)))
+    for j, col in enumerate(cols):
+        x[:, j] = block[:, col] if isinstance(col, int) and block is not None else col
+    return x
 
 
 def build_design(
@@ -275,13 +330,18 @@ def build_design(
     for col, role in roles:
         _column(data, col, role)
 
-    missing = {c: data[c].isna().to_numpy() for c in used}
-    keep = ~np.logical_or.reduce(list(missing.values()))
-    dropped_by_column = {c: int(m.sum()) for c, m in missing.items() if m.any()}
+    fast = {c: k for k, c in enumerate(c for c in covariates if c not in categorical and _plain_numeric(data[c]))}
+    block, block_nan, block_finite = _numeric_block(data, list(fast))
+    missing = _missing_masks(data, used, fast, block_nan)
+    keep = ~np.logical_or.reduce(list(missing.values())) if missing else np.ones(len(data), dtype=bool)
+    dropped_by_column = {c: int(m.sum()) for c, m in missing.items()}
     rows = np.flatnonzero(keep)
     frame = data if keep.all() else data.iloc[rows]
     if frame.shape[0] == 0:
         raise ValidationError("no complete rows left after removing missing values", field="data")
+    if block is not None and not keep.all():
+        block = block[rows]
+        block_finite = bool(np.isfinite(block.min()) and np.isfinite(block.max()))
 
     time = _numeric(frame[duration], duration)
     if not np.all(np.isfinite(time)):
@@ -313,7 +373,7 @@ def build_design(
                                   field=weights, row=int(rows[i]))
     offset_a = _numeric(frame[offset], offset) if offset is not None else None
 
-    cols: list[np.ndarray] = []
+    cols: list[np.ndarray | int] = []  # a column, or the position of one in ``block``
     names: list[str] = []
     terms: dict[str, tuple[int, ...]] = {}
     xlevels: dict[str, tuple[Any, ...]] = {}
@@ -334,15 +394,14 @@ def build_design(
                 names.append(f"{c}{level_label(lv)}")
             terms[c] = tuple(range(start, len(cols)))
         else:
-            v = _numeric(series, c)
-            if not np.all(np.isfinite(v)):
-                raise ValidationError(f"covariate {c!r} has non-finite values", field=c)
+            v = block[:, fast[c]] if c in fast and block is not None else _numeric(series, c)
+            if not block_finite or c not in fast:
+                if not np.all(np.isfinite(v)):
+                    raise ValidationError(f"covariate {c!r} has non-finite values", field=c)
             terms[c] = (len(cols),)
-            cols.append(v)
+            cols.append(fast[c] if c in fast else v)
             names.append(c)
-    x = np.empty((len(rows), len(cols)), order="F")
-    for j, column in enumerate(cols):
-        x[:, j] = column
+    x = _assemble(cols, block, len(rows))
 
     strata_codes = None
     strata_levels: tuple[Any, ...] = ()

@@ -25,9 +25,14 @@ from functools import cached_property
 
 import numpy as np
 
+from npctrial.survival.cox.products import (
+    outer_sums,
+    weighted_cross,
+)
+from npctrial.survival.cox.tie_terms import term_blocks, tie_sums
 from npctrial.survival.dense_rank import dense_rank
 
-__all__ = ["CoxState", "RiskSetLayout", "group_sum", "weighted_cross"]
+__all__ = ["CoxState", "RiskSetLayout"]
 
 _LOOP_SEGMENTS = 256
 _CHUNK = 1 << 14
@@ -68,26 +73,6 @@ def _sorted_keys(key: np.ndarray, status: np.ndarray, n_keys: int
         return order, (packed_s >> 1).astype(np.int64), 1 - (packed_s & 1).astype(np.int64)
     order = _order_by_key(key, status, n_keys)
     return order, key[order], status[order]
-
-
-def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Sum of ``values`` rows by ``index`` (0..size-1); 2-D values are summed column by column."""
-    if values.ndim == 1:
-        return np.bincount(index, weights=values, minlength=size)
-    out = np.empty((size, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.bincount(index, weights=values[:, j], minlength=size)
-    return out
-
-
-def weighted_cross(x: np.ndarray, v: np.ndarray, chunk: int = 1 << 13) -> np.ndarray:
-    """x' diag(v) x, accumulated over row chunks so the temporaries stay small."""
-    p = x.shape[1]
-    out = np.zeros((p, p))
-    for a in range(0, x.shape[0], chunk):
-        xc = x[a:a + chunk]
-        out += (xc * v[a:a + chunk, None]).T @ xc
-    return out
 
 
 @dataclass(frozen=True)
@@ -139,7 +124,7 @@ class RiskSetLayout:
         order, key_s, self.status_s = _sorted_keys(key, status_i, int(key.max()) + 1)
         self.grid = grid
         self.order = order
-        self.time_s = grid[key_s % m]
+        self.time_s = grid[key_s % m if strata.any() else key_s]
         self.strata_s = strata[order] if stratified else strata
         self.weighted = weights is not None
         self.weights_s = np.ones(n) if weights is None else weights[order].astype(float)
@@ -166,8 +151,8 @@ class RiskSetLayout:
         self.grp_block = np.searchsorted(block_key, grp_key)
         self.grp_time = self.time_s[death_rows[self.death_grp_start]]
         self.grp_stratum = self.strata_s[death_rows[self.death_grp_start]]
-        self.death_group = np.cumsum(new_grp) - 1
         self.grp_d = np.diff(np.append(self.death_grp_start, len(death_rows)))
+        self.death_group = np.repeat(np.arange(n_groups), self.grp_d)
         self.w_dead = self.weights_s[death_rows] if self.weighted else np.ones(len(death_rows))
         self.grp_wd = (np.add.reduceat(self.w_dead, self.death_grp_start) if self.weighted and n_groups
                        else self.grp_d.astype(float))
@@ -180,9 +165,9 @@ class RiskSetLayout:
             exp_group = self.death_group
             self.exp_start = self.death_grp_start
             self.exp_group = exp_group
-            self.exp_frac = (np.arange(len(exp_group)) - self.exp_start[exp_group]) / d[exp_group]
-            self.exp_c = (self.grp_wd / d)[exp_group]
-            self.exp_m = (1.0 / d)[exp_group]
+            self.exp_frac = (np.arange(len(exp_group)) - np.repeat(self.exp_start, d)) / np.repeat(d, d)
+            self.exp_c = np.repeat(self.grp_wd / d, d)
+            self.exp_m = np.repeat(1.0 / d, d)
         elif method == "breslow":
             self.exp_group = np.arange(n_groups, dtype=np.int64)
             self.exp_frac = np.zeros(n_groups)
@@ -233,11 +218,6 @@ class RiskSetLayout:
         return np.repeat(self.block_lower, self.block_len)
 
     @cached_property
-    def row_seg(self) -> np.ndarray:
-        """Segment of each sorted row (int32: a compact gather index)."""
-        return np.repeat(np.arange(len(self.seg_idx), dtype=np.int32), self.seg_len)
-
-    @cached_property
     def _unit_terms(self) -> bool:
         """Every tie-term coefficient c_k is exactly 1 (unweighted Efron)."""
         return self.method == "efron" and not self.weighted
@@ -267,12 +247,6 @@ class RiskSetLayout:
         if self.exp_start is None:
             return v
         return np.add.reduceat(v, self.exp_start)
-
-    def per_term(self, v: np.ndarray) -> np.ndarray:
-        """Per-group values ``v`` repeated for each of the group's tie terms."""
-        if self.exp_start is None:
-            return v
-        return v[self.exp_group]  # a gather from the short per-group array (np.repeat is slower)
 
     def sums(self, rw: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A_g, A1_g (risk set) and B_g, B1_g (events) of w e^eta and w e^eta x per group.
@@ -341,33 +315,26 @@ class RiskSetLayout:
             risk = np.exp(eta)
             rw = w * risk
             a0, a1, b0, b1 = self.sums(rw, x)
-        f = self.exp_frac
-        c = self.exp_c
-        phi = self.per_term(a0) - f * self.per_term(b0)
-        unit = self._unit_terms  # unweighted Efron: every c_k is 1
-        hazard = 1.0 / phi if unit else c / phi
+        ts = tie_sums(a0, b0, self.exp_frac, None if self._unit_terms else self.exp_c, self._term_d,
+                      self._term_blocks)
+        phi, hazard, group_hazard, group_e1 = ts.phi, ts.hazard, ts.hazard_sum, ts.e1
         dr = self.death_rows
         wx_dead = self._wx_dead(x)
         # sum over events of w eta = (sum of w x over events) . beta (+ offset): no gather of eta
         wd_eta = float(wx_dead @ beta) + (0.0 if offset is None else float(np.dot(self.w_dead, offset[dr])))
-        log_phi = np.log(phi)
-        loglik = wd_eta - (float(log_phi.sum()) if unit else float(np.dot(c, log_phi)))
-        group_hazard = self.term_sum(hazard)
-        group_e1 = self.term_sum(f * hazard)
+        loglik = wd_eta - ts.log_sum
         score = wx_dead - (group_hazard @ a1 - group_e1 @ b1)
-        if self.entry_s is None:  # per segment, then spread by one gather: no per-event scatter
+        if self.entry_s is None:  # per segment, then repeated: no per-event gather and scatter
             hc = np.concatenate([[0.0], np.cumsum(group_hazard)])
             seg_lam = (hc[self.block_upper] - hc[self.block_lower])[self.seg_block]
             seg_lam[self.grp_seg] -= group_e1
-            lam = seg_lam[self.row_seg]
+            lam = np.repeat(seg_lam, self.seg_len)
         else:
             lam = self.cumulative(group_hazard)
             lam[dr] -= group_e1[self.death_group]
         imat = None
-        state = CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=None, phi=phi,
-                         a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
         if info:
-            imat = weighted_cross(x, rw * lam) - self.xbar_outer(state)
+            imat = weighted_cross(x, rw * lam) - outer_sums(a1, b1, ts.s0, ts.s1, ts.s2)
             imat = (imat + imat.T) / 2
         return CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=imat, phi=phi,
                         a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
@@ -390,9 +357,16 @@ class RiskSetLayout:
         s2 = self.term_sum(qf * f)
         if group_weight is not None:
             s0, s1, s2 = s0 * group_weight, s1 * group_weight, s2 * group_weight
-        a1, b1 = state.a1, state.b1
-        cross = (a1 * s1[:, None]).T @ b1
-        return (a1 * s0[:, None]).T @ a1 - cross - cross.T + (b1 * s2[:, None]).T @ b1
+        return outer_sums(state.a1, state.b1, s0, s1, s2)
+
+    @cached_property
+    def _term_d(self) -> np.ndarray:
+        """Tie terms per group (1 for Breslow)."""
+        return self.grp_d if self.exp_start is not None else np.ones(self.n_groups, dtype=np.int64)
+
+    @cached_property
+    def _term_blocks(self) -> list[tuple[int, int, int, int]]:
+        return term_blocks(self._term_d)
 
     def _chunks(self) -> list[tuple[int, int, int, int, np.ndarray]]:
         """Row chunks of about ``_CHUNK`` rows that start and end on segment boundaries."""
@@ -421,10 +395,10 @@ class RiskSetLayout:
         s0 = np.empty(nseg)
         s1 = np.empty((nseg, p))
         chunks = self._chunks()
-        buf = np.empty(max(r1 - r0 for r0, r1, *_ in chunks))
+        buf = np.empty((max(r1 - r0 for r0, r1, *_ in chunks), p), order="F")
         for r0, r1, k0, k1, local in chunks:
             xc = x[r0:r1]
-            e = xc @ beta
+            e = xc @ beta  # (np.dot with out= leaves BLAS for this strided block: 3x slower)
             if offset is not None:
                 e += offset[r0:r1]
             eta[r0:r1] = e
@@ -433,9 +407,7 @@ class RiskSetLayout:
             if self.weighted:
                 rwc = w[r0:r1] * rwc
             s0[k0:k1] = np.add.reduceat(rwc, local)
-            y = buf[:r1 - r0]
-            for j in range(p):  # 1-D reductions: a 2-D reduceat loops over rows, ten times slower
-                s1[k0:k1, j] = np.add.reduceat(np.multiply(rwc, xc[:, j], out=y), local)
+            s1[k0:k1] = np.add.reduceat(np.multiply(xc, rwc[:, None], out=buf[:r1 - r0]), local, axis=0)
         return eta, risk, w * risk if self.weighted else risk, s0, s1
 
     def _wx_dead(self, x: np.ndarray) -> np.ndarray:

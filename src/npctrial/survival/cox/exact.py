@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from npctrial.survival.cox.engine import RiskSetLayout, weighted_cross
+from npctrial.survival.cox.engine import RiskSetLayout
+from npctrial.survival.cox.products import weighted_cross
 
 __all__ = ["ExactLayout", "tied_group_terms"]
 

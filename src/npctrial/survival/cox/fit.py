@@ -41,8 +41,10 @@ from npctrial.survival.cox.context import CoxFitContext
 from npctrial.survival.cox.design_matrix import CoxDesign, build_design, find_aliased
 from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 from npctrial.survival.cox.exact import ExactLayout
+from npctrial.survival.cox.products import single_blas_thread
 from npctrial.survival.cox.residuals import cluster_indicator, collapse, score_residuals
 from npctrial.survival.cox.result import CoxResult
+from npctrial.survival.cox.sorted_design import sorted_centred_design
 from npctrial.survival.risk_sets import fix_times, timefix_cuts
 from npctrial.validation import check_choice, check_count, check_flag, check_positive
 
@@ -123,34 +125,6 @@ def newton_raphson(evaluate: Any, p: int, tol: float, max_iter: int, *, exact_ru
     return NewtonResult(beta, loglik0, lk, sctest, imat, u, iterations, False, halving > 0)
 
 
-def _sorted_center_scale(x: np.ndarray, w: np.ndarray, order: np.ndarray, names: Sequence[str]
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows in ``order``, centred at the weighted means and scaled by 1/mean|x - mean|
-    (coxfit6.c), column by column; columns whose values are all in {-1, 0, 1} keep mean 0 and
-    scale 1 (R's ``nocenter``). Returns (scaled sorted matrix, means, scale)."""
-    n, p = x.shape
-    wsum = float(w.sum())
-    w_s = w[order]
-    out = np.empty((n, p), order="F")
-    means = np.zeros(p)
-    scale = np.ones(p)
-    buf = np.empty(n)
-    for j in range(p):
-        col = x[:, j]
-        lo, hi = col.min(), col.max()
-        zero_one = lo >= -1.0 and hi <= 1.0 and bool(np.all((col == 0.0) | (col == 1.0) | (col == -1.0)))
-        cs = out[:, j]  # the column is filled in place: no temporaries of length n but ``buf``
-        np.take(col, order, out=cs)
-        if not zero_one:
-            means[j] = float(np.dot(w, col)) / wsum
-            cs -= means[j]
-            mad = float(np.dot(w_s, np.abs(cs, out=buf)))
-            if mad > 0:
-                scale[j] = wsum / mad
-                cs *= scale[j]
-    return out, means, scale
-
-
 def _check_options(design: CoxDesign, ties: str, robust: bool, tol: float, max_iter: int) -> None:
     check_choice(ties, TIES, "ties")
     check_flag(robust, "robust")
@@ -206,16 +180,15 @@ def _warn_convergence(nr: NewtonResult, names: Sequence[str], beta: np.ndarray, 
                       "(monotone likelihood)", ConvergenceWarning, stacklevel=4)
 
 
-def _robust_variance(layout: RiskSetLayout, design: CoxDesign, xs: np.ndarray, scale: np.ndarray,
+def _robust_variance(layout: RiskSetLayout, design: CoxDesign, xc: np.ndarray,
                      state: CoxState, state0: CoxState, naive_var: np.ndarray) -> tuple[np.ndarray, float]:
     """Sandwich variance D'D of dfbeta residuals summed by cluster, and the robust score test
-    from the score residuals at beta = 0 (score residuals are linear in x: the scaled matrix is
-    used and the scale divided out)."""
+    from the score residuals at beta = 0 (``xc``: the sorted centred covariates)."""
     row_w = None if design.weights is None else layout.weights_s
-    resid = score_residuals(layout, state, xs, row_weights=row_w, col_scale=scale)
+    resid = score_residuals(layout, state, xc, row_weights=row_w)
     cl = None if design.cluster is None else cluster_indicator(design.cluster[layout.order])
     dfb = collapse(resid, cl) @ naive_var
-    r0 = collapse(score_residuals(layout, state0, xs, row_weights=row_w, col_scale=scale,
+    r0 = collapse(score_residuals(layout, state0, xc, row_weights=row_w,
                                   out=resid if cl is not None else None), cl)  # resid is spent
     u0 = r0.sum(axis=0)
     return dfb.T @ dfb, float(u0 @ _solve(r0.T @ r0, u0))
@@ -224,14 +197,19 @@ def _robust_variance(layout: RiskSetLayout, design: CoxDesign, xs: np.ndarray, s
 def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, tol: float = 1e-9,
                max_iter: int = 20) -> Any:
     """Fit a validated design; returns a :class:`~npctrial.survival.cox.result.CoxResult`
-    (steps in the module docstring)."""
+    (steps in the module docstring). BLAS runs on one thread: its products here are p x p or
+    thin blocks of rows, for which waking a thread pool costs more than it gains."""
+    with single_blas_thread():
+        return _fit_design(design, ties=ties, robust=robust, tol=tol, max_iter=max_iter)
+
+
+def _fit_design(design: CoxDesign, *, ties: str, robust: bool, tol: float, max_iter: int) -> Any:
     _check_options(design, ties, robust, tol, max_iter)
     design, layout = _layout(design, ties)
     order = layout.order
-    w = np.ones(design.n) if design.weights is None else design.weights
     # column-major: the per-column segment sums (np.add.reduceat) are several times faster
-    xs, means, scale = _sorted_center_scale(design.x, w, order, design.names)
-    aliased = find_aliased(xs, design.names, None if design.weights is None else layout.weights_s,
+    xc, means, scale = sorted_centred_design(design.x, order, None if design.weights is None else layout.weights_s)
+    aliased = find_aliased(xc, design.names, None if design.weights is None else layout.weights_s,
                            centred=True)
     if aliased:
         which = ", ".join(design.names[j] for j in aliased)
@@ -244,19 +222,23 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     robust = robust or design.cluster is not None
     states: dict[str, CoxState] = {}  # the last evaluation, and the one at beta = 0 for robust fits
 
+    # Newton-Raphson runs on the scaled parametrisation b = beta / scale (coxfit6.c), with the
+    # centred matrix: x_scaled b = xc (b * scale), so U and I are scaled instead of the matrix
+    outer = np.outer(scale, scale)
     if ties == "exact":
         exact = ExactLayout(layout)
 
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-            return exact.evaluate(xs, b, off)
+            ll, u, imat = exact.evaluate(xc, b * scale, off)
+            return ll, u * scale, imat * outer
     else:
         def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-            st = layout.evaluate(xs, b, off)
+            st = layout.evaluate(xc, b * scale, off)
             assert st.info is not None
             states["last"] = st
             if robust and off is None:
                 states.setdefault("zero", st)
-            return st.loglik, st.score, st.info
+            return st.loglik, st.score * scale, st.info * outer
 
     nr = newton_raphson(evaluate, design.x.shape[1], float(tol), max_iter, exact_rule=ties == "exact")
     beta = nr.beta * scale
@@ -267,10 +249,10 @@ def fit_design(design: CoxDesign, *, ties: str = "efron", robust: bool = False, 
     if robust:
         naive_var = var
         last = states["last"]
-        state = last if np.array_equal(last.beta, nr.beta) else layout.evaluate(xs, nr.beta, off)
-        state0 = states.get("zero") or layout.evaluate(xs, np.zeros(len(beta)), None, info=False)
-        var, robust_score = _robust_variance(layout, design, xs, scale, state, state0, naive_var)
-    ctx = CoxFitContext(design=design, layout=layout, x_scaled=xs, scale=scale, offset=off, means=means,
+        state = last if np.array_equal(last.beta, beta) else layout.evaluate(xc, beta, off)
+        state0 = states.get("zero") or layout.evaluate(xc, np.zeros(len(beta)), None, info=False)
+        var, robust_score = _robust_variance(layout, design, xc, state, state0, naive_var)
+    ctx = CoxFitContext(design=design, layout=layout, x_centred=xc, scale=scale, offset=off, means=means,
                         ties=ties)
     return CoxResult.from_fit(
         ctx=ctx, coef=beta, var=var, naive_var=naive_var, loglik_null=nr.loglik_init, loglik=nr.loglik,

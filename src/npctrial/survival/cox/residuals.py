@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from npctrial.survival.cox.engine import group_sum
+from npctrial.survival.cox.products import group_sum
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.engine import CoxState, RiskSetLayout

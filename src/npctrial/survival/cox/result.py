@@ -22,6 +22,7 @@ from npctrial.survival.cox.baseline import (
 )
 from npctrial.survival.cox.concordance import Concordance, compute_concordance
 from npctrial.survival.cox.context import CoxFitContext
+from npctrial.survival.cox.products import row_dot
 from npctrial.survival.cox.zph import CoxZphResult, compute_zph, plot_zph
 
 if TYPE_CHECKING:
@@ -181,15 +182,10 @@ class CoxResult(FrozenResult):
         """x'beta + offset centred at ``means`` (R ``fit$linear.predictors``), in data order."""
         ctx = self._require_ctx()
         core = self._core
-        # R: x %*% coef - sum(coef * means). Accumulated column by column, so every row goes through
-        # the same floating-point operations and identical covariate rows get bit-identical values
-        # (concordance counts ties in the predictor by exact equality, as R does; a BLAS product
-        # may round rows differently depending on their position).
-        x = ctx.design.x
-        lp = np.multiply(x[:, 0], core.coef[0])
-        term = np.empty_like(lp)
-        for j in range(1, x.shape[1]):
-            lp += np.multiply(x[:, j], core.coef[j], out=term)
+        # R: x %*% coef - sum(coef * means). ``row_dot`` sends every row through the same
+        # floating-point operations, so identical covariate rows get bit-identical values
+        # (concordance counts ties in the predictor by exact equality, as R does).
+        lp = row_dot(ctx.design.x, core.coef)
         lp -= float(core.coef @ core.means)
         if ctx.design.offset is not None:
             lp += ctx.design.offset

@@ -25,7 +25,7 @@ from scipy import stats
 
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
-from npctrial.survival.cox.engine import weighted_cross
+from npctrial.survival.cox.products import weighted_cross
 from npctrial.survival.cox.residuals import schoenfeld_residuals
 
 if TYPE_CHECKING:
