@@ -41,6 +41,7 @@ def _results() -> dict[str, Any]:
         "prediction": cox.predict_survival(lung[["age", "sex", "ph.ecog"]].head(2)),
         "concordance": cox.concordance,
         "landmark": survival.landmark(lung, "time", "status", 180),
+        "survreg": survival.survreg(lung, "time", "status", ["age", "sex"], dist="loglogistic"),
         "time_varying": survival.time_varying(
             read_data("heart_base"), read_data("heart_transplant").assign(tx=1), id="id", time="futime",
             event="fustat", change_time="txtime", columns=["tx"], initial={"tx": 0}),

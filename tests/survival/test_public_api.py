@@ -27,6 +27,7 @@ EXPECTED = [
     "RMSTResult",
     "StepCurve",
     "SurvivalData",
+    "SurvregResult",
     "TimeVaryingData",
     "aalen_johansen",
     "compute_concordance",
@@ -43,6 +44,7 @@ EXPECTED = [
     "plot_survival",
     "rmst",
     "split_at",
+    "survreg",
     "time_varying",
 ]
 

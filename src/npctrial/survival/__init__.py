@@ -38,6 +38,7 @@ from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, 
 from npctrial.survival.plotting import StepCurve, plot_survival
 from npctrial.survival.rmst import RMSTResult, rmst
 from npctrial.survival.split import split_at
+from npctrial.survival.survreg import SurvregResult, survreg
 from npctrial.survival.time_varying import TimeVaryingData, time_varying
 
 __all__: list[str] = [
@@ -68,6 +69,7 @@ __all__: list[str] = [
     "RMSTResult",
     "StepCurve",
     "SurvivalData",
+    "SurvregResult",
     "TimeVaryingData",
     "aalen_johansen",
     "cumulative_incidence",
@@ -81,5 +83,6 @@ __all__: list[str] = [
     "plot_survival",
     "rmst",
     "split_at",
+    "survreg",
     "time_varying",
 ]

@@ -26,6 +26,7 @@ import pandas as pd
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf, confidence_band
+from npctrial.survival.cox.design_matrix import newdata_matrix
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.context import CoxFitContext
@@ -186,54 +187,12 @@ def compute_baseline_hazard(ctx: CoxFitContext, coef: np.ndarray, centered: bool
     return BaselineHazard(time=time, hazard=haz, strata=strata, centered=centered)
 
 
-def _newdata_matrix(ctx: CoxFitContext, newdata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    d = ctx.design
-    if not isinstance(newdata, pd.DataFrame):
-        raise ValidationError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}", field="newdata")
-    cols = []
-    for c in d.covariates:
-        if c not in newdata.columns:
-            raise ValidationError(f"newdata lacks covariate column {c!r}", field="newdata")
-        v = newdata[c]
-        if v.isna().any():
-            raise ValidationError(f"newdata column {c!r} has missing values", field=c)
-        if c in d.xlevels:
-            levels = d.xlevels[c]
-            bad = ~v.isin(levels)
-            if bad.any():
-                raise ValidationError(f"newdata {c!r} has level {v[bad].iloc[0]!r} not in {levels!r}", field=c)
-            for lv in levels[1:]:
-                cols.append((v.to_numpy() == lv).astype(float))
-        else:
-            cols.append(v.to_numpy(dtype=float))
-    x2 = np.column_stack(cols)
-    if d.kept_columns is not None:  # aliased columns are not in the fit
-        x2 = x2[:, list(d.kept_columns)]
-    strata_idx = None
-    if d.strata is not None:
-        missing = [c for c in d.strata_columns if c not in newdata.columns]
-        if missing:
-            raise ValidationError(f"newdata lacks strata column(s) {missing} of the stratified model",
-                                  field="newdata")
-        if len(d.strata_columns) == 1:
-            values = list(newdata[d.strata_columns[0]])
-        else:
-            values = list(newdata[list(d.strata_columns)].astype(str).agg(", ".join, axis=1))
-        lookup = {lv: i for i, lv in enumerate(d.strata_levels)}
-        bad = [v for v in values if v not in lookup]
-        if bad:
-            raise ValidationError(f"newdata stratum {bad[0]!r} is not among {list(d.strata_levels)}",
-                                  field=d.strata_columns[0])
-        strata_idx = np.array([lookup[v] for v in values], dtype=np.int64)
-    return x2, strata_idx
-
-
 def predict_survival(ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, newdata: pd.DataFrame,
                      conf_type: str = "log", conf_level: float = 0.95) -> CoxSurvivalPrediction:
     """Predicted survival with SE and bands for each row of ``newdata`` from a fit (its context,
     coefficients and variance; module docstring)."""
     check_conf(conf_type, conf_level)
-    x2, strata_idx = _newdata_matrix(ctx, newdata)
+    x2, strata_idx = newdata_matrix(ctx.design, newdata)
     all_terms = _stratum_terms(ctx, coef)
     levels = ctx.design.strata_levels
     by_label = {t.stratum: t for t in all_terms}

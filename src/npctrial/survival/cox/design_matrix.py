@@ -31,7 +31,7 @@ import pandas as pd
 
 from npctrial.errors import ValidationError
 
-__all__ = ["CoxDesign", "build_design", "event_indicator", "find_aliased"]
+__all__ = ["CoxDesign", "build_design", "event_indicator", "find_aliased", "newdata_matrix"]
 
 
 @dataclass(frozen=True)
@@ -436,3 +436,47 @@ def build_design(
         categorical=tuple(cat_used),
         strata_columns=tuple(strata_cols),
     )
+
+
+def newdata_matrix(design: CoxDesign, newdata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """The covariate columns of ``design`` for the rows of ``newdata`` (levels and strata checked):
+    (matrix, stratum index per row or None)."""
+    d = design
+    if not isinstance(newdata, pd.DataFrame):
+        raise ValidationError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}", field="newdata")
+    cols = []
+    for c in d.covariates:
+        if c not in newdata.columns:
+            raise ValidationError(f"newdata lacks covariate column {c!r}", field="newdata")
+        v = newdata[c]
+        if v.isna().any():
+            raise ValidationError(f"newdata column {c!r} has missing values", field=c)
+        if c in d.xlevels:
+            levels = d.xlevels[c]
+            bad = ~v.isin(levels)
+            if bad.any():
+                raise ValidationError(f"newdata {c!r} has level {v[bad].iloc[0]!r} not in {levels!r}", field=c)
+            for lv in levels[1:]:
+                cols.append((v.to_numpy() == lv).astype(float))
+        else:
+            cols.append(v.to_numpy(dtype=float))
+    x2 = np.column_stack(cols)
+    if d.kept_columns is not None:  # aliased columns are not in the fit
+        x2 = x2[:, list(d.kept_columns)]
+    strata_idx = None
+    if d.strata is not None:
+        missing = [c for c in d.strata_columns if c not in newdata.columns]
+        if missing:
+            raise ValidationError(f"newdata lacks strata column(s) {missing} of the stratified model",
+                                  field="newdata")
+        if len(d.strata_columns) == 1:
+            values = list(newdata[d.strata_columns[0]])
+        else:
+            values = list(newdata[list(d.strata_columns)].astype(str).agg(", ".join, axis=1))
+        lookup = {lv: i for i, lv in enumerate(d.strata_levels)}
+        bad = [v for v in values if v not in lookup]
+        if bad:
+            raise ValidationError(f"newdata stratum {bad[0]!r} is not among {list(d.strata_levels)}",
+                                  field=d.strata_columns[0])
+        strata_idx = np.array([lookup[v] for v in values], dtype=np.int64)
+    return x2, strata_idx
