@@ -247,8 +247,9 @@ def test_enrolment_series_has_every_month_and_is_cumulative(world):
 
     study = world.studies["imrt"]
     a, b = (world.subjects[("imrt", s)] for s in ("A", "B"))
-    Subject.objects.filter(pk=a.pk).update(enrolled_at=datetime(2025, 11, 15, tzinfo=UTC))
-    Subject.objects.filter(pk=b.pk).update(enrolled_at=datetime(2026, 2, 3, tzinfo=UTC))
+    # by the entered enrolment date, not by the moment the enrolment was recorded
+    Subject.objects.filter(pk=a.pk).update(enrolment_date=date(2025, 11, 15), enrolled_at=datetime(2026, 3, 1, tzinfo=UTC))
+    Subject.objects.filter(pk=b.pk).update(enrolment_date=date(2026, 2, 3), enrolled_at=datetime(2026, 3, 1, tzinfo=UTC))
     series = compute_dashboard(world.users["monitor"], study).enrolment_by_month
     assert [(p["month"], p["enrolled"], p["cumulative"]) for p in series] == [
         ("2025-11", 1, 1), ("2025-12", 0, 1), ("2026-01", 0, 1), ("2026-02", 1, 2)]

@@ -139,6 +139,7 @@ class EvaluationOut(Schema):
 class ScreeningIn(Schema):
     site: str
     values: dict[str, Any]
+    screening_date: date | None = None  # default: today
 
 
 class ScreeningUpdateIn(Schema):
@@ -157,6 +158,7 @@ class ScreeningOut(Schema):
     values: dict[str, Any]
     verdicts: list[VerdictOut]
     version: int
+    screening_date: date
     screened_at: datetime
     subject_id: str | None
 
@@ -164,6 +166,11 @@ class ScreeningOut(Schema):
 class EnrolIn(Schema):
     consent_date: date
     consent_version: str
+    enrolment_date: date | None = None  # default: today (the site's calendar date)
+
+
+class RandomiseIn(Schema):
+    randomisation_date: date | None = None  # default: today
 
 
 class SubjectOut(Schema):
@@ -172,9 +179,11 @@ class SubjectOut(Schema):
     site: str
     protocol_version: str
     high_risk: bool | None
+    enrolment_date: date
     enrolled_at: datetime
     arm: str | None
     randomisation_number: int | None
+    randomisation_date: date | None
 
 
 class RandomisationOut(Schema):
@@ -182,6 +191,7 @@ class RandomisationOut(Schema):
     number: int
     arm: str
     strata: dict[str, str]
+    randomisation_date: date
     allocated_at: datetime
     hash_after: str
 
@@ -254,7 +264,7 @@ def _screening_out(r: ScreeningRecord) -> dict[str, Any]:
     return {
         "id": r.pk, "label": str(r), "site": r.site.code, "protocol_version": r.protocol_version.label,
         "outcome": r.outcome, "failed_criteria": r.failed_criteria, "values": r.values, "verdicts": r.verdicts,
-        "version": r.version, "screened_at": r.screened_at, "subject_id": subject.subject_id if subject else None,
+        "version": r.version, "screening_date": r.screening_date, "screened_at": r.screened_at, "subject_id": subject.subject_id if subject else None,
     }
 
 
@@ -262,8 +272,9 @@ def _subject_out(s: Subject) -> dict[str, Any]:
     r = getattr(s, "randomisation", None)
     return {
         "id": s.pk, "subject_id": s.subject_id, "site": s.site.code, "protocol_version": s.protocol_version.label,
-        "high_risk": s.high_risk, "enrolled_at": s.enrolled_at, "arm": r.arm if r else None,
-        "randomisation_number": r.number if r else None,
+        "high_risk": s.high_risk, "enrolment_date": s.enrolment_date, "enrolled_at": s.enrolled_at,
+        "arm": r.arm if r else None, "randomisation_number": r.number if r else None,
+        "randomisation_date": r.randomisation_date if r else None,
     }
 
 
@@ -337,7 +348,7 @@ def create_screening_route(request: HttpRequest, study_id: int, payload: Screeni
     if site is None:
         raise ValidationError(f"site {payload.site!r} is not a site of this study", field="site")
     permissions.require(request.user, study, "screen", site)
-    record = create_screening(study, site, payload.values, request.user)
+    record = create_screening(study, site, payload.values, request.user, screening_date=payload.screening_date)
     return Status(201, _screening_out(record))
 
 
@@ -365,7 +376,7 @@ def update_screening_route(
 def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload: EnrolIn) -> Status:
     study, record = permissions.get_object_for(request.user, study_id, ScreeningRecord.objects.all(), screening_id, "enrol")
     subject = enrol(record, consent_date=payload.consent_date, consent_version=payload.consent_version,
-                    user=request.user)
+                    user=request.user, enrolment_date=payload.enrolment_date)
     return Status(201, _subject_out(subject))
 
 
@@ -384,11 +395,14 @@ def get_subject(request: HttpRequest, study_id: int, subject_pk: int) -> dict[st
 
 @api.post("/studies/{study_id}/subjects/{subject_pk}/randomise", response={201: RandomisationOut},
           tags=["randomisation"])
-def randomise_route(request: HttpRequest, study_id: int, subject_pk: int) -> Status:
+def randomise_route(request: HttpRequest, study_id: int, subject_pk: int,
+                    payload: RandomiseIn | None = None) -> Status:
+    """Allocate an arm; ``randomisation_date`` (optional body) defaults to today."""
     study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "randomise")
-    r = randomise(subject, request.user)
+    r = randomise(subject, request.user, payload.randomisation_date if payload is not None else None)
     return Status(201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
-                        "allocated_at": r.allocated_at, "hash_after": r.hash_after})
+                        "randomisation_date": r.randomisation_date, "allocated_at": r.allocated_at,
+                        "hash_after": r.hash_after})
 
 
 @api.get("/studies/{study_id}/subjects/{subject_pk}/history", response=list[AuditOut], tags=["audit"])

@@ -6,7 +6,7 @@ shows the updated AE rate and the KM curve. Reuses the core browser/page fixture
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -33,7 +33,7 @@ def test_week_of_toxicity_assessment_follow_up_and_report(live_server, page):  #
     world = make_world()
     study = world.studies["imrt"]
     subject = world.subjects[("imrt", "A")]
-    Subject.objects.filter(pk=subject.pk).update(enrolled_at=datetime(2026, 1, 5, 10, tzinfo=UTC))
+    Subject.objects.filter(pk=subject.pk).update(enrolment_date=date(2026, 1, 5))
     subject.refresh_from_db()
     save("radiotherapy", world, dict(RT))
     save("assessment", world, {"assessment_date": date(2026, 1, 4), "new_lesions": "no"},

@@ -38,7 +38,7 @@ def _lesions(a, b):
 def trial(world):
     for s in ("A", "B"):
         Subject.objects.filter(pk=world.subjects[("imrt", s)].pk).update(
-            enrolled_at=datetime(2026, 1, 5, 10, tzinfo=UTC))
+            enrolment_date=date(2026, 1, 5), enrolled_at=datetime(2026, 6, 20, 10, tzinfo=UTC))
         world.subjects[("imrt", s)].refresh_from_db()
         save("radiotherapy", world, dict(RT), site=s)
         save("baseline", world, {"assessment_date": date(2026, 1, 6), "height_cm": 150, "weight_kg": 37.5,

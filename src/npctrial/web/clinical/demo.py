@@ -25,10 +25,11 @@ def _save(form: str, subject: Subject, values: dict[str, Any], user: Any, **kw: 
 
 def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, password: str | None = None) -> None:
     today = timezone.localdate()
-    subjects = list(Subject.objects.filter(study=study).select_related("screening", "site").order_by("enrolled_at"))
+    subjects = list(Subject.objects.filter(study=study).select_related("screening", "site")
+                    .order_by("enrolment_date", "enrolled_at"))
     for k, s in enumerate(subjects):
         coordinator = users[coordinator_of(s.site.code)]
-        enrolled = s.enrolled_at.date()
+        enrolled = s.enrolment_date
         v = s.screening.values
         stage = k % 6
         _save("baseline", s, {
@@ -102,7 +103,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
     for k, s in enumerate(subjects):  # alive subjects under treatment or follow-up: last contact recently
         if s.radiotherapycourse_records.exists() and not s.clinicalevent_records.filter(kind="death").exists():
             contact = today - timedelta(days=k % 20)
-            if contact > s.enrolled_at.date():
+            if contact > s.enrolment_date:
                 _save("event", s, {"kind": "last_contact", "event_date": contact}, users[coordinator_of(s.site.code)])
     if password is None:
         return

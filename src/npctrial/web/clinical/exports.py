@@ -273,6 +273,10 @@ def _chunks(subjects: Any, size: int = 500) -> Iterator[list[Subject]]:
         yield chunk
 
 
+def _randomised(subject: Subject) -> bool:
+    return getattr(subject, "randomisation", None) is not None
+
+
 def _protocol_cache() -> Any:
     from npctrial.web.clinical.reports import protocol_cache
 
@@ -306,7 +310,8 @@ def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
             course = patient_course(s, rec)
             row: dict[str, Any] = {
                 "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s),
-                "sex": s.screening.values.get("sex", ""), "enrldt": s.enrolled_at.date().isoformat(),
+                "sex": s.screening.values.get("sex", ""), "enrldt": s.enrolment_date.isoformat(),
+                "randdt": s.randomisation.randomisation_date.isoformat() if _randomised(s) else "",
                 "stage": base.stage_group if base else "", "bsa": base.bsa_m2 if base else None,
                 "ecog": base.ecog if base else None, "trtsdt": rt.start_date.isoformat() if rt else "",
                 "saffl": "Y" if rt is not None else "N",
@@ -318,7 +323,7 @@ def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
             yield row
 
 
-ADSL_COLUMNS = ["usubjid", "siteid", "arm", "sex", "enrldt", "stage", "bsa", "ecog", "trtsdt", "saffl",
+ADSL_COLUMNS = ["usubjid", "siteid", "arm", "sex", "enrldt", "randdt", "stage", "bsa", "ecog", "trtsdt", "saffl",
                 "pfs_months", "pfs_event", "os_months", "os_event"]
 ADAE_COLUMNS = ["usubjid", "siteid", "aeterm", "aetoxgr", "aerel", "aeser", "astdt", "aendt", "week"]
 ADTTE_COLUMNS = ["usubjid", "siteid", "arm", "paramcd", "param", "aval", "avalu", "cnsr", "startdt", "adt"]

@@ -186,14 +186,14 @@ def patient_course(subject: Subject, records: _Records | None = None) -> Patient
             contacts.append(e.event_date)
     rt = rec.rt
     r = getattr(subject, "randomisation", None)
-    enrolled = subject.enrolled_at.date()
+    enrolled = subject.enrolment_date
     if death is not None:
         contacts = [c for c in contacts if c <= death]
         dates = {d for d in dates if d <= death}
     return PatientCourse(
         patient_id=subject.subject_id, enrolment=enrolled, assessments=tuple(sorted(dates)),
         failures=tuple(failures), death=death, last_contact=max(contacts) if contacts else None,
-        randomisation=r.allocated_at.date() if r is not None else None,
+        randomisation=r.randomisation_date if r is not None else None,
         rt_start=rt.start_date if rt else None, rt_end=rt.end_date if rt else None)
 
 
@@ -406,7 +406,7 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     simon = None
     if protocol.simon is not None:
         sd = protocol.simon
-        first = [bors[s.subject_id] for s in sorted(subjects, key=lambda s: s.enrolled_at)
+        first = [bors[s.subject_id] for s in sorted(subjects, key=lambda s: (s.enrolment_date, s.enrolled_at))
                  if bors[s.subject_id] is not None][: sd.n1]
         responses = sum(1 for v in first if v in ("CR", "PR"))
         if responses > sd.r1:

@@ -40,7 +40,7 @@ def events_of(version: Any) -> tuple[EventDefinition, ...]:
 
 
 def enrolment_date(subject: Any) -> date:
-    return timezone.localdate(subject.enrolled_at)
+    return subject.enrolment_date
 
 
 def anchors(subject: Any, rt: Any) -> dict[str, date | None]:

@@ -6,7 +6,8 @@ Algorithm of :func:`randomise`:
    (``SELECT ... FOR UPDATE``; SQLite: the IMMEDIATE transaction holds the write lock), so
    concurrent requests are serialised and each sees every earlier allocation.
 2. Refuse if the subject already has a randomisation (also a unique constraint: no
-   re-randomisation, ever).
+   re-randomisation, ever), or if the entered randomisation date (default today) is in the
+   future or before the enrolment date (:func:`npctrial.domain.timeline.check_randomisation_date`).
 3. Read the stratification factors from the subject's screening values (``site``/``centre``
    come from the subject's site).
 4. Ask the design layer for the arm: permuted blocks -> ``next_assignment(stratum, n)`` where n
@@ -32,7 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from npctrial.domain.timeline import check_randomisation_date
 from npctrial.errors import ValidationError
 from npctrial.web.core.audit import create_audited
 from npctrial.web.core.models import AllocationSegment, AllocationSequence, Randomisation, Subject
@@ -164,8 +167,10 @@ def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: d
     )
 
 
-def randomise(subject: Subject, user: Any) -> Randomisation:
-    """Allocate an arm to ``subject`` (steps in the module docstring)."""
+def randomise(subject: Subject, user: Any, randomisation_date: Any = None) -> Randomisation:
+    """Allocate an arm to ``subject`` on ``randomisation_date`` (default today; module docstring)."""
+    today = timezone.localdate()
+    day = check_randomisation_date(randomisation_date or today, enrolment=subject.enrolment_date, today=today)
     try:
         with transaction.atomic():
             sequence = AllocationSequence.objects.select_for_update().get(study=subject.study_id)
@@ -182,6 +187,7 @@ def randomise(subject: Subject, user: Any) -> Randomisation:
             allocation = create_audited(
                 Randomisation, user, subject=subject, sequence=sequence, number=number, arm=decision.arm,
                 strata=factors, details=details, hash_before=before, hash_after=after,
+                randomisation_date=day,
                 allocated_by=user if getattr(user, "is_authenticated", False) else None,
             )
             sequence.count = number

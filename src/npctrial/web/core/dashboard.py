@@ -68,7 +68,7 @@ def compute_dashboard(user: Any, study: Study) -> Dashboard:
     failures: Counter[str] = Counter()
     for failed in screenings.filter(outcome="ineligible").values_list("failed_criteria", flat=True):
         failures.update(failed or [])
-    months: Counter[str] = Counter(_month(dt.date()) for dt in subjects.values_list("enrolled_at", flat=True))
+    months: Counter[str] = Counter(_month(d) for d in subjects.values_list("enrolment_date", flat=True))
     cumulative, series = 0, []
     for month in _month_range(min(months), max(months)) if months else []:
         cumulative += months[month]

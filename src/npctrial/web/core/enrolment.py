@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
+from npctrial.domain.timeline import check_enrolment_date
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
 from npctrial.web.core.audit import create_audited
@@ -26,9 +28,14 @@ def format_subject_id(pattern: str, *, site: str, seq: int, study: str) -> str:
 
 
 def enrol(
-    screening: ScreeningRecord, *, consent_date: date, consent_version: str, user: Any
+    screening: ScreeningRecord, *, consent_date: date, consent_version: str, user: Any,
+    enrolment_date: date | None = None,
 ) -> Subject:
-    """Record consent and enrol an eligible screened patient (atomic; once per screening)."""
+    """Record consent and enrol an eligible screened patient (atomic; once per screening).
+
+    ``enrolment_date`` is the date entered by the site (default: today); it is the origin of the
+    enrolment-based endpoints and must not be in the future nor before consent or screening.
+    """
     if screening.outcome != "eligible":
         raise ValidationError(
             f"only eligible patients can be enrolled; screening outcome is {screening.outcome}",
@@ -36,8 +43,9 @@ def enrol(
         )
     if not consent_version or not str(consent_version).strip():
         raise ValidationError("consent_version is required", field="consent_version")
-    if consent_date > date.today():
-        raise ValidationError(f"consent_date must not be in the future, got {consent_date}", field="consent_date")
+    today = timezone.localdate()
+    enrolled_on = check_enrolment_date(enrolment_date or today, consent=consent_date, today=today,
+                                       screening=screening.screening_date)
     version = screening.protocol_version
     protocol = protocol_of(version)
     values = from_storage(version, screening.values)
@@ -62,7 +70,7 @@ def enrol(
             )
             return create_audited(
                 Subject, actor, study=screening.study, site=screening.site, screening=screening,
-                protocol_version=version, subject_id=subject_id, seq=seq,
+                protocol_version=version, subject_id=subject_id, seq=seq, enrolment_date=enrolled_on,
                 high_risk=high_risk, high_risk_reason=reason[:300], enrolled_by=actor,
             )
     except IntegrityError:

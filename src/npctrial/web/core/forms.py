@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from npctrial.web.core.protocols import FieldSpec
@@ -40,9 +40,17 @@ def _field_for(spec: FieldSpec) -> forms.Field:
     return forms.CharField(max_length=500, widget=forms.TextInput(attrs=attrs), **common)
 
 
-def screening_form_class(fields: list[FieldSpec], *, with_site: bool = False, with_reason: bool = False) -> type[forms.Form]:
-    """A Form class with one input per protocol field (plus version/reason for edits)."""
-    attrs: dict[str, Any] = {spec.name: _field_for(spec) for spec in fields}
+def screening_form_class(fields: list[FieldSpec], *, with_site: bool = False, with_reason: bool = False,
+                         with_date: bool = False) -> type[forms.Form]:
+    """A Form class with one input per protocol field (plus the screening date for a new screening,
+    version/reason for edits)."""
+    attrs: dict[str, Any] = {}
+    if with_date:
+        attrs["screening_date"] = forms.DateField(
+            label=_("Screening date"), initial=timezone.localdate, required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            help_text=_("The date the patient was screened (not in the future). Empty: today."))
+    attrs.update({spec.name: _field_for(spec) for spec in fields})
     if with_reason:
         attrs["version"] = forms.IntegerField(widget=forms.HiddenInput)
         attrs["reason"] = forms.CharField(
@@ -69,8 +77,21 @@ def raw_values(data: Any, fields: list[FieldSpec]) -> dict[str, Any]:
 
 
 class ConsentForm(forms.Form):
-    consent_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=date.today)
-    consent_version = forms.CharField(max_length=40, label="Consent form version")
+    consent_date = forms.DateField(label=_("Consent date"), initial=timezone.localdate,
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    consent_version = forms.CharField(max_length=40, label=_("Consent form version"))
+    enrolment_date = forms.DateField(
+        label=_("Enrolment date"), initial=timezone.localdate, required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The date the patient was enrolled (origin of the enrolment-based endpoints); "
+                    "not in the future, not before consent or screening. Empty: today."))
+
+
+class RandomiseForm(forms.Form):
+    randomisation_date = forms.DateField(
+        label=_("Randomisation date"), initial=timezone.localdate, required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Not in the future, not before the enrolment date. Empty: today."))
 
 
 class ReasonForm(forms.Form):

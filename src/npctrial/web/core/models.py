@@ -125,7 +125,8 @@ class ScreeningRecord(AuditedModel):
     failed_criteria = models.JSONField(default=list)
     outcome = models.CharField(max_length=12, choices=OUTCOME_CHOICES)
     screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    screened_at = models.DateTimeField(auto_now_add=True)
+    screening_date = models.DateField(help_text="the date the patient was screened, as entered")
+    screened_at = models.DateTimeField(auto_now_add=True, help_text="when the screening was recorded")
 
     class Meta:
         unique_together = [("study", "site", "number")]
@@ -156,7 +157,9 @@ class Subject(AuditedModel):
     seq = models.PositiveIntegerField(help_text="sequence number within study and site")
     high_risk = models.BooleanField(null=True, help_text="derived by the protocol's risk rule, if any")
     high_risk_reason = models.CharField(max_length=300, blank=True)
-    enrolled_at = models.DateTimeField(auto_now_add=True)
+    enrolment_date = models.DateField(
+        help_text="the date the subject was enrolled, as entered (origin of enrolment-based endpoints)")
+    enrolled_at = models.DateTimeField(auto_now_add=True, help_text="when the enrolment was recorded")
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -223,7 +226,9 @@ class Randomisation(AuditedModel):
     hash_before = models.CharField(max_length=64)
     hash_after = models.CharField(max_length=64)
     allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    allocated_at = models.DateTimeField(auto_now_add=True)
+    randomisation_date = models.DateField(
+        help_text="the date of randomisation, as entered (origin of randomisation-based endpoints)")
+    allocated_at = models.DateTimeField(auto_now_add=True, help_text="when the allocation was made")
 
     class Meta:
         unique_together = [("sequence", "number")]

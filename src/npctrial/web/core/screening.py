@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
+from npctrial.domain.timeline import check_screening_date
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
 from npctrial.web.core.locking import save_with_version
@@ -31,8 +33,14 @@ def evaluate_values(version: ProtocolVersion, values: dict[str, Any]) -> protoco
     return protocols.evaluate(protocol_of(version), values)
 
 
-def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any) -> ScreeningRecord:
-    """Validate, evaluate and store a screening record under the study's current protocol."""
+def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
+                     screening_date: date | None = None) -> ScreeningRecord:
+    """Validate, evaluate and store a screening record under the study's current protocol.
+
+    ``screening_date`` is the date entered by the site (default today; not in the future).
+    """
+    today = timezone.localdate()
+    day = check_screening_date(screening_date or today, today=today)
     version = study.current_protocol
     if version is None:
         raise ValidationError("the study has no protocol version", field="protocol")
@@ -54,6 +62,7 @@ def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any) -
             failed_criteria=evaluation.failed_criteria,
             outcome=evaluation.outcome,
             screened_by=user if getattr(user, "is_authenticated", False) else None,
+            screening_date=day,
         )
         if getattr(user, "is_authenticated", False):
             record._history_user = user

@@ -72,7 +72,7 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
         raise Http404("no protocol")
     protocol = protocol_of(version)
     fields = protocols.screening_fields(protocol)
-    form_cls = screening_form_class(fields)
+    form_cls = screening_form_class(fields, with_date=True)
     form = form_cls(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -82,7 +82,8 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
             form.add_error(None, f"site: choose one of your sites ({', '.join(s.code for s in sites)})")
         elif form.is_valid():
             try:
-                record = create_screening(study, site, _raw(request, protocol), request.user)
+                record = create_screening(study, site, _raw(request, protocol), request.user,
+                                          screening_date=form.cleaned_data.get("screening_date"))
             except ValidationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
@@ -190,7 +191,8 @@ def screening_enrol(request: HttpRequest, study_pk: int, pk: int) -> HttpRespons
     if form.is_valid():
         try:
             subject = enrol(record, consent_date=form.cleaned_data["consent_date"],
-                            consent_version=form.cleaned_data["consent_version"], user=request.user)
+                            consent_version=form.cleaned_data["consent_version"], user=request.user,
+                            enrolment_date=form.cleaned_data["enrolment_date"])
         except ValidationError as exc:
             messages.error(request, str(exc))
         else:

@@ -100,11 +100,13 @@ def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "export")
     deid = export_deidentifier(request.user, study, request.GET.get("level"))
     rows = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "protocol_version"))
-    columns = ["screening", "site", "protocol_version", "screened_at", "outcome", "failed_criteria", "subject_id"]
+    columns = ["screening", "site", "protocol_version", "screening_date", "screened_at", "outcome",
+               "failed_criteria", "subject_id"]
     out = [_screening_row(r) for r in rows.order_by("site__code", "number")]
     if deid is not None:  # each screening shifted by its subject's days (its own label before enrolment)
-        out = [deid.row(row, row["subject_id"] or row["screening"], ["screened_at"], ()) for row in out]
-        columns = deid.columns(columns, ["screened_at"], ())
+        dated = ["screening_date", "screened_at"]
+        out = [deid.row(row, row["subject_id"] or row["screening"], dated, ()) for row in out]
+        columns = deid.columns(columns, dated, ())
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
@@ -117,5 +119,6 @@ def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
 def _screening_row(r: ScreeningRecord) -> dict[str, str]:
     subject = getattr(r, "subject", None)
     return {"screening": str(r), "site": r.site.code, "protocol_version": r.protocol_version.label,
-            "screened_at": r.screened_at.isoformat(), "outcome": r.outcome,
+            "screening_date": r.screening_date.isoformat(), "screened_at": r.screened_at.isoformat(),
+            "outcome": r.outcome,
             "failed_criteria": ";".join(r.failed_criteria), "subject_id": subject.subject_id if subject else ""}

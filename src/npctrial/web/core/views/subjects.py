@@ -12,7 +12,7 @@ from npctrial.errors import ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import audit_entries
-from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm
+from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
 from npctrial.web.core.models import DataQuery, Subject
 from npctrial.web.core.queries import answer_query, close_query, query_fields, raise_query
 
@@ -45,6 +45,7 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
             "can_audit": permissions.can(request.user, study, "view_audit", subject.site),
             "query_form": RaiseQueryForm(field_names=query_fields(subject)),
+            "randomise_form": RandomiseForm(),
             "answer_form": AnswerQueryForm(),
         },
     )
@@ -53,8 +54,13 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
 @require_POST
 def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "randomise")
+    form = RandomiseForm(request.POST)
+    if not form.is_valid():
+        for name, errs in form.errors.items():
+            messages.error(request, f"{name}: {' '.join(errs)}")
+        return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
     try:
-        allocation = randomise(subject, request.user)
+        allocation = randomise(subject, request.user, form.cleaned_data["randomisation_date"])
     except ValidationError as exc:
         messages.error(request, str(exc))
     else:
