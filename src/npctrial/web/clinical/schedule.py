@@ -13,8 +13,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from django.utils import timezone
-
 from npctrial.domain import EventDefinition, PlannedEvent, assign_event, expand_events, plan_events
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
