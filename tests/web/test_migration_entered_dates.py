@@ -1,4 +1,4 @@
-"""Migration core 0005: existing screenings, subjects and allocations get the date of the moment they were recorded."""
+"""Migration core 0006: existing screenings, subjects and allocations get the date of the moment they were recorded."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tests.web.conftest import make_world
 
-BEFORE = [("core", "0004_audit_events_and_chain")]
-AFTER = [("core", "0005_entered_dates")]
+BEFORE = [("core", "0005_amendment_control_sequence_segments")]
+AFTER = [("core", "0006_entered_dates")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -28,7 +28,7 @@ def fill_dates(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("core", "0004_audit_events_and_chain"),
+        ("core", "0005_amendment_control_sequence_segments"),
     ]
 
     operations = [
