@@ -19,6 +19,7 @@ __all__ = [
     "event_codes_fast",
     "first_bad",
     "format_level",
+    "frame_numbers",
     "index_of",
     "missing_mask",
     "row_label",
@@ -133,3 +134,20 @@ def format_level(level: Any) -> str:
     if isinstance(level, np.generic):
         return str(level.item())
     return str(level)
+
+
+def frame_numbers(frame: pd.DataFrame, name: str, what: str = "data") -> np.ndarray:
+    """Column ``name`` of the DataFrame ``frame`` (called ``what`` in messages) as finite floats;
+    a ValidationError names a missing column, a non-numeric one or the first bad row."""
+    if name not in frame.columns:
+        raise ValidationError(f"{what}: column {name!r} not found", field=name)
+    try:
+        values = frame[name].to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{what}: column {name!r} must be numeric", field=name) from exc
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"{what}: {name} must be a finite number; row {frame.index[i]!r} is "
+                              f"{frame[name].iloc[i]!r}", field=name, row=i)
+    return values

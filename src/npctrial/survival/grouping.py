@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from npctrial.errors import ValidationError
 from npctrial.survival.data import SurvivalData, group_name_of
 
-__all__ = ["as_survival_data", "build_curve_codes", "select_curve"]
+__all__ = ["CurveSet", "as_survival_data", "build_curve_codes", "select_curve"]
 
 
 class _Labelled(Protocol):
@@ -53,6 +53,27 @@ def select_curve(curves: Sequence[_C], label: str | int) -> _C:
             return c
     labels = [c.label for c in curves]
     raise ValidationError(f"no curve labelled {label!r}; curves are {labels}", field="label")
+
+
+class CurveSet(Generic[_C]):
+    """Mixin for results holding ``curves`` (one per group x stratum, R's order): the labels and
+    the lookup of a curve by label (e.g. ``"sex=1"``) or position."""
+
+    curves: tuple[_C, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.curves)
+
+    def curve(self, label: str | int) -> _C:
+        """The curve with this label or at this position."""
+        return select_curve(self.curves, label)
+
+    def __getitem__(self, label: str | int) -> _C:
+        return self.curve(label)
+
+    def __len__(self) -> int:
+        return len(self.curves)
 
 
 def as_survival_data(

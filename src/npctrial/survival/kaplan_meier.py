@@ -27,7 +27,7 @@ import pandas as pd
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf, confidence_band
-from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
+from npctrial.survival.grouping import CurveSet, as_survival_data, build_curve_codes
 from npctrial.survival.plotting import StepCurve, plot_survival
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
@@ -168,27 +168,13 @@ class KaplanMeierCurve(FrozenResult):
 
 
 @dataclass(frozen=True)
-class KaplanMeierResult(FrozenResult):
+class KaplanMeierResult(CurveSet[KaplanMeierCurve], FrozenResult):
     """Kaplan-Meier curves (one per group/stratum combination, R's strata order)."""
 
     curves: tuple[KaplanMeierCurve, ...]
     conf_type: str
     conf_level: float
     n_dropped: int = 0
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.curves)
-
-    def curve(self, label: str | int) -> KaplanMeierCurve:
-        """The curve with this label (e.g. ``"sex=1"``) or position."""
-        return select_curve(self.curves, label)
-
-    def __getitem__(self, label: str | int) -> KaplanMeierCurve:
-        return self.curve(label)
-
-    def __len__(self) -> int:
-        return len(self.curves)
 
     # ---- summaries -----------------------------------------------------------------------
     def _common_tau(self, tau: float | str) -> list[float]:

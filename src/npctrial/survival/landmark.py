@@ -38,6 +38,7 @@ import pandas as pd
 
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
+from npctrial.survival.columns import frame_numbers
 from npctrial.survival.cox.design_matrix import event_indicator
 from npctrial.validation import check_choice, check_positive
 
@@ -81,21 +82,6 @@ class LandmarkData(FrozenResult):
         if self.dropped_columns:
             lines.append(f"  covariates measured after the landmark removed: {', '.join(self.dropped_columns)}")
         return "\n".join(lines)
-
-
-def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in frame.columns:
-        raise ValidationError(f"column {name!r} not found in data", field=name)
-    try:
-        values = frame[name].to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"column {name!r} must be numeric", field=name) from exc
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"{name} must be a finite number; row {frame.index[i]!r} is {frame[name].iloc[i]!r}",
-                              field=name, row=i)
-    return values
 
 
 def _subjects(frame: pd.DataFrame, id: str | None) -> np.ndarray:
@@ -157,8 +143,8 @@ def landmark(
         raise ValidationError(f"data must be a pandas DataFrame, got {type(data).__name__}", field="data")
     at = check_positive(at, "at", allow_zero=True)
     check_choice(after, ("mask", "drop"), "after")
-    stop = _numeric(data, duration)
-    start = np.zeros(len(data)) if entry is None else _numeric(data, entry)
+    stop = frame_numbers(data, duration)
+    start = np.zeros(len(data)) if entry is None else frame_numbers(data, entry)
     status = event_indicator(data[event], event, event_codes) if event in data.columns else None
     if status is None:
         raise ValidationError(f"column {event!r} not found in data", field=event)

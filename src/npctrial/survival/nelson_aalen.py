@@ -23,7 +23,7 @@ from scipy.special import ndtri, polygamma, psi
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
-from npctrial.survival.grouping import as_survival_data, build_curve_codes, select_curve
+from npctrial.survival.grouping import CurveSet, as_survival_data, build_curve_codes
 from npctrial.survival.plotting import StepCurve
 from npctrial.survival.risk_sets import apply_timefix, risk_table
 
@@ -68,19 +68,14 @@ class NelsonAalenCurve(FrozenResult):
 
 
 @dataclass(frozen=True)
-class NelsonAalenResult(FrozenResult):
+class NelsonAalenResult(CurveSet[NelsonAalenCurve], FrozenResult):
+    """Nelson-Aalen cumulative hazards (one curve per group/stratum combination)."""
+
     curves: tuple[NelsonAalenCurve, ...]
     ctype: int
     conf_type: str
     conf_level: float
     n_dropped: int = 0
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.curves)
-
-    def curve(self, label: str | int) -> NelsonAalenCurve:
-        return select_curve(self.curves, label)
 
     def at(self, times: Any) -> pd.DataFrame:
         """H(t), its SE and band at the given times (step function, 0 before the first time)."""

@@ -31,24 +31,10 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.survival.columns import frame_numbers
 from npctrial.validation import check_number
 
 __all__ = ["split_at"]
-
-
-def _column(data: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in data.columns:
-        raise ValidationError(f"column {name!r} not found in data", field=name)
-    try:
-        values = data[name].to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"column {name!r} must be numeric", field=name) from exc
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"{name} must be a finite number; row {data.index[i]!r} is {data[name].iloc[i]!r}",
-                              field=name, row=i)
-    return values
 
 
 def _cut_points(cuts: Any) -> np.ndarray:
@@ -76,13 +62,13 @@ def split_at(
     if not isinstance(data, pd.DataFrame):
         raise ValidationError(f"data must be a pandas DataFrame, got {type(data).__name__}", field="data")
     cut = _cut_points(cuts)
-    stop = _column(data, duration)
+    stop = frame_numbers(data, duration)
     if event not in data.columns:
         raise ValidationError(f"column {event!r} not found in data", field=event)
     if data[event].isna().any():
         i = int(np.flatnonzero(data[event].isna().to_numpy())[0])
         raise ValidationError(f"{event} is missing at row {data.index[i]!r}", field=event, row=i)
-    start = np.zeros(len(data)) if entry is None else _column(data, entry)
+    start = np.zeros(len(data)) if entry is None else frame_numbers(data, entry)
     bad = ~(start < stop)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -43,6 +43,7 @@ import pandas as pd
 
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
+from npctrial.survival.columns import frame_numbers
 
 __all__ = ["TimeVaryingData", "time_varying"]
 
@@ -84,21 +85,6 @@ class TimeVaryingData(FrozenResult):
         return "\n".join(lines)
 
 
-def _finite(frame: pd.DataFrame, name: str, what: str) -> np.ndarray:
-    if name not in frame.columns:
-        raise ValidationError(f"{what}: column {name!r} not found", field=name)
-    try:
-        values = frame[name].to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{what}: column {name!r} must be numeric", field=name) from exc
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"{what}: {name} must be a finite number; row {frame.index[i]!r} is "
-                              f"{frame[name].iloc[i]!r}", field=name, row=i)
-    return values
-
-
 def _base_intervals(base: pd.DataFrame, id: str, time: str, event: str, entry: str | None
                     ) -> tuple[np.ndarray, np.ndarray, pd.Series]:
     for col in (id, event):
@@ -111,8 +97,8 @@ def _base_intervals(base: pd.DataFrame, id: str, time: str, event: str, entry: s
     if dup.any():
         raise ValidationError(f"base must have one row per subject; id {ids[dup].iloc[0]} repeats "
                               f"(row {base.index[int(np.flatnonzero(dup.to_numpy())[0])]!r})", field=id)
-    stop = _finite(base, time, "base")
-    start = np.zeros(len(base)) if entry is None else _finite(base, entry, "base")
+    stop = frame_numbers(base, time, "base")
+    start = np.zeros(len(base)) if entry is None else frame_numbers(base, entry, "base")
     bad = ~(start < stop)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -135,7 +121,7 @@ def _place_changes(changes: pd.DataFrame, column: str, id: str, change_time: str
     counts["missing_value"] = int((known & ~has_value).sum())
     rows = changes.loc[known & has_value]
     subj = pos.loc[rows[id]].to_numpy()
-    t = _finite(rows, change_time, "changes")
+    t = frame_numbers(rows, change_time, "changes")
     a, b = start[subj], stop[subj]
     kind = np.select([t < a, t == a, t < b, t == b], ["early", "leading", "within", "trailing"], "late")
     for k in CATEGORIES[:5]:
