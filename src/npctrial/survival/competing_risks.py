@@ -2,14 +2,13 @@
 
 ``cumulative_incidence`` returns, per group and cause, the Aalen-Johansen cumulative incidence
 function (CIF) as the step function ``cmprsk::cuminc`` returns (corner points, starting at 0)
-with cmprsk's (Aalen-type, Gray 1988 delta-method) variance. ``gray_test`` compares the CIF
+with its Aalen-type delta-method variance (the values cmprsk reports). ``gray_test`` compares the CIF
 of one cause across groups (Gray RJ, Ann Stat 1988;16:1141-54), stratified if asked.
 
-cmprsk runs these in Fortran loops (``cincsub.f``; Gray's test ``crstm.f``, see
-:mod:`npctrial.survival.gray`); here both are cumulative sums over the sorted distinct times,
-so the cost is one sort plus O(n) work. Groups are the sorted factor levels and causes the
-sorted distinct non-censoring codes (or a label factor's levels), as cmprsk 2.2-11
-``R/cmprsk.R``.
+Both are written from the published formulas as cumulative sums over the sorted distinct
+times (one sort plus O(n) work) and checked against cmprsk 2.2-11's outputs
+(``tests/data/refs``). Groups are the sorted factor levels and causes the sorted distinct
+non-censoring codes (or a label factor's levels), as ``cuminc`` orders them.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# cumulative incidence (cmprsk cincsub.f)
+# cumulative incidence
 # --------------------------------------------------------------------------------------------
 
 
@@ -81,44 +80,47 @@ class CIFCurve(FrozenResult):
 def _cif_one(
     time: np.ndarray, any_event: np.ndarray, cause_event: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CIF and Gray's variance for one group (data sorted by time).
+    """CIF and its delta-method variance for one group (data sorted by time).
 
-    Steps (cmprsk ``cinc``, Gray's Fortran, vectorised):
-      1. distinct times t_j with n_j at risk, d1_j events of the cause, d2_j of other causes;
-      2. S(t_j-) (all-cause KM, left limit) and F(t_j) = sum S(t_i-) d1_i / n_i;
-      3. per time the increments of the running sums v1, v2, v3: first for the other-cause
-         events (skipped when S(t_j) = 0), then for the cause events, with
-         t6 = S(t_j-)^2 (1 - (d-1)/(n-1)) d / n^2, a = 1/S(t_j), b = F a (other causes) or
-         1 + F a (the cause);
-      4. Var F(t_j) = v1 + F^2 v3 - 2 F v2 at the times of the cause (cumulative sums);
-      5. the corner points (0, 0), (t, F(t-)), (t, F(t)), ..., (max time, F).
+    1. At each distinct event time t_j: n_j at risk, d1_j events of the cause, d2_j of the
+       other causes; S_j the all-cause Kaplan-Meier after t_j (S_{j-1} before) and
+       F_j = sum_{i <= j} S_{i-1} d1_i / n_i (Aalen-Johansen; Kalbfleisch & Prentice 2002, 8.2).
+    2. Delta method (Aalen 1978; Gray 1988; Pintilie 2006, sec. 4.2.2): one event at t_j moves
+       F(t), t >= t_j, by S_{j-1}/n_j * (1 - (F(t) - F_j) / S_j) if it is of the cause and by
+       -S_{j-1}/n_j * (F(t) - F_j) / S_j if it is of another cause (0 once S_j = 0: nothing is
+       left to fail). The d tied events of one kind have the binomial variance factor
+       (n_j - d) / (n_j - 1).
+    3. Var F(t) = sum_{t_j <= t} [kind-1 and kind-2 terms] (factor x d x influence^2). Each
+       influence is beta_j - F(t) alpha_j, so the sum is A(t) - 2 F(t) B(t) + F(t)^2 C(t) with
+       cumulative sums A = sum w beta^2, B = sum w alpha beta, C = sum w alpha^2.
+    4. The corner points (0, 0), (t, F(t-)), (t, F(t)), ..., (largest time, F), as cmprsk.
     """
     n = time.shape[0]
     starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
-    ut = time[starts]
     n_risk = (n - starts).astype(np.float64)
     d1 = np.add.reduceat(cause_event.astype(np.float64), starts)
-    dall = np.add.reduceat(any_event.astype(np.float64), starts)
-    d2 = dall - d1
-    ev = dall > 0
-    ut, n_risk, d1, d2, dall = ut[ev], n_risk[ev], d1[ev], d2[ev], dall[ev]
-    surv = np.cumprod((n_risk - dall) / n_risk)
-    s_minus = np.r_[1.0, surv[:-1]]
-    f = np.cumsum(s_minus * d1 / n_risk)
+    d_all = np.add.reduceat(any_event.astype(np.float64), starts)
+    keep = d_all > 0
+    ut, n_risk, d1, d_all = time[starts][keep], n_risk[keep], d1[keep], d_all[keep]
+    d2 = d_all - d1
+    surv = np.cumprod((n_risk - d_all) / n_risk)
+    s_before = np.r_[1.0, surv[:-1]]
+    f = np.cumsum(s_before * d1 / n_risk)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_s = np.where(surv > 0, 1.0 / surv, 0.0)
-        nm1 = n_risk - 1.0
-        t5_2 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / nm1, 1.0)
-        t5_1 = np.where(d1 > 1, 1.0 - (d1 - 1.0) / nm1, 1.0)
-    t6_2 = np.where((d2 > 0) & (surv > 0), s_minus * s_minus * t5_2 * d2 / (n_risk * n_risk), 0.0)
-    t6_1 = np.where(d1 > 0, s_minus * s_minus * t5_1 * d1 / (n_risk * n_risk), 0.0)
-    b2 = f * inv_s
-    b1 = 1.0 + f * inv_s
-    v1 = np.cumsum(b2 * b2 * t6_2 + b1 * b1 * t6_1)
-    v2 = np.cumsum(inv_s * b2 * t6_2 + inv_s * b1 * t6_1)
-    v3 = np.cumsum(inv_s * inv_s * (t6_2 + t6_1))
-    var = v1 + f * f * v3 - 2.0 * f * v2
+    def tied_weight(d: np.ndarray) -> np.ndarray:  # d x (n - d)/(n - 1) x (S_{j-1}/n_j)^2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(d > 1, (n_risk - d) / (n_risk - 1.0), 1.0)
+        return factor * d * (s_before / n_risk) ** 2
+
+    with np.errstate(divide="ignore"):
+        alpha = np.where(surv > 0, 1.0 / surv, 0.0)  # d influence / d F(t), per unit S_{j-1}/n_j
+    w1 = np.where(d1 > 0, tied_weight(d1), 0.0)
+    w2 = np.where((d2 > 0) & (surv > 0), tied_weight(d2), 0.0)
+    beta1, beta2 = 1.0 + f * alpha, f * alpha  # the influence at F(t) = 0, each kind
+    big_a = np.cumsum(w1 * beta1**2 + w2 * beta2**2)
+    big_b = np.cumsum((w1 * beta1 + w2 * beta2) * alpha)
+    big_c = np.cumsum((w1 + w2) * alpha**2)
+    var = big_a - 2.0 * f * big_b + f * f * big_c
 
     jumps = d1 > 0
     tj, fj, vj = ut[jumps], f[jumps], var[jumps]
@@ -242,7 +244,7 @@ def cumulative_incidence(
     which is computed (per cause, with weight ``(1 - F(t-))^rho``) when there are >= 2 groups.
     Missing values raise unless ``na_action="drop"`` (then ``n_dropped`` says how many).
 
-    Algorithm: Aalen-Johansen estimate with Gray's (1988) variance, cmprsk ``cinc``
+    Algorithm: Aalen-Johansen estimate with its delta-method variance (the values of cmprsk's ``cuminc``)
     (see :func:`_cif_one`), then :func:`gray_test`'s computation.
     """
     data, causes, cause_labels = validate_competing(time, event, group, strata, censor_code, na_action)

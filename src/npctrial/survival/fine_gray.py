@@ -6,21 +6,20 @@ time of a cause-k event, the risk set {T_j >= t} plus the subjects who failed fr
 cause before t, weighted by ``G(t-) / G(T_j-)`` where G is the Kaplan-Meier estimate of the
 censoring distribution. The variance is Fine & Gray's sandwich, including the estimation of G.
 
-``cmprsk`` evaluates every risk set by a loop over all subjects (O(n^2) per iteration, O(n^2)
-or worse for the variance in ``crrvv``). Here every sum over a risk set is a cumulative sum
-over the sorted times, so a fit costs one sort plus O(n p^2) per Newton step, and the sandwich
-variance O(n p^2). That numerical engine is in :mod:`npctrial.survival.fine_gray_estimation`;
-this module holds the design matrix, input validation, the entry point and the result.
+Every sum over a risk set is written as a cumulative sum over the sorted times, so a fit costs
+one sort plus O(n p^2) per Newton step, and the sandwich variance O(n p^2) (a direct
+evaluation of the formulas is O(n^2)). That numerical engine is in
+:mod:`npctrial.survival.fine_gray_estimation`; this module holds the design matrix, input
+validation, the entry point and the result.
 
-Details that ``domain/statistics.md`` section 8 leaves out, taken from cmprsk 2.2-11
-``R/cmprsk.R`` and ``src/crr.f`` (Gray, GPL):
+Behaviour matched to ``cmprsk::crr`` 2.2-11 (its documented defaults and its outputs, checked in
+``tests/data/refs``), beyond ``domain/statistics.md`` section 8:
 
-* G(T_i-) is the censoring Kaplan-Meier (``survfit(Surv(ftime, cenind) ~ 1)``) read by
-  ``approx(..., method="constant")`` at ``T_i (1 - 100 eps)``, i.e. its left limit;
+* G(T_i-) is the left limit of the censoring Kaplan-Meier at T_i (evaluated at T_i (1 - 100 eps));
 * convergence: stop when ``max(|score| * max(|beta|, 1)) < max(|loglik|, 1) * gtol`` (gtol 1e-6,
   at most 10 Newton steps, at most 20 step halvings with the Armijo factor 1e-4);
-* the sandwich middle term adds, for every subject, the censoring-martingale term psi_i built
-  from q(u) (see :func:`_sandwich_middle`), not only the score residual eta_i.
+* the sandwich middle term adds, for every subject, Fine & Gray's censoring-martingale term psi_i
+  (their section 3), not only the score residual eta_i.
 """
 
 from __future__ import annotations

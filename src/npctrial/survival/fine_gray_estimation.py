@@ -1,7 +1,8 @@
 """Fine-Gray estimation engine: weighted risk-set sums, pseudo-likelihood, Newton, sandwich.
 
 The numerical core behind :func:`npctrial.survival.fine_gray.fine_gray` (Fine JP & Gray RJ,
-JASA 1999;94:496-509; cmprsk 2.2-11 ``R/cmprsk.R`` and ``src/crr.f``). Inputs are already
+JASA 1999;94:496-509, sections 2-3), with the behaviour of cmprsk 2.2-11's ``crr`` (checked
+against its outputs in ``tests/data/refs``). Inputs are already
 validated: rows sorted by time, cause indicator ``ici`` (1 cause of interest, 2 other cause,
 0 censored) and centred covariates. Every sum over a risk set is a cumulative sum over the sorted
 times, so one objective/gradient/Hessian evaluation costs O(n p^2).
@@ -10,7 +11,7 @@ Contents
 - :func:`_prepare`: G(T-) from the censoring Kaplan-Meier and the index arrays of the risk sets;
 - :func:`_objective` / :func:`_objective_grad_hess`: minus the log pseudo partial likelihood,
   with its gradient and Hessian;
-- :func:`_newton`: crr's Newton-Raphson with backtracking and convergence rule;
+- :func:`_newton`: Newton-Raphson with backtracking and crr's convergence rule;
 - :func:`_sandwich_middle`: information, Fine & Gray's sandwich middle matrix and S0.
 
 These names are private to the Fine-Gray implementation (the public entry point and result are
@@ -46,7 +47,7 @@ class _Prepared:
 
 
 def _censoring_km_left(time: np.ndarray, censored: np.ndarray) -> np.ndarray:
-    """G(T_i-) as crr computes it: KM of the censoring times evaluated at T_i (1 - 100 eps).
+    """G(T_i-): the Kaplan-Meier of the censoring times just before T_i (at T_i (1 - 100 eps), as crr).
 
     Steps: 1. distinct times u with n(u) at risk and c(u) censored; 2. G(u) = prod (1 - c/n);
     3. for each T_i the last u <= T_i (1 - 100 eps) (1 before the first), as R's approx() call.
@@ -112,7 +113,7 @@ def _exp_eta(pp: _Prepared, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _objective(pp: _Prepared, beta: np.ndarray) -> float:
-    """Minus the log pseudo partial likelihood (cmprsk ``crrf``)."""
+    """Minus the log pseudo partial likelihood (Fine & Gray 1999, eq. 2.2 with the weights of 2.3)."""
     eta, w = _exp_eta(pp, beta)
     s0, _ = _risk_sums(pp, w)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -136,7 +137,7 @@ def _per_row_hazard_sums(pp: _Prepared, a_k: np.ndarray) -> np.ndarray:
 
 
 def _objective_grad_hess(pp: _Prepared, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Minus log pseudo-likelihood, its gradient and Hessian (cmprsk ``crrfsv``), vectorised.
+    """Minus log pseudo-likelihood, its gradient and Hessian (Fine & Gray 1999, sec. 2).
 
     Hessian = sum_k d_k (S2_k / S0_k - xbar_k xbar_k'); the S2 part is rearranged per subject,
     sum_j w_j x_j x_j' sum_{k: j in R_k} weight_jk d_k / S0_k, so no n x p x p array is formed.
@@ -160,8 +161,8 @@ def _sandwich_middle(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The information H, the middle matrix V2 = sum_i (eta_i + psi_i)(eta_i + psi_i)' and S0.
 
-    Steps (cmprsk ``crrvv``, Fine & Gray 1999 section 3, each double loop replaced by cumulative
-    sums over sorted times):
+    Steps (Fine & Gray 1999 section 3, the variance of the estimating equation; every double sum
+    over subjects and times written as cumulative sums over the sorted times):
       1. eta_i = 1{cause} (x_i - xbar(T_i)) - w_i sum_{t_k <= T_i} d_k (x_i - xbar_k)/S0_k
          - 1{other cause} w_i/G_i sum_{t_k > T_i} d_k G_k (x_i - xbar_k)/S0_k;
       2. q(s) = A1(s) E(s) - A0(s) F(s) at each censoring time s, with
@@ -224,7 +225,7 @@ def _sandwich_middle(
 def _newton(
     pp: _Prepared, init: np.ndarray, gtol: float, max_iter: int
 ) -> tuple[np.ndarray, float, np.ndarray, bool, int]:
-    """Newton-Raphson with backtracking, exactly as ``crr``'s R loop.
+    """Newton-Raphson with Armijo backtracking and the convergence rule of ``crr``.
 
     Steps: for ll = 0..max_iter: 1. f, gradient, Hessian at b; 2. stop when
     max(|grad| * max(|b|, 1)) < max(|f|, 1) * gtol; 3. step sc = -H^-1 grad; 4. halve sc until

@@ -1,12 +1,13 @@
 """Gray's k-sample test for cumulative incidence functions (``cmprsk::cuminc`` ``Tests``).
 
 Gray RJ, A class of K-sample tests for comparing the cumulative incidence of a competing
-risk, Ann Stat 1988;16:1141-54; cmprsk ``crstm.f``. cmprsk runs one Fortran pass over the
-sorted times; here the pass is written as cumulative sums over the distinct times (one sort
-plus O(n G^2) array work for G groups, in chunks of times so memory stays bounded).
+risk, Ann Stat 1988;16:1141-54: the score of each group and its variance from the score's
+martingale representation (see :func:`_gray_stratum`), as cumulative sums over the distinct
+times (one sort plus O(n G^2) array work for G groups, in chunks of times so memory stays
+bounded); checked against cmprsk 2.2-11's ``cuminc`` tests in ``tests/data/refs``.
 
-Beyond ``domain/statistics.md`` section 8 (from cmprsk 2.2-11 ``R/cmprsk.R``): Gray's statistic
-is ``s' V^-1 s`` only when V has full rank, otherwise cmprsk reports -1 (kept here, with a
+As ``cuminc`` reports it (``domain/statistics.md`` section 8): the statistic is ``s' V^-1 s``
+only when V has full rank, otherwise -1 (kept here, with a
 :class:`~npctrial.errors.StatisticalWarning` and p = NaN instead of R's 1 - pchisq(-1)).
 """
 
@@ -30,7 +31,7 @@ __all__ = ["GrayTestResult", "gray_test"]
 
 
 # --------------------------------------------------------------------------------------------
-# Gray's test (cmprsk crstm.f)
+# Gray's test
 # --------------------------------------------------------------------------------------------
 
 
@@ -64,11 +65,32 @@ class GrayTestResult(FrozenResult):
         return "\n".join(lines)
 
 
-def _weighted_gram(b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """sum over t and k of b[t, i, k] b[t, j, k] w[t, k], as one matrix product."""
-    x = b.transpose(1, 0, 2).reshape(b.shape[1], -1)
-    y = (b * w[:, None, :]).transpose(1, 0, 2).reshape(b.shape[1], -1)
-    return y @ x.T
+def _weighted_gram(h: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum over t and k of h[t, i, k] h[t, j, k] w[t, k], as one matrix product."""
+    x = h.transpose(1, 0, 2).reshape(h.shape[1], -1)
+    return (x * w.reshape(-1)[None, :]) @ x.T
+
+
+def _per_time(time: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int) -> dict[str, np.ndarray]:
+    """Per distinct event time (rows) and group (columns): at risk r, events d1 (the cause) and
+    d2 (other causes), the group's all-cause Kaplan-Meier S after the time and S- before it
+    (a group with nobody at risk keeps its value), and its CIF of the cause before the time."""
+    starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
+    nt = starts.shape[0]
+    tid = np.repeat(np.arange(nt), np.diff(np.r_[starts, time.shape[0]]))
+    counts = np.bincount((m * nt + tid) * ng + g, minlength=3 * nt * ng).reshape(3, nt, ng).astype(np.float64)
+    leaving = counts.sum(axis=0)
+    r = leaving.sum(axis=0)[None, :] - np.vstack([np.zeros((1, ng)), np.cumsum(leaving, axis=0)[:-1]])
+    d1, d2 = counts[1], counts[2]
+    event = (d1.sum(axis=1) > 0) | (d2.sum(axis=1) > 0)
+    r, d1, d2 = r[event], d1[event], d2[event]
+    some = r > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.cumprod(np.where(some, (r - d1 - d2) / np.where(some, r, 1.0), 1.0), axis=0)
+        s_before = np.vstack([np.ones((1, ng)), s[:-1]])
+        cif_before = np.vstack([np.zeros((1, ng)), np.cumsum(np.where(some, s_before * d1 / np.where(some, r, 1.0),
+                                                                          0.0), axis=0)[:-1]])
+    return {"r": r, "d1": d1, "d2": d2, "some": some, "s": s, "s_before": s_before, "cif_before": cif_before}
 
 
 def _gray_stratum(
@@ -77,98 +99,59 @@ def _gray_stratum(
     """Score (ng-1) and its variance (ng-1 x ng-1) of Gray's test in one stratum.
 
     ``time`` sorted; ``m`` 0 censored, 1 the cause of interest, 2 another cause; ``g`` group
-    codes 0..ng-1. Steps (Gray 1988 section 2; cmprsk ``crst``, vectorised over time):
-      1. per distinct time and group: at risk r_g, counts d_{1g}, d_{2g};
-      2. group KM S_g (left limit S_g-) and CIF F_g (left limit F_g-), skipping groups with
-         nobody at risk; pooled F(t) = F(t-) + d_1 / sum_g r_g/S_g-;
-      3. weights fb = (1 - F(t-))^rho; matrices a(t) (projection) and their cumulative sum
-         c(t) = sum a(u) d_1(u) / (tr(u) (1 - F(u-)));
-      4. score s_g = sum fb (d_{1g} - d_1 R_g / sum R), R_g = r_g (1 - F_g-)/S_g-;
-      5. variance: sums over times of the cause-1 and cause-2 terms with the running c, then
-         the closing sums with the final c (the v3/v2 terms), exactly as crstm.f.
+    codes 0..ng-1. Gray (1988, sec. 2), in the notation of :func:`_per_time`:
+
+    1. Y_k = r_k / S_k- (the group's risk set for the subdistribution of the cause), Y = sum Y_k;
+       the pooled CIF under H0, F = F- + d1 / Y (d1 = sum_k d1_k), and the weight
+       L = (1 - F-)^rho. With R_k = Y_k (1 - F_k-): score z_k = sum_t L (d1_k - d1 R_k / sum R).
+    2. The variance is that of the score's martingale representation: z is a sum over groups of
+       integrals against the group's cause and other-cause counting processes. One event of the
+       cause in group k at t changes z_i by h1_ik = A_ik(t) + q1_k(t) T_ik(t) and one event of
+       another cause by h2_ik = q2_k(t) T_ik(t), with
+       A_ik = L Y_i (delta_ik - Y_k / Y), T(t) = sum_{u > t} A(u) d1(u) / (Y(u) (1 - F(u-))),
+       q1_k = 1 - (1 - F) / S_k (1 when S_k = 0) and q2_k = (1 - F) / S_k.
+    3. V = sum_t sum_k [w1_k h1 h1' + w2_k h2 h2'], with the variance weights of the increments:
+       w1_k = c1 d1 (Y_k / Y) (S_k- / r_k)^2 (the cause's events expected in group k under H0)
+       and w2_k = c2 d2_k (S_k- / r_k)^2, where c1 = 1 - (d1 - 1) / (Y S_k- - 1) and
+       c2 = 1 - (d2_k - 1) / (r_k - 1) correct for tied events (1 for a single event).
+    Sums over times are done in chunks of ``chunk`` times, last chunk first, so the tail sums T
+    carry over and memory stays O(chunk ng^2).
     """
-    ng1 = ng - 1
-    starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
-    nt = starts.shape[0]
-    tid = np.repeat(np.arange(nt), np.diff(np.r_[starts, time.shape[0]]))
-    counts = np.bincount((m * nt + tid) * ng + g, minlength=3 * nt * ng).reshape(3, nt, ng)
-    counts = counts.astype(np.float64)
-    d0, d1g, d2g = counts[0], counts[1], counts[2]
-    leave = d0 + d1g + d2g
-    total_g = leave.sum(axis=0)
-    rs = total_g[None, :] - np.vstack([np.zeros((1, ng)), np.cumsum(leave, axis=0)[:-1]])
-    nd1 = d1g.sum(axis=1)
-    nd2 = d2g.sum(axis=1)
-    active = (nd1 > 0) | (nd2 > 0)
-    # keep only times with an event (crst skips the others entirely)
-    rs, d1g, d2g, nd1, nd2 = rs[active], d1g[active], d2g[active], nd1[active], nd2[active]
-    pos = rs > 0
+    q = _per_time(time, m, g, ng)
+    r, d1, d2, some, s, s_before = q["r"], q["d1"], q["d2"], q["some"], q["s"], q["s_before"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        fac = np.where(pos, (rs - d1g - d2g) / np.where(pos, rs, 1.0), 1.0)
-    skm = np.cumprod(fac, axis=0)
-    skmm = np.vstack([np.ones((1, ng)), skm[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inc = np.where(pos, skmm * d1g / np.where(pos, rs, 1.0), 0.0)
-    f1 = np.cumsum(inc, axis=0)
-    f1m = np.vstack([np.zeros((1, ng)), f1[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(pos, rs / skmm, 0.0)
-    tr = t1.sum(axis=1)
-    tq = (t1 * (1.0 - f1m)).sum(axis=1)
-    f = np.cumsum(nd1 / tr)
-    fm = np.r_[0.0, f[:-1]]
-    fb = (1.0 - fm) ** rho
+        y_k = np.where(some, r / s_before, 0.0)
+    y = y_k.sum(axis=1)
+    d1_all = d1.sum(axis=1)
+    pooled = np.cumsum(d1_all / y)
+    pooled_before = np.r_[0.0, pooled[:-1]]
+    weight = (1.0 - pooled_before) ** rho
+    big_r = y_k * (1.0 - q["cif_before"])
+    score = (weight[:, None] * (d1 - d1_all[:, None] * big_r / big_r.sum(axis=1)[:, None]))[:, : ng - 1].sum(axis=0)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        cw = np.where(nd1 > 0, nd1 / (tr * (1.0 - fm)), 0.0)
-        s_terms = np.where(
-            pos[:, :ng1],
-            fb[:, None] * (d1g[:, :ng1] - nd1[:, None] * t1[:, :ng1] * (1.0 - f1m[:, :ng1]) / tq[:, None]),
-            0.0,
-        )
-    score = s_terms.sum(axis=0)
-
-    # per-time factors of the cause-1 terms (times with nd1 > 0, groups with someone at risk)
-    e1 = (nd1 > 0)[:, None] & pos
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t4 = np.where(skm > 0, 1.0 - (1.0 - f[:, None]) / skm, 1.0)
-        t5 = np.where(nd1[:, None] > 1, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
-        t3 = np.where(e1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
-    t4 = np.where(e1, t4, 0.0)
-    # ... and of the cause-2 terms (groups with someone event-free and a cause-2 event)
-    e2 = (skm > 0) & (d2g > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t4b = np.where(e2, (1.0 - f[:, None]) / skm, 0.0)
-        t5b = np.where(d2g > 1, 1.0 - (d2g - 1.0) / (rs - 1.0), 1.0)
-        t3b = np.where(e2, t5b * skmm * skmm * d2g / (rs * rs), 0.0)
-    v3 = (t4 * t4 * t3).sum(axis=0) + (t4b * t4b * t3b).sum(axis=0)
-
-    # the ng x ng matrices a(t) and their running sum c(t), in chunks of times so memory stays
-    # O(chunk * ng^2); c carries over from one chunk to the next
-    v = np.zeros((ng1, ng1))
-    v2 = np.zeros((ng1, ng))
-    c_run = np.zeros((ng, ng))
-    idx = np.arange(ng)
-    for lo in range(0, tr.shape[0], chunk):
-        sl = slice(lo, lo + chunk)
-        # a(i,j): diagonal fb t1 (1 - t1/tr); off-diagonal -fb t1_i t1_j / tr (0 if either empty)
-        t1c, trc, fbc = t1[sl], tr[sl], fb[sl]
-        a = -fbc[:, None, None] * (t1c[:, :, None] * t1c[:, None, :]) / trc[:, None, None]
-        a[:, idx, idx] = fbc[:, None] * t1c * (1.0 - t1c / trc[:, None])
-        c = c_run + np.cumsum(a * cw[sl, None, None], axis=0)
-        c_run = c[-1]
-        # cause 1: T1[t, i, k] = a(i,k) - t4_k c(i,k), i < ng1
-        big_t1 = a[:, :ng1, :] - t4[sl, None, :] * c[:, :ng1, :]
-        v2 += (big_t1 * (t4[sl] * t3[sl])[:, None, :]).sum(axis=0)
-        v += _weighted_gram(big_t1, t3[sl])
-        # cause 2
-        ct = t4b[sl, None, :] * c[:, :ng1, :]
-        v2 -= (ct * (t4b[sl] * t3b[sl])[:, None, :]).sum(axis=0)
-        v += _weighted_gram(ct, t3b[sl])
-    # closing terms with the final c
-    cf = c_run[:ng1, :]
-    v += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
-    return score, v
+        dc = np.where(d1_all > 0, d1_all / (y * (1.0 - pooled_before)), 0.0)  # d1 / (Y (1 - F-))
+        cause_ev = (d1_all > 0)[:, None] & some
+        q1 = np.where(cause_ev, np.where(s > 0, 1.0 - (1.0 - pooled[:, None]) / s, 1.0), 0.0)
+        c1 = np.where(d1_all[:, None] > 1, 1.0 - (d1_all[:, None] - 1.0) / (y[:, None] * s_before - 1.0), 1.0)
+        w1 = np.where(cause_ev, c1 * d1_all[:, None] * (y_k / y[:, None]) * (s_before / r) ** 2, 0.0)
+        other_ev = (s > 0) & (d2 > 0)
+        q2 = np.where(other_ev, (1.0 - pooled[:, None]) / s, 0.0)
+        c2 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (r - 1.0), 1.0)
+        w2 = np.where(other_ev, c2 * d2 * (s_before / r) ** 2, 0.0)
+    var = np.zeros((ng - 1, ng - 1))
+    tail = np.zeros((ng, ng))  # sum of A d1 / (Y (1 - F-)) over the times after the chunk
+    eye = np.eye(ng)
+    for hi in range(y.shape[0], 0, -chunk):
+        sl = slice(max(0, hi - chunk), hi)
+        big_a = weight[sl, None, None] * y_k[sl, :, None] * (eye[None] - (y_k[sl] / y[sl, None])[:, None, :])
+        inc = big_a * dc[sl, None, None]
+        t_after = tail[None] + np.cumsum(inc[::-1], axis=0)[::-1] - inc  # strictly after each time
+        tail = t_after[0] + inc[0]
+        h1 = big_a[:, : ng - 1, :] + q1[sl, None, :] * t_after[:, : ng - 1, :]
+        h2 = q2[sl, None, :] * t_after[:, : ng - 1, :]
+        var += _weighted_gram(h1, w1[sl]) + _weighted_gram(h2, w2[sl])
+    return score, var
 
 
 def _gray(
