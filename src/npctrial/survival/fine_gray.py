@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from npctrial.errors import ConvergenceWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
+from npctrial.survival.distributions import chi2_sf, norm_ppf, norm_sf
 from npctrial.survival.fine_gray_estimation import (
     _newton,
     _objective,
@@ -163,7 +163,7 @@ class FineGrayResult(FrozenResult):
 
     @property
     def lr_p(self) -> float:
-        return float(stats.chi2.sf(self.lr_stat, len(self.coef)))
+        return float(chi2_sf(self.lr_stat, len(self.coef)))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per term: coef, exp_coef, se, z, p, lower, upper (CI for exp(coef))."""
@@ -315,8 +315,8 @@ def fine_gray(
     var = hinv @ v2 @ hinv.T
     se = np.sqrt(np.diag(var))
     z = beta / se
-    pval = 2.0 * stats.norm.sf(np.abs(z))
-    q = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    pval = 2.0 * norm_sf(np.abs(z))
+    q = norm_ppf(1 - (1 - conf_level) / 2)
     ci = np.column_stack([np.exp(beta - q * se), np.exp(beta + q * se)])
     jump = pp.fd / s0 * np.exp(-float(means @ beta))
     return FineGrayResult(

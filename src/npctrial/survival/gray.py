@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import Cause, validate_competing
 from npctrial.survival.data import SurvivalData
+from npctrial.survival.distributions import chi2_sf
 
 __all__ = ["GrayTestResult", "gray_test"]
 
@@ -184,7 +184,7 @@ def _gray(
         rank = np.linalg.matrix_rank(v)
         if rank == ng - 1:
             x = float(s @ np.linalg.solve(v, s))
-            p = float(stats.chi2.sf(x, ng - 1))
+            p = float(chi2_sf(x, ng - 1))
         else:
             x, p = -1.0, float("nan")
         stat.append(x)

@@ -25,11 +25,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.data import Factor, SurvivalData
+from npctrial.survival.distributions import chi2_sf
 from npctrial.survival.grouping import as_survival_data
 from npctrial.survival.risk_sets import group_masks, grouped_risk_table, take_rows
 from npctrial.survival.sorted_runs import TimefixMap, timefix_map
@@ -281,7 +281,7 @@ def _logrank(
         chisq, df = (num**2 / den if den > 0 else 0.0), 1
     else:
         chisq, df = _chisq(obs, exp, var)
-    p = float(chi2.sf(chisq, df)) if df > 0 else float("nan")
+    p = float(chi2_sf(chisq, df)) if df > 0 else float("nan")
     return LogRankResult(
         groups=g.strata_labels,
         n=g.counts().astype(np.float64),

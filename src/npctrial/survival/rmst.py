@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
-from scipy.stats import norm
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
+from npctrial.survival.distributions import norm_sf
 from npctrial.survival.kaplan_meier import kaplan_meier
 
 __all__ = ["RMSTResult", "rmst"]
@@ -115,11 +115,11 @@ def rmst(
     if len(km.curves) == 2:
         d = e[1] - e[0]
         sd = float(np.sqrt(s[0] ** 2 + s[1] ** 2))
-        pd_ = float(2 * norm.sf(abs(d) / sd)) if sd > 0 else float("nan")
+        pd_ = float(2 * norm_sf(abs(d) / sd)) if sd > 0 else float("nan")
         diff = (float(d), sd, float(d - z * sd), float(d + z * sd), pd_)
         lr = float(np.log(e[1] / e[0]))
         slr = float(np.sqrt(s[0] ** 2 / e[0] ** 2 + s[1] ** 2 / e[1] ** 2))
-        pr = float(2 * norm.sf(abs(lr) / slr)) if slr > 0 else float("nan")
+        pr = float(2 * norm_sf(abs(lr) / slr)) if slr > 0 else float("nan")
         ratio = (float(np.exp(lr)), float(np.exp(lr - z * slr)), float(np.exp(lr + z * slr)), pr)
     return RMSTResult(
         tau=tau,

@@ -20,11 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from npctrial.survival.cox.products import group_sum
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from npctrial.survival.cox.engine import CoxState, RiskSetLayout
 
 __all__ = [
@@ -135,7 +136,10 @@ def schoenfeld_residuals(layout: RiskSetLayout, state: CoxState, x: np.ndarray) 
 
 def cluster_indicator(cluster: np.ndarray) -> sparse.csr_matrix:
     """The (rows x clusters) 0/1 matrix of cluster codes 0..k-1, in CSR form without sorting (row i
-    holds one 1 in column ``cluster[i]``); build it once to collapse several matrices."""
+    holds one 1 in column ``cluster[i]``); build it once to collapse several matrices.
+    (scipy.sparse is imported here, on first use: a tenth of a second at start-up otherwise.)"""
+    from scipy import sparse
+
     n = cluster.shape[0]
     return sparse.csr_matrix((np.ones(n), cluster, np.arange(n + 1)), shape=(n, int(cluster.max()) + 1))
 
@@ -150,6 +154,8 @@ def collapse(values: np.ndarray, cluster: np.ndarray | sparse.csr_matrix | None)
     than a column-by-column bincount on a row-major matrix with many clusters)."""
     if cluster is None:
         return values
+    from scipy import sparse
+
     if sparse.issparse(cluster):
         return np.asarray(cluster.T @ np.ascontiguousarray(values))
     n = values.shape[0]

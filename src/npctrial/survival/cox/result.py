@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
@@ -24,6 +23,7 @@ from npctrial.survival.cox.concordance import Concordance, compute_concordance
 from npctrial.survival.cox.context import CoxFitContext
 from npctrial.survival.cox.products import row_dot
 from npctrial.survival.cox.zph import CoxZphResult, compute_zph, plot_zph
+from npctrial.survival.distributions import chi2_sf, norm_ppf, norm_sf
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.design_matrix import CoxDesign
@@ -43,7 +43,7 @@ class CoxTest(FrozenResult):
 
     @classmethod
     def of(cls, statistic: float, df: int) -> CoxTest:
-        return cls(float(statistic), int(df), float(stats.chi2.sf(statistic, df)))
+        return cls(float(statistic), int(df), float(chi2_sf(statistic, df)))
 
 
 @dataclass(frozen=True)
@@ -154,12 +154,12 @@ class CoxResult(FrozenResult):
 
     @property
     def p(self) -> np.ndarray:
-        return 2.0 * stats.norm.sf(np.abs(self.z))
+        return 2.0 * norm_sf(np.abs(self.z))
 
     @property
     def conf_int_coef(self) -> np.ndarray:
         """(p, 2) confidence limits of the coefficients at ``conf_level``."""
-        q = stats.norm.ppf(1.0 - (1.0 - self.conf_level) / 2.0)
+        q = norm_ppf(1.0 - (1.0 - self.conf_level) / 2.0)
         return np.column_stack([self.coef - q * self._se_used, self.coef + q * self._se_used])
 
     @property

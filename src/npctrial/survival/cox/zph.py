@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.cox.products import weighted_cross
 from npctrial.survival.cox.residuals import schoenfeld_residuals
+from npctrial.survival.distributions import chi2_sf
 
 if TYPE_CHECKING:
     from npctrial.survival.cox.context import CoxFitContext
@@ -90,7 +90,9 @@ def compute_zph(ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, transform
     elif transform == "identity":
         tt = time_s.astype(float)
     elif transform == "rank":
-        tt = stats.rankdata(time_s)
+        from scipy.stats import rankdata  # only cox.zph needs scipy.stats: imported on use
+
+        tt = rankdata(time_s)
     else:
         tt = np.log(time_s)
     g_row = tt - tt[status_s == 1].mean()
@@ -125,7 +127,7 @@ def compute_zph(ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, transform
     chisq.append(float(u @ np.linalg.solve(imat, u)))
     dfs.append(p)
     rows.append("GLOBAL")
-    table = pd.DataFrame({"chisq": chisq, "df": dfs, "p": stats.chi2.sf(chisq, dfs)}, index=pd.Index(rows))
+    table = pd.DataFrame({"chisq": chisq, "df": dfs, "p": chi2_sf(chisq, dfs)}, index=pd.Index(rows))
     y = coef + schoenfeld_residuals(lay, state, x) @ var * d.n_events
     return CoxZphResult(_table=table, transform=transform, x=tt[dr], time=time_s[dr], y=y, names=d.names,
                         coef=coef, terms=dict(d.terms))
