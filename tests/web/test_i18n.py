@@ -110,3 +110,31 @@ def test_term_filter_shows_chinese_beside_english() -> None:
         assert tpl.render(Context({"t": "dry_mouth", "r": "PD", "n": None})) == "口干 (Dry mouth)|疾病进展 (PD)|"
     with translation.override("en-gb"):
         assert tpl.render(Context({"t": "dry_mouth", "r": "PD", "n": "IVA"})) == "Dry mouth|PD|Stage IVA"
+
+
+def test_pages_render_in_chinese(world) -> None:
+    from django.test import Client
+
+    client = login(Client(), "coordinator")
+    client.post(reverse("set-language"), {"language": "zh-hans", "next": "/"})
+    study, subject = world.studies["ccrt"], world.subjects[("ccrt", "A")]
+    screening = world.screenings[("ccrt", "A")]
+    kw = {"study_pk": study.pk}
+    expected = {
+        reverse("home"): "研究",
+        reverse("screening-new", kwargs=kw): "录入时逐条判定各项标准。",
+        reverse("screening-detail", kwargs={**kw, "pk": screening.pk}): "标准",
+        reverse("query-list", kwargs=kw): "数据质疑",
+        reverse("study-report", kwargs=kw): "受试者流程",
+        reverse("clinical-home", kwargs=kw): "病例报告表",
+        reverse("subject-detail", kwargs={**kw, "pk": subject.pk}): "受试者",
+    }
+    for url, text in expected.items():
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        page = resp.content.decode()
+        assert text in page and '<html lang="zh-Hans">' in page, url
+        assert "概览" in page or url == reverse("home"), url  # study nav: Dashboard
+    manager = login(Client(), "data_manager")
+    page = manager.get(reverse("export-index", kwargs=kw), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "全部临床数据" in page and "分析数据集" in page

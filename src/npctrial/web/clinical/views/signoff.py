@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
@@ -21,7 +22,7 @@ def sign(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Casebook of {subject.subject_id} signed")
+        messages.success(request, _("Casebook of %(subject)s signed") % {"subject": subject.subject_id})
     return redirect("casebook", study_pk=study.pk, pk=subject.pk)
 
 
@@ -31,10 +32,10 @@ def subject_lock(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     try:
         if request.POST.get("action") == "unlock":
             locks.unlock(study, request.user, request.POST.get("reason", ""), subject)
-            messages.success(request, f"{subject.subject_id} unlocked")
+            messages.success(request, _("%(subject)s unlocked") % {"subject": subject.subject_id})
         else:
             locks.lock(study, request.user, subject)
-            messages.success(request, f"{subject.subject_id} locked")
+            messages.success(request, _("%(subject)s locked") % {"subject": subject.subject_id})
     except ValidationError as exc:
         messages.error(request, str(exc))
     return redirect("casebook", study_pk=study.pk, pk=subject.pk)
@@ -50,10 +51,10 @@ def study_lock(request: HttpRequest, study_pk: int) -> HttpResponse:
     try:
         if request.POST.get("action") == "unlock":
             locks.unlock(study, request.user, request.POST.get("reason", ""))
-            messages.success(request, f"Study {study.code} unlocked")
+            messages.success(request, _("Study %(study)s unlocked") % {"study": study.code})
         else:
             locks.lock(study, request.user)
-            messages.success(request, f"Study {study.code} locked")
+            messages.success(request, _("Study %(study)s locked") % {"study": study.code})
     except ValidationError as exc:
         messages.error(request, str(exc))
     return redirect("clinical-home", study_pk=study.pk)

@@ -87,7 +87,7 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
-                messages.success(request, f"Screening {record} saved: {record.outcome}")
+                messages.success(request, _("Screening %(record)s saved: %(outcome)s") % {"record": record, "outcome": _(record.outcome)})
                 return redirect("screening-detail", study_pk=study.pk, pk=record.pk)
         status = 400
     ctx = {"study": study, "form": form, "sites": sites, "version": version,
@@ -159,7 +159,7 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
                 status = 400
             else:
-                messages.success(request, f"Screening {record} updated (version {record.version})")
+                messages.success(request, _("Screening %(record)s updated (version %(version)s)") % {"record": record, "version": record.version})
                 return redirect("screening-detail", study_pk=study.pk, pk=record.pk)
         else:
             status = 400
@@ -196,7 +196,7 @@ def screening_enrol(request: HttpRequest, study_pk: int, pk: int) -> HttpRespons
         except ValidationError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Enrolled as {subject.subject_id}")
+            messages.success(request, _("Enrolled as %(subject)s") % {"subject": subject.subject_id})
             return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
     else:
         for name, errs in form.errors.items():

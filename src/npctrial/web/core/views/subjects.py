@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
@@ -64,7 +65,7 @@ def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpRespo
     except ValidationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{subject.subject_id} randomised to {allocation.arm}")
+        messages.success(request, _("%(subject)s randomised to %(arm)s") % {"subject": subject.subject_id, "arm": allocation.arm})
     return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
 
 
@@ -103,7 +104,7 @@ def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         if form.is_valid():
             raise_query(subject, field_name=form.cleaned_data["field_name"], text=form.cleaned_data["text"],
                         user=request.user, record=record)
-            messages.success(request, "Query raised")
+            messages.success(request, _("Query raised"))
         else:
             for name, errs in form.errors.items():
                 messages.error(request, f"{name}: {' '.join(errs)}")
@@ -131,9 +132,9 @@ def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Query answered")
+            messages.success(request, _("Query answered"))
     else:
-        messages.error(request, "answer: this field is required")
+        messages.error(request, _("answer: this field is required"))
     return _back(request, study.pk, query.subject_id)
 
 
@@ -145,5 +146,5 @@ def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Query closed")
+        messages.success(request, _("Query closed"))
     return _back(request, study.pk, query.subject_id)
