@@ -33,9 +33,9 @@ def browser() -> Iterator:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, request) -> Iterator:
-    context = browser.new_context()
+def open_page(browser, request, **context_options) -> Iterator:
+    """A page in a new browser context (``locale=`` etc.); a screenshot when the test failed."""
+    context = browser.new_context(**context_options)
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     yield pg
@@ -44,6 +44,11 @@ def page(browser, request) -> Iterator:
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, request) -> Iterator:
+    yield from open_page(browser, request)
 
 
 def _login(page, base: str, username: str) -> None:

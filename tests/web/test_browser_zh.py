@@ -13,20 +13,12 @@ import pytest
 from npctrial.web.core.models import Subject
 from tests.web.clinical.conftest import RT, save
 from tests.web.conftest import PASSWORD, make_world
-from tests.web.test_browser import ARTIFACTS, _fill_ccrt, browser  # noqa: F401  (fixture)
+from tests.web.test_browser import _fill_ccrt, browser, open_page  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 def zh_page(browser, request) -> Iterator:  # noqa: F811
-    context = browser.new_context(locale="zh-CN")  # Accept-Language: zh-CN
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    yield pg
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    yield from open_page(browser, request, locale="zh-CN")  # Accept-Language: zh-CN
 
 
 @pytest.mark.browser
