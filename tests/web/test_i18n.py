@@ -138,3 +138,24 @@ def test_pages_render_in_chinese(world) -> None:
     manager = login(Client(), "data_manager")
     page = manager.get(reverse("export-index", kwargs=kw), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "全部临床数据" in page and "分析数据集" in page
+
+
+def test_protocol_field_label_in_the_reader_language() -> None:
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from npctrial.domain.localised_text import parse_localised_text
+    from npctrial.domain.protocol_fields import FieldSpec
+    from npctrial.web.core.forms import _field_for
+
+    spec = FieldSpec.model_validate({"name": "hb", "label": {"en": "Haemoglobin", "zh": "血红蛋白"},
+                                     "type": "number", "unit": "g/L"})
+    with translation.override("zh-hans"):
+        assert _field_for(spec).label == "血红蛋白 (g/L)"
+    with translation.override("en-gb"):
+        assert _field_for(spec).label == "Haemoglobin (g/L)"
+    tpl = Template("{% load clinical_terms %}{{ w|localised }}")
+    wording = parse_localised_text({"en": "Age 18-70 years", "zh": "年龄 18-70 岁"})
+    with translation.override("zh-hans"):
+        assert tpl.render(Context({"w": wording})) == "年龄 18-70 岁"
+        assert tpl.render(Context({"w": "plain English"})) == "plain English"

@@ -6,14 +6,20 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from npctrial.domain.localised_text import localise
 from npctrial.web.core.protocols import FieldSpec
 
 
 def _field_for(spec: FieldSpec) -> forms.Field:
-    label = f"{spec.label} ({spec.unit})" if spec.unit else spec.label
-    common: dict[str, Any] = {"label": label, "required": False, "help_text": spec.help}
+    """The form field of a catalogue item; label and help in the reader's language when the
+    protocol gives one (``label: {en: ..., zh: ...}``), else the published English."""
+    text = localise(spec.label, get_language())
+    label = f"{text} ({spec.unit})" if spec.unit else text
+    common: dict[str, Any] = {"label": label, "required": False,
+                              "help_text": localise(spec.help, get_language()) if spec.help else spec.help}
     attrs = {"data-field": spec.name}
     if spec.type in {"number", "float"}:
         return forms.FloatField(
@@ -54,7 +60,7 @@ def screening_form_class(fields: list[FieldSpec], *, with_site: bool = False, wi
     if with_reason:
         attrs["version"] = forms.IntegerField(widget=forms.HiddenInput)
         attrs["reason"] = forms.CharField(
-            label="Reason for change", max_length=500, widget=forms.TextInput(attrs={"required": True})
+            label=_("Reason for change"), max_length=500, widget=forms.TextInput(attrs={"required": True})
         )
     form_cls = type("ScreeningForm", (forms.Form,), attrs)
     form_cls.protocol_fields = [s.name for s in fields]  # type: ignore[attr-defined]
@@ -95,12 +101,12 @@ class RandomiseForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Reason")
+    reason = forms.CharField(max_length=500, label=_("Reason"))
 
 
 class RaiseQueryForm(forms.Form):
-    field_name = forms.ChoiceField(label="Field")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Query")
+    field_name = forms.ChoiceField(label=_("Field"))
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Query"))
 
     def __init__(self, *args: Any, field_names: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,8 @@
 ``{{ ae.term|term:"ctcae_term" }}`` -> ``口干 (Dry mouth)`` in Chinese, ``Dry mouth`` in
 English; kinds: ctcae_term, ctcae_grade, ctcae_soc, rtog_organ, rtog_scale, recist_response,
 stage_group (npctrial.domain.term_labels). The coded value itself is never changed.
+``{{ criterion.wording|localised }}``: protocol text in the active language when the protocol
+gives one (``{en: ..., zh: ...}``), else the published English.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from django import template
 from django.utils import translation
 
+from npctrial.domain.localised_text import localise
 from npctrial.domain.term_labels import term_label
 
 register = template.Library()
@@ -20,3 +23,9 @@ def term(code: object, kind: str) -> str:
     if code is None or code == "":
         return ""
     return term_label(kind, code, translation.get_language()).text
+
+
+@register.filter(name="localised")
+def localised(text: object) -> str:
+    """Protocol text in the active language when the protocol gives that version, else as is."""
+    return localise(text, translation.get_language())
