@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from npctrial.errors import ConvergenceWarning, ValidationError
 from npctrial.frozen import FrozenResult
@@ -43,6 +42,7 @@ from npctrial.survival.cox.design_matrix import (
     find_aliased,
     newdata_matrix,
 )
+from npctrial.survival.distributions import chi2_sf, norm_ppf, norm_sf
 from npctrial.validation import check_choice, check_conf_level, check_count
 
 __all__ = ["SurvregResult", "survreg"]
@@ -93,16 +93,16 @@ class SurvregResult(FrozenResult):
         """Likelihood-ratio chi-square against the intercept-only model: (chisq, df, p)."""
         chisq = 2.0 * (self.loglik - self.loglik_null)
         df = len(self.names) - 1
-        return chisq, df, float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+        return chisq, df, float(chi2_sf(chisq, df)) if df > 0 else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """R's ``summary(fit)$table``: Value, Std. Error, z, p per parameter, and the limits."""
         value = self.coef if self.fixed_scale else np.r_[self.coef, np.log(self.scale)]
         se = self.se
         z = value / se
-        q = stats.norm.ppf(1.0 - (1.0 - self.conf_level) / 2.0)
+        q = norm_ppf(1.0 - (1.0 - self.conf_level) / 2.0)
         lvl = f"{self.conf_level:g}"[2:]
-        return pd.DataFrame({"Value": value, "Std. Error": se, "z": z, "p": 2.0 * stats.norm.sf(np.abs(z)),
+        return pd.DataFrame({"Value": value, "Std. Error": se, "z": z, "p": 2.0 * norm_sf(np.abs(z)),
                              f"lower .{lvl}": value - q * se, f"upper .{lvl}": value + q * se},
                             index=pd.Index(self.parameter_names, name="term"))
 
