@@ -266,12 +266,12 @@ def test_administration_routes_never_answer_500(client, world, root):
     schema = client.get("/api/v1/openapi.json").json()
     operations = [(m, p) for p, item in schema["paths"].items() for m, op in item.items()
                   if "administration" in op.get("tags", [])]
-    assert len(operations) == 12
+    assert len(operations) == 14
     sent = 0
     for user in ("study_admin", "root"):
         login(client, user)
         sent += fuzz_operations(client, schema, operations, examples=15)
-    assert sent == 2 * 12 * 15
+    assert sent == 2 * 14 * 15
 
 
 def test_a_study_is_created_from_an_uploaded_protocol_file_then_administered(world, root):

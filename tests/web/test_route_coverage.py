@@ -62,6 +62,9 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "api-v1:lab_grade": ("post", {"term": "anemia", "value": 75, "unit": "g/L", "lln": 120}, True),
     "api-v1:sign": ("post", {"password": "wrong"}, True),
     "api-v1:lock_subject": ("post", {}, True),
+    "randomisation-correct": ("post", {"kind": "other", "reason": "x"}, False),
+    "api-v1:list_corrections": ("get", None, False),
+    "api-v1:record_correction_route": ("post", {"kind": "other", "reason": "x"}, True),
 }
 
 #: route -> (method, data, json) for routes of a whole study (lists, dashboards, reports, exports)
@@ -92,6 +95,9 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "api-v1:list_queries": ("get", None, False),
     "api-v1:report": ("get", None, False),
     "api-v1:export": ("get", None, False),
+    "study-status": ("post", {"action": "wipe", "confirm": "x", "reason": "x"}, False),
+    "api-v1:set_study_status": ("post", {"status": "production", "confirm": "x", "reason": "x"}, True),
+    "api-v1:wipe_study": ("post", {"confirm": "x", "reason": "x"}, True),
     "amendment-detail": ("get", None, False),
     "amendment-decide": ("post", {"action": "approve"}, False),
     "api-v1:list_amendments": ("get", None, False),

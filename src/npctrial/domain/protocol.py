@@ -176,6 +176,7 @@ class Randomisation(_Frozen):
     stratification: tuple[str, ...] = ()
     method: Literal["minimisation", "permuted_block"]
     block_sizes: tuple[int, ...] = ()
+    at_enrolment: bool = False  # randomise automatically when a subject is enrolled
     source: str | None = None
 
 

@@ -115,6 +115,9 @@ def compare_protocols(old: Protocol, new: Protocol, old_text: str = "", new_text
     """The differences from ``old`` to ``new`` (steps in the module docstring)."""
     old_dump, new_dump = old.model_dump(), new.model_dump()
     sections = tuple(k for k in new_dump if k not in _SKIPPED_SECTIONS and old_dump.get(k) != new_dump.get(k))
+    at_enrolment = [p.randomisation.at_enrolment if p.randomisation else False for p in (old, new)]
+    if at_enrolment[0] != at_enrolment[1]:
+        sections += ("randomisation.at_enrolment",)
     text = tuple(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), f"v{old.version}",
                                       f"v{new.version}", lineterm="", n=2))
     return ProtocolDiff(

@@ -100,6 +100,7 @@ class StudyOut(Schema):
     protocol_id: str
     protocol_version: str
     protocol_version_number: int
+    status: str
     randomised: bool
     roles: list[str]
     sites: list[str]
@@ -252,7 +253,7 @@ def _study_out(request: HttpRequest, study: Any) -> dict[str, Any]:
     return {
         "id": study.pk, "code": study.code, "title": study.title, "target_enrolment": study.target_enrolment,
         "protocol_id": version.protocol_id if version else "", "protocol_version": version.label if version else "",
-        "protocol_version_number": version.number if version else 0,
+        "protocol_version_number": version.number if version else 0, "status": study.status,
         "randomised": hasattr(study, "allocation_sequence"),
         "roles": sorted(permissions.roles_for(request.user, study)),
         "sites": [s.code for s in permissions.visible_sites(request.user, study).order_by("code")],

@@ -149,7 +149,8 @@ def _load_study(protocol_id: str, target: int, sites: list[Site], users: dict[st
     today = timezone.now()
     with demo_clock(today - timedelta(days=250)):
         study = create_study(code=protocol_id, yaml_text=load_bundled_protocol_text(protocol_id),
-                             target_enrolment=target, sites=sites, user=users["study_admin"])
+                             target_enrolment=target, sites=sites, user=users["study_admin"],
+                             status="production")  # the demo shows a running trial (synthetic patients)
         for username, (role, site_code) in USERS.items():
             site = next((s for s in sites if s.code == site_code), None)
             Membership.objects.get_or_create(user=users[username], study=study, site=site, role=role)

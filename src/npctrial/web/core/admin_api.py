@@ -7,6 +7,7 @@ a reason for every change after creation. Set-password links are returned as abs
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,9 +15,11 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from npctrial.errors import ValidationError
 from npctrial.web.core import administration as admin
 from npctrial.web.core import permissions
 from npctrial.web.core.studies import create_study
+from npctrial.web.core.study_status import move_to_production, wipe_test_data
 
 router = Router(tags=["administration"])
 
@@ -82,6 +85,24 @@ class AccountOut(Schema):
     set_password_url: str | None = None
 
 
+class StatusIn(Schema):
+    status: str = Field(description="production (from development)")
+    confirm: str = Field(description="the study code, typed")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class WipeIn(Schema):
+    confirm: str
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StatusOut(Schema):
+    code: str
+    status: str
+    production_since: datetime | None
+    deleted: dict[str, int]
+
+
 def _site_out(link: Any) -> dict[str, Any]:
     return {"code": link.site.code, "name": link.site.name, "active": link.active}
 
@@ -104,6 +125,9 @@ def mount(api: Any) -> None:
     api.post("/studies", response={201: StudyCreatedOut}, tags=["administration"])(create_study_route)
     api.add_router("", router)
     api.add_router("", amendment_router)
+    from npctrial.web.core.correction_api import router as correction_router
+
+    api.add_router("", correction_router)
 
 
 def _managed(request: HttpRequest, study_id: int) -> Any:
@@ -195,3 +219,23 @@ def reset_account_password(request: HttpRequest, study_id: int, user_id: int, pa
     user = admin.study_user(study, user_id, request.user)
     link = admin.reset_password(study, user, reason=payload.reason, actor=request.user, request=request)
     return _account_out(request, user, link)
+
+
+@router.post("/studies/{study_id}/status", response=StatusOut)
+def set_study_status(request: HttpRequest, study_id: int, payload: StatusIn) -> dict[str, Any]:
+    """Move a development (UAT) study to production: test records wiped, new sequence, live."""
+    study = _managed(request, study_id)
+    if payload.status != "production":
+        raise ValidationError("status: a study moves from development to production only", field="status")
+    deleted = move_to_production(study, user=request.user, confirm=payload.confirm, reason=payload.reason,
+                                 request=request)
+    return {"code": study.code, "status": study.status, "production_since": study.production_since, "deleted": deleted}
+
+
+@router.post("/studies/{study_id}/wipe", response=StatusOut)
+def wipe_study(request: HttpRequest, study_id: int, payload: WipeIn) -> dict[str, Any]:
+    """Delete the test records of a development (UAT) study (their audit trail stays)."""
+    study = _managed(request, study_id)
+    deleted = wipe_test_data(study, user=request.user, confirm=payload.confirm, reason=payload.reason,
+                             request=request)
+    return {"code": study.code, "status": study.status, "production_since": study.production_since, "deleted": deleted}

@@ -112,7 +112,8 @@ def _site_levels(sequence: AllocationSequence) -> list[str]:
     return list(sequence.study.study_sites.values_list("site__code", flat=True).order_by("site__code"))
 
 
-def _design_factors(sequence: AllocationSequence, config: dict[str, Any]) -> dict[str, list[str]]:
+def design_factors(sequence: AllocationSequence, config: dict[str, Any]) -> dict[str, list[str]]:
+    """Each stratification factor with its levels (a site factor takes the study's site codes)."""
     factors = _factors(config)
     return {k: (v or _site_levels(sequence)) if k in _SITE_FACTORS else v for k, v in factors.items()}
 
@@ -129,7 +130,7 @@ def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: d
     config = segment.config
     arms = _arms(config)
     ratio = tuple(int(r) for r in (config.get("ratio") or [1] * len(arms)))
-    design_factors = _design_factors(sequence, config)
+    levels = design_factors(sequence, config)
     if segment.method in {"minimisation", "minimization"}:
         from npctrial.design import Minimisation
 
@@ -138,7 +139,7 @@ def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: d
             if config.get(key) is not None:
                 kwargs[key] = config[key]
         mini = Minimisation(
-            arms=tuple(arms), factors=design_factors, ratio=ratio, seed=segment.seed, **kwargs
+            arms=tuple(arms), factors=levels, ratio=ratio, seed=segment.seed, **kwargs
         )
         history = [(r.strata, r.arm) for r in previous]
         allocation = mini.assign(factors, history, sequence_number=len(previous))
@@ -155,7 +156,7 @@ def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: d
     block_sizes = tuple(int(b) for b in (config.get("block_sizes") or (4, 6)))
     randomiser = PermutedBlockRandomiser(
         arms=tuple(arms), ratio=ratio, block_sizes=block_sizes,
-        strata=design_factors or None, seed=segment.seed,
+        strata=levels or None, seed=segment.seed,
     )
     stratum = factors or None
     label = randomiser.stratum_label(stratum)

@@ -1,4 +1,9 @@
-"""Consent and enrolment: subject IDs from the protocol's pattern, high-risk derivation."""
+"""Consent and enrolment: subject IDs from the protocol's pattern, high-risk derivation.
+
+When the protocol says ``randomisation.at_enrolment: true`` the subject is randomised in the same
+transaction: a subject is enrolled only if the allocation succeeds (e.g. every stratification
+factor is recorded), never left enrolled and unrandomised.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from django.utils import timezone
 from npctrial.domain.timeline import check_enrolment_date
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
+from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import create_audited
 from npctrial.web.core.models import Consent, ScreeningRecord, StudySite, Subject
 from npctrial.web.core.screening import from_storage, protocol_of
@@ -68,10 +74,13 @@ def enrol(
                 protocols.subject_id_pattern(protocol), site=screening.site.code, seq=seq,
                 study=screening.study.code,
             )
-            return create_audited(
+            subject = create_audited(
                 Subject, actor, study=screening.study, site=screening.site, screening=screening,
                 protocol_version=version, subject_id=subject_id, seq=seq, enrolment_date=enrolled_on,
                 high_risk=high_risk, high_risk_reason=reason[:300], enrolled_by=actor,
             )
+            if protocol.randomisation is not None and protocol.randomisation.at_enrolment:
+                randomise(subject, user)  # the protocol randomises at enrolment: both or neither
+            return subject
     except IntegrityError:
         raise ValidationError("this patient is already enrolled", field="screening") from None

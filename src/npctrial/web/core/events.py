@@ -60,6 +60,7 @@ EVENT_ACTIONS: Mapping[str, Promise] = MappingProxyType({
     "amendment_rejected": _("Protocol amendment rejected"),
     "sequence_restarted": _("New randomisation sequence started"),
     "study_status": _("Study status changed"),
+    "test_data_wiped": _("Test (UAT) records wiped"),
     "site_added": _("Site added"),
     "site_deactivated": _("Site deactivated"),
     "site_reactivated": _("Site reactivated"),

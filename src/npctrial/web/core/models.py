@@ -14,12 +14,21 @@ from simple_history import register as register_history
 from npctrial.web.core.audit import AuditedModel
 from npctrial.web.core.roles import ROLE_CHOICES
 
+STUDY_STATUS = [("development", "Development / UAT"), ("production", "Production")]
+
 
 class Study(AuditedModel):
     code = models.SlugField(max_length=40, unique=True)
     title = models.CharField(max_length=300)
     target_enrolment = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=STUDY_STATUS, default="production",
+                              help_text="development/UAT: test records that can be wiped; production: live")
+    production_since = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def in_development(self) -> bool:
+        return self.status == "development"
 
     class Meta:
         verbose_name_plural = "studies"
@@ -236,6 +245,28 @@ class Randomisation(AuditedModel):
 
     def __str__(self) -> str:
         return f"randomisation #{self.number}"
+
+
+CORRECTION_KINDS = [("wrong_stratum", "Randomised in the wrong stratum"),
+                    ("randomised_in_error", "Randomised in error"), ("other", "Other mis-randomisation")]
+
+
+class RandomisationCorrection(AuditedModel):
+    """A recorded mis-randomisation: the allocation stays in the sequence, the error is documented."""
+
+    randomisation = models.ForeignKey(Randomisation, on_delete=models.PROTECT, related_name="corrections")
+    kind = models.CharField(max_length=24, choices=CORRECTION_KINDS)
+    correct_strata = models.JSONField(default=dict, blank=True,
+                                      help_text="the stratum the subject belonged to (wrong_stratum)")
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on randomisation #{self.randomisation.number}"
 
 
 class UnblindingEvent(AuditedModel):

@@ -34,7 +34,9 @@ class AuditEvent(models.Model):
     username = models.CharField(max_length=150, blank=True, help_text=_("the username as given (failed logins too)"))
     study = models.ForeignKey("core.Study", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("core.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    subject = models.ForeignKey("core.Subject", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # no database constraint: the event keeps the subject's id after test (UAT) records are wiped
+    subject = models.ForeignKey("core.Subject", null=True, blank=True, on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="+")
     record = models.CharField(max_length=200, blank=True, help_text=_("what the event is about"))
     form = models.CharField(max_length=80, blank=True)
     summary = models.TextField(blank=True)

@@ -55,9 +55,12 @@ def ensure_sequence(study: Study, protocol: Any, version: ProtocolVersion | None
 
 def create_study(
     *, code: str, yaml_text: str, target_enrolment: int = 0, sites: list[Site] | None = None,
-    user: Any = None, title: str | None = None, request: Any = None,
+    user: Any = None, title: str | None = None, request: Any = None, status: str = "development",
 ) -> Study:
-    """Validate the protocol YAML and create the study, its first protocol version and sequence."""
+    """Validate the protocol YAML and create the study, its first protocol version and sequence.
+
+    A new study starts in development (UAT, :mod:`npctrial.web.core.study_status`).
+    """
     if not code or not code.replace("-", "").replace("_", "").isalnum():
         raise ValidationError(f"code must be letters, digits, - or _, got {code!r}", field="code")
     if Study.objects.filter(code=code).exists():
@@ -67,7 +70,8 @@ def create_study(
     protocol = protocols.parse_protocol(yaml_text)
     _pid, _label, ptitle = protocols.protocol_identity(protocol)
     with transaction.atomic():
-        study = Study.objects.create(code=code, title=title or ptitle, target_enrolment=target_enrolment)
+        study = Study.objects.create(code=code, title=title or ptitle, target_enrolment=target_enrolment,
+                                     status=status)
         version = version_from_yaml(study, yaml_text, 1, user)
         for site in sites or []:
             StudySite.objects.create(study=study, site=site)

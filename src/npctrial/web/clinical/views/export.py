@@ -44,7 +44,7 @@ def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> Htt
     deid = export_deidentifier(request.user, study, request.GET.get("level"))
     _require_forms(request, study, name)
     subjects = permissions.scope(request.user, study, Subject.objects.all())
-    filename = f"{study.code}-{name}{'-deid' if deid else ''}.{fmt}"
+    filename = f"{study.code}{'-uat' if study.in_development else ''}-{name}{'-deid' if deid else ''}.{fmt}"
     try:
         response = _export(study, subjects, name, fmt, deid)
     except ValidationError:

@@ -26,6 +26,7 @@ from npctrial.web.core.administration_forms import (
     SiteForm,
 )
 from npctrial.web.core.models import Study
+from npctrial.web.core.study_status import move_to_production, wipe_test_data
 
 
 def _site_codes(study: Study) -> list[str]:
@@ -178,6 +179,25 @@ def account_reset(request: HttpRequest, study_pk: int, user_pk: int) -> HttpResp
     except ValidationError as exc:
         return _page(request, study, status=400, action_error=str(exc))
     return _link_page(request, study, link, _("Password reset for %(user)s") % {"user": user})
+
+
+@require_POST
+def study_status(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """``action`` wipe (test records) or production (wipe, new sequence, live); code typed + reason."""
+    study = permissions.get_study_for(request.user, study_pk, "manage")
+    action = request.POST.get("action")
+    confirm, reason = request.POST.get("confirm", ""), request.POST.get("reason", "")
+    try:
+        if action == "production":
+            counts = move_to_production(study, user=request.user, confirm=confirm, reason=reason, request=request)
+            done = _("%(study)s is in production; %(n)d test records removed")
+        else:
+            counts = wipe_test_data(study, user=request.user, confirm=confirm, reason=reason, request=request)
+            done = _("%(n)d test records of %(study)s wiped")
+    except ValidationError as exc:
+        return _page(request, study, status=400, action_error=str(exc))
+    messages.success(request, done % {"study": study.code, "n": sum(counts.values())})
+    return redirect("study-admin", study_pk=study.pk)
 
 
 #: the set-password page opened from an invitation or reset link (Django's token check)

@@ -112,7 +112,8 @@ def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
     writer.writeheader()
     writer.writerows(out)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{study.code}-screening{"-deid" if deid else ""}.csv"'
+    uat = "-uat" if study.in_development else ""
+    response["Content-Disposition"] = f'attachment; filename="{study.code}{uat}-screening{"-deid" if deid else ""}.csv"'
     return response
 
 

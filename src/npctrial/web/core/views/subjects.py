@@ -14,8 +14,9 @@ from npctrial.web.core import permissions
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import audit_entries
 from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
-from npctrial.web.core.models import DataQuery, Subject
+from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
 from npctrial.web.core.queries import answer_query, close_query, query_fields, raise_query
+from npctrial.web.core.randomisation_corrections import record_correction
 
 #: Other apps add callables ``(subject) -> iterable of audited records`` to extend the history page.
 SUBJECT_RECORD_PROVIDERS: list = []
@@ -45,6 +46,9 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
             "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
             "can_audit": permissions.can(request.user, study, "view_audit", subject.site),
+            "can_correct": permissions.can(request.user, study, "correct_randomisation", subject.site),
+            "corrections": randomisation.corrections.select_related("recorded_by") if randomisation else [],
+            "correction_kinds": CORRECTION_KINDS,
             "query_form": RaiseQueryForm(field_names=query_fields(subject)),
             "randomise_form": RandomiseForm(),
             "answer_form": AnswerQueryForm(),
@@ -69,6 +73,27 @@ def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpRespo
     return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
 
 
+@require_POST
+def randomisation_correct(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """Record a mis-randomisation (kind, reason, for a wrong stratum the correct levels ``stratum_<factor>``)."""
+    study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk,
+                                                "correct_randomisation")
+    randomisation = getattr(subject, "randomisation", None)
+    if randomisation is None:
+        messages.error(request, _("%(subject)s is not randomised") % {"subject": subject.subject_id})
+        return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+    strata = {k[len("stratum_"):]: v for k, v in request.POST.items() if k.startswith("stratum_") and v}
+    try:
+        record_correction(randomisation, user=request.user, kind=request.POST.get("kind", ""),
+                          reason=request.POST.get("reason", ""), correct_strata=strata or None, request=request)
+    except ValidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Mis-randomisation recorded; allocation #%(n)d stays in the sequence")
+                         % {"n": randomisation.number})
+    return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+
+
 def subject_history(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     """Per-subject audit trail: screening, consent, subject, randomisation, queries, other apps."""
     study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "view_audit")
@@ -78,8 +103,9 @@ def subject_history(request: HttpRequest, study_pk: int, pk: int) -> HttpRespons
 
 def subject_records(subject: Subject) -> list:
     """Every audited record of a subject: core records, then those of other apps' providers."""
-    records: list = [subject.screening, getattr(subject.screening, "consent", None), subject,
-                     getattr(subject, "randomisation", None), *subject.queries.all()]
+    randomisation = getattr(subject, "randomisation", None)
+    records: list = [subject.screening, getattr(subject.screening, "consent", None), subject, randomisation,
+                     *(randomisation.corrections.all() if randomisation else ()), *subject.queries.all()]
     for provider in SUBJECT_RECORD_PROVIDERS:
         records.extend(provider(subject))
     return records
