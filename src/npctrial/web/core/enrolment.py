@@ -80,7 +80,7 @@ def enrol(
                 high_risk=high_risk, high_risk_reason=reason[:300], enrolled_by=actor,
             )
             if protocol.randomisation is not None and protocol.randomisation.at_enrolment:
-                randomise(subject, user)  # the protocol randomises at enrolment: both or neither
+                randomise(subject, user, randomisation_date=enrolled_on)  # at enrolment: both or neither
             return subject
     except IntegrityError:
         raise ValidationError("this patient is already enrolled", field="screening") from None
