@@ -44,7 +44,7 @@ class AftErrorDistribution:
         if self.name == "extreme":
             ez = np.exp(z)
             g = np.where(event, z - ez, -ez)
-            return g, np.where(event, 1.0 - ez, -ez), -ez
+            return g, np.subtract(event, ez), -ez  # event - e^z: where(event, 1 - e^z, -e^z) exactly
         if self.name == "logistic":
             p = special.expit(z)
             log1p = np.logaddexp(0.0, z)

@@ -199,15 +199,14 @@ def survreg(
         raise ValidationError(f"covariate(s) {', '.join(design.names[j] for j in aliased)} are constant or "
                               "collinear: X matrix is singular", field=design.names[aliased[0]])
     error_dist, fixed = AFT_DISTRIBUTIONS[dist]
-    x = np.column_stack([np.ones(design.n), design.x]) if design.x.size else np.ones((design.n, 1))
-    fit = fit_aft(np.log(design.time), design.status, x, error_dist, fixed_scale=fixed,
+    fit = fit_aft(np.log(design.time), design.status, design.x if design.x.size else None, error_dist, fixed_scale=fixed,
                   weights=design.weights, offset=design.offset, max_iter=max_iter)
     if not fit.converged and max_iter > 1:
         import warnings
 
         warnings.warn(f"survreg ran out of iterations (max_iter={max_iter}) and did not converge",
                       ConvergenceWarning, stacklevel=2)
-    k = x.shape[1]
+    k = 1 + design.x.shape[1]
     return SurvregResult(
         names=("(Intercept)", *design.names), coef=fit.theta[:k],
         scale=float(fixed if fixed is not None else np.exp(fit.theta[k])), var=fit.var,

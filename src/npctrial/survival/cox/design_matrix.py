@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from npctrial.errors import ValidationError
+from npctrial.survival.cox.products import centred_cross
 
 __all__ = ["CoxDesign", "build_design", "event_indicator", "find_aliased", "newdata_matrix"]
 
@@ -200,8 +201,7 @@ def find_aliased(x: np.ndarray, names: Sequence[str], weights: np.ndarray | None
         cov = second - wsum * np.outer(mean, mean)
         raw = np.diag(second)
     else:
-        xc = x - mean
-        cov = (xc * w[:, None]).T @ xc
+        cov = centred_cross(x, mean, None if weights is None else w)
         raw = np.diag(cov) + wsum * mean**2
     sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
     aliased = [j for j in range(p) if not sd[j] > 1e-7 * np.sqrt(max(raw[j], 1e-300))]

@@ -2,6 +2,7 @@
 
 * :func:`weighted_cross`: x' diag(v) x accumulated over cache-sized blocks of rows (one buffer,
   no n x p temporary);
+* :func:`centred_cross`: (x - m)' diag(w) (x - m), centring each block of rows in cache;
 * :func:`outer_sums`: the per-group outer-product sum of the Efron information term;
 * :func:`row_dot`: x @ v with identical rows giving bit-identical results;
 * :func:`group_sum`: sums of rows by an integer index;
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["group_sum", "outer_sums", "row_dot", "single_blas_thread", "weighted_cross"]
+__all__ = ["centred_cross", "group_sum", "outer_sums", "row_dot", "single_blas_thread", "weighted_cross"]
 
 _BLAS: dict[str, Any] = {}
 
@@ -71,4 +72,17 @@ def weighted_cross(x: np.ndarray, v: np.ndarray, chunk: int = 1 << 12) -> np.nda
         xc = x[a:a + chunk]
         y = np.multiply(xc, v[a:a + chunk, None], out=buf[: xc.shape[0]])
         out += y.T @ xc
+    return out
+
+
+def centred_cross(x: np.ndarray, mean: np.ndarray, w: np.ndarray | None = None, rows: int = 4096) -> np.ndarray:
+    """(x - mean)' diag(w) (x - mean) (w = 1 when None) by blocks of rows, each centred in cache:
+    no n x p temporary."""
+    n, p = x.shape
+    out = np.zeros((p, p))
+    buf, wbuf = np.empty((min(rows, n), p)), np.empty((min(rows, n), p))
+    for a in range(0, n, rows):
+        xb = np.subtract(x[a:a + rows], mean, out=buf[: min(rows, n - a)])
+        yb = xb if w is None else np.multiply(xb, w[a:a + rows, None], out=wbuf[: len(xb)])
+        out += yb.T @ xb
     return out
