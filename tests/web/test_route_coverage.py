@@ -95,6 +95,8 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "api-v1:list_queries": ("get", None, False),
     "api-v1:report": ("get", None, False),
     "api-v1:export": ("get", None, False),
+    "import-data": ("get", None, False),
+    "api-v1:import_route": ("post", {"kind": "baseline", "reason": "x"}, False),
     "study-status": ("post", {"action": "wipe", "confirm": "x", "reason": "x"}, False),
     "api-v1:set_study_status": ("post", {"status": "production", "confirm": "x", "reason": "x"}, True),
     "api-v1:wipe_study": ("post", {"confirm": "x", "reason": "x"}, True),

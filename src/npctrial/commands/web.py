@@ -1,4 +1,5 @@
-"""CLI commands of the web EDC: ``serve``, ``createsuperuser``, ``backup``, ``restore``, ``verify-audit``."""
+"""CLI commands of the web EDC: ``serve``, ``createsuperuser``, ``backup``, ``restore``, ``verify-audit``,
+``import``."""
 
 from __future__ import annotations
 
@@ -83,9 +84,54 @@ def verify_audit() -> None:
         raise typer.Exit(code=1)
 
 
+def import_data(
+    study: Annotated[str, typer.Argument(help="study code")],
+    file: Annotated[Path, typer.Argument(help="CSV (screening or one form, the export's columns) or ODM 1.3 XML")],
+    kind: Annotated[str, typer.Option("--kind", help="screening, a form (baseline, ae, ...) or odm")],
+    reason: Annotated[str, typer.Option("--reason", help="kept in the history of every record imported")],
+    user: Annotated[str, typer.Option("--user", help="the account the import is made as (its rights apply)")],
+    mode: Annotated[str, typer.Option("--mode", help="create new records, or update those named by record_id")]
+    = "create",
+    partial: Annotated[bool, typer.Option("--partial", help="keep the rows that pass when others fail")] = False,
+) -> None:
+    """Import records, validated as data entry; every problem listed by row and field (exit 1 if refused)."""
+    _setup()
+    _migrate()
+    from django.contrib.auth import get_user_model
+    from rich.console import Console
+    from rich.table import Table
+
+    from npctrial.errors import ValidationError
+    from npctrial.web.clinical.imports import run_import
+    from npctrial.web.core.models import Study
+
+    target = Study.objects.filter(code=study).first()
+    if target is None:
+        raise ValidationError(f"no study {study!r}", field="study")
+    actor = get_user_model().objects.filter(username=user, is_active=True).first()
+    if actor is None:
+        raise ValidationError(f"no active user {user!r}", field="user")
+    if not file.is_file():
+        raise ValidationError(f"file not found: {file}", field="file")
+    report = run_import(target, actor, kind=kind, data=file.read_bytes(), filename=file.name, reason=reason,
+                        mode=mode, partial=partial)
+    console = Console()
+    console.print(report.summary())
+    if report.problems:
+        table = Table("row", "field", "problem")
+        for p in report.problems:
+            table.add_row(str(p.row) if p.row else "file", p.field, p.message)
+        console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}")
+    if not report.applied or report.problems:
+        raise typer.Exit(code=1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("createsuperuser")(createsuperuser)
     app.command("backup")(backup)
     app.command("restore")(restore)
     app.command("verify-audit")(verify_audit)
+    app.command("import")(import_data)

@@ -11,12 +11,14 @@ from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, locks, reports
 from npctrial.web.clinical.derive import suggest_lab_grade
+from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.views.export import export_file
 from npctrial.web.clinical.views.report import scoped_report
 from npctrial.web.core import form_access, permissions
@@ -166,3 +168,23 @@ def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
 @router.get("/studies/{study_id}/exports/{name}.{fmt}")
 def export(request: HttpRequest, study_id: int, name: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
     return export_file(request, study_id, name, fmt)
+
+
+@router.post("/studies/{study_id}/imports", response={201: dict, 422: dict}, tags=["import"])
+def import_route(request: HttpRequest, study_id: int, file: UploadedFile | None = File(None),  # noqa: B008
+                 kind: str = Form(""), reason: str = Form(""), mode: str = Form("create"),  # noqa: B008
+                 partial: bool = Form(False)) -> Status:  # noqa: B008
+    """Import a CSV (``kind`` screening or a form) or ODM file (``kind=odm``), validated as data entry.
+
+    201 with the report when applied; 422 with the report (every problem by row and field) when refused.
+    """
+    study = permissions.get_study_for(request.user, study_id, "import_data")
+    if file is None:
+        raise ValidationError("send the file to import (multipart field 'file')", field="file")
+    if file.size is not None and file.size > MAX_BYTES:
+        raise ValidationError(f"the file is larger than {MAX_BYTES // 1_000_000} MB", field="file")
+    report = run_import(study, request.user, kind=kind, data=file.read(), filename=file.name or "", reason=reason,
+                        mode=mode, partial=partial, request=request)
+    body = {**report.as_dict(), "detail": report.summary(),
+            "errors": [{"field": p.field, "row": p.row, "message": p.message} for p in report.problems]}
+    return Status(201 if report.applied else 422, body)

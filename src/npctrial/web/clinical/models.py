@@ -226,3 +226,26 @@ class NothingToReport(AuditedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["subject", "event", "form"], name="clinical_one_mark")]
+
+
+class ImportRun(AuditedModel):
+    """One data import (applied, partly applied or refused): the file's identity and every problem."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="import_runs")
+    kind = models.CharField(max_length=40, help_text=_("screening, a form, or odm"))
+    mode = models.CharField(max_length=10)
+    filename = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    created = models.PositiveIntegerField()
+    updated = models.PositiveIntegerField()
+    applied = models.BooleanField()
+    partial = models.BooleanField()
+    import_reason = models.TextField()
+    problems = models.JSONField(default=list)
+    notes = models.JSONField(default=list)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at"]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from npctrial.web.clinical.views import casebook, crf, export, grid, record, report, signoff
+from npctrial.web.clinical.views import (
+    casebook,
+    crf,
+    export,
+    grid,
+    imports,
+    record,
+    report,
+    signoff,
+)
 
 P = "studies/<int:study_pk>/clinical/"
 
@@ -16,6 +25,7 @@ urlpatterns = [
     path(P + "report.pdf", report.study_report_pdf, name="study-report-pdf"),
     path(P + "exports/", export.export_index, name="export-index"),
     path(P + "exports/<slug:name>.<str:fmt>", export.export_file, name="export-file"),
+    path(P + "import/", imports.import_page, name="import-data"),
     path(P + "subjects/<int:pk>/", casebook.casebook, name="casebook"),
     path(P + "subjects/<int:pk>/lab-grade/", casebook.lab_grade, name="lab-grade"),
     path(P + "subjects/<int:pk>/events/<slug:event>/", grid.event_detail, name="event-detail"),

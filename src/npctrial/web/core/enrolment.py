@@ -35,7 +35,7 @@ def format_subject_id(pattern: str, *, site: str, seq: int, study: str) -> str:
 
 def enrol(
     screening: ScreeningRecord, *, consent_date: date, consent_version: str, user: Any,
-    enrolment_date: date | None = None,
+    enrolment_date: date | None = None, reason: str | None = None,
 ) -> Subject:
     """Record consent and enrol an eligible screened patient (atomic; once per screening).
 
@@ -55,7 +55,7 @@ def enrol(
     version = screening.protocol_version
     protocol = protocol_of(version)
     values = from_storage(version, screening.values)
-    high_risk, reason = protocols.derive_high_risk(protocol, values)
+    high_risk, risk_reason = protocols.derive_high_risk(protocol, values)
     actor = user if getattr(user, "is_authenticated", False) else None
     try:
         with transaction.atomic():
@@ -63,7 +63,7 @@ def enrol(
             if Subject.objects.filter(screening=screening).exists():
                 raise ValidationError("this patient is already enrolled", field="screening")
             create_audited(
-                Consent, actor, screening=screening, consent_date=consent_date,
+                Consent, actor, reason=reason, screening=screening, consent_date=consent_date,
                 consent_version=str(consent_version).strip(), recorded_by=actor,
             )
             seq = (
@@ -75,9 +75,9 @@ def enrol(
                 study=screening.study.code,
             )
             subject = create_audited(
-                Subject, actor, study=screening.study, site=screening.site, screening=screening,
+                Subject, actor, reason=reason, study=screening.study, site=screening.site, screening=screening,
                 protocol_version=version, subject_id=subject_id, seq=seq, enrolment_date=enrolled_on,
-                high_risk=high_risk, high_risk_reason=reason[:300], enrolled_by=actor,
+                high_risk=high_risk, high_risk_reason=risk_reason[:300], enrolled_by=actor,
             )
             if protocol.randomisation is not None and protocol.randomisation.at_enrolment:
                 randomise(subject, user, randomisation_date=enrolled_on)  # at enrolment: both or neither

@@ -86,6 +86,8 @@ CAPABILITY_TABLE: tuple[Capability, ...] = (
     _cap("edit_crf", _("record and edit case report forms"), _INV, _COO),
     _cap("sign_casebook", _("sign a subject's casebook (e-signature)"), _INV),
     _cap("lock", _("freeze/lock subjects and the study"), _DM, _ADM),
+    _cap("import_data", _("import screenings and case report forms from CSV or ODM files (as data entry)"),
+         _INV, _COO),
     _cap("correct_randomisation", _("record a mis-randomisation (wrong stratum, randomised in error)"), _DM, _STAT),
     _cap("approve_amendment", _("approve or reject a protocol amendment proposed by someone else"), _INV, _DM, _ADM),
 )

@@ -34,10 +34,11 @@ def evaluate_values(version: ProtocolVersion, values: dict[str, Any]) -> protoco
 
 
 def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
-                     screening_date: date | None = None) -> ScreeningRecord:
+                     screening_date: date | None = None, reason: str | None = None) -> ScreeningRecord:
     """Validate, evaluate and store a screening record under the study's current protocol.
 
-    ``screening_date`` is the date entered by the site (default today; not in the future).
+    ``screening_date`` is the date entered by the site (default today; not in the future);
+    ``reason`` is kept in the record's first history row (e.g. the reason of a data import).
     """
     today = timezone.localdate()
     day = check_screening_date(screening_date or today, today=today)
@@ -66,7 +67,7 @@ def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
         )
         if getattr(user, "is_authenticated", False):
             record._history_user = user
-        record.save()
+        record.save(reason=reason)
     return record
 
 

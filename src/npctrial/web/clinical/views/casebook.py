@@ -33,6 +33,7 @@ def clinical_home(request: HttpRequest, study_pk: int) -> HttpResponse:
     return render(request, "clinical/home.html", {
         "study": study, "rows": rows, "overdue": calendar.overdue_list(subjects, today()),
         "study_locked": locks.study_locked(study), "can_lock": permissions.can(request.user, study, "lock"),
+        "can_import": permissions.can(request.user, study, "import_data"),
         "forms": crfs.CRFS})
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, exports
 from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS
+from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.models import Subject
@@ -35,7 +36,7 @@ def _require_forms(request: HttpRequest, study: Any, name: str) -> list[str]:
 
 
 def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> HttpResponse:
-    """``name`` = form slug, adsl/adae/adtte, or 'odm'; ``fmt`` = csv, wide.csv, long.csv, xlsx, sav, xml, yaml.
+    """``name`` = form slug, screening, adsl/adae/adtte, or 'odm'; ``fmt`` = csv, wide.csv, long.csv, xlsx, sav, xml, yaml.
 
     ``?level=deidentified`` asks for a de-identified file; roles whose export level is de-identified
     always get one (``-deid`` in the file name).
@@ -46,7 +47,11 @@ def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> Htt
     subjects = permissions.scope(request.user, study, Subject.objects.all())
     filename = f"{study.code}{'-uat' if study.in_development else ''}-{name}{'-deid' if deid else ''}.{fmt}"
     try:
-        response = _export(study, subjects, name, fmt, deid)
+        if name == "screening" and fmt == "csv":  # values, consent, enrolment: what the import reads back
+            rows, columns = screening_export(study, scoped_screenings(request.user, study), deid)
+            response = StreamingHttpResponse(exports.csv_stream(rows, columns), content_type="text/csv")
+        else:
+            response = _export(study, subjects, name, fmt, deid)
     except ValidationError:
         from django.http import Http404
 
