@@ -63,6 +63,13 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "api-v1:sign": ("post", {"password": "wrong"}, True),
     "api-v1:lock_subject": ("post", {}, True),
     "randomisation-correct": ("post", {"kind": "other", "reason": "x"}, False),
+    "attachment-upload": ("post", {"kind": "other"}, False),
+    "attachment-download": ("get", None, False),
+    "attachment-void": ("post", {"reason": "x"}, False),
+    "api-v1:list_attachments": ("get", None, False),
+    "api-v1:upload_attachment": ("post", {"kind": "other"}, False),
+    "api-v1:download_attachment": ("get", None, False),
+    "api-v1:void_attachment_route": ("post", {"reason": "x"}, True),
     "api-v1:list_corrections": ("get", None, False),
     "api-v1:record_correction_route": ("post", {"kind": "other", "reason": "x"}, True),
 }
@@ -157,6 +164,14 @@ def test_a_new_route_would_be_caught():
     assert unclassified(extra) == {"new-thing"}
 
 
+def _attachment(world: Any, site: str) -> Any:
+    from npctrial.web.core.attachments import store_attachment
+
+    user = world.users["coordinator" if site == "A" else "coordinator_b"]
+    return store_attachment(world.subjects[("ccrt", site)], user=user, data=b"%PDF-1.4 consent", filename="c.pdf",
+                            kind="signed_consent")
+
+
 def _objects(world: Any, site: str) -> dict[str, int]:
     from npctrial.web.core.models import Membership
 
@@ -166,19 +181,20 @@ def _objects(world: Any, site: str) -> dict[str, int]:
     return {"study": world.studies["ccrt"].pk, "screening": world.screenings[("ccrt", site)].pk,
             "subject": world.subjects[("ccrt", site)].pk, "query": world.queries[("ccrt", site)].pk,
             "record": record.pk, "membership": membership.pk, "user": user.pk, "site": world.sites[site].code,
-            "version": world.studies["ccrt"].current_protocol.pk}
+            "version": world.studies["ccrt"].current_protocol.pk, "attachment": _attachment(world, site).pk}
 
 
 def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
     kinds = {"study_pk": "study", "study_id": "study", "subject_pk": "subject", "screening_id": "screening",
              "query_id": "query", "record_pk": "record", "record_id": "record", "membership_pk": "membership",
              "membership_id": "membership", "user_pk": "user", "user_id": "user", "code": "site",
-             "version_pk": "version", "version_id": "version"}
+             "version_pk": "version", "version_id": "version", "attachment_id": "attachment"}
     kwargs: dict[str, Any] = {}
     for key in pattern.pattern.regex.groupindex:
         if key == "pk":
             kwargs[key] = ids["screening" if name.startswith("screening") else
-                              "query" if name in ("query-answer", "query-close") else "subject"]
+                              "query" if name in ("query-answer", "query-close") else
+                              "attachment" if name in ("attachment-download", "attachment-void") else "subject"]
         elif key in ("form", "name", "event"):
             kwargs[key] = "baseline"
         elif key == "fmt":

@@ -128,6 +128,9 @@ def mount(api: Any) -> None:
     from npctrial.web.core.correction_api import router as correction_router
 
     api.add_router("", correction_router)
+    from npctrial.web.core.attachment_api import router as attachment_router
+
+    api.add_router("", attachment_router)
 
 
 def _managed(request: HttpRequest, study_id: int) -> Any:

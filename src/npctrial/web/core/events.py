@@ -73,6 +73,8 @@ EVENT_ACTIONS: Mapping[str, Promise] = MappingProxyType({
     "import": _("Data imported"),
     "attachment_uploaded": _("Attachment uploaded"),
     "attachment_downloaded": _("Attachment downloaded"),
+    "attachment_voided": _("Attachment voided"),
+    "attachment_superseded": _("Attachment superseded"),
     "randomisation_correction": _("Randomisation correction recorded"),
 })
 

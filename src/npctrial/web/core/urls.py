@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from npctrial.web.core.views import administration, amendments, screening, studies, subjects
+from npctrial.web.core.views import (
+    administration,
+    amendments,
+    attachments,
+    screening,
+    studies,
+    subjects,
+)
 
 urlpatterns = [
     path("", studies.home, name="home"),
@@ -46,6 +53,10 @@ urlpatterns = [
     path("studies/<int:study_pk>/subjects/<int:pk>/randomisation/correct/", subjects.randomisation_correct,
          name="randomisation-correct"),
     path("studies/<int:study_pk>/admin/status/", administration.study_status, name="study-status"),
+    path("studies/<int:study_pk>/subjects/<int:pk>/attachments/", attachments.attachment_upload,
+         name="attachment-upload"),
+    path("studies/<int:study_pk>/attachments/<int:pk>/", attachments.attachment_download, name="attachment-download"),
+    path("studies/<int:study_pk>/attachments/<int:pk>/void/", attachments.attachment_void, name="attachment-void"),
     path("studies/<int:study_pk>/subjects/<int:pk>/queries/", subjects.query_raise, name="query-raise"),
     path("studies/<int:study_pk>/queries/", subjects.query_list, name="query-list"),
     path("studies/<int:study_pk>/queries/<int:pk>/answer/", subjects.query_answer, name="query-answer"),

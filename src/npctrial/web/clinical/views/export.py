@@ -12,6 +12,7 @@ from npctrial.web.clinical import crfs, exports
 from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS
 from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
+from npctrial.web.core.attachments import attachment_manifest
 from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.models import Subject
 
@@ -20,10 +21,11 @@ def export_index(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "export")
     level = form_access.require_export(request.user, study)
     readable = form_access.readable(request.user, study, crfs.CRFS)
+    listed, _columns, hidden_attachments = attachment_manifest(request.user, study)
     return render(request, "clinical/exports.html", {
         "study": study, "forms": {k: v for k, v in crfs.CRFS.items() if k in readable},
         "hidden_forms": [k for k in crfs.CRFS if k not in readable], "analysis": exports.ANALYSIS,
-        "export_level": level})
+        "export_level": level, "attachments_listed": len(listed), "attachments_hidden": hidden_attachments})
 
 
 def _require_forms(request: HttpRequest, study: Any, name: str) -> list[str]:
@@ -50,6 +52,9 @@ def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> Htt
         if name == "screening" and fmt == "csv":  # values, consent, enrolment: what the import reads back
             rows, columns = screening_export(study, scoped_screenings(request.user, study), deid)
             response = StreamingHttpResponse(exports.csv_stream(rows, columns), content_type="text/csv")
+        elif name == "attachments" and fmt == "csv":  # the manifest of the documents (not their bytes)
+            listed, columns, _hidden = attachment_manifest(request.user, study, deid)
+            response = StreamingHttpResponse(exports.csv_stream(listed, columns), content_type="text/csv")
         else:
             response = _export(study, subjects, name, fmt, deid)
     except ValidationError:

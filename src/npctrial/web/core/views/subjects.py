@@ -12,9 +12,11 @@ from django.views.decorators.http import require_POST
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.allocation import randomise
+from npctrial.web.core.attachments import visible_attachments
 from npctrial.web.core.audit import audit_entries
 from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
 from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
+from npctrial.web.core.models_attachments import ATTACHMENT_KINDS
 from npctrial.web.core.queries import answer_query, close_query, query_fields, raise_query
 from npctrial.web.core.randomisation_corrections import record_correction
 
@@ -47,6 +49,8 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
             "can_audit": permissions.can(request.user, study, "view_audit", subject.site),
             "can_correct": permissions.can(request.user, study, "correct_randomisation", subject.site),
+            "can_attach": permissions.can(request.user, study, "attach", subject.site),
+            "attachments": visible_attachments(request.user, subject), "attachment_kinds": ATTACHMENT_KINDS,
             "corrections": randomisation.corrections.select_related("recorded_by") if randomisation else [],
             "correction_kinds": CORRECTION_KINDS,
             "query_form": RaiseQueryForm(field_names=query_fields(subject)),
