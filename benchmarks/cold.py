@@ -9,6 +9,11 @@ For each case (``peers.CASES``) and implementation, a new Python process
 4. times the one call (``call``: wall clock and process CPU time, the CPU time of every thread
    of the process) and reports the estimate and the peak resident memory.
 
+Before the runs, npctrial's sources are compiled to bytecode (``compileall``, into the
+``__pycache__`` folders Git ignores), as ``pip install`` does for every installed package: the
+peers' bytecode is already in site-packages, and a process that compiles npctrial's sources while
+importing them (``PYTHONDONTWRITEBYTECODE``) would time the compiler, not the import.
+
 Each process is run ``repeat`` times (default 3), the implementations interleaved within each
 round so that load from other processes hits them alike; the median of the rounds is reported.
 Ratios are peer / npctrial from the same run (> 1: npctrial is faster): ``ratio`` on the wall
@@ -26,6 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import json
 import os
@@ -100,6 +106,7 @@ def run(cases: list[str] | None = None, *, n: int = DEFAULT_N, repeat: int = 3,
     sys.path.insert(0, str(HERE))
     from peers import CASES
 
+    compileall.compile_dir(str(HERE.parent / "src" / "npctrial"), quiet=1)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent / "src"), env.get("PYTHONPATH")]))
     rows: list[dict[str, Any]] = []
@@ -107,6 +114,10 @@ def run(cases: list[str] | None = None, *, n: int = DEFAULT_N, repeat: int = 3,
         impls = [name for name in CASES[case] if name == "npctrial" or peers is None or name in peers]
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in impls}
         errors: dict[str, str] = {}
+        for name in impls:
+            limit = CASES[case][name].max_n
+            if limit is not None and n > limit:
+                errors[name] = f"not run above n = {limit:,}"
         for _ in range(repeat):
             for name in impls:  # interleaved: a load change hits every implementation alike
                 if name in errors:
@@ -120,7 +131,7 @@ def run(cases: list[str] | None = None, *, n: int = DEFAULT_N, repeat: int = 3,
                     progress(case, name, out)
         ours = runs.get("npctrial") or []
         for name in impls:
-            row: dict[str, Any] = {"case": case, "impl": name, "n": n}
+            row: dict[str, Any] = {"case": case, "impl": name, "n": n, "note": CASES[case][name].note}
             if name in errors:
                 row["error"] = errors[name]
                 rows.append(row)
@@ -146,11 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="*", default=None)
     parser.add_argument("--peers", nargs="*", default=None)
-    parser.add_argument("--n", type=float, default=DEFAULT_N)
+    parser.add_argument("--n", type=float, nargs="+", default=[DEFAULT_N])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    for row in run(args.cases, n=int(args.n), repeat=args.repeat, peers=args.peers):
-        print(json.dumps(row))
+    for n in args.n:
+        for row in run(args.cases, n=int(n), repeat=args.repeat, peers=args.peers):
+            print(json.dumps(row))
     return 0
 
 

@@ -35,6 +35,8 @@ class Impl:
     load: Callable[[], Any]
     prepare: Callable[[Any, pd.DataFrame], Any]
     call: Callable[[Any, Any], Sequence[float]]
+    max_n: int | None = None  # larger data are not run (the peer would exhaust memory or time)
+    note: str = ""  # what the peer runs when it is not the same algorithm as ours
 
 
 def _module(name: str) -> Callable[[], Any]:
@@ -185,10 +187,201 @@ SURVREG = {
     "survival": Impl(_module("survival"), _pass_df, _rust_weibull),
 }
 
+
+# ------------------------------------------------------------------------- Cox (Breslow)
+def _statsmodels_breslow(lib: Any, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[float]:
+    t, x, e = data
+    return lib.PHReg(t, x, status=e, ties="breslow").fit(gtol=1e-9).params.tolist()
+
+
+COX_BRESLOW = {  # lifelines fits Efron ties only
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df,
+                     lambda lib, df: lib.cox_ph(df, "time", "event", COVS, ties="breslow").coef.tolist()),
+    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _statsmodels_prepare,
+                        _quiet(_statsmodels_breslow)),
+    "survival": Impl(_module("survival"), _pass_df,
+                     lambda lib, df: list(lib.coxph(FORMULA, data=df, ties="breslow").coefficients)),
+}
+
+
+# --------------------------------------------------------------- Cox (Efron) with 4 strata
+def _lifelines_strata(lib: Any, df: pd.DataFrame) -> list[float]:
+    cph = lib.CoxPHFitter(strata=["stratum"]).fit(df[[*COVS, "time", "event", "stratum"]], "time", "event",
+                                                  fit_options={"precision": 1e-9})
+    return cph.params_[COVS].tolist()
+
+
+def _statsmodels_strata(lib: Any, df: pd.DataFrame) -> list[float]:
+    return lib.PHReg(df["time"].to_numpy(), df[COVS].to_numpy(), status=df["event"].to_numpy(),
+                     strata=df["stratum"].to_numpy(), ties="efron").fit(gtol=1e-9).params.tolist()
+
+
+COX_STRATA = {
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df, lambda lib, df: lib.cox_ph(
+        df, "time", "event", COVS, strata="stratum").coef.tolist()),
+    "lifelines": Impl(_module("lifelines"), _pass_df, _quiet(_lifelines_strata)),
+    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _pass_df, _quiet(_statsmodels_strata)),
+    "survival": Impl(_module("survival"), _pass_df,
+                     lambda lib, df: list(lib.coxph(FORMULA + " + strata(stratum)", data=df).coefficients)),
+}
+
+
+# ------------------------------------------------- Cox (Efron) with delayed entry (counting process)
+def _lifelines_entry(lib: Any, df: pd.DataFrame) -> list[float]:
+    cph = lib.CoxPHFitter().fit(df[[*COVS, "time", "event", "entry"]], "time", "event", entry_col="entry",
+                                fit_options={"precision": 1e-9})
+    return cph.params_[COVS].tolist()
+
+
+def _statsmodels_entry(lib: Any, df: pd.DataFrame) -> list[float]:
+    return lib.PHReg(df["time"].to_numpy(), df[COVS].to_numpy(), status=df["event"].to_numpy(),
+                     entry=df["entry"].to_numpy(), ties="efron").fit(gtol=1e-9).params.tolist()
+
+
+COX_ENTRY = {
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df, lambda lib, df: lib.cox_ph(
+        df, "time", "event", COVS, entry="entry").coef.tolist()),
+    "lifelines": Impl(_module("lifelines"), _pass_df, _quiet(_lifelines_entry)),
+    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _pass_df, _quiet(_statsmodels_entry)),
+    "survival": Impl(_module("survival"), _pass_df, lambda lib, df: list(lib.coxph(
+        "Surv(entry, time, event) ~ " + " + ".join(COVS), data=df).coefficients)),
+}
+
+
+# ------------------------------------- cumulative incidence (cmprsk::cuminc; Aalen-Johansen with SE)
+def _ours_cuminc(lib: Any, df: pd.DataFrame) -> list[float]:
+    res = lib.cumulative_incidence(df["time"], df["status"])
+    curve = next(c for c in res.curves if c.cause == 1)
+    return _step_at(curve.time, curve.est)
+
+
+def _lifelines_cuminc(lib: Any, df: pd.DataFrame) -> list[float]:
+    out: list[float] = []
+    for cause in (1, 2):  # one fit per cause, with its variance (cuminc returns both causes)
+        aj = lib.AalenJohansenFitter(calculate_variance=True, seed=0).fit(
+            df["time"], df["status"], event_of_interest=cause)
+        if cause == 1:
+            cif = aj.cumulative_density_
+            out = _step_at(cif.index.to_numpy(), cif.iloc[:, 0].to_numpy())
+    return out
+
+
+def _statsmodels_cuminc(lib: Any, df: pd.DataFrame) -> list[float]:
+    ci = lib.CumIncidenceRight(df["time"].to_numpy(), df["status"].to_numpy())
+    return _step_at(ci.times, ci.cinc[0])
+
+
+def _rust_cuminc(lib: Any, df: pd.DataFrame) -> list[float]:
+    fit = lib.survfit("Surv(time, factor(status)) ~ 1", data=df)
+    col = list(fit.states).index("1")
+    return _step_at(np.asarray(fit.time), np.asarray(fit.pstate)[:, col])
+
+
+CUMINC = {
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df, _ours_cuminc),
+    "lifelines": Impl(_module("lifelines"), _pass_df, _quiet(_lifelines_cuminc)),
+    "statsmodels": Impl(_module("statsmodels.duration.survfunc"), _pass_df, _quiet(_statsmodels_cuminc)),
+    "survival": Impl(_module("survival"), _pass_df, _rust_cuminc),
+}
+
+# Gray's test (cmprsk::cuminc's test across groups): no Python peer has it; our time alone
+GRAY = {
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df, lambda lib, df: [
+        float(lib.gray_test(df["time"], df["status"], df["x1"]).statistic[0])]),
+}
+
+
+# ---------------------------------------------------------------- Fine-Gray (cmprsk::crr)
+def _rust_finegray(lib: Any, df: pd.DataFrame) -> list[float]:
+    fg = lib.finegray("Surv(time, factor(status)) ~ " + " + ".join(COVS), data=df, etype="1")
+    fit = lib.coxph("Surv(fgstart, fgstop, fgstatus) ~ " + " + ".join(COVS), data=fg, weights="fgwt")
+    return list(fit.coefficients)
+
+
+CRR = {
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df,
+                     lambda lib, df: lib.fine_gray(df, "time", "status", COVS, cause=1).coef.tolist()),
+    # R's route without cmprsk: finegray() expands every competing-event row over the later
+    # censoring times (~70 rows each here), then a weighted counting-process coxph
+    "survival": Impl(_module("survival"), _pass_df, _rust_finegray, max_n=20_000,
+                     note="finegray() + weighted coxph"),
+}
+
+
+# ------------------------------------------------------------- survSplit at 4 cut points
+CUTS = [90.0, 180.0, 365.0, 730.0]
+
+
+def _ours_split(lib: Any, df: pd.DataFrame) -> list[float]:
+    out = lib.split_at(df, CUTS, duration="time", event="event")
+    return [float(len(out)), float((out["time"] - out["tstart"]).sum()), float(out["event"].sum())]
+
+
+def _rust_split(lib: Any, df: pd.DataFrame) -> list[float]:
+    out = lib.survSplit("Surv(time, event) ~ .", data=df, cut=CUTS, episode="episode")
+    stop, start = np.asarray(out["time"], float), np.asarray(out["tstart"], float)
+    return [float(len(stop)), float((stop - start).sum()), float(np.sum(out["event"]))]
+
+
+SPLIT = {
+    "npctrial": Impl(_module("npctrial.survival"), _pass_df, _ours_split),
+    "survival": Impl(_module("survival"), _pass_df, _rust_split),
+}
+
+
+# ------------------------------------- time-varying covariate (tmerge event + tdc; lifelines timeline)
+def _changes(df: pd.DataFrame) -> pd.DataFrame:
+    """One change of ``z`` (0 -> 1) during follow-up for the rows with ``change_time`` set."""
+    ch = df.loc[df["change_time"].notna(), ["id", "change_time"]].copy()
+    ch["z"] = 1.0
+    return ch
+
+
+def _tv_prepare(lib: Any, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return df[["id", "time", "event", "x0", "x1"]].copy(), _changes(df)
+
+
+def _ours_tv(lib: Any, data: tuple[pd.DataFrame, pd.DataFrame]) -> list[float]:
+    base, ch = data
+    out = lib.time_varying(base, ch, id="id", time="time", event="event", change_time="change_time",
+                           columns=["z"], initial={"z": 0.0}).data
+    return [float(len(out)), float((out["tstop"] - out["tstart"]).sum()), float(out["z"].sum())]
+
+
+def _rust_tv(lib: Any, data: tuple[pd.DataFrame, pd.DataFrame]) -> list[float]:
+    base, ch = data
+    t1 = lib.tmerge(base[["id", "x0", "x1"]], base, id="id", death=lib.event("time", "event"))
+    out = lib.tmerge(t1, ch, id="id", z=lib.tdc("change_time", "z", init=0.0))
+    start, stop = np.asarray(out["tstart"], float), np.asarray(out["tstop"], float)
+    return [float(len(stop)), float((stop - start).sum()), float(np.sum(np.asarray(out["z"], float)))]
+
+
+def _lifelines_tv(lib: Any, data: tuple[pd.DataFrame, pd.DataFrame]) -> list[float]:
+    base, ch = data
+    long = lib.to_long_format(base, duration_col="time")
+    out = lib.add_covariate_to_timeline(long, ch, id_col="id", duration_col="change_time", event_col="event")
+    out["z"] = out["z"].fillna(0.0)
+    return [float(len(out)), float((out["stop"] - out["start"]).sum()), float(out["z"].sum())]
+
+
+TIME_VARYING = {
+    "npctrial": Impl(_module("npctrial.survival"), _tv_prepare, _ours_tv),
+    "lifelines": Impl(_module("lifelines.utils"), _tv_prepare, _quiet(_lifelines_tv)),
+    "survival": Impl(_module("survival"), _tv_prepare, _rust_tv),
+}
+
 CASES: dict[str, dict[str, Impl]] = {
-    "cox_efron": COX,
-    "concordance": CONCORDANCE,
     "km": KM,
     "logrank": LOGRANK,
+    "cox_efron": COX,
+    "cox_breslow": COX_BRESLOW,
+    "cox_strata": COX_STRATA,
+    "cox_entry": COX_ENTRY,
+    "concordance": CONCORDANCE,
+    "cuminc": CUMINC,
+    "gray_test": GRAY,
+    "crr": CRR,
     "survreg_weibull": SURVREG,
+    "split": SPLIT,
+    "time_varying": TIME_VARYING,
 }

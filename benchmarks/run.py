@@ -1,7 +1,9 @@
 """``make bench``: cold-call ratios against the peers, then (optionally) the steady-state benchmarks.
 
-1. Cold calls (``cold.py``): for Cox (Efron), the concordance of that fit, Kaplan-Meier, the
-   log-rank test and the Weibull AFT model on the Weibull 10-covariate tied data, every
+1. Cold calls (``cold.py``): for Kaplan-Meier, the log-rank test, Cox (Efron, Breslow, with
+   strata, with delayed entry), the concordance of the Efron fit, cumulative incidence, Gray's
+   test, Fine-Gray, the Weibull AFT model, ``split_at`` (survSplit) and ``time_varying``
+   (tmerge) on the Weibull 10-covariate tied data (``synthetic.py``), every
    implementation (npctrial, lifelines, statsmodels, the Rust ``survival`` package) runs once in a
    fresh process, median of ``--repeat`` processes (default 3), interleaved. The table prints
    each peer's time and the ratios peer / npctrial from this run (> 1: npctrial is faster) on the
@@ -15,6 +17,7 @@ Usage::
 
     python benchmarks/run.py                          # cold calls at n = 1e6
     python benchmarks/run.py --n 1e5 --repeat 5 --cases cox_efron km
+    python benchmarks/run.py --n 500 1e4 1e5 --json results.json   # one table per size
     python benchmarks/run.py --warm --only km cox     # also steady-state modules, by name fragment
 
 Timings are ratios measured in one run on the same machine; they are never asserted in tests.
@@ -53,10 +56,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _cold_table(rows: list[dict[str, Any]], console: Any) -> None:
+def _cold_table(rows: list[dict[str, Any]], console: Any, n: int) -> None:
     from rich.table import Table
 
-    table = Table(title="cold call (fresh process, median of runs): ratio = peer / npctrial",
+    table = Table(title=f"cold call at n = {n:,} (fresh process, median of runs): ratio = peer / npctrial",
                   header_style="bold")
     for col in ("case", "impl", "call s", "cpu s", "import s", "ratio", "ratio cpu", "ratio w/ import",
                 "max rel diff", "peak MB"):
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="*", default=None, help=f"cold-call cases (default all: {list(cold.case_names())})")
     parser.add_argument("--peers", nargs="*", default=None, help="peers to run (default all)")
-    parser.add_argument("--n", type=float, default=cold.DEFAULT_N, help="rows of the cold-call data")
+    parser.add_argument("--n", type=float, nargs="+", default=[cold.DEFAULT_N],
+                        help="rows of the cold-call data (several: one table per size)")
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per implementation")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-call benchmarks")
     parser.add_argument("--warm", action="store_true", help="also run the steady-state bench_*.py modules")
@@ -118,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             shown = out.get("error") or f"{out['call_s']:.3f} s (cpu {out['call_cpu_s']:.3f} s)"
             console.print(f"  {case:>16} {impl:>12}: {shown}")
 
-        cold_rows = cold.run(args.cases, n=int(args.n), repeat=args.repeat, peers=args.peers, progress=progress)
-        _cold_table(cold_rows, console)
-        rows.extend(cold_rows)
+        for n in args.n:
+            cold_rows = cold.run(args.cases, n=int(n), repeat=args.repeat, peers=args.peers, progress=progress)
+            _cold_table(cold_rows, console, int(n))
+            rows.extend(cold_rows)
     if args.warm:
         sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else None
         rows.extend(_warm(args.only, sizes, console))

@@ -17,7 +17,11 @@ def make_cox_data(n: int, seed: int = 0) -> pd.DataFrame:
     standard normal covariates and one Bernoulli(0.4) (``x1``, also the two-group factor of the
     Kaplan-Meier and log-rank benchmarks); event and censoring times rounded up to whole days
     (about a thousand distinct times, heavy ties), ~30 % censored; ``stratum`` (4 levels) and
-    ``cluster`` (n/5 levels) for the stratified and robust fits.
+    ``cluster`` (n/5 levels) for the stratified and robust fits. Drawn from a second generator
+    (the columns above do not change): ``status`` (0 censored, 1 or 2 the cause of an event, 60/40)
+    for competing risks, ``entry`` (delayed entry in [0, time/2]) for counting-process fits, ``id``
+    and ``change_time`` (half of the subjects have a covariate change at a day strictly inside their
+    follow-up, else NaN) for time-varying covariates.
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, P))
@@ -31,4 +35,10 @@ def make_cox_data(n: int, seed: int = 0) -> pd.DataFrame:
     df["event"] = (t_event <= t_cens).astype(int)
     df["stratum"] = rng.integers(0, 4, n)
     df["cluster"] = rng.integers(0, max(1, n // 5), n)
+    extra = np.random.default_rng(seed + 1)
+    df["status"] = np.where(df["event"] == 1, np.where(extra.random(n) < 0.6, 1, 2), 0)
+    df["entry"] = np.floor(df["time"] * extra.uniform(0.0, 0.5, n))
+    df["id"] = np.arange(n)
+    change = np.ceil(df["time"] * extra.uniform(0.1, 0.9, n))
+    df["change_time"] = np.where((extra.random(n) < 0.5) & (change < df["time"]), change, np.nan)
     return df
