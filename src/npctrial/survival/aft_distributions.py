@@ -23,11 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 __all__ = ["AFT_DISTRIBUTIONS", "AftErrorDistribution"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + e^-z) = e^z / (1 + e^z), without overflow at either end."""
+    ez = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,14 @@ class AftErrorDistribution:
             g = np.where(event, z - ez, -ez)
             return g, np.subtract(event, ez), -ez  # event - e^z: where(event, 1 - e^z, -e^z) exactly
         if self.name == "logistic":
-            p = special.expit(z)
+            p = _expit(z)
             log1p = np.logaddexp(0.0, z)
             g = np.where(event, z - 2.0 * log1p, -log1p)
             return g, np.where(event, 1.0 - 2.0 * p, -p), np.where(event, -2.0, -1.0) * p * (1.0 - p)
-        log_s = special.log_ndtr(-z)
+        # the log-normal model only: scipy's import cost stays off the others
+        from scipy.special import log_ndtr
+
+        log_s = log_ndtr(-z)
         lam = np.exp(-0.5 * z * z - _LOG_SQRT_2PI - log_s)
         g = np.where(event, -0.5 * z * z - _LOG_SQRT_2PI, log_s)
         return g, np.where(event, -z, -lam), np.where(event, -1.0, -lam * (lam - z))
@@ -60,8 +68,10 @@ class AftErrorDistribution:
         if self.name == "extreme":
             return np.exp(-np.exp(z))
         if self.name == "logistic":
-            return special.expit(-z)
-        return special.ndtr(-z)
+            return _expit(-z)
+        from scipy.special import ndtr
+
+        return ndtr(-z)
 
     def quantile(self, p: np.ndarray) -> np.ndarray:
         """The p-quantile of W."""
@@ -69,7 +79,9 @@ class AftErrorDistribution:
             return np.log(-np.log1p(-p))
         if self.name == "logistic":
             return np.log(p / (1.0 - p))
-        return special.ndtri(p)  # scipy.stats.norm.ppf, without importing scipy.stats
+        from scipy.special import ndtri
+
+        return ndtri(p)  # scipy.stats.norm.ppf, without importing scipy.stats
 
 
 _EXTREME = AftErrorDistribution("extreme", "Weibull", (0.572, 1.64))

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy.special import ndtri
 
+from npctrial.survival.distributions import norm_ppf
 from npctrial.validation import check_choice, check_conf_level
 
 __all__ = ["CONF_TYPES", "ConfType", "check_conf", "check_conf_level", "confidence_band"]
@@ -50,7 +50,7 @@ def confidence_band(
     SE on the transformed scale; 3. back-transform, marking S = 0 (and S = 1 for log-log) NA.
     """
     check_conf(conf_type, conf_level)
-    z = float(ndtri(1 - (1 - conf_level) / 2))
+    z = float(norm_ppf(1 - (1 - conf_level) / 2))
     p = np.asarray(surv, dtype=np.float64)
     se = np.asarray(std_err, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri, polygamma, psi
 
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
+from npctrial.survival.distributions import norm_ppf
 from npctrial.survival.grouping import CurveSet, as_survival_data, build_curve_codes
 from npctrial.survival.plotting import StepCurve
 from npctrial.survival.risk_sets import apply_timefix, risk_table
@@ -155,6 +155,9 @@ def hazard_increments(
                 inc[sel] += term
                 vinc[sel] += term**2
         else:
+            # heavy ties only: scipy's import cost stays off the rest
+            from scipy.special import polygamma, psi
+
             one = d == 1
             inc[one] = 1.0 / m[one]
             vinc[one] = inc[one] ** 2
@@ -200,7 +203,7 @@ def nelson_aalen(
     if timefix:
         t, en = apply_timefix(t, en)
     status = data.status
-    z = float(ndtri(1 - (1 - float(conf_level)) / 2))
+    z = float(norm_ppf(1 - (1 - float(conf_level)) / 2))
     curves = []
     for k, label in enumerate(labels):
         idx = np.flatnonzero(codes == k) if len(labels) > 1 else np.arange(data.n)

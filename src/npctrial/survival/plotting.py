@@ -13,21 +13,38 @@ observed time >= t (0 after the last one).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
-from scipy.special import ndtri
 
 from npctrial.errors import ValidationError
-from npctrial.fonts.figure_fonts import with_font_fallback
 from npctrial.frozen import FrozenResult
+from npctrial.survival.distributions import norm_ppf
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["StepCurve", "plot_survival", "step_curves"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _font_fallback_on_call(func: Callable[P, R]) -> Callable[P, R]:
+    """``npctrial.fonts``' ``with_font_fallback``, its import deferred to the first figure: the
+    fonts package (with its PDF and Word helpers) is not loaded by ``import npctrial.survival``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from npctrial.fonts.figure_fonts import font_fallback
+
+        with font_fallback():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ def step_curves(result: Any, *, kind: Literal["survival", "failure", "cumhaz"] =
             field="result",
         )
     out = []
-    z = float(ndtri(0.975))
+    z = float(norm_ppf(0.975))
     for c in curves:
         if isinstance(c, StepCurve):
             out.append(c)
@@ -100,7 +117,7 @@ def _steps(time: np.ndarray, value: np.ndarray, start: float) -> tuple[np.ndarra
     return x, y
 
 
-@with_font_fallback
+@_font_fallback_on_call
 def plot_survival(
     result: Any,
     ax: Axes | None = None,

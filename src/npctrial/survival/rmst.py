@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
-from npctrial.survival.distributions import norm_sf
+from npctrial.survival.distributions import norm_ppf, norm_sf
 from npctrial.survival.kaplan_meier import kaplan_meier
 
 __all__ = ["RMSTResult", "rmst"]
@@ -95,7 +94,7 @@ def rmst(
     km = kaplan_meier(
         time, event, group=group, status_coding=status_coding, na_action=na_action
     )
-    z = float(ndtri(1 - (1 - float(conf_level)) / 2))
+    z = float(norm_ppf(1 - (1 - float(conf_level)) / 2))
     est: list[float] = []
     se: list[float] = []
     for c in km.curves:
