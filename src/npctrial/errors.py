@@ -20,18 +20,42 @@ Every public function validates its inputs at the boundary and raises a subclass
 
 from __future__ import annotations
 
+from typing import Protocol
+
+
+class Message(Protocol):
+    """What :class:`ValidationError` accepts besides a text: a coded message
+    (:class:`npctrial.messages.Message`; this module imports nothing from npctrial)."""
+
+    @property
+    def code(self) -> str: ...
+
+    def render(self, language: str | None = "en") -> str: ...
+
 
 class NpcTrialError(Exception):
     """Root of every error raised by npctrial."""
 
 
 class ValidationError(NpcTrialError, ValueError):
-    """Input that fails validation. ``field`` names the offending argument/column."""
+    """Input that fails validation. ``field`` names the offending argument/column.
 
-    def __init__(self, message: str, *, field: str | None = None, row: int | None = None):
+    ``message`` is a text or a :class:`npctrial.messages.Message` (stable code, English template,
+    parameters): ``str(err)`` is the English text either way; with a Message, ``err.message``
+    and ``err.code`` let the web layer show it in the reader's language and API clients match
+    on the code.
+    """
+
+    def __init__(self, message: str | Message, *, field: str | None = None, row: int | None = None):
         self.field = field
         self.row = row
-        super().__init__(message)
+        self.message: Message | None = None if isinstance(message, str) else message
+        super().__init__(str(message))
+
+    @property
+    def code(self) -> str | None:
+        """The message's stable code (``field.below_min``...), None for a plain-text error."""
+        return None if self.message is None else self.message.code
 
 
 class ProtocolError(ValidationError):

@@ -38,9 +38,10 @@ def _protocol_dict() -> dict:
 
 def test_protocol_criterion_and_field_label_in_two_languages() -> None:
     data = _protocol_dict()
-    data["criteria"][0]["wording"] = {"en": data["criteria"][0]["wording"], "zh": "经病理确诊的鼻咽癌"}
+    shipped = load_protocol("imrt-s1")
+    data["criteria"][0]["wording"] = {"en": shipped.criteria[0].wording, "zh": "经病理确诊的鼻咽癌"}
     field = next(f for f in data["fields"] if f["name"] == "hb")
-    field["label"] = {"en": field["label"], "zh": "血红蛋白"}
+    field["label"] = {"en": shipped.field("hb").label, "zh": "血红蛋白"}
     protocol = parse_protocol(data)
     crit = protocol.criteria[0]
     assert isinstance(crit.wording, LocalisedText) and crit.wording == load_protocol("imrt-s1").criteria[0].wording

@@ -16,13 +16,14 @@ Language keys: ``en`` (required when a mapping is given) and ``zh`` (``zh-Hans``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-__all__ = ["LANGUAGES", "LocalisedStr", "LocalisedText", "localise", "parse_localised_text"]
+__all__ = ["LANGUAGES", "LocalisedStr", "LocalisedText", "field_ref", "localise", "map_versions",
+           "parse_localised_text", "versions"]
 
 #: Language keys a protocol text may carry (the first is the published source).
 LANGUAGES = ("en", "zh")
@@ -60,6 +61,10 @@ class LocalisedText(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (LocalisedText, (self.english, dict(self.translations)))
+
+    def map(self, func: Callable[[str], str]) -> LocalisedText:
+        """``func`` applied to every version (``"CCRT week {n}"`` -> week 3 in each language)."""
+        return LocalisedText(func(self.english), {k: func(v) for k, v in self.translations.items()})
 
 
 def parse_localised_text(value: Any) -> LocalisedText:
@@ -111,3 +116,25 @@ def localise(text: object, language: str | None) -> str:
     if isinstance(text, LocalisedText):
         return text.in_language(language)
     return "" if text is None else str(text)
+
+
+def versions(text: object) -> dict[str, str]:
+    """Every version of ``text``: ``{"en": ..., "zh": ...}`` (``{"en": text}`` for a plain string).
+
+    Compare these, not the strings, when a change of a translation matters (amendments): a
+    :class:`LocalisedText` compares equal to its English alone."""
+    if isinstance(text, LocalisedText):
+        return {"en": text.english, **text.translations}
+    return {"en": "" if text is None else str(text)}
+
+
+def map_versions(text: str, func: Callable[[str], str]) -> str:
+    """``func`` applied to every version of ``text`` (a plain string stays a plain string)."""
+    return text.map(func) if isinstance(text, LocalisedText) else func(text)
+
+
+def field_ref(name: str, label: object = None) -> LocalisedText:
+    """A field named in a message (:mod:`npctrial.messages`): ``name`` in English (as forms and
+    the API name it), the translations of its protocol ``label`` in the other languages."""
+    translations = dict(label.translations) if isinstance(label, LocalisedText) else {}
+    return LocalisedText(name, translations)

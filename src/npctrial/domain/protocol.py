@@ -107,8 +107,8 @@ class DoseTable(_Frozen):
     drug: str
     basis: Literal["bsa"] = "bsa"
     bands: tuple[DoseBand, ...] = Field(min_length=1)
-    schedule: str | None = None
-    wording: str | None = None
+    schedule: LocalisedStr | None = None
+    wording: LocalisedStr | None = None
     ambiguous_boundaries: tuple[float, ...] = ()
     note: str | None = None
 
@@ -133,7 +133,7 @@ class FollowUpPlan(_Frozen):
     periods: tuple[VisitPeriod, ...] = Field(min_length=1)
     month_days: float = Field(default=30.4375, gt=0)
     horizon_months: float = Field(default=120, gt=0)
-    wording: str | None = None
+    wording: LocalisedStr | None = None
     source: str | None = None
 
 
@@ -152,7 +152,7 @@ class EndpointSpec(_Frozen):
     censoring: Literal["last_adequate_assessment", "last_contact"] | None = None
     convention: Literal["composite", "site_only"] = "composite"
     min_grade: int | None = Field(default=None, ge=1, le=5)
-    wording: str | None = None
+    wording: LocalisedStr | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointSpec:
@@ -198,7 +198,7 @@ class Protocol(_Frozen):
     """A validated trial protocol (load with :func:`load_protocol`)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
+    title: LocalisedStr
     version: str
     source: str
     design: str | None = None

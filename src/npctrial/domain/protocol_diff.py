@@ -17,6 +17,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from npctrial.domain.localised_text import versions
 from npctrial.domain.protocol import Protocol
 
 __all__ = ["CriterionChange", "FieldChange", "ProtocolDiff", "compare_protocols", "randomisation_key"]
@@ -68,7 +69,7 @@ class ProtocolDiff:
         return "; ".join(parts)
 
 
-_FIELD_ATTRS = ("type", "unit", "choices", "min", "max", "conversions", "typical_min", "typical_max", "label")
+_FIELD_ATTRS = ("type", "unit", "choices", "min", "max", "conversions", "typical_min", "typical_max", "label", "help")
 _SKIPPED_SECTIONS = {"version", "criteria", "fields", "randomisation"}
 
 
@@ -87,12 +88,19 @@ def _criteria(old: Protocol, new: Protocol) -> tuple[CriterionChange, ...]:
     out: list[CriterionChange] = []
     for cid in [*before, *(k for k in after if k not in before)]:
         a, b = before.get(cid), after.get(cid)
-        if a is not None and b is not None and (a.rule, a.wording, a.kind) == (b.rule, b.wording, b.kind):
+        if a is not None and b is not None and (a.rule, versions(a.wording), a.kind) == (b.rule, versions(b.wording), b.kind):
             continue
         change = "added" if a is None else "removed" if b is None else "changed"
         out.append(CriterionChange(cid, change, a.rule if a else None, b.rule if b else None,
                                    a.wording if a else None, b.wording if b else None))
     return tuple(out)
+
+
+def _shown(value: Any) -> str:
+    """A field attribute for the diff; texts with every language version (a changed translation is a change)."""
+    if isinstance(value, str) and versions(value).keys() - {"en"}:
+        return " / ".join(f"{k}: {v!r}" for k, v in versions(value).items())
+    return repr(value)
 
 
 def _fields(old: Protocol, new: Protocol) -> tuple[FieldChange, ...]:
@@ -104,8 +112,8 @@ def _fields(old: Protocol, new: Protocol) -> tuple[FieldChange, ...]:
         if a is None or b is None:
             out.append(FieldChange(name, "added" if a is None else "removed", ()))
             continue
-        details = tuple(f"{attr}: {getattr(a, attr)!r} -> {getattr(b, attr)!r}" for attr in _FIELD_ATTRS
-                        if getattr(a, attr) != getattr(b, attr))
+        details = tuple(f"{attr}: {_shown(getattr(a, attr))} -> {_shown(getattr(b, attr))}" for attr in _FIELD_ATTRS
+                        if _shown(getattr(a, attr)) != _shown(getattr(b, attr)))
         if details:
             out.append(FieldChange(name, "changed", details))
     return tuple(out)

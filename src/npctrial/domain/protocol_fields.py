@@ -25,8 +25,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from npctrial.domain.localised_text import LocalisedStr
+from npctrial.domain.localised_text import LocalisedStr, field_ref
 from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.messages import message
 
 __all__ = ["FieldSpec", "FieldType"]
 
@@ -76,79 +77,28 @@ class FieldSpec(BaseModel):
         """Turn a raw patient value into this field's type and unit.
 
         ``raw`` may be a plain value (taken to be in ``unit``) or ``{"value": v, "unit": u}``.
-        ``None`` stays ``None`` (missing). Raises :class:`ValidationError` naming the field.
+        ``None`` stays ``None`` (missing). Raises :class:`ValidationError` naming the field (its
+        message has a stable code and the field's label for translations, :mod:`npctrial.messages`).
         """
         if raw is None:
             return None
         value, unit = raw, None
         if isinstance(raw, Mapping):
             if "value" not in raw:
-                raise ValidationError(
-                    f"{self.name}: expected a value or {{value, unit}}", field=self.name
-                )
+                raise self._error("field.value_or_mapping", "%(field)s: expected a value or {value, unit}")
             value, unit = raw.get("value"), raw.get("unit")
             if value is None:
                 return None
         if self.type in ("number", "int"):
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise ValidationError(
-                    f"{self.name} must be a number, got {value!r}", field=self.name
-                )
-            try:
-                number = float(value)
-            except ValueError:
-                raise ValidationError(
-                    f"{self.name} must be a number, got {value!r}", field=self.name
-                ) from None
-            if not math.isfinite(number):
-                raise ValidationError(f"{self.name} must be finite, got {value!r}", field=self.name)
-            if unit is not None and unit != self.unit:
-                if unit not in self.conversions:
-                    accepted = [u for u in (self.unit, *self.conversions) if u]
-                    raise ValidationError(
-                        f"{self.name}: unknown unit {unit!r} (accepted: {', '.join(accepted)})",
-                        field=self.name,
-                    )
-                number *= self.conversions[unit]
-            if self.type == "int":
-                if number != int(number):
-                    raise ValidationError(
-                        f"{self.name} must be a whole number, got {value!r}", field=self.name
-                    )
-                number = int(number)
-            unit_txt = f" {self.unit}" if self.unit else ""
-            if self.min is not None and number < self.min:
-                raise ValidationError(
-                    f"{self.name} must be >= {self.min:g}{unit_txt}, got {number:g}",
-                    field=self.name,
-                )
-            if self.max is not None and number > self.max:
-                raise ValidationError(
-                    f"{self.name} must be <= {self.max:g}{unit_txt}, got {number:g}",
-                    field=self.name,
-                )
-            low, high = self.typical_min, self.typical_max
-            if (low is not None and number < low) or (high is not None and number > high):
-                warnings.warn(
-                    f"{self.name} {number:g}{unit_txt} is outside the usual range "
-                    f"{'' if low is None else f'{low:g}'}-{'' if high is None else f'{high:g}'}{unit_txt}: "
-                    "check the value and its unit",
-                    ClinicalWarning,
-                    stacklevel=3,
-                )
-            return number
+            return self._coerce_number(value, unit)
         if unit is not None:
-            raise ValidationError(
-                f"{self.name}: a {self.type} field takes no unit", field=self.name
-            )
+            raise self._error("field.takes_no_unit", "%(field)s: a %(type)s field takes no unit", type=self.type)
         if self.type == "bool":
             if isinstance(value, bool):
                 return value
             if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
                 return value.strip().lower() in _TRUE
-            raise ValidationError(
-                f"{self.name} must be true or false, got {value!r}", field=self.name
-            )
+            raise self._error("field.not_bool", "%(field)s must be true or false, got %(value)s", value=repr(value))
         if self.type == "date":
             if isinstance(value, dt.datetime):
                 return value.date()
@@ -157,17 +107,59 @@ class FieldSpec(BaseModel):
             try:
                 return dt.date.fromisoformat(str(value))
             except ValueError:
-                raise ValidationError(
-                    f"{self.name} must be a date YYYY-MM-DD, got {value!r}", field=self.name
-                ) from None
+                raise self._error("field.not_date", "%(field)s must be a date YYYY-MM-DD, got %(value)s",
+                                  value=repr(value)) from None
         if self.type == "choice":
             text = str(value).strip()
             assert self.choices is not None
             for choice in self.choices:
                 if text.lower() == choice.lower():
                     return choice
-            raise ValidationError(
-                f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}",
-                field=self.name,
-            )
+            raise self._error("field.not_a_choice", "%(field)s must be one of %(choices)s, got %(value)s",
+                              choices=self.choices, value=repr(value))
         return str(value)
+
+    def _coerce_number(self, value: Any, unit: Any) -> float | int:
+        """Step 2 of the module docstring (numbers and whole numbers)."""
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self._error("field.not_a_number", "%(field)s must be a number, got %(value)s", value=repr(value))
+        try:
+            number = float(value)
+        except ValueError:
+            raise self._error("field.not_a_number", "%(field)s must be a number, got %(value)s",
+                              value=repr(value)) from None
+        if not math.isfinite(number):
+            raise self._error("field.not_finite", "%(field)s must be finite, got %(value)s", value=repr(value))
+        if unit is not None and unit != self.unit:
+            if unit not in self.conversions:
+                accepted = tuple(u for u in (self.unit, *self.conversions) if u)
+                raise self._error("field.unknown_unit", "%(field)s: unknown unit %(unit)s (accepted: %(accepted)s)",
+                                  unit=repr(unit), accepted=accepted)
+            number *= self.conversions[unit]
+        if self.type == "int":
+            if number != int(number):
+                raise self._error("field.not_whole", "%(field)s must be a whole number, got %(value)s",
+                                  value=repr(value))
+            number = int(number)
+        unit_txt = f" {self.unit}" if self.unit else ""
+        if self.min is not None and number < self.min:
+            raise self._error("field.below_min", "%(field)s must be >= %(limit)s%(unit)s, got %(value)s",
+                              limit=f"{self.min:g}", unit=unit_txt, value=f"{number:g}")
+        if self.max is not None and number > self.max:
+            raise self._error("field.above_max", "%(field)s must be <= %(limit)s%(unit)s, got %(value)s",
+                              limit=f"{self.max:g}", unit=unit_txt, value=f"{number:g}")
+        low, high = self.typical_min, self.typical_max
+        if (low is not None and number < low) or (high is not None and number > high):
+            warnings.warn(
+                f"{self.name} {number:g}{unit_txt} is outside the usual range "
+                f"{'' if low is None else f'{low:g}'}-{'' if high is None else f'{high:g}'}{unit_txt}: "
+                "check the value and its unit",
+                ClinicalWarning,
+                stacklevel=4,
+            )
+        return number
+
+    def _error(self, code: str, template: str, **params: Any) -> ValidationError:
+        """A ValidationError on this field: its name in English, its label in translations."""
+        return ValidationError(message(code, template, field=field_ref(self.name, self.label), **params),
+                               field=self.name)

@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from npctrial.domain.localised_text import LocalisedStr, LocalisedText, versions
+
 __all__ = ["STANDARD_FORMS", "Schedule", "ScheduleEvent", "schedule_problems"]
 
 #: Typed case report forms every protocol may name (the EDC implements them); protocol-declared
@@ -49,8 +51,8 @@ class ScheduleEvent(_Frozen):
     """One declared event (or a series of ``repeat`` events ``every_days`` apart)."""
 
     id: str = Field(pattern=_IDENT, max_length=30)
-    label: str = Field(min_length=1)
-    short: str | None = Field(default=None, max_length=12)  # column heading, e.g. "W{n}"
+    label: LocalisedStr  # published English, optional translations ({en: ..., zh: ...})
+    short: LocalisedStr | None = None  # column heading, e.g. "W{n}" (at most 12 characters)
     anchor: Anchor
     day: int = 0
     window_before: int = Field(default=0, ge=0)
@@ -64,10 +66,12 @@ class ScheduleEvent(_Frozen):
     def _consistent(self) -> ScheduleEvent:
         if self.repeat > 1 and self.every_days is None:
             raise ValueError("a repeated event needs 'every_days'")
-        if self.repeat > 1 and "{n}" not in self.label:
-            raise ValueError("a repeated event's label needs '{n}' (the repeat number)")
-        if self.repeat > 1 and self.short is not None and "{n}" not in self.short:
-            raise ValueError("a repeated event's short label needs '{n}' (the repeat number)")
+        if self.short is not None and any(len(v) > 12 for v in versions(self.short).values()):
+            raise ValueError("a short label has at most 12 characters (in every language)")
+        if self.repeat > 1 and any("{n}" not in v for v in versions(self.label).values()):
+            raise ValueError("a repeated event's label needs '{n}' (the repeat number) in every language")
+        if self.repeat > 1 and self.short is not None and any("{n}" not in v for v in versions(self.short).values()):
+            raise ValueError("a repeated event's short label needs '{n}' (the repeat number) in every language")
         if len(set(self.forms)) != len(self.forms):
             raise ValueError("each form may be listed once per event")
         return self
@@ -78,7 +82,7 @@ class Schedule(_Frozen):
 
     events: tuple[ScheduleEvent, ...] = Field(min_length=1)
     follow_up_forms: tuple[str, ...] = ()
-    follow_up_label: str = "Follow-up {label}"
+    follow_up_label: LocalisedStr = LocalisedText("Follow-up {label}", {"zh": "随访 {label}"})
     log_forms: tuple[str, ...] = ()
     critical_fields: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     source: str | None = None

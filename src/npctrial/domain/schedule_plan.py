@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from npctrial.domain.followup import follow_up_schedule
+from npctrial.domain.localised_text import map_versions
 from npctrial.domain.protocol import Protocol
 from npctrial.errors import ValidationError
 
@@ -86,7 +87,8 @@ def expand_events(protocol: Protocol, horizon_months: float | None = None) -> tu
             step = (k - 1) * (ev.every_days or 0)
             out.append(EventDefinition(
                 id=f"{ev.id}{k}" if ev.repeat > 1 else ev.id,
-                label=ev.label.replace("{n}", str(k)), short=(ev.short or ev.label).replace("{n}", str(k)),
+                label=_filled(ev.label, "{n}", str(k)),
+                short=_filled(ev.short or ev.label, "{n}", str(k)),
                 anchor=ev.anchor, day=ev.day + step,
                 window_before=ev.window_before, window_after=ev.window_after, forms=ev.forms,
                 occurrence=k if ev.repeat > 1 else 0))
@@ -98,11 +100,17 @@ def expand_events(protocol: Protocol, horizon_months: float | None = None) -> tu
         for v in visits:
             day = (v.target - origin).days
             out.append(EventDefinition(
-                id=_follow_up_id(v.month), label=schedule.follow_up_label.replace("{label}", v.label),
+                id=_follow_up_id(v.month),
+                label=_filled(schedule.follow_up_label, "{label}", v.label),
                 short=v.label, anchor=anchor, day=day, window_before=(v.target - v.window_start).days,
                 window_after=(v.window_end - v.target).days, forms=schedule.follow_up_forms,
                 follow_up=True))
     return tuple(out)
+
+
+def _filled(text: str, placeholder: str, value: str) -> str:
+    """``text`` with ``placeholder`` replaced by ``value`` in every language version."""
+    return map_versions(text, lambda t: t.replace(placeholder, value))
 
 
 def plan_events(

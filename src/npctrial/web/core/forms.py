@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from npctrial.domain.localised_text import localise
 from npctrial.web.core.protocols import FieldSpec
+from npctrial.web.languages.display import choice_label
 
 
 def _field_for(spec: FieldSpec) -> forms.Field:
@@ -34,14 +35,15 @@ def _field_for(spec: FieldSpec) -> forms.Field:
         )
     if spec.type in {"bool", "boolean"}:
         return forms.TypedChoiceField(
-            choices=[("", "—"), ("true", "Yes"), ("false", "No")],
+            choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))],
             coerce=lambda v: v == "true", empty_value=None, widget=forms.Select(attrs=attrs), **common,
         )
     if spec.type == "date":
         return forms.DateField(widget=forms.DateInput(attrs={**attrs, "type": "date"}, format="%Y-%m-%d"), **common)
     if spec.type == "choice":
         return forms.ChoiceField(
-            choices=[("", "—")] + [(c, c) for c in spec.choices], widget=forms.Select(attrs=attrs), **common
+            choices=[("", "—")] + [(c, choice_label(c)) for c in spec.choices], widget=forms.Select(attrs=attrs),
+            **common
         )
     return forms.CharField(max_length=500, widget=forms.TextInput(attrs=attrs), **common)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -171,8 +171,10 @@ def coerce_values(protocol: Protocol, raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def field_errors(protocol: Protocol, raw: Mapping[str, Any]) -> dict[str, str]:
-    """Every bad input with its message (for forms showing all field errors at once)."""
+def field_errors(protocol: Protocol, raw: Mapping[str, Any],
+                 text: Callable[[ValidationError], str] = str) -> dict[str, str]:
+    """Every bad input with its message (for forms showing all field errors at once); ``text``
+    makes the message (English by default; pages pass the reader's language)."""
     errors: dict[str, str] = {}
     for spec in protocol.fields:
         value = raw.get(spec.name)
@@ -181,7 +183,7 @@ def field_errors(protocol: Protocol, raw: Mapping[str, Any]) -> dict[str, str]:
         try:
             spec.coerce(value)
         except ValidationError as exc:
-            errors[spec.name] = str(exc)
+            errors[spec.name] = text(exc)
     return errors
 
 
@@ -201,6 +203,14 @@ def evaluate(protocol: Protocol, values: Mapping[str, Any]) -> Evaluation:
         for r in report.results
     )
     return Evaluation(outcome=report.verdict, verdicts=verdicts)
+
+
+def with_protocol_wording(protocol: Protocol, verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored verdicts with each criterion's wording from the protocol they were evaluated under
+    (its translations beside it) when it is the stored English text; otherwise the stored text."""
+    wording = {c.id: c.wording for c in protocol.criteria}
+    return [{**v, "text": wording[v["id"]]} if v.get("id") in wording and wording[v["id"]] == v.get("text") else v
+            for v in verdicts]
 
 
 def derive_high_risk(protocol: Protocol, values: Mapping[str, Any]) -> tuple[bool | None, str]:

@@ -9,6 +9,8 @@ CODED_VALUES = (
     gettext_noop("eligible"), gettext_noop("ineligible"), gettext_noop("incomplete"),
     gettext_noop("met"), gettext_noop("not met"), gettext_noop("not_met"), gettext_noop("missing"),
     gettext_noop("inclusion"), gettext_noop("exclusion"),
+    # protocol choices shown by name (npctrial.web.languages.display.choice_label)
+    gettext_noop("female"), gettext_noop("male"),
     # data query status
     gettext_noop("open"), gettext_noop("answered"), gettext_noop("closed"),
     # follow-up calendar

@@ -17,6 +17,7 @@ from npctrial.web.core import form_access, permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
+from npctrial.web.languages import display
 
 
 def _lesion_rows(formset: Any) -> list[dict[str, Any]]:
@@ -94,7 +95,7 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
         f = crf_forms.decorate(form_cls(instance=instance, initial=_initial(spec, event, carried)
                                         if instance is None else None), protocol, carried, queries)
         lesion_set = crfs.LesionFormSet(prefix="lesions", initial=lesion_initial) if form == "assessment" else None
-    dose_rules = [t.wording for t in protocol.dosing if t.wording] if form == "baseline" else []
+    dose_rules = [display.protocol_text(t.wording) for t in protocol.dosing if t.wording] if form == "baseline" else []
     return render(request, "clinical/crf_form.html", {
         "study": study, "subject": subject, "spec": spec, "form": f, "lesion_set": lesion_set,
         "instance": instance, "conflict": conflict, "slug": form, "dose_rules": dose_rules, "event": event,

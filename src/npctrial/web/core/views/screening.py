@@ -17,6 +17,7 @@ from npctrial.web.core.forms import ConsentForm, screening_form_class
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import ScreeningRecord, Site, Study
 from npctrial.web.core.screening import create_screening, protocol_of, update_screening
+from npctrial.web.languages import display
 
 
 def _screening_sites(request: HttpRequest, study: Study) -> list[Site]:
@@ -55,7 +56,7 @@ def screening_log(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 
 def _verdict_context(protocol: Any, raw: dict[str, Any]) -> dict[str, Any]:
-    errors = protocols.field_errors(protocol, raw)
+    errors = protocols.field_errors(protocol, raw, display.message_text)
     good = {k: v for k, v in raw.items() if k not in errors}
     evaluation = protocols.evaluate(protocol, protocols.coerce_values(protocol, good))
     return {"evaluation": evaluation, "field_errors": errors}
@@ -85,7 +86,7 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
                 record = create_screening(study, site, _raw(request, protocol), request.user,
                                           screening_date=form.cleaned_data.get("screening_date"))
             except ValidationError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                form.add_error(exc.field if exc.field in form.fields else None, display.message_text(exc))
             else:
                 messages.success(request, _("Screening %(record)s saved: %(outcome)s") % {"record": record, "outcome": _(record.outcome)})
                 return redirect("screening-detail", study_pk=study.pk, pk=record.pk)
@@ -112,10 +113,13 @@ def screening_evaluate(request: HttpRequest, study_pk: int) -> HttpResponse:
 
 
 def _shown(value: Any) -> Any:
-    """A stored screening value as read: Yes/No for booleans (never True/False)."""
+    """A stored screening value as read: Yes/No for booleans (never True/False), coded choices by
+    name, numbers without a spurious ``.0``."""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
-    return value
+    if isinstance(value, int | float):
+        return display.format_number(value)
+    return display.choice_label(value)
 
 
 def screening_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
@@ -126,6 +130,7 @@ def screening_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpRespon
     return render(
         request, "core/screening_detail.html",
         {"study": study, "record": record, "values": values,
+         "verdicts": protocols.with_protocol_wording(protocol, record.verdicts),
          "subject": getattr(record, "subject", None),
          "consent_form": ConsentForm(initial={"consent_version": record.protocol_version.label}),
          "can_enrol": permissions.can(request.user, study, "enrol", record.site),
@@ -156,7 +161,7 @@ def screening_edit(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
                 conflict_rows = _conflict_rows(exc)
                 status = 409
             except ValidationError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                form.add_error(exc.field if exc.field in form.fields else None, display.message_text(exc))
                 status = 400
             else:
                 messages.success(request, _("Screening %(record)s updated (version %(version)s)") % {"record": record, "version": record.version})
@@ -194,7 +199,7 @@ def screening_enrol(request: HttpRequest, study_pk: int, pk: int) -> HttpRespons
                             consent_version=form.cleaned_data["consent_version"], user=request.user,
                             enrolment_date=form.cleaned_data["enrolment_date"])
         except ValidationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, display.message_text(exc))
         else:
             messages.success(request, _("Enrolled as %(subject)s") % {"subject": subject.subject_id})
             return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,13 +21,26 @@ from npctrial.web.core.dashboard import compute_dashboard, enrolment_svg
 from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.forms import ReasonForm, StudyForm
 from npctrial.web.core.models import ScreeningRecord, UnblindingEvent
+from npctrial.web.core.screening import protocol_of
 from npctrial.web.core.studies import create_study
+from npctrial.web.languages import display
+
+
+def study_title(study: Any) -> str:
+    """A study's title in the reader's language: the protocol's translation while the study keeps
+    the title of its protocol (studies are created with it), else the title as the study has it."""
+    version = study.current_protocol
+    if version is None:
+        return str(study.title)
+    title = protocol_of(version).title
+    return display.protocol_text(title) if title == study.title else str(study.title)
 
 
 def home(request: HttpRequest) -> HttpResponse:
     studies = permissions.studies_for(request.user)
     rows = [
-        {"study": s, "roles": sorted(permissions.roles_for(request.user, s))} for s in studies
+        {"study": s, "title": study_title(s), "roles": sorted(permissions.roles_for(request.user, s))}
+        for s in studies
     ]
     return render(request, "core/home.html", {"rows": rows})
 
@@ -64,6 +78,7 @@ def study_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
         "core/dashboard.html",
         {
             "study": study,
+            "title": study_title(study),
             "dash": dash,
             "svg": mark_safe(enrolment_svg(dash)),  # generated from numbers only
             "protocol": study.current_protocol,

@@ -19,6 +19,8 @@ from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
 from npctrial.web.core.models_attachments import ATTACHMENT_KINDS
 from npctrial.web.core.queries import answer_query, close_query, query_fields, raise_query
 from npctrial.web.core.randomisation_corrections import record_correction
+from npctrial.web.core.screening import protocol_of
+from npctrial.web.languages import display
 
 #: Other apps add callables ``(subject) -> iterable of audited records`` to extend the history page.
 SUBJECT_RECORD_PROVIDERS: list = []
@@ -32,11 +34,17 @@ def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
     return render(request, "core/subject_list.html", {"study": study, "subjects": subjects})
 
 
+def _protocol_arm_labels(subject: Subject) -> dict[str, str]:
+    """Arm code -> label in the reader's language, from the protocol version the subject is under."""
+    spec = protocol_of(subject.protocol_version).randomisation
+    return {a.code: display.protocol_text(a.label) for a in spec.arms} if spec is not None else {}
+
+
 def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.select_related("site", "screening", "protocol_version"), pk, "view")
     randomisation = getattr(subject, "randomisation", None)
     sequence = getattr(study, "allocation_sequence", None)
-    arm_labels = (sequence.config.get("arm_labels", {}) if sequence else {})
+    arm_labels = {**(sequence.config.get("arm_labels", {}) if sequence else {}), **_protocol_arm_labels(subject)}
     return render(
         request, "core/subject_detail.html",
         {

@@ -5,6 +5,8 @@ English; kinds: ctcae_term, ctcae_grade, ctcae_soc, rtog_organ, rtog_scale, reci
 stage_group (npctrial.domain.term_labels). The coded value itself is never changed.
 ``{{ criterion.wording|localised }}``: protocol text in the active language when the protocol
 gives one (``{en: ..., zh: ...}``), else the published English.
+``{{ value|choice }}`` / ``{{ value|choice:"stage_group" }}``: a coded choice by its readable name;
+``{{ value|number }}``: a number without a spurious ``.0`` (npctrial.web.languages.display).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.utils import translation
 
 from npctrial.domain.localised_text import localise
 from npctrial.domain.term_labels import term_label
+from npctrial.web.languages import display
 
 register = template.Library()
 
@@ -29,3 +32,13 @@ def term(code: object, kind: str) -> str:
 def localised(text: object) -> str:
     """Protocol text in the active language when the protocol gives that version, else as is."""
     return localise(text, translation.get_language())
+
+
+@register.filter(name="choice")
+def choice(code: object, kind: str | None = None) -> str:
+    return display.choice_label(code, kind)
+
+
+@register.filter(name="number")
+def number(value: object) -> str:
+    return display.format_number(value)
