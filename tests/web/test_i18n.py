@@ -159,3 +159,22 @@ def test_protocol_field_label_in_the_reader_language() -> None:
     with translation.override("zh-hans"):
         assert tpl.render(Context({"w": wording})) == "年龄 18-70 岁"
         assert tpl.render(Context({"w": "plain English"})) == "plain English"
+
+
+@pytest.mark.parametrize("language", ["en", "en-us", "zh-hans"])
+def test_dates_are_entered_as_iso_in_every_language(language: str) -> None:
+    """Django's locale input formats read 03/04/2026 as 4 March in English and take 2026/03/04 only
+    in Chinese: an entered date means the same day whatever the reader's language, or is refused."""
+    from django.utils import translation
+
+    from npctrial.web.core.forms import ConsentForm
+
+    with translation.override(language):
+        for typed in ("03/04/2026", "2026/03/04", "4 March 2026", "2026年3月4日"):
+            form = ConsentForm(data={"consent_date": typed, "consent_version": "v1"})
+            assert not form.is_valid() and list(form.errors) == ["consent_date"], typed
+        form = ConsentForm(data={"consent_date": "2026-03-04", "consent_version": "v1"})
+        assert form.is_valid() and str(form.cleaned_data["consent_date"]) == "2026-03-04"
+    with translation.override("zh-hans"):
+        assert ConsentForm(data={"consent_date": "03/04/2026"}).errors["consent_date"] == [
+            "请按 YYYY-MM-DD 格式输入日期（例如 2026-03-04）。"]

@@ -125,8 +125,9 @@ def spec_of(slug: str) -> CrfSpec:
 
 def _widget(field: models.Field, **kwargs: Any) -> forms.Field | None:
     if isinstance(field, models.DateTimeField):  # ISO formats whatever the language: what the inputs submit
-        return forms.DateTimeField(required=not field.blank, help_text=field.help_text, widget=forms.DateTimeInput(
-            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+        return forms.DateTimeField(required=not field.blank, help_text=field.help_text,
+                                   input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     if isinstance(field, models.DateField):
         return forms.DateField(required=not field.blank, help_text=field.help_text, input_formats=["%Y-%m-%d"],
                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

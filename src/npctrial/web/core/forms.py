@@ -39,7 +39,7 @@ def _field_for(spec: FieldSpec) -> forms.Field:
             coerce=lambda v: v == "true", empty_value=None, widget=forms.Select(attrs=attrs), **common,
         )
     if spec.type == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={**attrs, "type": "date"}, format="%Y-%m-%d"), **common)
+        return iso_date_field(attrs=attrs, **common)
     if spec.type == "choice":
         return forms.ChoiceField(
             choices=[("", "—")] + [(c, choice_label(c)) for c in spec.choices], widget=forms.Select(attrs=attrs),
@@ -48,15 +48,22 @@ def _field_for(spec: FieldSpec) -> forms.Field:
     return forms.CharField(max_length=500, widget=forms.TextInput(attrs=attrs), **common)
 
 
+def iso_date_field(*, attrs: dict[str, Any] | None = None, **kwargs: Any) -> forms.DateField:
+    """A date entered as YYYY-MM-DD in every language: Django's locale input formats would read
+    ``03/04/2026`` as 4 March in English and accept ``2026/03/04`` only in Chinese."""
+    return forms.DateField(
+        input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={**(attrs or {}), "type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter the date as YYYY-MM-DD (e.g. 2026-03-04).")}, **kwargs)
+
+
 def screening_form_class(fields: list[FieldSpec], *, with_site: bool = False, with_reason: bool = False,
                          with_date: bool = False) -> type[forms.Form]:
     """A Form class with one input per protocol field (plus the screening date for a new screening,
     version/reason for edits)."""
     attrs: dict[str, Any] = {}
     if with_date:
-        attrs["screening_date"] = forms.DateField(
+        attrs["screening_date"] = iso_date_field(
             label=_("Screening date"), initial=timezone.localdate, required=False,
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             help_text=_("The date the patient was screened (not in the future). Empty: today."))
     attrs.update({spec.name: _field_for(spec) for spec in fields})
     if with_reason:
@@ -85,20 +92,17 @@ def raw_values(data: Any, fields: list[FieldSpec]) -> dict[str, Any]:
 
 
 class ConsentForm(forms.Form):
-    consent_date = forms.DateField(label=_("Consent date"), initial=timezone.localdate,
-                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    consent_date = iso_date_field(label=_("Consent date"), initial=timezone.localdate)
     consent_version = forms.CharField(max_length=40, label=_("Consent form version"))
-    enrolment_date = forms.DateField(
+    enrolment_date = iso_date_field(
         label=_("Enrolment date"), initial=timezone.localdate, required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The date the patient was enrolled (origin of the enrolment-based endpoints); "
                     "not in the future, not before consent or screening. Empty: today."))
 
 
 class RandomiseForm(forms.Form):
-    randomisation_date = forms.DateField(
+    randomisation_date = iso_date_field(
         label=_("Randomisation date"), initial=timezone.localdate, required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Not in the future, not before the enrolment date. Empty: today."))
 
 
