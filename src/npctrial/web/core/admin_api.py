@@ -38,8 +38,9 @@ class StudyCreatedOut(Schema):
     protocol_version: str
 
 
+# Lengths are checked by the service after stripping, as the pages' forms do (not here, before it).
 class SiteIn(Schema):
-    code: str = Field(min_length=1, max_length=12)
+    code: str = Field(min_length=1, description="1-12 capital letters, digits or '-'")
     name: str = ""
 
 
@@ -50,11 +51,11 @@ class SiteOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, description="at most 500 characters")
 
 
 class MemberIn(Schema):
-    username: str = Field(min_length=1, max_length=150)
+    username: str = Field(min_length=1, description="at most 150 characters")
     role: str
     site: str | None = None  # a site code; none = every site
 

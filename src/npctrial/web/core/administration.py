@@ -54,8 +54,19 @@ def _actor(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
+def _text(value: str | None, field: str, max_length: int) -> str:
+    """A free-text value as the pages' forms clean it: stripped, at most ``max_length``, no NUL."""
+    text = (value or "").strip()
+    if "\x00" in text:
+        raise ValidationError(_("%(field)s must not contain NUL characters") % {"field": field}, field=field)
+    if len(text) > max_length:
+        raise ValidationError(_("%(field)s has %(n)d characters; at most %(max)d")
+                              % {"field": field, "n": len(text), "max": max_length}, field=field)
+    return text
+
+
 def _reason(reason: str | None) -> str:
-    text = (reason or "").strip()
+    text = _text(reason, "reason", 500)
     if not text:
         raise ValidationError(_("a reason is required for this change"), field="reason")
     return text
@@ -84,16 +95,16 @@ def add_site(study: Study, *, code: str, name: str = "", actor: Any, request: An
     """Add a site to the study: an existing site by code, or a new site (``name`` required)."""
     require_manage(actor, study)
     code = (code or "").strip().upper()
-    if not SITE_CODE.match(code):
+    if not SITE_CODE.fullmatch(code):
         raise ValidationError(_("site code must be 1-12 capital letters, digits or '-' (it is used in subject "
                                 "IDs), got %(code)r") % {"code": code}, field="code")
-    name = (name or "").strip()
+    name = _text(name, "name", 200)
     with transaction.atomic():
         site = Site.objects.filter(code=code).first()
         if site is None:
             if not name:
                 raise ValidationError(_("a new site needs a name"), field="name")
-            site = Site(code=code, name=name[:200])
+            site = Site(code=code, name=name)
             _save(site, actor)
         elif name and name != site.name:
             raise ValidationError(_("site %(code)s already exists as %(name)r; leave the name empty to add it")
@@ -260,12 +271,12 @@ def create_account(
     require_manage(actor, study)
     _check_role(role, actor)
     username = (username or "").strip()
-    email = (email or "").strip()
+    email = _text(email, "email", 254)
+    first_name, last_name = _text(first_name, "first_name", 150), _text(last_name, "last_name", 150)
     _validate_new_account(username, email, password or None)
     _site_of(study, site)
     with transaction.atomic():
-        user = get_user_model()(username=username, first_name=first_name.strip()[:150],
-                                last_name=last_name.strip()[:150], email=email)
+        user = get_user_model()(username=username, first_name=first_name, last_name=last_name, email=email)
         if password:
             user.set_password(password)
         else:

@@ -46,7 +46,7 @@ class AccountForm(_RoleSiteForm):
     first_name = forms.CharField(max_length=150, required=False, label=_("First name"))
     last_name = forms.CharField(max_length=150, required=False, label=_("Last name"))
     email = forms.CharField(max_length=254, required=False, label=_("E-mail"))
-    password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
+    password = forms.CharField(required=False, strip=False, widget=forms.PasswordInput(render_value=False),
                                label=_("Initial password"),
                                help_text=_("leave empty to get an invitation link the user opens to choose one"))
 
