@@ -41,7 +41,7 @@ messages: $(STAMP)
 	cd src/npctrial/web && DJANGO_SETTINGS_MODULE=npctrial.web.settings $(CURDIR)/$(PY) -m django compilemessages -l zh_Hans
 	cd src/npctrial && xgettext --language=Python --from-code=UTF-8 --no-location --sort-output -k -k_ -kN_ -ktr -kt \
 	  --package-name=npctrial -o locale/npctrial.pot cohort/report_language.py cohort/report_html.py cohort/report_pdf.py \
-	  cohort/report_xlsx.py cohort/figures.py cohort/pipeline.py
+	  cohort/report_xlsx.py cohort/figures.py cohort/pipeline.py cohort/report_builder.py cohort/methods.py
 	cd src/npctrial && msgmerge -q --no-wrap --no-fuzzy-matching --no-location --sort-output --update locale/zh_Hans/LC_MESSAGES/npctrial.po locale/npctrial.pot \
 	  && msgfmt --check -o locale/zh_Hans/LC_MESSAGES/npctrial.mo locale/zh_Hans/LC_MESSAGES/npctrial.po && rm locale/npctrial.pot
 	cd src/npctrial && xgettext --language=Python --from-code=UTF-8 --no-location --sort-output -k -kmessage:1c,2 -k_error:1c,2 \

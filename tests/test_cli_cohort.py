@@ -45,6 +45,6 @@ def test_analyze_without_config_infers_one(tmp_path: Path, capsys: pytest.Captur
     assert main(["analyze", str(cohort), "--out", str(out)]) == 0
     text = "".join(capsys.readouterr().out.split())  # rich wraps long lines
     assert "study.inferred.yaml" in text
-    assert "Configinferredfromcolumnnames" in text
+    assert "theconfigwasinferredfromthefile" in text and "guessed:'rt_start_date'->rt_start_date(date)" in text
     assert (out / "study.inferred.yaml").is_file()
     assert (out / "report.html").is_file()

@@ -53,10 +53,14 @@ def test_cox_table_matches_r_coxph(lung: pd.DataFrame) -> None:
     tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.ecog"],
                     categorical=["ph.ecog"], multivariate=["age", "sex", "ph.ecog"])
     frame = tab.to_frame()
-    assert frame["HR (multi)"].tolist() == [f"{v:.3f}" for v in r["exp_coef"]]
+    multi = frame[frame["Term"].map(lambda t: not t.endswith("(reference)"))]
     lows = r["conf_int_exp"]["lower"]
     highs = r["conf_int_exp"]["upper"]
-    assert frame["95% CI (multi)"].tolist() == [f"{lo:.3f}-{hi:.3f}" for lo, hi in zip(lows, highs, strict=True)]
+    assert multi["HR (95% CI), multivariate"].tolist() == [
+        f"{v:.3f} ({lo:.3f}-{hi:.3f})" for v, lo, hi in zip(r["exp_coef"], lows, highs, strict=True)]
+    forest = tab.forest[tab.forest.model == "multivariate"]
+    assert forest["hr"].to_numpy() == pytest.approx(r["exp_coef"], rel=1e-9)
+    assert frame.loc[frame["Variable"] == "ph.ecog", "Term"].tolist()[0] == "0 (reference)"
     assert tab.n == r["n"] and tab.n_events == r["nevent"]
     # the zph warning follows R's cox.zph global test at 0.05
     zph_p = r["cox_zph"]["p"][-1]
@@ -104,7 +108,7 @@ def test_cox_screen_selects_univariate_p_below_threshold(lung: pd.DataFrame) -> 
         tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.karno"],
                         screen_p=0.01)
     frame = tab.to_frame()
-    chosen = frame[frame["HR (multi)"] != ""]["Variable"].tolist()
+    chosen = frame[frame["HR (95% CI), multivariate"] != ""]["Variable"].tolist()
     uni_p = {v: p for v, p in zip(frame["Variable"], frame["p value"], strict=True)}
     expected = [v for v, p in uni_p.items() if p.startswith("<") or float(p.rstrip("*")) < 0.01]
     assert chosen == expected
@@ -116,7 +120,8 @@ def test_cox_table_numeric_and_ordinal_terms_match_r(lung: pd.DataFrame) -> None
     tab = cox_table(lung, title="t", time="time", event="dead", covariates=["age", "sex", "ph.ecog"],
                     multivariate=["age", "sex", "ph.ecog"], ordinal=["ph.ecog"])
     frame = tab.to_frame()
-    assert frame["HR (multi)"].tolist() == [f"{v:.3f}" for v in r["exp_coef"]]
+    assert [float(x.split()[0]) for x in frame["HR (95% CI), multivariate"]] == [round(v, 3) for v in r["exp_coef"]]
+    assert tab.forest[tab.forest.model == "multivariate"]["hr"].to_numpy() == pytest.approx(r["exp_coef"], rel=1e-9)
     assert frame["Term"].tolist() == ["per unit", "per unit", "per step"]
 
 
@@ -129,9 +134,11 @@ def test_cox_table_reference_level_applies_to_both_models(lung: pd.DataFrame) ->
                     categorical=["ph.ecog"], multivariate=["age", "sex", "ph.ecog"], reference={"ph.ecog": "1"})
     frame = tab.to_frame()
     ecog = frame[frame["Variable"] == "ph.ecog"]
-    assert ecog["Term"].tolist() == ["0 vs 1", "2 vs 1", "3 vs 1"]
+    assert ecog["Term"].tolist() == ["1 (reference)", "0 vs 1", "2 vs 1", "3 vs 1"]
     expected = [np.exp(-b1), np.exp(b2 - b1), np.exp(b3 - b1)]
-    assert ecog["HR (multi)"].tolist() == [f"{v:.3f}" for v in expected]
+    forest = tab.forest[(tab.forest.model == "multivariate") & (tab.forest.covariate == "ph.ecog")]
+    assert forest["hr"].to_numpy() == pytest.approx(expected, rel=1e-9)
+    assert ecog["HR (95% CI), multivariate"].tolist()[0] == "1"
 
 
 @pytest.mark.parametrize("build", [

@@ -30,14 +30,8 @@ from npctrial.cohort.survival_tables import (
     compute_median_follow_up,
     survival_analysis,
 )
-from npctrial.cohort.tables import (
-    AssociationTable,
-    FrequencyTable,
-    ToxicityTable,
-    association_table,
-    frequency_table,
-    toxicity_table,
-)
+from npctrial.cohort.table_one import AssociationTable, association_table
+from npctrial.cohort.tables import FrequencyTable, ToxicityTable, frequency_table, toxicity_table
 from npctrial.cohort.validation import Problem, ValidationReport, validate_cohort
 
 __all__ = [

@@ -14,12 +14,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
+from npctrial.cohort.units import TimeUnit
 from npctrial.errors import ConfigurationError
 
 VarType = Literal["category", "number", "integer", "date", "binary", "grade"]
+Scalar = str | int | float
+
+
+def _level_text(value: object, where: str) -> str:
+    """A level written in YAML as text: ``1`` and ``1.0`` become ``"1"``; an unquoted yes/no/on/off
+    (which YAML reads as a boolean) is refused rather than guessed."""
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: {value!r} is a YAML boolean (unquoted yes/no/on/off/true/false); "
+                         "quote the level, e.g. 'Yes'")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _levels_text(value: object, where: str) -> object:
+    """A YAML list of levels as text (see :func:`_level_text`); anything else unchanged for pydantic."""
+    return [_level_text(v, where) for v in value] if isinstance(value, list) else value
 
 
 class _Model(BaseModel):
@@ -43,13 +61,26 @@ class ColumnSpec(_Model):
     label: str | None = None
     date_format: str | None = None
     dayfirst: bool | None = None
+    unit: TimeUnit | None = None  # a number that is a duration: its unit (converted to time_unit)
+    date: str | None = None  # a 0/1 event flag: the date variable of its event (checked row by row)
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _levels_as_text(cls, value: object) -> object:
+        return _levels_text(value, "levels")
 
     @model_validator(mode="after")
-    def _date_options_on_dates(self) -> ColumnSpec:
+    def _options_fit_the_type(self) -> ColumnSpec:
         if (self.date_format is not None or self.dayfirst is not None) and self.type != "date":
             raise ValueError(f"date_format/dayfirst given for column {self.column!r}, which is not of type date")
         if self.date_format is not None:
             _check_date_format(self.date_format)
+        if self.unit is not None and self.type not in ("number", "integer"):
+            raise ValueError(f"unit given for column {self.column!r}, which is not a number")
+        if self.date is not None and self.type != "binary":
+            raise ValueError(f"date given for column {self.column!r}, which is not a 0/1 (binary) event flag")
+        if self.levels is not None and len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"levels of column {self.column!r} repeat a value: {self.levels}")
         return self
 
 
@@ -64,8 +95,10 @@ class DerivedSpec(_Model):
     """A variable computed from others.
 
     kinds: ``threshold`` (source >= threshold -> labels[0], else labels[1]); ``recode``
-    (mapping old -> new label); ``duration`` (months from ``start`` to the first non-missing of
-    ``end``); ``event`` (1 where ``source`` date is present, else 0); ``stage_group`` (AJCC stage
+    (mapping old -> new; numbers when every new value is a number, so ``{2: 1, 1: 0}`` makes a
+    0/1 event; every key must be a level of the source; unmapped values pass through a text
+    recode and are an error in a numeric one); ``duration`` (time in ``unit``, default the
+    study's ``time_unit``, from ``start`` to the first non-missing of ``end``); ``event`` (1 where ``source`` date is present, else 0); ``stage_group`` (AJCC stage
     from T, N [, M] columns via :mod:`npctrial.domain.staging`, ``edition`` 7 or 8); ``restage``
     (T, N or stage group in ``edition`` derived from recorded anatomical findings, ``findings``
     mapping ``primary.<finding>``/``nodes.<finding>``/``distant_metastasis`` to columns; rows
@@ -77,14 +110,37 @@ class DerivedSpec(_Model):
     source: str | list[str] | None = None
     threshold: float | None = None
     labels: list[str] | None = None
-    mapping: dict[str, str] | None = None
+    mapping: dict[str, Scalar | None] | None = None
     start: str | None = None
     end: list[str] | None = None
+    unit: TimeUnit | None = None
     edition: int = 7
     m_category: str = "M0"
     findings: dict[str, str] | None = None
     part: Literal["stage", "t", "n"] = "stage"
     label: str | None = None
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _keys_as_levels(cls, value: object) -> object:
+        if isinstance(value, dict):
+            out: dict[str, object] = {}
+            for k, v in value.items():
+                out[_level_text(k, "recode key")] = None if v is None else (
+                    v if isinstance(v, int | float) and not isinstance(v, bool) else _level_text(v, "recode value"))
+            return out
+        return value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: object) -> object:
+        return _levels_text(value, "labels")
+
+    @property
+    def numeric(self) -> bool:
+        """A recode whose every new value is a number (its result is numeric)."""
+        values = [v for v in (self.mapping or {}).values() if v is not None]
+        return bool(values) and all(isinstance(v, int | float) for v in values)
 
     @model_validator(mode="after")
     def _check(self) -> DerivedSpec:
@@ -99,16 +155,28 @@ class DerivedSpec(_Model):
         missing = [f for f in need if getattr(self, f) is None]
         if missing:
             raise ValueError(f"derived variable {self.name!r} ({self.kind}) needs {', '.join(missing)}")
+        if self.unit is not None and self.kind != "duration":
+            raise ValueError(f"derived variable {self.name!r}: unit applies to durations only")
         return self
 
 
 class AssociationSpec(_Model):
-    """Table 1: association of baseline factors with a binary outcome."""
+    """Table 1: baseline factors by the groups of ``outcome`` (a 0/1 event, or a category such as
+    the treatment arm). ``outcome_labels`` maps levels to column headings, in column order (a 0/1
+    outcome: ``{"1": "Yes", "0": "No"}`` by default); factors that are numbers are given as
+    median (IQR)."""
 
     title: str = "Association of clinicopathological features with the outcome"
     outcome: str
-    outcome_labels: dict[str, str] = Field(default_factory=lambda: {"1": "Yes", "0": "No"})
+    outcome_labels: dict[str, str] | None = None
     variables: list[str]
+
+    @field_validator("outcome_labels", mode="before")
+    @classmethod
+    def _keys_as_levels(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {_level_text(k, "outcome_labels"): _level_text(v, "outcome_labels") for k, v in value.items()}
+        return value
     trend: list[str] = Field(default_factory=list)
     fisher_below: float = 5.0
 
@@ -142,9 +210,10 @@ class SurvivalSpec(_Model):
     event: str
     group: str | None = None
     subset: dict[str, list[str]] | None = None
-    landmarks: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0, 60.0])
+    landmarks: list[float] | None = None  # in the study's time unit; default 1, 2, 3 and 5 years
     pairwise: bool = False
     failure: bool = False  # plot 1 - S (cumulative event rate) instead of S
+    entry: str | None = None  # counting-process rows: the start of each (entry, time] interval
 
 
 class CompetingRiskSpec(_Model):
@@ -156,7 +225,7 @@ class CompetingRiskSpec(_Model):
     event: str
     competing: str
     group: str | None = None
-    landmarks: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0, 60.0])
+    landmarks: list[float] | None = None  # in the study's time unit; default 1, 2, 3 and 5 years
 
 
 class CoxSpec(_Model):
@@ -172,7 +241,9 @@ class CoxSpec(_Model):
     subset: dict[str, list[str]] | None = None
     multivariate: list[str] | None = None
     screen_p: float | None = None
-    reference: dict[str, str] | None = None  # reference level of a categorical covariate (default: first sorted)
+    reference: dict[str, str] | None = None  # reference level of a categorical covariate (default: first level)
+    ties: Literal["efron", "breslow", "exact"] = "efron"
+    entry: str | None = None  # counting-process rows: the start of each (entry, time] interval
 
     @model_validator(mode="after")
     def _references_are_categorical(self) -> CoxSpec:
@@ -189,13 +260,15 @@ class StudyConfig(_Model):
     source: str | None = None
     id_column: str | None = None
     data_cutoff: str | None = None
-    time_unit: Literal["months"] = "months"
+    time_unit: TimeUnit | None = "months"  # None: times are used as they are in the file (unit unknown)
     date_format: str | None = None
     dayfirst: bool | None = None
     sheet: str | int | None = None
     header_row: int | None = Field(default=None, ge=1)
     encoding: str | None = None
     missing_values: list[str] | None = None
+    rows_per_patient: Literal["one", "first", "last", "intervals"] = "one"
+    order_rows_by: str | None = None
     columns: dict[str, ColumnSpec]
     derived: list[DerivedSpec] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
@@ -214,8 +287,19 @@ class StudyConfig(_Model):
             raise ValueError(f"data_cutoff {self.data_cutoff!r} must be written YYYY-MM-DD")
         known = set(self.columns)
         for d in self.derived:
+            if d.name in known:
+                raise ValueError(f"derived variable {d.name!r} has the name of a column or an earlier variable")
             known.add(d.name)
         problems: list[str] = []
+        if self.rows_per_patient != "one" and self.id_column is None:
+            problems.append(f"rows_per_patient: {self.rows_per_patient} needs id_column")
+        if self.order_rows_by is not None and self.order_rows_by not in self.columns:
+            problems.append(f"order_rows_by refers to unknown column variable {self.order_rows_by!r}")
+        if self.id_column is not None and self.id_column not in self.columns:
+            problems.append(f"id_column refers to unknown column variable {self.id_column!r}")
+        for name, spec in self.columns.items():
+            if spec.date is not None and (spec.date not in self.columns or self.columns[spec.date].type != "date"):
+                problems.append(f"columns.{name}.date must name a date column variable, got {spec.date!r}")
 
         def need(name: str | None, where: str) -> None:
             if name is not None and name not in known:
@@ -232,13 +316,14 @@ class StudyConfig(_Model):
             for v in (f.variable, *(f.subset or {})):
                 need(v, f"frequencies {f.name!r}")
         for s in self.survival:
-            for v in (s.time, s.event, s.group, *(s.subset or {})):  # type: ignore[assignment]
+            for v in (s.time, s.event, s.group, s.entry, *(s.subset or {})):  # type: ignore[assignment]
                 need(v, f"survival {s.name!r}")
         for c in self.competing_risks:
             for v in (c.time, c.event, c.competing, c.group):  # type: ignore[assignment]
                 need(v, f"competing_risks {c.name!r}")
         if self.cox:
-            for v in (self.cox.time, self.cox.event, *self.cox.covariates, *(self.cox.subset or {})):
+            for v in (self.cox.time, self.cox.event, self.cox.entry, *self.cox.covariates,  # type: ignore[assignment]
+                      *(self.cox.subset or {})):
                 need(v, "cox")
         if problems:
             raise ValueError("; ".join(problems))

@@ -1,4 +1,6 @@
-"""Derived variables: thresholds, recodes, durations, event indicators and AJCC stage groups."""
+"""Derived variables: thresholds, recodes (text or numbers), durations in days/weeks/months/years,
+event indicators and AJCC stage groups; durations stored as numbers are converted to the study's
+time unit."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from npctrial.cohort.config import DerivedSpec, StudyConfig
+from npctrial.cohort.units import DAYS, convert
 from npctrial.cohort.values import as_level, is_missing
 from npctrial.errors import ConfigurationError, ValidationError
 
 #: Days per month used for durations (365.25 / 12).
-DAYS_PER_MONTH = 30.4375
+DAYS_PER_MONTH = DAYS["months"]
 
 
 def _per_distinct_key(keys: pd.DataFrame, compute: Callable[[tuple], str | None], name: str) -> pd.Series:
@@ -97,27 +100,40 @@ def _derive_restage(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
     return _per_distinct_key(keys, restage, spec.name)
 
 
-def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
-    """One derived variable as a Series aligned with ``frame``."""
+def _derive_recode(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
+    """Text recodes pass unmapped values through; numeric recodes (every new value a number)
+    give floats and refuse a value that has no number, naming its row."""
+    mapping = spec.mapping or {}
+    keys = frame[spec.source].map(as_level)
+    if not spec.numeric:
+        return keys.map(lambda k: None if k is None else (None if mapping.get(k, k) is None else str(mapping.get(k, k))))\
+            .astype("object")
+    unmapped = keys.notna() & ~keys.isin(list(mapping))
+    if unmapped.any():
+        label = unmapped.index[unmapped.to_numpy()][0]
+        word = frame.index.name or "row"
+        raise ValidationError(
+            f"{word} {label}: derived {spec.name!r}: value {keys[label]!r} of {spec.source!r} has no number in the "
+            f"recode mapping ({', '.join(map(str, mapping))})", field=spec.name, row=int(label))
+    return keys.map(lambda k: None if k is None else mapping[k]).astype(float)
+
+
+def derive_variable(frame: pd.DataFrame, spec: DerivedSpec, unit: str | None = None) -> pd.Series:
+    """One derived variable as a Series aligned with ``frame`` (durations in ``spec.unit``, else
+    ``unit``, else months)."""
     if spec.kind == "threshold":
         x = pd.to_numeric(frame[spec.source], errors="coerce")
         hi, lo = (spec.labels or ["yes", "no"])[:2]
         out = pd.Series(np.where(x >= float(spec.threshold or 0), hi, lo), index=frame.index, dtype="object")
         return out.where(x.notna(), None)
     if spec.kind == "recode":
-        mapping = spec.mapping or {}
-
-        def recode(v: object) -> object:
-            key = as_level(v)
-            return None if key is None else mapping.get(key, key)
-
-        return frame[spec.source].map(recode).astype("object")
+        return _derive_recode(frame, spec)
     if spec.kind == "duration":
         start = frame[spec.start]
         end = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         for e in spec.end or []:
             end = end.fillna(frame[e])
-        return (end - start).dt.days / DAYS_PER_MONTH
+        return (end - start).dt.days / DAYS[spec.unit or unit or "months"]
     if spec.kind == "event":
         return frame[spec.source].notna().astype(float)
     if spec.kind == "restage":
@@ -126,8 +142,12 @@ def derive_variable(frame: pd.DataFrame, spec: DerivedSpec) -> pd.Series:
 
 
 def derive_variables(frame: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
-    """Add every ``config.derived`` variable, in order (later ones may use earlier ones)."""
+    """Convert durations stored as numbers with a ``unit`` to the study's ``time_unit``, then add
+    every ``config.derived`` variable, in order (later ones may use earlier ones)."""
     out = frame.copy()
+    for name, col in config.columns.items():
+        if col.unit is not None and config.time_unit is not None and name in out:
+            out[name] = convert(out[name].astype(float), col.unit, config.time_unit)
     for spec in config.derived:
         needed = [spec.source] if isinstance(spec.source, str) else list(spec.source or [])
         needed += [spec.start] if spec.start else []
@@ -135,5 +155,5 @@ def derive_variables(frame: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
         missing = [c for c in needed if c not in out.columns]
         if missing:
             raise ConfigurationError(f"derived {spec.name!r} needs unknown variable(s) {missing}", field=spec.name)
-        out[spec.name] = derive_variable(out, spec)
+        out[spec.name] = derive_variable(out, spec, config.time_unit)
     return out

@@ -51,6 +51,8 @@ class CohortReport:
     excluded: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["row", "patient", "column", "value", "expected"]))
     reading: tuple[str, ...] = ()  # how the file was read: sheet and header row, date orders, skipped rows
+    omitted: tuple[str, ...] = ()  # analyses that could not run on these data, with the reason
+    inferred: tuple[str, ...] = ()  # what was guessed when the config was inferred from the file
     language: str = "en"  # the writers' headings; tables are localised by report_language.localise_report
 
     def table(self, name: str) -> ReportTable:
@@ -62,7 +64,8 @@ class CohortReport:
     def texts(self) -> list[str]:
         """Every text the writers draw (titles, methods, warnings, headers, cells, notes), for
         font selection and the missing-glyph check."""
-        out = [self.title, self.source or "", self.cohort_file, self.methods, *self.reading, *self.warnings]
+        out = [self.title, self.source or "", self.cohort_file, self.methods, *self.reading, *self.omitted,
+               *self.inferred, *self.warnings]
         for t in self.tables:
             out += [t.title, *map(str, t.frame.columns), *t.notes]
             out += [str(v) for v in t.frame.to_numpy().ravel() if v is not None and v == v]
@@ -85,6 +88,8 @@ class CohortReport:
         lines += [f"table  {t.name}: {t.title}" for t in self.tables]
         lines += [f"figure {f.name}: {f.title}" for f in self.figures]
         lines += [f"reading: {r}" for r in self.reading]
+        lines += [f"not run: {o}" for o in self.omitted]
+        lines += [f"guessed: {g}" for g in self.inferred]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 from npctrial.cohort.report import CohortReport
@@ -16,6 +17,15 @@ th{background:#f0f3f7}caption{text-align:left;font-weight:bold;padding:0.3em 0}
 .note{font-size:0.8em;color:#555;margin:0}.warn{color:#a04000}figure{margin:1.5em 0}
 figcaption{font-size:0.9em;font-weight:bold}svg{max-width:100%;height:auto}
 """
+
+
+def _list_section(heading: str, items: Sequence[str], *, intro: str = "", css: str = "") -> list[str]:
+    """An h2 heading and a bulleted list (nothing when there are no items)."""
+    if not items:
+        return []
+    e = html.escape
+    cls = f' class="{css}"' if css else ""
+    return [f"<h2>{e(heading)}</h2>{intro}<ul>", *(f"<li{cls}>{e(i)}</li>" for i in items), "</ul>"]
 
 
 def render_html(report: CohortReport, figure_root: Path) -> str:
@@ -33,16 +43,14 @@ def render_html(report: CohortReport, figure_root: Path) -> str:
     parts.append("<p>" + e(tr("Cohort file: %(file)s; %(rows)s rows read, %(analysed)s analysed.")).replace(
         "%(file)s", f"<code>{e(report.cohort_file)}</code>").replace("%(rows)s", str(report.n_rows)).replace(
         "%(analysed)s", str(report.n_analysed)) + "</p>")
-    if report.reading:
-        parts.append(f"<h2>{e(tr('Data'))}</h2><ul>")
-        parts += [f"<li>{e(r)}</li>" for r in report.reading]
-        parts.append("</ul>")
+    intro = ('<p>No study config was given; these guesses are in <code>study.inferred.yaml</code>: check them, edit '
+             "the file and run again with --config.</p>")
+    parts += _list_section(tr("Config inferred from the file"), report.inferred, intro=intro)
+    parts += _list_section(tr("Data"), report.reading)
     parts.append(f"<h2>{e(tr('Methods'))}</h2>")
     parts.append(f"<p>{e(report.methods)}</p>")
-    if report.warnings:
-        parts.append(f"<h2>{e(tr('Warnings'))}</h2><ul>")
-        parts += [f'<li class="warn">{e(w)}</li>' for w in report.warnings]
-        parts.append("</ul>")
+    parts += _list_section(tr("Warnings"), report.warnings, css="warn")
+    parts += _list_section(tr("Analyses not run"), report.omitted, css="warn")
     parts.append(f"<h2>{e(tr('Tables'))}</h2>")
     for t in report.tables:
         parts.append(f'<section id="{e(t.name)}">')

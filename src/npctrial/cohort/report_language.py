@@ -46,7 +46,19 @@ TABLE_TEXTS = (
        "overestimates the incidence."),
     # headings of the writers (report_html, report_pdf, report_xlsx)
     N_("Analyses after:"), N_("Data"), N_("patient"), N_("Methods"), N_("Warnings"), N_("Tables"), N_("Figures"), N_("Software"),
+    N_("Analyses not run"), N_("Config inferred from the file"), N_("Data: "), N_("Not run: "), N_("Guessed: "),
+    # the journal layout: numbers at risk, medians, Table 1 rows, Cox rows, PH test, forest plot
+    N_("At risk"), N_("Events so far"), N_("HR (95% CI)"), N_("HR (95% CI), multivariate"), N_("p value, multivariate"),
+    N_("Median follow-up, reverse KM"), N_("median (IQR)"), N_("Unknown"), N_("per unit"), N_("Global test"),
+    N_("Wilcoxon rank-sum test"), N_("Kruskal-Wallis test"), N_("adjusted"), N_("univariate"), N_("multivariate"),
+    N_("Hazard ratio (95% CI, log scale)"), N_("days"), N_("weeks"), N_("months"), N_("years"),
+    N_("p values: Pearson chi-square test without continuity correction; continuous variables: median (IQR), "
+       "Wilcoxon rank-sum or Kruskal-Wallis test."),
+    N_("Unknown: missing values, counted in the column percentages and left out of the tests."),
+    N_("Grambsch-Therneau test on scaled Schoenfeld residuals, Kaplan-Meier time scale (R cox.zph)."),
 )
+#: a heading with a time unit, "Minimum (months)": both parts translated.
+_WITH_UNIT = re.compile(r"^(?P<head>.+) \((?P<unit>days|weeks|months|years)\)$")
 #: npctrial's texts with values inside: (pattern, catalogue message with the same named fields).
 PATTERNS = (
     (re.compile(r"^Grade (?P<grade>\d), n \(%\)$"), N_("Grade %(grade)s, n (%%)")),
@@ -66,6 +78,24 @@ PATTERNS = (
     (re.compile(r"^Warning: proportional hazards rejected \(cox\.zph p < 0\.05\) for: (?P<terms>.+)$"),
      N_("Warning: proportional hazards rejected (cox.zph p < 0.05) for: %(terms)s")),
     (re.compile(r"^(?P<a>.+) vs (?P<b>.+)$"), N_("%(a)s vs %(b)s")),
+    (re.compile(r"^(?P<level>.+) \(reference\)$"), N_("%(level)s (reference)")),
+    (re.compile(r"^Log-rank test: chi-square = (?P<chisq>[^,]+), df = (?P<df>[^,]+), (?P<p>p [<=] .+)\.$"),
+     N_("Log-rank test: chi-square = %(chisq)s, df = %(df)s, %(p)s.")),
+    (re.compile(r"^Gray's test: statistic = (?P<stat>[^,]+), (?P<p>p [<=] .+)\.$"),
+     N_("Gray's test: statistic = %(stat)s, %(p)s.")),
+    (re.compile(r"^Proportional hazards: cox\.zph global test (?P<p>p [<=] .+)\.$"),
+     N_("Proportional hazards: cox.zph global test %(p)s.")),
+    (re.compile(r"^Cox proportional-hazards models \((?P<ties>\w+) ties\)\. Univariate: each covariate on the patients "
+                r"with it known \(N per row\)\. Multivariate: (?P<terms>.+) on the (?P<n>\d+) complete cases "
+                r"\((?P<events>\d+) events\)\. \* p < 0\.05\.$"),
+     N_("Cox proportional-hazards models (%(ties)s ties). Univariate: each covariate on the patients with it known "
+        "(N per row). Multivariate: %(terms)s on the %(n)s complete cases (%(events)s events). * p < 0.05.")),
+    (re.compile(r"^Cox proportional-hazards models \((?P<ties>\w+) ties\)\. Univariate: each covariate on the patients "
+                r"with it known \(N per row\)\. Multivariate: none\. \* p < 0\.05\.$"),
+     N_("Cox proportional-hazards models (%(ties)s ties). Univariate: each covariate on the patients with it known "
+        "(N per row). Multivariate: none. * p < 0.05.")),
+    (re.compile(r"^(?P<n>\d+) patient\(s\) with an unknown (?P<outcome>.+) are not in this table\.$"),
+     N_("%(n)s patient(s) with an unknown %(outcome)s are not in this table.")),
 )
 
 
@@ -79,6 +109,9 @@ def _translate(tr: Callable[[str], str], text: str) -> str:
     out = tr(text)
     if out != text:
         return out
+    unit = _WITH_UNIT.match(text)
+    if unit and tr(unit["head"]) != unit["head"]:
+        return f"{tr(unit['head'])}（{tr(unit['unit'])}）"
     for pattern, message in PATTERNS:
         m = pattern.match(text)
         if m:

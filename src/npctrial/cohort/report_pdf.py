@@ -41,7 +41,8 @@ def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
     Fonts cover every text of the report (a CJK font is embedded as a subset when a text needs
     one; see :func:`npctrial.fonts.pdf_fonts_for`)."""
     tr = translator(report.language)
-    fonts = pdf_fonts_for([*report.texts(), tr("Warning: "), tr("Software: "), ", "])
+    fonts = pdf_fonts_for([*report.texts(), *(tr(t) for t in ("Warning: ", "Software: ", "Data: ", "Not run: ",
+                                                                "Guessed: ")), ", "])
     escape = fonts.markup
     styles = fonts.stylesheet()
     small = styles["BodyText"].clone("small", fontSize=7, leading=9)
@@ -52,7 +53,11 @@ def write_pdf(report: CohortReport, path: Path, figure_root: Path) -> Path:
     story: list = [Paragraph(escape(report.title), styles["Title"]),
                    Paragraph(escape(report.methods), styles["BodyText"]), Spacer(1, 0.4 * cm)]
     for r in report.reading:
-        story.append(Paragraph("Data: " + escape(r), small))
+        story.append(Paragraph(escape(tr("Data: ")) + escape(r), small))
+    for g in report.inferred:
+        story.append(Paragraph(escape(tr("Guessed: ")) + escape(g), small))
+    for o in report.omitted:
+        story.append(Paragraph(escape(tr("Not run: ")) + escape(o), small))
     for w in report.warnings:
         story.append(Paragraph(escape(tr("Warning: ") + w), small))
     for t in report.tables:

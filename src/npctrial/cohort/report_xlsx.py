@@ -26,15 +26,11 @@ def write_xlsx(report: CohortReport, path: Path) -> Path:
     for i, t in enumerate(report.tables, start=4):
         summary.cell(row=i, column=1, value=t.sheet_name)
         summary.cell(row=i, column=2, value=t.title)
-    r = 5 + len(report.tables)
-    for note in report.reading:
-        summary.cell(row=r, column=1, value="Data")
+    notes = [("Data", n) for n in report.reading] + [("Guessed", n) for n in report.inferred]
+    notes += [("Not run", n) for n in report.omitted] + [("Warning", n) for n in report.warnings]
+    for r, (kind, note) in enumerate(notes, start=5 + len(report.tables)):
+        summary.cell(row=r, column=1, value=kind)
         summary.cell(row=r, column=2, value=note)
-        r += 1
-    for w in report.warnings:
-        summary.cell(row=r, column=1, value="Warning")
-        summary.cell(row=r, column=2, value=w)
-        r += 1
     used: set[str] = {"Summary"}
     sheets = list(report.tables)
     for t in sheets:

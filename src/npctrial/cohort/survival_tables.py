@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from npctrial.cohort.tables import format_p_value
+from npctrial.cohort.tables import format_p_value, p_statement
+from npctrial.cohort.units import format_time
 from npctrial.cohort.values import as_level, check_columns
 from npctrial.errors import ValidationError
 from npctrial.survival import (
@@ -63,6 +64,9 @@ class SurvivalAnalysis:
     failure: bool
     n: int
     n_excluded: int
+    medians: pd.DataFrame
+    unit: str | None = None
+    extra_notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.rates.copy()
@@ -73,10 +77,10 @@ class SurvivalAnalysis:
         out = []
         if self.logrank_p is not None:
             out.append(f"Log-rank test: chi-square = {self.logrank_chisq:.3f}, df = {self.logrank_df}, "
-                       f"p = {format_p_value(self.logrank_p)}.")
+                       f"{p_statement(self.logrank_p)}.")
         if self.n_excluded:
             out.append(f"{self.n_excluded} rows with missing values excluded.")
-        return tuple(out)
+        return tuple(out) + self.extra_notes
 
     def summary(self) -> str:
         return "\n".join([self.title, self.rates.to_string(index=False), *self.notes])
@@ -103,9 +107,13 @@ def survival_analysis(
     landmarks: Sequence[float] = (12, 24, 36, 60),
     pairwise: bool = False,
     failure: bool = False,
+    unit: str | None = "months",
+    entry: str | None = None,
 ) -> SurvivalAnalysis:
     """Kaplan-Meier by group, log-rank test (pairwise with Holm adjustment on request) and
     survival (or, with ``failure``, cumulative event) rates with 95 % log CIs at ``landmarks``.
+    ``unit`` is the unit of ``time`` (months as in a study config by default; None if unknown);
+    ``entry`` names the start of counting-process (entry, time] rows.
 
     1. Keep the rows complete in time, event and group; order the groups as ``group_order``.
     2. Kaplan-Meier per group with Greenwood variance and log-transformed CIs (Kaplan and Meier
@@ -113,9 +121,12 @@ def survival_analysis(
     3. Log-rank test across groups (Mantel 1966; R ``survdiff``); with ``pairwise`` and three or
        more groups, every pair with Holm's adjustment (Holm 1979).
     4. Rates at each landmark as R ``summary(fit, times =)``: the estimate in force at that time,
-       NA past the last follow-up; with ``failure`` 1 - S with the bounds swapped.
+       NA past the last follow-up; with ``failure`` 1 - S with the bounds swapped; the number at
+       risk at that time and the events up to it.
+    5. Median per group with its 95 % CI, as R's ``print(survfit)`` (the first time the curve,
+       or its lower/upper band, is at or below 0.5; "NR" when it never is).
     """
-    data = _complete(frame, [time, event, group], f"survival analysis {name!r}")
+    data = _complete(frame, [time, event, group, entry], f"survival analysis {name!r}")
     n_excl = len(frame) - len(data)
     g, levels = _group_values(data, group, group_order)
     # integer codes in display order so curves come out in that order
@@ -124,27 +135,62 @@ def survival_analysis(
     e = data[event].to_numpy(dtype=float)
     if len(t) == 0:
         raise ValidationError(f"survival analysis {name!r} has no complete rows", field=name)
-    km = kaplan_meier(t, e, group=pd.Series(np.array(levels, dtype=object)[code], name="group")) if group else kaplan_meier(t, e)
+    start = data[entry].to_numpy(dtype=float) if entry else None
+    km = kaplan_meier(t, e, entry=start, group=pd.Series(np.array(levels, dtype=object)[code], name="group")
+                      if group else None)
     chisq = df = p = None
     pw = None
-    if group and len(levels) >= 2:
+    extra: tuple[str, ...] = ()
+    if group and len(levels) >= 2 and entry:
+        extra = ("Counting-process (entry, time] rows: curves by the group in force on each interval (Simon and "
+                 "Makuch 1984); no log-rank test, see the Cox model for the comparison.",)
+    elif group and len(levels) >= 2:
         lr = logrank_test(t, e, pd.Series(code, name="group"))
         chisq, df, p = float(lr.chisq), int(lr.df), float(lr.p)
         if pairwise and len(levels) >= 3:
             res = pairwise_logrank(t, e, pd.Series(np.array(levels, dtype=object)[code], name="group"))
             pw = _pairwise_table(res.to_frame())
-    rows = []
+    rates, medians = _rates_and_medians(km, levels, landmarks, failure, unit)
+    return SurvivalAnalysis(name, title, km, levels, chisq, df, p, pw, rates, failure, len(data), n_excl, medians, unit,
+                            extra)
+
+
+def _ci_text(lo: float, hi: float, scale: float = 100.0, digits: int = 1) -> str:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "NA"
+    return f"{scale * lo:.{digits}f}-{scale * hi:.{digits}f}"
+
+
+def _median_text(value: float, digits: int = 1) -> str:
+    """A median or a bound: 'NR' (not reached) when the curve never falls to it."""
+    return f"{value:.{digits}f}" if np.isfinite(value) else "NR"
+
+
+def _rates_and_medians(km: KaplanMeierResult, levels: Sequence[str], landmarks: Sequence[float], failure: bool,
+                       unit: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rates at each landmark with the numbers at risk and the events so far (R ``summary(fit,
+    times =)``), and each group's median with its 95 % CI (R's ``print(fit)``)."""
+    rows, med_rows = [], []
+    rate_col = "Cumulative rate (%)" if failure else "Survival (%)"
+    suffix = f" ({unit})" if unit else ""
     for label, cname in zip(levels, curve_labels(km, levels), strict=True):
         curve = km.curve(cname)
-        for lm in landmarks:
-            s, lo, hi = _at(curve, lm)
+        at = curve.at(np.asarray(landmarks, dtype=float))
+        events_so_far = np.cumsum(at["n_event"].to_numpy())
+        for k, lm in enumerate(landmarks):
+            past_end = lm > curve.time[-1]
+            s, lo, hi = (math.nan,) * 3 if past_end else (float(at["surv"].iloc[k]), float(at["lower"].iloc[k]),
+                                                           float(at["upper"].iloc[k]))
             if failure:
                 s, lo, hi = 1 - s, 1 - hi, 1 - lo
-            rows.append({"Group": label, "Time": lm, "N": curve.n, "Events": int(curve.events),
-                         ("Cumulative rate (%)" if failure else "Survival (%)"): round(100 * s, 1),
-                         "95% CI": f"{100 * lo:.1f}-{100 * hi:.1f}" if np.isfinite(lo) and np.isfinite(hi) else "NA"})
-    rates = pd.DataFrame(rows)
-    return SurvivalAnalysis(name, title, km, levels, chisq, df, p, pw, rates, failure, len(data), n_excl)
+            rows.append({"Group": label, "Time": format_time(lm), "At risk": int(at["n_risk"].iloc[k]),
+                         "Events so far": int(events_so_far[k]),
+                         rate_col: round(100 * s, 1) if np.isfinite(s) else None, "95% CI": _ci_text(lo, hi)})
+        med, lo, hi = curve.median()
+        med_rows.append({"Group": label, "N": curve.n, "Events": int(curve.events),
+                         f"Median{suffix}": _median_text(med),
+                         "95% CI": f"{_median_text(lo) if np.isfinite(lo) else 'NA'}-{_median_text(hi)}"})
+    return pd.DataFrame(rows), pd.DataFrame(med_rows)
 
 
 def _pairwise_table(raw: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +258,7 @@ class CompetingRiskAnalysis:
         out = ["Cumulative incidence: Aalen-Johansen with death as competing risk; "
                "1 - KM censors deaths and overestimates the incidence."]
         if self.gray_p is not None:
-            out.append(f"Gray's test: statistic = {self.gray_statistic:.3f}, p = {format_p_value(self.gray_p)}.")
+            out.append(f"Gray's test: statistic = {self.gray_statistic:.3f}, {p_statement(self.gray_p)}.")
         return tuple(out)
 
     def summary(self) -> str:
@@ -260,7 +306,7 @@ def competing_risk_analysis(
             else:
                 ci_text = "NA"
             s = _at(kc, lm)[0]
-            rows.append({"Group": lv, "Time": lm, "Cumulative incidence (%)": round(100 * e_, 1) if np.isfinite(e_) else None,
+            rows.append({"Group": lv, "Time": format_time(lm), "Cumulative incidence (%)": round(100 * e_, 1) if np.isfinite(e_) else None,
                          "95% CI": ci_text, "1 - KM (%)": round(100 * (1 - s), 1) if np.isfinite(s) else None})
     stat = p = None
     if res.tests is not None:

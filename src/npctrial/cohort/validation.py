@@ -15,6 +15,12 @@ import numpy as np
 import pandas as pd
 
 from npctrial.cohort.config import ColumnSpec, StudyConfig
+from npctrial.cohort.cross_checks import (
+    check_durations,
+    check_event_dates,
+    check_intervals,
+    check_unique_patients,
+)
 from npctrial.cohort.dates import parse_date_column
 from npctrial.cohort.loading import MISSING_TOKENS, RawCohort, from_frame
 from npctrial.errors import ValidationError
@@ -226,9 +232,9 @@ def validate_cohort(raw: RawCohort | pd.DataFrame, config: StudyConfig) -> tuple
     The typed frame has one column per configured variable (its key in ``config.columns``):
     categories as text, numbers/grades/binaries as floats, dates as datetime64; invalid cells
     are missing there and listed in the report. Its index is the row number the user sees
-    (named ``row`` or ``case``), so later steps name rows the same way. A plain DataFrame is numbered as a CSV file
-    (header on row 1). Durations defined in ``config.derived`` whose end date precedes the
-    start are listed too.
+    (named ``row`` or ``case``), so later steps name rows the same way. A plain DataFrame is
+    numbered as a CSV file (header on row 1). The checks across fields and rows of
+    :mod:`npctrial.cohort.cross_checks` add their problems.
     """
     if isinstance(raw, pd.DataFrame):
         raw = from_frame(raw)
@@ -245,34 +251,7 @@ def validate_cohort(raw: RawCohort | pd.DataFrame, config: StudyConfig) -> tuple
         typed[name] = _type_column(raw, name, spec, config, out, notes)
     frame = pd.DataFrame(typed, index=raw.frame.index)
     frame.index = pd.Index(raw.rows, name=raw.row_word)
-    if config.id_column and config.id_column in frame:
-        ids = frame[config.id_column]
-        dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
-        id_col = config.columns[config.id_column].column
-        for i in np.flatnonzero(dup):
-            first = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])  # positions, not labels
-            out.cell(i, id_col, raw.frame[id_col].iloc[i],
-                     f"a unique patient identifier (already on {raw.where(first)})")
-    _check_durations(frame, config, out)
+    for check in (check_unique_patients, check_durations, check_event_dates, check_intervals):
+        check(frame, config, out)
     problems = sorted(out.problems, key=lambda p: (-1 if p.row is None else p.row, p.column))
     return frame, ValidationReport(n_rows=len(raw), problems=tuple(problems), notes=tuple(notes))
-
-
-def _check_durations(frame: pd.DataFrame, config: StudyConfig, out: _Collector) -> None:
-    """An end date before its start date would give a negative duration: a problem on that row."""
-    for d in config.derived:
-        if d.kind != "duration" or d.start not in frame or not all(e in frame for e in d.end or []):
-            continue
-        start = frame[d.start]
-        end = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-        source = pd.Series("", index=frame.index, dtype=object)
-        for e in d.end or []:
-            take = end.isna() & frame[e].notna()
-            source[take] = e
-            end = end.fillna(frame[e])
-        neg = (end < start).fillna(False).to_numpy(dtype=bool)
-        start_col = config.columns[str(d.start)].column
-        for i in np.flatnonzero(neg):
-            col = config.columns[source.iloc[i]].column
-            out.cell(i, col, out.raw.frame[col].iloc[i], f"a date on or after {start_col} ({start.iloc[i].date()}) ({out.raw.frame[start_col].iloc[i]!r}) "
-                     f"so that {d.name} >= 0")

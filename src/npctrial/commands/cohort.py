@@ -22,7 +22,7 @@ DEMO_SUFFIXES = (".csv", ".xlsx", ".parquet", ".sav", ".dta")
 def analyze(
     cohort: Annotated[Path, typer.Argument(help="Cohort file: CSV, XLSX, Parquet, SPSS .sav or Stata .dta.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder: new, empty, or a previous npctrial report (replaced atomically).")],
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Study YAML; inferred from column names if omitted.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Study YAML; inferred from the file if omitted (the guesses are listed).")] = None,
     drop_invalid: Annotated[bool, typer.Option("--drop-invalid", help="Exclude invalid rows (listed in the report) instead of stopping.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Report language: en (default) or zh (Simplified Chinese).")] = "en",
 ) -> None:
@@ -42,8 +42,13 @@ def analyze(
     console.print(f"Report written to [bold]{out}[/] ({report.n_analysed} of {report.n_rows} rows analysed, "
                   f"{len(report.tables)} tables, {len(report.figures)} figures).")
     if config is None:
-        console.print(f"No --config given: the draft config inferred from the column names is "
-                      f"{out / 'study.inferred.yaml'}; edit it and re-run with --config.")
+        console.print(f"No --config given: the config was inferred from the file ({len(report.inferred)} guesses, "
+                      f"listed in the report); it is {out / 'study.inferred.yaml'}: check it, edit it and run again "
+                      "with --config.")
+        for guess in report.inferred:
+            console.print(f"  guessed: {guess}", highlight=False)
+    for omitted in report.omitted:
+        console.print(f"[yellow]not run:[/] {omitted}", highlight=False)
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
 
