@@ -207,3 +207,34 @@ def test_report_summary_and_frame_list_every_output(runs: tuple) -> None:
     assert all(f"table  {n}:" in text for n in csvs) and all(f"figure {n}:" in text for n in pngs)
     with pytest.raises(KeyError, match="no table 'nope'"):
         report.table("nope")
+
+
+def test_pdf_keeps_titles_with_their_tables_and_captions_with_their_figures(runs: tuple) -> None:
+    import subprocess
+
+    out, _, report = runs
+    pages = subprocess.run(["pdftotext", "-layout", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    titles = {t.title[:60] for t in report.tables}
+    captions = {f.title[:60] for f in report.figures}
+    images = subprocess.run(["pdfimages", "-list", str(out / "report.pdf")], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    image_pages = {int(line.split()[0]) for line in images}
+    assert len(image_pages) >= 1
+    for k, page in enumerate(pages):
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
+        if not lines or lines[-1][:60] not in titles:
+            continue
+        # a figure's caption sits below its image: a page may end with it when the page holds the image
+        assert lines[-1][:60] in captions and k + 1 in image_pages, f"page {k + 1} ends with the title {lines[-1]!r}"
+    for fig in report.figures:
+        # figures follow the tables: the caption's last occurrence (a table may share the title)
+        page = max(k + 1 for k, p in enumerate(pages) if fig.title[:40] in " ".join(p.split()))
+        assert page in image_pages, fig.title
+
+
+def test_figures_are_captioned_as_figures(runs: tuple) -> None:
+    _, _, report = runs
+    captions = [f.title for f in report.figures]
+    assert all(c.startswith("Figure") for c in captions)
+    assert any("Frequency of acute toxicity during IMRT (data in Table 2)" in c for c in captions)

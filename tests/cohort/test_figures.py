@@ -57,3 +57,54 @@ def test_saved_figure_is_300_dpi_and_reproducible(tmp_path: Path) -> None:
         assert tuple(round(d) for d in im.info["dpi"]) == (300, 300)
     assert png1.read_bytes() == png2.read_bytes()
     assert svg1.read_bytes() == svg2.read_bytes()
+
+
+def _inside(fig: Figure) -> list[str]:
+    """Texts of ``fig`` whose drawn extent leaves the figure (clipped labels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    box = fig.bbox
+    out = []
+    for text in fig.findobj(lambda a: hasattr(a, "get_text") and a.get_visible()):
+        if not text.get_text().strip():
+            continue
+        ext = text.get_window_extent(renderer)
+        if ext.x0 < box.x0 - 1 or ext.x1 > box.x1 + 1 or ext.y0 < box.y0 - 1 or ext.y1 > box.y1 + 1:
+            out.append(text.get_text())
+    return out
+
+
+def test_forest_plot_has_n_hr_and_p_columns_and_no_clipped_label() -> None:
+    from npctrial.cohort import cox_table
+    from npctrial.cohort.figures import forest_figure
+
+    df = lung().assign(ecog=lambda d: d["ph.ecog"].map({0: "asymptomatic", 1: "symptomatic, ambulatory",
+                                                        2: "in bed less than half of the day", 3: "bed-bound"}))
+    labels = {"ecog": "ECOG performance status at enrolment (physician-rated)", "age": "Age at diagnosis (years)"}
+    tab = cox_table(df, title="t", time="time", event="dead", covariates=["age", "ecog"], categorical=["ecog"],
+                    multivariate=["age", "ecog"], labels=labels,
+                    levels={"ecog": ["asymptomatic", "symptomatic, ambulatory", "in bed less than half of the day",
+                                     "bed-bound"]})
+    fig = forest_figure(tab)
+    assert _inside(fig) == []
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert {"N", "HR (95% CI)", "p"} <= set(texts)
+    uni = tab.forest[tab.forest.model == "univariate"]
+    assert str(int(uni["n"].iloc[0])) in texts  # N of the first univariate model
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert rows.count("    adjusted") == int((tab.forest.model == "multivariate").sum())
+    assert rows[0] == "Age at diagnosis (years): per unit"
+    assert any(t.startswith("ECOG performance status at enrolment (physician-rated): in bed") for t in rows)
+
+
+def test_km_axis_ticks_fit_the_unit() -> None:
+    df = lung()
+    days = survival_analysis(df, name="os", title="OS", time="time", event="dead", unit="days")
+    ticks = km_figure(days).axes[0].get_xticks()
+    assert list(ticks[:3]) == [0.0, 180.0, 360.0]
+    assert km_figure(days).axes[1].get_xlabel() == "Time (days)"
+    years = survival_analysis(df.assign(y=df["time"] / 365.25), name="os", title="OS", time="y", event="dead",
+                              unit="years")
+    assert list(km_figure(years).axes[0].get_xticks()) == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]

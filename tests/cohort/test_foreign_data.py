@@ -217,3 +217,15 @@ def test_several_rows_per_patient_rule_last_ordered_by_a_date(tmp_path: Path) ->
     assert any("the last row of each patient (ordered by visit)" in n for n in prepared.notes)
     with pytest.raises(ValidationError, match="already on row 2"):
         load_prepared(tmp_path / "c.csv", load_config({**cfg, "rows_per_patient": "one", "order_rows_by": None}))
+
+
+def test_event_dates_without_flags_are_endpoints() -> None:
+    df = pd.DataFrame({"patient_id": ["a", "b", "c", "d"],
+                       "diagnosis_date": ["2010-01-05", "2010-02-01", "2010-03-01", "2010-04-01"],
+                       "death_date": ["2012-01-05", "", "", "2011-06-01"],
+                       "last_contact_date": ["2012-01-05", "2013-02-01", "2013-03-01", "2011-06-01"]})
+    cfg, notes = infer_config(df)
+    kinds = {d.name: d.kind for d in cfg.derived}
+    assert kinds == {"death_event": "event", "death_months": "duration"}
+    assert cfg.survival[0].time == "death_months" and cfg.survival[0].event == "death_event"
+    assert any("1 where death_date is given" in n for n in notes)

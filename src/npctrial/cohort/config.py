@@ -214,6 +214,7 @@ class SurvivalSpec(_Model):
     pairwise: bool = False
     failure: bool = False  # plot 1 - S (cumulative event rate) instead of S
     entry: str | None = None  # counting-process rows: the start of each (entry, time] interval
+    note: str | None = None  # printed under the table
 
 
 class CompetingRiskSpec(_Model):
@@ -244,6 +245,7 @@ class CoxSpec(_Model):
     reference: dict[str, str] | None = None  # reference level of a categorical covariate (default: first level)
     ties: Literal["efron", "breslow", "exact"] = "efron"
     entry: str | None = None  # counting-process rows: the start of each (entry, time] interval
+    note: str | None = None  # printed under the table
 
     @model_validator(mode="after")
     def _references_are_categorical(self) -> CoxSpec:
@@ -251,6 +253,36 @@ class CoxSpec(_Model):
         if wrong:
             raise ValueError(f"cox.reference names {wrong}, which are not in cox.categorical")
         return self
+
+
+class _StatusSpec(_Model):
+    """An analysis of ``status`` (0/1), a status that arises during follow-up at ``status_time``
+    (on the scale of ``time``), for the endpoint ``time``/``event``."""
+
+    name: str
+    title: str
+    time: str
+    event: str
+    status: str
+    status_time: str
+    note: str | None = None
+
+
+class LandmarkSpec(_StatusSpec):
+    """Landmark analysis of a status that arises during follow-up (e.g. distant metastasis): at each
+    time in ``at``, the patients alive and followed, grouped by the status arisen by then, followed
+    from the landmark."""
+
+    at: list[float] = Field(min_length=1)
+    labels: dict[str, str] | None = None  # {"1": "Metastasis by the landmark", "0": "No metastasis ..."}
+
+
+class TimeDependentSpec(_StatusSpec):
+    """Cox model with the status as a time-dependent covariate, adjusted for ``covariates``, next
+    to the same model with the status fixed at baseline."""
+
+    covariates: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
 
 
 class StudyConfig(_Model):
@@ -277,7 +309,9 @@ class StudyConfig(_Model):
     frequencies: list[FrequencySpec] = Field(default_factory=list)
     survival: list[SurvivalSpec] = Field(default_factory=list)
     competing_risks: list[CompetingRiskSpec] = Field(default_factory=list)
-    cox: CoxSpec | None = None
+    cox: CoxSpec | list[CoxSpec] | None = None
+    landmark: list[LandmarkSpec] = Field(default_factory=list)
+    time_dependent: list[TimeDependentSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_exist(self) -> StudyConfig:
@@ -321,13 +355,27 @@ class StudyConfig(_Model):
         for c in self.competing_risks:
             for v in (c.time, c.event, c.competing, c.group):  # type: ignore[assignment]
                 need(v, f"competing_risks {c.name!r}")
-        if self.cox:
-            for v in (self.cox.time, self.cox.event, self.cox.entry, *self.cox.covariates,  # type: ignore[assignment]
-                      *(self.cox.subset or {})):
-                need(v, "cox")
+        for x in self.cox_models:
+            for v in (x.time, x.event, x.entry, *x.covariates, *(x.subset or {})):  # type: ignore[assignment]
+                need(v, f"cox {x.name!r}")
+        names = [x.name for x in self.cox_models]
+        if len(set(names)) != len(names):
+            problems.append(f"cox models need different names, got {names}")
+        status_specs: list[LandmarkSpec | TimeDependentSpec] = [*self.landmark, *self.time_dependent]
+        for lm in status_specs:
+            covs = getattr(lm, "covariates", [])
+            for v in (lm.time, lm.event, lm.status, lm.status_time, *covs):
+                need(v, f"{type(lm).__name__.removesuffix('Spec').lower()} {lm.name!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def cox_models(self) -> list[CoxSpec]:
+        """The Cox tables: ``cox`` as one model or a list of them."""
+        if self.cox is None:
+            return []
+        return list(self.cox) if isinstance(self.cox, list) else [self.cox]
 
     def label(self, name: str) -> str:
         """Display label of a variable (config ``labels``, column label, or the name)."""

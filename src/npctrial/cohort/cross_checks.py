@@ -85,8 +85,7 @@ def check_intervals(frame: pd.DataFrame, config: StudyConfig, out: _Sink) -> Non
     if config.rows_per_patient != "intervals" or not config.id_column:
         return
     pairs = {(s.entry, s.time) for s in config.survival if s.entry}
-    if config.cox is not None and config.cox.entry:
-        pairs.add((config.cox.entry, config.cox.time))
+    pairs |= {(x.entry, x.time) for x in config.cox_models if x.entry}
     ids = frame[config.id_column]
     for entry, stop in pairs:
         if entry not in frame or stop not in frame:

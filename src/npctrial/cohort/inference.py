@@ -57,6 +57,7 @@ _TREATMENT = re.compile(r"(^|_)(trt|rx|arm|treat(ment)?|group|modality)($|_)")
 _SEX = re.compile(r"^(sex|gender)$")
 _START_DATE = re.compile(r"start|diagnos|treat|rt_|begin|enrol|random|surgery|entry")
 _LAST_DATE = re.compile(r"last|follow|censor|contact")
+_EVENT_DATE = re.compile(r"death|died|relapse|recur|progress|metast|failure|event")
 _UNIT = (("days", re.compile(r"day")), ("weeks", re.compile(r"week")), ("months", re.compile(r"month")),
          ("years", re.compile(r"year")))
 _GRADE = re.compile(r"^(acute|late)_")
@@ -226,6 +227,16 @@ def _date_endpoints(cols: dict[str, _Column], derived: list[DerivedSpec], notes:
             cols[event].role = "status"
         out.append(_Endpoint(event, name, event, failure=event_date is not None))
         notes.append(f"endpoint {event}: months from {start} to {event_date + ' or ' if event_date else ''}{last}")
+    used = {d for d in (start, last)} | {c.spec.date for c in cols.values() if c.spec.date}
+    for d in dates:  # an event date without a flag: the event is the date being present
+        if d in used or not _EVENT_DATE.search(d):
+            continue
+        event = re.sub(r"_?(date|dt)$", "", d) + "_event"
+        name = f"{event.removesuffix('_event')}_months"
+        derived += [DerivedSpec(name=event, kind="event", source=d),
+                    DerivedSpec(name=name, kind="duration", start=start, end=[d, last])]
+        out.append(_Endpoint(event.removesuffix("_event"), name, event))
+        notes.append(f"endpoint {event}: 1 where {d} is given; months from {start} to {d} or {last}")
     return out
 
 

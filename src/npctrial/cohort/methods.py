@@ -79,9 +79,10 @@ def _survival(ran: Set[str]) -> list[Sentence]:
 
 
 def _cox(ran: Set[str], plan: AnalysisPlan) -> list[Sentence]:
-    if "cox" not in ran or plan.config.cox is None:
+    if "cox" not in ran or not plan.config.cox_models:
         return []
-    fields: dict[str, object] = {"ties": _TIES[plan.config.cox.ties]}
+    ties = dict.fromkeys(_TIES[x.ties] for x in plan.config.cox_models)
+    fields: dict[str, object] = {"ties": "/".join(ties)}
     if "cox_multi" in ran:
         return [(N_("Hazard ratios come from Cox proportional-hazards models (%(ties)s method for tied event times): "
                     "univariate models on the patients with the covariate known, and a multivariate model on the "

@@ -18,7 +18,15 @@ from typing import Literal
 
 import pandas as pd
 
-from npctrial.cohort.config import CompetingRiskSpec, DerivedSpec, StudyConfig, SurvivalSpec
+from npctrial.cohort.config import (
+    CompetingRiskSpec,
+    CoxSpec,
+    DerivedSpec,
+    LandmarkSpec,
+    StudyConfig,
+    SurvivalSpec,
+    TimeDependentSpec,
+)
 from npctrial.cohort.units import landmarks_for
 from npctrial.cohort.values import as_level
 from npctrial.errors import ConfigurationError
@@ -72,11 +80,10 @@ class AnalysisPlan:
     def unit(self, name: str) -> str | None:
         return self.variables[name].unit if name in self.variables else self.time_unit
 
-    def reference(self, name: str) -> str | None:
-        """The reference level of a categorical covariate: ``cox.reference`` or the first level."""
-        cox = self.config.cox
-        if cox is not None and cox.reference and name in cox.reference:
-            return cox.reference[name]
+    def reference(self, name: str, model: CoxSpec | None = None) -> str | None:
+        """The reference level of a categorical covariate: the model's ``reference`` or the first level."""
+        if model is not None and model.reference and name in model.reference:
+            return model.reference[name]
         levels = self.levels(name)
         return levels[0] if levels else None
 
@@ -193,18 +200,24 @@ def _check_analyses(config: StudyConfig, variables: dict[str, Variable]) -> None
         for e in (c.event, c.competing):
             _check_role(variables, e, "event", f"competing_risks {c.name!r}")
         _check_role(variables, c.group, "factor", f"competing_risks {c.name!r}")
-    if config.cox:
-        x = config.cox
-        _check_role(variables, x.time, "time", "cox")
-        _check_role(variables, x.entry, "time", "cox")
-        _check_role(variables, x.event, "event", "cox")
+    for x in config.cox_models:
+        _check_role(variables, x.time, "time", f"cox {x.name!r}")
+        _check_role(variables, x.entry, "time", f"cox {x.name!r}")
+        _check_role(variables, x.event, "event", f"cox {x.name!r}")
         for cov in x.covariates:
-            _check_role(variables, cov, "factor", "cox")
+            _check_role(variables, cov, "factor", f"cox {x.name!r}")
         for cov, ref in (x.reference or {}).items():
             levels = variables[cov].levels
             if levels and ref not in levels:
                 raise ConfigurationError(f"cox.reference: {ref!r} is not a level of {cov!r} (levels: "
                                          f"{', '.join(levels)})", field=f"cox.reference.{cov}")
+    status_specs: list[LandmarkSpec | TimeDependentSpec] = [*config.landmark, *config.time_dependent]
+    for lm in status_specs:
+        where = f"{'landmark' if lm in config.landmark else 'time_dependent'} {lm.name!r}"
+        _check_role(variables, lm.time, "time", where)
+        _check_role(variables, lm.status_time, "time", where)
+        _check_role(variables, lm.event, "event", where)
+        _check_role(variables, lm.status, "event", where)
     if config.association:
         a = config.association
         out = variables[a.outcome]
@@ -247,8 +260,11 @@ def build_plan(config: StudyConfig, frame: pd.DataFrame | None = None) -> Analys
     specs: list[SurvivalSpec | CompetingRiskSpec] = [*config.survival, *config.competing_risks]
     times: set[str | None] = {s.time for s in specs}
     times |= {s.entry for s in config.survival}
-    if config.cox is not None:
-        times |= {config.cox.time, config.cox.entry}
+    for x in config.cox_models:
+        times |= {x.time, x.entry}
+    status_specs: list[LandmarkSpec | TimeDependentSpec] = [*config.landmark, *config.time_dependent]
+    for lm in status_specs:
+        times |= {lm.time, lm.status_time}
     for name, v in list(variables.items()):
         if v.kind in ("number", "integer") and name in times:
             variables[name] = Variable(**{**v.__dict__, "kind": "time", "unit": v.unit or config.time_unit})

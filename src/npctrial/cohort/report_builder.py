@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from npctrial.cohort.config import StudyConfig
+from npctrial.cohort.config import CoxSpec, StudyConfig
 from npctrial.cohort.figures import (
     cif_figure,
     forest_figure,
@@ -27,6 +27,7 @@ from npctrial.cohort.figures import (
     save_figure,
     toxicity_figure,
 )
+from npctrial.cohort.immortal_time import find_immortal_time, landmark_analysis, time_dependent_cox
 from npctrial.cohort.methods import compose_methods
 from npctrial.cohort.plan import AnalysisPlan, build_plan
 from npctrial.cohort.report import CohortReport, ReportFigure, ReportTable
@@ -152,11 +153,18 @@ def _survival(b: _Builder, frame: pd.DataFrame) -> None:
     plan = b.plan
     for s in plan.config.survival:
         with b.analysis(f"Kaplan-Meier {s.name!r}"):
-            an = survival_analysis(select_rows(frame, s.subset), name=s.name, title=s.title, time=s.time,
+            an_frame = select_rows(frame, s.subset)
+            an = survival_analysis(an_frame, name=s.name, title=s.title, time=s.time,
                                    event=s.event, group=s.group, group_order=plan.levels(s.group) or None,
                                    landmarks=plan.landmarks[s.name], pairwise=s.pairwise, failure=s.failure,
                                    unit=plan.unit(s.time), entry=s.entry)
-            b.table(s.name, s.title, an.to_frame(), an.notes)
+            immortal = find_immortal_time(plan, an_frame, s.time, [s.group] if s.group else [], f"survival {s.name!r}")
+            for msg in immortal:
+                warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            extra = tuple(f"Warning: {m}" for m in immortal) + ((s.note,) if s.note else ())
+            b.table(s.name, s.title, an.to_frame(), an.notes + extra)
+            if _from_event(plan, s.time):
+                b.ran.add("from_event")
             b.table(f"{s.name}_median", f"{s.title}: median {'time to event' if s.failure else 'survival'}",
                     an.medians)
             if an.pairwise is not None:
@@ -178,6 +186,12 @@ def _survival(b: _Builder, frame: pd.DataFrame) -> None:
             b.ran.add("follow_up")
 
 
+def _from_event(plan: AnalysisPlan, time: str) -> bool:
+    """A duration whose origin is the date of an event flag (survival from the event date)."""
+    origin = plan.variable(time).origin
+    return any(v.kind == "binary" and origin in v.dates for v in plan.variables.values())
+
+
 def _competing(b: _Builder, frame: pd.DataFrame) -> None:
     from npctrial.cohort.survival_tables import competing_risk_analysis
 
@@ -194,37 +208,70 @@ def _competing(b: _Builder, frame: pd.DataFrame) -> None:
                 b.ran.add("gray")
 
 
+def _ordinal_scores(b: _Builder, frame: pd.DataFrame, x: CoxSpec) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Ordinal covariates scored 1, 2, ... in level order (levels present only)."""
+    out = frame.copy()
+    orders: dict[str, list[str]] = {}
+    for var in x.ordinal:
+        present = set(out[var].dropna())
+        order = [lv for lv in b.plan.levels(var) if lv in present] + sorted(present - set(b.plan.levels(var)))
+        orders[var] = order
+        out[var] = out[var].map(lambda v, o=order: float(o.index(v) + 1) if v in o else None).astype(float)
+    return out, orders
+
+
 def _cox(b: _Builder, frame: pd.DataFrame) -> None:
     from npctrial.cohort.cox_table import cox_table
     from npctrial.cohort.survival_tables import select_rows
 
-    x = b.plan.config.cox
-    if x is None:
-        return
-    with b.analysis(f"Cox models {x.title!r}"):
-        cox_frame = select_rows(frame, x.subset).copy()
-        ordinal_levels: dict[str, list[str]] = {}
-        for var in x.ordinal:
-            present = set(cox_frame[var].dropna())
-            order = [lv for lv in b.plan.levels(var) if lv in present] + sorted(present - set(b.plan.levels(var)))
-            ordinal_levels[var] = order
-            cox_frame[var] = cox_frame[var].map(lambda v, o=order: float(o.index(v) + 1) if v in o else None)
-            cox_frame[var] = cox_frame[var].astype(float)
-        ct = cox_table(cox_frame, title=x.title, time=x.time, event=x.event, covariates=x.covariates,
-                       categorical=x.categorical, multivariate=x.multivariate, screen_p=x.screen_p,
-                       labels={v: b.plan.label(v) for v in x.covariates}, ordinal=x.ordinal,
-                       reference={v: b.plan.reference(v) for v in x.categorical if b.plan.reference(v)}, ties=x.ties,
-                       entry=x.entry, levels={v: b.plan.levels(v) for v in x.categorical})
-        notes = ct.notes + tuple(f"{b.plan.label(v)}: scored 1-{len(o)} in the order {', '.join(o)}; HR per step."
-                                 for v, o in ordinal_levels.items())
-        b.table("table4", x.title, ct.to_frame(), notes)
-        if ct.zph is not None:
-            b.table("table4_ph_test", f"{x.title}: test of proportional hazards (multivariate model)", ct.zph,
-                    ("Grambsch-Therneau test on scaled Schoenfeld residuals, Kaplan-Meier time scale (R cox.zph).",))
-        b.figure("forest", x.title, forest_figure(ct, tr=b.tr))
-        b.ran.add("cox")
-        if ct.multivariate:
-            b.ran.add("cox_multi")
+    for k, x in enumerate(b.plan.config.cox_models):
+        with b.analysis(f"Cox models {x.title!r}"):
+            cox_frame, orders = _ordinal_scores(b, select_rows(frame, x.subset), x)
+            immortal = find_immortal_time(b.plan, cox_frame, x.time, x.covariates, f"Cox models {x.name!r}")
+            for msg in immortal:
+                warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            ct = cox_table(cox_frame, title=x.title, time=x.time, event=x.event, covariates=x.covariates,
+                           categorical=x.categorical, multivariate=x.multivariate, screen_p=x.screen_p,
+                           labels={v: b.plan.label(v) for v in x.covariates}, ordinal=x.ordinal,
+                           reference={v: r for v in x.categorical if (r := b.plan.reference(v, x))}, ties=x.ties,
+                           entry=x.entry, levels={v: b.plan.levels(v) for v in x.categorical})
+            notes = ct.notes + tuple(f"{b.plan.label(v)}: scored 1-{len(o)} in the order {', '.join(o)}; HR per step."
+                                     for v, o in orders.items())
+            notes += tuple(f"Warning: {m}" for m in immortal) + ((x.note,) if x.note else ())
+            name = "table4" if k == 0 else f"table4_{x.name}"
+            b.table(name, x.title, ct.to_frame(), notes)
+            if ct.zph is not None:
+                b.table(f"{name}_ph_test", f"{x.title}: test of proportional hazards (multivariate model)", ct.zph,
+                        ("Grambsch-Therneau test on scaled Schoenfeld residuals, Kaplan-Meier time scale (R cox.zph).",))
+            b.figure("forest" if k == 0 else f"forest_{x.name}", x.title, forest_figure(ct, tr=b.tr))
+            b.ran.add("cox")
+            if ct.multivariate:
+                b.ran.add("cox_multi")
+            if _from_event(b.plan, x.time):
+                b.ran.add("from_event")
+
+
+def _immortal_time(b: _Builder, frame: pd.DataFrame) -> None:
+    """Landmark analyses, time-dependent Cox models (survival from an event date is a duration)."""
+    plan = b.plan
+    for lm in plan.config.landmark:
+        with b.analysis(f"landmark analysis {lm.name!r}"):
+            la = landmark_analysis(frame, name=lm.name, title=lm.title, time=lm.time, event=lm.event, status=lm.status,
+                                   status_time=lm.status_time, at=lm.at, labels=lm.labels, unit=plan.unit(lm.time))
+            b.table(lm.name, lm.title, la.table, la.notes + ((lm.note,) if lm.note else ()))
+            for an in la.analyses:
+                b.table(f"{an.name}_rates", an.title, an.to_frame(), an.notes)
+                b.figure(an.name, an.title, km_figure(an, unit=plan.unit(lm.time), tr=b.tr))
+            b.ran |= {"landmark", "km", "logrank"}
+    for td in plan.config.time_dependent:
+        with b.analysis(f"time-dependent Cox model {td.name!r}"):
+            res = time_dependent_cox(frame, name=td.name, title=td.title, time=td.time, event=td.event,
+                                     status=td.status, status_time=td.status_time, covariates=td.covariates,
+                                     categorical=td.categorical,
+                                     labels={v: plan.label(v) for v in (td.status, *td.covariates)},
+                                     levels={v: plan.levels(v) for v in td.categorical})
+            b.table(td.name, td.title, res.table, res.notes + ((td.note,) if td.note else ()))
+            b.ran |= {"time_dependent", "cox"}
 
 
 def build_report(
@@ -251,6 +298,7 @@ def build_report(
         _competing(b, frame)
         step("cox")
         _cox(b, frame)
+        _immortal_time(b, frame)
         cfg = plan.config
         report = CohortReport(
             title=cfg.title, source=cfg.source, cohort_file=cohort_name, n_rows=n_rows, n_analysed=len(frame),

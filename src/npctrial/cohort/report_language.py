@@ -56,6 +56,9 @@ TABLE_TEXTS = (
        "Wilcoxon rank-sum or Kruskal-Wallis test."),
     N_("Unknown: missing values, counted in the column percentages and left out of the tests."),
     N_("Grambsch-Therneau test on scaled Schoenfeld residuals, Kaplan-Meier time scale (R cox.zph)."),
+    # immortal time: landmark and time-dependent tables
+    N_("Landmark"), N_("Events after"), N_("p value (log-rank)"), N_("HR (95% CI), time-dependent"),
+    N_("HR (95% CI), fixed at baseline"), N_("p value, fixed"),
 )
 #: a heading with a time unit, "Minimum (months)": both parts translated.
 _WITH_UNIT = re.compile(r"^(?P<head>.+) \((?P<unit>days|weeks|months|years)\)$")

@@ -116,6 +116,8 @@ def display_value(value: object) -> str:
 def missing_mask(values: pd.Series, tokens: Sequence[str] = MISSING_TOKENS) -> np.ndarray:
     """True for empty cells, NaN/None/NaT and the text tokens read as missing (``NA``, ``.`` ...)."""
     s = values.astype("object")
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":  # text cells (CSV): vectorised
+        return (s.isna() | s.str.strip().isin(list(tokens))).to_numpy(dtype=bool)
     text = s.map(lambda v: v.strip() if isinstance(v, str) else None)
     return (s.isna() | text.isin(list(tokens))).to_numpy(dtype=bool)
 
@@ -141,7 +143,10 @@ def _expected_text(spec: ColumnSpec) -> str:
 
 
 def _type_category(raw: pd.Series, spec: ColumnSpec, miss: np.ndarray) -> tuple[pd.Series, np.ndarray]:
-    text = raw.map(lambda v: display_value(v).strip()).astype("object").where(~miss, None)
+    if pd.api.types.infer_dtype(raw, skipna=True) == "string":
+        text = raw.str.strip().astype("object").where(~miss, None)
+    else:
+        text = raw.map(lambda v: display_value(v).strip()).astype("object").where(~miss, None)
     bad = ~miss & (~text.isin(spec.levels).to_numpy() if spec.levels else False)
     return text.where(~bad, None), np.asarray(bad, dtype=bool)
 
@@ -193,7 +198,7 @@ def _type_column(raw: RawCohort, name: str, spec: ColumnSpec, config: StudyConfi
     miss = missing_mask(col, config.missing_values if config.missing_values is not None else MISSING_TOKENS)
     expected = _expected_text(spec)
     if spec.type == "date":
-        where = pd.Series(raw.rows, index=col.index).map(lambda r: f"{raw.row_word} {r}")
+        where = raw.row_word + " " + pd.Series(raw.rows, index=col.index).astype(str)
         declared = "declared for the column" if (spec.date_format or spec.dayfirst is not None) else "declared for the file"
         parsed = parse_date_column(col, miss, where, column=spec.column, date_format=spec.date_format or config.date_format,
                                    dayfirst=spec.dayfirst if spec.dayfirst is not None else config.dayfirst,

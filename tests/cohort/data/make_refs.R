@@ -40,3 +40,31 @@ refs$km_at_by_sex <- list(strata = as.character(s$strata), time = s$time, n_risk
                           n_event = s$n.event)
 refs$versions <- list(R = R.version.string, survival = as.character(packageVersion("survival")))
 writeLines(toJSON(refs, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path(out_dir, "refs.json"))
+
+# Immortal time on the demo cohort (tests/cohort/data/demo_cohort.csv = npctrial demo-cohort --seed 1):
+# OS and time to metastasis in months (30.4375 days) from the start of RT.
+demo <- read.csv(file.path(out_dir, "demo_cohort.csv"), stringsAsFactors = FALSE)
+start <- as.Date(demo$rt_start_date); last <- as.Date(demo$last_followup_date)
+metd <- as.Date(ifelse(demo$metastasis_date == "", NA, demo$metastasis_date))
+demo$os <- as.numeric(last - start) / 30.4375
+demo$dmfs <- as.numeric(ifelse(is.na(metd), last, metd) - as.numeric(start)) / 30.4375
+demo$id <- seq_len(nrow(demo))
+demo$treatment <- factor(demo$treatment, levels = c("RT alone", "Chemoradiotherapy"))
+lm_refs <- list()
+for (L in c(12, 24)) {
+  d <- subset(demo, os > L)
+  d$met_by <- as.integer(d$metastasis == 1 & d$dmfs <= L)
+  f <- coxph(Surv(os - L, death) ~ met_by, data = d, ties = "efron")
+  lm_refs[[as.character(L)]] <- list(n = nrow(d), n_met = sum(d$met_by), events = sum(d$death),
+    hr = unname(exp(coef(f))), logrank_p = survdiff(Surv(os - L, death) ~ met_by, data = d)$pvalue)
+}
+td <- tmerge(demo[, c("id", "treatment")], demo, id = id, death = event(os, death))
+td <- tmerge(td, subset(demo, metastasis == 1), id = id, met = tdc(dmfs))
+td$met[is.na(td$met)] <- 0
+f_td <- coxph(Surv(tstart, tstop, death) ~ met + treatment, data = td, ties = "efron")
+f_fixed <- coxph(Surv(os, death) ~ metastasis + treatment, data = demo, ties = "efron")
+out <- jsonlite::fromJSON(file.path(out_dir, "refs.json"))
+out$landmark <- lm_refs
+out$time_dependent <- list(n_intervals = nrow(td), hr = unname(exp(coef(f_td))),
+                           hr_fixed = unname(exp(coef(f_fixed))))
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path(out_dir, "refs.json"))
