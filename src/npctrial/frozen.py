@@ -49,8 +49,14 @@ def _readonly_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: values that are immutable already: returned before any (ABC) isinstance check, the common case
+_IMMUTABLE = frozenset({type(None), bool, int, float, complex, str, bytes, np.float64, np.int64, np.bool_})
+
+
 def readonly(value: Any) -> Any:
     """A read-only equivalent of ``value`` (see the module docstring); other values unchanged."""
+    if type(value) in _IMMUTABLE:
+        return value
     if isinstance(value, np.ndarray):
         return _readonly_array(value)
     if isinstance(value, pd.DataFrame):
@@ -71,12 +77,23 @@ def readonly(value: Any) -> Any:
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass field names of ``cls``, computed once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    return names
+
+
 class FrozenResult:
     """Mixin for ``@dataclass(frozen=True)`` results: every field is made read-only on creation."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
             frozen = readonly(value)
             if frozen is not value:
-                object.__setattr__(self, f.name, frozen)
+                object.__setattr__(self, name, frozen)

@@ -24,6 +24,7 @@ from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import Cause, validate_competing
 from npctrial.survival.data import Factor, SurvivalData
+from npctrial.survival.dense_rank import integer_ranks
 from npctrial.survival.gray import GrayTestResult, _gray, gray_test
 from npctrial.survival.plotting import plot_survival
 
@@ -77,10 +78,23 @@ class CIFCurve(FrozenResult):
         return est, var
 
 
-def _cif_one(
+def _run_counts(
     time: np.ndarray, any_event: np.ndarray, cause_event: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct times, at risk, events of the cause, all events) of one group sorted by time."""
+    n = time.shape[0]
+    starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
+    n_risk = (n - starts).astype(np.float64)
+    d1 = np.add.reduceat(cause_event.astype(np.float64), starts)
+    d_all = np.add.reduceat(any_event.astype(np.float64), starts)
+    return time[starts], n_risk, d1, d_all
+
+
+def _cif_one(
+    ut: np.ndarray, n_risk: np.ndarray, d1: np.ndarray, d_all: np.ndarray, last_time: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CIF and its delta-method variance for one group (data sorted by time).
+    """CIF and its delta-method variance for one group from its counts per distinct time
+    (:func:`_run_counts` or :func:`_integer_time_counts`; times without events are skipped).
 
     1. At each distinct event time t_j: n_j at risk, d1_j events of the cause, d2_j of the
        other causes; S_j the all-cause Kaplan-Meier after t_j (S_{j-1} before) and
@@ -95,13 +109,8 @@ def _cif_one(
        cumulative sums A = sum w beta^2, B = sum w alpha beta, C = sum w alpha^2.
     4. The corner points (0, 0), (t, F(t-)), (t, F(t)), ..., (largest time, F), as cmprsk.
     """
-    n = time.shape[0]
-    starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
-    n_risk = (n - starts).astype(np.float64)
-    d1 = np.add.reduceat(cause_event.astype(np.float64), starts)
-    d_all = np.add.reduceat(any_event.astype(np.float64), starts)
     keep = d_all > 0
-    ut, n_risk, d1, d_all = time[starts][keep], n_risk[keep], d1[keep], d_all[keep]
+    ut, n_risk, d1, d_all = ut[keep], n_risk[keep], d1[keep], d_all[keep]
     d2 = d_all - d1
     surv = np.cumprod((n_risk - d_all) / n_risk)
     s_before = np.r_[1.0, surv[:-1]]
@@ -135,10 +144,32 @@ def _cif_one(
     est[1 : 2 * m + 1 : 2] = np.r_[0.0, fj[:-1]]
     v[2 : 2 * m + 2 : 2] = vj
     v[1 : 2 * m + 1 : 2] = np.r_[0.0, vj[:-1]]
-    x[-1] = time[-1]
+    x[-1] = last_time
     est[-1] = est[-2]
     v[-1] = v[-2]
     return x, est, v
+
+
+def _integer_time_counts(
+    time: np.ndarray, event: np.ndarray, codes: np.ndarray, n_groups: int, censor_code: Any, causes: Sequence[Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, np.ndarray], np.ndarray] | None:
+    """Counts per (group, distinct time) without a sort, for whole-number times over a range of
+    at most ~4 n (days, months; :func:`~npctrial.survival.dense_rank.integer_ranks`): (distinct
+    times, at risk, all events, events per cause, each group's largest time), or None (then
+    :func:`_run_counts` on sorted data). The counts are integers: the same values as the sort's."""
+    table = integer_ranks(time)
+    if table is None:
+        return None
+    rank, distinct = table
+    m = distinct.shape[0]
+    key = rank if n_groups == 1 else codes * m + rank
+    size = n_groups * m
+    rows = np.bincount(key, minlength=size).reshape(n_groups, m)
+    n_risk = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1].astype(np.float64)
+    d_all = np.bincount(key, weights=event != censor_code, minlength=size).reshape(n_groups, m)
+    per_cause = {c: np.bincount(key, weights=event == c, minlength=size).reshape(n_groups, m) for c in causes}
+    last = distinct[m - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)]
+    return distinct, n_risk, d_all, per_cause, last
 
 
 @dataclass(frozen=True)
@@ -225,6 +256,31 @@ class CumulativeIncidenceResult(FrozenResult):
 # --------------------------------------------------------------------------------------------
 
 
+def _curves(data: SurvivalData, causes: Sequence[Any], cause_labels: Sequence[Cause]) -> list[CIFCurve]:
+    """The CIF of every cause and group (cause-major), from counts per distinct time: by table
+    lookup for whole-number times, else from one sort (groups that are empty give no curve)."""
+    assert data.group is not None
+    labels, codes = data.group.labels, data.group.codes
+    counts = _integer_time_counts(data.time, data.event, codes, len(labels), data.censor_code, causes)
+    curves: list[CIFCurve] = []
+    if counts is not None:
+        ut, n_risk, d_all, per_cause, last = counts
+        for cause, cause_label in zip(causes, cause_labels, strict=True):
+            for gi, lab in enumerate(labels):
+                x, est, v = _cif_one(ut, n_risk[gi], per_cause[cause][gi], d_all[gi], float(last[gi]))
+                curves.append(CIFCurve(group=lab, cause=cause_label, time=x, est=est, var=v))
+        return curves
+    order = np.argsort(data.time)  # the order within tied times does not matter: runs are summed
+    t_sorted, e_sorted, g_sorted = data.time[order], data.event[order], codes[order]
+    for cause, cause_label in zip(causes, cause_labels, strict=True):
+        for gi, lab in enumerate(labels):
+            sel = g_sorted == gi
+            tt, ee = t_sorted[sel], e_sorted[sel]
+            x, est, v = _cif_one(*_run_counts(tt, ee != data.censor_code, ee == cause), float(tt[-1]))
+            curves.append(CIFCurve(group=lab, cause=cause_label, time=x, est=est, var=v))
+    return curves
+
+
 def cumulative_incidence(
     time: Any,
     event: Any,
@@ -256,20 +312,11 @@ def cumulative_incidence(
             event_codes=data.event_codes, rows=data.rows, dropped_rows=data.dropped_rows,
         )
     assert data.group is not None
-    order = np.argsort(data.time, kind="stable")
-    t_sorted = data.time[order]
-    e_sorted = data.event[order]
-    g_sorted = data.group.codes[order]
     labels = data.group.labels
-    curves: list[CIFCurve] = []
-    for cause, cause_label in zip(causes, cause_labels, strict=True):
-        for gi, lab in enumerate(labels):
-            sel = g_sorted == gi
-            tt = t_sorted[sel]
-            ee = e_sorted[sel]
-            x, est, v = _cif_one(tt, ee != data.censor_code, ee == cause)
-            curves.append(CIFCurve(group=lab, cause=cause_label, time=x, est=est, var=v))
-    tests = _gray(data, causes, cause_labels, order, rho) if data.group.n_levels > 1 else None
+    curves = _curves(data, causes, cause_labels)
+    tests = None
+    if data.group.n_levels > 1:
+        tests = _gray(data, causes, cause_labels, np.argsort(data.time, kind="stable"), rho)
     return CumulativeIncidenceResult(
         curves=tuple(curves), groups=labels, causes=cause_labels, n=data.n, tests=tests,
         n_dropped=n_dropped,

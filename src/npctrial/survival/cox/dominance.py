@@ -40,7 +40,7 @@ def _segmented_cumsum(y: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if len(starts) > 1:
         totals = np.add.reduceat(y, starts)
         y[starts[1:]] -= totals[:-1]
-    return np.cumsum(y, out=y)
+    return y.cumsum(out=y)
 
 
 def earlier_sums(value: np.ndarray, a: np.ndarray | None, b: np.ndarray, low_bits: int,
@@ -70,7 +70,7 @@ def earlier_sums(value: np.ndarray, a: np.ndarray | None, b: np.ndarray, low_bit
         v = carried["v"]
         prefix = v >> (level + 1)
         np.not_equal(prefix[1:], prefix[:-1], out=new_run[1:])
-        starts = np.flatnonzero(new_run)
+        starts = new_run.nonzero()[0]
         np.not_equal((v >> level) & 1, 0, out=bit)
         np.logical_not(bit, out=nbit)
         # step 2: above += (sum of a over earlier bit-1 items of the run) for the bit-0 items
@@ -91,9 +91,9 @@ def earlier_sums(value: np.ndarray, a: np.ndarray | None, b: np.ndarray, low_bit
         y *= bit
         carried["below"] += y
         # step 3: stable partition by the bit
-        perm = np.argsort(bit, kind="stable")
+        perm = bit.argsort(kind="stable")
         for key, arr in carried.items():
-            np.take(arr, perm, out=spare[key])
+            arr.take(perm, out=spare[key])
         carried, spare = spare, carried
     out_above[carried["pos"]] = carried["above"]
     out_below[carried["pos"]] = carried["below"]
