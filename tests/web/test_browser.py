@@ -108,6 +108,9 @@ def test_screen_enrol_randomise_audit_and_query_journey(live_server, page):
 
     # 3. randomise; the arm is shown once and the button disappears
     page.click("#randomise-form button[type=submit]")
+    page.wait_for_selector("#consequences")  # what will happen, then confirm
+    assert "cannot be undone" in page.inner_text("#consequences")
+    page.click("#confirm-button")
     page.wait_for_selector("#allocation")
     arm = page.locator("#allocation [data-arm]").get_attribute("data-arm")
     assert arm in {"CCRT", "CCRT+NIMO"}

@@ -174,13 +174,16 @@ def test_randomise_through_the_page_once_only(client, world):
     subject = enrol(record, consent_date=date(2026, 1, 1), consent_version="1.0", user=None)
     login(client, "investigator")
     url = reverse("subject-randomise", kwargs={"study_pk": study.pk, "pk": subject.pk})
-    client.post(url)
+    page = client.post(url)  # unconfirmed: the confirmation page, nothing allocated
+    assert page.status_code == 200 and "cannot be undone" in page.content.decode()
+    assert not Randomisation.objects.filter(subject=subject).exists()
+    client.post(url, {"confirm": "yes"})
     allocation = Randomisation.objects.get(subject=subject)
     assert allocation.arm in {"CCRT", "CCRT+NIMO"}
     assert allocation.allocated_by.username == "investigator"
     assert allocation.strata == {"induction_response": "PR"}
     assert set(allocation.details["scores"]) == {"CCRT", "CCRT+NIMO"}
-    response = client.post(url, follow=True)
+    response = client.post(url, {"confirm": "yes"}, follow=True)
     assert b"already randomised" in response.content
     assert Randomisation.objects.filter(subject=subject).count() == 1
 

@@ -16,9 +16,12 @@ VISIT = {"visit_date": "2026-06-01", "status": "alive_ned", "disease_assessed": 
 def test_signature_needs_the_password_and_tracks_changes(world):
     save("radiotherapy", world, dict(RT))
     inv = login(Client(), "investigator")
-    inv.post(url("casebook-sign", world), {"password": "not-my-password"})
+    page = inv.post(url("casebook-sign", world), {"password": PASSWORD})  # unconfirmed: what the signature covers
+    assert page.status_code == 200 and "covers the 1 records" in page.content.decode()
     assert not CasebookSignature.objects.exists()
-    inv.post(url("casebook-sign", world), {"password": PASSWORD})
+    inv.post(url("casebook-sign", world), {"password": "not-my-password", "confirm": "yes"})
+    assert not CasebookSignature.objects.exists()
+    inv.post(url("casebook-sign", world), {"password": PASSWORD, "confirm": "yes"})
     assert CasebookSignature.objects.count() == 1
     assert 'id="signed"' in inv.get(url("casebook", world)).content.decode()
     save("followup", world, {"visit_date": date(2026, 6, 1), "status": "alive_ned"})  # data changed after signing
@@ -28,14 +31,17 @@ def test_signature_needs_the_password_and_tracks_changes(world):
 
 def test_subject_lock_refuses_edits_until_unlocked_with_reason(world):
     dm, coord = login(Client(), "data_manager"), login(Client(), "coordinator")
-    dm.post(url("subject-lock", world), {})
+    page = dm.get(url("subject-lock", world))  # what locking does, nothing locked yet
+    assert "every edit is refused" in page.content.decode()
+    assert post_crf(coord, world, "followup", {**VISIT, "visit_date": "2026-05-01"}).status_code == 302
+    dm.post(url("subject-lock", world), {"confirm": "yes"})
     r = post_crf(coord, world, "followup", VISIT)
     assert r.status_code == 200 and "locked" in r.content.decode()
     api = coord.post(f"/api/v1/studies/{world.studies['imrt'].pk}/subjects/{world.subjects[('imrt', 'A')].pk}"
                      "/crf/followup", {"values": {"visit_date": "2026-06-01", "status": "alive_ned"}},
                      content_type="application/json")
     assert api.status_code == 422 and api.json()["errors"][0]["field"] == "lock"
-    assert not FollowUpVisit.objects.exists()
+    assert FollowUpVisit.objects.count() == 1  # only the visit entered before the lock
     # the other site's subject is not locked
     b = login(Client(), "coordinator_b")
     assert post_crf(b, world, "followup", VISIT, site="B").status_code == 302
@@ -47,7 +53,10 @@ def test_subject_lock_refuses_edits_until_unlocked_with_reason(world):
 
 def test_study_lock_refuses_edits_everywhere(world):
     admin = login(Client(), "study_admin")
-    admin.post(url("study-lock", world), {})
+    admin.post(url("study-lock", world), {})  # unconfirmed: nothing locked
+    assert post_crf(login(Client(), "coordinator"), world, "followup", VISIT).status_code == 302
+    FollowUpVisit.objects.get().delete(reason="test: start without visits")
+    admin.post(url("study-lock", world), {"confirm": "yes"})
     for user, site in (("coordinator", "A"), ("coordinator_b", "B")):
         r = post_crf(login(Client(), user), world, "followup", VISIT, site=site)
         assert r.status_code == 200

@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, locks, reports
+from npctrial.web.clinical import crfs, locks, reports, voiding
 from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.views.export import export_file
@@ -44,6 +44,11 @@ class LabGradeIn(Schema):
     lln: float | None = None
     uln: float | None = None
     baseline: float | None = None
+
+
+class VoidIn(Schema):
+    version: int
+    reason: str = Field(min_length=1)
 
 
 class SignIn(Schema):
@@ -85,7 +90,11 @@ def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, 
             "best_overall_response": reports.best_response(subject),
             "forms": {slug: [_record_out(slug, r) for r in spec.model.objects.filter(subject=subject).order_by("pk")]
                       for slug, spec in crfs.CRFS.items()
-                      if slug in form_access.readable(request.user, subject.study, [slug], subject.site)}}
+                      if slug in form_access.readable(request.user, subject.study, [slug], subject.site)},
+            "voided": [{**_record_out(v.slug, v.record), "voided_at": v.voided_at.isoformat(),
+                        "voided_by": v.voided_by.get_username() if v.voided_by else None, "void_reason": v.reason}
+                       for v in voiding.voided_records(Subject.objects.filter(pk=subject.pk))
+                       if v.slug in form_access.readable(request.user, subject.study, [v.slug], subject.site)]}
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}", response={201: dict})
@@ -121,6 +130,19 @@ def _coerce(form: str, values: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(f"{name}: {' '.join(f.errors[name])}", field=name)
         out[name] = f.cleaned_data.get(name)
     return out
+
+
+@router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}/{record_id}/void")
+def void_record(request: HttpRequest, study_id: int, subject_pk: int, form: str, record_id: int,
+                payload: VoidIn) -> dict[str, Any]:
+    """Void a record entered in error (reason and the version read; never deleted)."""
+    spec = _spec(form)
+    study, subject = _subject(request, study_id, subject_pk, "void_record")
+    form_access.require_form(request.user, study, form, "edit", subject.site)
+    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
+                                           record_id, site_field="subject__site")
+    record = voiding.void_record(form, record, request.user, payload.reason, expected_version=payload.version)
+    return {**_record_out(form, record), "voided_at": record.voided_at.isoformat(), "void_reason": record.void_reason}
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/lab-grade")

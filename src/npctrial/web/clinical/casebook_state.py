@@ -25,6 +25,7 @@ class SubjectState:
 
     subject: Subject
     records: dict[str, list[Any]] = field(default_factory=dict)
+    voided: list[Any] = field(default_factory=list)  # records voided as entered in error (any form)
     lesion_versions: list[tuple[int, int]] = field(default_factory=list)
     open_queries: Counter[str] = field(default_factory=Counter)
     marks: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -49,8 +50,12 @@ def load_states(subjects: list[Subject]) -> dict[int, SubjectState]:
     if not ids:
         return states
     for slug, spec in crfs.CRFS.items():
-        for r in spec.model.objects.filter(subject_id__in=ids).order_by("pk"):
-            states[r.subject_id].records[slug].append(r)
+        for r in spec.model.all_objects.filter(subject_id__in=ids).order_by("pk"):
+            state = states[r.subject_id]
+            if r.voided_at is None:
+                state.records[slug].append(r)
+            else:
+                state.voided.append(r)
     for subject_id, pk, version in Lesion.objects.filter(assessment__subject_id__in=ids).values_list(
             "assessment__subject_id", "pk", "version"):
         states[subject_id].lesion_versions.append((pk, version))
@@ -77,7 +82,7 @@ def _load_locks(states: dict[int, SubjectState], subjects: list[Subject]) -> Non
 
 def record_versions(state: SubjectState) -> list[tuple[str, int, int]]:
     """(model name, pk, version) of every record of the casebook (as the signature hashes them)."""
-    items = [(type(r).__name__, r.pk, r.version) for recs in state.records.values() for r in recs]
+    items = [(type(r).__name__, r.pk, r.version) for recs in (*state.records.values(), state.voided) for r in recs]
     items += [("Lesion", pk, version) for pk, version in state.lesion_versions]
     return items
 

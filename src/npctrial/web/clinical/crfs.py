@@ -188,10 +188,10 @@ LesionFormSet = forms.formset_factory(LesionForm, extra=5, max_num=20)
 
 
 def subject_records(subject: Subject) -> list[models.Model]:
-    """Every CRF record of the subject (for audit history, signature hash, exports)."""
+    """Every CRF record of the subject, voided ones included (for audit history and the signature hash)."""
     out: list[models.Model] = []
     for spec in CRFS.values():
-        out.extend(spec.model.objects.filter(subject=subject).order_by("pk"))
+        out.extend(spec.model.all_objects.filter(subject=subject).order_by("pk"))
     out.extend(Lesion.objects.filter(assessment__subject=subject).order_by("pk"))
     return out
 

@@ -30,6 +30,13 @@ VISIT_STATUS = [("alive_ned", "Alive, no evidence of disease"), ("alive_disease"
                 ("unknown", "Status unknown")]
 
 
+class LiveRecordManager(models.Manager):
+    """Records not voided ("entered in error" records stay in the database, out of every analysis)."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
 class CrfRecord(AuditedModel):
     """Abstract CRF record of one subject, under the protocol version it was collected with."""
 
@@ -39,6 +46,15 @@ class CrfRecord(AuditedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     event = models.CharField(_("event"), max_length=40, blank=True, default="",
                              help_text=_("schedule event the record belongs to (empty: unscheduled)"))
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                                  on_delete=models.PROTECT, related_name="+")
+    void_reason = models.CharField(_("reason for voiding"), max_length=300, blank=True, editable=False)
+
+    #: live records only: every report, analysis dataset, form export and the grid read these
+    objects = LiveRecordManager()
+    #: voided records too (the voided-records listing, audit history, signature hash)
+    all_objects = models.Manager()
 
     class Meta:
         abstract = True
@@ -71,7 +87,8 @@ class Baseline(CrfRecord):
     bilirubin = models.FloatField(null=True, blank=True, help_text="umol/L")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["subject"], name="clinical_one_baseline")]
+        constraints = [models.UniqueConstraint(fields=["subject"], condition=models.Q(voided_at__isnull=True),
+                                               name="clinical_one_live_baseline")]
 
 
 class RadiotherapyCourse(CrfRecord):
@@ -87,7 +104,8 @@ class RadiotherapyCourse(CrfRecord):
     eqd2_gy3 = models.FloatField(null=True, editable=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["subject"], name="clinical_one_rt_course")]
+        constraints = [models.UniqueConstraint(fields=["subject"], condition=models.Q(voided_at__isnull=True),
+                                               name="clinical_one_live_rt_course")]
 
 
 class DrugAdministration(CrfRecord):

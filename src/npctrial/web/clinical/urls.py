@@ -13,6 +13,7 @@ from npctrial.web.clinical.views import (
     record,
     report,
     signoff,
+    void,
 )
 
 P = "studies/<int:study_pk>/clinical/"
@@ -21,6 +22,7 @@ urlpatterns = [
     path(P, casebook.clinical_home, name="clinical-home"),
     path(P + "lock/", signoff.study_lock, name="study-lock"),
     path(P + "status/", grid.status_dashboard, name="status-dashboard"),
+    path(P + "voided/", void.voided_listing, name="voided-records"),
     path(P + "report/", report.study_report, name="study-report"),
     path(P + "report.pdf", report.study_report_pdf, name="study-report-pdf"),
     path(P + "exports/", export.export_index, name="export-index"),
@@ -35,4 +37,5 @@ urlpatterns = [
     path(P + "subjects/<int:pk>/<slug:form>/new/", crf.crf_form, name="crf-new"),
     path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/", crf.crf_form, name="crf-edit"),
     path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/view/", record.record_view, name="crf-view"),
+    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/void/", void.void_record, name="crf-void"),
 ]

@@ -62,7 +62,7 @@ def save_with_version(
     """Apply ``changes`` to ``instance`` if its stored version is still ``expected_version``."""
     model = type(instance)
     with transaction.atomic():
-        current = model.objects.select_for_update().get(pk=instance.pk)  # type: ignore[attr-defined]
+        current = model._base_manager.select_for_update().get(pk=instance.pk)  # whatever the default manager hides
         if current.version != expected_version:
             rows = [ConflictRow(k, v, getattr(current, k)) for k, v in changes.items()]
             raise EditConflict(current, expected_version, rows)

@@ -92,6 +92,7 @@ CAPABILITY_TABLE: tuple[Capability, ...] = (
     _cap("import_data", _("import screenings and case report forms from CSV or ODM files (as data entry)"),
          _INV, _COO),
     _cap("correct_randomisation", _("record a mis-randomisation (wrong stratum, randomised in error)"), _DM, _STAT),
+    _cap("void_record", _("void a CRF record entered in error (with a reason; never deleted)"), _INV, _COO),
     _cap("approve_amendment", _("approve or reject a protocol amendment proposed by someone else"), _INV, _DM, _ADM),
 )
 

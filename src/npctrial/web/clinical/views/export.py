@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, exports
+from npctrial.web.clinical import crfs, exports, voiding
 from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS
 from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
@@ -25,7 +25,8 @@ def export_index(request: HttpRequest, study_pk: int) -> HttpResponse:
     return render(request, "clinical/exports.html", {
         "study": study, "forms": {k: v for k, v in crfs.CRFS.items() if k in readable},
         "hidden_forms": [k for k in crfs.CRFS if k not in readable], "analysis": exports.ANALYSIS,
-        "export_level": level, "attachments_listed": len(listed), "attachments_hidden": hidden_attachments})
+        "export_level": level, "attachments_listed": len(listed), "attachments_hidden": hidden_attachments,
+        "voided": voiding.voided_count(permissions.scope(request.user, study, Subject.objects.all()))})
 
 
 def _require_forms(request: HttpRequest, study: Any, name: str) -> list[str]:

@@ -20,7 +20,7 @@ def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_
     except ValidationError:
         raise Http404("no such form") from None
     form_access.require_form(request.user, study, form, "read", subject.site)
-    record = permissions.get_scoped_or_404(request.user, study, spec.model.objects.filter(subject=subject),
+    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
                                            record_pk, site_field="subject__site")
     protocol = protocol_of(subject.protocol_version)
     ref = crfs.query_record(form, record.pk)
@@ -35,8 +35,9 @@ def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_
     return render(request, "clinical/record_view.html", {
         "study": study, "subject": subject, "spec": spec, "record": record, "rows": rows, "slug": form,
         "record_ref": ref, "event": event, "queries": queries, "locked": locks.is_locked(subject),
-        "can_edit": permissions.can(request.user, study, "edit_crf", subject.site)
+        "can_edit": permissions.can(request.user, study, "edit_crf", subject.site) and record.voided_at is None
         and form_access.form_level(request.user, study, form, subject.site) == "edit",
-        "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
+        "can_void": permissions.can(request.user, study, "void_record", subject.site) and record.voided_at is None,
+        "can_raise": permissions.can(request.user, study, "raise_query", subject.site) and record.voided_at is None,
         "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
         "next": request.path})

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from npctrial.web.clinical import reports
+from npctrial.web.clinical import reports, voiding
 from npctrial.web.clinical.views.common import today
 from npctrial.web.core import permissions
 from npctrial.web.core.models import ScreeningRecord, Subject
@@ -17,7 +18,13 @@ def scoped_report(user: Any, study: Any, figures: bool = True) -> reports.StudyR
     """The study report over the subjects and screenings of the user's sites (pages and API)."""
     subjects = permissions.scope(user, study, Subject.objects.all())
     screenings = permissions.scope(user, study, ScreeningRecord.objects.all())
-    return reports.compute_report(study, subjects, screenings, today(), figures=figures)
+    report = reports.compute_report(study, subjects, screenings, today(), figures=figures)
+    voided = voiding.voided_count(subjects)
+    if voided:  # never dropped silently: say what was left out and why
+        report.notes.append(_("Left out: %(n)s records voided as entered in error (%(forms)s); see the voided-records "
+                              "listing.") % {"n": sum(voided.values()),
+                                             "forms": ", ".join(f"{k} {v}" for k, v in voided.items())})
+    return report
 
 
 def study_report(request: HttpRequest, study_pk: int) -> HttpResponse:

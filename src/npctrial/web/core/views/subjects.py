@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions
-from npctrial.web.core.allocation import randomise
+from npctrial.web.core.allocation import randomise, segment_for, segments_of, subject_factors
 from npctrial.web.core.attachments import visible_attachments
 from npctrial.web.core.audit import audit_entries
+from npctrial.web.core.confirm import Confirmation, confirmed, render_confirmation
 from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
 from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
 from npctrial.web.core.models_attachments import ATTACHMENT_KINDS
@@ -68,16 +73,56 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
     )
 
 
-@require_POST
+def _randomise_confirmation(request: HttpRequest, study: Any, subject: Subject, day: Any) -> Confirmation:
+    """What randomising ``subject`` does: arms, ratio, method, the strata read from screening."""
+    problems: list[str] = []
+    sequence = getattr(study, "allocation_sequence", None)
+    consequences: list[str] = []
+    if sequence is None:
+        problems.append(_("%(study)s is a single-arm study: there is nothing to randomise") % {"study": study.code})
+    elif hasattr(subject, "randomisation"):
+        problems.append(_("%(subject)s is already randomised (allocation #%(n)s): a subject is randomised once")
+                        % {"subject": subject.subject_id, "n": subject.randomisation.number})
+    else:
+        config = segment_for(segments_of(sequence), sequence.count + 1).config
+        labels = config.get("arm_labels", {})
+        arms = ", ".join(f"{a} ({labels.get(a, a)})" for a in config.get("arms", []))
+        consequences.append(_("%(subject)s is allocated to one arm: %(arms)s; ratio %(ratio)s, by %(method)s.") % {
+            "subject": subject.subject_id, "arms": arms, "ratio": ":".join(str(r) for r in config.get("ratio", [])),
+            "method": str(config.get("method", "")).replace("_", " ")})
+        try:
+            strata = subject_factors(subject, config)
+        except ValidationError as exc:
+            problems.append(str(exc))
+        else:
+            if strata:
+                consequences.append(_("Stratification factors, from the screening record: %(strata)s.") % {
+                    "strata": ", ".join(f"{k} = {v}" for k, v in strata.items())})
+        consequences.append(_("The allocation is final: it is added to the concealed sequence and the audit trail, "
+                              "and cannot be undone or repeated."))
+        consequences.append(_("Randomisation date: %(day)s.") % {"day": (day or timezone.localdate()).isoformat()})
+        consequences.append(_("The arm is shown to you as soon as it is allocated."))
+    return Confirmation(
+        title=_("Randomise %(subject)s?") % {"subject": subject.subject_id}, consequences=consequences,
+        action=request.path, button=_("Randomise now"), problems=problems,
+        hidden={"randomisation_date": day.isoformat() if day else ""},
+        cancel_url=reverse("subject-detail", kwargs={"study_pk": study.pk, "pk": subject.pk}))
+
+
+@require_http_methods(["GET", "POST"])
 def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """GET (or a POST without confirm=yes): what will happen; the confirmed POST randomises."""
     study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "randomise")
-    form = RandomiseForm(request.POST)
-    if not form.is_valid():
+    form = RandomiseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not form.is_valid():
         for name, errs in form.errors.items():
             messages.error(request, f"{name}: {' '.join(errs)}")
         return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
+    day = form.cleaned_data["randomisation_date"] if request.method == "POST" else None
+    if not confirmed(request):
+        return render_confirmation(request, study, _randomise_confirmation(request, study, subject, day))
     try:
-        allocation = randomise(subject, request.user, form.cleaned_data["randomisation_date"])
+        allocation = randomise(subject, request.user, day)
     except ValidationError as exc:
         messages.error(request, str(exc))
     else:

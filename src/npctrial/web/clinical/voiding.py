@@ -1,0 +1,85 @@
+"""Records entered in error: voided with a reason, never deleted.
+
+Voiding a CRF record (:func:`void_record`):
+
+1. Refuse if the subject or the study is locked, if the record is already voided, or without a
+   reason; the record's version must be the one the user confirmed (optimistic lock).
+2. Set ``voided_at``/``voided_by``/``void_reason`` through the audited save: the audit trail keeps
+   who voided what, when and why, and every value the record had.
+3. Close the record's open data queries ("record voided"), and recompute the RECIST series when a
+   tumour assessment is voided (the next assessment may become the baseline).
+
+A voided record stays in the database but leaves every analysis: the default manager of the CRF
+models (``objects``) returns live records only, so reports, endpoints, analysis datasets, form
+exports, the grid and the calendar never see it; :func:`voided_records` lists them (the voided-
+records listing and its CSV), and each report and export says how many it left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import crfs
+from npctrial.web.clinical.locks import assert_editable
+from npctrial.web.core.locking import save_with_version
+from npctrial.web.core.models import Subject
+from npctrial.web.core.queries import close_query
+
+
+def void_record(slug: str, record: Any, user: Any, reason: str, *, expected_version: int) -> Any:
+    """Void one CRF record (steps 1-3 of the module docstring); returns it as saved."""
+    subject = record.subject
+    assert_editable(subject)
+    if record.voided_at is not None:
+        raise ValidationError(_("this record is already voided"), field="record")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("a reason is required to void a record (e.g. entered for the wrong patient)"),
+                              field="reason")
+    with transaction.atomic():
+        voided = save_with_version(record, expected_version=expected_version, user=user,
+                                   changes={"voided_at": timezone.now(), "voided_by": user, "void_reason": reason[:300]},
+                                   reason=_("voided (entered in error): %(reason)s") % {"reason": reason})
+        ref = crfs.query_record(slug, record.pk)
+        for query in subject.queries.filter(record=ref).exclude(status="closed"):
+            close_query(query, user=user, note=_("record voided"))
+        if slug == "assessment":
+            crfs.recompute_recist(subject)
+    return voided
+
+
+@dataclass(frozen=True)
+class VoidedRow:
+    subject: Subject
+    slug: str
+    record: Any
+    voided_at: datetime
+    voided_by: Any
+    reason: str
+
+
+def voided_records(subjects: Any) -> Iterator[VoidedRow]:
+    """Every voided CRF record of ``subjects`` (already scoped), newest first within each form."""
+    for slug, spec in crfs.CRFS.items():
+        qs = (spec.model.all_objects.filter(subject__in=subjects, voided_at__isnull=False)
+              .select_related("subject__site", "voided_by").order_by("-voided_at", "pk"))
+        for r in qs:
+            yield VoidedRow(r.subject, slug, r, r.voided_at, r.voided_by, r.void_reason)
+
+
+def voided_count(subjects: Any) -> dict[str, int]:
+    """Voided records per form slug (forms with none left out)."""
+    out = {}
+    for slug, spec in crfs.CRFS.items():
+        n = spec.model.all_objects.filter(subject__in=subjects, voided_at__isnull=False).count()
+        if n:
+            out[slug] = n
+    return out
