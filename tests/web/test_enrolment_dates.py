@@ -110,11 +110,14 @@ def test_randomisation_date_through_the_page(world):
     client = login(Client(), "coordinator")
     subject = _unrandomised(world)
     url = reverse("subject-randomise", kwargs={"study_pk": subject.study_id, "pk": subject.pk})
-    client.post(url, {"randomisation_date": "2026-04-02"})
+    client.post(url, {"randomisation_date": "2026-04-02", "confirm": "yes"})
     assert not Randomisation.objects.filter(subject=subject).exists()  # before enrolment
-    client.post(url, {"randomisation_date": (TODAY + timedelta(days=1)).isoformat()})
+    client.post(url, {"randomisation_date": (TODAY + timedelta(days=1)).isoformat(), "confirm": "yes"})
     assert not Randomisation.objects.filter(subject=subject).exists()  # future
-    response = client.post(url, {"randomisation_date": "2026-04-04"}, follow=True)
+    page = client.post(url, {"randomisation_date": "2026-04-04"})  # the confirmation page first
+    assert page.status_code == 200 and not Randomisation.objects.filter(subject=subject).exists()
+    assert b"Randomisation date: 2026-04-04" in page.content
+    response = client.post(url, {"randomisation_date": "2026-04-04", "confirm": "yes"}, follow=True)
     assert Randomisation.objects.get(subject=subject).randomisation_date == date(2026, 4, 4)
     assert b'id="randomisation-date">2026-04-04<' in response.content
 
