@@ -74,14 +74,15 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
     protocol = protocol_of(version)
     fields = protocols.screening_fields(protocol)
     form_cls = screening_form_class(fields, with_date=True)
-    form = form_cls(request.POST or None)
+    form = form_cls(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         site_code = request.POST.get("site", "")
         site = next((s for s in sites if s.code == site_code), None)
+        valid = form.is_valid()  # every field's error is shown, with or without a site
         if site is None:
-            form.add_error(None, f"site: choose one of your sites ({', '.join(s.code for s in sites)})")
-        elif form.is_valid():
+            form.add_error(None, _("site: choose one of your sites (%(sites)s)") % {"sites": ", ".join(s.code for s in sites)})
+        elif valid:
             try:
                 record = create_screening(study, site, _raw(request, protocol), request.user,
                                           screening_date=form.cleaned_data.get("screening_date"))
