@@ -17,7 +17,7 @@ from pydantic import Field
 
 from npctrial.errors import ValidationError
 from npctrial.web.core import administration as admin
-from npctrial.web.core import permissions
+from npctrial.web.core import permissions, protocols
 from npctrial.web.core.studies import create_study
 from npctrial.web.core.study_status import move_to_production, wipe_test_data
 
@@ -142,8 +142,10 @@ def create_study_route(request: HttpRequest, payload: StudyIn) -> Status:
     """Create a study from protocol YAML (administrators only); it starts without sites or members."""
     if not request.user.is_superuser:
         raise PermissionDenied("only administrators create studies")
-    study = create_study(code=payload.code, yaml_text=payload.protocol_yaml, target_enrolment=payload.target_enrolment,
-                         user=request.user, title=payload.title, request=request)
+    with protocols.protocol_input("protocol_yaml"):
+        study = create_study(code=payload.code, yaml_text=payload.protocol_yaml,
+                             target_enrolment=payload.target_enrolment, user=request.user, title=payload.title,
+                             request=request)
     version = study.current_protocol
     return Status(201, {"id": study.pk, "code": study.code, "title": study.title,
                         "protocol_version": version.label if version else ""})

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from npctrial.web.core import amendments, permissions
+from npctrial.web.core import amendments, permissions, protocols
 from npctrial.web.core.models import ProtocolVersion
 
 router = Router(tags=["amendments"])
@@ -84,9 +84,10 @@ def list_amendments(request: HttpRequest, study_id: int) -> list[dict[str, Any]]
 def propose_amendment_route(request: HttpRequest, study_id: int, payload: AmendmentIn) -> Status:
     """Propose an amendment; a randomisation change after the first allocation needs ``restart_from``."""
     study = permissions.get_study_for(request.user, study_id, "manage")
-    version = amendments.propose_amendment(study, payload.protocol_yaml, user=request.user, reason=payload.reason,
-                                           restart_from=payload.restart_from, restart_reason=payload.restart_reason,
-                                           request=request)
+    with protocols.protocol_input("protocol_yaml"):
+        version = amendments.propose_amendment(study, payload.protocol_yaml, user=request.user, reason=payload.reason,
+                                               restart_from=payload.restart_from,
+                                               restart_reason=payload.restart_reason, request=request)
     return Status(201, _out(version))
 
 

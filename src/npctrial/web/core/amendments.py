@@ -116,7 +116,7 @@ def propose_amendment(study: Study, yaml_text: str, *, user: Any, reason: str, r
         raise ProtocolError(_("id: an amendment must keep the protocol id %(id)r, got %(new)r")
                             % {"id": current.protocol_id, "new": protocol.id}, field="id")
     if protocols.sha256_text(yaml_text) == current.sha256:
-        raise ValidationError(_("the amendment is identical to the current protocol version"), field="yaml_text")
+        raise ValidationError(_("the amendment is identical to the current protocol version"), field="protocol_yaml")
     diff = _diff(current, yaml_text)
     _check_randomisation(study, diff, restart_from, restart_reason)
     if diff.randomisation_changed:

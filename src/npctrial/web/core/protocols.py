@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -94,6 +95,19 @@ def parse_protocol(yaml_text: str) -> Protocol:
     except yaml.YAMLError as exc:
         raise ProtocolError(f"protocol is not valid YAML: {exc}", field="protocol", errors=[str(exc)]) from exc
     return domain_parse_protocol(data, origin="protocol")
+
+
+@contextmanager
+def protocol_input(field: str) -> Iterator[None]:
+    """Report a ProtocolError raised inside as an error of the input ``field`` that holds the YAML.
+
+    The messages keep the path inside the document (``id: ...``, ``randomisation.arms: ...``); the
+    field is the one the user typed into, so an API client sees which input to correct.
+    """
+    try:
+        yield
+    except ProtocolError as exc:
+        raise ProtocolError(str(exc), field=field, errors=exc.errors) from exc
 
 
 def load_bundled_protocol_text(name: str) -> str:
