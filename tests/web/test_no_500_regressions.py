@@ -42,3 +42,15 @@ def test_api_protocol_problems_name_the_protocol_yaml_field(world: World):
     root = login(Client(), "root")
     created = root.post("/api/v1/studies", {"code": "NEW", "protocol_yaml": "- a list"}, content_type="application/json")
     assert created.status_code == 422 and _fields(created) == {"protocol_yaml"}, created.json()
+
+
+def test_a_next_that_is_not_a_path_goes_back_to_the_subject(world: World):
+    client = login(Client(), "data_manager")
+    study, subject = world.studies["imrt"].pk, world.subjects[("imrt", "A")].pk
+    url = reverse("query-raise", kwargs={"study_pk": study, "pk": subject})
+    back = reverse("subject-detail", kwargs={"study_pk": study, "pk": subject})
+    for nxt in ("-1000", "subject-detail", "汉字", "//evil.example/", "https://evil.example/"):
+        response = client.post(url, {"field_name": "t_category", "text": "check", "next": nxt})
+        assert (response.status_code, response["Location"]) == (302, back), nxt
+    casebook = reverse("casebook", kwargs={"study_pk": study, "pk": subject})
+    assert client.post(url, {"field_name": "t_category", "text": "c", "next": casebook})["Location"] == casebook

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -169,11 +169,11 @@ def subject_records(subject: Subject) -> list:
 
 
 def _back(request: HttpRequest, study_pk: int, subject_pk: int) -> HttpResponse:
-    """Back to the page the form was posted from (``next``, same host only), else the subject page."""
+    """Back to the page the form was posted from (``next``: a path on this host), else the subject page."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
-        return redirect(target)
+        return HttpResponseRedirect(target)  # a URL, never looked up as a view name
     return redirect("subject-detail", study_pk=study_pk, pk=subject_pk)
 
 
