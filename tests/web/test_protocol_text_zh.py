@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.web.conftest import login
+from tests.web.conftest import IMRT_ELIGIBLE, login
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"}
@@ -101,3 +102,33 @@ def test_a_refused_screening_value_is_explained_in_chinese(world) -> None:
     assert "<li>血红蛋白 须 &gt;= 20 g/L，实际为 5</li>" in zh
     en = client.post(url, {"hb": "5"}, **EN).content.decode()
     assert "<li>hb must be &gt;= 20 g/L, got 5</li>" in en and "血红蛋白" not in en
+
+
+def test_the_api_keeps_the_english_message_and_gives_its_code(world) -> None:
+    client = login(Client(), "coordinator")
+    imrt = world.studies["imrt"]
+    response = client.post(f"/api/v1/studies/{imrt.pk}/screenings", data={"site": "GZ", "values": {"hb": 5}},
+                           content_type="application/json", **ZH)
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error == {"field": "hb", "message": "hb must be >= 20 g/L, got 5", "code": "field.below_min"}
+
+
+def test_date_order_refusals_in_chinese(world) -> None:
+    from django.utils import translation
+
+    from npctrial.errors import ValidationError
+    from npctrial.web.core.enrolment import enrol
+    from npctrial.web.core.screening import create_screening
+
+    record = world.screenings[("imrt", "A")]
+    client = login(Client(), "coordinator")
+    client.post(reverse("set-language"), {"language": "zh-hans", "next": "/"})
+    url = reverse("screening-enrol", kwargs={"study_pk": world.studies["imrt"].pk, "pk": record.pk})
+    page = client.post(url, {"consent_date": "2099-01-01", "consent_version": "1.0"}, follow=True).content.decode()
+    assert "知情同意日期 2099-01-01 晚于今天（今天是 " in page
+    study = world.studies["imrt"]
+    ineligible = create_screening(study, world.sites["A"], {**IMRT_ELIGIBLE, "previous_radiotherapy": True},
+                                  world.users["coordinator"])
+    with translation.override("zh-hans"), pytest.raises(ValidationError, match="只有合格的患者才能入组；筛选结果为：不符合入组标准"):
+        enrol(ineligible, consent_date=ineligible.screening_date, consent_version="1.0", user=world.users["coordinator"])

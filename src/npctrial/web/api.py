@@ -46,7 +46,9 @@ def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str
 
 @api.exception_handler(ValidationError)
 def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [{"field": exc.field or "__all__", "message": str(exc)}]
+    errors: list[dict[str, str]] = [{"field": exc.field or "__all__", "message": str(exc)}]
+    if exc.code is not None:  # a coded message of the domain layer (npctrial.messages): match on the code
+        errors[0]["code"] = exc.code
     for problem in getattr(exc, "errors", [])[1:]:
         errors.append({"field": exc.field or "__all__", "message": problem})
     return _error(request, 422, str(exc), errors)

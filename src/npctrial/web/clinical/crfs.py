@@ -20,6 +20,7 @@ from typing import Any
 
 from django import forms
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from npctrial.domain import clinical_terms, lab_terms, rtog_organs
 from npctrial.errors import ValidationError
@@ -228,7 +229,7 @@ def _save_lesions(assessment: TumourAssessment, lesions: Iterable[dict[str, Any]
     rows = [row for row in lesions if row.get("lesion_id")]
     ids = [r["lesion_id"] for r in rows]
     if len(set(ids)) != len(ids):
-        raise ValidationError("each lesion_id may appear once per assessment", field="lesions")
+        raise ValidationError(_("each lesion_id may appear once per assessment"), field="lesions")
     for old in assessment.lesions.all():
         old._history_user = user
         old.delete(reason=reason or "lesions re-entered")
@@ -266,8 +267,8 @@ def save_crf(
     with transaction.atomic():
         if instance is None:
             if spec.single and spec.model.objects.filter(subject=subject).exists():
-                raise ValidationError(f"{spec.label} already recorded for {subject.subject_id}: edit it instead",
-                                      field="form")
+                raise ValidationError(_("%(form)s already recorded for %(subject)s: edit it instead")
+                                      % {"form": spec.label, "subject": subject.subject_id}, field="form")
             record = spec.model(subject=subject, protocol_version=subject.protocol_version,
                                 created_by=user if getattr(user, "is_authenticated", False) else None, **values)
             notes = _derive(spec, record, subject)
@@ -278,7 +279,7 @@ def save_crf(
             record.save(reason=reason or None)  # e.g. values carried forward from screening
         else:
             if expected_version is None:
-                raise ValidationError("version is required to edit a record", field="version")
+                raise ValidationError(_("version is required to edit a record"), field="version")
             work = spec.model.objects.get(pk=instance.pk)
             if slug == "lab" and "grade" not in values and work.grade == work.suggested_grade:
                 work.grade = None  # the grade followed the suggestion: keep following it

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from npctrial.domain import (
     TargetMeasurement,
@@ -75,11 +76,12 @@ def derive_baseline(record: Any, protocol: Any) -> list[str]:
 def derive_radiotherapy(record: Any, protocol: Any) -> list[str]:
     """BED and EQD2 of the planned course at alpha/beta 10 and 3 Gy."""
     if record.end_date and record.end_date < record.start_date:
-        raise ValidationError(f"end_date ({record.end_date}) must not be before start_date "
-                              f"({record.start_date})", field="end_date")
+        raise ValidationError(_("end_date (%(end)s) must not be before start_date (%(start)s)")
+                              % {"end": record.end_date, "start": record.start_date}, field="end_date")
     if record.delivered_fractions is not None and record.delivered_fractions > record.fractions:
-        raise ValidationError(f"delivered_fractions must be <= planned fractions ({record.fractions}), got "
-                              f"{record.delivered_fractions}", field="delivered_fractions")
+        raise ValidationError(_("delivered_fractions must be <= planned fractions (%(planned)s), got %(got)s")
+                              % {"planned": record.fractions, "got": record.delivered_fractions},
+                              field="delivered_fractions")
     n, d = int(record.fractions), float(record.total_dose_gy)
     record.bed_gy10, record.eqd2_gy10 = bed(d, n, ALPHA_BETA_TUMOUR), eqd2(d, n, ALPHA_BETA_TUMOUR)
     record.bed_gy3, record.eqd2_gy3 = bed(d, n, ALPHA_BETA_LATE), eqd2(d, n, ALPHA_BETA_LATE)
@@ -95,19 +97,21 @@ def derive_administration(record: Any, protocol: Any) -> list[str]:
     if record.doses_planned:
         taken = record.doses_taken or 0
         if taken > record.doses_planned:
-            raise ValidationError(f"doses_taken ({taken}) cannot exceed doses_planned ({record.doses_planned})",
-                                  field="doses_taken")
+            raise ValidationError(_("doses_taken (%(taken)s) cannot exceed doses_planned (%(planned)s)")
+                                  % {"taken": taken, "planned": record.doses_planned}, field="doses_taken")
         record.adherence_pct = 100.0 * taken / record.doses_planned
     else:
         record.adherence_pct = None
     record.deviation = abs(float(record.dose_mg) - float(record.planned_dose_mg)) > 1e-9
     if record.deviation and record.deviation_reason not in ALLOWED_DEVIATION_REASONS:
         raise ValidationError(
-            f"dose_mg {record.dose_mg:g} differs from the planned {record.planned_dose_mg:g} mg: the protocol allows no "
-            "dose modification, so record the deviation reason (progression, grade 4 toxicity, refusal or other)",
+            _("dose_mg %(dose)s differs from the planned %(planned)s mg: the protocol allows no dose modification, "
+              "so record the deviation reason (progression, grade 4 toxicity, refusal or other)")
+            % {"dose": f"{record.dose_mg:g}", "planned": f"{record.planned_dose_mg:g}"},
             field="deviation_reason")
     if record.deviation and record.deviation_reason == "other" and not record.deviation_note.strip():
-        raise ValidationError("deviation_note is required when the deviation reason is 'other'", field="deviation_note")
+        raise ValidationError(_("deviation_note is required when the deviation reason is 'other'"),
+                              field="deviation_note")
     return []
 
 
@@ -124,10 +128,11 @@ def derive_lab(record: Any, protocol: Any) -> list[str]:
     if record.grade is None:
         record.grade = record.suggested_grade
     if not 0 <= int(record.grade) <= 4:
-        raise ValidationError(f"grade must be 0-4, got {record.grade}", field="grade")
+        raise ValidationError(_("grade must be 0-4, got %(grade)s") % {"grade": record.grade}, field="grade")
     if int(record.grade) != record.suggested_grade and not record.override_reason.strip():
-        raise ValidationError(f"grade {record.grade} overrides the suggested CTCAE grade {record.suggested_grade}: "
-                              "override_reason is required", field="override_reason")
+        raise ValidationError(_("grade %(grade)s overrides the suggested CTCAE grade %(suggested)s: "
+                                "override_reason is required")
+                              % {"grade": record.grade, "suggested": record.suggested_grade}, field="override_reason")
     return []
 
 
@@ -138,11 +143,11 @@ def sae_deadline(aware_at: datetime) -> datetime:
 def derive_adverse_event(record: Any, protocol: Any) -> list[str]:
     """Grade 1-5; stop not before start; serious AEs get the 24-hour reporting deadline."""
     if not 1 <= int(record.grade) <= 5:
-        raise ValidationError(f"grade must be 1-5 (CTCAE has no grade 0 for an AE), got {record.grade}",
-                              field="grade")
+        raise ValidationError(_("grade must be 1-5 (CTCAE has no grade 0 for an AE), got %(grade)s")
+                              % {"grade": record.grade}, field="grade")
     if record.stop_date and record.stop_date < record.start_date:
-        raise ValidationError(f"stop_date ({record.stop_date}) is before start_date ({record.start_date})",
-                              field="stop_date")
+        raise ValidationError(_("stop_date (%(stop)s) is before start_date (%(start)s)")
+                              % {"stop": record.stop_date, "start": record.start_date}, field="stop_date")
     if record.serious:
         if record.aware_at is None:
             record.aware_at = timezone.now()
@@ -157,18 +162,18 @@ def derive_rtog(record: Any, protocol: Any, rt: Any) -> list[str]:
     check_rtog_grade(record.organ, record.scale, int(record.grade))
     if rt is None or rt.end_date is None:
         if record.scale == "late":
-            raise ValidationError("late RTOG toxicity needs the radiotherapy end date (treatment form)",
+            raise ValidationError(_("late RTOG toxicity needs the radiotherapy end date (treatment form)"),
                                   field="scale")
         record.days_after_rt_end = None
         return []
     record.days_after_rt_end = (record.assessment_date - rt.end_date).days
     if record.assessment_date < rt.start_date:
-        raise ValidationError(f"assessment_date ({record.assessment_date}) is before radiotherapy started",
-                              field="assessment_date")
+        raise ValidationError(_("assessment_date (%(date)s) is before radiotherapy started")
+                              % {"date": record.assessment_date}, field="assessment_date")
     onset = classify_onset(record.assessment_date, rt.start_date, rt.end_date)
     if record.scale == "late" and onset != "late":
-        raise ValidationError(f"late RTOG toxicity is scored only beyond 90 days after the end of radiotherapy "
-                              f"({record.days_after_rt_end} days)", field="scale")
+        raise ValidationError(_("late RTOG toxicity is scored only beyond 90 days after the end of radiotherapy "
+                                "(%(days)s days)") % {"days": record.days_after_rt_end}, field="scale")
     return []
 
 

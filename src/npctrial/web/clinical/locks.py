@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical.models import CasebookSignature, DataLock
@@ -35,9 +36,10 @@ def study_locked(study: Study) -> bool:
 def assert_editable(subject: Subject) -> None:
     """Raise ValidationError(field='lock') when the subject's data are frozen."""
     if study_locked(subject.study):
-        raise ValidationError(f"study {subject.study.code} is locked: edits are refused", field="lock")
+        raise ValidationError(_("study %(study)s is locked: edits are refused") % {"study": subject.study.code}, field="lock")
     if DataLock.objects.filter(subject=subject).exists():
-        raise ValidationError(f"subject {subject.subject_id} is locked: edits are refused", field="lock")
+        raise ValidationError(_("subject %(subject)s is locked: edits are refused") % {"subject": subject.subject_id},
+                              field="lock")
 
 
 def hash_record_versions(items: Iterable[tuple[str, int, int]]) -> str:
@@ -55,7 +57,7 @@ def casebook_hash(subject: Subject) -> str:
 def sign_casebook(subject: Subject, user: Any, password: str) -> CasebookSignature:
     """E-signature: the signer re-enters their password (21 CFR 11.200(a)(1))."""
     if not password or not user.check_password(password):
-        raise ValidationError("password is not correct: the casebook was not signed", field="password")
+        raise ValidationError(_("password is not correct: the casebook was not signed"), field="password")
     sig = CasebookSignature(subject=subject, signed_by=user, statement=SIGNATURE_STATEMENT,
                             records_hash=casebook_hash(subject))
     sig._history_user = user  # type: ignore[attr-defined]
@@ -78,16 +80,17 @@ def lock(study: Study, user: Any, subject: Subject | None = None) -> DataLock:
             row._history_user = user  # type: ignore[attr-defined]
             row.save()
     except IntegrityError:
-        what = f"subject {subject.subject_id}" if subject else f"study {study.code}"
-        raise ValidationError(f"{what} is already locked", field="lock") from None
+        what = (_("subject %(subject)s is already locked") % {"subject": subject.subject_id} if subject
+                else _("study %(study)s is already locked") % {"study": study.code})
+        raise ValidationError(what, field="lock") from None
     return row
 
 
 def unlock(study: Study, user: Any, reason: str, subject: Subject | None = None) -> None:
     if not (reason or "").strip():
-        raise ValidationError("a reason is required to unlock", field="reason")
+        raise ValidationError(_("a reason is required to unlock"), field="reason")
     row = DataLock.objects.filter(study=study, subject=subject).first()
     if row is None:
-        raise ValidationError("not locked", field="lock")
+        raise ValidationError(_("not locked"), field="lock")
     row._history_user = user  # type: ignore[attr-defined]
     row.delete(reason=reason)

@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from npctrial.domain.localised_text import localise
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import schedule
 from npctrial.web.clinical.casebook_state import load_state
@@ -27,7 +30,7 @@ def add_mark(subject: Subject, event: str, form: str, kind: str, reason: str, us
     if kind not in KINDS:
         raise ValidationError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", field="kind")
     if not (reason or "").strip():
-        raise ValidationError("a reason is required (e.g. 'no adverse event this week')", field="reason")
+        raise ValidationError(_("a reason is required (e.g. 'no adverse event this week')"), field="reason")
     version = subject.protocol_version
     g = build_grid(load_state(subject), schedule.events_of(version), schedule.log_forms_of_text(version.yaml_text),
                    timezone.localdate())
@@ -37,12 +40,14 @@ def add_mark(subject: Subject, event: str, form: str, kind: str, reason: str, us
                               field="event")
     cell = next((c for c in row.cells if c.form == form and c.expected), None)
     if cell is None:
-        raise ValidationError(f"form {form!r} is not collected at {row.label}", field="form")
+        raise ValidationError(_("form %(form)r is not collected at %(event)s")
+                              % {"form": form, "event": localise(row.label, get_language())}, field="form")
     if cell.records:
-        raise ValidationError(f"{row.label} already has {len(cell.records)} record(s) of this form: "
-                              "void them first if they were entered in error", field="form")
+        raise ValidationError(_("%(event)s already has %(n)s record(s) of this form: void them first if they were "
+                                "entered in error") % {"event": localise(row.label, get_language()), "n": len(cell.records)},
+                              field="form")
     if cell.mark is not None:
-        raise ValidationError("this form is already marked at this event", field="form")
+        raise ValidationError(_("this form is already marked at this event"), field="form")
     actor = user if getattr(user, "is_authenticated", False) else None
     mark = NothingToReport(subject=subject, event=event, form=form, kind=kind, reason=reason.strip()[:300],
                            recorded_by=actor)
@@ -55,6 +60,6 @@ def add_mark(subject: Subject, event: str, form: str, kind: str, reason: str, us
 def remove_mark(mark: NothingToReport, user: Any, reason: str) -> None:
     assert_editable(mark.subject)
     if not (reason or "").strip():
-        raise ValidationError("a reason is required to remove the mark", field="reason")
+        raise ValidationError(_("a reason is required to remove the mark"), field="reason")
     mark._history_user = user  # type: ignore[attr-defined]
     mark.delete(reason=reason.strip())

@@ -34,6 +34,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from npctrial.domain.timeline import check_randomisation_date
 from npctrial.errors import ValidationError
@@ -100,10 +101,12 @@ def subject_factors(subject: Subject, config: dict[str, Any]) -> dict[str, str]:
         else:
             value = values.get(name)
         if value is None:
-            raise ValidationError(f"stratification factor {name!r} is not recorded for the subject", field=name)
+            raise ValidationError(_("stratification factor %(name)r is not recorded for the subject") % {"name": name},
+                                  field=name)
         value = str(value)
         if levels and value not in levels:
-            raise ValidationError(f"{name} must be one of {levels} for randomisation, got {value!r}", field=name)
+            raise ValidationError(_("%(name)s must be one of %(levels)s for randomisation, got %(value)r")
+                                  % {"name": name, "levels": levels, "value": value}, field=name)
         out[name] = value
     return out
 
@@ -176,7 +179,7 @@ def randomise(subject: Subject, user: Any, randomisation_date: Any = None) -> Ra
         with transaction.atomic():
             sequence = AllocationSequence.objects.select_for_update().get(study=subject.study_id)
             if Randomisation.objects.filter(subject=subject).exists():
-                raise ValidationError(f"{subject.subject_id} is already randomised", field="subject")
+                raise ValidationError(_("%(subject)s is already randomised") % {"subject": subject.subject_id}, field="subject")
             number = sequence.count + 1
             segment = segment_for(segments_of(sequence), number)
             factors = subject_factors(subject, segment.config)
@@ -198,12 +201,13 @@ def randomise(subject: Subject, user: Any, randomisation_date: Any = None) -> Ra
             sequence.save(reason=f"allocation #{number}")
             return allocation
     except AllocationSequence.DoesNotExist:
-        raise ValidationError("this study is not randomised", field="study") from None
+        raise ValidationError(_("this study is not randomised"), field="study") from None
     except IntegrityError:
         if Randomisation.objects.filter(subject=subject).exists():
-            raise ValidationError(f"{subject.subject_id} is already randomised", field="subject") from None
+            raise ValidationError(_("%(subject)s is already randomised") % {"subject": subject.subject_id},
+                                  field="subject") from None
         raise ValidationError(
-            "the allocation collided with a simultaneous one and was not saved; try again", field="subject"
+            _("the allocation collided with a simultaneous one and was not saved; try again"), field="subject"
         ) from None
 
 

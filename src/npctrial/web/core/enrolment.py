@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from npctrial.domain.timeline import check_enrolment_date
 from npctrial.errors import ValidationError
@@ -44,11 +45,12 @@ def enrol(
     """
     if screening.outcome != "eligible":
         raise ValidationError(
-            f"only eligible patients can be enrolled; screening outcome is {screening.outcome}",
+            _("only eligible patients can be enrolled; screening outcome is %(outcome)s")
+            % {"outcome": _(screening.outcome)},
             field="screening",
         )
     if not consent_version or not str(consent_version).strip():
-        raise ValidationError("consent_version is required", field="consent_version")
+        raise ValidationError(_("consent_version is required"), field="consent_version")
     today = timezone.localdate()
     enrolled_on = check_enrolment_date(enrolment_date or today, consent=consent_date, today=today,
                                        screening=screening.screening_date)
@@ -61,7 +63,7 @@ def enrol(
         with transaction.atomic():
             StudySite.objects.select_for_update().get(study=screening.study, site=screening.site)
             if Subject.objects.filter(screening=screening).exists():
-                raise ValidationError("this patient is already enrolled", field="screening")
+                raise ValidationError(_("this patient is already enrolled"), field="screening")
             create_audited(
                 Consent, actor, reason=reason, screening=screening, consent_date=consent_date,
                 consent_version=str(consent_version).strip(), recorded_by=actor,
@@ -83,4 +85,4 @@ def enrol(
                 randomise(subject, user, randomisation_date=enrolled_on)  # at enrolment: both or neither
             return subject
     except IntegrityError:
-        raise ValidationError("this patient is already enrolled", field="screening") from None
+        raise ValidationError(_("this patient is already enrolled"), field="screening") from None

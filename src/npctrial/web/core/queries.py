@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
@@ -32,17 +33,19 @@ def query_fields(subject: Subject, record: str = "screening") -> list[str]:
         resolved = resolve(subject, record)
         if resolved is not None:
             return resolved
-    raise ValidationError(f"record {record!r} is not a record of subject {subject.subject_id}", field="record")
+    raise ValidationError(_("record %(record)r is not a record of subject %(subject)s")
+                          % {"record": record, "subject": subject.subject_id}, field="record")
 
 
 def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, record: str = "screening") -> DataQuery:
     if not field_name or not field_name.strip():
-        raise ValidationError("field_name is required", field="field_name")
+        raise ValidationError(_("field_name is required"), field="field_name")
     field_name = field_name.strip()
     if field_name not in query_fields(subject, record):
-        raise ValidationError(f"field_name {field_name!r} is not a field of record {record!r}", field="field_name")
+        raise ValidationError(_("field_name %(field)r is not a field of record %(record)r")
+                              % {"field": field_name, "record": record}, field="field_name")
     if not text or not text.strip():
-        raise ValidationError("text is required", field="text")
+        raise ValidationError(_("text is required"), field="text")
     return create_audited(
         DataQuery, user, study=subject.study, site=subject.site, subject=subject, record=record,
         field_name=field_name, text=text.strip(), raised_by=user,
@@ -51,9 +54,9 @@ def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, reco
 
 def answer_query(query: DataQuery, *, answer: str, user: Any) -> DataQuery:
     if query.status == "closed":
-        raise ValidationError("the query is closed", field="status")
+        raise ValidationError(_("the query is closed"), field="status")
     if not answer or not answer.strip():
-        raise ValidationError("answer is required", field="answer")
+        raise ValidationError(_("answer is required"), field="answer")
     with transaction.atomic():
         query.answer = answer.strip()
         query.status = "answered"
@@ -65,7 +68,7 @@ def answer_query(query: DataQuery, *, answer: str, user: Any) -> DataQuery:
 
 def close_query(query: DataQuery, *, user: Any, note: str = "") -> DataQuery:
     if query.status == "closed":
-        raise ValidationError("the query is already closed", field="status")
+        raise ValidationError(_("the query is already closed"), field="status")
     with transaction.atomic():
         query.status = "closed"
         query.closed_by = user

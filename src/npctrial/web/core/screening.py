@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from npctrial.domain.timeline import check_screening_date
 from npctrial.errors import ValidationError
@@ -44,9 +45,10 @@ def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
     day = check_screening_date(screening_date or today, today=today)
     version = study.current_protocol
     if version is None:
-        raise ValidationError("the study has no protocol version", field="protocol")
+        raise ValidationError(_("the study has no protocol version"), field="protocol")
     if not study.study_sites.filter(site=site, active=True).exists():
-        raise ValidationError(f"site {site.code} does not take part in {study.code}", field="site")
+        raise ValidationError(_("site %(site)s does not take part in %(study)s") % {"site": site.code, "study": study.code},
+                              field="site")
     values = protocols.coerce_values(protocol_of(version), raw)
     evaluation = evaluate_values(version, values)
     with transaction.atomic():
@@ -108,7 +110,7 @@ def update_screening(
     updates go through :func:`patch_screening`.
     """
     if hasattr(record, "subject"):
-        raise ValidationError("the patient is enrolled: screening data can no longer change", field="values")
+        raise ValidationError(_("the patient is enrolled: screening data can no longer change"), field="values")
     values = protocols.coerce_values(protocol_of(record.protocol_version), raw)
     evaluation = evaluate_values(record.protocol_version, values)
     return save_with_version(

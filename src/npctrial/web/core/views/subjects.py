@@ -124,7 +124,7 @@ def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpRespo
     try:
         allocation = randomise(subject, request.user, day)
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     else:
         messages.success(request, _("%(subject)s randomised to %(arm)s") % {"subject": subject.subject_id, "arm": allocation.arm})
     return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
@@ -144,7 +144,7 @@ def randomisation_correct(request: HttpRequest, study_pk: int, pk: int) -> HttpR
         record_correction(randomisation, user=request.user, kind=request.POST.get("kind", ""),
                           reason=request.POST.get("reason", ""), correct_strata=strata or None, request=request)
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     else:
         messages.success(request, _("Mis-randomisation recorded; allocation #%(n)d stays in the sequence")
                          % {"n": randomisation.number})
@@ -192,7 +192,7 @@ def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
             for name, errs in form.errors.items():
                 messages.error(request, f"{name}: {' '.join(errs)}")
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     return _back(request, study.pk, subject.pk)
 
 
@@ -213,7 +213,7 @@ def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         try:
             answer_query(query, answer=form.cleaned_data["answer"], user=request.user)
         except ValidationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, display.message_text(exc))
         else:
             messages.success(request, _("Query answered"))
     else:
@@ -227,7 +227,7 @@ def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     try:
         close_query(query, user=request.user, note=request.POST.get("note", ""))
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     else:
         messages.success(request, _("Query closed"))
     return _back(request, study.pk, query.subject_id)
