@@ -36,8 +36,8 @@ def add_mark(subject: Subject, event: str, form: str, kind: str, reason: str, us
                    timezone.localdate())
     row = next((r for r in g.rows if r.key == event), None)
     if row is None:
-        raise ValidationError(f"event {event!r} is not an event of the schedule of {subject.subject_id}",
-                              field="event")
+        raise ValidationError(_("event %(event)r is not an event of the schedule of %(subject)s")
+                              % {"event": event, "subject": subject.subject_id}, field="event")
     cell = next((c for c in row.cells if c.form == form and c.expected), None)
     if cell is None:
         raise ValidationError(_("form %(form)r is not collected at %(event)s")

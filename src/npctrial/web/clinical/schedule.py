@@ -13,7 +13,11 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
 from npctrial.domain import EventDefinition, PlannedEvent, assign_event, expand_events, plan_events
+from npctrial.domain.localised_text import localise
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
 
@@ -65,10 +69,11 @@ def event_for(subject: Any, slug: str, day: date | None, requested: str | None, 
     if requested:
         match = next((p for p in planned if p.id == requested), None)
         if match is None:
-            raise ValidationError(f"event {requested!r} is not an event of the schedule of {subject.subject_id}",
-                                  field="event")
+            raise ValidationError(_("event %(event)r is not an event of the schedule of %(subject)s")
+                                  % {"event": requested, "subject": subject.subject_id}, field="event")
         if not match.event.expects(slug):
-            raise ValidationError(f"form {slug!r} is not collected at {match.event.label}", field="event")
+            raise ValidationError(_("form %(form)r is not collected at %(event)s")
+                                  % {"form": slug, "event": localise(match.event.label, get_language())}, field="event")
         return requested
     if day is None:
         return ""

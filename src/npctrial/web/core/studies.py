@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
@@ -62,11 +63,12 @@ def create_study(
     A new study starts in development (UAT, :mod:`npctrial.web.core.study_status`).
     """
     if not code or not code.replace("-", "").replace("_", "").isalnum():
-        raise ValidationError(f"code must be letters, digits, - or _, got {code!r}", field="code")
+        raise ValidationError(_("code must be letters, digits, - or _, got %(code)r") % {"code": code}, field="code")
     if Study.objects.filter(code=code).exists():
-        raise ValidationError(f"code {code!r} is already used by another study", field="code")
+        raise ValidationError(_("code %(code)r is already used by another study") % {"code": code}, field="code")
     if target_enrolment < 0:
-        raise ValidationError(f"target_enrolment must be >= 0, got {target_enrolment}", field="target_enrolment")
+        raise ValidationError(_("target_enrolment must be >= 0, got %(n)s") % {"n": target_enrolment},
+                              field="target_enrolment")
     protocol = protocols.parse_protocol(yaml_text)
     _pid, _label, ptitle = protocols.protocol_identity(protocol)
     with transaction.atomic():

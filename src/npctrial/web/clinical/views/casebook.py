@@ -7,6 +7,7 @@ from collections import Counter
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
@@ -92,7 +93,7 @@ def lab_grade(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     try:
         value = num("value")
         if value is None:
-            raise ValidationError("enter a value", field="value")
+            raise ValidationError(_("enter a value"), field="value")
         grade = suggest_lab_grade(p.get("term", ""), value, p.get("unit", ""), lln=num("lln"), uln=num("uln"),
                                   baseline=num("baseline_value"))
     except ValidationError as exc:
