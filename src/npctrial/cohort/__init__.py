@@ -10,8 +10,10 @@ from npctrial.cohort.config import (
     CoxSpec,
     DerivedSpec,
     FrequencySpec,
+    LandmarkSpec,
     StudyConfig,
     SurvivalSpec,
+    TimeDependentSpec,
     ToxicitySpec,
     dump_config,
     load_config,
@@ -19,6 +21,13 @@ from npctrial.cohort.config import (
 from npctrial.cohort.cox_table import CoxTable, cox_table
 from npctrial.cohort.demo import make_demo_cohort, solve_t_by_n
 from npctrial.cohort.derive import derive_variable, derive_variables
+from npctrial.cohort.immortal_time import (
+    LandmarkAnalysis,
+    TimeDependentCox,
+    find_immortal_time,
+    landmark_analysis,
+    time_dependent_cox,
+)
 from npctrial.cohort.inference import infer_config
 from npctrial.cohort.loading import RawCohort, load_cohort, read_cohort
 from npctrial.cohort.pipeline import prepare_cohort, run_analysis
@@ -46,13 +55,17 @@ __all__ = [
     "DerivedSpec",
     "FrequencySpec",
     "FrequencyTable",
+    "LandmarkAnalysis",
+    "LandmarkSpec",
     "Problem",
-    "ReportFigure",
     "RawCohort",
+    "ReportFigure",
     "ReportTable",
     "StudyConfig",
     "SurvivalAnalysis",
     "SurvivalSpec",
+    "TimeDependentCox",
+    "TimeDependentSpec",
     "ToxicitySpec",
     "ToxicityTable",
     "ValidationReport",
@@ -63,8 +76,10 @@ __all__ = [
     "derive_variable",
     "derive_variables",
     "dump_config",
+    "find_immortal_time",
     "frequency_table",
     "infer_config",
+    "landmark_analysis",
     "load_cohort",
     "load_config",
     "make_demo_cohort",
@@ -73,6 +88,7 @@ __all__ = [
     "run_analysis",
     "solve_t_by_n",
     "survival_analysis",
+    "time_dependent_cox",
     "toxicity_table",
     "validate_cohort",
 ]

@@ -47,19 +47,21 @@ from npctrial.cohort.dates import parse_date_column
 from npctrial.cohort.plan import natural_order
 from npctrial.cohort.values import as_level
 
-_ID = re.compile(r"^(id|pid|patient(_?id|_?no|_?number)?|subject(_?id)?|usubjid|mrn|case(_?id)?)$")
-_SITE = re.compile(r"^(inst|institution|site|center|centre|hospital)(_?id)?$")
-_STATUS = re.compile(r"(status|stat|event|death|dead|died|censor|cens|fail|relapse|recur|progress|pcm)")
-_TIME = re.compile(r"(time|futime|stop|tstop|days|months|weeks|years|duration|survival|follow)")
+_ID = re.compile(r"^(id|pid|patient(_?id|_?no|_?number)?|subject(_?id)?|usubjid|mrn|case(_?id)?"
+                 r"|住院号|病案号|病历号|患者编号|病人编号|受试者编号|登记号|门诊号|编号)$")
+_SITE = re.compile(r"^(inst|institution|site|center|centre|hospital|中心|医院|中心编号|研究中心)(_?id)?$")
+_STATUS = re.compile(r"(status|stat|event|death|dead|died|censor|cens|fail|relapse|recur|progress|pcm"
+                     r"|死亡|状态|结局|事件|复发|转移|进展|删失)")
+_TIME = re.compile(r"(time|futime|stop|tstop|days|months|weeks|years|duration|survival|follow|时间|生存期|随访期)")
 _SUFFIX = re.compile(r"_?(status|stat|event|ind|flag|censor(ed)?|cens)$")
 _ENTRY = re.compile(r"^(start|tstart|entry|t_start|time_start)$")
-_TREATMENT = re.compile(r"(^|_)(trt|rx|arm|treat(ment)?|group|modality)($|_)")
-_SEX = re.compile(r"^(sex|gender)$")
-_START_DATE = re.compile(r"start|diagnos|treat|rt_|begin|enrol|random|surgery|entry")
-_LAST_DATE = re.compile(r"last|follow|censor|contact")
-_EVENT_DATE = re.compile(r"death|died|relapse|recur|progress|metast|failure|event")
-_UNIT = (("days", re.compile(r"day")), ("weeks", re.compile(r"week")), ("months", re.compile(r"month")),
-         ("years", re.compile(r"year")))
+_TREATMENT = re.compile(r"(^|_)(trt|rx|arm|treat(ment)?|group|modality)($|_)|治疗方式|治疗方案|治疗分组|组别|分组")
+_SEX = re.compile(r"^(sex|gender|性别)$")
+_START_DATE = re.compile(r"start|diagnos|treat|rt_|begin|enrol|random|surgery|entry|开始|诊断|确诊|入组|随机|治疗|放疗|手术")
+_LAST_DATE = re.compile(r"last|follow|censor|contact|末次|最后|随访|截止")
+_EVENT_DATE = re.compile(r"death|died|relapse|recur|progress|metast|failure|event|死亡|复发|转移|进展")
+_UNIT = (("days", re.compile(r"day|天")), ("weeks", re.compile(r"week|周")), ("months", re.compile(r"month|月")),
+         ("years", re.compile(r"year|年")))
 _GRADE = re.compile(r"^(acute|late)_")
 
 
@@ -165,13 +167,20 @@ def _time_for(status: str, times: list[str]) -> str | None:
     for generic in ("time", "futime", "stop", "tstop", "survival_time", "os_time", "follow_up"):
         if generic in times:
             return generic
-    return None
+    return times[0] if len(times) == 1 else None  # the file's only time (e.g. 生存时间（月）)
 
 
 def _numeric_endpoints(cols: dict[str, _Column], cells: dict[str, pd.Series], derived: list[DerivedSpec],
                        notes: list[str]) -> list[_Endpoint]:
-    times = [k for k, c in cols.items() if c.role in ("continuous", "factor") and _TIME.search(k)
-             and bool((pd.to_numeric(cells[k], errors="coerce").dropna() >= 0).all())]
+    times = []
+    for k, c in cols.items():
+        if c.role not in ("continuous", "factor") or not _TIME.search(k):
+            continue
+        negative = int((pd.to_numeric(cells[k], errors="coerce") < 0).sum())
+        if negative:
+            notes.append(f"{k!r} looks like a time but {negative} value(s) are negative: not used as a survival time")
+        else:
+            times.append(k)
     out: list[_Endpoint] = []
     for key, col in cols.items():
         if not _STATUS.search(key) or key in times:

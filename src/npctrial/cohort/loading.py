@@ -5,7 +5,8 @@ so that validation can type them once and quote them exactly in error messages, 
 row keeps the number a user sees: the spreadsheet row for CSV/XLSX (the header is a row), the
 case number for SPSS/Stata/Parquet.
 
-XLSX: the first visible worksheet (or ``sheet``); the header is the first row that fills the
+XLSX: the first visible worksheet that holds a table (or ``sheet``; sheets passed over are named
+in the notes); the header is the first row that fills the
 widest run of text cells among the first 30 rows (title rows above it are skipped and named in
 the notes) unless ``header_row`` is given; formulas are read from the values Excel saved with
 the file, and a formula without a saved value is an error naming its cell.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,17 +74,48 @@ def _read_text(p: Path, encoding: str | None) -> RawCohort:
     delimiter = "\t" if p.suffix.lower() == ".tsv" else max(",;\t", key=first.count)
     if p.suffix.lower() != ".tsv" and first.count(delimiter) == 0:
         delimiter = ","
+    if not text.strip():
+        raise ValidationError(f"cohort file {p.name} is empty", field="cohort")
+    names = [c.strip() for c in next(csv.reader([first.rstrip("\r")], delimiter=delimiter))]
+    _check_unique_names([n for n in names if n], p.name)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter,
                          quoting=csv.QUOTE_MINIMAL, skip_blank_lines=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise ValidationError(f"cohort file {p.name} could not be read: {exc}", field="cohort") from exc
+    notes: tuple[str, ...] = () if delimiter == "," else (f"{p.name}: columns separated by {delimiter!r}",)
+    df, unnamed = _drop_unnamed_empty(df, names, p.name)
+    notes += unnamed
     blank = df.apply(lambda c: c.str.strip().eq("")).all(axis=1).to_numpy() if len(df.columns) else np.array([])
     rows = np.arange(2, len(df) + 2)
-    notes: tuple[str, ...] = () if delimiter == "," else (f"{p.name}: columns separated by {delimiter!r}",)
     if blank.any():
         notes += (f"{p.name}: {int(blank.sum())} empty line(s) skipped ({_rows(rows[blank])})",)
     return RawCohort(df.loc[~blank].reset_index(drop=True), rows[~blank], p.name, notes=notes)
+
+
+def _drop_unnamed_empty(df: pd.DataFrame, names: list[str], file: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Columns without a header name: dropped (with a note) when every cell is empty, as the
+    trailing separators of a spreadsheet export; an error naming the column when they hold data."""
+    if "" not in names or len(names) != len(df.columns):
+        return df, ()
+    empty = [k for k, n in enumerate(names) if not n]
+    for k in empty:
+        if not df.iloc[:, k].str.strip().eq("").all():
+            raise ValidationError(f"cohort file {file}: column {k + 1} of the header has no name but holds data; "
+                                  "name it", field="cohort")
+    keep = [k for k in range(len(names)) if names[k]]
+    return df.iloc[:, keep], (f"{file}: {len(empty)} empty column(s) without a name skipped (column "
+                              f"{', '.join(str(k + 1) for k in empty)})",)
+
+
+def _check_unique_names(names: list[str], file: str) -> None:
+    """A column name given twice is ambiguous (pandas would rename the second 'name.1'): an error."""
+    seen: dict[str, int] = {}
+    for k, n in enumerate(names, start=1):
+        if n in seen:
+            raise ValidationError(f"cohort file {file}: column name {n!r} appears more than once (columns "
+                                  f"{seen[n]} and {k} of the header); rename one", field=n)
+        seen[n] = k
 
 
 def _rows(rows: np.ndarray, limit: int = 5) -> str:
@@ -102,13 +135,46 @@ def _choose_sheet(wb: Any, sheet: str | int | None, name: str) -> Any:
         return wb.worksheets[sheet - 1]
     if not visible:
         raise ValidationError(f"{name} has no visible worksheet", field="sheet")
-    return visible[0]
+    return visible
+
+
+def _filled(row: tuple) -> list[Any]:
+    return [v for v in row if v is not None and str(v).strip() != ""]
+
+
+def _has_table(cells: list[tuple]) -> bool:
+    """A header of two or more names followed by a row of two or more cells (a sheet of notes,
+    one cell a line, is not a table)."""
+    try:
+        h = _header_index(cells, "")
+    except ValidationError:
+        return False
+    return len(_filled(cells[h])) >= 2 and any(len(_filled(r)) >= 2 for r in cells[h + 1:])
+
+
+def _sheet_cells(wb: Any, sheet: str | int | None, name: str) -> tuple[Any, list[tuple], list[str]]:
+    """The worksheet to read, its cells and notes on the sheets passed over. Without ``sheet``:
+    the first visible sheet that holds a table (a header and a filled row); the sheets before it
+    are named as skipped and the later ones as not read."""
+    chosen = _choose_sheet(wb, sheet, name)
+    if not isinstance(chosen, list):
+        return chosen, [tuple(r) for r in chosen.iter_rows(values_only=True)], []
+    for k, ws in enumerate(chosen):
+        cells = [tuple(r) for r in ws.iter_rows(values_only=True)]
+        if _has_table(cells):
+            skipped, later = [w.title for w in chosen[:k]], [w.title for w in chosen[k + 1:]]
+            notes = [f"{name}: sheet(s) {', '.join(map(repr, skipped))} skipped (no header with data rows)"] if skipped else []
+            if later:
+                notes.append(f"{name}: sheet(s) {', '.join(map(repr, later))} not read (declare sheet: to read another)")
+            return ws, cells, notes
+    first = chosen[0]  # no sheet holds a table: the first one, whose reading says what is missing
+    return first, [tuple(r) for r in first.iter_rows(values_only=True)], []
 
 
 def _header_index(cells: list[tuple], name: str) -> int:
     """The first row whose text cells form the widest header among the first rows."""
     def width(row: tuple) -> int:
-        filled = [v for v in row if v is not None and str(v).strip() != ""]
+        filled = _filled(row)
         return len(filled) if all(isinstance(v, str) for v in filled) else 0
 
     scan = cells[:_HEADER_SCAN]
@@ -139,13 +205,13 @@ def _formula_without_value(p: Path, ws_title: str, header: int, ncol: int, empty
 
 def _read_xlsx(p: Path, sheet: str | int | None, header_row: int | None) -> RawCohort:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
         raise ValidationError(f"cohort file {p.name} could not be read as XLSX: {exc}", field="cohort") from exc
-    ws = _choose_sheet(wb, sheet, p.name)
-    cells = [tuple(r) for r in ws.iter_rows(values_only=True)]
+    ws, cells, sheet_notes = _sheet_cells(wb, sheet, p.name)
     wb.close()
     h = header_row - 1 if header_row else _header_index(cells, p.name)
     if h >= len(cells):
@@ -157,6 +223,7 @@ def _read_xlsx(p: Path, sheet: str | int | None, header_row: int | None) -> RawC
     if "" in names:
         raise ValidationError(f"{p.name}: column {names.index('') + 1} of the header row {h + 1} has no name",
                               field="header_row")
+    _check_unique_names(names, p.name)
     body = [list(r[: len(names)]) + [None] * (len(names) - len(r)) for r in cells[h + 1:]]
     rows = np.arange(h + 2, h + 2 + len(body))
     keep = np.array([any(v is not None and str(v).strip() != "" for v in r) for r in body], dtype=bool)
@@ -169,7 +236,7 @@ def _read_xlsx(p: Path, sheet: str | int | None, header_row: int | None) -> RawC
         notes[0] += f" (rows above it skipped: {'; '.join(repr(t) for t in titles)})"
     if (~keep).any():
         notes.append(f"{p.name}: {int((~keep).sum())} empty row(s) skipped ({_rows(rows[~keep])})")
-    return RawCohort(df, rows[keep], p.name, notes=tuple(notes))
+    return RawCohort(df, rows[keep], p.name, notes=tuple(sheet_notes + notes))
 
 
 def _read_stat(p: Path, suffix: str) -> RawCohort:
