@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -27,7 +28,7 @@ from npctrial.domain.localised_text import localise
 from npctrial.domain.term_labels import term_label
 from npctrial.errors import ValidationError
 
-__all__ = ["choice_label", "format_number", "message_text", "protocol_text"]
+__all__ = ["choice_label", "format_number", "message_text", "protocol_text", "stored_value"]
 
 _RECIST = frozenset({"CR", "PR", "SD", "PD", "NE", "NON_CR_NON_PD"})
 
@@ -69,3 +70,13 @@ def format_number(value: Any, places: int | None = None) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.10g}"
+
+
+def stored_value(value: Any) -> str:
+    """A value as the database holds it, for audit trails: ISO dates and times in every language
+    (Django would print ``2026年1月5日`` or ``Jan. 5, 2026``), numbers exactly (``repr``)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -6,7 +6,8 @@ stage_group (npctrial.domain.term_labels). The coded value itself is never chang
 ``{{ criterion.wording|localised }}``: protocol text in the active language when the protocol
 gives one (``{en: ..., zh: ...}``), else the published English.
 ``{{ value|choice }}`` / ``{{ value|choice:"stage_group" }}``: a coded choice by its readable name;
-``{{ value|number }}``: a number without a spurious ``.0`` (npctrial.web.languages.display).
+``{{ value|number }}``: a number without a spurious ``.0``; ``{{ value|stored }}``: a value as stored
+(ISO dates) for audit trails (npctrial.web.languages.display).
 """
 
 from __future__ import annotations
@@ -42,3 +43,8 @@ def choice(code: object, kind: str | None = None) -> str:
 @register.filter(name="number")
 def number(value: object) -> str:
     return display.format_number(value)
+
+
+@register.filter(name="stored")
+def stored(value: object) -> str:
+    return display.stored_value(value)
