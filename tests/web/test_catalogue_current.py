@@ -59,3 +59,11 @@ def test_the_domain_message_catalogue_has_every_coded_message() -> None:
     for option in ("--untranslated", "--only-fuzzy"):
         left = subprocess.run(["msgattrib", option, str(po)], capture_output=True, text=True, check=True).stdout
         assert left == "", f"{option} entries in {po.name}:\n{left}"
+
+
+def test_the_report_catalogue_has_every_marked_text() -> None:
+    """Cohort reports and figures (`npctrial analyze --lang zh`): the keywords of `make messages`."""
+    marked = _xgettext(sorted((SRC / "cohort").glob("*.py")), ("_", "N_", "tr", "t"), default_keywords=False)
+    assert len(marked) > 100
+    missing = sorted(m for c, m in marked - _po(SRC / "locale" / "zh_Hans" / "LC_MESSAGES" / "npctrial.po"))
+    assert missing == [], f"run `make messages` and translate: {missing}"
