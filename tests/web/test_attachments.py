@@ -217,3 +217,71 @@ def test_the_export_manifest_lists_every_attachment_with_its_status(world):
     assert login(Client(), "coordinator").get(url).status_code == 403  # no export right
     index = statistician.get(f"/studies/{study.pk}/clinical/exports/").content.decode()
     assert 'id="export-attachments"' in index and "3 attachments listed" in index
+
+
+def test_nul_characters_and_over_long_text_are_refused_naming_the_field(world):
+    c = login(Client(), "coordinator")
+    assert _upload(c, world, description="a\x00b").json()["errors"][0]["field"] == "description"
+    assert _upload(c, world, description="x" * 301).json()["errors"][0]["field"] == "description"
+    assert _upload(c, world, name="x" * 197 + ".pdf").json()["errors"][0]["field"] == "file"  # not cut to .p
+    assert _upload(c, world, record="consent\x00").json()["errors"][0]["field"] == "record"
+    assert not Attachment.objects.exists()
+    first = _upload(c, world).json()
+    void = f"/api/v1/studies/{world.studies['ccrt'].pk}/attachments/{first['id']}/void"
+    refused = c.post(void, {"reason": "typo\x00"}, content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reason"
+    assert not Attachment.objects.get(pk=first["id"]).voided
+
+
+def test_drawn_uploads_are_stored_whole_or_refused_with_a_field(world):
+    from django.db import transaction
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    c = login(Client(), "coordinator")
+    existing = _upload(c, world).json()["id"]
+    def mostly(valid, edge):  # valid about three times in four: accepted uploads are checked too
+        return st.one_of(valid, valid, valid, edge)
+
+    files = mostly(st.sampled_from([(b"%PDF-1.7\n", "consent.pdf"), (b"\x89PNG\r\n\x1a\n", "scan.PNG"),
+                                    (b"\xff\xd8\xff\xe0", "photo.jpeg"), (b"II*\x00", "ct.tif")]),
+                   st.tuples(st.sampled_from([b"%PDF-1.7\n", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"PK\x03\x04", b"",
+                                              b"%PDF", b"MM\x00*"]),
+                             st.one_of(st.text(max_size=30), st.sampled_from(
+                                 ["x.exe", ".pdf", "../../etc/passwd.pdf", "汉字.pdf", "a\x00.pdf",
+                                  "x" * 300 + ".pdf", "", "scan.png"]))))
+    fields = st.fixed_dictionaries({
+        "kind": mostly(st.sampled_from(["signed_consent", "source_document", "other"]), st.sampled_from(["", "x"])),
+        "record": mostly(st.sampled_from(["", "consent", "screening"]),
+                         st.sampled_from(["baseline:1", "ae:x", "nothing", "a\x00", " consent "])),
+        "description": mostly(st.text(max_size=10), st.just("x" * 400)),
+        "replaces": mostly(st.just(""), st.sampled_from([str(existing), "0", "abc", "-1"])),
+        "reason": mostly(st.just(""), st.sampled_from(["rescanned", " ", "a\x00"]))})
+    outcomes = []
+
+    class Rollback(Exception):
+        pass
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(file=files, body=st.binary(max_size=64), form=fields)
+    def check(file, body, form):
+        head, name = file
+        try:
+            with transaction.atomic():
+                before = Attachment.objects.count()
+                response = c.post(_url(world), {**form, "file": SimpleUploadedFile(name or "f", head + body)})
+                added = Attachment.objects.count() - before
+                raise Rollback
+        except Rollback:
+            pass
+        assert response.status_code in (201, 422), (response.status_code, response.content[:200])
+        if response.status_code == 422:
+            assert added == 0 and response.json()["errors"][0]["field"] in {
+                "file", "kind", "record", "description", "replaces", "reason"}, response.json()
+        else:
+            assert added == 1
+        outcomes.append(response.status_code)
+
+    check()
+    assert 201 in outcomes and 422 in outcomes

@@ -71,6 +71,18 @@ def _fill_ccrt(page, *, ebv: str, response: str) -> None:
     page.select_option("select[name=induction_response]", response)
 
 
+def screen_eligible_and_enrol(page, base: str, study_pk: int) -> None:
+    """Screen an eligible CCRT patient (EBV DNA 1500 copies/mL, stable disease) and enrol him."""
+    page.goto(f"{base}/studies/{study_pk}/screening/new/")
+    _fill_ccrt(page, ebv="1500", response="SD")
+    page.wait_for_selector("#verdicts [data-outcome='eligible']")
+    page.click("#screening-form button[type=submit]")
+    page.wait_for_selector("#enrol-form")
+    page.fill("#enrol-form input[name=consent_version]", "1.0")
+    page.click("#enrol-form button[type=submit]")
+    page.wait_for_selector("text=Enrolled as")
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_screen_enrol_randomise_audit_and_query_journey(live_server, page):
@@ -95,14 +107,7 @@ def test_screen_enrol_randomise_audit_and_query_journey(live_server, page):
     assert page.locator("#enrol-form").count() == 0
 
     # 2. an eligible patient, then consent and enrolment
-    page.goto(f"{base}/studies/{study.pk}/screening/new/")
-    _fill_ccrt(page, ebv="1500", response="SD")
-    page.wait_for_selector("#verdicts [data-outcome='eligible']")
-    page.click("#screening-form button[type=submit]")
-    page.wait_for_selector("#enrol-form")
-    page.fill("#enrol-form input[name=consent_version]", "1.0")
-    page.click("#enrol-form button[type=submit]")
-    page.wait_for_selector("text=Enrolled as NPC-GZ-")
+    screen_eligible_and_enrol(page, base, study.pk)
     subject_id = re.search(r"NPC-GZ-\d{3}", page.inner_text("h1")).group(0)
     assert subject_id == "NPC-GZ-002"
 

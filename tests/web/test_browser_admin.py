@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from npctrial.web.core.models import Membership, Study, Subject
 from npctrial.web.core.protocols import load_bundled_protocol_text
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import _fill_ccrt, _login, browser, open_page  # noqa: F401  (fixture)
+from tests.web.test_browser import _login, browser, open_page, screen_eligible_and_enrol  # noqa: F401  (fixture)
 
 INVITED_PASSWORD = "a-long-new-passphrase-42"
 
@@ -91,14 +91,7 @@ def test_administrator_makes_a_new_study_runnable_and_its_coordinator_screens(li
     # 5. the coordinator logs in, cannot administer, screens an eligible patient and enrols him
     _login(page, base, "lin")
     assert page.goto(f"{base}/studies/{study.pk}/admin/").status == 403
-    page.goto(f"{base}/studies/{study.pk}/screening/new/")
-    _fill_ccrt(page, ebv="1500", response="SD")
-    page.wait_for_selector("#verdicts [data-outcome='eligible']")
-    page.click("#screening-form button[type=submit]")
-    page.wait_for_selector("#enrol-form")
-    page.fill("#enrol-form input[name=consent_version]", "1.0")
-    page.click("#enrol-form button[type=submit]")
-    page.wait_for_selector("text=Enrolled as")
+    screen_eligible_and_enrol(page, base, study.pk)
     subject = Subject.objects.get(study=study)
     assert subject.site.code == "SY" and subject.subject_id in page.inner_text("h1")
 

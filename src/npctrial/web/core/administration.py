@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.events import record_event
+from npctrial.web.core.text_input import clean_text
 from npctrial.web.core.models import Membership, Site, Study, StudySite
 
 SITE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
@@ -54,19 +55,8 @@ def _actor(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def _text(value: str | None, field: str, max_length: int) -> str:
-    """A free-text value as the pages' forms clean it: stripped, at most ``max_length``, no NUL."""
-    text = (value or "").strip()
-    if "\x00" in text:
-        raise ValidationError(_("%(field)s must not contain NUL characters") % {"field": field}, field=field)
-    if len(text) > max_length:
-        raise ValidationError(_("%(field)s has %(n)d characters; at most %(max)d")
-                              % {"field": field, "n": len(text), "max": max_length}, field=field)
-    return text
-
-
 def _reason(reason: str | None) -> str:
-    text = _text(reason, "reason", 500)
+    text = clean_text(reason, "reason", 500)
     if not text:
         raise ValidationError(_("a reason is required for this change"), field="reason")
     return text
@@ -98,7 +88,7 @@ def add_site(study: Study, *, code: str, name: str = "", actor: Any, request: An
     if not SITE_CODE.fullmatch(code):
         raise ValidationError(_("site code must be 1-12 capital letters, digits or '-' (it is used in subject "
                                 "IDs), got %(code)r") % {"code": code}, field="code")
-    name = _text(name, "name", 200)
+    name = clean_text(name, "name", 200)
     with transaction.atomic():
         site = Site.objects.filter(code=code).first()
         if site is None:
@@ -271,8 +261,8 @@ def create_account(
     require_manage(actor, study)
     _check_role(role, actor)
     username = (username or "").strip()
-    email = _text(email, "email", 254)
-    first_name, last_name = _text(first_name, "first_name", 150), _text(last_name, "last_name", 150)
+    email = clean_text(email, "email", 254)
+    first_name, last_name = clean_text(first_name, "first_name", 150), clean_text(last_name, "last_name", 150)
     _validate_new_account(username, email, password or None)
     _site_of(study, site)
     with transaction.atomic():

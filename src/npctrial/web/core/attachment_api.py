@@ -68,7 +68,7 @@ def list_attachments(request: HttpRequest, study_id: int, subject_pk: int) -> li
 def upload_attachment(request: HttpRequest, study_id: int, subject_pk: int,
                       file: UploadedFile | None = File(None), kind: str = Form(""),  # noqa: B008
                       record: str = Form(""), description: str = Form(""),  # noqa: B008
-                      replaces: int | None = Form(None), reason: str = Form("")) -> Status:  # noqa: B008
+                      replaces: str = Form(""), reason: str = Form("")) -> Status:  # noqa: B008
     """Upload a PDF, PNG, JPEG or TIFF (multipart ``file``); ``record`` "" (the subject), consent,
     screening or ``<form>:<id>``; ``replaces`` (with a ``reason``): the attachment it supersedes."""
     _study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "attach")
@@ -76,7 +76,7 @@ def upload_attachment(request: HttpRequest, study_id: int, subject_pk: int,
         raise ValidationError("send the file (multipart field 'file')", field="file")
     check_size(file.size)
     attachment = store_attachment(subject, user=request.user, data=file.read(), filename=file.name or "", kind=kind,
-                                  record=record, description=description, replaces=replaces, reason=reason,
+                                  record=record, description=description, replaces=replaces or None, reason=reason,
                                   request=request)
     return Status(201, _out(attachment))
 

@@ -39,6 +39,7 @@ from npctrial.web.core.audit import create_audited
 from npctrial.web.core.events import record_event
 from npctrial.web.core.models import Subject
 from npctrial.web.core.models_attachments import ATTACHMENT_KINDS, Attachment
+from npctrial.web.core.text_input import clean_text
 
 __all__ = ["MANIFEST_COLUMNS", "attachment_dir", "attachment_manifest", "check_size", "open_attachment", "sniff_type",
            "store_attachment", "visible_attachments", "void_attachment"]
@@ -100,7 +101,7 @@ def _check_record(user: Any, subject: Subject, record: str) -> str:
     from npctrial.web.core.form_access import form_level
     from npctrial.web.core.queries import query_fields
 
-    record = (record or "").strip()
+    record = clean_text(record, "record", 80)
     if record in ("", "consent", "screening"):
         if record == "consent" and not hasattr(subject.screening, "consent"):
             raise ValidationError(_("the subject has no consent record"), field="record")
@@ -128,7 +129,7 @@ def _replaced(user: Any, subject: Subject, replaces: Any, reason: str) -> Attach
     if old.voided:
         raise ValidationError(_("attachment %(id)s is already voided or superseded") % {"id": old.pk},
                               field="replaces")
-    if not (reason or "").strip():
+    if not clean_text(reason, "reason", 2000):
         raise ValidationError(_("a reason is required to supersede an attachment"), field="reason")
     return old
 
@@ -141,7 +142,8 @@ def store_attachment(subject: Subject, *, user: Any, data: bytes, filename: str,
     if kind not in dict(ATTACHMENT_KINDS):
         raise ValidationError(_("kind must be one of %(kinds)s") % {"kinds": ", ".join(dict(ATTACHMENT_KINDS))},
                               field="kind")
-    name = Path(filename or "").name[:200]
+    name = clean_text(Path(filename or "").name, "file", 200)
+    description = clean_text(description, "description", 300)
     content_type = _check_content(data, name)
     record = _check_record(user, subject, record)
     digest = hashlib.sha256(data).hexdigest()
@@ -155,7 +157,7 @@ def store_attachment(subject: Subject, *, user: Any, data: bytes, filename: str,
             old = _replaced(user, subject, replaces, reason)
             attachment = create_audited(
                 Attachment, user, study=subject.study, site=subject.site, subject=subject, record=record, kind=kind,
-                description=(description or "").strip()[:300], filename=name, content_type=content_type,
+                description=description, filename=name, content_type=content_type,
                 size=len(data), sha256=digest, storage_name=storage_name,
                 uploaded_by=user if getattr(user, "is_authenticated", False) else None)
             record_event("attachment_uploaded", request=request, user=user, subject=subject, record=name,
@@ -238,7 +240,7 @@ def void_attachment(user: Any, study_pk: Any, attachment_pk: Any, *, reason: str
         from django.http import Http404
 
         raise Http404("no such attachment")
-    text = (reason or "").strip()
+    text = clean_text(reason, "reason", 2000)
     if not text:
         raise ValidationError(_("a reason is required"), field="reason")
     with transaction.atomic():
