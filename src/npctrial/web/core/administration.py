@@ -37,8 +37,8 @@ from django.utils.translation import gettext as _
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.events import record_event
-from npctrial.web.core.text_input import clean_text
 from npctrial.web.core.models import Membership, Site, Study, StudySite
+from npctrial.web.core.text_input import clean_text
 
 SITE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
 
