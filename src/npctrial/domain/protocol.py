@@ -5,7 +5,7 @@ catalogue** (``fields``: the patient data items the protocol uses, with type, un
 alternative units, choices and plausibility limits -- the contract the web EDC builds its forms
 from); eligibility ``criteria`` (published wording verbatim + a rule expression, see
 :mod:`npctrial.domain.rules`); drug ``dosing`` tables with explicit band inclusivity; the
-``follow_up`` visit plan; the ``schedule`` of assessments (:mod:`npctrial.domain.schedule`); ``endpoints``; ``randomisation``; an optional ``simon`` design; and the
+``follow_up`` visit plan; the ``schedule`` of assessments (:mod:`npctrial.domain.schedule`); ``endpoints``; ``randomisation`` and its ``blinding`` (:mod:`npctrial.domain.blinding`); an optional ``simon`` design; and the
 subject-ID pattern. The field catalogue item and its value coercion live in
 :mod:`npctrial.domain.protocol_fields` (``FieldSpec`` is re-exported here).
 
@@ -37,6 +37,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.access import AccessSpec, access_problems
 from npctrial.domain.localised_text import LocalisedStr
+from npctrial.domain.blinding import Blinding, blinding_problems
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems
@@ -212,6 +213,7 @@ class Protocol(_Frozen):
     access: AccessSpec | None = None  # per-form access and export levels (npctrial.domain.access)
     endpoints: tuple[EndpointSpec, ...] = ()
     randomisation: Randomisation | None = None
+    blinding: Blinding | None = None
     simon: SimonDesign | None = None
     notes: tuple[str, ...] = ()
 
@@ -405,6 +407,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
             problems.append("randomisation.block_sizes: permuted_block needs block sizes")
     problems.extend(schedule_problems(data))
     problems.extend(access_problems(data))
+    problems.extend(blinding_problems(data))
     return problems
 
 

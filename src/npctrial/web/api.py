@@ -22,6 +22,7 @@ from npctrial.errors import ValidationError
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import audit_entries
+from npctrial.web.core.blinding import CONCEALED, allocation_visible, mask_arm
 from npctrial.web.core.dashboard import compute_dashboard
 from npctrial.web.core.enrolment import enrol
 from npctrial.web.core.locking import EditConflict
@@ -192,11 +193,12 @@ class SubjectOut(Schema):
 class RandomisationOut(Schema):
     subject_id: str
     number: int
-    arm: str
+    arm: str  # "concealed" for roles the protocol's blinding does not allow
     strata: dict[str, str]
     randomisation_date: date
     allocated_at: datetime
     hash_after: str
+    concealed: bool
 
 
 class AuditOut(Schema):
@@ -271,12 +273,14 @@ def _screening_out(r: ScreeningRecord) -> dict[str, Any]:
     }
 
 
-def _subject_out(s: Subject) -> dict[str, Any]:
+def _subject_out(s: Subject, user: Any) -> dict[str, Any]:
+    """A subject as the API shows it; the arm only to roles the protocol's blinding allows."""
     r = getattr(s, "randomisation", None)
+    visible = r is not None and allocation_visible(user, s.study, s.site)
     return {
         "id": s.pk, "subject_id": s.subject_id, "site": s.site.code, "protocol_version": s.protocol_version.label,
         "high_risk": s.high_risk, "enrolment_date": s.enrolment_date, "enrolled_at": s.enrolled_at,
-        "arm": r.arm if r else None, "randomisation_number": r.number if r else None,
+        "arm": mask_arm(r.arm, visible) if r else None, "randomisation_number": r.number if r else None,
         "randomisation_date": r.randomisation_date if r else None,
     }
 
@@ -380,20 +384,21 @@ def enrol_route(request: HttpRequest, study_id: int, screening_id: int, payload:
     study, record = permissions.get_object_for(request.user, study_id, ScreeningRecord.objects.all(), screening_id, "enrol")
     subject = enrol(record, consent_date=payload.consent_date, consent_version=payload.consent_version,
                     user=request.user, enrolment_date=payload.enrolment_date)
-    return Status(201, _subject_out(subject))
+    return Status(201, _subject_out(subject, request.user))
 
 
 @api.get("/studies/{study_id}/subjects", response=list[SubjectOut], tags=["enrolment"])
 def list_subjects(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
     study = permissions.get_study_for(request.user, study_id, "view")
-    qs = permissions.scope(request.user, study, Subject.objects.select_related("site", "protocol_version"))
-    return [_subject_out(s) for s in qs.order_by("site__code", "seq")]
+    qs = permissions.scope(request.user, study, Subject.objects.select_related("site", "protocol_version",
+                                                                                "randomisation"))
+    return [_subject_out(s, request.user) for s in qs.order_by("site__code", "seq")]
 
 
 @api.get("/studies/{study_id}/subjects/{subject_pk}", response=SubjectOut, tags=["enrolment"])
 def get_subject(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, Any]:
     study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "view")
-    return _subject_out(subject)
+    return _subject_out(subject, request.user)
 
 
 @api.post("/studies/{study_id}/subjects/{subject_pk}/randomise", response={201: RandomisationOut},
@@ -402,21 +407,27 @@ def randomise_route(request: HttpRequest, study_id: int, subject_pk: int,
                     payload: RandomiseIn | None = None) -> Status:
     """Allocate an arm; ``randomisation_date`` (optional body) defaults to today."""
     study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "randomise")
-    r = randomise(subject, request.user, payload.randomisation_date if payload is not None else None)
-    return Status(201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
+    r = randomise(subject, request.user, payload.randomisation_date if payload is not None else None, request=request)
+    if allocation_visible(request.user, study, subject.site):
+        return Status(201, {"subject_id": subject.subject_id, "number": r.number, "arm": r.arm, "strata": r.strata,
+                            "randomisation_date": r.randomisation_date, "allocated_at": r.allocated_at,
+                            "hash_after": r.hash_after, "concealed": False})
+    # blinded: the number only (the arm, the stratum and the chain hash would each reveal the arm)
+    return Status(201, {"subject_id": subject.subject_id, "number": r.number, "arm": str(CONCEALED), "strata": {},
                         "randomisation_date": r.randomisation_date, "allocated_at": r.allocated_at,
-                        "hash_after": r.hash_after})
+                        "hash_after": "", "concealed": True})
 
 
 @api.get("/studies/{study_id}/subjects/{subject_pk}/history", response=list[AuditOut], tags=["audit"])
 def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) -> list[dict[str, Any]]:
     study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "view_audit")
     records = subject_records(subject)
+    visible = allocation_visible(request.user, study, subject.site)
     return [
         {"record": e.record, "action": e.action, "user": e.user, "at": e.at, "reason": e.reason,
          "changes": [{"field": c.field, "old": protocols._jsonable(c.old), "new": protocols._jsonable(c.new)}
                      for c in e.changes]}
-        for e in audit_entries(records)
+        for e in audit_entries(records, allocation_visible=visible)
     ]
 
 

@@ -145,6 +145,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Part 11 e-signature: this many wrong passwords in a row lock signing for the cool-off time.
+ESIGNATURE_FAILURE_LIMIT = int(os.environ.get("NPCTRIAL_SIGNATURE_FAILURE_LIMIT", "3"))
+ESIGNATURE_COOLOFF = timedelta(minutes=int(os.environ.get("NPCTRIAL_SIGNATURE_COOLOFF_MINUTES", "30")))
+
 # Sessions: expire after 30 minutes of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True

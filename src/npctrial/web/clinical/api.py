@@ -156,15 +156,16 @@ def lab_grade(request: HttpRequest, study_id: int, subject_pk: int, payload: Lab
 @router.post("/studies/{study_id}/subjects/{subject_pk}/sign", response={201: dict})
 def sign(request: HttpRequest, study_id: int, subject_pk: int, payload: SignIn) -> Status:
     _, subject = _subject(request, study_id, subject_pk, "sign_casebook")
-    sig = locks.sign_casebook(subject, request.user, payload.password)
+    sig = locks.sign_casebook(subject, request.user, payload.password, request=request)
     return Status(201, {"subject_id": subject.subject_id, "signed_at": sig.signed_at.isoformat(),
-                        "records_hash": sig.records_hash})
+                        "printed_name": sig.printed_name, "username": request.user.get_username(),
+                        "meaning": sig.meaning, "statement": sig.statement, "records_hash": sig.records_hash})
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/lock", response={201: dict})
 def lock_subject(request: HttpRequest, study_id: int, subject_pk: int) -> Status:
     study, subject = _subject(request, study_id, subject_pk, "lock")
-    locks.lock(study, request.user, subject)
+    locks.lock(study, request.user, subject, request=request)
     return Status(201, {"subject_id": subject.subject_id, "locked": True})
 
 

@@ -205,10 +205,18 @@ class ClinicalEvent(CrfRecord):
     cause = models.CharField(max_length=200, blank=True, help_text="cause of death")
 
 
+SIGNATURE_MEANINGS = [("approval", "Approval"), ("review", "Review"), ("authorship", "Authorship"),
+                      ("responsibility", "Responsibility")]
+
+
 class CasebookSignature(AuditedModel):
+    """An investigator's e-signature of a casebook, with its manifestation (21 CFR 11.50)."""
+
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="signatures")
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(auto_now_add=True)
+    printed_name = models.CharField(max_length=300, blank=True, help_text="the signer's name as printed at signing")
+    meaning = models.CharField(max_length=20, choices=SIGNATURE_MEANINGS, default="approval")
     statement = models.CharField(max_length=300)
     records_hash = models.CharField(max_length=64, help_text="SHA-256 over the casebook's record versions")
 

@@ -14,7 +14,8 @@ Algorithm of :func:`randomise`:
    is the number already allocated in the stratum; minimisation -> ``assign(factors, history)``.
    Both are pure functions of the concealed seed and the stored allocations.
 5. Extend the hash chain: ``hash_after = SHA-256(hash_before | number | subject | stratum | arm)``;
-   store the allocation (who, when, strata, details, both hashes) and the new sequence state.
+   store the allocation (who, when, strata, details, both hashes) and the new sequence state, and
+   the ``randomisation`` audit event (arm and stratum in its concealed part).
 
 Segments: the sequence runs in :class:`AllocationSegment` s (method, settings, seed). An approved
 amendment that changes randomisation after the first allocation starts a new segment at a stated
@@ -39,6 +40,7 @@ from django.utils.translation import gettext as _
 from npctrial.domain.timeline import check_randomisation_date
 from npctrial.errors import ValidationError
 from npctrial.web.core.audit import create_audited
+from npctrial.web.core.events import record_event
 from npctrial.web.core.models import AllocationSegment, AllocationSequence, Randomisation, Subject
 
 _SITE_FACTORS = {"site", "centre", "center"}
@@ -171,7 +173,7 @@ def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: d
     )
 
 
-def randomise(subject: Subject, user: Any, randomisation_date: Any = None) -> Randomisation:
+def randomise(subject: Subject, user: Any, randomisation_date: Any = None, request: Any = None) -> Randomisation:
     """Allocate an arm to ``subject`` on ``randomisation_date`` (default today; module docstring)."""
     today = timezone.localdate()
     day = check_randomisation_date(randomisation_date or today, enrolment=subject.enrolment_date, today=today)
@@ -199,6 +201,9 @@ def randomise(subject: Subject, user: Any, randomisation_date: Any = None) -> Ra
             if getattr(user, "is_authenticated", False):
                 sequence._history_user = user
             sequence.save(reason=f"allocation #{number}")
+            record_event("randomisation", request=request, user=user, subject=subject, record=f"allocation #{number}",
+                         form="randomisation", details={"number": number, "method": sequence.method},
+                         concealed={"arm": decision.arm, "stratum": factors})
             return allocation
     except AllocationSequence.DoesNotExist:
         raise ValidationError(_("this study is not randomised"), field="study") from None

@@ -102,6 +102,25 @@ class AuditEntry:
 
 _SKIP = {"id", "version"}
 
+#: never shown in any audit view: the randomisation seed would reveal every future allocation
+SECRET_FIELDS: dict[str, frozenset[str]] = {"core.AllocationSequence": frozenset({"seed"})}
+#: shown only to users who may see allocations (:mod:`npctrial.web.core.blinding`): each of these
+#: gives the arm away (the chain hashes too: with two arms, both candidates can be hashed)
+ALLOCATION_FIELDS: dict[str, frozenset[str]] = {
+    "core.Randomisation": frozenset({"arm", "strata", "details", "hash_before", "hash_after"}),
+    "core.AllocationSequence": frozenset({"state_hash"}),
+}
+HIDDEN = "(concealed)"
+
+
+def hidden_fields(model: type[models.Model], allocation_visible: bool) -> frozenset[str]:
+    """Fields of ``model`` whose values the audit trail replaces by :data:`HIDDEN` for this viewer."""
+    label = model._meta.label
+    hidden = SECRET_FIELDS.get(label, frozenset())
+    if not allocation_visible:
+        hidden = hidden | ALLOCATION_FIELDS.get(label, frozenset())
+    return hidden
+
 
 def record_label(instance: models.Model) -> str:
     """A human-readable name of a record: "Baseline CCRT-GZ-001 2026-01-06 #26", never "Baseline object (26)"."""
@@ -156,9 +175,11 @@ class _Display:
         return self._cache[key]
 
 
-def history_changes(rec: Any, prev: Any, display: _Display | None = None) -> tuple[FieldChange, ...]:
+def history_changes(rec: Any, prev: Any, display: _Display | None = None,
+                    hidden: frozenset[str] = frozenset()) -> tuple[FieldChange, ...]:
     """Field changes of one historical row: every field (derived ones too) against the previous row;
-    for a creation, the initial value of every field that was filled in."""
+    for a creation, the initial value of every field that was filled in. Values of ``hidden``
+    fields are replaced by :data:`HIDDEN` (that they changed stays visible)."""
     display = display or _Display()
     out: list[FieldChange] = []
     for f in rec.tracked_fields:
@@ -167,16 +188,21 @@ def history_changes(rec: Any, prev: Any, display: _Display | None = None) -> tup
         new = getattr(rec, f.attname)
         if prev is None:
             if rec.history_type == "+" and new not in (None, "", [], {}):
-                out.append(FieldChange(f.name, None, display.value(f, new)))
+                out.append(FieldChange(f.name, None, HIDDEN if f.name in hidden else display.value(f, new)))
             continue
         old = getattr(prev, f.attname)
         if old != new:
-            out.append(FieldChange(f.name, display.value(f, old), display.value(f, new)))
+            if f.name in hidden:
+                out.append(FieldChange(f.name, HIDDEN, HIDDEN))
+            else:
+                out.append(FieldChange(f.name, display.value(f, old), display.value(f, new)))
     return tuple(out)
 
 
-def _entries_for(instance: models.Model, display: _Display | None = None) -> list[AuditEntry]:
+def _entries_for(instance: models.Model, display: _Display | None = None,
+                 allocation_visible: bool = False) -> list[AuditEntry]:
     label = record_label(instance)
+    hidden = hidden_fields(type(instance), allocation_visible)
     records = list(instance.history.all().order_by("history_date", "history_id"))  # type: ignore[attr-defined]
     out: list[AuditEntry] = []
     prev = None
@@ -190,20 +216,25 @@ def _entries_for(instance: models.Model, display: _Display | None = None) -> lis
                 user=user,
                 at=rec.history_date,
                 reason=rec.history_change_reason or "",
-                changes=history_changes(rec, prev, display),
+                changes=history_changes(rec, prev, display, hidden),
             )
         )
         prev = rec
     return out
 
 
-def audit_entries(instances: Iterable[models.Model]) -> list[AuditEntry]:
-    """The audit trail of several records, newest first."""
+def audit_entries(instances: Iterable[models.Model], allocation_visible: bool = False) -> list[AuditEntry]:
+    """The audit trail of several records, newest first.
+
+    Allocation fields (arm, strata, chain hashes) are concealed unless ``allocation_visible`` (the
+    viewer's blinding, :func:`npctrial.web.core.blinding.allocation_visible`); the randomisation
+    seed never appears.
+    """
     entries: list[AuditEntry] = []
     display = _Display()
     for inst in instances:
         if inst is not None and hasattr(inst, "history"):
-            entries.extend(_entries_for(inst, display))
+            entries.extend(_entries_for(inst, display, allocation_visible))
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 

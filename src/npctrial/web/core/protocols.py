@@ -94,7 +94,11 @@ def parse_protocol(yaml_text: str) -> Protocol:
         data = yaml.safe_load(yaml_text)
     except yaml.YAMLError as exc:
         raise ProtocolError(f"protocol is not valid YAML: {exc}", field="protocol", errors=[str(exc)]) from exc
-    return domain_parse_protocol(data, origin="protocol")
+    protocol = domain_parse_protocol(data, origin="protocol")
+    from npctrial.web.core.blinding import check_blinding_roles
+
+    check_blinding_roles(protocol)  # the roles a protocol names must exist in the EDC
+    return protocol
 
 
 @contextmanager

@@ -78,6 +78,8 @@ def create_study(
         for site in sites or []:
             StudySite.objects.create(study=study, site=site)
         ensure_sequence(study, protocol, version)
-        record_event("study_created", request=request, user=user, study=study, record=study.code,
-                     summary=f"{study.code}: {protocol.id} v{protocol.version}")
+        record_event("study_created", request=request, user=user, study=study, record=study.code, form="protocol",
+                     summary=f"{study.code}: {protocol.id} v{protocol.version}",
+                     details={"protocol_id": protocol.id, "version": protocol.version,
+                              "sha256": protocols.sha256_text(yaml_text)})
     return study

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,7 +14,9 @@ from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS
 from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.attachments import attachment_manifest
+from npctrial.web.core.blinding import CONCEALED, allocation_visible
 from npctrial.web.core.deidentify import export_deidentifier
+from npctrial.web.core.events import record_event
 from npctrial.web.core.models import Subject
 
 
@@ -42,13 +45,16 @@ def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> Htt
     """``name`` = form slug, screening, adsl/adae/adtte, or 'odm'; ``fmt`` = csv, wide.csv, long.csv, xlsx, sav, xml, yaml.
 
     ``?level=deidentified`` asks for a de-identified file; roles whose export level is de-identified
-    always get one (``-deid`` in the file name).
+    always get one (``-deid`` in the file name). The ``arm`` column follows the protocol's blinding
+    for the downloading user; every download is an ``export`` audit event (who, what, when, how
+    many subjects).
     """
     study = permissions.get_study_for(request.user, study_pk, "export")
     deid = export_deidentifier(request.user, study, request.GET.get("level"))
     _require_forms(request, study, name)
     subjects = permissions.scope(request.user, study, Subject.objects.all())
     filename = f"{study.code}{'-uat' if study.in_development else ''}-{name}{'-deid' if deid else ''}.{fmt}"
+    visible = allocation_visible(request.user, study)
     try:
         if name == "screening" and fmt == "csv":  # values, consent, enrolment: what the import reads back
             rows, columns = screening_export(study, scoped_screenings(request.user, study), deid)
@@ -57,16 +63,36 @@ def export_file(request: HttpRequest, study_pk: int, name: str, fmt: str) -> Htt
             listed, columns, _hidden = attachment_manifest(request.user, study, deid)
             response = StreamingHttpResponse(exports.csv_stream(listed, columns), content_type="text/csv")
         else:
-            response = _export(study, subjects, name, fmt, deid)
+            response = _export(study, subjects, name, fmt, deid, conceal_arm=not visible)
     except ValidationError:
         from django.http import Http404
 
         raise Http404("no such export") from None
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    audit_export(request, study, filename, subjects, form=name,
+                 details={"format": fmt, "arm_shown": visible, "deidentified": deid is not None})
     return response
 
 
-def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None) -> HttpResponse:
+def audit_export(request: HttpRequest, study: Any, filename: str, subjects: Any, form: str = "",
+                 details: dict[str, Any] | None = None) -> None:
+    """The ``export`` audit event of a download: file, format, subjects and sites in it."""
+    count = subjects.count()
+    sites = sorted(set(subjects.values_list("site__code", flat=True)))
+    record_event("export", request=request, study=study, record=filename, form=form,
+                 summary=f"{filename} downloaded ({count} subjects)",
+                 details={**(details or {}), "subjects": count, "sites": sites})
+
+
+def _concealed(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        if row.get("arm"):
+            row = {**row, "arm": str(CONCEALED)}
+        yield row
+
+
+def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
+            conceal_arm: bool = True) -> HttpResponse:
     if name == "odm" and fmt == "xml":
         return StreamingHttpResponse(exports.odm_stream(study, subjects, deid=deid), content_type="application/xml")
     if name in exports.ANALYSIS:
@@ -74,6 +100,8 @@ def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None) ->
             return HttpResponse(exports.adsl_config_yaml(study.code, hasattr(study, "allocation_sequence")),
                                 content_type="text/yaml")
         rows, cols = exports.analysis_rows(name, subjects)
+        if conceal_arm:
+            rows = _concealed(rows)
         if deid is not None:
             rows = deid.rows(rows, "usubjid", ANALYSIS_DATES[name], ())
             cols = deid.columns(cols, ANALYSIS_DATES[name], ())

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from npctrial.web.clinical import reports, voiding
 from npctrial.web.clinical.views.common import today
+from npctrial.web.clinical.views.export import audit_export
 from npctrial.web.core import permissions
 from npctrial.web.core.models import ScreeningRecord, Subject
 
@@ -38,4 +39,6 @@ def study_report_pdf(request: HttpRequest, study_pk: int) -> HttpResponse:
     pdf = reports.report_pdf(scoped_report(request.user, study, figures=False))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{study.code}-report.pdf"'
+    audit_export(request, study, f"{study.code}-report.pdf", permissions.scope(request.user, study, Subject.objects.all()),
+                 form="report", details={"format": "pdf"})
     return response

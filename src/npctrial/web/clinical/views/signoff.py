@@ -54,7 +54,7 @@ def sign(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     if not confirmed(request):
         return render_confirmation(request, study, _sign_confirmation(request, study, subject))
     try:
-        locks.sign_casebook(subject, request.user, request.POST.get("password", ""))
+        locks.sign_casebook(subject, request.user, request.POST.get("password", ""), request=request)
     except ValidationError as exc:
         messages.error(request, str(exc))
     else:
@@ -90,12 +90,12 @@ def _lock_or_unlock(request: HttpRequest, study: Any, subject: Subject | None) -
     name = subject.subject_id if subject is not None else _("Study %(code)s") % {"code": study.code}
     try:
         if request.method == "POST" and request.POST.get("action") == "unlock":
-            locks.unlock(study, request.user, request.POST.get("reason", ""), subject)
+            locks.unlock(study, request.user, request.POST.get("reason", ""), subject, request=request)
             messages.success(request, _("%(what)s unlocked") % {"what": name})
         elif not confirmed(request):
             return render_confirmation(request, study, _lock_confirmation(request, study, subject))
         else:
-            locks.lock(study, request.user, subject)
+            locks.lock(study, request.user, subject, request=request)
             messages.success(request, _("%(what)s locked") % {"what": name})
     except ValidationError as exc:
         messages.error(request, str(exc))

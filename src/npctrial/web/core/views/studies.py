@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from npctrial.errors import ProtocolError, ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.allocation import verify_sequence
+from npctrial.web.core.events import record_event
 from npctrial.web.core.dashboard import compute_dashboard, enrolment_svg
 from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.forms import ReasonForm, StudyForm
@@ -99,7 +101,13 @@ def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
         return render(request, "core/message.html", {"study": study, "message": "This study is not randomised."})
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        UnblindingEvent.objects.create(sequence=sequence, user=request.user, reason=form.cleaned_data["reason"])
+        with transaction.atomic():
+            unblinding = UnblindingEvent(sequence=sequence, user=request.user, reason=form.cleaned_data["reason"])
+            unblinding._history_user = request.user  # type: ignore[attr-defined]
+            unblinding.save()
+            record_event("unblinding", request=request, study=study, record=f"allocation list of {study.code}",
+                         form="allocation", reason=unblinding.reason,
+                         details={"allocations": sequence.count, "unblinding": unblinding.pk})
         allocations = sequence.allocations.select_related("subject", "subject__site", "allocated_by")
         return render(
             request, "core/allocation_list.html",
@@ -128,7 +136,11 @@ def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
     writer.writerows(out)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
     uat = "-uat" if study.in_development else ""
-    response["Content-Disposition"] = f'attachment; filename="{study.code}{uat}-screening{"-deid" if deid else ""}.csv"'
+    filename = f"{study.code}{uat}-screening{'-deid' if deid else ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    record_event("export", request=request, study=study, record=filename, form="screening",
+                 summary=f"screening log downloaded ({len(out)} screenings)",
+                 details={"format": "csv", "screenings": len(out), "deidentified": deid is not None})
     return response
 
 

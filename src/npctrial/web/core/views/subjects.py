@@ -19,6 +19,7 @@ from npctrial.web.core.allocation import randomise, segment_for, segments_of, su
 from npctrial.web.core.attachments import visible_attachments
 from npctrial.web.core.audit import audit_entries
 from npctrial.web.core.confirm import Confirmation, confirmed, render_confirmation
+from npctrial.web.core.blinding import allocation_visible, mask_arm
 from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
 from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
 from npctrial.web.core.models_attachments import ATTACHMENT_KINDS
@@ -36,7 +37,14 @@ def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
     subjects = permissions.scope(
         request.user, study, Subject.objects.select_related("site", "randomisation")
     ).order_by("site__code", "seq")
-    return render(request, "core/subject_list.html", {"study": study, "subjects": subjects})
+    visible: dict[int, bool] = {}
+    rows = []
+    for s in subjects:
+        if s.site_id not in visible:
+            visible[s.site_id] = allocation_visible(request.user, study, s.site)
+        r = getattr(s, "randomisation", None)
+        rows.append({"subject": s, "randomisation": r, "arm": mask_arm(r.arm, visible[s.site_id]) if r else ""})
+    return render(request, "core/subject_list.html", {"study": study, "rows": rows})
 
 
 def _protocol_arm_labels(subject: Subject) -> dict[str, str]:
@@ -50,11 +58,12 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
     randomisation = getattr(subject, "randomisation", None)
     sequence = getattr(study, "allocation_sequence", None)
     arm_labels = {**(sequence.config.get("arm_labels", {}) if sequence else {}), **_protocol_arm_labels(subject)}
+    visible = allocation_visible(request.user, study, subject.site)
     return render(
         request, "core/subject_detail.html",
         {
-            "study": study, "subject": subject, "randomisation": randomisation,
-            "arm_label": arm_labels.get(randomisation.arm, "") if randomisation else "",
+            "study": study, "subject": subject, "randomisation": randomisation, "allocation_visible": visible,
+            "arm_label": arm_labels.get(randomisation.arm, "") if randomisation and visible else "",
             "randomised_study": sequence is not None,
             "queries": subject.queries.select_related("raised_by", "answered_by", "closed_by"),
             "can_randomise": permissions.can(request.user, study, "randomise", subject.site),
@@ -101,7 +110,10 @@ def _randomise_confirmation(request: HttpRequest, study: Any, subject: Subject, 
         consequences.append(_("The allocation is final: it is added to the concealed sequence and the audit trail, "
                               "and cannot be undone or repeated."))
         consequences.append(_("Randomisation date: %(day)s.") % {"day": (day or timezone.localdate()).isoformat()})
-        consequences.append(_("The arm is shown to you as soon as it is allocated."))
+        consequences.append(_("The arm is shown to you as soon as it is allocated.")
+                            if allocation_visible(request.user, study, subject.site)
+                            else _("The arm stays concealed from you (blinded for your role); the allocation "
+                                   "number is shown."))
     return Confirmation(
         title=_("Randomise %(subject)s?") % {"subject": subject.subject_id}, consequences=consequences,
         action=request.path, button=_("Randomise now"), problems=problems,
@@ -122,11 +134,16 @@ def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpRespo
     if not confirmed(request):
         return render_confirmation(request, study, _randomise_confirmation(request, study, subject, day))
     try:
-        allocation = randomise(subject, request.user, day)
+        allocation = randomise(subject, request.user, day, request=request)
     except ValidationError as exc:
         messages.error(request, display.message_text(exc))
     else:
-        messages.success(request, _("%(subject)s randomised to %(arm)s") % {"subject": subject.subject_id, "arm": allocation.arm})
+        if allocation_visible(request.user, study, subject.site):
+            messages.success(request, _("%(subject)s randomised to %(arm)s (allocation #%(number)d)") % {
+                "subject": subject.subject_id, "arm": allocation.arm, "number": allocation.number})
+        else:
+            messages.success(request, _("%(subject)s randomised: allocation #%(number)d (arm concealed)") % {
+                "subject": subject.subject_id, "number": allocation.number})
     return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
 
 
@@ -154,8 +171,9 @@ def randomisation_correct(request: HttpRequest, study_pk: int, pk: int) -> HttpR
 def subject_history(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     """Per-subject audit trail: screening, consent, subject, randomisation, queries, other apps."""
     study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "view_audit")
-    return render(request, "core/history.html",
-                  {"study": study, "subject": subject, "entries": audit_entries(subject_records(subject))})
+    entries = audit_entries(subject_records(subject),
+                            allocation_visible=allocation_visible(request.user, study, subject.site))
+    return render(request, "core/history.html", {"study": study, "subject": subject, "entries": entries})
 
 
 def subject_records(subject: Subject) -> list:
