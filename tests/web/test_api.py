@@ -110,6 +110,7 @@ def test_every_route_in_the_schema_is_exercised(client, world, schema):
         ("get", "/api/v1/studies/{study_id}/subjects/{subject_pk}/history"): (
             {"study_id": imrt.pk, "subject_pk": subject_a.pk}, None, 200, "monitor"),
         ("get", "/api/v1/studies/{study_id}/queries"): ({"study_id": imrt.pk}, None, 200, "data_manager"),
+        ("get", "/api/v1/studies/{study_id}/audit-log"): ({"study_id": ccrt.pk}, None, 200, "monitor"),
         ("post", "/api/v1/studies/{study_id}/subjects/{subject_pk}/queries"): (
             {"study_id": imrt.pk, "subject_pk": subject_a.pk}, {"field_name": "hb", "text": "Units?"}, 201,
             "data_manager"),

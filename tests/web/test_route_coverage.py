@@ -117,6 +117,10 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "api-v1:review_amendment": ("get", None, False),
     "api-v1:approve_amendment_route": ("post", {"note": ""}, True),
     "api-v1:reject_amendment_route": ("post", {"note": "x"}, True),
+    # the study-wide audit log (page, downloads, API)
+    "audit-log": ("get", None, False),
+    "audit-log-export": ("get", None, False),
+    "api-v1:audit_log_route": ("get", None, False),
     # administration (manage): sites, members, accounts
     "study-admin": ("get", None, False),
     "admin-site-add": ("post", {"site-code": "XX", "site-name": "x"}, False),

@@ -464,6 +464,11 @@ from npctrial.web.core.admin_api import mount as _mount_admin  # noqa: E402
 
 _mount_admin(api)
 
+# The study-wide audit log.
+from npctrial.web.core.audit_api import router as _audit_router  # noqa: E402
+
+api.add_router("", _audit_router)
+
 # Clinical workflow routes (CRFs, report, exports) when the clinical app is installed.
 from django.apps import apps as _apps  # noqa: E402
 

@@ -26,6 +26,7 @@ from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
 from npctrial.web.clinical.export_fields import date_columns, free_text
 from npctrial.web.clinical.models import AdverseEvent
 from npctrial.web.core.models import Subject
+from npctrial.web.core.spreadsheet import neutralise_workbook, safe_rows
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 ANALYSIS = ("adsl", "adae", "adtte")
@@ -96,12 +97,13 @@ def wide_frame(slug: str, subjects: Any, deid: Any = None) -> pd.DataFrame:
 
 
 def csv_stream(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
-    """CSV text in chunks (for a StreamingHttpResponse)."""
+    """CSV text in chunks (for a StreamingHttpResponse); text cells that a spreadsheet would run as a
+    formula are neutralised (:mod:`npctrial.web.core.spreadsheet`)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     n = 0
-    for row in rows:
+    for row in safe_rows(rows):
         writer.writerow(row)
         n += 1
         if n % 500 == 0:
@@ -112,10 +114,12 @@ def csv_stream(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[s
 
 
 def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+    """XLSX with one sheet per frame; no cell is stored as a formula (text typed as ``=...`` stays text)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         for name, df in frames.items():
             df.to_excel(xw, sheet_name=name[:31], index=False)
+        neutralise_workbook(xw.book)
     return buf.getvalue()
 
 

@@ -45,8 +45,8 @@ def blinding_of(study: Any) -> Blinding | None:
     """The blinding rule in force for ``study`` (None when the study is not randomised)."""
     from npctrial.web.core.screening import protocol_of
 
-    cached = getattr(study, "_npctrial_blinding", False)
-    if cached is not False:
+    if hasattr(study, "_npctrial_blinding"):
+        cached: Blinding | None = study._npctrial_blinding
         return cached
     version = study.current_protocol
     protocol = protocol_of(version) if version is not None else None

@@ -80,6 +80,7 @@ CAPABILITY_TABLE: tuple[Capability, ...] = (
     _cap("raise_query", _("raise and close data queries"), _DM, _MON, _ADM),
     _cap("answer_query", _("answer data queries"), _INV, _COO),
     _cap("view_audit", _("see the audit trail of a subject's records"), _INV, _COO, _DM, _MON, _ADM),
+    _cap("view_audit_log", _("see and export the study-wide audit log"), _DM, _MON, _ADM),
     _cap("export", _("export data"), _DM, _STAT, _ADM),
     _cap("manage", _("manage the study: protocol versions, sites, members"), _ADM),
     _cap("unblind", _("view the concealed allocation list (with a recorded reason)"), _ADM),

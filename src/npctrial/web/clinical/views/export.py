@@ -18,6 +18,7 @@ from npctrial.web.core.blinding import CONCEALED, allocation_visible
 from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.events import record_event
 from npctrial.web.core.models import Subject
+from npctrial.web.core.spreadsheet import safe_frame
 
 
 def export_index(request: HttpRequest, study_pk: int) -> HttpResponse:
@@ -119,7 +120,7 @@ def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
             return StreamingHttpResponse(exports.csv_stream(exports.form_rows(name, subjects, deid),
                                                             exports.form_columns(name, deid)), content_type="text/csv")
         df = exports.wide_frame(name, subjects, deid)
-        return HttpResponse(df.to_csv(index=False, lineterminator="\n"), content_type="text/csv")
+        return HttpResponse(safe_frame(df).to_csv(index=False, lineterminator="\n"), content_type="text/csv")
     if fmt == "long.csv":
         return StreamingHttpResponse(
             exports.csv_stream(exports.long_rows(name, subjects, deid),

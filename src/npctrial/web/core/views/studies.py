@@ -18,12 +18,13 @@ from django.views.decorators.http import require_http_methods
 from npctrial.errors import ProtocolError, ValidationError
 from npctrial.web.core import permissions
 from npctrial.web.core.allocation import verify_sequence
-from npctrial.web.core.events import record_event
 from npctrial.web.core.dashboard import compute_dashboard, enrolment_svg
 from npctrial.web.core.deidentify import export_deidentifier
+from npctrial.web.core.events import record_event
 from npctrial.web.core.forms import ReasonForm, StudyForm
 from npctrial.web.core.models import ScreeningRecord, UnblindingEvent
 from npctrial.web.core.screening import protocol_of
+from npctrial.web.core.spreadsheet import safe_rows
 from npctrial.web.core.studies import create_study
 from npctrial.web.languages import display
 
@@ -87,6 +88,7 @@ def study_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
             "can_manage": permissions.can(request.user, study, "manage"),
             "can_unblind": permissions.can(request.user, study, "unblind"),
             "can_export": permissions.can(request.user, study, "export"),
+            "can_audit_log": permissions.can(request.user, study, "view_audit_log"),
             "randomised": hasattr(study, "allocation_sequence"),
         },
     )
@@ -133,7 +135,7 @@ def screening_export(request: HttpRequest, study_pk: int) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(out)
+    writer.writerows(safe_rows(out))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
     uat = "-uat" if study.in_development else ""
     filename = f"{study.code}{uat}-screening{'-deid' if deid else ''}.csv"
