@@ -13,10 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from npctrial.web.clinical.crfs import save_crf
+from npctrial.web.core.amendments import propose_amendment
 from npctrial.web.core.audit import audit_entries, record_label
 from npctrial.web.core.models import AuditEvent
 from npctrial.web.core.protocols import load_bundled_protocol_text
-from npctrial.web.core.amendments import propose_amendment
 from tests.web.conftest import PASSWORD, login
 
 

@@ -133,7 +133,7 @@ def test_backup_and_restore_round_trip(tmp_path):
         assert "backup written" in out and backup_file.stat().st_size > 0
         _run(env, str(script), "change")
         assert "after backup" in _run(env, str(script), "show")
-        out = _run(env, "-m", "npctrial.cli", "restore", str(backup_file))
+        out = _run(env, "-m", "npctrial.cli", "restore", str(backup_file), "--yes", "--reason", "test round trip")
         assert "restored" in out
         assert _run(env, str(script), "show").strip() == "[('GZ', 'before backup')]"
     finally:

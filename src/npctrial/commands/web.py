@@ -27,8 +27,20 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="load the demo studies and users (idempotent)")] = False,
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+    production: Annotated[bool, typer.Option(
+        "--production", help="gunicorn (several processes) with static files served by WhiteNoise")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, max=64, help="worker processes with --production (default 2 x CPUs + 1)")] = None,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=1, max=64, help="threads per worker process with --production")] = 4,
 ) -> None:
-    """Migrate the database, optionally load the demo, print the logins and serve the EDC."""
+    """Migrate the database, optionally load the demo, print the logins and serve the EDC.
+
+    Without --production: Django's development server (the embedded demo of `make run`).
+    With --production: gunicorn after collectstatic (README, "Deployment").
+    """
+    if production:
+        os.environ["NPCTRIAL_PRODUCTION"] = "1"  # before Django reads its settings
     _setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -41,6 +53,11 @@ def serve(
     db = settings.DATABASES["default"]
     where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"PostgreSQL {db['HOST']}:{db['PORT']}/{db['NAME']}"
     typer.echo(f"Database: {where}")
+    if production:
+        from npctrial.web.production import serve_production
+
+        serve_production(host, port, workers, threads, echo=typer.echo)
+        return
     typer.echo(f"Serving npctrial EDC on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True, skip_checks=True)
 
@@ -63,14 +80,39 @@ def backup(file: Annotated[Path, typer.Argument(help="backup file to write")]) -
     typer.echo(f"backup written to {file} ({method})")
 
 
-def restore(file: Annotated[Path, typer.Argument(help="backup file to restore")]) -> None:
-    """Replace the database content with a backup made by ``npctrial backup``."""
-    _setup()
-    from npctrial.web.backup import restore_database
+def restore(
+    file: Annotated[Path, typer.Argument(help="backup file to restore")],
+    reason: Annotated[str, typer.Option("--reason", help="why the database is restored (audited)")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation (scripts)")] = False,
+) -> None:
+    """Replace the database content with a backup made by ``npctrial backup`` (asks first; audited).
 
-    method = restore_database(file)
-    _migrate()
-    typer.echo(f"restored {file} ({method})")
+    The current database is copied to var/pre-restore-<time> first; allocation numbers issued after
+    the backup are kept as lost allocations and never handed out again.
+    """
+    import sys
+
+    from npctrial.errors import ValidationError
+
+    if not file.is_file():
+        raise ValidationError(f"FILE: backup file not found: {file}", field="FILE")
+    _setup()
+    from npctrial.web.restore import capture, restore_with_safeguards
+
+    current = capture()
+    typer.echo(f"This replaces the whole database ({current.summary()}) with {file}.")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ValidationError("restore replaces the database: confirm with --yes and give --reason", field="yes")
+        if typer.prompt("Type RESTORE to go on") != "RESTORE":
+            typer.echo("nothing was changed")
+            raise typer.Exit(code=1)
+        reason = reason or typer.prompt("Reason for the restore (audited)")
+    if not reason.strip():
+        raise ValidationError("--reason is required: a restore is audited with its reason", field="reason")
+    report = restore_with_safeguards(file, reason=reason)
+    typer.echo(f"restored {file}")
+    typer.echo(report.summary())
 
 
 def verify_audit() -> None:

@@ -36,8 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.access import AccessSpec, access_problems
-from npctrial.domain.localised_text import LocalisedStr
 from npctrial.domain.blinding import Blinding, blinding_problems
+from npctrial.domain.localised_text import LocalisedStr
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems

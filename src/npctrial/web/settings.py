@@ -1,8 +1,17 @@
-"""Django settings for the npctrial EDC.
+"""Django settings for the npctrial EDC (all from environment variables; README "Deployment").
 
 Database: ``DATABASE_URL`` (``postgresql://user:pass@host:port/name``, psycopg 3) or, by default,
-SQLite in WAL mode at ``$NPCTRIAL_VAR_DIR/npctrial.sqlite3`` (``var/`` under the working directory).
+SQLite in WAL mode with ``synchronous=FULL`` at ``$NPCTRIAL_VAR_DIR/npctrial.sqlite3`` (``var/``
+under the working directory).
 Secrets: ``NPCTRIAL_SECRET_KEY`` (otherwise a random key persisted in the var directory).
+Hosts: ``NPCTRIAL_ALLOWED_HOSTS`` (comma-separated; default ``127.0.0.1,localhost``).
+Behind a TLS reverse proxy: ``NPCTRIAL_HTTPS=1`` (secure cookies, HSTS, redirect to https),
+``NPCTRIAL_TRUSTED_PROXIES=N`` (the number of reverse proxies in front: their
+``X-Forwarded-Proto`` marks a request as https and ``X-Forwarded-For`` gives the client address
+for login lockout and the audit log; with 0, the default, both headers are ignored) and
+``NPCTRIAL_CSRF_TRUSTED_ORIGINS`` (default: ``https://<host>`` of every allowed host when https).
+``NPCTRIAL_PRODUCTION=1`` (set by ``npctrial serve --production``): static files from
+``collectstatic`` with hashed names, compressed and cached for a year by WhiteNoise.
 """
 
 from __future__ import annotations
@@ -39,7 +48,9 @@ def database_from_url(url: str | None) -> dict:
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # WAL with synchronous=FULL: a committed (acknowledged) write is on disk before the
+                # commit returns, so it survives a power cut (NORMAL may lose the last commits).
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
             },
         }
     parsed = urlparse(url)
@@ -58,7 +69,9 @@ def database_from_url(url: str | None) -> dict:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("NPCTRIAL_DEBUG", "") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("NPCTRIAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("NPCTRIAL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+                 if h.strip()]
+PRODUCTION = os.environ.get("NPCTRIAL_PRODUCTION", "") == "1"
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -85,6 +98,7 @@ for _optional in os.environ.get("NPCTRIAL_EXTRA_APPS", "npctrial.web.clinical").
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,7 +174,18 @@ _https = os.environ.get("NPCTRIAL_HTTPS", "") == "1"
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's / load balancer's health check may use plain http
 SECURE_HSTS_SECONDS = 31536000 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+
+# Reverse proxies: trust their headers only when the deployment says how many there are.
+TRUSTED_PROXY_COUNT = max(0, int(os.environ.get("NPCTRIAL_TRUSTED_PROXIES", "0") or 0))
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+AXES_CLIENT_IP_CALLABLE = "npctrial.web.core.network.client_ip"  # lockout per real client address
+_origins = os.environ.get("NPCTRIAL_CSRF_TRUSTED_ORIGINS", "")
+CSRF_TRUSTED_ORIGINS = ([o.strip() for o in _origins.split(",") if o.strip()] if _origins else
+                        [f"https://{h.lstrip('.')}" for h in ALLOWED_HOSTS if h != "*" and _https])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -178,6 +203,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves /static/ from the application in every mode. Production: the collected,
+# hashed and compressed files (cached for a year); otherwise straight from the app folders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
 
 # No patient identifiers in logs: only warnings from Django itself, no request bodies.
 LOGGING = {

@@ -23,6 +23,10 @@ allocation number (:mod:`npctrial.web.core.amendments`); step 4 then uses the cu
 settings and only the allocations of that segment, and the chain gets one link for the change:
 ``SHA-256(state | segment | k | start | method | settings | seed)``.
 
+Allocations lost by a restore (:class:`LostAllocation`, issued after the backup the database went
+back to) stay in the sequence: their numbers are never handed out again (``count`` covers them),
+they are part of the history of step 4 and the chain runs through them.
+
 :func:`verify_sequence` recomputes the chain and every arm from the seeds: an intact sequence.
 """
 
@@ -41,7 +45,13 @@ from npctrial.domain.timeline import check_randomisation_date
 from npctrial.errors import ValidationError
 from npctrial.web.core.audit import create_audited
 from npctrial.web.core.events import record_event
-from npctrial.web.core.models import AllocationSegment, AllocationSequence, Randomisation, Subject
+from npctrial.web.core.models import (
+    AllocationSegment,
+    AllocationSequence,
+    LostAllocation,
+    Randomisation,
+    Subject,
+)
 
 _SITE_FACTORS = {"site", "centre", "center"}
 
@@ -76,6 +86,19 @@ def segments_of(sequence: AllocationSequence) -> list[AllocationSegment]:
 def segment_for(segments: list[AllocationSegment], number: int) -> AllocationSegment:
     """The segment allocation ``number`` belongs to (the last one starting at or before it)."""
     return [s for s in segments if s.start_number <= number][-1]
+
+
+def sequence_history(sequence: AllocationSequence, from_number: int = 1) -> list[Any]:
+    """Every allocation of the sequence from ``from_number`` on, in number order: the randomisations
+    and the allocations a restore lost (both have number, arm, strata, details and the hashes)."""
+    kept = list(sequence.allocations.filter(number__gte=from_number).select_related("subject"))
+    lost = list(sequence.lost_allocations.filter(number__gte=from_number))
+    return sorted([*kept, *lost], key=lambda a: a.number)
+
+
+def allocation_label(allocation: Any) -> str:
+    """The subject ID an allocation was issued to (a lost allocation keeps it as text)."""
+    return allocation.subject_label if isinstance(allocation, LostAllocation) else allocation.subject.subject_id
 
 
 def _arms(config: dict[str, Any]) -> list[str]:
@@ -130,7 +153,7 @@ class Decision:
 
 
 def _decide(sequence: AllocationSequence, segment: AllocationSegment, factors: dict[str, str],
-            previous: list[Randomisation]) -> Decision:
+            previous: list[Any]) -> Decision:
     """Step 4 under ``segment``'s settings; ``previous`` = the earlier allocations of that segment."""
     config = segment.config
     arms = _arms(config)
@@ -185,7 +208,7 @@ def randomise(subject: Subject, user: Any, randomisation_date: Any = None, reque
             number = sequence.count + 1
             segment = segment_for(segments_of(sequence), number)
             factors = subject_factors(subject, segment.config)
-            previous = list(sequence.allocations.filter(number__gte=segment.start_number).order_by("number"))
+            previous = sequence_history(sequence, segment.start_number)
             decision = _decide(sequence, segment, factors, previous)
             details = {**decision.details, "segment": segment.number}
             before = sequence.state_hash
@@ -228,7 +251,7 @@ def verify_sequence(sequence: AllocationSequence) -> SequenceCheck:
     problems: list[str] = []
     segments = segments_of(sequence)
     state = initial_hash(sequence.study.code, segments[0].seed, segments[0].config)
-    allocations = list(sequence.allocations.select_related("subject").order_by("number"))
+    allocations = sequence_history(sequence)
     pending = segments[1:]
     for i, alloc in enumerate(allocations, start=1):
         while pending and pending[0].start_number <= alloc.number:
@@ -246,7 +269,7 @@ def verify_sequence(sequence: AllocationSequence) -> SequenceCheck:
             expected = alloc.arm
         if expected != alloc.arm:
             problems.append(f"allocation #{alloc.number}: arm {alloc.arm!r}, sequence gives {expected!r}")
-        state = chain_hash(state, alloc.number, alloc.subject.subject_id, alloc.strata, alloc.arm)
+        state = chain_hash(state, alloc.number, allocation_label(alloc), alloc.strata, alloc.arm)
         if alloc.hash_after != state:
             problems.append(f"allocation #{alloc.number}: hash_after breaks the chain")
     for segment in pending:  # segments that start after the last allocation

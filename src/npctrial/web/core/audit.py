@@ -102,13 +102,15 @@ class AuditEntry:
 
 _SKIP = {"id", "version"}
 
-#: never shown in any audit view: the randomisation seed would reveal every future allocation
-SECRET_FIELDS: dict[str, frozenset[str]] = {"core.AllocationSequence": frozenset({"seed"})}
+#: never shown in any audit view, on any model: a randomisation seed would reveal every allocation
+SECRET_FIELD_NAMES = frozenset({"seed"})
 #: shown only to users who may see allocations (:mod:`npctrial.web.core.blinding`): each of these
 #: gives the arm away (the chain hashes too: with two arms, both candidates can be hashed)
 ALLOCATION_FIELDS: dict[str, frozenset[str]] = {
     "core.Randomisation": frozenset({"arm", "strata", "details", "hash_before", "hash_after"}),
     "core.AllocationSequence": frozenset({"state_hash"}),
+    "core.AllocationSegment": frozenset({"hash_before", "hash_after"}),
+    "core.LostAllocation": frozenset({"arm", "strata", "details", "hash_before", "hash_after"}),
 }
 HIDDEN = "(concealed)"
 
@@ -116,7 +118,7 @@ HIDDEN = "(concealed)"
 def hidden_fields(model: type[models.Model], allocation_visible: bool) -> frozenset[str]:
     """Fields of ``model`` whose values the audit trail replaces by :data:`HIDDEN` for this viewer."""
     label = model._meta.label
-    hidden = SECRET_FIELDS.get(label, frozenset())
+    hidden = frozenset(f.name for f in model._meta.concrete_fields if f.name in SECRET_FIELD_NAMES)
     if not allocation_visible:
         hidden = hidden | ALLOCATION_FIELDS.get(label, frozenset())
     return hidden

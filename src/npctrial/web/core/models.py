@@ -322,3 +322,4 @@ def _no_history_for_logins(sender: Any, instance: Any, update_fields: Any = None
 # Audit events and the hash-chain seals (defined apart to keep this module about trial data).
 from npctrial.web.core.models_attachments import Attachment  # noqa: E402,F401
 from npctrial.web.core.models_audit import AuditEvent, AuditSeal  # noqa: E402,F401
+from npctrial.web.core.models_restore import LostAllocation  # noqa: E402,F401

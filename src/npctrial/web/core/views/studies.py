@@ -114,6 +114,7 @@ def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
         return render(
             request, "core/allocation_list.html",
             {"study": study, "sequence": sequence, "allocations": allocations, "check": verify_sequence(sequence),
+             "lost": sequence.lost_allocations.all(),
              "unblindings": sequence.unblindings.select_related("user").order_by("-at")},
         )
     return render(request, "core/unblind_form.html", {"study": study, "form": form},

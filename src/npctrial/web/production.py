@@ -1,0 +1,88 @@
+"""``npctrial serve --production``: the EDC on gunicorn, static files by WhiteNoise.
+
+Steps of :func:`serve_production` (the caller has set ``NPCTRIAL_PRODUCTION=1`` before Django
+starts, so the settings select WhiteNoise's compressed, hashed static storage):
+
+1. Refuse to start with ``NPCTRIAL_DEBUG=1`` (debug pages leak data) and print what the
+   deployment check of Django reports (``check --deploy``) as warnings.
+2. ``collectstatic`` into ``STATIC_ROOT`` (``$NPCTRIAL_VAR_DIR/static``): hashed file names,
+   gzip/brotli copies; WhiteNoise serves them with far-future caching.
+3. Run gunicorn in this process: ``workers`` processes (default ``2 x CPUs + 1``) with
+   ``threads`` threads each (``gthread``), a listen backlog of 2048, workers recycled after
+   2,000 requests, access log on stdout. Every worker has its own database connections; the
+   guarantees that need one writer at a time (randomisation, the audit chain) hold across
+   processes through the database's own locks.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["default_workers", "gunicorn_options", "serve_production"]
+
+
+def default_workers() -> int:
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def gunicorn_options(host: str, port: int, workers: int | None, threads: int) -> dict[str, Any]:
+    from gunicorn import config
+
+    options: dict[str, Any] = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or default_workers(),
+        "threads": threads,
+        "worker_class": "gthread",
+        "backlog": 2048,
+        "timeout": 120,
+        "graceful_timeout": 30,
+        "max_requests": 2000,
+        "max_requests_jitter": 200,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "npctrial-edc",
+    }
+    if any(s.name == "control_socket_disable" for s in config.KNOWN_SETTINGS):
+        options["control_socket_disable"] = True  # no shared control socket between servers
+    return options
+
+
+def _checks() -> list[str]:
+    """Step 1: the deployment warnings Django's system checks report."""
+    from django.core.checks import run_checks
+
+    return [f"{m.id}: {m.msg}" for m in run_checks(include_deployment_checks=True) if m.level >= 30]
+
+
+def serve_production(host: str, port: int, workers: int | None, threads: int, echo: Any = print) -> None:
+    """Steps 1-3 of the module docstring (blocks until gunicorn stops)."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from gunicorn.app.base import BaseApplication
+
+    from npctrial.errors import ConfigurationError
+
+    if settings.DEBUG:
+        raise ConfigurationError("NPCTRIAL_DEBUG=1 is not allowed with --production", field="NPCTRIAL_DEBUG")
+    for warning in _checks():
+        echo(f"warning: {warning}")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    options = gunicorn_options(host, port, workers, threads)
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from npctrial.web.wsgi import application
+
+            return application
+
+    from django.db import connections
+
+    connections.close_all()  # workers are forked: none may inherit the master's database connection
+    echo(f"Serving npctrial EDC (production: gunicorn, {options['workers']} workers x {threads} threads) "
+         f"on http://{host}:{port}/")
+    _Server().run()
