@@ -59,7 +59,9 @@ def test_lock_unlock_and_exports_are_audited(world):
     client.get(reverse("screening-export", kwargs={"study_pk": study.pk}))
     client.get(reverse("study-report-pdf", kwargs={"study_pk": study.pk}))
     exports = _events("export", study=study)
-    assert [e.record for e in exports] == ["imrt-s1-adsl.csv", "imrt-s1-screening.csv", "imrt-s1-report.pdf"]
+    uat = "-uat" if study.in_development else ""  # UAT files are marked as such
+    assert [e.record for e in exports] == [f"imrt-s1{uat}-adsl.csv", f"imrt-s1{uat}-screening.csv",
+                                           f"imrt-s1{uat}-report.pdf"]
     assert exports[0].user == world.users["data_manager"] and exports[0].details["subjects"] == 2
     assert exports[0].details["sites"] == ["GZ", "HK"]
 

@@ -38,7 +38,8 @@ def study_report_pdf(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "view")
     pdf = reports.report_pdf(scoped_report(request.user, study, figures=False))
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{study.code}-report.pdf"'
-    audit_export(request, study, f"{study.code}-report.pdf", permissions.scope(request.user, study, Subject.objects.all()),
+    filename = f"{study.code}{'-uat' if study.in_development else ''}-report.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    audit_export(request, study, filename, permissions.scope(request.user, study, Subject.objects.all()),
                  form="report", details={"format": "pdf"})
     return response
