@@ -19,6 +19,13 @@ Algorithm
    ``+ - * /`` and unary minus; names; number/string/bool literals; calls of the whitelisted
    functions in :data:`RULE_FUNCTIONS` with positional arguments. Anything else (attribute
    access, subscripts, lambdas, comprehensions, keyword arguments, ...) is rejected.
+   Resource limits, checked before anything is evaluated (a protocol is data typed by people:
+   ``'a' * 100000000000 == 'b'`` must be refused when the protocol is loaded, not exhaust the
+   memory of every later eligibility call): at most :data:`MAX_RULE_LENGTH` characters,
+   :data:`MAX_DEPTH` levels of nesting and :data:`MAX_NODES` nodes; text literals of at most
+   :data:`MAX_TEXT_LITERAL` characters and numbers of at most :data:`MAX_NUMBER` in size;
+   ``in`` lists of at most :data:`MAX_IN_LIST` items; arithmetic on numbers only (a text literal in
+   ``+ - * /`` is refused when parsed, a text field value when evaluated).
 3. Evaluate with Kleene three-valued logic: a comparison that needs a missing field is
    ``MISSING``; ``False and MISSING`` is ``False``, ``True or MISSING`` is ``True``, every other
    combination with ``MISSING`` stays ``MISSING``. So a criterion that cannot be decided is
@@ -37,7 +44,28 @@ from typing import Any
 
 from npctrial.errors import ValidationError
 
-__all__ = ["MISSING", "RULE_FUNCTIONS", "Missing", "Rule", "parse_rule"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_IN_LIST",
+    "MAX_NODES",
+    "MAX_NUMBER",
+    "MAX_RULE_LENGTH",
+    "MAX_TEXT_LITERAL",
+    "MISSING",
+    "RULE_FUNCTIONS",
+    "Missing",
+    "Rule",
+    "parse_rule",
+]
+
+#: Resource limits of a rule (step 2): generous for any eligibility criterion, small enough that
+#: parsing, checking and evaluating a rule always take microseconds and kilobytes.
+MAX_RULE_LENGTH = 2000
+MAX_DEPTH = 30
+MAX_NODES = 400
+MAX_TEXT_LITERAL = 200
+MAX_NUMBER = 1e12
+MAX_IN_LIST = 100
 
 
 class Missing:
@@ -120,12 +148,19 @@ def parse_rule(text: str, *, known_fields: set[str] | frozenset[str] | None = No
     """
     if not isinstance(text, str) or not text.strip():
         raise ValidationError("rule must be a non-empty expression", field="rule")
+    if len(text) > MAX_RULE_LENGTH:
+        raise ValidationError(
+            f"rule is {len(text)} characters long (at most {MAX_RULE_LENGTH})", field="rule"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ValidationError(
             f"rule {text!r} is not a valid expression: {exc.msg}", field="rule"
         ) from exc
+    except (RecursionError, MemoryError) as exc:  # nesting beyond the parser's own limits
+        raise ValidationError(f"rule is nested too deeply (at most {MAX_DEPTH} levels)", field="rule") from exc
+    _check_size(tree)
     fields: list[str] = []
     _check(tree.body, text, fields)
     if known_fields is not None:
@@ -133,6 +168,30 @@ def parse_rule(text: str, *, known_fields: set[str] | frozenset[str] | None = No
         if unknown:
             raise ValidationError(f"unknown field {unknown[0]!r}", field="rule")
     return Rule(text=text.strip(), fields=tuple(dict.fromkeys(fields)), _tree=tree)
+
+
+def _check_size(tree: ast.AST) -> None:
+    """The resource limits on the tree: nesting depth and number of nodes (iterative walk)."""
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ValidationError(f"rule has more than {MAX_NODES} parts", field="rule")
+        if depth > MAX_DEPTH:
+            raise ValidationError(f"rule is nested too deeply (at most {MAX_DEPTH} levels)", field="rule")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _check_constant(node: ast.Constant) -> None:
+    value = node.value
+    if isinstance(value, str) and len(value) > MAX_TEXT_LITERAL:
+        raise ValidationError(
+            f"text literal of {len(value)} characters (at most {MAX_TEXT_LITERAL})", field="rule"
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        raise ValidationError(f"number {value:.6g} is too large (at most {MAX_NUMBER:.0e})", field="rule")
 
 
 def _describe(node: ast.AST) -> str:
@@ -149,6 +208,11 @@ def _check(node: ast.AST, text: str, fields: list[str]) -> None:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub | ast.UAdd):
         _check(node.operand, text, fields)
     elif isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        for side in (node.left, node.right):
+            if isinstance(side, ast.Constant) and isinstance(side.value, str):
+                raise ValidationError(
+                    f"{_describe(node)!r}: arithmetic is on numbers only (text literal)", field="rule"
+                )
         _check(node.left, text, fields)
         _check(node.right, text, fields)
     elif isinstance(node, ast.Compare):
@@ -164,11 +228,16 @@ def _check(node: ast.AST, text: str, fields: list[str]) -> None:
                         f"{_describe(node)!r}: 'in' needs a literal list such as (0, 1)",
                         field="rule",
                     )
+                if len(comp.elts) > MAX_IN_LIST:
+                    raise ValidationError(
+                        f"'in' list of {len(comp.elts)} items (at most {MAX_IN_LIST})", field="rule"
+                    )
                 for elt in comp.elts:
                     if not isinstance(elt, ast.Constant):
                         raise ValidationError(
                             f"{_describe(elt)!r}: 'in' lists may hold literals only", field="rule"
                         )
+                    _check_constant(elt)
             else:
                 _check(comp, text, fields)
     elif isinstance(node, ast.Call):
@@ -191,6 +260,7 @@ def _check(node: ast.AST, text: str, fields: list[str]) -> None:
     elif isinstance(node, ast.Constant):
         if not isinstance(node.value, int | float | str | bool):
             raise ValidationError(f"{_describe(node)!r}: literal type not allowed", field="rule")
+        _check_constant(node)
     else:
         kind = type(node).__name__
         raise ValidationError(
@@ -219,6 +289,11 @@ def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
         left, right = _eval(node.left, values, text), _eval(node.right, values, text)
         if left is MISSING or right is MISSING:
             return MISSING
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
+            raise ValidationError(  # never 'text' * n: arithmetic on numbers only
+                f"rule {text!r}: cannot do arithmetic with {left!r} and {right!r} (arithmetic is on numbers only)",
+                field="rule"
+            )
         try:
             return _ARITH[type(node.op)](left, right)
         except ZeroDivisionError as exc:
