@@ -185,6 +185,7 @@ def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
         "median_follow_up_months": r.median_follow_up_months,
         "deviations": [{k: _jsonable(v) for k, v in d.items()} for d in r.deviations],
         "completeness": r.completeness, "simon": r.simon, "notes": r.notes,
+        "efficacy": r.efficacy,  # by_arm | pooled (interim confidentiality) | single_arm
     }
 
 

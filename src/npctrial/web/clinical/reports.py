@@ -1,6 +1,10 @@
 """Live study report: CONSORT flow, AE rates, ORR, KM of PFS/OS by arm, follow-up, deviations,
 completeness and the Simon stage-1 rule. Page (HTML with an SVG figure) and PDF (reportlab).
 
+Efficacy by arm is computed only when asked (``by_arm``): who may see it is the interim
+confidentiality rule of :mod:`npctrial.web.clinical.interim`; everyone else gets the endpoints
+pooled over arms (one curve, no test).
+
 Every number comes from the domain, stats and survival layers:
 
 1. Patient courses (:class:`npctrial.domain.PatientCourse`) from the CRFs: assessments (RECIST and
@@ -104,6 +108,13 @@ class StudyReport:
     completeness: list[dict[str, Any]]
     simon: dict[str, Any] | None
     notes: list[str]
+    #: how efficacy is split: "by_arm", "pooled" (randomised, arms not shown to this reader), "single_arm"
+    efficacy: str = field(default="by_arm", kw_only=True)
+
+    @property
+    def efficacy_heading(self) -> Any:
+        """The heading pattern of a PFS/OS section (``%(endpoint)s``)."""
+        return EFFICACY_HEADINGS[self.efficacy]
 
     def summary(self) -> str:
         lines = [f"Study {self.study} report as of {self.as_of}",
@@ -121,6 +132,13 @@ class StudyReport:
         return "\n".join(lines)
 
 
+#: Headings of the PFS/OS sections by how efficacy is split (StudyReport.efficacy).
+EFFICACY_HEADINGS = {"by_arm": gettext_lazy("%(endpoint)s by arm"),
+                     "pooled": gettext_lazy("%(endpoint)s, all arms pooled"),
+                     "single_arm": gettext_lazy("%(endpoint)s")}
+POOLED_NOTE = gettext_lazy("Efficacy is shown pooled over the arms: results by arm are seen by the "
+                           "statistician and the data monitoring committee only (interim confidentiality).")
+
 #: Display labels of the participant-flow boxes and the Simon stage-1 decision (keys stay English).
 FLOW_LABELS = {"screened": gettext_lazy("screened"), "eligible": gettext_lazy("eligible"),
                "enrolled": gettext_lazy("enrolled"), "randomised": gettext_lazy("randomised"),
@@ -135,8 +153,8 @@ def _rate(label: str, x: int, n: int) -> Rate:
     return Rate(label, x, n, x / n, float(ci.conf_int[0]), float(ci.conf_int[1]))
 
 
-def _arm(subject: Subject) -> str:
-    r = getattr(subject, "randomisation", None)
+def _arm(subject: Subject, by_arm: bool = True) -> str:
+    r = getattr(subject, "randomisation", None) if by_arm else None
     return r.arm if r is not None else "All"
 
 
@@ -260,8 +278,8 @@ def _fit(times: dict[str, list[float]], status: dict[str, list[int]]) -> tuple[A
 
 
 def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = True,
-                     courses: dict[int, PatientCourse] | None = None) -> SurvivalSummary | None:
-    """Steps 2-3 for one endpoint; None when no subject has a usable origin."""
+                     courses: dict[int, PatientCourse] | None = None, by_arm: bool = True) -> SurvivalSummary | None:
+    """Steps 2-3 for one endpoint (by arm, or pooled over arms); None when no subject has a usable origin."""
     courses = courses if courses is not None else patient_courses(subjects)
     protocol_for = protocol_cache()
     times: dict[str, list[float]] = defaultdict(list)
@@ -274,8 +292,8 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
             continue
         if value.time_days < 0:  # event dated before the origin: a data error, left to a query
             continue
-        times[_arm(s)].append(value.time_days / DAYS_PER_MONTH)
-        status[_arm(s)].append(1 if value.status == 1 else 0)
+        times[_arm(s, by_arm)].append(value.time_days / DAYS_PER_MONTH)
+        status[_arm(s, by_arm)].append(1 if value.status == 1 else 0)
     groups = tuple(sorted(times))
     if not groups:
         return None
@@ -346,8 +364,10 @@ def _worst_by_term(subjects: list[Subject]) -> tuple[dict[str, dict[str, int]], 
     return by_term, records
 
 
-def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *, figures: bool = True) -> StudyReport:
-    """The report over the subjects/screenings in the user's scope (querysets already scoped)."""
+def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *, figures: bool = True,
+                   by_arm: bool = True) -> StudyReport:
+    """The report over the subjects/screenings in the user's scope (querysets already scoped);
+    PFS/OS by arm, or pooled over arms when ``by_arm`` is False."""
     subjects = list(subjects.select_related("randomisation", "site"))
     version = study.current_protocol
     if version is None:
@@ -390,8 +410,9 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     evaluable = [v for v in bors.values() if v is not None]
     orr = _rate("CR+PR", sum(1 for v in evaluable if v in ("CR", "PR")), len(evaluable)) if evaluable else None
     courses = {s.pk: patient_course(s, crf[s.pk]) for s in subjects}
-    survival = [x for x in (survival_summary(subjects, "PFS", figure=figures, courses=courses),
-                            survival_summary(subjects, "OS", figure=figures, courses=courses)) if x is not None]
+    survival = [x for x in (survival_summary(subjects, "PFS", figure=figures, courses=courses, by_arm=by_arm),
+                            survival_summary(subjects, "OS", figure=figures, courses=courses, by_arm=by_arm))
+                if x is not None]
     deviations = [{"subject": d.subject.subject_id, "drug": d.drug, "date": d.date, "planned": d.planned_dose_mg,
                    "given": d.dose_mg, "reason": d.get_deviation_reason_display(), "note": d.deviation_note}
                   for d in DrugAdministration.objects.filter(subject_id__in=ids, deviation=True)
@@ -419,9 +440,10 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     notes = []
     if protocol.simon is None:
         notes.append("The protocol defines no Simon two-stage design: no stopping rule to monitor.")
+    efficacy = "single_arm" if protocol.randomisation is None else "by_arm" if by_arm else "pooled"
     return StudyReport(study.code, today, flow, ae_rate, min_grade, ae_terms, orr,
                        {k: v for k, v in bors.items() if v}, survival, median_follow_up(subjects, courses),
-                       deviations, completeness, simon, notes)
+                       deviations, completeness, simon, notes, efficacy=efficacy)
 
 
 def report_pdf(report: StudyReport) -> bytes:
@@ -487,7 +509,9 @@ def _pdf_story(report: StudyReport, fonts: Any, figures: dict[str, bytes]) -> li
                   para(_("ORR %(x)s/%(n)s = %(p)s (95%% CI %(lo)s to %(hi)s)")
                        % {"x": o.x, "n": o.n, "p": f"{o.proportion:.1%}", "lo": f"{o.lower:.1%}", "hi": f"{o.upper:.1%}"})]
     for s in report.survival:
-        story.append(para(_("%(endpoint)s by arm") % {"endpoint": s.endpoint}, "Heading2"))
+        story.append(para(str(report.efficacy_heading) % {"endpoint": s.endpoint}, "Heading2"))
+        if report.efficacy == "pooled":
+            story.append(para(str(POOLED_NOTE), "Italic"))
         story.append(Image(io.BytesIO(figures[s.endpoint]), width=14 * cm, height=9.5 * cm, kind="proportional"))
         story.append(table([[_("Arm"), "n", _("events"), _("median (months)"),
                              *[_("at risk %(month)sm") % {"month": m} for m in AT_RISK_MONTHS]],

@@ -94,6 +94,8 @@ CAPABILITY_TABLE: tuple[Capability, ...] = (
          _INV, _COO),
     _cap("correct_randomisation", _("record a mis-randomisation (wrong stratum, randomised in error)"), _DM, _STAT),
     _cap("void_record", _("void a CRF record entered in error (with a reason; never deleted)"), _INV, _COO),
+    _cap("view_comparative", _("see comparative efficacy by arm (PFS/OS by arm, log-rank): interim results"),
+         _STAT, _DMC),
     _cap("approve_amendment", _("approve or reject a protocol amendment proposed by someone else"), _INV, _DM, _ADM),
 )
 

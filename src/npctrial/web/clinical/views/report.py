@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from npctrial.web.clinical import reports, voiding
+from npctrial.web.clinical.interim import comparative_visible
+from npctrial.web.clinical.report_cache import cached_report
 from npctrial.web.clinical.views.common import today
 from npctrial.web.clinical.views.export import audit_export
 from npctrial.web.core import permissions
@@ -16,27 +18,38 @@ from npctrial.web.core.models import ScreeningRecord, Subject
 
 
 def scoped_report(user: Any, study: Any, figures: bool = True) -> reports.StudyReport:
-    """The study report over the subjects and screenings of the user's sites (pages and API)."""
-    subjects = permissions.scope(user, study, Subject.objects.all())
-    screenings = permissions.scope(user, study, ScreeningRecord.objects.all())
-    report = reports.compute_report(study, subjects, screenings, today(), figures=figures)
-    voided = voiding.voided_count(subjects)
-    if voided:  # never dropped silently: say what was left out and why
-        report.notes.append(_("Left out: %(n)s records voided as entered in error (%(forms)s); see the voided-records "
-                              "listing.") % {"n": sum(voided.values()),
-                                             "forms": ", ".join(f"{k} {v}" for k, v in voided.items())})
-    return report
+    """The study report over the subjects and screenings of the user's sites (pages and API), efficacy
+    by arm only for those who may see it (interim confidentiality); cached per data version."""
+    by_arm = comparative_visible(user, study)
+    day = today()
+
+    def compute() -> reports.StudyReport:
+        subjects = permissions.scope(user, study, Subject.objects.all())
+        screenings = permissions.scope(user, study, ScreeningRecord.objects.all())
+        report = reports.compute_report(study, subjects, screenings, day, figures=figures, by_arm=by_arm)
+        voided = voiding.voided_count(subjects)
+        if voided:  # never dropped silently: say what was left out and why
+            report.notes.append(_("Left out: %(n)s records voided as entered in error (%(forms)s); see the "
+                                  "voided-records listing.") % {"n": sum(voided.values()),
+                                                                "forms": ", ".join(f"{k} {v}" for k, v in voided.items())})
+        return report
+
+    return cached_report("page" if figures else "data", study, permissions.visible_site_ids(user, study),
+                         by_arm, day, compute)
 
 
 def study_report(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "view")
     return render(request, "clinical/report.html", {"study": study, "report": scoped_report(request.user, study),
-                                                    "at_risk_months": reports.AT_RISK_MONTHS})
+                                                    "at_risk_months": reports.AT_RISK_MONTHS,
+                                                    "pooled_note": reports.POOLED_NOTE})
 
 
 def study_report_pdf(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "view")
-    pdf = reports.report_pdf(scoped_report(request.user, study, figures=False))
+    pdf = cached_report("pdf", study, permissions.visible_site_ids(request.user, study),
+                        comparative_visible(request.user, study), today(),
+                        lambda: reports.report_pdf(scoped_report(request.user, study, figures=False)))
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"{study.code}{'-uat' if study.in_development else ''}-report.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -1,0 +1,65 @@
+"""The study report cached per data version: computed once per change of the trial data.
+
+Computing the report reads every CRF of the study and fits the survival curves (hundreds of
+milliseconds; the PDF up to a second). Readers far outnumber changes, so a computed report is kept
+in Django's cache (``CACHES["default"]``; per process unless a shared cache is configured) under a
+key that changes whenever its result could:
+
+1. The **data version**: :mod:`npctrial.web.core.audit_chain` writes a seal for every historical
+   row (each create, change and delete of any record, protocol version, membership or account) in
+   the transaction of the change, and chains it after the commit, in commit order. The version is
+   the newest seal written (id and row digest: changes as soon as a change commits) together with
+   the newest seal chained (position and chain hash: changes with every commit, even one whose seal
+   id is lower than an earlier commit's, as concurrent PostgreSQL transactions may have). Audit
+   *events* (logins, downloads) are skipped: they change no data. The version is read before the
+   data, so a cached report is never older than its key; a database restored from a backup and
+   written again gets new digests and hashes, never an old key.
+2. The study, the **reader's scope** (the sites whose data they see), whether efficacy is split by
+   arm for them (:mod:`npctrial.web.clinical.interim`), the report date (``today``: follow-up
+   grows with it), the language, and what is asked for (page with figures, no figures, PDF).
+
+A data change outside the application (which ``verify-audit`` reports) leaves the cache stale
+until the next data change or a restart of the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.utils import translation
+
+from npctrial.web.core.audit_chain import table_of
+from npctrial.web.core.models_audit import AuditEvent, AuditSeal
+
+__all__ = ["cached_report", "data_version"]
+
+T = TypeVar("T")
+
+#: Kept for a day at most (the key carries the date anyway).
+TIMEOUT_SECONDS = 24 * 3600
+
+
+def data_version() -> str:
+    """Step 1: the newest seal written and the newest seal chained, of data changes only."""
+    seals = AuditSeal.objects.exclude(table=table_of(AuditEvent))
+    written = seals.order_by("-id").values_list("id", "digest").first()
+    chained = seals.filter(position__isnull=False).order_by("-position").values_list("position", "chain_hash").first()
+    return f"{written}|{chained}"
+
+
+def cached_report(kind: str, study: Any, site_ids: set[int] | None, by_arm: bool, today: date,
+                  compute: Callable[[], T]) -> T:
+    """The cached value of ``compute()`` for this data version and reader (steps 1-2)."""
+    version = data_version()
+    scope = "all" if site_ids is None else ",".join(map(str, sorted(site_ids)))
+    raw = f"{kind}|{study.pk}|{version}|{scope}|{int(by_arm)}|{today.isoformat()}|{translation.get_language()}"
+    key = "npctrial:report:" + hashlib.sha256(raw.encode()).hexdigest()
+    value: T | None = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT_SECONDS)
+    return value
