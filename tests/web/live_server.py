@@ -2,7 +2,9 @@
 
 Each server gets its own database: a fresh SQLite file in a temp directory, or, when
 ``DATABASE_URL`` points at PostgreSQL (``scripts/with-postgres.sh``), a fresh database on that
-server, dropped afterwards. :class:`Browser` is a small cookie-keeping HTTP client (stdlib only)
+server, dropped afterwards. :func:`postgres_server` starts a throw-away PostgreSQL server of its
+own (``/usr/lib/postgresql/*/bin``, as the ``postgres`` user when run as root) for tests that must
+run on PostgreSQL whatever the environment says. :class:`Browser` is a small cookie-keeping HTTP client (stdlib only)
 that logs in through the login form and sends the CSRF token like the pages do.
 """
 
@@ -37,12 +39,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise RuntimeError("PostgreSQL server not installed (run scripts/install-system-deps.sh)")
+    return found[-1].parent
+
+
 @contextmanager
-def fresh_database() -> Iterator[dict[str, str]]:
-    """Environment for a child process that uses a database of its own (SQLite or PostgreSQL)."""
+def postgres_server(durable: bool = False) -> Iterator[str]:
+    """The URL of a PostgreSQL server: ``DATABASE_URL``'s when it is one, else a throw-away server.
+
+    The throw-away server lives in a temp directory on a free port and is stopped and removed on exit.
+    ``durable=False`` (tests) turns fsync off; ``durable=True`` (benchmarks) keeps the defaults a
+    production server has (fsync, synchronous commit, full-page writes).
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        yield url
+        return
+    pg_bin = _pg_bin()
+    root = tempfile.mkdtemp(prefix="npctrial-pg-")
+    as_pg: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(root, "postgres")
+        as_pg = ["runuser", "-u", "postgres", "--"]
+    data, port = f"{root}/data", free_port()
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    try:
+        subprocess.run([*as_pg, str(pg_bin / "initdb"), "-D", data, "-U", "npctrial", "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"], check=True, capture_output=True, timeout=300)
+        subprocess.run([*as_pg, str(pg_bin / "pg_ctl"), "-D", data, "-l", f"{root}/server.log", "-w", "-t", "300",
+                        "-o", options, "start"], check=True, capture_output=True, timeout=330)
+        yield f"postgresql://npctrial@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_pg, str(pg_bin / "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True, timeout=120)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def fresh_database(url: str | None = None) -> Iterator[dict[str, str]]:
+    """Environment for a child process that uses a database of its own: a fresh database on the
+    PostgreSQL server at ``url`` (default ``DATABASE_URL``), else a fresh SQLite file."""
     var = tempfile.mkdtemp(prefix="npctrial-prod-")
     env = {"NPCTRIAL_VAR_DIR": var}
-    url = os.environ.get("DATABASE_URL", "")
+    url = os.environ.get("DATABASE_URL", "") if url is None else url
     try:
         if not url:
             yield env

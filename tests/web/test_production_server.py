@@ -1,5 +1,6 @@
 """``npctrial serve --production``: the real gunicorn server, static files, a TLS proxy in front,
-and randomisation racing across worker processes (SQLite here, PostgreSQL under with-postgres.sh).
+and randomisation racing across worker processes, on the configured database (SQLite, or
+PostgreSQL under with-postgres.sh) and always on a real PostgreSQL server started by the test.
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ import threading
 
 import pytest
 
-from tests.web.live_server import Browser, fresh_database, production_server, run_python, seed
+from tests.web.live_server import (
+    Browser,
+    fresh_database,
+    postgres_server,
+    production_server,
+    run_python,
+    seed,
+)
 from tests.web.production_seed import PASSWORD
 
 N = 20  # subjects waiting for randomisation
@@ -27,6 +35,15 @@ def server(database):
     env, _ = database
     with production_server(env, workers=4, threads=4) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def postgresql():
+    """(env, world, server) on a PostgreSQL server of the test's own (or DATABASE_URL's)."""
+    with postgres_server() as url, fresh_database(url) as env:
+        world = seed(env, N)
+        with production_server(env, workers=4, threads=4) as running:
+            yield env, world, running
 
 
 def test_production_server_serves_pages_static_files_and_logins(server):
@@ -68,10 +85,16 @@ def test_behind_a_tls_proxy_https_is_recognised_only_from_the_trusted_proxy(data
         assert other_host.status == 400  # not an allowed host
 
 
-def test_randomisation_race_across_worker_processes(database, server):
+@pytest.mark.parametrize("backend", ["configured", "postgresql"])
+def test_randomisation_race_across_worker_processes(backend, request):
     """20 simultaneous requests spread over 4 gunicorn worker processes: 20 distinct consecutive
-    allocations, an intact sequence and an intact audit chain (``npctrial verify-audit``)."""
-    env, world = database
+    allocations, an intact sequence and an intact audit chain (``npctrial verify-audit``); on the
+    configured database and on PostgreSQL (several processes against one server)."""
+    if backend == "postgresql":
+        env, world, server = request.getfixturevalue("postgresql")
+        assert env["DATABASE_URL"].startswith("postgresql://")
+    else:
+        (env, world), server = request.getfixturevalue("database"), request.getfixturevalue("server")
     browser = Browser(server.url)
     assert browser.login("coordinator", PASSWORD).status == 302
     barrier = threading.Barrier(N)
