@@ -57,6 +57,10 @@ def test_log_lists_record_changes_and_events_with_readable_names(world):
     assert times == sorted(times, reverse=True)  # newest first
 
 
+def _adae_name(study) -> str:
+    return f"ccrt-nimo{'-uat' if study.in_development else ''}-adae.csv"  # UAT files are marked
+
+
 def test_filters_by_user_subject_form_action_and_dates(world):
     study, subject, record = _setup(world)
     client = login(Client(), "data_manager")
@@ -68,7 +72,7 @@ def test_filters_by_user_subject_form_action_and_dates(world):
     by_form = _api(client, study, form="baseline", action="changed")["entries"]
     assert [e["reason"] for e in by_form] == ["scale recalibrated"]
     exports = _api(client, study, action="export")["entries"]
-    assert [e["record"] for e in exports] == ["ccrt-nimo-adae.csv"]
+    assert [e["record"] for e in exports] == [_adae_name(study)]
     tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
     assert _api(client, study, since=tomorrow)["total"] == 0
     assert _api(client, study, until=tomorrow)["total"] == _api(client, study)["total"]
@@ -157,4 +161,4 @@ def test_the_page_shows_entries_filters_and_download_links(world):
     text = page.content.decode()
     assert page.status_code == 200 and "scale recalibrated" in text
     assert 'id="export-csv"' in text and f"subject={subject.subject_id}" in text
-    assert "ccrt-nimo-adae.csv" not in text  # the data manager's export names no subject
+    assert _adae_name(study) not in text  # the data manager's export names no subject
