@@ -49,7 +49,9 @@ def test_lock_unlock_and_exports_are_audited(world):
     study = world.studies["imrt"]
     subject = world.subjects[("imrt", "A")]
     client = login(Client(), "data_manager")
-    client.post(reverse("subject-lock", kwargs={"study_pk": study.pk, "pk": subject.pk}))
+    client.post(reverse("subject-lock", kwargs={"study_pk": study.pk, "pk": subject.pk}))  # asks to confirm
+    assert not AuditEvent.objects.filter(subject=subject, action="lock").exists()
+    client.post(reverse("subject-lock", kwargs={"study_pk": study.pk, "pk": subject.pk}), {"confirm": "yes"})
     client.post(reverse("subject-lock", kwargs={"study_pk": study.pk, "pk": subject.pk}),
                 {"action": "unlock", "reason": "late lab result to enter"})
     assert [e.action for e in AuditEvent.objects.filter(subject=subject).order_by("pk")] == ["lock", "unlock"]

@@ -95,6 +95,6 @@ def test_page_form_reports_the_attempts_left(world):
     client = login(Client(), "investigator")
     subject = world.subjects[("imrt", "A")]
     url = reverse("casebook-sign", kwargs={"study_pk": subject.study_id, "pk": subject.pk})
-    response = client.post(url, {"password": "nope"}, follow=True)
+    response = client.post(url, {"password": "nope", "confirm": "yes"}, follow=True)
     assert "attempt(s) left" in response.content.decode()
     assert AuditEvent.objects.filter(action="signature_failed", user=world.users["investigator"]).count() == 1
