@@ -82,3 +82,16 @@ def test_report_warns_and_notes_under_the_paper_tables(prepared, tmp_path: Path)
     assert not any("immortal" in n and n.startswith("Warning") for n in report.table("table4_from_metastasis").notes)
     assert {"os_landmark_metastasis", "os_metastasis_time_dependent"} <= {t.name for t in report.tables}
     assert "landmark analysis" in report.methods and "Efron method" in report.methods
+
+
+def test_patients_with_unknown_status_are_counted_as_left_out(prepared) -> None:
+    frame = prepared.frame.copy()
+    frame.loc[frame.index[:3], "metastasis"] = None
+    la = landmark_analysis(frame, name="lm", title="OS", time="os_months", event="death", status="metastasis",
+                           status_time="dmfs_months", at=[12])
+    assert la.notes[0] == "3 of 530 patients left out: os_months, death, metastasis not known for them."
+    assert int(la.table.iloc[0]["At risk"]) < 530 - 3 + 1
+    res = time_dependent_cox(frame, name="td", title="OS", time="os_months", event="death", status="metastasis",
+                             status_time="dmfs_months")
+    assert res.notes[0] == "3 of 530 patients left out: os_months, death, metastasis not known for them."
+    assert "of 527 patients" in res.notes[1]

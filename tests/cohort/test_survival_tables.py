@@ -189,3 +189,20 @@ def test_pairwise_logrank_table_is_holm_over_two_group_tests(lung: pd.DataFrame)
     assert an.pairwise["Chi-square"].tolist() == [f"{c:.3f}" for c, _ in raw]
     assert an.pairwise["p value"].tolist() == [printed(p) for _, p in raw]
     assert an.pairwise["p value (Holm)"].tolist() == [printed(p) for p in holm]
+
+
+def test_competing_risk_notes_name_the_competing_event_and_the_rows_left_out() -> None:
+    pbc = pd.read_csv(REFS / "data" / "pbc.csv")
+    pbc = pbc.assign(transplant=(pbc["status"] == 1).astype(float), death=(pbc["status"] == 2).astype(float))
+    pbc.loc[pbc.index[:4], "transplant"] = np.nan
+    cr = competing_risk_analysis(pbc, name="cif", title="t", time="time", event="death", competing="transplant",
+                                 competing_label="Liver transplant", landmarks=[1000])
+    assert cr.notes[0] == ("Cumulative incidence: Aalen-Johansen with Liver transplant as competing risk; 1 - KM "
+                           "censors it and overestimates the incidence.")
+    assert cr.notes[-1] == "4 rows with missing values excluded."
+    from npctrial.cohort.report_language import _translate
+    from npctrial.i18n import translator
+
+    zh = translator("zh")
+    assert _translate(zh, cr.notes[0]).startswith("累积发生率：以Liver transplant为竞争风险")
+    assert _translate(zh, cr.notes[-1]) == "4 行因数据缺失被排除。"

@@ -66,6 +66,8 @@ def test_toxicity_counts_and_percentages() -> None:
     frame = tab.to_frame()
     assert frame.loc[0, "Grade 3, n (%)"] == "3 (42.9)"
     assert frame.loc[1, "N"] == 8
+    assert tab.notes == ("Not graded (left out of N and the percentages): Mucositis 1.",)
+    assert toxicity_table(df, ["xer"]).notes == ()
 
 
 def test_toxicity_grade_outside_range() -> None:
@@ -85,3 +87,12 @@ def test_chi_square_path_does_not_leak_small_sample_warning() -> None:
 
     assert table.p_values()["g"] == pytest.approx(scipy_fisher([[1, 10], [5, 6]]).pvalue, rel=1e-9)
     assert any("Fisher" in note for note in table.footnotes)
+
+
+def test_frequencies_count_the_unknown_rows_left_out_of_the_percentages() -> None:
+    from npctrial.cohort import frequency_table
+
+    df = pd.DataFrame({"site": ["Lung", "Bone", None, "Lung", " "]})
+    tab = frequency_table(df, "site", levels=["Bone", "Lung"])
+    assert tab.to_frame().to_dict("list") == {"Level": ["Bone", "Lung"], "n": [1, 2], "%": [33.3, 66.7]}
+    assert tab.notes == ("Not known: 2 (left out of the percentages).",)

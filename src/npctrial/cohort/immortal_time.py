@@ -93,7 +93,8 @@ def landmark_analysis(
     check_columns(frame, [time, event, status, status_time], f"landmark analysis {name!r}")
     labels = dict(labels or {"1": f"{status} by the landmark", "0": f"no {status} by the landmark"})
     data = frame[[time, event, status, status_time]].dropna(subset=[time, event, status])
-    rows, analyses, notes, hrs = [], [], [], []
+    rows, analyses, hrs = [], [], []
+    notes = _left_out(len(frame), len(data), [time, event, status])
     for lm in at:
         cohort = landmark(data, time, event, float(lm))
         lmd = cohort.data.assign(_group=lambda d, lm=lm: _status_at(d, status, status_time, float(lm), labels))
@@ -194,7 +195,8 @@ def time_dependent_cox(
                      "p value, fixed": _p(f[3]) if f else ""})
     counts = tv.counts.get("_status_td", {})
     ignored = {k: v for k, v in counts.items() if k in ("trailing", "late") and v}
-    notes = [f"Time-dependent: {td.n} intervals of {len(base)} patients ({td.n_events} events); "
+    notes = _left_out(len(frame), len(base), [time, event, status, *covariates])
+    notes += [f"Time-dependent: {td.n} intervals of {len(base)} patients ({td.n_events} events); "
              f"{labels.get(status, status)} is 0 until {status_time} and 1 after it (R tmerge/tdc).",
              "Fixed at baseline: the same model with the status known from the origin, which credits the patients "
              "with the event with the time before it (immortal-time bias); shown for comparison only."]
@@ -204,6 +206,13 @@ def time_dependent_cox(
     estimates = pd.DataFrame({"term": list(td_rows), "hr": [v[0] for v in td_rows.values()],
                               "hr_fixed": [fixed_rows.get(t, (np.nan,))[0] for t in td_rows]})
     return TimeDependentCox(name, title, pd.DataFrame(rows), tuple(notes), estimates, len(tv.data))
+
+
+def _left_out(n_before: int, n_after: int, columns: Sequence[str]) -> list[str]:
+    """The note for the patients left out because one of ``columns`` is unknown (none: no note)."""
+    if n_before == n_after:
+        return []
+    return [f"{n_before - n_after} of {n_before} patients left out: {', '.join(columns)} not known for them."]
 
 
 def _p(p: float) -> str:

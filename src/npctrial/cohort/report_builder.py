@@ -133,14 +133,14 @@ def _toxicity_and_frequencies(b: _Builder, frame: pd.DataFrame) -> None:
         with b.analysis(f"toxicity table {tox.name!r}"):
             tt = toxicity_table(frame, tox.variables, grades=tox.grades,
                                 labels={v: b.plan.label(v) for v in tox.variables}, title=tox.title)
-            b.table(tox.name, tox.title, tt.to_frame())
+            b.table(tox.name, tox.title, tt.to_frame(), tt.notes)
             b.figure(tox.name, tox.title, toxicity_figure(tt.counts, None, tr=b.tr))
             b.ran.add("toxicity")
     for fq in b.plan.config.frequencies:
         with b.analysis(f"frequency table {fq.name!r}"):
             ft = frequency_table(select_rows(frame, fq.subset), fq.variable, levels=b.plan.levels(fq.variable),
                                  landmarks=fq.landmarks, title=fq.title)
-            b.table(fq.name, fq.title, ft.to_frame())
+            b.table(fq.name, fq.title, ft.to_frame(), ft.notes)
 
 
 def _survival(b: _Builder, frame: pd.DataFrame) -> None:
@@ -200,7 +200,8 @@ def _competing(b: _Builder, frame: pd.DataFrame) -> None:
         with b.analysis(f"cumulative incidence {c.name!r}"):
             cr = competing_risk_analysis(frame, name=c.name, title=c.title, time=c.time, event=c.event,
                                          competing=c.competing, group=c.group,
-                                         group_order=plan.levels(c.group) or None, landmarks=plan.landmarks[c.name])
+                                         group_order=plan.levels(c.group) or None, landmarks=plan.landmarks[c.name],
+                                         competing_label=plan.label(c.competing))
             b.table(c.name, c.title, cr.to_frame(), cr.notes)
             b.figure(c.name, c.title, cif_figure(cr, unit=plan.unit(c.time), tr=b.tr))
             b.ran.add("cif")

@@ -80,6 +80,17 @@ PATTERNS = (
         "* p < 0.05.")),
     (re.compile(r"^Warning: proportional hazards rejected \(cox\.zph p < 0\.05\) for: (?P<terms>.+)$"),
      N_("Warning: proportional hazards rejected (cox.zph p < 0.05) for: %(terms)s")),
+    (re.compile(r"^Cumulative incidence: Aalen-Johansen with (?P<competing>.+) as competing risk; 1 - KM censors it "
+                r"and overestimates the incidence\.$"),
+     N_("Cumulative incidence: Aalen-Johansen with %(competing)s as competing risk; 1 - KM censors it and "
+        "overestimates the incidence.")),
+    (re.compile(r"^(?P<n>\d+) rows with missing values excluded\.$"), N_("%(n)s rows with missing values excluded.")),
+    (re.compile(r"^(?P<n>\d+) of (?P<total>\d+) patients left out: (?P<columns>.+) not known for them\.$"),
+     N_("%(n)s of %(total)s patients left out: %(columns)s not known for them.")),
+    (re.compile(r"^Not graded \(left out of N and the percentages\): (?P<counts>.+)\.$"),
+     N_("Not graded (left out of N and the percentages): %(counts)s.")),
+    (re.compile(r"^Not known: (?P<n>\d+) \(left out of the percentages\)\.$"),
+     N_("Not known: %(n)s (left out of the percentages).")),
     (re.compile(r"^(?P<a>.+) vs (?P<b>.+)$"), N_("%(a)s vs %(b)s")),
     (re.compile(r"^(?P<level>.+) \(reference\)$"), N_("%(level)s (reference)")),
     (re.compile(r"^Log-rank test: chi-square = (?P<chisq>[^,]+), df = (?P<df>[^,]+), (?P<p>p [<=] .+)\.$"),

@@ -248,17 +248,26 @@ class CompetingRiskAnalysis:
     rates: pd.DataFrame
     gray_statistic: float | None
     gray_p: float | None
+    competing_label: str = "death"
+    n_excluded: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         return self.rates.copy()
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """The footnotes of the rates table: the estimator and Gray's test."""
-        out = ["Cumulative incidence: Aalen-Johansen with death as competing risk; "
-               "1 - KM censors deaths and overestimates the incidence."]
+        """The footnotes of the rates table: the estimator (naming the competing event), Gray's
+        test and the rows excluded as incomplete."""
+        if self.competing_label.strip().lower() == "death":
+            out = ["Cumulative incidence: Aalen-Johansen with death as competing risk; "
+                   "1 - KM censors deaths and overestimates the incidence."]
+        else:
+            out = [f"Cumulative incidence: Aalen-Johansen with {self.competing_label} as competing risk; "
+                   "1 - KM censors it and overestimates the incidence."]
         if self.gray_p is not None:
             out.append(f"Gray's test: statistic = {self.gray_statistic:.3f}, {p_statement(self.gray_p)}.")
+        if self.n_excluded:
+            out.append(f"{self.n_excluded} rows with missing values excluded.")
         return tuple(out)
 
     def summary(self) -> str:
@@ -268,7 +277,7 @@ class CompetingRiskAnalysis:
 def competing_risk_analysis(
     frame: pd.DataFrame, *, name: str, title: str, time: str, event: str, competing: str,
     group: str | None = None, group_order: Sequence[str] | None = None,
-    landmarks: Sequence[float] = (12, 24, 36, 60),
+    landmarks: Sequence[float] = (12, 24, 36, 60), competing_label: str | None = None,
 ) -> CompetingRiskAnalysis:
     """Aalen-Johansen cumulative incidence of ``event`` with ``competing`` (e.g. death without
     the event) as competing risk, Gray's test across groups; rates with 95 % CIs (log-log) at
@@ -311,4 +320,5 @@ def competing_risk_analysis(
     stat = p = None
     if res.tests is not None:
         stat, p = float(res.tests.statistic[0]), float(res.tests.p[0])
-    return CompetingRiskAnalysis(name, title, levels, tuple(curves), pd.DataFrame(rows), stat, p)
+    return CompetingRiskAnalysis(name, title, levels, tuple(curves), pd.DataFrame(rows), stat, p,
+                                 competing_label or competing, len(frame) - len(data))

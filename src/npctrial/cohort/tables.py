@@ -35,6 +35,15 @@ class ToxicityTable:
     title: str
     grades: tuple[int, ...]
     counts: pd.DataFrame  # rows: toxicity label, columns: grade
+    not_graded: tuple[tuple[str, int], ...] = ()  # (toxicity label, patients without a grade), when any
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Percentages are of the patients graded (N); those without a grade are counted here."""
+        if not self.not_graded:
+            return ()
+        return ("Not graded (left out of N and the percentages): "
+                + "; ".join(f"{label} {n}" for label, n in self.not_graded) + ".",)
 
     def to_frame(self) -> pd.DataFrame:
         out = pd.DataFrame(index=self.counts.index)
@@ -63,9 +72,11 @@ def toxicity_table(
     """Tables 2-3: number (and %) of patients with each grade, per toxicity; missing grades excluded."""
     labels = dict(labels or {})
     check_columns(frame, variables, "toxicity table")
-    data = {}
+    data, not_graded = {}, []
     for var in variables:
         g = pd.to_numeric(frame[var], errors="coerce").dropna().astype(int)
+        if len(g) < len(frame):
+            not_graded.append((labels.get(var, var), len(frame) - len(g)))
         bad = ~g.isin(grades)
         if bad.any():
             row = int(g.index[bad.to_numpy()][0])
@@ -73,7 +84,7 @@ def toxicity_table(
                                   field=var, row=row)
         data[labels.get(var, var)] = [int((g == k).sum()) for k in grades]
     counts = pd.DataFrame.from_dict(data, orient="index", columns=list(grades))
-    return ToxicityTable(title=title, grades=tuple(grades), counts=counts)
+    return ToxicityTable(title=title, grades=tuple(grades), counts=counts, not_graded=tuple(not_graded))
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,11 @@ class FrequencyTable:
 
     title: str
     frame: pd.DataFrame
+    n_unknown: int = 0  # rows where the variable is not known (left out of the percentages)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (f"Not known: {self.n_unknown} (left out of the percentages).",) if self.n_unknown else ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -115,4 +131,4 @@ def frequency_table(
         for lv in present:
             k = int((text == lv).sum())
             rows.append({"Level": lv, "n": k, "%": round(100 * k / total, 1) if total else 0.0})
-    return FrequencyTable(title, pd.DataFrame(rows))
+    return FrequencyTable(title, pd.DataFrame(rows), len(frame) - total)
