@@ -133,3 +133,9 @@ def test_chinese_time_in_months_and_death_flag_are_an_endpoint() -> None:
     km = config.survival[0]
     assert (km.time, km.event, km.group) == ("生存时间_月", "死亡", "分组")
     assert config.columns["生存时间_月"].unit == "months" and config.time_unit == "months"
+
+
+def test_the_only_time_is_not_given_to_a_second_event() -> None:
+    df = pd.DataFrame({"生存时间（月）": [float(t) for t in range(1, 21)], "死亡": [0, 1] * 10, "复发": [1, 0, 0, 0] * 5})
+    config, _ = infer_config(df)
+    assert config.survival == []  # which event the time belongs to is not guessed

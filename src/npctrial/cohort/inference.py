@@ -157,7 +157,7 @@ def _status_code(cells: pd.Series) -> str | None:
     return None
 
 
-def _time_for(status: str, times: list[str]) -> str | None:
+def _time_for(status: str, times: list[str], only_status: bool) -> str | None:
     prefix = _SUFFIX.sub("", status)
     if prefix and prefix != status:
         for t in times:
@@ -167,7 +167,8 @@ def _time_for(status: str, times: list[str]) -> str | None:
     for generic in ("time", "futime", "stop", "tstop", "survival_time", "os_time", "follow_up"):
         if generic in times:
             return generic
-    return times[0] if len(times) == 1 else None  # the file's only time (e.g. 生存时间（月）)
+    # the file's only time with its only status (e.g. 生存时间（月） and 死亡); never shared by two events
+    return times[0] if len(times) == 1 and only_status else None
 
 
 def _numeric_endpoints(cols: dict[str, _Column], cells: dict[str, pd.Series], derived: list[DerivedSpec],
@@ -182,11 +183,12 @@ def _numeric_endpoints(cols: dict[str, _Column], cells: dict[str, pd.Series], de
         else:
             times.append(k)
     out: list[_Endpoint] = []
+    statuses = [k for k in cols if _STATUS.search(k) and k not in times and _status_code(cells[k])]
     for key, col in cols.items():
         if not _STATUS.search(key) or key in times:
             continue
         code = _status_code(cells[key])
-        time = _time_for(key, times) if code else None
+        time = _time_for(key, times, len(statuses) == 1) if code else None
         if time is None:
             continue
         entry = next((k for k in cols if _ENTRY.match(k) and time in ("stop", "tstop")), None)
