@@ -132,3 +132,23 @@ def test_date_order_refusals_in_chinese(world) -> None:
                                   world.users["coordinator"])
     with translation.override("zh-hans"), pytest.raises(ValidationError, match="只有合格的患者才能入组；筛选结果为：不符合入组标准"):
         enrol(ineligible, consent_date=ineligible.screening_date, consent_version="1.0", user=world.users["coordinator"])
+
+
+def test_an_amendment_of_a_translation_shows_every_version(world) -> None:
+    from npctrial.web.core.protocols import load_bundled_protocol_text
+
+    imrt = world.studies["imrt"]
+    text = load_bundled_protocol_text("imrt-s1").replace('version: "1.0"', 'version: "1.1"', 1)
+    text = text.replace("美国东部肿瘤协作组（ECOG）体力状况评分 0 或 1 分", "ECOG 评分 0-1 分")
+    admin = login(Client(), "study_admin")
+    proposed = admin.post(f"/api/v1/studies/{imrt.pk}/amendments", {"protocol_yaml": text, "reason": "wording"},
+                          content_type="application/json")
+    assert proposed.status_code == 201
+    page = admin.get(reverse("amendment-detail", kwargs={"study_pk": imrt.pk, "version_pk": proposed.json()["id"]}),
+                     **EN).content.decode()
+    row = re.search(r'data-criterion="I2">(.*?)</tr>', page, re.S)
+    assert row, page
+    before, after = row.group(1).split("</td><td>")[2:4]
+    assert 'data-lang="zh">美国东部肿瘤协作组（ECOG）体力状况评分 0 或 1 分' in before and "ECOG 评分 0-1 分" not in before
+    assert 'data-lang="zh">ECOG 评分 0-1 分' in after
+    assert 'data-lang="en">Eastern Cooperative Oncology Group (ECOG) performance status of 0 or 1' in after

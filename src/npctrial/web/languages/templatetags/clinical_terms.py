@@ -7,7 +7,8 @@ stage_group (npctrial.domain.term_labels). The coded value itself is never chang
 gives one (``{en: ..., zh: ...}``), else the published English.
 ``{{ value|choice }}`` / ``{{ value|choice:"stage_group" }}``: a coded choice by its readable name;
 ``{{ value|number }}``: a number without a spurious ``.0``; ``{{ value|stored }}``: a value as stored
-(ISO dates) for audit trails (npctrial.web.languages.display).
+(ISO dates) for audit trails; ``{% for lang, text in wording|versions %}``: every language version
+of a protocol text (amendment reviews: a changed translation is a change) (npctrial.web.languages.display).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from django import template
 from django.utils import translation
 
+from npctrial.domain import localised_text
 from npctrial.domain.localised_text import localise
 from npctrial.domain.term_labels import term_label
 from npctrial.web.languages import display
@@ -48,3 +50,8 @@ def number(value: object) -> str:
 @register.filter(name="stored")
 def stored(value: object) -> str:
     return display.stored_value(value)
+
+
+@register.filter(name="versions")
+def versions(text: object) -> list[tuple[str, str]]:
+    return list(localised_text.versions(text).items())
