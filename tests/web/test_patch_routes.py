@@ -35,7 +35,7 @@ CRF_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     "interruption": ({"treatment": "radiotherapy", "start_date": D, "end_date": date(2026, 1, 15),
                       "reason": "machine service"}, {"reason": "machine breakdown"}, "end_date"),
     "lab": ({"week": 1, "sample_date": D, "term": "platelet_count_decreased", "value": 40.0, "unit": "10^9/L",
-             "lln": 150.0, "baseline_value": 210.0, "grade": None}, {"week": 2}, "baseline_value"),
+             "lln": 150.0, "lln_unit": "10^9/L", "baseline_value": 210.0, "baseline_unit": "10^9/L", "grade": None}, {"week": 2}, "baseline_value"),
     "ae": ({"week": 3, "term": "mucositis_oral", "grade": 2, "attribution": "probable", "serious": False,
             "start_date": D, "stop_date": date(2026, 1, 20)}, {"attribution": "possible"}, "stop_date"),
     "rtog": ({"assessment_date": D, "scale": "acute", "organ": "mucous_membrane", "grade": 2}, {"grade": 3}, ""),

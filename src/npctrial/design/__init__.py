@@ -4,6 +4,7 @@ Public API is listed in ``__all__`` and locked by ``tests/design/test_public_api
 """
 
 from npctrial.design.blocks import AllocationSchedule, PermutedBlockRandomiser, ScheduleEntry
+from npctrial.design.interim import SimonInterim, simon_interim_decision
 from npctrial.design.minimisation import Allocation, Minimisation
 from npctrial.design.simon import SimonDesign, admissible_designs, simon_two_stage
 from npctrial.design.simulation import (
@@ -37,6 +38,7 @@ __all__ = [
     "PermutedBlockRandomiser",
     "ScheduleEntry",
     "SimonDesign",
+    "SimonInterim",
     "SingleStageDesign",
     "SurvivalDesign",
     "admissible_designs",
@@ -47,6 +49,7 @@ __all__ = [
     "lachin_foulkes",
     "one_arm_survival",
     "schoenfeld_events",
+    "simon_interim_decision",
     "simon_two_stage",
     "simulate_balance",
     "simulate_operating_characteristics",

@@ -341,6 +341,12 @@ def check_ae_grade(term: str, grade: Any, *, soc: str | None = None) -> int:
     return grade
 
 
+def ctcae_term_soc(term: str) -> str:
+    """The system organ class of a term key or alias."""
+    kind, key = _resolve(term)
+    return str(ctcae_table()[kind][key]["soc"])
+
+
 def ctcae_term_name(term: str) -> str:
     """The official CTCAE name of a term key or alias."""
     kind, key = _resolve(term)
@@ -357,6 +363,7 @@ __all__ = [
     "allowed_grades",
     "check_ae_grade",
     "ctcae_term_name",
+    "ctcae_term_soc",
     "other_specify_soc",
     "other_specify_socs",
     "clinical_term_grades",

@@ -326,8 +326,9 @@ def banded_dose(bsa: BSAResult | float, bands: BandTable | str | Mapping[str, An
     band = next(b for b in table.bands if b.contains(value))
     ambiguous = any(math.isclose(value, x, rel_tol=0, abs_tol=1e-9) for x in table.ambiguous_bounds)
     if ambiguous:
+        where = f"'{band.wording}'" if band.wording else f"band {band.describe()} m2"
         warnings.warn(f"BSA {value:g} m2 is exactly on the {table.name} boundary that the protocol "
-                      f"wording leaves ambiguous; assigned to '{band.wording}' "
+                      f"wording leaves ambiguous; assigned to {where} "
                       f"({band.mg_per_dose:g} mg): review", ClinicalWarning, stacklevel=2)
     return BandedDose(value, table.name, table.drug, band, band.mg_per_dose,
                       table.doses_per_day, ambiguous)

@@ -37,10 +37,12 @@ from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.access import AccessSpec, access_problems
 from npctrial.domain.blinding import Blinding, blinding_problems
+from npctrial.domain.edit_checks import EditCheck, edit_check_problems
 from npctrial.domain.localised_text import LocalisedStr
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems
+from npctrial.domain.treatment_rules import TreatmentRules
 from npctrial.errors import ProtocolError, ValidationError
 
 __all__ = [
@@ -210,6 +212,8 @@ class Protocol(_Frozen):
     dosing: tuple[DoseTable, ...] = ()
     follow_up: FollowUpPlan | None = None
     schedule: Schedule | None = None
+    edit_checks: tuple[EditCheck, ...] = ()  # trial-specific, on top of the generic ones (domain.edit_checks)
+    treatment_rules: TreatmentRules | None = None  # BSA rounding, deviation reasons, SAE window
     access: AccessSpec | None = None  # per-form access and export levels (npctrial.domain.access)
     endpoints: tuple[EndpointSpec, ...] = ()
     randomisation: Randomisation | None = None
@@ -406,6 +410,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
         if rnd.get("method") == "permuted_block" and not _as_list(rnd.get("block_sizes")):
             problems.append("randomisation.block_sizes: permuted_block needs block sizes")
     problems.extend(schedule_problems(data))
+    problems.extend(edit_check_problems(data))
     problems.extend(access_problems(data))
     problems.extend(blinding_problems(data))
     return problems

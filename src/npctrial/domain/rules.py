@@ -7,6 +7,8 @@ A rule is one Python-like expression over patient field names, for example::
     alt <= 1.5 * alt_uln and ast <= 1.5 * ast_uln
     stage_group(t_category, n_category, m_category) in ("III", "IVA")
     not previous_radiotherapy
+    kind == "death" and event_date < last_alive_date        (edit checks, dates)
+    grade == 5 and missing(death_date)
 
 Nothing is ever passed to :func:`eval`. The text is parsed with :mod:`ast` and every node is
 checked against a whitelist (step 2 below); evaluation walks the checked tree itself.
@@ -29,7 +31,11 @@ Algorithm
 3. Evaluate with Kleene three-valued logic: a comparison that needs a missing field is
    ``MISSING``; ``False and MISSING`` is ``False``, ``True or MISSING`` is ``True``, every other
    combination with ``MISSING`` stays ``MISSING``. So a criterion that cannot be decided is
-   reported as "missing data", never as "not met".
+   reported as "missing data", never as "not met". ``missing(x)`` and ``present(x)`` are the
+   only calls that look at missingness itself (they are True/False, never MISSING).
+
+Dates compare as dates (``start_date < consent_date``); ``days_between(a, b)`` is ``(b - a)`` in
+days and ``week_of(start, day)`` the 1-based week of ``day`` counted from ``start``.
 
 Reference: Kleene SC, *Introduction to Metamathematics* (1952), strong three-valued logic.
 """
@@ -37,6 +43,7 @@ Reference: Kleene SC, *Introduction to Metamathematics* (1952), strong three-val
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -88,6 +95,22 @@ class Missing:
 MISSING = Missing()
 
 
+def _as_date(value: Any, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ValidationError(f"{what} needs dates, got {value!r}", field="rule")
+
+
+def _days_between(start: Any, end: Any) -> int:
+    return (_as_date(end, "days_between") - _as_date(start, "days_between")).days
+
+
+def _week_of(start: Any, day: Any) -> int:
+    return _days_between(start, day) // 7 + 1
+
+
 def _stage_group(t: Any, n: Any, m: Any, edition: Any = 8) -> Any:
     # Imported lazily: staging is a sibling module and rules must load without it.
     from npctrial.domain.staging import stage_group
@@ -102,7 +125,12 @@ RULE_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "abs": abs,
     "min": min,
     "max": max,
+    "days_between": _days_between,
+    "week_of": _week_of,
 }
+
+#: Calls that test missingness: their single argument must be a field name; never MISSING.
+_PRESENCE_FUNCTIONS = frozenset({"missing", "present"})
 
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Lt: operator.lt,
@@ -240,11 +268,17 @@ def _check(node: ast.AST, text: str, fields: list[str]) -> None:
                     _check_constant(elt)
             else:
                 _check(comp, text, fields)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _PRESENCE_FUNCTIONS:
+        if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+            raise ValidationError(
+                f"{_describe(node)!r}: {node.func.id}() takes one field name", field="rule"
+            )
+        _check(node.args[0], text, fields)
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in RULE_FUNCTIONS:
             raise ValidationError(
                 f"{_describe(node.func)!r} is not an allowed function "
-                f"(allowed: {', '.join(sorted(RULE_FUNCTIONS))})",
+                f"(allowed: {', '.join(sorted({*RULE_FUNCTIONS, *_PRESENCE_FUNCTIONS}))})",
                 field="rule",
             )
         if node.keywords:
@@ -326,6 +360,9 @@ def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
                     outcome = False
             left = right
         return outcome
+    if isinstance(node, ast.Call) and node.func.id in _PRESENCE_FUNCTIONS:  # type: ignore[attr-defined]
+        value = values.get(node.args[0].id)  # type: ignore[attr-defined]
+        return (value is None) == (node.func.id == "missing")  # type: ignore[attr-defined]
     if isinstance(node, ast.Call):
         args = [_eval(a, values, text) for a in node.args]
         if any(a is MISSING for a in args):

@@ -62,11 +62,11 @@ def test_stage_group_follows_edition(coordinator, world):
 
 
 @pytest.mark.parametrize(("term", "value", "unit", "extra", "grade"), [
-    ("platelet_count_decreased", "40", "10^9/L", {"lln": "100"}, 3),
-    ("platelet_count_decreased", "50", "10^9/L", {"lln": "100"}, 2),   # 50 is not < 50
-    ("neutrophil_count_decreased", "0.8", "10^9/L", {"lln": "2"}, 3),
-    ("anemia", "75", "g/L", {"lln": "120"}, 3),
-    ("alanine_aminotransferase_increased", "210", "U/L", {"uln": "40"}, 3),  # 5.25 x ULN
+    ("platelet_count_decreased", "40", "10^9/L", {"lln": "100", "lln_unit": "10^9/L"}, 3),
+    ("platelet_count_decreased", "50", "10^9/L", {"lln": "100", "lln_unit": "10^9/L"}, 2),   # 50 is not < 50
+    ("neutrophil_count_decreased", "0.8", "10^9/L", {"lln": "2", "lln_unit": "10^9/L"}, 3),
+    ("anemia", "75", "g/L", {"lln": "120", "lln_unit": "g/L"}, 3),
+    ("alanine_aminotransferase_increased", "210", "U/L", {"uln": "40", "uln_unit": "U/L"}, 3),  # 5.25 x ULN
 ])
 def test_lab_value_gets_suggested_grade(coordinator, world, term, value, unit, extra, grade):
     data = {"week": "2", "sample_date": "2026-01-20", "term": term, "value": value, "unit": unit, **extra}
@@ -80,7 +80,7 @@ def test_lab_value_gets_suggested_grade(coordinator, world, term, value, unit, e
 
 def test_lab_override_requires_reason(coordinator, world):
     data = {"week": "2", "sample_date": "2026-01-20", "term": "platelet_count_decreased", "value": "40",
-            "unit": "10^9/L", "lln": "100", "grade": "2"}
+            "unit": "10^9/L", "lln": "100", "lln_unit": "10^9/L", "grade": "2"}
     r = post_crf(coordinator, world, "lab", data)
     assert r.status_code == 200 and "override_reason" in r.content.decode()
     assert not LabResult.objects.exists()
@@ -134,7 +134,7 @@ def test_rt_bed_eqd2(coordinator, world):
 def test_dose_change_without_reason_is_refused(coordinator, world):
     base = {"drug": "S-1", "date": "2026-01-19", "planned_dose_mg": "40", "doses_planned": "14", "doses_taken": "12"}
     r = post_crf(coordinator, world, "drug", {**base, "dose_mg": "30"})
-    assert r.status_code == 200 and "no dose modification" in r.content.decode()
+    assert r.status_code == 200 and "no dose modification" in r.content.decode()  # the protocol's rule, quoted
     assert not DrugAdministration.objects.exists()
     r = post_crf(coordinator, world, "drug", {**base, "dose_mg": "30", "deviation_reason": "grade4_toxicity"})
     assert r.status_code == 302

@@ -50,7 +50,7 @@ def trial(world):
     save("ae", world, {"week": 4, "term": "dermatitis_radiation", "grade": 2, "attribution": "definite",
                        "start_date": date(2026, 2, 2)}, site="B")
     save("lab", world, {"week": 2, "sample_date": date(2026, 1, 20), "term": "anemia", "value": 95, "unit": "g/L",
-                        "lln": 120, "grade": None}, site="B")
+                        "lln": 120, "lln_unit": "g/L", "grade": None}, site="B")
     for d, (x, y) in ((date(2026, 1, 4), (50, 30)), (date(2026, 3, 30), (30, 20)), (PD_DAY, (40, 25))):
         save("assessment", world, {"assessment_date": d, "new_lesions": "no"}, lesions=_lesions(x, y))
     save("followup", world, {"visit_date": date(2026, 6, 1), "status": "alive_ned"}, site="B")
@@ -143,7 +143,7 @@ def test_odm_round_trip(trial):
     labs = parsed[sid_b]["lab"]
     lab = LabResult.objects.get()
     assert labs == [{"week": "2", "sample_date": "2026-01-20", "term": "anemia", "value": "95.0", "unit": "g/L",
-                     "lln": "120.0", "grade": str(lab.grade), "suggested_grade": "2"}]
+                     "lln": "120.0", "lln_unit": "g/L", "grade": str(lab.grade), "suggested_grade": "2"}]
     ae_a = parsed[trial.subjects[("imrt", "A")].subject_id]["ae"]
     assert [x["grade"] for x in ae_a] == ["3", "1"]
     assert parsed[sid_b]["event"][0]["cause"] == "stroke"

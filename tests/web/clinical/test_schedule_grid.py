@@ -18,6 +18,7 @@ from django.utils import timezone
 from npctrial.web.clinical import casebook_state, locks
 from npctrial.web.clinical.models import AdverseEvent, LabResult, NothingToReport
 from npctrial.web.clinical.views.grid import subject_grid
+from npctrial.web.core.models import DataQuery
 from npctrial.web.core.queries import close_query, raise_query
 from tests.web.clinical.conftest import save, url
 from tests.web.conftest import login
@@ -78,7 +79,7 @@ def test_weeks_are_dated_from_the_first_radiotherapy_day_and_overdue_when_empty(
 def test_a_record_without_an_event_is_placed_by_its_date(world):
     _rt(world)
     lab = save("lab", world, {"week": 2, "sample_date": RT_START + timedelta(days=9), "term": "platelet_count_decreased",
-                              "value": 120, "unit": "10^9/L", "lln": 150})
+                              "value": 120, "unit": "10^9/L", "lln": 150, "lln_unit": "10^9/L"})
     assert lab.event == "ccrt_w2"
     g = _grid(world)
     assert _cell(g, "ccrt_w2", "lab").status == "complete"
@@ -117,7 +118,7 @@ def test_query_lock_and_signature_change_the_cell_status(world):
     _rt(world)
     assert _cell(_grid(world), "ccrt_w5", "ae").records  # today is day 30 of RT: week 5, placed by its date
     lab = save("lab", world, {"week": 1, "sample_date": RT_START + timedelta(days=2), "term": "anemia", "value": 125,
-                              "unit": "g/L", "lln": 120})
+                              "unit": "g/L", "lln": 120, "lln_unit": "g/L"})
     subject = world.subjects[("imrt", "A")]
     q = raise_query(subject, record=f"lab:{lab.pk}", field_name="value", text="Check the value",
                     user=world.users["data_manager"])
@@ -141,7 +142,7 @@ def test_bulk_state_signature_matches_the_casebook_hash(world):
     locks.sign_casebook(subject, world.users["investigator"], "pw-for-signing-1")
     assert casebook_state.load_state(subject).signed is True
     assert locks.signature_current(subject) is not None
-    save("lab", world, {"week": 1, "sample_date": TODAY, "term": "anemia", "value": 125, "unit": "g/L", "lln": 120})
+    save("lab", world, {"week": 1, "sample_date": TODAY, "term": "anemia", "value": 125, "unit": "g/L", "lln": 120, "lln_unit": "g/L"})
     assert casebook_state.load_state(subject).signed is False
     assert locks.signature_current(subject) is None
 
@@ -169,7 +170,7 @@ def test_nothing_to_report_completes_a_form_with_a_reason(world, coordinator):
 
 def test_a_form_with_records_cannot_be_marked(world, coordinator):
     _rt(world)
-    save("lab", world, {"week": 1, "sample_date": RT_START, "term": "anemia", "value": 125, "unit": "g/L", "lln": 120})
+    save("lab", world, {"week": 1, "sample_date": RT_START, "term": "anemia", "value": 125, "unit": "g/L", "lln": 120, "lln_unit": "g/L"})
     r = coordinator.post(url("form-mark", world), {"event": "ccrt_w1", "form": "lab", "kind": "none", "reason": "x"},
                          follow=True)
     assert "already has 1 record" in r.content.decode()
@@ -178,7 +179,7 @@ def test_a_form_with_records_cannot_be_marked(world, coordinator):
 
 def test_event_page_lists_the_forms_and_records_with_add_links(world, coordinator):
     _rt(world)
-    save("lab", world, {"week": 1, "sample_date": RT_START, "term": "anemia", "value": 125, "unit": "g/L", "lln": 120})
+    save("lab", world, {"week": 1, "sample_date": RT_START, "term": "anemia", "value": 125, "unit": "g/L", "lln": 120, "lln_unit": "g/L"})
     page = coordinator.get(url("event-detail", world, event="ccrt_w1"))
     html = page.content.decode()
     assert page.status_code == 200
@@ -199,7 +200,7 @@ def dash(world):
     _rt(world, "A")
     _rt(world, "B")
     save("lab", world, {"week": 1, "sample_date": RT_START, "term": "anemia", "value": 125, "unit": "g/L",
-                        "lln": 120}, site="B")
+                        "lln": 120, "lln_unit": "g/L"}, site="B")
     return reverse("status-dashboard", kwargs={"study_pk": world.studies["imrt"].pk})
 
 
@@ -231,6 +232,9 @@ def test_dashboard_filters_by_site_and_status(world, dash):
     assert {r.subject.subject_id for r in rows} == {a, b}  # both have never-started events
     for key in (("imrt", "A"), ("imrt", "B")):  # the world's screening queries
         close_query(world.queries[key], user=world.users["data_manager"])
+    # the fixture's RT course starts 30 days before today's enrolment: edit check RT-BEFORE-ENROLMENT asked
+    for q in DataQuery.objects.filter(edit_check="RT-BEFORE-ENROLMENT").exclude(status="closed"):
+        close_query(q, user=world.users["data_manager"], note="confirmed")
     assert dm.get(dash + "?status=query").context["board"].rows == ()
     lab = LabResult.objects.get()
     raise_query(world.subjects[("imrt", "B")], record=f"lab:{lab.pk}", field_name="value", text="?",

@@ -76,7 +76,7 @@ def test_api_lab_with_suggested_grade_and_conflict(world):
     assert r.status_code == 422  # 'platelets' is not a CTCAE term key of the form
     r = c.post(_api(world) + "/crf/lab", {"values": {"week": 1, "sample_date": "2026-01-13",
                                                      "term": "platelet_count_decreased", "value": 40,
-                                                     "unit": "10^9/L", "lln": 150}},
+                                                     "unit": "10^9/L", "lln": 150, "lln_unit": "10^9/L"}},
                content_type="application/json")
     assert r.status_code == 201, r.content
     body = r.json()

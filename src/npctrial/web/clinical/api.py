@@ -42,8 +42,11 @@ class LabGradeIn(Schema):
     value: float
     unit: str
     lln: float | None = None
+    lln_unit: str | None = None
     uln: float | None = None
+    uln_unit: str | None = None
     baseline: float | None = None
+    baseline_unit: str | None = None
 
 
 class VoidIn(Schema):
@@ -149,7 +152,8 @@ def void_record(request: HttpRequest, study_id: int, subject_pk: int, form: str,
 def lab_grade(request: HttpRequest, study_id: int, subject_pk: int, payload: LabGradeIn) -> dict[str, Any]:
     _subject(request, study_id, subject_pk, "view")
     grade = suggest_lab_grade(payload.term, payload.value, payload.unit, lln=payload.lln, uln=payload.uln,
-                              baseline=payload.baseline)
+                              baseline=payload.baseline, lln_unit=payload.lln_unit, uln_unit=payload.uln_unit,
+                              baseline_unit=payload.baseline_unit)
     return {"term": payload.term, "suggested_grade": grade, "ctcae": "4.03"}
 
 
@@ -187,6 +191,18 @@ def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
         "completeness": r.completeness, "simon": r.simon, "notes": r.notes,
         "efficacy": r.efficacy,  # by_arm | pooled (interim confidentiality) | single_arm
     }
+
+
+@router.get("/studies/{study_id}/edit-checks")
+def edit_checks(request: HttpRequest, study_id: int) -> dict[str, Any]:
+    """The edit checks of the study's current protocol (generic and trial-specific), as the rules page lists them."""
+    from npctrial.web.clinical.views.documentation import documentation_context
+
+    study = permissions.get_study_for(request.user, study_id, "view")
+    ctx = documentation_context(study)
+    return {"protocol": ctx["version"].protocol_id, "version": ctx["version"].label,
+            "checks": [{**row["check"].model_dump(), "origin": row["origin"]} for row in ctx["checks"]],
+            "builtin": ctx["builtin"]}
 
 
 @router.get("/studies/{study_id}/exports/{name}.{fmt}")

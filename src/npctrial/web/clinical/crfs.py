@@ -10,6 +10,9 @@ Saving a CRF record (:func:`save_crf`):
 4. RECIST assessments: replace the lesions and recompute the subject's whole series.
 5. The record's schedule event: the one given (checked against the subject's schedule), else
    the event whose window holds the record's date (:mod:`npctrial.web.clinical.schedule`).
+6. Edit checks of the protocol (:mod:`npctrial.web.clinical.checks`): after derivation a hard
+   check refuses the record (field-level ValidationError); after saving, soft checks open data
+   queries and automatic queries that no longer fire (on this or another record) are closed.
 """
 
 from __future__ import annotations
@@ -21,10 +24,18 @@ from typing import Any
 from django import forms
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from npctrial.domain import clinical_terms, lab_terms, rtog_organs
+from npctrial.domain import (
+    OTHER_SPECIFY,
+    clinical_terms,
+    lab_analytes,
+    lab_terms,
+    other_specify_socs,
+    rtog_organs,
+)
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import derive, schedule
+from npctrial.web.clinical import checks, derive, schedule
 from npctrial.web.clinical.locks import assert_editable
 from npctrial.web.clinical.models import (
     AdverseEvent,
@@ -62,7 +73,16 @@ def _lab_choices() -> list[tuple[str, str]]:
 
 def _ae_choices() -> list[tuple[str, str]]:
     terms = [(t.key, t.term) for t in clinical_terms()] + [(t.key, t.term) for t in lab_terms()]
-    return sorted(set(terms), key=lambda x: x[1])
+    return [*sorted(set(terms), key=lambda x: x[1]), (OTHER_SPECIFY, str(_("Other, specify (give the SOC)")))]
+
+
+def _soc_choices() -> list[tuple[str, str]]:
+    return [("", "-"), *((s.key, s.name) for s in other_specify_socs())]
+
+
+def _unit_choices() -> list[tuple[str, str]]:
+    names = dict.fromkeys(u for a in lab_analytes() for u in a.unit_names)
+    return [(u, u) for u in names]
 
 
 def _organ_choices() -> list[tuple[str, str]]:
@@ -89,11 +109,11 @@ CRFS: dict[str, CrfSpec] = {s.slug: s for s in (
     CrfSpec("interruption", "Treatment interruption", Interruption,
             ("treatment", "start_date", "end_date", "reason"), None, date_field="start_date"),
     CrfSpec("lab", "Weekly lab value", LabResult,
-            ("week", "sample_date", "term", "value", "unit", "lln", "uln", "baseline_value", "grade",
-             "override_reason"), derive.derive_lab, date_field="sample_date"),
+            ("week", "sample_date", "term", "value", "unit", "lln", "lln_unit", "uln", "uln_unit", "baseline_value",
+             "baseline_unit", "grade", "override_reason"), derive.derive_lab, date_field="sample_date"),
     CrfSpec("ae", "Adverse event", AdverseEvent,
-            ("week", "term", "grade", "attribution", "serious", "start_date", "stop_date", "aware_at",
-             "sae_reported_at"), derive.derive_adverse_event, date_field="start_date"),
+            ("week", "term", "term_other", "soc", "grade", "attribution", "serious", "start_date", "stop_date",
+             "aware_at", "sae_reported_at"), derive.derive_adverse_event, date_field="start_date"),
     CrfSpec("rtog", "RTOG score", RtogScore, ("assessment_date", "scale", "organ", "grade"), None,
             date_field="assessment_date"),
     CrfSpec("assessment", "Tumour assessment (RECIST 1.1)", TumourAssessment,
@@ -108,7 +128,7 @@ CRFS: dict[str, CrfSpec] = {s.slug: s for s in (
 DERIVED: dict[str, tuple[str, ...]] = {
     "baseline": ("bsa_m2", "bsa_rule", "s1_mg_per_dose", "s1_doses_per_day", "dose_rule", "stage_group"),
     "radiotherapy": ("bed_gy10", "eqd2_gy10", "bed_gy3", "eqd2_gy3"),
-    "drug": ("adherence_pct", "deviation"),
+    "drug": ("adherence_pct", "protocol_dose_mg", "deviation"),
     "lab": ("suggested_grade",),
     "ae": ("sae_report_due",),
     "rtog": ("days_after_rt_end",),
@@ -163,11 +183,17 @@ def form_class(slug: str) -> type[forms.ModelForm]:
     attrs: dict[str, Any] = {"Meta": meta}
     if slug == "lab":
         attrs["term"] = forms.ChoiceField(choices=_lab_choices())
+        attrs["unit"] = forms.ChoiceField(choices=_unit_choices())
+        for name in ("lln_unit", "uln_unit", "baseline_unit"):
+            attrs[name] = forms.ChoiceField(choices=[("", "-"), *_unit_choices()], required=False)
         attrs["grade"] = forms.IntegerField(min_value=0, max_value=4, required=False,
-                                            help_text="leave empty to accept the suggested grade")
+                                            help_text=gettext_lazy("leave empty to accept the suggested grade"))
     if slug == "ae":
         attrs["term"] = forms.ChoiceField(choices=_ae_choices())
-        attrs["grade"] = forms.IntegerField(min_value=1, max_value=5)
+        attrs["soc"] = forms.ChoiceField(choices=_soc_choices(), required=False,
+                                         help_text=gettext_lazy("system organ class of an 'Other, specify' term"))
+        attrs["grade"] = forms.IntegerField(min_value=1, max_value=5,
+                                            help_text=gettext_lazy("only the grades CTCAE v4.03 defines for the term"))
     if slug == "rtog":
         attrs["organ"] = forms.ChoiceField(choices=_organ_choices())
         attrs["grade"] = forms.IntegerField(min_value=0, max_value=5)
@@ -205,6 +231,8 @@ def _derive(spec: CrfSpec, record: Any, subject: Subject) -> list[str]:
     protocol = protocol_of(record.protocol_version)
     if spec.slug == "rtog":
         return derive.derive_rtog(record, protocol, _rt_of(subject))
+    if spec.slug == "drug":
+        return derive.derive_administration(record, protocol, Baseline.objects.filter(subject=subject).first())
     if spec.derive is None:
         return []
     return spec.derive(record, protocol)
@@ -272,6 +300,7 @@ def save_crf(
             record = spec.model(subject=subject, protocol_version=subject.protocol_version,
                                 created_by=user if getattr(user, "is_authenticated", False) else None, **values)
             notes = _derive(spec, record, subject)
+            findings = checks.check_record(slug, record, subject)
             record.event = schedule.event_for(subject, slug, getattr(record, spec.date_field), event,
                                               rt=record if slug == "radiotherapy" else None)
             if getattr(user, "is_authenticated", False):
@@ -286,6 +315,7 @@ def save_crf(
             for k, v in values.items():
                 setattr(work, k, v)
             notes = _derive(spec, work, subject)
+            findings = checks.check_record(slug, work, subject)
             if event is not None:
                 work.event = schedule.event_for(subject, slug, getattr(work, spec.date_field), event,
                                                 rt=work if slug == "radiotherapy" else None)
@@ -297,4 +327,6 @@ def save_crf(
                 _save_lesions(record, lesions, user, reason)
             recompute_recist(subject, user)
             record.refresh_from_db()
-    return record, notes
+        checks.sync_queries(subject, slug, record, findings)
+        checks.resync_open_queries(subject, exclude=(slug, record.pk))
+    return record, [*notes, *(f"{f.message} (query opened: {f.check})" for f in findings)]

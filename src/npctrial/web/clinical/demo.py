@@ -32,7 +32,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
         enrolled = s.enrolment_date
         v = s.screening.values
         stage = k % 6
-        _save("baseline", s, {
+        baseline = _save("baseline", s, {
             "assessment_date": enrolled, "height_cm": v.get("height_cm", 165), "weight_kg": v.get("weight_kg", 60),
             "t_category": v.get("t_category", "T3"), "n_category": v.get("n_category", "N2"),
             "m_category": "M0", "ecog": v.get("ecog", 1), "kps": 90, "ebv_dna": v.get("ebv_dna_post_induction", 800),
@@ -46,10 +46,15 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
                                        "end_date": end if done else None, "delivered_fractions": 33 if done else None},
                    coordinator)
         s1 = "S-1" if study.code == "imrt-s1" else "cisplatin"
-        planned = 40.0 if s1 == "S-1" else 160.0
+        # the protocol's band dose for the baseline BSA (S-1); cisplatin has no table in the protocol
+        planned = float(baseline.s1_mg_per_dose) if s1 == "S-1" else 160.0
         _save("drug", s, {"drug": s1, "date": start, "planned_dose_mg": planned, "dose_mg": planned,
                           "doses_planned": 14 if s1 == "S-1" else None, "doses_taken": 13 if s1 == "S-1" else None},
               coordinator)
+        arm = getattr(getattr(s, "randomisation", None), "arm", None)
+        if arm == "CCRT+NIMO":  # the experimental arm only, from the first day of CCRT
+            _save("drug", s, {"drug": "nimotuzumab", "date": start, "planned_dose_mg": 200.0, "dose_mg": 200.0},
+                  coordinator)
         if stage == 5 and start + timedelta(days=21) <= today:
             _save("drug", s, {"drug": s1, "date": start + timedelta(days=21), "planned_dose_mg": planned,
                               "dose_mg": planned * 0.75, "deviation_reason": "grade4_toxicity"}, coordinator)
@@ -60,7 +65,7 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
                 break
             plt = rng.choice([210, 160, 120, 90, 60, 40]) if w > 2 else 200
             _save("lab", s, {"week": w, "sample_date": day, "term": "platelet_count_decreased", "value": plt,
-                             "unit": "10^9/L", "lln": 150, "grade": None}, coordinator)
+                             "unit": "10^9/L", "lln": 150, "lln_unit": "10^9/L", "grade": None}, coordinator)
             if w in (3, 5):
                 grade = rng.choice([1, 2, 2, 3])
                 _save("ae", s, {"week": w, "term": "mucositis_oral", "grade": grade, "attribution": "probable",
@@ -81,25 +86,29 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
         _save("assessment", s, {"assessment_date": post, "new_lesions": "no"}, coordinator,
               lesions=[{**b, "diameter_mm": round(b["diameter_mm"] * shrink) if not b["nodal"]
                         else (8 if shrink == 0 else round(b["diameter_mm"] * shrink))} for b in base])
+        metastasis = end + timedelta(days=85) if stage == 4 and (today - end).days > 90 else None
+        relapse = end + timedelta(days=80) if stage == 3 and k % 2 == 1 and end + timedelta(days=80) <= today else None
+        death = min(today, end + timedelta(days=150)) if metastasis is not None and k % 2 == 0 else None
         month = 1
-        while True:
+        while True:  # visits stop at death; after a relapse or metastasis the patient is alive with disease
             visit = end + timedelta(days=round(3 * month * 30.4375))
-            if visit > today:
+            if visit > today or (death is not None and visit >= death):
                 break
             if k % 4 != 2:  # some subjects miss their visits -> overdue list
-                _save("followup", s, {"visit_date": visit, "status": "alive_ned"}, coordinator)
+                failed = any(d is not None and d <= visit for d in (metastasis, relapse))
+                _save("followup", s, {"visit_date": visit, "status": "alive_disease" if failed else "alive_ned"},
+                      coordinator)
             month += 1
         if (today - end).days > 100:
             _save("rtog", s, {"assessment_date": end + timedelta(days=100), "scale": "late", "organ": "salivary_glands",
                               "grade": 1}, coordinator)
-        if stage == 4 and (today - end).days > 90:
-            _save("event", s, {"kind": "distant_metastasis", "event_date": end + timedelta(days=85),
-                               "sites": "lung, bone"}, coordinator)
-            if k % 2 == 0:
-                _save("event", s, {"kind": "death", "event_date": min(today, end + timedelta(days=150)),
-                                   "cause": "progressive disease"}, coordinator)
-        if stage == 3 and k % 2 == 1 and end + timedelta(days=80) <= today:
-            _save("event", s, {"kind": "locoregional_relapse", "event_date": end + timedelta(days=80)}, coordinator)
+        if metastasis is not None:
+            _save("event", s, {"kind": "distant_metastasis", "event_date": metastasis, "sites": "lung, bone"},
+                  coordinator)
+        if death is not None:
+            _save("event", s, {"kind": "death", "event_date": death, "cause": "progressive disease"}, coordinator)
+        if relapse is not None:
+            _save("event", s, {"kind": "locoregional_relapse", "event_date": relapse}, coordinator)
     for k, s in enumerate(subjects):  # alive subjects under treatment or follow-up: last contact recently
         if s.radiotherapycourse_records.exists() and not s.clinicalevent_records.filter(kind="death").exists():
             contact = today - timedelta(days=k % 20)

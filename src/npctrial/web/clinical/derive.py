@@ -8,66 +8,62 @@ field when the domain rejects the input.
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from npctrial.domain import (
+    OTHER_SPECIFY,
     TargetMeasurement,
     assess_target_series,
-    banded_dose,
     bed,
-    body_surface_area,
+    check_ae_grade,
+    check_lab_value,
     check_rtog_grade,
     classify_onset,
     eqd2,
     grade_lab,
+    lab_analyte,
+    other_specify_soc,
+    other_specify_socs,
     stage_group,
     timepoint_response,
 )
+from npctrial.domain.ctcae import ctcae_term_soc
+from npctrial.domain.radiobiology import ALPHA_BETA_LATE_GY, ALPHA_BETA_TUMOUR_GY
+from npctrial.domain.treatment_rules import (
+    check_dose,
+    compute_protocol_bsa,
+    compute_protocol_dose,
+    rules_of,
+    sae_report_deadline,
+)
 from npctrial.errors import ClinicalWarning, ValidationError
-
-#: BSA used for dosing. Neither seed protocol names a formula or rounding; Mosteller (NEJM 1987),
-#: reported to 2 decimals, is the oncology default of shared/domain/dosing.md §1 (no cap stated).
-BSA_FORMULA = "mosteller"
-BSA_DECIMALS = 2
-
-#: ICH E6(R2) 4.11.1: SAEs are reported to the sponsor immediately; protocols (and 21 CFR 312.64(b)
-#: practice) set "within 24 hours of awareness".
-SAE_REPORTING_HOURS = 24
-
-#: Linear-quadratic defaults (Fowler, Br J Radiol 1989; shared/domain/dosing.md): alpha/beta 10 and 3 Gy.
-ALPHA_BETA_TUMOUR = 10.0
-ALPHA_BETA_LATE = 3.0
-
-#: The no-dose-modification rule: a changed dose is a deviation that needs one of these reasons.
-ALLOWED_DEVIATION_REASONS = ("progression", "grade4_toxicity", "refusal", "other")
 
 
 def derive_baseline(record: Any, protocol: Any) -> list[str]:
-    """BSA (Mosteller, 2 dp), the S-1 band dose of the protocol with its rule, and the stage group.
+    """BSA by the protocol's rule (formula, rounding before or after banding), the S-1 band dose, the stage group.
 
     Returns the clinical warnings raised (e.g. BSA on a boundary the protocol left ambiguous).
     """
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClinicalWarning)
-        bsa = body_surface_area(record.height_cm, record.weight_kg, BSA_FORMULA, decimals=BSA_DECIMALS)
-        record.bsa_m2 = bsa.bsa_m2
-        record.bsa_rule = f"Mosteller sqrt(height x weight / 3600), {bsa.rounding}; raw {bsa.bsa_raw_m2:.4f} m2"
-        table = next((t for t in protocol.dosing if t.drug.upper() == "S-1"), None)
-        if table is not None:
-            dose = banded_dose(bsa, table)
-            record.s1_mg_per_dose = dose.mg_per_dose
-            record.s1_doses_per_day = dose.doses_per_day
-            record.dose_rule = f"{dose.band.describe()} -> {dose.mg_per_dose:g} mg x {dose.doses_per_day}/day; " \
-                               f"protocol: {table.wording or ''}"[:500]
-        else:
-            record.s1_mg_per_dose = record.s1_doses_per_day = None
-            record.dose_rule = "the protocol has no S-1 band table"
+        bsa, _ = compute_protocol_bsa(rules_of(protocol), record.height_cm, record.weight_kg)
         notes.extend(str(w.message) for w in caught if issubclass(w.category, ClinicalWarning))
+    record.bsa_m2 = bsa.bsa_m2
+    record.bsa_rule = f"{rules_of(protocol).bsa.describe()}; raw {bsa.bsa_raw_m2:.4f} m2"[:300]
+    dose = compute_protocol_dose(protocol, "S-1", record.height_cm, record.weight_kg)
+    if dose is not None:
+        record.s1_mg_per_dose = dose.mg_per_dose
+        record.s1_doses_per_day = dose.dose.doses_per_day
+        record.dose_rule = dose.rule[:500]
+        notes.extend(dose.warnings)
+    else:
+        record.s1_mg_per_dose = record.s1_doses_per_day = None
+        record.dose_rule = "the protocol has no S-1 band table"
     group = stage_group(record.t_category, record.n_category, record.m_category, int(record.tnm_edition))
     record.stage_group = group or ""
     return notes
@@ -83,17 +79,21 @@ def derive_radiotherapy(record: Any, protocol: Any) -> list[str]:
                               % {"planned": record.fractions, "got": record.delivered_fractions},
                               field="delivered_fractions")
     n, d = int(record.fractions), float(record.total_dose_gy)
-    record.bed_gy10, record.eqd2_gy10 = bed(d, n, ALPHA_BETA_TUMOUR), eqd2(d, n, ALPHA_BETA_TUMOUR)
-    record.bed_gy3, record.eqd2_gy3 = bed(d, n, ALPHA_BETA_LATE), eqd2(d, n, ALPHA_BETA_LATE)
+    record.bed_gy10, record.eqd2_gy10 = bed(d, n, ALPHA_BETA_TUMOUR_GY), eqd2(d, n, ALPHA_BETA_TUMOUR_GY)
+    record.bed_gy3, record.eqd2_gy3 = bed(d, n, ALPHA_BETA_LATE_GY), eqd2(d, n, ALPHA_BETA_LATE_GY)
     return []
 
 
-def derive_administration(record: Any, protocol: Any) -> list[str]:
-    """Adherence from the diary; a dose differing from the planned one is a deviation with a reason.
+def derive_administration(record: Any, protocol: Any, baseline: Any = None) -> list[str]:
+    """Adherence from the diary; the protocol dose from the baseline BSA; a different dose is a deviation.
 
-    Both seed protocols allow no dose modification during CCRT "unless progression, grade 4
-    toxicity or refusal": the changed dose is kept as given, flagged, and must carry a reason.
+    The expected dose is the protocol's band dose for the subject's baseline height and weight
+    (``protocol_dose_mg``); for a drug the protocol gives no table for, the planned dose. A dose
+    given that differs is a deviation (:func:`npctrial.domain.treatment_rules.check_dose`) with
+    one of the protocol's reasons ("no dose modification unless progression, grade 4 toxicity or
+    refusal" in seed 000).
     """
+    notes: list[str] = []
     if record.doses_planned:
         taken = record.doses_taken or 0
         if taken > record.doses_planned:
@@ -102,59 +102,123 @@ def derive_administration(record: Any, protocol: Any) -> list[str]:
         record.adherence_pct = 100.0 * taken / record.doses_planned
     else:
         record.adherence_pct = None
-    record.deviation = abs(float(record.dose_mg) - float(record.planned_dose_mg)) > 1e-9
-    if record.deviation and record.deviation_reason not in ALLOWED_DEVIATION_REASONS:
-        raise ValidationError(
-            _("dose_mg %(dose)s differs from the planned %(planned)s mg: the protocol allows no dose modification, "
-              "so record the deviation reason (progression, grade 4 toxicity, refusal or other)")
-            % {"dose": f"{record.dose_mg:g}", "planned": f"{record.planned_dose_mg:g}"},
-            field="deviation_reason")
-    if record.deviation and record.deviation_reason == "other" and not record.deviation_note.strip():
-        raise ValidationError(_("deviation_note is required when the deviation reason is 'other'"),
-                              field="deviation_note")
-    return []
+    dose = None
+    if baseline is not None and baseline.height_cm and baseline.weight_kg:
+        dose = compute_protocol_dose(protocol, record.drug, baseline.height_cm, baseline.weight_kg)
+    elif compute_has_table(protocol, record.drug):
+        notes.append(f"no baseline height and weight yet: the {record.drug} dose cannot be checked against the "
+                     "protocol's BSA bands")
+    record.protocol_dose_mg = None if dose is None else dose.mg_per_dose
+    expected, basis = (dose.mg_per_dose, "protocol") if dose is not None else (record.planned_dose_mg, "planned")
+    checked = check_dose(rules_of(protocol), float(record.dose_mg), float(expected), basis=basis,
+                         reason=record.deviation_reason or "", note=record.deviation_note or "")
+    record.deviation = checked.deviation
+    return notes
+
+
+def compute_has_table(protocol: Any, drug: str) -> bool:
+    return any(t.drug.lower() == str(drug).lower() for t in protocol.dosing)
 
 
 def suggest_lab_grade(term: str, value: float, unit: str, *, lln: float | None = None, uln: float | None = None,
-                      baseline: float | None = None) -> int:
-    """CTCAE v4.03 grade suggested by :func:`npctrial.domain.grade_lab`."""
-    return grade_lab(term, value, unit, lln=lln, uln=uln, baseline=baseline)
+                      baseline: float | None = None, lln_unit: str | None = None, uln_unit: str | None = None,
+                      baseline_unit: str | None = None) -> int:
+    """CTCAE v4.03 grade suggested by :func:`npctrial.domain.grade_lab` (reference values in their own units)."""
+    return grade_lab(term, value, unit, lln=lln, uln=uln, baseline=baseline, lln_unit=lln_unit, uln_unit=uln_unit,
+                     baseline_unit=baseline_unit)
+
+
+#: (reference value field, its unit field, plausibility kind) of a lab record
+LAB_REFERENCES = (("lln", "lln_unit", "lln"), ("uln", "uln_unit", "uln"), ("baseline_value", "baseline_unit", "baseline"))
+
+
+def check_lab_units(record: Any) -> list[Any]:
+    """Value, LLN, ULN and baseline each in a unit of the analyte and plausible in it; LLN < ULN.
+
+    Returns the plausibility results (their ``unusual`` text opens a query); raises
+    ValidationError naming the field for a value impossible in its unit or a missing unit.
+    """
+    analyte = lab_analyte(record.term)
+    out = [check_lab_value(analyte, record.value, record.unit)]
+    for name, unit_name, kind in LAB_REFERENCES:
+        value, unit = getattr(record, name), getattr(record, unit_name) or ""
+        if value is None:
+            continue
+        if not unit:
+            raise ValidationError(f"{unit_name} is required with {name} ({value:g}): in which unit is it?",
+                                  field=unit_name)
+        out.append(check_lab_value(analyte, value, unit, kind=kind, field=name))  # type: ignore[arg-type]
+    lln, uln = out_by_kind(out, "lln"), out_by_kind(out, "uln")
+    if lln is not None and uln is not None and lln.canonical_value >= uln.canonical_value:
+        raise ValidationError(f"lln ({lln.value:g} {lln.unit}) must be below uln ({uln.value:g} {uln.unit})",
+                              field="lln")
+    return out
+
+
+def out_by_kind(checks: list[Any], kind: str) -> Any:
+    return next((c for c in checks if c.kind == kind), None)
 
 
 def derive_lab(record: Any, protocol: Any) -> list[str]:
-    """Suggested grade from the domain; a recorded grade that differs needs an override reason."""
-    record.suggested_grade = suggest_lab_grade(record.term, record.value, record.unit, lln=record.lln,
-                                               uln=record.uln, baseline=record.baseline_value)
+    """Units checked; suggested grade from the domain; a recorded grade that differs needs an override reason."""
+    check_lab_units(record)
+    record.suggested_grade = suggest_lab_grade(
+        record.term, record.value, record.unit, lln=record.lln, uln=record.uln, baseline=record.baseline_value,
+        lln_unit=record.lln_unit or None, uln_unit=record.uln_unit or None, baseline_unit=record.baseline_unit or None)
     if record.grade is None:
         record.grade = record.suggested_grade
-    if not 0 <= int(record.grade) <= 4:
-        raise ValidationError(_("grade must be 0-4, got %(grade)s") % {"grade": record.grade}, field="grade")
-    if int(record.grade) != record.suggested_grade and not record.override_reason.strip():
-        raise ValidationError(_("grade %(grade)s overrides the suggested CTCAE grade %(suggested)s: "
-                                "override_reason is required")
-                              % {"grade": record.grade, "suggested": record.suggested_grade}, field="override_reason")
+    grade = int(record.grade)
+    if grade != 0:
+        check_ae_grade(record.term, grade)
+    if grade > 4:
+        raise ValidationError(f"grade must be 0-4 for a lab value (grade 5 is recorded as an AE), got {grade}",
+                              field="grade")
+    if grade != record.suggested_grade and not record.override_reason.strip():
+        raise ValidationError(f"grade {grade} overrides the suggested CTCAE grade {record.suggested_grade}: "
+                              "override_reason is required", field="override_reason")
     return []
 
 
-def sae_deadline(aware_at: datetime) -> datetime:
-    return aware_at + timedelta(hours=SAE_REPORTING_HOURS)
+def sae_deadline(aware_at: datetime, protocol: Any = None) -> datetime:
+    """The SAE reporting deadline of the protocol (:func:`npctrial.domain.treatment_rules.sae_report_deadline`)."""
+    return sae_report_deadline(aware_at, rules_of(protocol))
 
 
 def derive_adverse_event(record: Any, protocol: Any) -> list[str]:
-    """Grade 1-5; stop not before start; serious AEs get the 24-hour reporting deadline."""
-    if not 1 <= int(record.grade) <= 5:
-        raise ValidationError(_("grade must be 1-5 (CTCAE has no grade 0 for an AE), got %(grade)s")
-                              % {"grade": record.grade}, field="grade")
+    """CTCAE v4.03 term and a grade the term defines; stop not before start; SAE deadline.
+
+    "Other, specify" needs the verbatim term and its system organ class (its grades follow the
+    SOC: Eye disorders has no grade 5); a listed term takes its SOC from CTCAE.
+    """
+    if record.term == OTHER_SPECIFY:
+        if not (record.term_other or "").strip():
+            raise ValidationError("term_other is required for an 'Other, specify' adverse event", field="term_other")
+        if not record.soc:
+            raise ValidationError("soc (system organ class) is required for an 'Other, specify' adverse event",
+                                  field="soc")
+        record.soc = other_specify_soc(record.soc).key
+        check_ae_grade(OTHER_SPECIFY, int(record.grade), soc=record.soc)
+    else:
+        if (record.term_other or "").strip():
+            raise ValidationError("term_other is only for an 'Other, specify' adverse event", field="term_other")
+        check_ae_grade(record.term, int(record.grade))
+        record.soc = soc_of_term(record.term)
     if record.stop_date and record.stop_date < record.start_date:
         raise ValidationError(_("stop_date (%(stop)s) is before start_date (%(start)s)")
                               % {"stop": record.stop_date, "start": record.start_date}, field="stop_date")
     if record.serious:
         if record.aware_at is None:
             record.aware_at = timezone.now()
-        record.sae_report_due = sae_deadline(record.aware_at)
+        record.sae_report_due = sae_deadline(record.aware_at, protocol)
     else:
         record.sae_report_due = None
     return []
+
+
+def soc_of_term(term: str) -> str:
+    """The key of the system organ class a CTCAE term belongs to."""
+    name = ctcae_term_soc(term)
+    return next((s.key for s in other_specify_socs() if s.name == name), "")
 
 
 def derive_rtog(record: Any, protocol: Any, rt: Any) -> list[str]:

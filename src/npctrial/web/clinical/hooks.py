@@ -34,7 +34,7 @@ def install() -> None:
     from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
 
     STUDY_NAV.extend([(_("CRFs"), "clinical-home"), (_("Status"), "status-dashboard"), (_("Report"), "study-report"),
-                      (_("Exports"), "export-index")])
+                      (_("Exports"), "export-index"), (_("Rules"), "study-documentation")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
     QUERY_RECORD_RESOLVERS.append(query_fields)
     from npctrial.web import demo

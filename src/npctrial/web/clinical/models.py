@@ -116,6 +116,8 @@ class DrugAdministration(CrfRecord):
     doses_planned = models.PositiveSmallIntegerField(null=True, blank=True, help_text="S-1 diary: doses due")
     doses_taken = models.PositiveSmallIntegerField(null=True, blank=True, help_text="S-1 diary: doses taken")
     adherence_pct = models.FloatField(null=True, editable=False)
+    protocol_dose_mg = models.FloatField(null=True, editable=False,
+                                         help_text="the protocol's dose for the baseline BSA (band table)")
     deviation = models.BooleanField(default=False, editable=False)
     deviation_reason = models.CharField(max_length=20, choices=DEVIATION_REASONS, blank=True)
     deviation_note = models.CharField(max_length=300, blank=True)
@@ -132,12 +134,15 @@ class Interruption(CrfRecord):
 class LabResult(CrfRecord):
     week = models.PositiveSmallIntegerField(help_text="week of radiotherapy (1-8)")
     sample_date = models.DateField()
-    term = models.CharField(max_length=60)
+    term = models.CharField(max_length=60, help_text="CTCAE v4.03 lab term (its analyte sets the units)")
     value = models.FloatField()
-    unit = models.CharField(max_length=20)
+    unit = models.CharField(max_length=20, help_text="one of the analyte's units (npctrial.domain.lab_analytes)")
     lln = models.FloatField(null=True, blank=True)
+    lln_unit = models.CharField(max_length=20, blank=True, help_text="unit of the LLN (required with an LLN)")
     uln = models.FloatField(null=True, blank=True)
+    uln_unit = models.CharField(max_length=20, blank=True, help_text="unit of the ULN (required with a ULN)")
     baseline_value = models.FloatField(null=True, blank=True)
+    baseline_unit = models.CharField(max_length=20, blank=True, help_text="unit of the baseline value")
     suggested_grade = models.PositiveSmallIntegerField(null=True, editable=False)
     grade = models.PositiveSmallIntegerField(help_text="CTCAE v4.03 grade (0-4)")
     override_reason = models.CharField(max_length=300, blank=True)
@@ -145,7 +150,9 @@ class LabResult(CrfRecord):
 
 class AdverseEvent(CrfRecord):
     week = models.PositiveSmallIntegerField(null=True, blank=True, help_text="week of radiotherapy, if during RT")
-    term = models.CharField(max_length=80, help_text="CTCAE v4.03 term")
+    term = models.CharField(max_length=80, help_text="CTCAE v4.03 term, or 'other' (Other, specify)")
+    term_other = models.CharField(max_length=200, blank=True, help_text="verbatim term of an 'Other, specify' AE")
+    soc = models.CharField(max_length=20, blank=True, help_text="system organ class (CTCAE v4.03)")
     grade = models.PositiveSmallIntegerField()
     attribution = models.CharField(max_length=10, choices=ATTRIBUTIONS)
     serious = models.BooleanField(default=False)

@@ -31,6 +31,7 @@ import pandas as pd
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from npctrial.design.interim import simon_interim_decision
 from npctrial.domain import (
     Failure,
     PatientCourse,
@@ -425,18 +426,14 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         completeness.append({"form": label, "subjects": have, "of": len(subjects),
                              "percent": 100.0 * have / len(subjects) if subjects else 0.0})
     simon = None
-    if protocol.simon is not None:
-        sd = protocol.simon
-        first = [bors[s.subject_id] for s in sorted(subjects, key=lambda s: (s.enrolment_date, s.enrolled_at))
-                 if bors[s.subject_id] is not None][: sd.n1]
-        responses = sum(1 for v in first if v in ("CR", "PR"))
-        if responses > sd.r1:
-            status = "continue to stage 2"
-        elif len(first) >= sd.n1:
-            status = "stop for futility"
-        else:
-            status = "stage 1 ongoing"
-        simon = {"n1": sd.n1, "r1": sd.r1, "evaluated": len(first), "responses": responses, "status": status}
+    if protocol.simon is not None:  # the decision rule is design.interim's; the report only orders the patients
+        order = sorted(subjects, key=lambda s: (s.enrolment_date, s.enrolled_at, s.pk))
+        interim = simon_interim_decision(protocol.simon, [bors[s.subject_id] in ("CR", "PR") for s in order
+                                                          if bors[s.subject_id] is not None])
+        simon = {"n1": interim.n1, "r1": interim.r1, "n": interim.n, "r": interim.r,
+                 "evaluated": interim.evaluated_stage1, "responses": interim.responses_stage1,
+                 "evaluated_total": interim.evaluated, "responses_total": interim.responses,
+                 "status": interim.status}
     notes = []
     if protocol.simon is None:
         notes.append("The protocol defines no Simon two-stage design: no stopping rule to monitor.")

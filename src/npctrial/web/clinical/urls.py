@@ -7,6 +7,7 @@ from django.urls import path
 from npctrial.web.clinical.views import (
     casebook,
     crf,
+    documentation,
     export,
     grid,
     imports,
@@ -24,6 +25,7 @@ urlpatterns = [
     path(P + "status/", grid.status_dashboard, name="status-dashboard"),
     path(P + "voided/", void.voided_listing, name="voided-records"),
     path(P + "report/", report.study_report, name="study-report"),
+    path(P + "rules/", documentation.study_documentation, name="study-documentation"),
     path(P + "report.pdf", report.study_report_pdf, name="study-report-pdf"),
     path(P + "exports/", export.export_index, name="export-index"),
     path(P + "exports/<slug:name>.<str:fmt>", export.export_file, name="export-file"),

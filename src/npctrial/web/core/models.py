@@ -289,6 +289,8 @@ class DataQuery(AuditedModel):
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="queries")
     record = models.CharField(max_length=80, default="screening", help_text="form/record name, e.g. screening")
     field_name = models.CharField(max_length=80)
+    edit_check = models.CharField(max_length=40, blank=True,
+                                  help_text="the edit check that raised the query automatically (empty: raised by a person)")
     text = models.TextField()
     status = models.CharField(max_length=10, choices=QUERY_STATUS, default="open")
     answer = models.TextField(blank=True)

@@ -37,7 +37,9 @@ def query_fields(subject: Subject, record: str = "screening") -> list[str]:
                           % {"record": record, "subject": subject.subject_id}, field="record")
 
 
-def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, record: str = "screening") -> DataQuery:
+def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, record: str = "screening",
+                edit_check: str = "") -> DataQuery:
+    """Raise a query on ``field_name`` of ``record``; ``edit_check`` names the check that raised it (system)."""
     if not field_name or not field_name.strip():
         raise ValidationError(_("field_name is required"), field="field_name")
     field_name = field_name.strip()
@@ -48,7 +50,7 @@ def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, reco
         raise ValidationError(_("text is required"), field="text")
     return create_audited(
         DataQuery, user, study=subject.study, site=subject.site, subject=subject, record=record,
-        field_name=field_name, text=text.strip(), raised_by=user,
+        field_name=field_name, text=text.strip(), raised_by=user, edit_check=edit_check,
     )
 
 

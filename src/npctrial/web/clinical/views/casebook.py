@@ -95,7 +95,8 @@ def lab_grade(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         if value is None:
             raise ValidationError(_("enter a value"), field="value")
         grade = suggest_lab_grade(p.get("term", ""), value, p.get("unit", ""), lln=num("lln"), uln=num("uln"),
-                                  baseline=num("baseline_value"))
+                                  baseline=num("baseline_value"), lln_unit=p.get("lln_unit") or None,
+                                  uln_unit=p.get("uln_unit") or None, baseline_unit=p.get("baseline_unit") or None)
     except ValidationError as exc:
         return HttpResponse(f'<span class="muted" id="suggested">{exc}</span>')
     return HttpResponse(f'<span id="suggested" data-grade="{grade}">Suggested CTCAE v4.03 grade: <b>{grade}</b></span>')
