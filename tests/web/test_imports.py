@@ -175,7 +175,7 @@ def test_export_then_import_into_a_new_study_gives_identical_data(world):
     save("baseline", world, {"assessment_date": date(2026, 1, 6), "height_cm": 170, "weight_kg": 62,
                              "t_category": "T3", "n_category": "N1", "m_category": "M0", "ecog": 1, "hb": 130})
     save("radiotherapy", world, dict(RT))
-    save("drug", world, {"drug": "S-1", "date": date(2026, 1, 12), "planned_dose_mg": 60.0, "dose_mg": 60.0,
+    save("drug", world, {"drug": "S-1", "date": date(2026, 1, 12), "planned_dose_mg": 50.0, "dose_mg": 50.0,
                          "doses_planned": 14, "doses_taken": 13})
     save("interruption", world, {"treatment": "radiotherapy", "start_date": date(2026, 1, 20),
                                  "end_date": date(2026, 1, 22), "reason": "machine service"})
