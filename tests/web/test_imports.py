@@ -180,7 +180,7 @@ def test_export_then_import_into_a_new_study_gives_identical_data(world):
     save("interruption", world, {"treatment": "radiotherapy", "start_date": date(2026, 1, 20),
                                  "end_date": date(2026, 1, 22), "reason": "machine service"})
     save("lab", world, {"week": 2, "sample_date": date(2026, 1, 19), "term": "platelet_count_decreased", "value": 90,
-                        "unit": "10^9/L", "lln": 150, "grade": None})
+                        "unit": "10^9/L", "lln": 150, "lln_unit": "10^9/L", "grade": None})
     save("ae", world, {"week": 3, "term": "mucositis_oral", "grade": 3, "attribution": "probable", "serious": False,
                        "start_date": date(2026, 1, 26)})
     save("rtog", world, {"assessment_date": date(2026, 1, 26), "scale": "acute", "organ": "mucous_membrane",

@@ -54,8 +54,9 @@ def test_week_of_toxicity_assessment_follow_up_and_report(live_server, page):  #
     page.fill("input[name=sample_date]", "2026-01-20")
     page.select_option("select[name=term]", "platelet_count_decreased")
     page.fill("input[name=value]", "40")
-    page.fill("input[name=unit]", "10^9/L")
+    page.select_option("select[name=unit]", "10^9/L")  # units come from the analyte's controlled list
     page.fill("input[name=lln]", "150")
+    page.select_option("select[name=lln_unit]", "10^9/L")
     page.click("#suggest")
     page.wait_for_selector("#suggested[data-grade='3']")
     _save(page)

@@ -288,3 +288,14 @@ def test_the_rules_page_and_api_list_every_declared_check(site):
     data = client.get(f"/api/v1/studies/{study.pk}/edit-checks").json()
     assert [c["id"] for c in data["checks"]] == [c.id for c in declared]
     assert {c["origin"] for c in data["checks"] if c["id"].startswith("CCRT-")} == {"protocol"}
+
+
+def test_the_live_lab_grade_escapes_what_was_typed(coordinator, site):
+    s = site.subjects[("imrt", "A")]
+    from django.urls import reverse
+
+    r = coordinator.post(reverse("lab-grade", kwargs={"study_pk": s.study_id, "pk": s.pk}),
+                         {"term": "<script>alert(1)</script>", "value": "3", "unit": "g/L"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "<script>" not in body and "&lt;script&gt;" in body

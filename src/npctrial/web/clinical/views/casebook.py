@@ -7,6 +7,7 @@ from collections import Counter
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,5 +99,5 @@ def lab_grade(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
                                   baseline=num("baseline_value"), lln_unit=p.get("lln_unit") or None,
                                   uln_unit=p.get("uln_unit") or None, baseline_unit=p.get("baseline_unit") or None)
     except ValidationError as exc:
-        return HttpResponse(f'<span class="muted" id="suggested">{exc}</span>')
+        return HttpResponse(format_html('<span class="muted" id="suggested">{}</span>', str(exc)))
     return HttpResponse(f'<span id="suggested" data-grade="{grade}">Suggested CTCAE v4.03 grade: <b>{grade}</b></span>')
