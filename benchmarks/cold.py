@@ -80,7 +80,10 @@ def child(case: str, impl: str, n: int) -> dict[str, Any]:
 
 def _spawn(case: str, impl: str, n: int, env: dict[str, str]) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, impl, str(n)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no result within {TIMEOUT_S} s"}
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         return {"error": tail[0][:200]}

@@ -65,15 +65,15 @@ def readonly(value: Any) -> Any:
         values = value.to_numpy(copy=True)
         values.flags.writeable = False
         return pd.Series(values, index=value.index, name=value.name, copy=False)
-    if isinstance(value, MappingProxyType):
-        return value
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: readonly(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
         items = tuple(readonly(v) for v in value)
         if isinstance(value, tuple) and all(a is b for a, b in zip(items, value, strict=True)):
             return value
         return items
+    if isinstance(value, MappingProxyType | FrozenResult):  # frozen already (no ABC check below)
+        return value
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: readonly(v) for k, v in value.items()})
     return value
 
 

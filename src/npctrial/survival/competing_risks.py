@@ -83,7 +83,7 @@ def _run_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(distinct times, at risk, events of the cause, all events) of one group sorted by time."""
     n = time.shape[0]
-    starts = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
+    starts = np.flatnonzero(np.concatenate(([True], time[1:] != time[:-1])))
     n_risk = (n - starts).astype(np.float64)
     d1 = np.add.reduceat(cause_event.astype(np.float64), starts)
     d_all = np.add.reduceat(any_event.astype(np.float64), starts)
@@ -113,7 +113,7 @@ def _cif_one(
     ut, n_risk, d1, d_all = ut[keep], n_risk[keep], d1[keep], d_all[keep]
     d2 = d_all - d1
     surv = np.cumprod((n_risk - d_all) / n_risk)
-    s_before = np.r_[1.0, surv[:-1]]
+    s_before = np.concatenate(([1.0], surv[:-1]))
     f = np.cumsum(s_before * d1 / n_risk)
 
     def tied_weight(d: np.ndarray) -> np.ndarray:  # d x (n - d)/(n - 1) x (S_{j-1}/n_j)^2
@@ -141,9 +141,11 @@ def _cif_one(
     x[1 : 2 * m + 1 : 2] = tj
     x[2 : 2 * m + 2 : 2] = tj
     est[2 : 2 * m + 2 : 2] = fj
-    est[1 : 2 * m + 1 : 2] = np.r_[0.0, fj[:-1]]
+    est[3 : 2 * m + 1 : 2] = fj[:-1]
+    est[1] = 0.0
     v[2 : 2 * m + 2 : 2] = vj
-    v[1 : 2 * m + 1 : 2] = np.r_[0.0, vj[:-1]]
+    v[3 : 2 * m + 1 : 2] = vj[:-1]
+    v[1] = 0.0
     x[-1] = last_time
     est[-1] = est[-2]
     v[-1] = v[-2]
