@@ -204,46 +204,41 @@ COX_BRESLOW = {  # lifelines fits Efron ties only
 }
 
 
-# --------------------------------------------------------------- Cox (Efron) with 4 strata
-def _lifelines_strata(lib: Any, df: pd.DataFrame) -> list[float]:
-    cph = lib.CoxPHFitter(strata=["stratum"]).fit(df[[*COVS, "time", "event", "stratum"]], "time", "event",
-                                                  fit_options={"precision": 1e-9})
-    return cph.params_[COVS].tolist()
+# ------------------------------------- Cox (Efron) with 4 strata / with delayed entry (counting process)
+def _lifelines_with(column: str, **fit_kw: Any) -> Callable[[Any, pd.DataFrame], list[float]]:
+    """lifelines' Efron fit on the covariates plus ``column`` (the strata or the entry time)."""
+    def fit(lib: Any, df: pd.DataFrame) -> list[float]:
+        cph = lib.CoxPHFitter(**({"strata": [column]} if column == "stratum" else {})).fit(
+            df[[*COVS, "time", "event", column]], "time", "event", fit_options={"precision": 1e-9}, **fit_kw)
+        return cph.params_[COVS].tolist()
+    return _quiet(fit)
 
 
-def _statsmodels_strata(lib: Any, df: pd.DataFrame) -> list[float]:
-    return lib.PHReg(df["time"].to_numpy(), df[COVS].to_numpy(), status=df["event"].to_numpy(),
-                     strata=df["stratum"].to_numpy(), ties="efron").fit(gtol=1e-9).params.tolist()
+def _statsmodels_with(**columns: str) -> Callable[[Any, pd.DataFrame], list[float]]:
+    """statsmodels' ``PHReg`` (Efron) with ``strata=`` or ``entry=`` taken from the named column."""
+    def fit(lib: Any, df: pd.DataFrame) -> list[float]:
+        extra = {k: df[v].to_numpy() for k, v in columns.items()}
+        return lib.PHReg(df["time"].to_numpy(), df[COVS].to_numpy(), status=df["event"].to_numpy(),
+                         ties="efron", **extra).fit(gtol=1e-9).params.tolist()
+    return _quiet(fit)
 
 
 COX_STRATA = {
     "npctrial": Impl(_module("npctrial.survival"), _pass_df, lambda lib, df: lib.cox_ph(
         df, "time", "event", COVS, strata="stratum").coef.tolist()),
-    "lifelines": Impl(_module("lifelines"), _pass_df, _quiet(_lifelines_strata)),
-    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _pass_df, _quiet(_statsmodels_strata)),
+    "lifelines": Impl(_module("lifelines"), _pass_df, _lifelines_with("stratum")),
+    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _pass_df, _statsmodels_with(strata="stratum")),
     "survival": Impl(_module("survival"), _pass_df,
                      lambda lib, df: list(lib.coxph(FORMULA + " + strata(stratum)", data=df).coefficients)),
 }
-
-
-# ------------------------------------------------- Cox (Efron) with delayed entry (counting process)
-def _lifelines_entry(lib: Any, df: pd.DataFrame) -> list[float]:
-    cph = lib.CoxPHFitter().fit(df[[*COVS, "time", "event", "entry"]], "time", "event", entry_col="entry",
-                                fit_options={"precision": 1e-9})
-    return cph.params_[COVS].tolist()
-
-
-def _statsmodels_entry(lib: Any, df: pd.DataFrame) -> list[float]:
-    return lib.PHReg(df["time"].to_numpy(), df[COVS].to_numpy(), status=df["event"].to_numpy(),
-                     entry=df["entry"].to_numpy(), ties="efron").fit(gtol=1e-9).params.tolist()
 
 
 COX_ENTRY = {
     "npctrial": Impl(_module("npctrial.survival"), _pass_df, lambda lib, df: lib.cox_ph(
         df, "time", "event", COVS, entry="entry").coef.tolist()),
     # lifelines' counting-process fitter: 300 s at 1e5 rows on the shared benchmark machine
-    "lifelines": Impl(_module("lifelines"), _pass_df, _quiet(_lifelines_entry), max_n=10_000),
-    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _pass_df, _quiet(_statsmodels_entry)),
+    "lifelines": Impl(_module("lifelines"), _pass_df, _lifelines_with("entry", entry_col="entry"), max_n=10_000),
+    "statsmodels": Impl(_module("statsmodels.duration.hazard_regression"), _pass_df, _statsmodels_with(entry="entry")),
     "survival": Impl(_module("survival"), _pass_df, lambda lib, df: list(lib.coxph(
         "Surv(entry, time, event) ~ " + " + ".join(COVS), data=df).coefficients)),
 }
