@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.test import Client
@@ -54,3 +55,42 @@ def test_a_next_that_is_not_a_path_goes_back_to_the_subject(world: World):
         assert (response.status_code, response["Location"]) == (302, back), nxt
     casebook = reverse("casebook", kwargs={"study_pk": study, "pk": subject})
     assert client.post(url, {"field_name": "t_category", "text": "c", "next": casebook})["Location"] == casebook
+
+
+def test_an_edit_conflict_on_a_crf_record_answers_409_with_both_versions(world: World):
+    from tests.web.clinical.conftest import save
+    from tests.web.fuzz_world import CRF_VALUES
+
+    record = save("baseline", world, dict(CRF_VALUES["baseline"]))
+    client = login(Client(), "coordinator")
+    url = (f"/api/v1/studies/{world.studies['imrt'].pk}/subjects/{world.subjects[('imrt', 'A')].pk}"
+           f"/crf/baseline/{record.pk}")
+    response = client.patch(url, {"values": {"weight_kg": 61}, "version": record.version - 1, "reason": "typo"},
+                            content_type="application/json")
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["current_version"] == record.version and body["your_version"] == record.version - 1
+    weight = next(f for f in body["fields"] if f["field"] == "weight_kg")
+    assert (weight["submitted"], weight["current"]) == (61, 62)
+    assert all(isinstance(f["current"], str | int | float | bool | type(None)) for f in body["fields"])
+
+
+def test_an_edit_conflict_answers_json_whatever_the_values_are(world: World):
+    """Conflict rows may hold dates, users or decimals (derived and audit fields): the 409 is still JSON."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.test import RequestFactory
+
+    from npctrial.web.api import _on_conflict
+    from npctrial.web.core.locking import ConflictRow, EditConflict
+
+    record = world.screenings[("imrt", "A")]
+    user = world.users["coordinator"]
+    rows = [ConflictRow("created_by", None, user), ConflictRow("day", date(2026, 1, 5), date(2026, 1, 6)),
+            ConflictRow("dose", Decimal("1.5"), {"a": [date(2026, 1, 1)]})]
+    response = _on_conflict(RequestFactory().get("/"), EditConflict(record, record.version - 1, rows))
+    assert response.status_code == 409
+    fields = {f["field"]: (f["submitted"], f["current"]) for f in json.loads(response.content)["fields"]}
+    assert fields == {"created_by": (None, "coordinator"), "day": ("2026-01-05", "2026-01-06"),
+                      "dose": ("1.5", {"a": ["2026-01-01"]})}

@@ -72,7 +72,8 @@ def _on_conflict(request: HttpRequest, exc: EditConflict) -> HttpResponse:
         "errors": [{"field": r.field, "message": "changed by someone else"} for r in exc.rows if r.differs],
         "your_version": exc.expected_version,
         "current_version": exc.current_version,
-        "fields": [{"field": r.field, "submitted": r.submitted, "current": r.current} for r in exc.rows],
+        "fields": [{"field": r.field, "submitted": protocols.jsonable(r.submitted), "current": protocols.jsonable(r.current)}
+                   for r in exc.rows],
     }
     return api.create_response(request, body, status=409)
 
@@ -425,7 +426,7 @@ def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) 
     visible = allocation_visible(request.user, study, subject.site)
     return [
         {"record": e.record, "action": e.action, "user": e.user, "at": e.at, "reason": e.reason,
-         "changes": [{"field": c.field, "old": protocols._jsonable(c.old), "new": protocols._jsonable(c.new)}
+         "changes": [{"field": c.field, "old": protocols.jsonable(c.old), "new": protocols.jsonable(c.new)}
                      for c in e.changes]}
         for e in audit_entries(records, allocation_visible=visible)
     ]

@@ -56,7 +56,7 @@ class Verdict:
             "verdict": self.verdict,
             "text": self.text,
             "rule": self.rule,
-            "values": _jsonable(self.values),
+            "values": jsonable(self.values),
             "excludes": self.excludes,
         }
 
@@ -71,11 +71,12 @@ class Evaluation:
         return [v.id for v in self.verdicts if v.excludes]
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON can carry it: dates in ISO form, mappings and sequences walked, other objects as text."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str | int | float | bool) or value is None:
