@@ -15,7 +15,7 @@ from ninja import Router, Schema
 
 from npctrial.web.core import permissions
 from npctrial.web.core.audit_log import page_of
-from npctrial.web.core.protocols import _jsonable
+from npctrial.web.core.protocols import jsonable as _jsonable
 from npctrial.web.core.views.audit import PAGE_SIZE, parse_filter
 
 router = Router(tags=["audit"])
