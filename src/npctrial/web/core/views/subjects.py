@@ -18,8 +18,8 @@ from npctrial.web.core import permissions
 from npctrial.web.core.allocation import randomise, segment_for, segments_of, subject_factors
 from npctrial.web.core.attachments import visible_attachments
 from npctrial.web.core.audit import audit_entries
-from npctrial.web.core.confirm import Confirmation, confirmed, render_confirmation
 from npctrial.web.core.blinding import allocation_visible, mask_arm
+from npctrial.web.core.confirm import Confirmation, confirmed, render_confirmation
 from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
 from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
 from npctrial.web.core.models_attachments import ATTACHMENT_KINDS
