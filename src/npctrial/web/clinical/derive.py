@@ -145,13 +145,13 @@ def check_lab_units(record: Any) -> list[Any]:
         if value is None:
             continue
         if not unit:
-            raise ValidationError(f"{unit_name} is required with {name} ({value:g}): in which unit is it?",
-                                  field=unit_name)
+            raise ValidationError(_("%(unit)s is required with %(name)s (%(value)s): in which unit is it?")
+                                  % {"unit": unit_name, "name": name, "value": f"{value:g}"}, field=unit_name)
         out.append(check_lab_value(analyte, value, unit, kind=kind, field=name))  # type: ignore[arg-type]
     lln, uln = out_by_kind(out, "lln"), out_by_kind(out, "uln")
     if lln is not None and uln is not None and lln.canonical_value >= uln.canonical_value:
-        raise ValidationError(f"lln ({lln.value:g} {lln.unit}) must be below uln ({uln.value:g} {uln.unit})",
-                              field="lln")
+        raise ValidationError(_("lln (%(lln)s) must be below uln (%(uln)s)")
+                              % {"lln": f"{lln.value:g} {lln.unit}", "uln": f"{uln.value:g} {uln.unit}"}, field="lln")
     return out
 
 
@@ -171,11 +171,12 @@ def derive_lab(record: Any, protocol: Any) -> list[str]:
     if grade != 0:
         check_ae_grade(record.term, grade)
     if grade > 4:
-        raise ValidationError(f"grade must be 0-4 for a lab value (grade 5 is recorded as an AE), got {grade}",
-                              field="grade")
+        raise ValidationError(_("grade must be 0-4 for a lab value (grade 5 is recorded as an AE), got %(grade)s")
+                              % {"grade": grade}, field="grade")
     if grade != record.suggested_grade and not record.override_reason.strip():
-        raise ValidationError(f"grade {grade} overrides the suggested CTCAE grade {record.suggested_grade}: "
-                              "override_reason is required", field="override_reason")
+        raise ValidationError(_("grade %(grade)s overrides the suggested CTCAE grade %(suggested)s: "
+                                "override_reason is required")
+                              % {"grade": grade, "suggested": record.suggested_grade}, field="override_reason")
     return []
 
 
@@ -192,15 +193,15 @@ def derive_adverse_event(record: Any, protocol: Any) -> list[str]:
     """
     if record.term == OTHER_SPECIFY:
         if not (record.term_other or "").strip():
-            raise ValidationError("term_other is required for an 'Other, specify' adverse event", field="term_other")
+            raise ValidationError(_("term_other is required for an 'Other, specify' adverse event"), field="term_other")
         if not record.soc:
-            raise ValidationError("soc (system organ class) is required for an 'Other, specify' adverse event",
+            raise ValidationError(_("soc (system organ class) is required for an 'Other, specify' adverse event"),
                                   field="soc")
         record.soc = other_specify_soc(record.soc).key
         check_ae_grade(OTHER_SPECIFY, int(record.grade), soc=record.soc)
     else:
         if (record.term_other or "").strip():
-            raise ValidationError("term_other is only for an 'Other, specify' adverse event", field="term_other")
+            raise ValidationError(_("term_other is only for an 'Other, specify' adverse event"), field="term_other")
         check_ae_grade(record.term, int(record.grade))
         record.soc = soc_of_term(record.term)
     if record.stop_date and record.stop_date < record.start_date:
