@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from npctrial.domain.followup import assign_visits, follow_up_schedule, overdue_visits
+from npctrial.domain.followup import (
+    assign_visits,
+    follow_up_schedule,
+    follow_up_stop,
+    overdue_visits,
+    visit_statuses,
+)
 from npctrial.domain.protocol import FollowUpPlan, VisitPeriod, load_protocol
 from npctrial.errors import ProtocolError, ValidationError
 
@@ -110,3 +116,36 @@ def test_windows_never_overlap_and_contain_their_target(interval: float, before:
         assert v.window_start <= v.target <= v.window_end
     for a, b in zip(visits, visits[1:], strict=False):
         assert a.window_end < b.window_start
+
+
+def test_follow_up_stops_at_the_first_death_or_withdrawal() -> None:
+    events = [("last_contact", "2024-03-01"), ("withdrawal", "2024-09-01"), ("death", "2024-08-01"),
+              ("distant_metastasis", "2024-02-01")]
+    assert follow_up_stop(events) == dt.date(2024, 8, 1)
+    assert follow_up_stop([("last_contact", "2024-03-01")]) is None
+    with pytest.raises(ValidationError, match="event date"):
+        follow_up_stop([("death", "01/08/2024")])
+
+
+def test_visits_after_death_are_stopped_not_overdue_or_planned() -> None:
+    sched = follow_up_schedule(RT_END, IMRT)
+    v1, v2, v3 = sched.visits[:3]
+    death = v2.window_start + dt.timedelta(days=1)  # inside visit 2's window: it can no longer happen
+    today = v3.window_end + dt.timedelta(days=400)
+    statuses = visit_statuses(sched, [v1.target], today, stopped_on=death)
+    assert statuses[0] == (v1, "done", v1.target)
+    assert {s for _, s, _ in statuses[1:]} == {"stopped"}
+    assert overdue_visits(sched, [v1.target], today, stopped_on=death) == ()
+    # a visit whose window closed before the death was missed: still overdue
+    late = v3.window_end + dt.timedelta(days=1)
+    assert overdue_visits(sched, [v1.target], today, stopped_on=late) == (v2, v3)
+    assert [s for _, s, _ in visit_statuses(sched, [], v1.target, stopped_on=None)][:2] == ["due", "planned"]
+
+
+def test_annual_visits_continue_after_month_60_to_the_horizon() -> None:
+    sched = follow_up_schedule(RT_END, IMRT)
+    after = [v for v in sched.visits if v.month > 60]
+    assert [v.month for v in after] == [72, 84, 96, 108, 120]
+    today = after[-1].window_end + dt.timedelta(days=1)
+    statuses = dict((v.month, s) for v, s, _ in visit_statuses(sched, [], today))
+    assert statuses[120] == "overdue"

@@ -100,11 +100,14 @@ EXPECTED = sorted([
     "RiskAssessment",
     "assess_high_risk",
     # followup
+    "FOLLOW_UP_STOPS",
     "FollowUpSchedule",
     "Visit",
     "assign_visits",
     "follow_up_schedule",
+    "follow_up_stop",
     "overdue_visits",
+    "visit_statuses",
     # schedule of assessments
     "EventDefinition",
     "PlannedEvent",

@@ -54,11 +54,14 @@ from npctrial.domain.endpoints import (
     derive_worst_grades,
 )
 from npctrial.domain.followup import (
+    FOLLOW_UP_STOPS,
     FollowUpSchedule,
     Visit,
     assign_visits,
     follow_up_schedule,
+    follow_up_stop,
     overdue_visits,
+    visit_statuses,
 )
 from npctrial.domain.lab_analytes import (
     Analyte,
@@ -230,11 +233,14 @@ __all__: list[str] = [
     "RiskAssessment",
     "assess_high_risk",
     # followup
+    "FOLLOW_UP_STOPS",
     "FollowUpSchedule",
     "Visit",
     "assign_visits",
     "follow_up_schedule",
+    "follow_up_stop",
     "overdue_visits",
+    "visit_statuses",
     # schedule of assessments
     "EventDefinition",
     "PlannedEvent",

@@ -24,7 +24,11 @@ from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import FollowUpPlan, Protocol
 from npctrial.errors import ProtocolError, ValidationError
 
-__all__ = ["FollowUpSchedule", "Visit", "assign_visits", "follow_up_schedule", "overdue_visits"]
+__all__ = ["FOLLOW_UP_STOPS", "FollowUpSchedule", "Visit", "assign_visits", "follow_up_schedule", "follow_up_stop",
+           "overdue_visits", "visit_statuses"]
+
+#: Events after which no follow-up visit is expected (death; withdrawal of consent to follow-up).
+FOLLOW_UP_STOPS = ("death", "withdrawal")
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,57 @@ def assign_visits(
     return out
 
 
+def follow_up_stop(events: Iterable[tuple[str, dt.date | str]]) -> dt.date | None:
+    """The date follow-up ends: the first death or withdrawal among ``(kind, date)`` events, else None."""
+    dates = [check_date(day, "event date") for kind, day in events if kind in FOLLOW_UP_STOPS]
+    return min(dates) if dates else None
+
+
+def _expected(visit: Visit, stopped_on: dt.date | None) -> bool:
+    """A visit is expected unless follow-up stopped before its window closed (death, withdrawal)."""
+    return stopped_on is None or visit.window_end < stopped_on
+
+
 def overdue_visits(
-    schedule: FollowUpSchedule, done: Iterable[dt.date | str], today: dt.date | str
+    schedule: FollowUpSchedule, done: Iterable[dt.date | str], today: dt.date | str,
+    *, stopped_on: dt.date | str | None = None,
 ) -> tuple[Visit, ...]:
-    """Planned visits whose window closed before ``today`` with no actual visit inside it."""
+    """Expected visits whose window closed before ``today`` with no actual visit inside it.
+
+    ``stopped_on`` (death or withdrawal) ends the expected visits: one whose window had not
+    closed by then is not overdue, it is no longer expected.
+    """
     today_d = check_date(today, "today")
+    stop = None if stopped_on is None else check_date(stopped_on, "stopped_on")
     covered = {v.number for v in assign_visits(schedule, done).values() if v is not None}
-    return tuple(v for v in schedule.visits if v.window_end < today_d and v.number not in covered)
+    return tuple(v for v in schedule.visits
+                 if v.window_end < today_d and v.number not in covered and _expected(v, stop))
+
+
+def visit_statuses(
+    schedule: FollowUpSchedule, done: Iterable[dt.date | str], today: dt.date | str,
+    *, stopped_on: dt.date | str | None = None,
+) -> tuple[tuple[Visit, str, dt.date | None], ...]:
+    """Each planned visit with its status and the date it was done.
+
+    Status: ``done`` (an actual visit in its window), ``stopped`` (follow-up ended by death or
+    withdrawal before the window closed), ``overdue`` (window closed, no visit), ``due``
+    (today in the window) or ``planned``.
+    """
+    today_d = check_date(today, "today")
+    stop = None if stopped_on is None else check_date(stopped_on, "stopped_on")
+    assigned = {v.number: day for day, v in assign_visits(schedule, done).items() if v is not None}
+    out = []
+    for v in schedule.visits:
+        if v.number in assigned:
+            status = "done"
+        elif not _expected(v, stop):
+            status = "stopped"
+        elif v.window_end < today_d:
+            status = "overdue"
+        elif v.window_start <= today_d:
+            status = "due"
+        else:
+            status = "planned"
+        out.append((v, status, assigned.get(v.number)))
+    return tuple(out)

@@ -32,7 +32,7 @@ from npctrial.errors import ValidationError
 __all__ = ["EventDefinition", "PlannedEvent", "Timing", "assign_event", "classify_timing",
            "expand_events", "plan_events"]
 
-Timing = Literal["done", "overdue", "due", "upcoming", "planned", "unscheduled"]
+Timing = Literal["done", "overdue", "due", "upcoming", "planned", "unscheduled", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -146,13 +146,17 @@ def assign_event(planned: tuple[PlannedEvent, ...], form: str, day: dt.date) -> 
 
 
 def classify_timing(
-    event: PlannedEvent, done: bool, today: dt.date, *, upcoming_days: int = 14
+    event: PlannedEvent, done: bool, today: dt.date, *, upcoming_days: int = 14,
+    stopped_on: dt.date | None = None,
 ) -> Timing:
-    """Step 4: where the event stands on ``today``."""
+    """Step 4: where the event stands on ``today``; ``stopped`` when follow-up ended (death,
+    withdrawal: :func:`npctrial.domain.followup.follow_up_stop`) before its window closed."""
     if done:
         return "done"
     if event.window_start is None or event.window_end is None:
         return "unscheduled"
+    if stopped_on is not None and event.window_end >= stopped_on:
+        return "stopped"
     if event.window_end < today:
         return "overdue"
     if event.window_start <= today:

@@ -6,9 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from npctrial.domain import follow_up_schedule, overdue_visits
-from npctrial.domain.followup import FollowUpSchedule, Visit, assign_visits
-from npctrial.web.clinical.models import FollowUpVisit, RadiotherapyCourse
+from npctrial.domain import (
+    FOLLOW_UP_STOPS,
+    follow_up_schedule,
+    follow_up_stop,
+    overdue_visits,
+    visit_statuses,
+)
+from npctrial.domain.followup import FollowUpSchedule, Visit
+from npctrial.web.clinical.models import ClinicalEvent, FollowUpVisit, RadiotherapyCourse
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
 
@@ -17,7 +23,7 @@ from npctrial.web.core.screening import protocol_of
 class CalendarRow:
     visit: Visit
     done_on: date | None
-    status: str  # done | overdue | due | planned
+    status: str  # done | stopped (after death or withdrawal) | overdue | due | planned
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,12 @@ class OverdueRow:
     days_overdue: int
 
 
-def schedule_for(subject: Subject, horizon_months: float = 60) -> FollowUpSchedule | None:
-    """Planned visits from the end of radiotherapy (None until RT end is recorded)."""
+def schedule_for(subject: Subject, horizon_months: float | None = None) -> FollowUpSchedule | None:
+    """Planned visits from the end of radiotherapy over the protocol's horizon (None until RT end is recorded).
+
+    The protocol's periods apply throughout: seed 000's "annually thereafter" continues the
+    visits yearly after month 60 up to the plan's ``horizon_months``.
+    """
     rt = RadiotherapyCourse.objects.filter(subject=subject).first()
     protocol = protocol_of(subject.protocol_version)
     if rt is None or rt.end_date is None or protocol.follow_up is None:
@@ -36,35 +46,32 @@ def schedule_for(subject: Subject, horizon_months: float = 60) -> FollowUpSchedu
     return follow_up_schedule(rt.end_date, protocol, horizon_months=horizon_months)
 
 
+def stopped_on(subject: Subject) -> date | None:
+    """The date follow-up ended (death or withdrawal), if it did."""
+    events = ClinicalEvent.objects.filter(subject=subject, kind__in=FOLLOW_UP_STOPS).values_list("kind", "event_date")
+    return follow_up_stop(events)
+
+
 def calendar_for(subject: Subject, today: date) -> list[CalendarRow]:
     schedule = schedule_for(subject)
     if schedule is None:
         return []
     done = [v.visit_date for v in FollowUpVisit.objects.filter(subject=subject)]
-    assigned = {v.number: d for d, v in assign_visits(schedule, done).items() if v is not None}
-    overdue = {v.number for v in overdue_visits(schedule, done, today)}
-    rows = []
-    for v in schedule.visits:
-        if v.number in assigned:
-            status = "done"
-        elif v.number in overdue:
-            status = "overdue"
-        elif v.window_start <= today <= v.window_end:
-            status = "due"
-        else:
-            status = "planned"
-        rows.append(CalendarRow(v, assigned.get(v.number), status))
-    return rows
+    return [CalendarRow(v, on, status)
+            for v, status, on in visit_statuses(schedule, done, today, stopped_on=stopped_on(subject))]
 
 
 def overdue_list(subjects: Any, today: date) -> list[OverdueRow]:
-    """Overdue visits of the given subjects (already scoped to the user's sites), oldest first."""
+    """Overdue visits of the given subjects (already scoped to the user's sites), oldest first.
+
+    Visits after a death or a withdrawal are not expected, hence never overdue.
+    """
     out: list[OverdueRow] = []
     for subject in subjects:
         schedule = schedule_for(subject)
         if schedule is None:
             continue
         done = [v.visit_date for v in FollowUpVisit.objects.filter(subject=subject)]
-        for v in overdue_visits(schedule, done, today):
+        for v in overdue_visits(schedule, done, today, stopped_on=stopped_on(subject)):
             out.append(OverdueRow(subject, v, (today - v.window_end).days))
     return sorted(out, key=lambda r: (r.subject.site.code, -r.days_overdue))

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from npctrial.domain import EventDefinition, PlannedEvent, classify_timing
+from npctrial.domain import EventDefinition, PlannedEvent, classify_timing, follow_up_stop
 from npctrial.web.clinical import crfs, schedule
 from npctrial.web.clinical.casebook_state import SubjectState
 
@@ -163,6 +163,7 @@ def build_grid(state: SubjectState, events: tuple[EventDefinition, ...], log_for
                today: date) -> Grid:
     """The grid of one subject: one row per event, one column per form of the schedule."""
     planned = schedule.planned_for(state.subject, state.rt, events)
+    stopped = follow_up_stop((e.kind, e.event_date) for e in state.records.get("event", []))  # death, withdrawal
     forms = tuple(dict.fromkeys([f for e in events for f in e.forms] + list(log_forms)))
     placed = _placed(state, planned)
     rows = []
@@ -180,7 +181,7 @@ def build_grid(state: SubjectState, events: tuple[EventDefinition, ...], log_for
             cells.append(Cell(slug, expected, status, tuple(records), queries, mark, sdv,
                               _out_of_window(p, slug, records)))
         started = any(c.records or c.mark is not None for c in cells)
-        rows.append(EventRow(p.id, p.event.label, p, classify_timing(p, started, today),
+        rows.append(EventRow(p.id, p.event.label, p, classify_timing(p, started, today, stopped_on=stopped),
                              event_status(cells), tuple(cells)))
     extra = []
     for key, label, pick in (("log", _("Log forms (any time)"), lambda f: f in log_forms),
