@@ -151,7 +151,7 @@ def _check_role(role: str, actor: Any) -> None:
 def _site_of(study: Study, code: str | None) -> Site | None:
     if not code:
         return None
-    link = StudySite.objects.filter(study=study, site__code=code, active=True).select_related("site").first()
+    link = None if "\x00" in code else StudySite.objects.filter(study=study, site__code=code, active=True).select_related("site").first()
     if link is None:
         raise ValidationError(_("site %(code)r is not an active site of this study") % {"code": code}, field="site")
     return link.site
@@ -223,7 +223,7 @@ def _membership(study: Study, pk: Any) -> Membership:
 
 
 def find_user(username: str) -> Any:
-    user = get_user_model().objects.filter(username=(username or "").strip()).first()
+    user = get_user_model().objects.filter(username=clean_text(username, "username", 150)).first()
     if user is None:
         raise ValidationError(_("no user %(username)r: create the account instead") % {"username": username},
                               field="username")
