@@ -118,6 +118,12 @@ def test_every_route_in_the_schema_is_exercised(client, world, schema):
             {"study_id": imrt.pk, "query_id": query_a.pk}, {"answer": "g/L"}, 200, "coordinator"),
         ("post", "/api/v1/studies/{study_id}/queries/{query_id}/close"): (
             {"study_id": imrt.pk, "query_id": query_a.pk}, {"note": "resolved"}, 200, "data_manager"),
+        ("post", "/api/v1/studies/{study_id}/queries/{query_id}/reopen"): (
+            {"study_id": imrt.pk, "query_id": query_a.pk}, {"reason": "unit still missing"}, 200, "data_manager"),
+        ("post", "/api/v1/studies/{study_id}/queries/{query_id}/assign"): (
+            {"study_id": imrt.pk, "query_id": query_a.pk}, {"assignee": "coordinator"}, 200, "monitor"),
+        ("get", "/api/v1/studies/{study_id}/queries/{query_id}"): (
+            {"study_id": imrt.pk, "query_id": query_a.pk}, None, 200, "coordinator"),
     }
     operations = {
         (method, path)

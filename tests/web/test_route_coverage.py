@@ -38,6 +38,9 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "query-raise": ("post", {"field_name": "t_category", "text": "?"}, False),
     "query-answer": ("post", {"answer": "ok"}, False),
     "query-close": ("post", {}, False),
+    "query-detail": ("get", None, False),
+    "query-reopen": ("post", {"reason": "x"}, False),
+    "query-assign": ("post", {"assignee": "", "due_date": ""}, False),
     "casebook": ("get", None, False),
     "lab-grade": ("post", {"term": "anemia", "value": "75", "unit": "g/L", "lln": "120"}, False),
     "casebook-sign": ("post", {"password": "wrong"}, False),
@@ -48,6 +51,7 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "crf-edit": ("get", None, False),
     "crf-view": ("get", None, False),
     "crf-void": ("post", {"confirm": "yes", "reason": "entered in error", "version": 1}, False),
+    "crf-verify": ("post", {"version": 1, "whole_record": "1"}, False),
     "api-v1:get_screening": ("get", None, False),
     "api-v1:update_screening_route": ("patch", {"values": {"t_category": "T4"}, "version": 1, "reason": "x"}, True),
     "api-v1:enrol_route": ("post", {"consent_date": "2026-01-05", "consent_version": "1.0"}, True),
@@ -57,10 +61,15 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "api-v1:raise_query_route": ("post", {"field_name": "t_category", "text": "?"}, True),
     "api-v1:answer_query_route": ("post", {"answer": "ok"}, True),
     "api-v1:close_query_route": ("post", {"note": ""}, True),
+    "api-v1:get_query": ("get", None, False),
+    "api-v1:reopen_query_route": ("post", {"reason": "x"}, True),
+    "api-v1:assign_query_route": ("post", {"assignee": None}, True),
     "api-v1:casebook": ("get", None, False),
     "api-v1:create_record": ("post", {"values": {"weight_kg": 61}}, True),
     "api-v1:update_record": ("patch", {"values": {"weight_kg": 61}, "version": 1, "reason": "x"}, True),
     "api-v1:void_record": ("post", {"version": 1, "reason": "entered in error"}, True),
+    "api-v1:get_sdv": ("get", None, False),
+    "api-v1:verify_source": ("post", {"version": 1, "whole_record": True}, True),
     "api-v1:lab_grade": ("post", {"term": "anemia", "value": 75, "unit": "g/L", "lln": 120}, True),
     "api-v1:sign": ("post", {"password": "wrong"}, True),
     "api-v1:lock_subject": ("post", {}, True),
@@ -202,7 +211,7 @@ def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
     for key in pattern.pattern.regex.groupindex:
         if key == "pk":
             kwargs[key] = ids["screening" if name.startswith("screening") else
-                              "query" if name in ("query-answer", "query-close") else
+                              "query" if name.startswith("query-") and name != "query-raise" else
                               "attachment" if name in ("attachment-download", "attachment-void") else "subject"]
         elif key in ("form", "name", "event"):
             kwargs[key] = "baseline"

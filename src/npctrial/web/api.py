@@ -26,8 +26,7 @@ from npctrial.web.core.blinding import CONCEALED, allocation_visible, mask_arm
 from npctrial.web.core.dashboard import compute_dashboard
 from npctrial.web.core.enrolment import enrol
 from npctrial.web.core.locking import EditConflict
-from npctrial.web.core.models import DataQuery, ScreeningRecord, Site, Subject
-from npctrial.web.core.queries import answer_query, close_query, raise_query
+from npctrial.web.core.models import ScreeningRecord, Site, Subject
 from npctrial.web.core.screening import create_screening, patch_screening, protocol_of
 from npctrial.web.core.views.subjects import subject_records
 
@@ -211,32 +210,6 @@ class AuditOut(Schema):
     changes: list[dict[str, Any]]
 
 
-class QueryIn(Schema):
-    record: str = "screening"  # or a CRF record, "<form>:<record id>" (e.g. "baseline:12")
-    field_name: str
-    text: str
-
-
-class AnswerIn(Schema):
-    answer: str
-
-
-class CloseIn(Schema):
-    note: str = ""
-
-
-class QueryOut(Schema):
-    id: int
-    subject_id: str
-    site: str
-    record: str
-    field_name: str
-    text: str
-    status: str
-    answer: str
-    raised_at: datetime
-
-
 class DashboardOut(Schema):
     study: str
     target: int
@@ -283,13 +256,6 @@ def _subject_out(s: Subject, user: Any) -> dict[str, Any]:
         "high_risk": s.high_risk, "enrolment_date": s.enrolment_date, "enrolled_at": s.enrolled_at,
         "arm": mask_arm(r.arm, visible) if r else None, "randomisation_number": r.number if r else None,
         "randomisation_date": r.randomisation_date if r else None,
-    }
-
-
-def _query_out(q: DataQuery) -> dict[str, Any]:
-    return {
-        "id": q.pk, "subject_id": q.subject.subject_id, "site": q.site.code, "record": q.record,
-        "field_name": q.field_name, "text": q.text, "status": q.status, "answer": q.answer, "raised_at": q.raised_at,
     }
 
 
@@ -432,33 +398,10 @@ def subject_history_route(request: HttpRequest, study_id: int, subject_pk: int) 
     ]
 
 
-@api.get("/studies/{study_id}/queries", response=list[QueryOut], tags=["queries"])
-def list_queries(request: HttpRequest, study_id: int) -> list[dict[str, Any]]:
-    study = permissions.get_study_for(request.user, study_id, "view")
-    qs = permissions.scope(request.user, study, DataQuery.objects.select_related("subject", "site"))
-    return [_query_out(q) for q in qs]
+# Data query routes (lifecycle, assignee, due date, thread).
+from npctrial.web.core.query_api import router as _query_router  # noqa: E402
 
-
-@api.post("/studies/{study_id}/subjects/{subject_pk}/queries", response={201: QueryOut}, tags=["queries"])
-def raise_query_route(request: HttpRequest, study_id: int, subject_pk: int, payload: QueryIn
-                      ) -> Status:
-    study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "raise_query")
-    q = raise_query(subject, field_name=payload.field_name, text=payload.text, user=request.user,
-                    record=payload.record)
-    return Status(201, _query_out(q))
-
-
-@api.post("/studies/{study_id}/queries/{query_id}/answer", response=QueryOut, tags=["queries"])
-def answer_query_route(request: HttpRequest, study_id: int, query_id: int, payload: AnswerIn) -> dict[str, Any]:
-    study, q = permissions.get_object_for(request.user, study_id, DataQuery.objects.all(), query_id, "answer_query")
-    return _query_out(answer_query(q, answer=payload.answer, user=request.user))
-
-
-@api.post("/studies/{study_id}/queries/{query_id}/close", response=QueryOut, tags=["queries"])
-def close_query_route(request: HttpRequest, study_id: int, query_id: int, payload: CloseIn) -> dict[str, Any]:
-    study, q = permissions.get_object_for(request.user, study_id, DataQuery.objects.all(), query_id, "raise_query")
-    return _query_out(close_query(q, user=request.user, note=payload.note))
-
+api.add_router("", _query_router)
 
 # Administration routes (studies, sites, members, accounts).
 from npctrial.web.core.admin_api import mount as _mount_admin  # noqa: E402

@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, locks, reports, voiding
+from npctrial.web.clinical import crfs, locks, reports, sdv, voiding
 from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.views.export import export_file
@@ -52,6 +52,13 @@ class LabGradeIn(Schema):
 class VoidIn(Schema):
     version: int
     reason: str = Field(min_length=1)
+
+
+class VerifyIn(Schema):
+    version: int
+    fields: list[str] = []  # critical fields checked against the source
+    whole_record: bool = False
+    note: str = Field(default="", max_length=300)
 
 
 class SignIn(Schema):
@@ -146,6 +153,41 @@ def void_record(request: HttpRequest, study_id: int, subject_pk: int, form: str,
                                            record_id, site_field="subject__site")
     record = voiding.void_record(form, record, request.user, payload.reason, expected_version=payload.version)
     return {**_record_out(form, record), "voided_at": record.voided_at.isoformat(), "void_reason": record.void_reason}
+
+
+def _sdv_out(state: sdv.SdvState) -> dict[str, Any]:
+    def row(r: Any) -> dict[str, Any]:
+        return {"field": r.field or None, "record_version": r.record_version, "verified_by": r.verified_by.username,
+                "verified_at": r.verified_at.isoformat(), "note": r.note}
+    return {"status": state.status, "version": state.version, "critical_fields": list(state.critical),
+            "fields_verified": sorted(state.fields), "history": [row(r) for r in state.history]}
+
+
+def _sdv_record(request: HttpRequest, study_id: int, subject_pk: int, form: str, record_id: int,
+                capability: str) -> tuple[Subject, Any]:
+    spec = _spec(form)
+    study, subject = _subject(request, study_id, subject_pk, capability)
+    form_access.require_form(request.user, study, form, "read", subject.site)
+    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
+                                           record_id, site_field="subject__site")
+    return subject, record
+
+
+@router.get("/studies/{study_id}/subjects/{subject_pk}/crf/{form}/{record_id}/sdv")
+def get_sdv(request: HttpRequest, study_id: int, subject_pk: int, form: str, record_id: int) -> dict[str, Any]:
+    """The record's source-data verification at its current version, and every verification made."""
+    subject, record = _sdv_record(request, study_id, subject_pk, form, record_id, "view")
+    return _sdv_out(sdv.sdv_state(subject, form, record))
+
+
+@router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}/{record_id}/sdv", response={201: dict})
+def verify_source(request: HttpRequest, study_id: int, subject_pk: int, form: str, record_id: int,
+                  payload: VerifyIn) -> Status:
+    """Verify critical fields (``fields``) and, with ``whole_record``, the record, at ``version``."""
+    subject, record = _sdv_record(request, study_id, subject_pk, form, record_id, "verify_source")
+    state = sdv.verify_source(subject, form, record, user=request.user, version=payload.version,
+                              fields=payload.fields, whole_record=payload.whole_record, note=payload.note)
+    return Status(201, _sdv_out(state))
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/lab-grade")

@@ -15,7 +15,13 @@ from typing import Any
 
 from npctrial.web.clinical import crfs
 from npctrial.web.clinical.locks import hash_record_versions
-from npctrial.web.clinical.models import CasebookSignature, DataLock, Lesion, NothingToReport
+from npctrial.web.clinical.models import (
+    CasebookSignature,
+    DataLock,
+    Lesion,
+    NothingToReport,
+    SourceVerification,
+)
 from npctrial.web.core.models import DataQuery, Subject
 
 
@@ -29,7 +35,8 @@ class SubjectState:
     lesion_versions: list[tuple[int, int]] = field(default_factory=list)
     open_queries: Counter[str] = field(default_factory=Counter)
     marks: dict[tuple[str, str], Any] = field(default_factory=dict)
-    verified: dict[str, int] = field(default_factory=dict)  # record ref -> version verified
+    verified: dict[str, int] = field(default_factory=dict)  # record ref -> version verified (whole record)
+    fields_verified: dict[str, set[int]] = field(default_factory=dict)  # ref -> versions with fields verified
     locked: bool = False
     signed: bool = False
 
@@ -64,11 +71,22 @@ def load_states(subjects: list[Subject]) -> dict[int, SubjectState]:
         states[subject_id].open_queries[record] += 1
     for mark in NothingToReport.objects.filter(subject_id__in=ids):
         states[mark.subject_id].marks[(mark.event, mark.form)] = mark
+    _load_verifications(states)
     _load_locks(states, subjects)
     _load_signatures(states)
     for loader in STATE_LOADERS:
         loader(states)
     return states
+
+
+def _load_verifications(states: dict[int, SubjectState]) -> None:
+    for subject_id, record, name, version in SourceVerification.objects.filter(
+            subject_id__in=list(states)).values_list("subject_id", "record", "field", "record_version"):
+        state = states[subject_id]
+        if name:
+            state.fields_verified.setdefault(record, set()).add(version)
+        else:
+            state.verified[record] = max(version, state.verified.get(record, 0))
 
 
 def _load_locks(states: dict[int, SubjectState], subjects: list[Subject]) -> None:

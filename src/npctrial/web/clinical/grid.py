@@ -5,7 +5,8 @@ Cell status (one form at one event), in this order of precedence once data exist
 1. ``locked``: the subject or the study is locked;
 2. ``signed``: the investigator's signature still covers the casebook;
 3. ``query``: a data query on one of the cell's records is not closed;
-4. ``verified``: every record is source-data verified at its current version;
+4. ``verified``: every record is source-data verified at its current version (:mod:`.sdv`; the
+   SDV mark is ``partial`` when some records or some critical fields are);
 5. ``incomplete``: a record lacks a field a complete record has (``CrfSpec.expected``);
 6. ``complete``.
 
@@ -113,8 +114,10 @@ def cell_status(state: SubjectState, slug: str, records: list[Any], mark: Any) -
         return ("not_done" if mark.kind == "not_done" else "complete"), 0, ""
     refs = [SCREENING if slug == SCREENING else crfs.query_record(slug, r.pk) for r in records]
     queries = sum(state.open_queries.get(ref, 0) for ref in refs)
-    verified = sum(1 for ref, r in zip(refs, records, strict=True) if state.verified.get(ref) == r.version)
-    sdv = "verified" if verified == len(records) else ("partial" if verified else "")
+    pairs = list(zip(refs, records, strict=True))
+    verified = sum(1 for ref, r in pairs if state.verified.get(ref) == r.version)
+    some = any(r.version in state.fields_verified.get(ref, ()) for ref, r in pairs)
+    sdv = "verified" if verified == len(records) else ("partial" if verified or some else "")
     if state.locked:
         return "locked", queries, sdv
     if state.signed:

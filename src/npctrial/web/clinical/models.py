@@ -282,3 +282,22 @@ class ImportRun(AuditedModel):
 
     class Meta:
         ordering = ["-imported_at"]
+
+
+class SourceVerification(AuditedModel):
+    """A monitor's source-data verification of one CRF record at one version: the whole record
+    (``field`` empty) or one critical field the protocol names (``schedule.critical_fields``)."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="source_verifications")
+    record = models.CharField(max_length=80, help_text=_("the record, as data queries name it (baseline:12)"))
+    field = models.CharField(max_length=80, blank=True, default="",
+                             help_text=_("a critical field verified alone; empty: the whole record"))
+    record_version = models.PositiveIntegerField(help_text=_("the record's version that was verified"))
+    note = models.CharField(max_length=300, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["verified_at", "pk"]
+        indexes = [models.Index(fields=["subject", "record"], name="clinical_sdv_record")]
+

@@ -13,6 +13,7 @@ from npctrial.web.clinical.views import (
     imports,
     record,
     report,
+    sdv,
     signoff,
     void,
 )
@@ -40,4 +41,5 @@ urlpatterns = [
     path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/", crf.crf_form, name="crf-edit"),
     path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/view/", record.record_view, name="crf-view"),
     path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/void/", void.void_record, name="crf-void"),
+    path(P + "subjects/<int:pk>/<slug:form>/<int:record_pk>/verify/", sdv.verify_record, name="crf-verify"),
 ]

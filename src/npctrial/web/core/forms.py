@@ -110,17 +110,44 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, label=_("Reason"))
 
 
+def _due_date_field() -> forms.DateField:
+    return forms.DateField(required=False, label=_("Due date"),
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
 class RaiseQueryForm(forms.Form):
     field_name = forms.ChoiceField(label=_("Field"))
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Query"))
+    assignee = forms.ChoiceField(required=False, label=_("Assign to"))
+    due_date = _due_date_field()
 
-    def __init__(self, *args: Any, field_names: list[str], **kwargs: Any):
+    def __init__(self, *args: Any, field_names: list[str], assignees: list[Any] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["field_name"].choices = [(n, n) for n in field_names]  # type: ignore[attr-defined]
+        set_assignee_choices(self, assignees or [])
+
+
+def set_assignee_choices(form: forms.Form, assignees: list[Any]) -> None:
+    form.fields["assignee"].choices = [  # type: ignore[attr-defined]
+        ("", _("the site's team")), *((u.username, u.get_full_name() or u.username) for u in assignees)]
 
 
 class AnswerQueryForm(forms.Form):
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Answer"))
+
+
+class ReopenQueryForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Why re-open"))
+    due_date = _due_date_field()
+
+
+class AssignQueryForm(forms.Form):
+    assignee = forms.ChoiceField(required=False, label=_("Assign to"))
+    due_date = _due_date_field()
+
+    def __init__(self, *args: Any, assignees: list[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        set_assignee_choices(self, assignees)
 
 
 class StudyForm(forms.Form):

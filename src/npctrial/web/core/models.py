@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 from simple_history import register as register_history
 
 from npctrial.web.core.audit import AuditedModel
@@ -278,7 +279,10 @@ class UnblindingEvent(AuditedModel):
     at = models.DateTimeField(auto_now_add=True)
 
 
-QUERY_STATUS = [("open", "Open"), ("answered", "Answered"), ("closed", "Closed")]
+#: The query lifecycle: open -> answered -> closed; an answered or closed query can be re-opened
+#: (with a reason) and is answered again (:mod:`npctrial.web.core.queries`).
+QUERY_STATUS = [("open", _("open")), ("answered", _("answered")), ("closed", _("closed")),
+                ("reopened", _("re-opened"))]
 
 
 class DataQuery(AuditedModel):
@@ -298,6 +302,10 @@ class DataQuery(AuditedModel):
     raised_at = models.DateTimeField(auto_now_add=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="assigned_queries", verbose_name=_("assignee"),
+                                 help_text=_("who at the site should answer (empty: the site's team)"))
+    due_date = models.DateField(null=True, blank=True, verbose_name=_("due date"))
 
     class Meta:
         verbose_name_plural = "data queries"

@@ -96,6 +96,8 @@ CAPABILITY_TABLE: tuple[Capability, ...] = (
     _cap("void_record", _("void a CRF record entered in error (with a reason; never deleted)"), _INV, _COO),
     _cap("view_comparative", _("see comparative efficacy by arm (PFS/OS by arm, log-rank): interim results"),
          _STAT, _DMC),
+    _cap("verify_source", _("verify CRF records and their critical fields against the source documents (SDV)"),
+         _MON),
     _cap("approve_amendment", _("approve or reject a protocol amendment proposed by someone else"), _INV, _DM, _ADM),
 )
 

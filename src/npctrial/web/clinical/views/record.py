@@ -7,9 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, labels, locks, schedule
+from npctrial.web.clinical import crfs, labels, locks, schedule, sdv
 from npctrial.web.clinical.views.common import subject_for
 from npctrial.web.core import form_access, permissions
+from npctrial.web.core.queries import assignable_users
 from npctrial.web.core.screening import protocol_of
 
 
@@ -31,6 +32,11 @@ def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_
         rows.append({"name": name, "label": labels.label_with_unit(text), "help": text.help,
                      "value": labels.display(spec.model, name, getattr(record, name)),
                      "derived": name not in spec.fields, "queries": [q for q in queries if q.field_name == name]})
+    state = sdv.sdv_state(subject, form, record)
+    for row in rows:
+        name = str(row["name"])
+        row["critical"] = name in state.critical
+        row["sdv"] = state.fields.get(name)
     event = next((e for e in schedule.events_of(subject.protocol_version) if e.id == record.event), None)
     return render(request, "clinical/record_view.html", {
         "study": study, "subject": subject, "spec": spec, "record": record, "rows": rows, "slug": form,
@@ -40,4 +46,6 @@ def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_
         "can_void": permissions.can(request.user, study, "void_record", subject.site) and record.voided_at is None,
         "can_raise": permissions.can(request.user, study, "raise_query", subject.site) and record.voided_at is None,
         "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
+        "assignees": assignable_users(subject), "sdv": state,
+        "can_verify": permissions.can(request.user, study, "verify_source", subject.site) and record.voided_at is None,
         "next": request.path})

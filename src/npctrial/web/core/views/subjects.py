@@ -1,4 +1,4 @@
-"""Subject pages: list, detail, randomise, audit history; data queries."""
+"""Subject pages: list, detail, randomise, audit history (data query pages: ``views.queries``)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from npctrial.web.core.attachments import visible_attachments
 from npctrial.web.core.audit import audit_entries
 from npctrial.web.core.blinding import allocation_visible, mask_arm
 from npctrial.web.core.confirm import Confirmation, confirmed, render_confirmation
-from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm
-from npctrial.web.core.models import CORRECTION_KINDS, DataQuery, Subject
+from npctrial.web.core.forms import AnswerQueryForm, RaiseQueryForm, RandomiseForm, ReopenQueryForm
+from npctrial.web.core.models import CORRECTION_KINDS, Subject
 from npctrial.web.core.models_attachments import ATTACHMENT_KINDS
-from npctrial.web.core.queries import answer_query, close_query, query_fields, raise_query
+from npctrial.web.core.queries import assignable_users, query_fields
 from npctrial.web.core.randomisation_corrections import record_correction
 from npctrial.web.core.screening import protocol_of
 from npctrial.web.languages import display
@@ -75,9 +75,9 @@ def subject_detail(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             "attachments": visible_attachments(request.user, subject), "attachment_kinds": ATTACHMENT_KINDS,
             "corrections": randomisation.corrections.select_related("recorded_by") if randomisation else [],
             "correction_kinds": CORRECTION_KINDS,
-            "query_form": RaiseQueryForm(field_names=query_fields(subject)),
+            "query_form": RaiseQueryForm(field_names=query_fields(subject), assignees=assignable_users(subject)),
             "randomise_form": RandomiseForm(),
-            "answer_form": AnswerQueryForm(),
+            "answer_form": AnswerQueryForm(), "reopen_form": ReopenQueryForm(),
         },
     )
 
@@ -194,58 +194,3 @@ def _back(request: HttpRequest, study_pk: int, subject_pk: int) -> HttpResponse:
         return HttpResponseRedirect(target)  # a URL, never looked up as a view name
     return redirect("subject-detail", study_pk=study_pk, pk=subject_pk)
 
-
-@require_POST
-def query_raise(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    """Raise a query on a screening field or, with ``record=<form>:<id>``, on a CRF record field."""
-    study, subject = permissions.get_object_for(request.user, study_pk, Subject.objects.all(), pk, "raise_query")
-    record = request.POST.get("record", "") or "screening"
-    try:
-        form = RaiseQueryForm(request.POST, field_names=query_fields(subject, record))
-        if form.is_valid():
-            raise_query(subject, field_name=form.cleaned_data["field_name"], text=form.cleaned_data["text"],
-                        user=request.user, record=record)
-            messages.success(request, _("Query raised"))
-        else:
-            for name, errs in form.errors.items():
-                messages.error(request, f"{name}: {' '.join(errs)}")
-    except ValidationError as exc:
-        messages.error(request, display.message_text(exc))
-    return _back(request, study.pk, subject.pk)
-
-
-def query_list(request: HttpRequest, study_pk: int) -> HttpResponse:
-    study = permissions.get_study_for(request.user, study_pk, "view")
-    queries = permissions.scope(request.user, study, DataQuery.objects.select_related("subject", "site"))
-    status = request.GET.get("status")
-    if status in {"open", "answered", "closed"}:
-        queries = queries.filter(status=status)
-    return render(request, "core/query_list.html", {"study": study, "queries": queries, "status": status})
-
-
-@require_POST
-def query_answer(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study, query = permissions.get_object_for(request.user, study_pk, DataQuery.objects.all(), pk, "answer_query")
-    form = AnswerQueryForm(request.POST)
-    if form.is_valid():
-        try:
-            answer_query(query, answer=form.cleaned_data["answer"], user=request.user)
-        except ValidationError as exc:
-            messages.error(request, display.message_text(exc))
-        else:
-            messages.success(request, _("Query answered"))
-    else:
-        messages.error(request, _("answer: this field is required"))
-    return _back(request, study.pk, query.subject_id)
-
-
-@require_POST
-def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study, query = permissions.get_object_for(request.user, study_pk, DataQuery.objects.all(), pk, "raise_query")
-    try:
-        close_query(query, user=request.user, note=request.POST.get("note", ""))
-    except ValidationError as exc:
-        messages.error(request, display.message_text(exc))
-    else:
-        messages.success(request, _("Query closed"))
-    return _back(request, study.pk, query.subject_id)
