@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from npctrial.errors import ValidationError
 from npctrial.web.core.models import DataQuery
@@ -24,6 +24,12 @@ from npctrial.web.core.queries import (
 )
 from tests.web.conftest import login
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service messages in English whatever language an earlier test of the worker activated."""
+    with translation.override("en"):
+        yield
 
 def _q(world, key=("imrt", "A")) -> DataQuery:
     return world.queries[key]

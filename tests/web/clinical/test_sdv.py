@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import sdv, voiding
@@ -23,6 +23,13 @@ BASELINE = {"assessment_date": TODAY, "height_cm": 170, "weight_kg": 62, "t_cate
 #: imrt-s1.yaml, schedule.critical_fields.baseline
 CRITICAL = ("assessment_date", "t_category", "n_category", "m_category", "height_cm", "weight_kg")
 
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service messages in English whatever language an earlier test of the worker activated."""
+    with translation.override("en"):
+        yield
 
 def _cell(world, event="baseline", form="baseline"):
     g = subject_grid(world.subjects[("imrt", "A")])
