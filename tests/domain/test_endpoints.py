@@ -73,6 +73,15 @@ def test_same_day_event_is_day_zero_and_no_assessment_censors_at_origin() -> Non
     assert (v.time_days, v.status, v.reason) == (0, 0, "no assessment")
 
 
+def test_contacts_before_the_origin_are_no_follow_up() -> None:
+    # only a baseline scan and a screening visit before enrolment: censored at the origin, day 0
+    # (a negative time would be an impossible follow-up)
+    c = PatientCourse("P", D0, assessments=(day(-10),), last_contact=day(-3))
+    os_ = derive_endpoint(c, "OS")
+    assert (os_.time_days, os_.status, os_.end_date, os_.reason) == (0, 0, D0, "no follow-up")
+    assert derive_endpoint(c, "PFS").time_days == 0
+
+
 def test_cutoff_drops_later_records() -> None:
     c = course(failures=(Failure("regional", day(250)),), death=day(400), last_contact=day(400))
     v = derive_endpoint(c, "PFS", cutoff=day(200))

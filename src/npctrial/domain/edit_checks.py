@@ -23,7 +23,7 @@ id of a generic one replaces it, e.g. to make it hard).
 Names a check may read (the EDC provides them, :data:`CONTEXT_NAMES`): the fields of the record
 of its form, and the subject's timeline -- ``today``, ``now``, ``consent_date``,
 ``screening_date``, ``enrolment_date``, ``randomisation_date``, ``arm``, ``rt_start``,
-``rt_end``, ``death_date``, ``last_alive_date``, ``treatment_weeks``, and for the record
+``rt_end``, ``death_date``, ``withdrawal_date``, ``last_alive_date``, ``treatment_weeks``, and for the record
 ``same_day_duplicates`` (other records of the form on the same date for the same item).
 
 Evaluation (:func:`evaluate_edit_checks`):
@@ -63,7 +63,8 @@ __all__ = [
 #: Subject-level names the EDC puts in every check's namespace (besides the record's fields).
 CONTEXT_NAMES = frozenset({
     "today", "now", "consent_date", "screening_date", "enrolment_date", "randomisation_date", "arm",
-    "rt_start", "rt_end", "death_date", "last_alive_date", "treatment_weeks", "same_day_duplicates",
+    "rt_start", "rt_end", "death_date", "withdrawal_date", "last_alive_date", "treatment_weeks",
+    "same_day_duplicates",
 })
 
 

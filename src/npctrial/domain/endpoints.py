@@ -273,7 +273,8 @@ def derive_endpoint(
         )
 
     if spec.censoring == "last_contact":
-        known = [d for d in (keep(course.last_contact), *assessments) if d is not None]
+        # contacts before the origin (a baseline scan, the screening visit) are no follow-up
+        known = [d for d in (keep(course.last_contact), *assessments) if d is not None and d >= origin_date]
         censor, censor_reason = (
             (max(known), "last contact") if known else (origin_date, "no follow-up")
         )

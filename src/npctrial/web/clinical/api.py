@@ -16,7 +16,9 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, locks, reports, sdv, voiding
+from npctrial.web.clinical import crfs, locks, sdv, voiding
+from npctrial.web.clinical.analysis_set import best_response_or_reason
+from npctrial.web.clinical.api_values import coerce_lesions, coerce_values
 from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.views.export import export_file
@@ -97,7 +99,8 @@ def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, 
     sig = locks.signature_current(subject)
     return {"subject_id": subject.subject_id, "locked": locks.is_locked(subject),
             "signed_by": sig.signed_by.get_username() if sig else None,
-            "best_overall_response": reports.best_response(subject),
+            "best_overall_response": best_response_or_reason(subject)[0],
+            "best_overall_response_note": best_response_or_reason(subject)[1],
             "forms": {slug: [_record_out(slug, r) for r in spec.model.objects.filter(subject=subject).order_by("pk")]
                       for slug, spec in crfs.CRFS.items()
                       if slug in form_access.readable(request.user, subject.study, [slug], subject.site)},
@@ -111,7 +114,8 @@ def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, 
 def create_record(request: HttpRequest, study_id: int, subject_pk: int, form: str, payload: CrfIn) -> Status:
     _spec(form)
     _, subject = _subject(request, study_id, subject_pk, "edit_crf")
-    record, notes = crfs.save_crf(form, subject, _coerce(form, payload.values), request.user, lesions=payload.lesions)
+    record, notes = crfs.save_crf(form, subject, coerce_values(form, payload.values, partial=False), request.user,
+                                  lesions=coerce_lesions(payload.lesions))
     return Status(201, {**_record_out(form, record), "notes": notes})
 
 
@@ -122,24 +126,11 @@ def update_record(request: HttpRequest, study_id: int, subject_pk: int, form: st
     study, subject = _subject(request, study_id, subject_pk, "edit_crf")
     record = permissions.get_scoped_or_404(request.user, study, spec.model.objects.filter(subject=subject), record_id,
                                            site_field="subject__site")
-    record, notes = crfs.save_crf(form, subject, _coerce(form, payload.values), request.user, instance=record,
-                                  expected_version=payload.version, reason=payload.reason, lesions=payload.lesions)
+    record, notes = crfs.save_crf(form, subject, coerce_values(form, payload.values, partial=True), request.user,
+                                  instance=record,
+                                  expected_version=payload.version, reason=payload.reason,
+                                  lesions=coerce_lesions(payload.lesions))
     return {**_record_out(form, record), "notes": notes}
-
-
-def _coerce(form: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Validate the JSON values with the same form the page uses (partial: only given fields)."""
-    cls = crfs.form_class(form)
-    f = cls(data=values)
-    f.is_valid()
-    out: dict[str, Any] = {}
-    for name in values:
-        if name not in f.fields:
-            raise ValidationError(f"unknown field {name!r} for form {form}", field=name)
-        if name in f.errors:
-            raise ValidationError(f"{name}: {' '.join(f.errors[name])}", field=name)
-        out[name] = f.cleaned_data.get(name)
-    return out
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}/{record_id}/void")
@@ -232,6 +223,7 @@ def report(request: HttpRequest, study_id: int) -> dict[str, Any]:
         "deviations": [{k: _jsonable(v) for k, v in d.items()} for d in r.deviations],
         "completeness": r.completeness, "simon": r.simon, "notes": r.notes,
         "efficacy": r.efficacy,  # by_arm | pooled (interim confidentiality) | single_arm
+        "not_evaluable": r.not_evaluable,
     }
 
 
@@ -245,6 +237,26 @@ def edit_checks(request: HttpRequest, study_id: int) -> dict[str, Any]:
     return {"protocol": ctx["version"].protocol_id, "version": ctx["version"].label,
             "checks": [{**row["check"].model_dump(), "origin": row["origin"]} for row in ctx["checks"]],
             "builtin": ctx["builtin"]}
+
+
+@router.get("/studies/{study_id}/data-quality")
+def data_quality(request: HttpRequest, study_id: int) -> dict[str, Any]:
+    """Every open problem per site: open queries, edit-check findings on stored data, not-evaluable subjects."""
+    from npctrial.web.clinical.views.quality import quality_report
+
+    study = permissions.get_study_for(request.user, study_id, "view")
+    q = quality_report(request.user, study)
+    return {"counts": q["counts"], "sites": {
+        code: {"queries": [{"id": x.pk, "subject": x.subject.subject_id, "record": x.record, "field": x.field_name,
+                            "text": x.text, "status": x.status, "edit_check": x.edit_check} for x in site["queries"]],
+               "findings": [{"subject": r["finding"].subject.subject_id, "record": r["finding"].record,
+                             "check": r["finding"].finding.check, "severity": r["finding"].finding.severity,
+                             "message": r["finding"].finding.message, "query_open": r["query_open"]}
+                            for r in site["findings"]],
+               "not_evaluable": [n.as_dict() for n in site["not_evaluable"]],
+               "overdue": [{"subject": r.subject.subject_id, "visit": r.visit.label, "days": r.days_overdue}
+                           for r in site["overdue"]]}
+        for code, site in q["sites"].items()}}
 
 
 @router.get("/studies/{study_id}/exports/{name}.{fmt}")

@@ -60,6 +60,7 @@ def subject_context(subject: Subject, current: tuple[str, int | None] | None = N
     r = getattr(subject, "randomisation", None)
     rt = _exclude(RadiotherapyCourse.objects.filter(subject=subject), "radiotherapy", current).first()
     deaths = _exclude(ClinicalEvent.objects.filter(subject=subject, kind="death"), "event", current)
+    withdrawals = _exclude(ClinicalEvent.objects.filter(subject=subject, kind="withdrawal"), "event", current)
     alive = _exclude(FollowUpVisit.objects.filter(subject=subject, status__in=ALIVE), "followup", current)
     death = min(deaths.values_list("event_date", flat=True), default=None)
     weeks = treatment_weeks(protocol_of(subject.protocol_version), rt.start_date if rt else None,
@@ -70,7 +71,8 @@ def subject_context(subject: Subject, current: tuple[str, int | None] | None = N
         "screening_date": subject.screening.screening_date, "enrolment_date": subject.enrolment_date,
         "randomisation_date": r.randomisation_date if r else None, "arm": r.arm if r else None,
         "rt_start": rt.start_date if rt else None, "rt_end": rt.end_date if rt else None,
-        "death_date": death, "last_alive_date": max(alive.values_list("visit_date", flat=True), default=None),
+        "death_date": death, "withdrawal_date": min(withdrawals.values_list("event_date", flat=True), default=None),
+        "last_alive_date": max(alive.values_list("visit_date", flat=True), default=None),
         "treatment_weeks": weeks,
     }
 
@@ -117,14 +119,35 @@ def domain_findings(slug: str, record: Any) -> list[EditCheckFinding]:
             for c in check_lab_units(record) if c.unusual]
 
 
-def evaluate_record(slug: str, record: Any, subject: Subject) -> list[EditCheckFinding]:
-    """Every finding on a stored record (hard ones included: data stored before the check existed)."""
-    found = evaluate_edit_checks(checks_of(subject), slug, record_values(slug, record, subject))
+#: A stored record the form would refuse today (a CTCAE grade the term lacks, a value impossible in its
+#: unit ...): data entered before the rule existed, or imported.
+FORM_RULES = "FORM-RULES"
+
+
+def revalidate(slug: str, record: Any, subject: Subject) -> EditCheckFinding | None:
+    """Run the form's domain validation on a copy of a stored record; the refusal it would give, if any."""
+    import copy
+
+    from npctrial.web.clinical.crfs import _derive, spec_of
+
+    work = copy.copy(record)
     try:
-        found += domain_findings(slug, record)
-    except ValidationError as exc:  # stored before the units were checked: shown, not raised
-        found.append(EditCheckFinding("LAB-UNITS", slug, exc.field or "unit", "hard", str(exc)))
-    return found
+        _derive(spec_of(slug), work, subject)
+    except ValidationError as exc:
+        return EditCheckFinding(FORM_RULES, slug, exc.field or "", "hard", str(exc))
+    return None
+
+
+#: forms whose own record feeds the subject context (and is left out of it when checking that record)
+_TIMELINE_FORMS = ("radiotherapy", "event", "followup")
+
+
+def evaluate_record(slug: str, record: Any, subject: Subject,
+                    context: dict[str, Any] | None = None) -> list[EditCheckFinding]:
+    """Every finding on a stored record (hard ones included: data stored before the check existed)."""
+    found = evaluate_edit_checks(checks_of(subject), slug, record_values(slug, record, subject, context))
+    refused = revalidate(slug, record, subject)
+    return [*found, refused] if refused is not None else [*found, *domain_findings(slug, record)]
 
 
 def check_record(slug: str, record: Any, subject: Subject) -> list[EditCheckFinding]:
@@ -141,9 +164,11 @@ def _record_key(slug: str, record: Any) -> str:
 
 def sync_queries(subject: Subject, slug: str, record: Any, findings: Iterable[EditCheckFinding]) -> list[DataQuery]:
     """Step 4: open the missing automatic queries of ``record``; close those no longer firing."""
+    from npctrial.web.clinical.crfs import spec_of
     from npctrial.web.core.queries import close_query, raise_query
 
     key = _record_key(slug, record)
+    spec = spec_of(slug)
     fired = {f.check: f for f in findings}
     automatic = list(DataQuery.objects.filter(subject=subject, record=key).exclude(edit_check=""))
     existing = {q.edit_check: q for q in automatic if q.status != "closed"}
@@ -152,8 +177,8 @@ def sync_queries(subject: Subject, slug: str, record: Any, findings: Iterable[Ed
     for check, finding in fired.items():
         text = f"{finding.message} [{check}]"
         if check not in existing and (check, text) not in settled:  # a closed query is not re-raised unchanged
-            opened.append(raise_query(subject, record=key, field_name=finding.field, user=None, text=text,
-                                      edit_check=check))
+            field = finding.field if finding.field in spec.fields else spec.date_field or spec.fields[0]
+            opened.append(raise_query(subject, record=key, field_name=field, user=None, text=text, edit_check=check))
     for check, query in existing.items():
         if check not in fired:
             close_query(query, user=None, note=f"edit check {check} no longer fires after the data were corrected")
@@ -195,12 +220,11 @@ def sweep(subjects: Iterable[Subject], *, open_queries: bool = False) -> list[Sw
 
     out: list[SweepFinding] = []
     for subject in subjects:
-        forms = {c.form for c in checks_of(subject)} | {"lab"}
+        base = subject_context(subject)  # the record itself matters only for the timeline forms
         for slug, spec in CRFS.items():
-            if slug not in forms:
-                continue
             for record in spec.model.objects.filter(subject=subject).order_by("pk"):
-                findings = evaluate_record(slug, record, subject)
+                context = subject_context(subject, (slug, record.pk)) if slug in _TIMELINE_FORMS else base
+                findings = evaluate_record(slug, record, subject, context)
                 out.extend(SweepFinding(subject, slug, record.pk, f) for f in findings)
                 if open_queries:
                     sync_queries(subject, slug, record, findings)

@@ -14,6 +14,7 @@ from npctrial.web.clinical.crfs import DERIVED, spec_of
 #: free-text inputs per form (what a person typed: may name people, places, dates)
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "drug": ("deviation_note",),
+    "ae": ("term_other",),
     "interruption": ("reason",),
     "lab": ("override_reason",),
     "followup": ("notes",),
@@ -21,14 +22,18 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
 }
 
 #: text inputs holding codes from a controlled list (kept)
-CODED_TEXT: dict[str, tuple[str, ...]] = {"lab": ("term", "unit"), "ae": ("term",), "rtog": ("organ",)}
+CODED_TEXT: dict[str, tuple[str, ...]] = {"lab": ("term", "unit", "lln_unit", "uln_unit", "baseline_unit"),
+                                          "ae": ("term", "soc"), "rtog": ("organ",)}
 
 #: analysis datasets: their date columns, and the forms each is derived from
-ANALYSIS_DATES: dict[str, tuple[str, ...]] = {"adsl": ("enrldt", "trtsdt"), "adae": ("astdt", "aendt"),
+ANALYSIS_DATES: dict[str, tuple[str, ...]] = {"adsl": ("enrldt", "randdt", "trtsdt"), "adae": ("astdt", "aendt"),
                                               "adtte": ("startdt", "adt")}
+#: analysis datasets: their free-text columns (reasons quote dates and values: dropped when de-identified)
+ANALYSIS_FREE_TEXT: dict[str, tuple[str, ...]] = {"adsl": ("pfs_evalrsn", "os_evalrsn"), "adae": ("aeterm_other",),
+                                                  "adtte": ("evalrsn",)}
 ANALYSIS_FORMS: dict[str, tuple[str, ...]] = {
     "adsl": ("baseline", "radiotherapy", "assessment", "followup", "event"),
-    "adae": ("ae",),
+    "adae": ("ae", "lab"),
     "adtte": ("radiotherapy", "assessment", "followup", "event"),
 }
 

@@ -24,7 +24,6 @@ from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
 from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
 from npctrial.web.clinical.export_fields import date_columns, free_text
-from npctrial.web.clinical.models import AdverseEvent
 from npctrial.web.core.models import Subject
 from npctrial.web.core.spreadsheet import neutralise_workbook, safe_rows
 
@@ -277,89 +276,107 @@ def _chunks(subjects: Any, size: int = 500) -> Iterator[list[Subject]]:
         yield chunk
 
 
-def _randomised(subject: Subject) -> bool:
-    return getattr(subject, "randomisation", None) is not None
+def _analysis(chunk: list[Subject], protocol_for: Any) -> tuple[Any, set[int]]:
+    """The report's analysis set for a chunk of subjects (same derivation, same exclusions)."""
+    from npctrial.web.clinical.analysis_set import build_analysis_set, load_records, treated_ids
+
+    records = load_records(chunk)
+    randomised = protocol_for(chunk[0].protocol_version_id).randomisation is not None
+    return build_analysis_set(chunk, randomised, protocol_for, records), treated_ids(chunk, records)
 
 
-def _protocol_cache() -> Any:
-    from npctrial.web.clinical.reports import protocol_cache
+def _arm_label(arm: str | None) -> str:
+    from npctrial.web.clinical.analysis_set import NOT_ASSIGNED
 
-    return protocol_cache()
-
-
-def _endpoint(course: Any, protocol: Any, name: str) -> Any:
-    from npctrial.domain import derive_endpoint
-    from npctrial.web.clinical.reports import _endpoint_spec
-
-    try:
-        return derive_endpoint(course, _endpoint_spec(protocol, name))
-    except ValidationError:
-        return None
+    return NOT_ASSIGNED if arm is None else arm
 
 
 def adsl_rows(subjects: Any) -> Iterator[dict[str, Any]]:
     """ADSL (one row per subject) with PFS and OS time/event columns for ``npctrial analyze``.
 
-    Subjects are read in chunks of 500 with one query per CRF model per chunk.
+    Subjects are read in chunks of 500 with one query per CRF model per chunk. A subject not
+    evaluable for an endpoint keeps its row: time and event empty, ``*_evalrsn`` says why (the
+    same reason the report lists). ``saffl`` = the report's safety population (RT or any drug).
     """
-    from npctrial.web.clinical.reports import _arm, load_records, patient_course
+    from npctrial.web.clinical.analysis_set import protocol_cache
 
-    protocol_for = _protocol_cache()
+    protocol_for = protocol_cache()
     for chunk in _chunks(subjects):
-        records = load_records(chunk)
-        for s in chunk:
-            rec = records[s.pk]
-            base, rt = rec.baseline, rec.rt
-            protocol = protocol_for(s.protocol_version_id)
-            course = patient_course(s, rec)
-            row: dict[str, Any] = {
-                "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s),
+        analysis, treated = _analysis(chunk, protocol_for)
+        for row in analysis.rows:
+            s, base, rt = row.subject, row.records.baseline, row.records.rt
+            r = getattr(s, "randomisation", None)
+            out: dict[str, Any] = {
+                "usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm_label(row.arm),
+                "randfl": "Y" if r is not None else "N",
                 "sex": s.screening.values.get("sex", ""), "enrldt": s.enrolment_date.isoformat(),
-                "randdt": s.randomisation.randomisation_date.isoformat() if _randomised(s) else "",
+                "randdt": r.randomisation_date.isoformat() if r is not None else "",
                 "stage": base.stage_group if base else "", "bsa": base.bsa_m2 if base else None,
                 "ecog": base.ecog if base else None, "trtsdt": rt.start_date.isoformat() if rt else "",
-                "saffl": "Y" if rt is not None else "N",
+                "saffl": "Y" if s.pk in treated else "N",
             }
             for name in ("PFS", "OS"):
-                v = _endpoint(course, protocol, name)
-                row[f"{name.lower()}_months"] = None if v is None else round(v.time_days / DAYS_PER_MONTH, 4)
-                row[f"{name.lower()}_event"] = None if v is None else (1 if v.status == 1 else 0)
-            yield row
+                v = row.values.get(name)
+                out[f"{name.lower()}_months"] = None if v is None else round(v.time_days / DAYS_PER_MONTH, 4)
+                out[f"{name.lower()}_event"] = None if v is None else (1 if v.status == 1 else 0)
+                out[f"{name.lower()}_evalrsn"] = "" if v is not None else analysis.reasons(s.subject_id, name)
+            yield out
 
 
-ADSL_COLUMNS = ["usubjid", "siteid", "arm", "sex", "enrldt", "randdt", "stage", "bsa", "ecog", "trtsdt", "saffl",
-                "pfs_months", "pfs_event", "os_months", "os_event"]
-ADAE_COLUMNS = ["usubjid", "siteid", "aeterm", "aetoxgr", "aerel", "aeser", "astdt", "aendt", "week"]
-ADTTE_COLUMNS = ["usubjid", "siteid", "arm", "paramcd", "param", "aval", "avalu", "cnsr", "startdt", "adt"]
+ADSL_COLUMNS = ["usubjid", "siteid", "arm", "randfl", "sex", "enrldt", "randdt", "stage", "bsa", "ecog", "trtsdt",
+                "saffl", "pfs_months", "pfs_event", "pfs_evalrsn", "os_months", "os_event", "os_evalrsn"]
+ADAE_COLUMNS = ["usubjid", "siteid", "saffl", "aeterm", "aeterm_other", "aesoc", "aetoxgr", "aesrc", "aerel",
+                "aeser", "astdt", "aendt", "week", "srcrec"]
+ADTTE_COLUMNS = ["usubjid", "siteid", "arm", "paramcd", "param", "aval", "avalu", "cnsr", "startdt", "adt",
+                 "evalfl", "evalrsn"]
 
 
 def adae_rows(subjects: Any) -> Iterator[dict[str, Any]]:
-    qs = AdverseEvent.objects.filter(subject__in=subjects).select_related("subject__site").order_by("subject__seq", "pk")
-    for ae in qs.iterator(chunk_size=2000):
-        yield {"usubjid": ae.subject.subject_id, "siteid": ae.subject.site.code, "aeterm": ae.term,
-               "aetoxgr": ae.grade, "aerel": ae.attribution, "aeser": "Y" if ae.serious else "N",
-               "astdt": ae.start_date.isoformat(), "aendt": ae.stop_date.isoformat() if ae.stop_date else "",
-               "week": ae.week}
+    """ADAE: every AE and every lab value with a CTCAE grade >= 1 (``aesrc`` AE or LAB), as the report counts them.
+
+    ``saffl`` marks the safety population the report's AE rate uses; ``srcrec`` is the CRF record.
+    """
+    from npctrial.web.clinical.analysis_set import load_records, safety_records, treated_ids
+
+    for chunk in _chunks(subjects):
+        treated = treated_ids(chunk, load_records(chunk))
+        saffl = {s.subject_id: ("Y" if s.pk in treated else "N") for s in chunk}
+        for rec in safety_records(chunk):
+            r = rec.row
+            is_ae = rec.source == "AE"
+            yield {"usubjid": rec.subject_id, "siteid": rec.site, "saffl": saffl[rec.subject_id], "aeterm": rec.term,
+                   "aeterm_other": r.term_other if is_ae else "", "aesoc": r.soc if is_ae else "",
+                   "aetoxgr": rec.grade, "aesrc": rec.source, "aerel": r.attribution if is_ae else "",
+                   "aeser": ("Y" if r.serious else "N") if is_ae else "", "astdt": rec.start.isoformat(),
+                   "aendt": r.stop_date.isoformat() if is_ae and r.stop_date else "", "week": r.week,
+                   "srcrec": rec.record}
 
 
 def adtte_rows(subjects: Any) -> Iterator[dict[str, Any]]:
-    """ADTTE: PARAMCD PFS and OS, AVAL in months, CNSR 1 = censored (ADaM convention)."""
-    from npctrial.web.clinical.reports import _arm, load_records, patient_course
+    """ADTTE: PARAMCD PFS and OS, AVAL in months, CNSR 1 = censored (ADaM convention).
 
-    protocol_for = _protocol_cache()
+    A subject not evaluable for a parameter keeps a row with ``evalfl`` N, AVAL empty and the reason.
+    """
+    from npctrial.web.clinical.analysis_set import protocol_cache
+
+    protocol_for = protocol_cache()
     labels = {"PFS": "Progression-free survival (months)", "OS": "Overall survival (months)"}
     for chunk in _chunks(subjects):
-        records = load_records(chunk)
-        for s in chunk:
-            course = patient_course(s, records[s.pk])
+        analysis, _ = _analysis(chunk, protocol_for)
+        for row in analysis.rows:
+            s = row.subject
             for name in ("PFS", "OS"):
-                v = _endpoint(course, protocol_for(s.protocol_version_id), name)
+                v = row.values.get(name)
+                base = {"usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm_label(row.arm), "paramcd": name,
+                        "param": labels[name], "avalu": "MONTHS"}
                 if v is None:
+                    yield {**base, "aval": None, "cnsr": None, "startdt": "", "adt": "", "evalfl": "N",
+                           "evalrsn": analysis.reasons(s.subject_id, name)}
                     continue
-                yield {"usubjid": s.subject_id, "siteid": s.site.code, "arm": _arm(s), "paramcd": name,
-                       "param": labels[name], "aval": round(v.time_days / DAYS_PER_MONTH, 4), "avalu": "MONTHS",
-                       "cnsr": 0 if v.status == 1 else 1, "startdt": v.origin_date.isoformat(),
-                       "adt": v.end_date.isoformat()}
+                yield {**base, "aval": round(v.time_days / DAYS_PER_MONTH, 4), "cnsr": 0 if v.status == 1 else 1,
+                       "startdt": v.origin_date.isoformat(), "adt": v.end_date.isoformat(),
+                       "evalfl": "Y" if row.arm is not None else "N",
+                       "evalrsn": "" if row.arm is not None else analysis.reasons(s.subject_id, name)}
 
 
 def analysis_rows(name: str, subjects: Any) -> tuple[Iterator[dict[str, Any]], list[str]]:

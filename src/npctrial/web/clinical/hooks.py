@@ -20,6 +20,12 @@ def _demo_hook(study: Any, users: dict[str, Any], rng: Any) -> None:
     from npctrial.web.demo import demo_password
 
     load_clinical_demo(study, users, rng, password=demo_password("investigator"))
+    from npctrial.web.clinical.demo_messy import COORDINATOR, load_messy_site
+    from npctrial.web.core.models import Subject
+
+    template = Subject.objects.filter(study=study).select_related("screening").order_by("pk").first()
+    if template is not None:  # the messy site's patients are screened with the values of an eligible one
+        load_messy_site(study, demo_password(COORDINATOR), dict(template.screening.values))
 
 
 def install() -> None:
@@ -34,7 +40,8 @@ def install() -> None:
     from npctrial.web.core.views.subjects import SUBJECT_RECORD_PROVIDERS
 
     STUDY_NAV.extend([(_("CRFs"), "clinical-home"), (_("Status"), "status-dashboard"), (_("Report"), "study-report"),
-                      (_("Exports"), "export-index"), (_("Rules"), "study-documentation")])
+                      (_("Exports"), "export-index"), (_("Data quality"), "data-quality"),
+                      (_("Rules"), "study-documentation")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
     QUERY_RECORD_RESOLVERS.append(query_fields)
     from npctrial.web import demo

@@ -25,7 +25,8 @@ NON_TARGET = [("", "No non-target lesions"), ("CR", "CR"), ("NON_CR_NON_PD", "No
               ("NE", "Not evaluated")]
 NEW_LESIONS = [("no", "No"), ("yes", "Yes"), ("equivocal", "Equivocal")]
 EVENT_KINDS = [("locoregional_relapse", "Locoregional relapse"), ("distant_metastasis", "Distant metastasis"),
-               ("second_primary", "Second primary"), ("death", "Death"), ("last_contact", "Last contact")]
+               ("second_primary", "Second primary"), ("death", "Death"), ("last_contact", "Last contact"),
+               ("withdrawal", "Withdrawal from follow-up (consent withdrawn)")]
 VISIT_STATUS = [("alive_ned", "Alive, no evidence of disease"), ("alive_disease", "Alive with disease"),
                 ("unknown", "Status unknown")]
 

@@ -32,33 +32,35 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from npctrial.design.interim import simon_interim_decision
-from npctrial.domain import (
-    Failure,
-    PatientCourse,
-    Timepoint,
-    best_overall_response,
-    clinical_terms,
-    compute_ae_rate,
-    derive_endpoint,
-    derive_worst_grades,
-    lab_terms,
-)
-from npctrial.domain.endpoints import DAYS_PER_MONTH, STANDARD_ENDPOINTS
+from npctrial.domain import clinical_terms, compute_ae_rate, derive_worst_grades, lab_terms
+from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
 from npctrial.stats import proportion_ci
 from npctrial.survival import kaplan_meier, logrank_test
+from npctrial.web.clinical.analysis_set import (
+    AnalysisSet,
+    NotEvaluable,
+    best_response,
+    build_analysis_set,
+    load_records,
+    patient_course,
+    protocol_cache,
+    safety_records,
+    treated_ids,
+)
 from npctrial.web.clinical.models import (
-    AdverseEvent,
     Baseline,
-    ClinicalEvent,
     DrugAdministration,
     FollowUpVisit,
     LabResult,
     RadiotherapyCourse,
     TumourAssessment,
 )
-from npctrial.web.core.models import Randomisation, Study, Subject
+from npctrial.web.core.models import Randomisation, Study
 from npctrial.web.core.screening import protocol_of
+
+__all__ = ["AT_RISK_MONTHS", "StudyReport", "best_response", "compute_report", "load_records", "patient_course",
+           "protocol_cache", "report_pdf", "survival_summary"]
 
 AT_RISK_MONTHS = (0, 6, 12, 18, 24, 36)
 
@@ -109,6 +111,7 @@ class StudyReport:
     completeness: list[dict[str, Any]]
     simon: dict[str, Any] | None
     notes: list[str]
+    not_evaluable: list[dict[str, str]] = field(default_factory=list)
     #: how efficacy is split: "by_arm", "pooled" (randomised, arms not shown to this reader), "single_arm"
     efficacy: str = field(default="by_arm", kw_only=True)
 
@@ -154,92 +157,6 @@ def _rate(label: str, x: int, n: int) -> Rate:
     return Rate(label, x, n, x / n, float(ci.conf_int[0]), float(ci.conf_int[1]))
 
 
-def _arm(subject: Subject, by_arm: bool = True) -> str:
-    r = getattr(subject, "randomisation", None) if by_arm else None
-    return r.arm if r is not None else "All"
-
-
-@dataclass
-class _Records:
-    assessments: list[Any] = field(default_factory=list)
-    visits: list[Any] = field(default_factory=list)
-    events: list[Any] = field(default_factory=list)
-    rt: Any = None
-    baseline: Any = None
-
-
-def load_records(subjects: list[Subject]) -> dict[int, _Records]:
-    """The CRF records that endpoints and ADSL need, one query per model for all ``subjects``."""
-    out = {s.pk: _Records() for s in subjects}
-    ids = list(out)
-    for a in TumourAssessment.objects.filter(subject_id__in=ids).order_by("assessment_date", "pk"):
-        out[a.subject_id].assessments.append(a)
-    for v in FollowUpVisit.objects.filter(subject_id__in=ids).order_by("visit_date"):
-        out[v.subject_id].visits.append(v)
-    for e in ClinicalEvent.objects.filter(subject_id__in=ids).order_by("event_date"):
-        out[e.subject_id].events.append(e)
-    for r in RadiotherapyCourse.objects.filter(subject_id__in=ids):
-        out[r.subject_id].rt = r
-    for b in Baseline.objects.filter(subject_id__in=ids):
-        out[b.subject_id].baseline = b
-    return out
-
-
-def patient_course(subject: Subject, records: _Records | None = None) -> PatientCourse:
-    """Step 1: the subject's dated events from the CRFs."""
-    rec = records if records is not None else load_records([subject])[subject.pk]
-    assessments = rec.assessments
-    dates = {a.assessment_date for a in assessments}
-    dates |= {v.visit_date for v in rec.visits if v.disease_assessed}
-    failures = [Failure("progression", a.assessment_date) for a in assessments if a.overall_response == "PD"]
-    death = None
-    contacts = [v.visit_date for v in rec.visits] + sorted(dates)
-    for e in rec.events:
-        if e.kind == "locoregional_relapse":
-            failures.append(Failure("local", e.event_date))
-        elif e.kind == "distant_metastasis":
-            failures.append(Failure("distant", e.event_date))
-        elif e.kind == "death":
-            death = e.event_date if death is None else min(death, e.event_date)
-        elif e.kind == "last_contact":
-            contacts.append(e.event_date)
-    rt = rec.rt
-    r = getattr(subject, "randomisation", None)
-    enrolled = subject.enrolment_date
-    if death is not None:
-        contacts = [c for c in contacts if c <= death]
-        dates = {d for d in dates if d <= death}
-    return PatientCourse(
-        patient_id=subject.subject_id, enrolment=enrolled, assessments=tuple(sorted(dates)),
-        failures=tuple(failures), death=death, last_contact=max(contacts) if contacts else None,
-        randomisation=r.randomisation_date if r is not None else None,
-        rt_start=rt.start_date if rt else None, rt_end=rt.end_date if rt else None)
-
-
-def patient_courses(subjects: list[Subject]) -> dict[int, PatientCourse]:
-    records = load_records(subjects)
-    return {s.pk: patient_course(s, records[s.pk]) for s in subjects}
-
-
-def protocol_cache() -> Any:
-    """Domain protocol per ProtocolVersion id, parsed once (versions are not joined per subject:
-    their parsed JSON would be decoded for every row)."""
-    from npctrial.web.core.models import ProtocolVersion
-
-    cache: dict[int, Any] = {}
-
-    def get(version_id: int) -> Any:
-        if version_id not in cache:
-            cache[version_id] = protocol_of(ProtocolVersion.objects.only("yaml_text").get(pk=version_id))
-        return cache[version_id]
-
-    return get
-
-
-def _endpoint_spec(protocol: Any, name: str) -> Any:
-    return next((e for e in protocol.endpoints if e.name == name), STANDARD_ENDPOINTS[name])
-
-
 def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
     """KM curves with numbers at risk (npctrial.survival.plot_survival) as SVG text or PNG bytes."""
     import matplotlib
@@ -278,23 +195,25 @@ def _fit(times: dict[str, list[float]], status: dict[str, list[int]]) -> tuple[A
     return km, lr
 
 
-def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = True,
-                     courses: dict[int, PatientCourse] | None = None, by_arm: bool = True) -> SurvivalSummary | None:
-    """Steps 2-3 for one endpoint (by arm, or pooled over arms); None when no subject has a usable origin."""
-    courses = courses if courses is not None else patient_courses(subjects)
-    protocol_for = protocol_cache()
+def _by_arm(analysis: AnalysisSet, endpoint: str,
+            by_arm: bool = True) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
+    """Times (months) and event status per arm (or pooled: "All") of the subjects evaluable for ``endpoint``."""
     times: dict[str, list[float]] = defaultdict(list)
     status: dict[str, list[int]] = defaultdict(list)
-    for s in subjects:
-        spec = _endpoint_spec(protocol_for(s.protocol_version_id), endpoint)
-        try:
-            value = derive_endpoint(courses[s.pk], spec)
-        except Exception:  # noqa: BLE001 - a subject without origin date is listed as not evaluable
+    for row in analysis.rows:
+        value = row.values.get(endpoint)
+        if value is None or (by_arm and row.arm is None):  # listed in analysis.not_evaluable
             continue
-        if value.time_days < 0:  # event dated before the origin: a data error, left to a query
-            continue
-        times[_arm(s, by_arm)].append(value.time_days / DAYS_PER_MONTH)
-        status[_arm(s, by_arm)].append(1 if value.status == 1 else 0)
+        group = row.arm if by_arm else "All"
+        times[group].append(value.time_days / DAYS_PER_MONTH)
+        status[group].append(1 if value.status == 1 else 0)
+    return times, status
+
+
+def survival_summary(analysis: AnalysisSet, endpoint: str, *, figure: bool = True,
+                     by_arm: bool = True) -> SurvivalSummary | None:
+    """Steps 2-3 for one endpoint (by arm, or pooled over arms); None when no subject is evaluable for it."""
+    times, status = _by_arm(analysis, endpoint, by_arm)
     groups = tuple(sorted(times))
     if not groups:
         return None
@@ -315,20 +234,11 @@ def survival_summary(subjects: list[Subject], endpoint: str, *, figure: bool = T
                            {k: list(v) for k, v in times.items()}, {k: list(v) for k, v in status.items()})
 
 
-def median_follow_up(subjects: list[Subject], courses: dict[int, PatientCourse] | None = None) -> float | None:
+def median_follow_up(analysis: AnalysisSet) -> float | None:
     """Reverse Kaplan-Meier median of OS follow-up (censoring is the event), in months."""
-    courses = courses if courses is not None else patient_courses(subjects)
-    protocol_for = protocol_cache()
-    t, e = [], []
-    for s in subjects:
-        try:
-            v = derive_endpoint(courses[s.pk], _endpoint_spec(protocol_for(s.protocol_version_id), "OS"))
-        except Exception:  # noqa: BLE001
-            continue
-        if v.time_days < 0:
-            continue
-        t.append(v.time_days / DAYS_PER_MONTH)
-        e.append(0 if v.status == 1 else 1)
+    values = [row.values["OS"] for row in analysis.rows if "OS" in row.values]
+    t = [v.time_days / DAYS_PER_MONTH for v in values]
+    e = [0 if v.status == 1 else 1 for v in values]
     if not t or sum(e) == 0:
         return None
     with warnings.catch_warnings():
@@ -337,38 +247,41 @@ def median_follow_up(subjects: list[Subject], courses: dict[int, PatientCourse] 
     return None if m is None or not np.isfinite(m) else float(m)
 
 
-def best_response(subject: Subject, assessments: list[Any] | None = None) -> str | None:
-    """RECIST best overall response (no confirmation: neither seed protocol asks for it)."""
-    rows = (assessments if assessments is not None
-            else list(TumourAssessment.objects.filter(subject=subject).order_by("assessment_date", "pk")))
-    if len(rows) < 2:
-        return None
-    origin = rows[0].assessment_date
-    points = [Timepoint((a.assessment_date - origin).days, a.overall_response) for a in rows[1:] if a.overall_response]
-    if not points:
-        return None
-    return best_overall_response(points).response
-
-
-def _worst_by_term(subjects: list[Subject]) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]]]:
+def ae_counts(subjects: list[Any], treated: set[int], min_grade: int,
+              not_evaluable: list[NotEvaluable]) -> tuple[Rate | None, list[dict[str, Any]]]:
+    """AE rate and per-term worst grades over the safety population (AEs and lab-derived grades)."""
+    population = [s for s in subjects if s.pk in treated]
+    ids = {s.subject_id for s in population}
+    records = [r for r in safety_records(population, not_evaluable) if r.subject_id in ids]
     by_term: dict[str, dict[str, int]] = defaultdict(dict)
-    records: list[tuple[str, int]] = []
-    ids = {s.pk: s.subject_id for s in subjects}
-    for ae in AdverseEvent.objects.filter(subject_id__in=ids):
-        sid = ids[ae.subject_id]
-        by_term[ae.term][sid] = max(by_term[ae.term].get(sid, 0), ae.grade)
-        records.append((sid, ae.grade))
-    for lab in LabResult.objects.filter(subject_id__in=ids, grade__gte=1):
-        sid = ids[lab.subject_id]
-        by_term[lab.term][sid] = max(by_term[lab.term].get(sid, 0), lab.grade)
-        records.append((sid, lab.grade))
-    return by_term, records
+    for r in records:
+        by_term[r.term][r.subject_id] = max(by_term[r.term].get(r.subject_id, 0), r.grade)
+    ae_rate = None
+    if population:
+        worst = derive_worst_grades([(r.subject_id, r.grade) for r in records], sorted(ids))
+        rate = compute_ae_rate(worst, min_grade=min_grade)
+        ae_rate = Rate(f"grade >= {min_grade}", rate.x, rate.n, rate.proportion, rate.lower, rate.upper)
+    labels: dict[str, str] = {t.key: t.term for t in clinical_terms()}
+    labels.update({t.key: t.term for t in lab_terms()})
+    terms = []
+    for term in sorted(by_term):
+        grades = list(by_term[term].values())
+        row: dict[str, Any] = {"term": term, "label": labels.get(term, term),
+                               **{f"g{g}": grades.count(g) for g in range(1, 6)}}
+        row["any"] = _rate("any", len(grades), len(population))
+        row["severe"] = _rate(f">= {min_grade}", sum(1 for g in grades if g >= min_grade), len(population))
+        terms.append(row)
+    return ae_rate, terms
 
 
 def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *, figures: bool = True,
                    by_arm: bool = True) -> StudyReport:
     """The report over the subjects/screenings in the user's scope (querysets already scoped);
-    PFS/OS by arm, or pooled over arms when ``by_arm`` is False."""
+    PFS/OS by arm, or pooled over arms when ``by_arm`` is False.
+
+    No subject's data can take the report down: whatever makes a subject not evaluable for an
+    endpoint is listed in ``not_evaluable`` (shown on the page, the PDF and the API).
+    """
     subjects = list(subjects.select_related("randomisation", "site"))
     version = study.current_protocol
     if version is None:
@@ -376,9 +289,9 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     protocol = protocol_of(version)
     ids = [s.pk for s in subjects]
     crf = load_records(subjects)
-    dosed = set(DrugAdministration.objects.filter(subject_id__in=ids).values_list("subject_id", flat=True))
-    treated = [s for s in subjects if crf[s.pk].rt is not None or s.pk in dosed]
-    bors = {s.subject_id: best_response(s, crf[s.pk].assessments) for s in subjects}
+    analysis = build_analysis_set(subjects, protocol.randomisation is not None, records=crf)
+    treated = treated_ids(subjects, crf)
+    bors = {row.subject.subject_id: row.bor for row in analysis.rows}
     flow = {
         "screened": screenings.count(),
         "eligible": screenings.filter(outcome="eligible").count(),
@@ -391,29 +304,12 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         del flow["randomised"]
     ae_spec = next((e for e in protocol.endpoints if e.kind == "proportion" and e.min_grade), None)
     min_grade = ae_spec.min_grade if ae_spec else 3
-    by_term, records = _worst_by_term(treated)
-    ae_rate = None
-    if treated:
-        worst = derive_worst_grades(records, [s.subject_id for s in treated])
-        r = compute_ae_rate(worst, min_grade=min_grade)
-        ae_rate = Rate(f"grade >= {min_grade}", r.x, r.n, r.proportion, r.lower, r.upper)
-    ae_terms = []
-    terms: list[Any] = [*clinical_terms(), *lab_terms()]
-    labels = {t.key: t.term for t in terms}
-    n = len(treated)
-    for term in sorted(by_term):
-        grades = list(by_term[term].values())
-        row: dict[str, Any] = {"term": term, "label": labels.get(term, term),
-                               **{f"g{g}": grades.count(g) for g in range(1, 6)}}
-        row["any"] = _rate("any", len(grades), n)
-        row["severe"] = _rate(f">= {min_grade}", sum(1 for g in grades if g >= min_grade), n)
-        ae_terms.append(row)
+    not_evaluable = list(analysis.not_evaluable)
+    ae_rate, ae_terms = ae_counts(subjects, treated, min_grade, not_evaluable)
     evaluable = [v for v in bors.values() if v is not None]
     orr = _rate("CR+PR", sum(1 for v in evaluable if v in ("CR", "PR")), len(evaluable)) if evaluable else None
-    courses = {s.pk: patient_course(s, crf[s.pk]) for s in subjects}
-    survival = [x for x in (survival_summary(subjects, "PFS", figure=figures, courses=courses, by_arm=by_arm),
-                            survival_summary(subjects, "OS", figure=figures, courses=courses, by_arm=by_arm))
-                if x is not None]
+    survival = [x for x in (survival_summary(analysis, "PFS", figure=figures, by_arm=by_arm),
+                            survival_summary(analysis, "OS", figure=figures, by_arm=by_arm)) if x is not None]
     deviations = [{"subject": d.subject.subject_id, "drug": d.drug, "date": d.date, "planned": d.planned_dose_mg,
                    "given": d.dose_mg, "reason": d.get_deviation_reason_display(), "note": d.deviation_note}
                   for d in DrugAdministration.objects.filter(subject_id__in=ids, deviation=True)
@@ -439,8 +335,9 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
         notes.append("The protocol defines no Simon two-stage design: no stopping rule to monitor.")
     efficacy = "single_arm" if protocol.randomisation is None else "by_arm" if by_arm else "pooled"
     return StudyReport(study.code, today, flow, ae_rate, min_grade, ae_terms, orr,
-                       {k: v for k, v in bors.items() if v}, survival, median_follow_up(subjects, courses),
-                       deviations, completeness, simon, notes, efficacy=efficacy)
+                       {k: v for k, v in bors.items() if v}, survival, median_follow_up(analysis),
+                       deviations, completeness, simon, notes, [n.as_dict() for n in not_evaluable],
+                       efficacy=efficacy)
 
 
 def report_pdf(report: StudyReport) -> bytes:
@@ -532,4 +429,8 @@ def _pdf_story(report: StudyReport, fonts: Any, figures: dict[str, bytes]) -> li
         story.append(para(_("Simon stage 1: %(responses)s responses in %(evaluated)s/%(n1)s (r1 = %(r1)s): %(status)s")
                           % {**sm, "status": SIMON_STATUS_LABELS.get(sm["status"], sm["status"])}))
     story += [para(n, "Italic") for n in report.notes]
+    story += [para(_("Not evaluable"), "Heading2"),
+              table([[_("Endpoint"), _("Subject"), _("Site"), _("Reason")],
+                     *[[n["endpoint"], n["subject"], n["site"], n["reason"]] for n in report.not_evaluable]])
+              if report.not_evaluable else para(_("Every subject is evaluable for every endpoint."))]
     return story

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import calendar, crfs, labels, locks, reports
+from npctrial.web.clinical import calendar, crfs, labels, locks
+from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.grid import STATUS_LABELS
@@ -65,7 +66,8 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         **grid_context(study, subject, subject_grid(subject, state), hidden_forms(request, study, subject)),
         "status_legend": list(STATUS_LABELS.items()),
         "study": study, "subject": subject, "sections": sections, "lesions": lesions,
-        "calendar": calendar.calendar_for(subject, today()), "best_response": reports.best_response(subject),
+        "calendar": calendar.calendar_for(subject, today()), "best_response": best_response_or_reason(subject)[0],
+        "best_response_note": best_response_or_reason(subject)[1],
         "locked": locks.is_locked(subject), "signature": locks.signature_current(subject),
         "signatures": subject.signatures.select_related("signed_by").order_by("-signed_at"),
         "statement": locks.SIGNATURE_STATEMENT,

@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, exports, voiding
-from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS
+from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS, ANALYSIS_FREE_TEXT
 from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.attachments import attachment_manifest
@@ -104,8 +104,8 @@ def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
         if conceal_arm:
             rows = _concealed(rows)
         if deid is not None:
-            rows = deid.rows(rows, "usubjid", ANALYSIS_DATES[name], ())
-            cols = deid.columns(cols, ANALYSIS_DATES[name], ())
+            rows = deid.rows(rows, "usubjid", ANALYSIS_DATES[name], ANALYSIS_FREE_TEXT[name])
+            cols = deid.columns(cols, ANALYSIS_DATES[name], ANALYSIS_FREE_TEXT[name])
         if fmt == "csv":
             return StreamingHttpResponse(exports.csv_stream(rows, cols), content_type="text/csv")
         if fmt == "xlsx":
