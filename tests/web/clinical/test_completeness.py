@@ -213,3 +213,14 @@ def test_a_non_numeric_lesion_diameter_is_a_422_naming_the_row(world):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lesions[1].diameter_mm"
     assert not TumourAssessment.objects.exists()
     assert Subject.objects.filter(pk=world.subjects[("imrt", "A")].pk).exists()
+
+
+def test_a_page_edit_with_a_version_that_is_not_a_number_is_a_form_error(world):
+    """Found by the fuzz test: the hidden version field was parsed with int() (HTTP 500)."""
+    record = save("followup", world, {"visit_date": date(2026, 6, 1), "status": "alive_ned"})
+    client = login(Client(), "coordinator")
+    r = post_crf(client, world, "followup", {"visit_date": "2026-06-02", "status": "alive_ned", "version": "x",
+                                            "reason": "typo"}, record_pk=record.pk)
+    assert r.status_code == 200 and "version must be a whole number" in r.content.decode()
+    record.refresh_from_db()
+    assert record.visit_date == date(2026, 6, 1)

@@ -43,6 +43,15 @@ def _initial(spec: Any, event: Any, carried: dict[str, carry_forward.Carried]) -
     return out
 
 
+def _version(text: str | None) -> int:
+    """The version the edit was made on (a hidden field; anything but a whole number is refused)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise ValidationError(_("version must be a whole number, got %(value)r") % {"value": text},
+                              field="version") from None
+
+
 def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int | None = None) -> HttpResponse:
     """Create (record_pk None) or edit one CRF record; edits carry the version and a reason."""
     study, subject = subject_for(request, study_pk, pk, "view")
@@ -77,7 +86,7 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
                                                            request.POST.get("carry_reason", ""))
                 record, notes = crfs.save_crf(
                     form, subject, values, request.user, instance=instance,
-                    expected_version=int(request.POST.get("version", 0) or 0) if instance else None,
+                    expected_version=_version(request.POST.get("version")) if instance else None,
                     reason=reason, lesions=_lesion_rows(lesion_set) if lesion_set is not None else None,
                     event=(event.id if event is not None else None) if instance is None else None)
             except EditConflict as exc:
