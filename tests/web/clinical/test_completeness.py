@@ -111,7 +111,7 @@ def test_a_subject_never_randomised_has_no_arm_and_is_listed(world):
     ccrt = world.studies["ccrt"]
     unrandomised = enrol(world.screenings[("ccrt", "A")], consent_date=date(2026, 1, 5), consent_version="1.0",
                          user=world.users["coordinator"])
-    client = login(Client(), "data_manager")
+    client = login(Client(), "statistician")  # sees the arms (a blinded data manager sees "concealed")
     report = client.get(f"/api/v1/studies/{ccrt.pk}/report").json()
     arm = [n for n in report["not_evaluable"] if n["endpoint"] == "arm"]
     assert [n["subject"] for n in arm] == [unrandomised.subject_id]
