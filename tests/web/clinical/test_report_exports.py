@@ -160,7 +160,7 @@ def test_adsl_adtte_adae_and_analyze(trial, tmp_path):
     assert b_os["cnsr"] == 0 and b_os["adt"] == DEATH.isoformat()
     adae = pd.read_csv(io.BytesIO(_stream(client.get(url("export-file", trial, name="adae", fmt="csv")))))
     # the three AEs and site B's anaemia (Hb 95 g/L, LLN 120: CTCAE grade 2), counted as the report counts it
-    assert sorted(zip(adae["aesrc"], adae["aetoxgr"])) == [("AE", 1), ("AE", 2), ("AE", 3), ("LAB", 2)]
+    assert sorted(zip(adae["aesrc"], adae["aetoxgr"], strict=True)) == [("AE", 1), ("AE", 2), ("AE", 3), ("LAB", 2)]
     # npctrial analyze reads ADSL directly with the exported config
     (tmp_path / "adsl.csv").write_bytes(_stream(client.get(url("export-file", trial, name="adsl", fmt="csv"))))
     (tmp_path / "adsl.yaml").write_bytes(client.get(url("export-file", trial, name="adsl", fmt="yaml")).content)
