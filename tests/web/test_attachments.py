@@ -4,6 +4,7 @@ stored with a SHA-256, visible per role and site, audited, never served to anoth
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -267,10 +268,12 @@ def test_drawn_uploads_are_stored_whole_or_refused_with_a_field(world):
     @given(file=files, body=st.binary(max_size=64), form=fields)
     def check(file, body, form):
         head, name = file
+        if os.path.basename(name or "") in {"", ".", ".."}:  # Django's test client cannot send such a name
+            name = "f"
         try:
             with transaction.atomic():
                 before = Attachment.objects.count()
-                response = c.post(_url(world), {**form, "file": SimpleUploadedFile(name or "f", head + body)})
+                response = c.post(_url(world), {**form, "file": SimpleUploadedFile(name, head + body)})
                 added = Attachment.objects.count() - before
                 raise Rollback
         except Rollback:
