@@ -83,14 +83,14 @@ def admins(world: Any) -> tuple[Client, Client]:
     return login(Client(), "study_admin"), login(Client(), "study_admin")
 
 
-def _compare(page_send: Any, api_send: Any, observe: Any, outcomes: list[bool], label: Any) -> None:
+def _assert_same_decision(page_send: Any, api_send: Any, observe: Any, outcomes: list[bool], label: Any) -> None:
     by_page = _attempt(page_send, observe)
     by_api = _attempt(api_send, observe)
     assert by_page == by_api, (label, by_page, by_api)
     outcomes.append(bool(by_page))
 
 
-def _both_outcomes(outcomes: list[bool]) -> None:
+def _assert_both_outcomes(outcomes: list[bool]) -> None:
     """The run compared accepted inputs and refused ones, not only one kind."""
     assert len(outcomes) >= _EXAMPLES and any(outcomes) and not all(outcomes), outcomes
 
@@ -110,13 +110,13 @@ def test_accounts_are_accepted_or_refused_alike(world, admins):
     def check(username, first, last, email, role, site, password):
         fields = {"username": username, "first_name": first, "last_name": last, "email": email, "role": role,
                   "site": site, **({} if password is None else {"password": password})}
-        _compare(lambda: page.post(f"/studies/{study.pk}/admin/accounts/",
+        _assert_same_decision(lambda: page.post(f"/studies/{study.pk}/admin/accounts/",
                                    {f"account-{k}": v for k, v in fields.items()}),
                  lambda: api.post(f"/api/v1/studies/{study.pk}/accounts", fields, content_type="application/json"),
                  lambda: _account_state(last_pk, password), outcomes, fields)
 
     check()
-    _both_outcomes(outcomes)
+    _assert_both_outcomes(outcomes)
     assert get_user_model().objects.count() == before
 
 
@@ -137,12 +137,12 @@ def test_sites_are_accepted_or_refused_alike(world, admins):
     @example(code=" ABCDEFGHIJKL ", name="Singapore")
     @example(code="SG", name="x" * 201)
     def check(code, name):
-        _compare(lambda: page.post(f"/studies/{study.pk}/admin/sites/", {"site-code": code, "site-name": name}),
+        _assert_same_decision(lambda: page.post(f"/studies/{study.pk}/admin/sites/", {"site-code": code, "site-name": name}),
                  lambda: api.post(f"/api/v1/studies/{study.pk}/sites", {"code": code, "name": name},
                                   content_type="application/json"), lambda: _site_state(code), outcomes, (code, name))
 
     check()
-    _both_outcomes(outcomes)
+    _assert_both_outcomes(outcomes)
 
 
 def _member_state(before: int) -> Any:
@@ -161,14 +161,14 @@ def test_memberships_are_accepted_or_refused_alike(world, admins):
                             st.sampled_from(["OUTSIDER", "monitor", "nobody", "", "out\x00sider"])),
            role=_ROLE, site=_SITE)
     def check(username, role, site):
-        _compare(lambda: page.post(f"/studies/{study.pk}/admin/members/", {
+        _assert_same_decision(lambda: page.post(f"/studies/{study.pk}/admin/members/", {
             "member-username": username, "member-role": role, "member-site": site}),
             lambda: api.post(f"/api/v1/studies/{study.pk}/members", {"username": username, "role": role, "site": site},
                              content_type="application/json"), lambda: _member_state(before), outcomes,
             (username, role, site))
 
     check()
-    _both_outcomes(outcomes)
+    _assert_both_outcomes(outcomes)
 
 
 def test_a_password_with_spaces_set_on_the_page_is_the_one_the_user_logs_in_with(world):

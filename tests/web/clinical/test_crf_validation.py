@@ -50,7 +50,7 @@ def page_error(response) -> str:
     return response.content.decode()
 
 
-def both_refuse(client, world, form, page_data, api_values, field, text, study="imrt"):
+def assert_both_refuse(client, world, form, page_data, api_values, field, text, study="imrt"):
     """The page shows the error, the API answers 422 naming the field; nothing is stored."""
     model_count = _count(form)
     body = page_error(post_crf(client, world, form, page_data, study=study))
@@ -78,17 +78,17 @@ def _ae(term, grade, **kw):
 ])
 def test_ae_grades_ctcae_does_not_define_are_refused(coordinator, site, term, grade, allowed):
     save("radiotherapy", site, dict(RT))
-    both_refuse(coordinator, site, "ae", _ae(term, str(grade)), _ae(term, grade), "grade",
+    assert_both_refuse(coordinator, site, "ae", _ae(term, str(grade)), _ae(term, grade), "grade",
                 f"allowed grades: {allowed}")
 
 
 def test_other_specify_needs_verbatim_term_and_soc(coordinator, site):
     save("radiotherapy", site, dict(RT))
-    both_refuse(coordinator, site, "ae", _ae("other", "2", soc="skin"), _ae("other", 2, soc="skin"),
+    assert_both_refuse(coordinator, site, "ae", _ae("other", "2", soc="skin"), _ae("other", 2, soc="skin"),
                 "term_other", "term_other is required")
-    both_refuse(coordinator, site, "ae", _ae("other", "2", term_other="hiccups"), _ae("other", 2, term_other="hiccups"),
+    assert_both_refuse(coordinator, site, "ae", _ae("other", "2", term_other="hiccups"), _ae("other", 2, term_other="hiccups"),
                 "soc", "soc (system organ class) is required")
-    both_refuse(coordinator, site, "ae", _ae("other", "5", term_other="vitreous haemorrhage", soc="eye"),
+    assert_both_refuse(coordinator, site, "ae", _ae("other", "5", term_other="vitreous haemorrhage", soc="eye"),
                 _ae("other", 5, term_other="vitreous haemorrhage", soc="eye"), "grade", "allowed grades: 1, 2, 3, 4")
     assert post_crf(coordinator, site, "ae", _ae("other", "2", term_other="hiccups", soc="gastrointestinal")
                     ).status_code == 302
@@ -111,15 +111,15 @@ def test_grade_5_without_death_opens_a_query_closed_when_the_death_is_recorded(c
 
 
 def test_death_before_consent_or_before_alive_visits_is_refused(coordinator, site):
-    both_refuse(coordinator, site, "event", {"kind": "death", "event_date": "2026-01-02"},
+    assert_both_refuse(coordinator, site, "event", {"kind": "death", "event_date": "2026-01-02"},
                 {"kind": "death", "event_date": "2026-01-02"}, "event_date", "before consent")
     save("radiotherapy", site, dict(RT))
     for d in ("2026-05-01", "2026-08-01"):
         save("followup", site, {"visit_date": date.fromisoformat(d), "status": "alive_ned"})
-    both_refuse(coordinator, site, "event", {"kind": "death", "event_date": "2026-04-01"},
+    assert_both_refuse(coordinator, site, "event", {"kind": "death", "event_date": "2026-04-01"},
                 {"kind": "death", "event_date": "2026-04-01"}, "event_date", "found the patient alive")
     assert post_crf(coordinator, site, "event", {"kind": "death", "event_date": "2026-09-01"}).status_code == 302
-    both_refuse(coordinator, site, "followup", {"visit_date": "2026-10-01", "status": "alive_ned"},
+    assert_both_refuse(coordinator, site, "followup", {"visit_date": "2026-10-01", "status": "alive_ned"},
                 {"visit_date": "2026-10-01", "status": "alive_ned"}, "status", "cannot find them alive")
     assert ClinicalEvent.objects.filter(kind="death").count() == 1
 
@@ -127,9 +127,9 @@ def test_death_before_consent_or_before_alive_visits_is_refused(coordinator, sit
 def test_future_dates_are_refused(coordinator, site):
     future = (TODAY + timedelta(days=1)).isoformat()
     rt = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in RT.items()}
-    both_refuse(coordinator, site, "radiotherapy", {**rt, "end_date": future}, {**rt, "end_date": future},
+    assert_both_refuse(coordinator, site, "radiotherapy", {**rt, "end_date": future}, {**rt, "end_date": future},
                 "end_date", "in the future")
-    both_refuse(coordinator, site, "followup", {"visit_date": future, "status": "alive_ned"},
+    assert_both_refuse(coordinator, site, "followup", {"visit_date": future, "status": "alive_ned"},
                 {"visit_date": future, "status": "alive_ned"}, "visit_date", "in the future")
 
 
@@ -144,7 +144,7 @@ def test_rt_before_consent_and_treatment_before_enrolment_open_queries(coordinat
 def test_acute_rtog_at_day_104_is_refused(coordinator, site):
     save("radiotherapy", site, dict(RT))  # ends 2026-02-27
     day104 = (RT["end_date"] + timedelta(days=104)).isoformat()
-    both_refuse(coordinator, site, "rtog", {"assessment_date": day104, "scale": "acute", "organ": "mucous_membrane",
+    assert_both_refuse(coordinator, site, "rtog", {"assessment_date": day104, "scale": "acute", "organ": "mucous_membrane",
                                             "grade": "5"},
                 {"assessment_date": day104, "scale": "acute", "organ": "mucous_membrane", "grade": 5}, "scale",
                 "acute morbidity is scored up to day 90")
@@ -181,15 +181,15 @@ def test_lab_grading_converts_the_reference_units(coordinator, site, term, value
 
 def test_lab_values_implausible_in_their_unit_or_without_a_unit_are_refused(coordinator, site):
     save("radiotherapy", site, dict(RT))
-    both_refuse(coordinator, site, "lab", {k: str(v) for k, v in _lab("anemia", 7.5, "g/L", lln=120, lln_unit="g/L").items()},
+    assert_both_refuse(coordinator, site, "lab", {k: str(v) for k, v in _lab("anemia", 7.5, "g/L", lln=120, lln_unit="g/L").items()},
                 _lab("anemia", 7.5, "g/L", lln=120, lln_unit="g/L"), "value", "7.5 g/dL = 75 g/L")
-    both_refuse(coordinator, site, "lab", {k: str(v) for k, v in _lab("anemia", 95, "g/L", lln=120).items()},
+    assert_both_refuse(coordinator, site, "lab", {k: str(v) for k, v in _lab("anemia", 95, "g/L", lln=120).items()},
                 _lab("anemia", 95, "g/L", lln=120), "lln_unit", "lln_unit is required")
-    both_refuse(coordinator, site, "lab",
+    assert_both_refuse(coordinator, site, "lab",
                 {k: str(v) for k, v in _lab("blood_bilirubin_increased", 3, "mg/dL", uln=20, uln_unit="mg/dL").items()},
                 _lab("blood_bilirubin_increased", 3, "mg/dL", uln=20, uln_unit="mg/dL"), "uln",
                 "not a plausible upper limit of normal")
-    both_refuse(coordinator, site, "lab", {k: str(v) for k, v in _lab("anemia", 95, "g/L", lln=120, lln_unit="g/L",
+    assert_both_refuse(coordinator, site, "lab", {k: str(v) for k, v in _lab("anemia", 95, "g/L", lln=120, lln_unit="g/L",
                                                                     week=9).items()},
                 _lab("anemia", 95, "g/L", lln=120, lln_unit="g/L", week=9), "week", "not a treatment week")
 
@@ -197,7 +197,7 @@ def test_lab_values_implausible_in_their_unit_or_without_a_unit_are_refused(coor
 def test_lab_grade_the_term_does_not_define_is_refused(coordinator, site):
     save("radiotherapy", site, dict(RT))
     values = _lab("hyponatremia", 131, "mmol/L", lln=135, lln_unit="mmol/L", grade=2, override_reason="symptomatic")
-    both_refuse(coordinator, site, "lab", {k: str(v) for k, v in values.items()}, values, "grade",
+    assert_both_refuse(coordinator, site, "lab", {k: str(v) for k, v in values.items()}, values, "grade",
                 "allowed grades: 1, 3, 4, 5")
 
 
@@ -255,7 +255,7 @@ def test_a_dose_other_than_the_band_dose_needs_a_reason(coordinator, site):
 
     save("radiotherapy", site, dict(RT))
     _baseline(site, 1.50)  # 40 mg band (1.5 included in "1.25-1.5m2")
-    both_refuse(coordinator, site, "drug", {k: str(v) for k, v in _drug(50.0, planned=50.0).items()},
+    assert_both_refuse(coordinator, site, "drug", {k: str(v) for k, v in _drug(50.0, planned=50.0).items()},
                 _drug(50.0, planned=50.0), "deviation_reason", "differs from the protocol dose 40 mg")
     r = api(coordinator, site, "drug", _drug(50.0, planned=50.0, deviation_reason="refusal"))
     assert r.status_code == 201 and r.json()["deviation"] is True and r.json()["protocol_dose_mg"] == 40.0
@@ -268,7 +268,7 @@ def test_bsa_1_60_gets_the_50_mg_band(coordinator, site):
     save("radiotherapy", site, dict(RT))
     _baseline(site, 1.60)
     assert api(coordinator, site, "drug", _drug(50.0)).json()["deviation"] is False
-    both_refuse(coordinator, site, "drug", {k: str(v) for k, v in _drug(40.0).items()}, _drug(40.0),
+    assert_both_refuse(coordinator, site, "drug", {k: str(v) for k, v in _drug(40.0).items()}, _drug(40.0),
                 "deviation_reason", "protocol dose 50 mg")
 
 

@@ -124,7 +124,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                                        HealthCheck.data_too_large])
 
 
-def _counted(test: Any, minimum: int) -> None:
+def _assert_requests_made(test: Any, minimum: int) -> None:
     """Run a hypothesis test; it must have made at least ``minimum`` requests (printed for the record)."""
     before = COUNT["requests"]
     test()
@@ -135,7 +135,7 @@ def _counted(test: Any, minimum: int) -> None:
 
 @pytest.mark.parametrize("form", sorted(CRFS))
 def test_api_create_and_update_never_500(fuzz_world, form):
-    _counted(lambda: _api_examples(fuzz_world, form), 2 * EXAMPLES)
+    _assert_requests_made(lambda: _api_examples(fuzz_world, form), 2 * EXAMPLES)
 
 
 def _api_examples(fuzz_world, form):
@@ -174,7 +174,7 @@ def test_pages_new_and_edit_never_500(fuzz_world, form):
     def examples(data):
         _page_example(fuzz_world, form, data)
 
-    _counted(examples, 2 * EXAMPLES)
+    _assert_requests_made(examples, 2 * EXAMPLES)
 
 
 def _page_example(fuzz_world, form, data):
@@ -208,7 +208,7 @@ def test_lab_grade_and_malformed_bodies_never_500(fuzz_world):
     def examples(body, raw):
         _raw_example(fuzz_world, body, raw)
 
-    _counted(examples, 6 * EXAMPLES)
+    _assert_requests_made(examples, 6 * EXAMPLES)
 
 
 def _raw_example(fuzz_world, body, raw):
@@ -246,6 +246,6 @@ def test_read_pages_survive_fuzzed_and_messy_data(fuzz_world):
     urls += [reverse("export-file", kwargs={"study_pk": study.pk, "name": form, "fmt": "csv"}) for form in CRFS]
     urls += [f"/api/v1/studies/{study.pk}/{p}" for p in ("report", "data-quality", "edit-checks")]
     urls += [f"/api/v1/studies/{study.pk}/subjects/{x.pk}/casebook" for x in study.subjects.all()]
-    _counted(lambda: [_request(client, "get", u) == 200 or pytest.fail(u) for u in urls], len(urls))
+    _assert_requests_made(lambda: [_request(client, "get", u) == 200 or pytest.fail(u) for u in urls], len(urls))
     assert records and s
 

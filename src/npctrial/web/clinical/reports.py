@@ -202,9 +202,9 @@ def _by_arm(analysis: AnalysisSet, endpoint: str,
     status: dict[str, list[int]] = defaultdict(list)
     for row in analysis.rows:
         value = row.values.get(endpoint)
-        if value is None or (by_arm and row.arm is None):  # listed in analysis.not_evaluable
-            continue
         group = row.arm if by_arm else "All"
+        if value is None or group is None:  # listed in analysis.not_evaluable
+            continue
         times[group].append(value.time_days / DAYS_PER_MONTH)
         status[group].append(1 if value.status == 1 else 0)
     return times, status

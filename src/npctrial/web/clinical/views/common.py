@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from npctrial.web.core import permissions
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import crfs
+from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 
 
@@ -19,3 +21,18 @@ def today() -> date:
 def subject_for(request: HttpRequest, study_pk: int, pk: int, capability: str) -> tuple[Any, Subject]:
     return permissions.get_object_for(
         request.user, study_pk, Subject.objects.select_related("site", "protocol_version", "study"), pk, capability)
+
+
+def record_for(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int, capability: str,
+               access: str) -> tuple[Any, Subject, Any, Any]:
+    """(study, subject, form spec, record) of one CRF record, voided ones included; 404 for an unknown form
+    or a record out of the user's scope, 403 without ``capability`` or ``access`` ("read"/"edit") to the form."""
+    study, subject = subject_for(request, study_pk, pk, capability)
+    try:
+        spec = crfs.spec_of(form)
+    except ValidationError:
+        raise Http404("no such form") from None
+    form_access.require_form(request.user, study, form, access, subject.site)
+    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
+                                           record_pk, site_field="subject__site")
+    return study, subject, spec, record

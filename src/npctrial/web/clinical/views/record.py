@@ -3,26 +3,18 @@ they concern (raise one on any field), and the record's place in the schedule.""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, labels, locks, schedule, sdv
-from npctrial.web.clinical.views.common import subject_for
+from npctrial.web.clinical.views.common import record_for
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.queries import assignable_users
 from npctrial.web.core.screening import protocol_of
 
 
 def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int) -> HttpResponse:
-    study, subject = subject_for(request, study_pk, pk, "view")
-    try:
-        spec = crfs.spec_of(form)
-    except ValidationError:
-        raise Http404("no such form") from None
-    form_access.require_form(request.user, study, form, "read", subject.site)
-    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
-                                           record_pk, site_field="subject__site")
+    study, subject, spec, record = record_for(request, study_pk, pk, form, record_pk, "view", "read")
     protocol = protocol_of(subject.protocol_version)
     ref = crfs.query_record(form, record.pk)
     queries = list(subject.queries.filter(record=ref).select_related("raised_by").order_by("raised_at"))

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, sdv
-from npctrial.web.clinical.views.common import subject_for
-from npctrial.web.core import form_access, permissions
+from npctrial.web.clinical import sdv
+from npctrial.web.clinical.views.common import record_for
 
 
 @require_POST
 def verify_record(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int) -> HttpResponse:
     """Verify ticked critical fields (``fields``) and, with ``whole_record=1``, the record."""
-    study, subject = subject_for(request, study_pk, pk, "verify_source")
-    try:
-        spec = crfs.spec_of(form)
-    except ValidationError:
-        raise Http404("no such form") from None
-    form_access.require_form(request.user, study, form, "read", subject.site)
-    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
-                                           record_pk, site_field="subject__site")
+    study, subject, _spec, record = record_for(request, study_pk, pk, form, record_pk, "verify_source", "read")
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:

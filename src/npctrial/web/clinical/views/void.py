@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, labels, locks, voiding
-from npctrial.web.clinical.views.common import subject_for
-from npctrial.web.core import form_access, permissions
+from npctrial.web.clinical.views.common import record_for
+from npctrial.web.core import permissions
 from npctrial.web.core.confirm import Confirmation, ConfirmInput, confirmed, render_confirmation
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
@@ -52,14 +52,7 @@ def _void_confirmation(request: HttpRequest, study: Any, subject: Subject, slug:
 
 @require_http_methods(["GET", "POST"])
 def void_record(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int) -> HttpResponse:
-    study, subject = subject_for(request, study_pk, pk, "void_record")
-    try:
-        spec = crfs.spec_of(form)
-    except ValidationError:
-        raise Http404("no such form") from None
-    form_access.require_form(request.user, study, form, "edit", subject.site)
-    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
-                                           record_pk, site_field="subject__site")
+    study, subject, spec, record = record_for(request, study_pk, pk, form, record_pk, "void_record", "edit")
     if not confirmed(request):
         return render_confirmation(request, study, _void_confirmation(request, study, subject, form, record))
     try:
