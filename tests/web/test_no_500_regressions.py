@@ -94,3 +94,13 @@ def test_an_edit_conflict_answers_json_whatever_the_values_are(world: World):
     fields = {f["field"]: (f["submitted"], f["current"]) for f in json.loads(response.content)["fields"]}
     assert fields == {"created_by": (None, "coordinator"), "day": ("2026-01-05", "2026-01-06"),
                       "dose": ("1.5", {"a": ["2026-01-01"]})}
+
+
+def test_api_screening_with_a_nul_in_the_site_names_the_site_field(world: World):
+    # PostgreSQL cannot compare text with NUL: the site lookup answered HTTP 500 (schemathesis on PostgreSQL)
+    client = login(Client(), "coordinator")
+    url = f"/api/v1/studies/{world.studies['imrt'].pk}/screenings"
+    response = client.post(url, {"site": "G\x00Z", "values": {}}, content_type="application/json")
+    assert response.status_code == 422
+    assert _fields(response) == {"site"}
+    assert "NUL" in response.json()["errors"][0]["message"]

@@ -28,6 +28,7 @@ from npctrial.web.core.enrolment import enrol
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import ScreeningRecord, Site, Subject
 from npctrial.web.core.screening import create_screening, patch_screening, protocol_of
+from npctrial.web.core.text_input import clean_text
 from npctrial.web.core.views.subjects import subject_records
 
 api = NinjaAPI(
@@ -318,7 +319,8 @@ def list_screenings(request: HttpRequest, study_id: int) -> list[dict[str, Any]]
 @api.post("/studies/{study_id}/screenings", response={201: ScreeningOut}, tags=["screening"])
 def create_screening_route(request: HttpRequest, study_id: int, payload: ScreeningIn) -> Status:
     study = permissions.get_study_or_404(request.user, study_id)
-    site = Site.objects.filter(code=payload.site, study_sites__study=study).first()
+    code = clean_text(payload.site, "site", Site._meta.get_field("code").max_length)  # as the form: stripped, no NUL
+    site = Site.objects.filter(code=code, study_sites__study=study).first()
     if site is None:
         raise ValidationError(f"site {payload.site!r} is not a site of this study", field="site")
     permissions.require(request.user, study, "screen", site)
