@@ -197,13 +197,7 @@ def _history_rows(source: _Source, scope: _Scope, flt: LogFilter, subject: Subje
         if kind is None:
             return None
         qs = qs.filter(history_type=kind)
-    if flt.user:
-        qs = qs.filter(history_user__username__iexact=flt.user)
-    start, end = flt.bounds()
-    if start:
-        qs = qs.filter(history_date__gte=start)
-    if end:
-        qs = qs.filter(history_date__lt=end)
+    qs = _by_user_and_dates(qs, flt, "history_user__username", "history_date")
     return qs.select_related("history_user").order_by("-history_date", "-history_id")
 
 
@@ -224,14 +218,20 @@ def _event_rows(scope: _Scope, flt: LogFilter, subject: Subject | None) -> Query
         qs = qs.filter(Q(form=flt.form) | Q(action__in=_LOGIN_ACTIONS) if flt.form == "login" else Q(form=flt.form))
     if flt.action:
         qs = qs.filter(action=flt.action) if flt.action in EVENT_ACTIONS else qs.none()
+    qs = _by_user_and_dates(qs, flt, "username", "at")
+    return qs.select_related("subject", "site").order_by("-at", "-pk")
+
+
+def _by_user_and_dates(qs: QuerySet, flt: LogFilter, user_field: str, date_field: str) -> QuerySet:
+    """The filter's user (case-insensitive) and date range [start, end) on the given fields."""
     if flt.user:
-        qs = qs.filter(username__iexact=flt.user)
+        qs = qs.filter(**{f"{user_field}__iexact": flt.user})
     start, end = flt.bounds()
     if start:
-        qs = qs.filter(at__gte=start)
+        qs = qs.filter(**{f"{date_field}__gte": start})
     if end:
-        qs = qs.filter(at__lt=end)
-    return qs.select_related("subject", "site").order_by("-at", "-pk")
+        qs = qs.filter(**{f"{date_field}__lt": end})
+    return qs
 
 
 # --------------------------------------------------------------------------- entries
