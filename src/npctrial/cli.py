@@ -23,20 +23,15 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
-# Modules in npctrial.commands that provide register(app). A missing module is a bug,
-# so imports are not guarded.
+# Modules in npctrial.commands that provide register(app); a missing one is a bug, so the
+# imports are not guarded. They import their layer (SciPy, pandas, Django) only in the command
+# that runs: `npctrial --help` starts in about half a second.
 _COMMAND_MODULES = ("domain", "design", "survival", "cohort", "web")
 
 
 def _register_all() -> None:
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"npctrial.commands.{name}")
-        except ModuleNotFoundError as exc:  # layer not built yet
-            if exc.name == f"npctrial.commands.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"npctrial.commands.{name}").register(app)
 
 
 @app.callback()

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from unittest import mock
 
 _VAR = tempfile.mkdtemp(prefix="npctrial-web-tests-")
 os.environ.setdefault("NPCTRIAL_VAR_DIR", _VAR)
@@ -25,6 +26,8 @@ import pytest  # noqa: E402
 django.setup()  # pytest-django configured itself before this conftest set the settings module
 
 PASSWORD = "correct-horse-battery-9"
+# the concealed randomisation seed of the world's studies (drawn with secrets.randbits in production)
+WORLD_SEED = 20260105
 
 IMRT_ELIGIBLE: dict[str, Any] = {
     "sex": "male", "height_cm": 170, "weight_kg": 62, "histology_confirmed": True,
@@ -66,16 +69,18 @@ def make_world() -> World:
     from npctrial.web.core.studies import create_study
 
     user_model = get_user_model()
+    patch_seed = mock.patch("npctrial.web.core.studies.secrets.randbits", return_value=WORLD_SEED)
     sites = {"A": Site.objects.create(code="GZ", name="Site A"), "B": Site.objects.create(code="HK", name="Site B")}
     users = {}
     for role in (*ROLES, "dmc", "coordinator_b", "outsider"):
         users[role] = user_model.objects.create_user(role, password=PASSWORD)
-    studies = {
-        "imrt": create_study(code="imrt-s1", yaml_text=load_bundled_protocol_text("imrt-s1"),
-                             target_enrolment=40, sites=list(sites.values())),
-        "ccrt": create_study(code="ccrt-nimo", yaml_text=load_bundled_protocol_text("ccrt-nimotuzumab"),
-                             target_enrolment=60, sites=list(sites.values())),
-    }
+    with patch_seed:  # a fixed concealed seed: the two CCRT subjects get both arms, in every run
+        studies = {
+            "imrt": create_study(code="imrt-s1", yaml_text=load_bundled_protocol_text("imrt-s1"),
+                                 target_enrolment=40, sites=list(sites.values())),
+            "ccrt": create_study(code="ccrt-nimo", yaml_text=load_bundled_protocol_text("ccrt-nimotuzumab"),
+                                 target_enrolment=60, sites=list(sites.values())),
+        }
     for study in studies.values():
         for role in ROLES:
             Membership.objects.create(user=users[role], study=study, role=role,

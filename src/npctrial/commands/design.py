@@ -11,29 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from npctrial.design import (
-    Minimisation,
-    PermutedBlockRandomiser,
-    admissible_designs,
-    ahern_single_stage,
-    fleming_single_stage,
-    freedman_events,
-    lachin_foulkes,
-    one_arm_survival,
-    schoenfeld_events,
-    simon_two_stage,
-    simulate_balance,
-    simulate_operating_characteristics,
-)
 from npctrial.errors import ValidationError
+
+if TYPE_CHECKING:  # the design layer, SciPy and pandas are imported by the command that runs
+    import pandas as pd
 
 design_app = typer.Typer(
     name="design",
@@ -52,6 +40,7 @@ def _console() -> Console:
 
 
 def _table(frame: pd.DataFrame, title: str) -> Table:
+    import pandas as pd
     table = Table(title=title)
     for col in frame.columns:
         table.add_column(str(col), justify="right")
@@ -145,6 +134,9 @@ def simon(
                      ] = 100,
 ) -> None:
     """Simon (1989) two-stage design; --design admissible lists Jung et al. (2004)."""
+    import pandas as pd
+
+    from npctrial.design import admissible_designs, simon_two_stage
     if design == "admissible":
         designs = admissible_designs(p0, p1, alpha, power, n_max=n_max)
         frame = pd.concat([d.to_frame() for d in designs], ignore_index=True)
@@ -166,6 +158,7 @@ def ahern(
     power: Power = 0.8,
 ) -> None:
     """A'Hern (2001) exact single-stage design."""
+    from npctrial.design import ahern_single_stage
     d = ahern_single_stage(p0, p1, alpha, power)
     _show(d.to_frame(), "Single-stage design (exact)", d.summary())
 
@@ -178,6 +171,7 @@ def fleming(
     power: Power = 0.8,
 ) -> None:
     """Fleming (1982) single-stage design (normal approximation)."""
+    from npctrial.design import fleming_single_stage
     d = fleming_single_stage(p0, p1, alpha, power)
     _show(d.to_frame(), "Single-stage design (normal approximation)", d.summary())
 
@@ -203,6 +197,9 @@ def events(
     dropout: DropOpt = 0.0,
 ) -> None:
     """Events (and patients) for a log-rank test: Schoenfeld (1983) and Freedman (1982)."""
+    import pandas as pd
+
+    from npctrial.design import freedman_events, schoenfeld_events
     kwargs = dict(median_control=median_control, accrual_time=accrual, follow_up=follow_up,
                   dropout=dropout)
     designs = [f(hr, alpha, power, allocation, sided, **kwargs)  # type: ignore[arg-type]
@@ -226,6 +223,7 @@ def lachin_foulkes_cmd(
     sided: SidedOpt = 2,
 ) -> None:
     """Lachin-Foulkes (1986) patients and events, uniform accrual, exponential survival."""
+    from npctrial.design import lachin_foulkes
     d = lachin_foulkes(hr, median_control=median_control, median_experimental=median_experimental,
                        hazard_control=hazard_control, accrual_time=accrual, follow_up=follow_up,
                        dropout=dropout, allocation=allocation, alpha=alpha, power=power,
@@ -248,6 +246,7 @@ def one_arm(
     dropout: DropOpt = 0.0,
 ) -> None:
     """Single-arm survival design against a historical median or landmark rate (exponential)."""
+    from npctrial.design import one_arm_survival
     d = one_arm_survival(median_null=median_null, median_alt=median_alt, landmark=landmark,
                          rate_null=rate_null, rate_alt=rate_alt, alpha=alpha, power=power,
                          sided=sided, accrual_time=accrual, follow_up=follow_up, dropout=dropout)
@@ -271,6 +270,7 @@ def schedule(
         "--conceal-blocks", help="omit block numbers and sizes from the CSV")] = False,
 ) -> None:
     """Generate a stratified permuted-block schedule; print its SHA-256 (of the CSV bytes)."""
+    from npctrial.design import PermutedBlockRandomiser
     arm_names = parse_list(arms, "--arms")
     factors = parse_strata(strata)
     r = PermutedBlockRandomiser(
@@ -314,6 +314,7 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed")] = 1,
 ) -> None:
     """Simulate a Simon design (--p0 --p1) or a log-rank design (--hr --median-control ...)."""
+    from npctrial.design import lachin_foulkes, simon_two_stage, simulate_operating_characteristics
     if hr is not None:
         if median_control is None or accrual is None or follow_up is None:
             raise ValidationError("a survival simulation needs --median-control, --accrual and "
@@ -347,6 +348,7 @@ def balance(
     seed: Annotated[int, typer.Option("--seed")] = 1,
 ) -> None:
     """Compare stratified blocks, unstratified blocks and minimisation on the same patients."""
+    from npctrial.design import Minimisation, PermutedBlockRandomiser, simulate_balance
     arm_names = parse_list(arms, "--arms")
     factors = parse_strata(strata)
     if not factors:

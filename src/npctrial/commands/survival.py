@@ -7,12 +7,14 @@ tables; ``km --plot out.png`` also draws the curves with a numbers-at-risk table
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from npctrial.errors import ValidationError
+
+if TYPE_CHECKING:  # pandas is imported by the command that runs
+    import pandas as pd
 
 survival_app = typer.Typer(
     name="survival",
@@ -30,6 +32,7 @@ DropOpt = Annotated[bool, typer.Option("--drop-missing", help="drop rows with mi
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
     if not path.is_file():
         raise ValidationError(f"file {str(path)!r} does not exist", field="file")
     suffix = path.suffix.lower()
@@ -187,6 +190,7 @@ def _same_level(value: Any, text: str) -> bool:
 
 def _references(df: pd.DataFrame, pairs: list[str], categorical: list[str]) -> dict[str, Any]:
     """``--reference col=LEVEL`` options as {column: level}, the level matched to the column's values."""
+    import pandas as pd
     out: dict[str, Any] = {}
     for pair in pairs:
         col, sep, level = pair.partition("=")

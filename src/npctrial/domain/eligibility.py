@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from npctrial.domain.protocol import Protocol
 from npctrial.domain.rules import MISSING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CriterionResult", "EligibilityReport", "evaluate_eligibility"]
 
@@ -91,6 +92,8 @@ class EligibilityReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per criterion."""
+        import pandas as pd  # imported when used: the CLI and the EDC start without pandas
+
         return pd.DataFrame(
             {
                 "criterion": [r.criterion_id for r in self.results],

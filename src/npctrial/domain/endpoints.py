@@ -29,14 +29,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
-
-import pandas as pd
-from scipy import stats
+from typing import TYPE_CHECKING, Literal
 
 from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import EndpointSpec
 from npctrial.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -379,6 +379,8 @@ def derive_endpoints(
                     "convention": v.convention,
                 }
             )
+    import pandas as pd  # imported when used
+
     return pd.DataFrame(rows)
 
 
@@ -487,6 +489,8 @@ def compute_ae_rate(
     n = len(grades)
     x = sum(1 for g in grades if g >= min_grade)
     alpha = 1 - confidence
+    from scipy import stats  # imported when used: the CLI and the EDC start without SciPy
+
     lower = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
     upper = 1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
     return AeRate(x, n, min_grade, confidence, x / n, lower, upper)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import FollowUpPlan, Protocol
 from npctrial.errors import ProtocolError, ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FOLLOW_UP_STOPS", "FollowUpSchedule", "Visit", "assign_visits", "follow_up_schedule", "follow_up_stop",
            "overdue_visits", "visit_statuses"]
@@ -58,6 +60,8 @@ class FollowUpSchedule:
     visits: tuple[Visit, ...]
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd  # imported when used: the CLI and the EDC start without pandas
+
         return pd.DataFrame(
             {
                 "visit": [v.number for v in self.visits],

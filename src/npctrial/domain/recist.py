@@ -25,9 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from npctrial.domain.recist_lesions import (
     Lesion,
@@ -38,6 +36,9 @@ from npctrial.domain.recist_lesions import (
     select_target_lesions,
 )
 from npctrial.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BestOverallResponse",
@@ -278,6 +279,8 @@ class BestOverallResponse:
         return f"best overall response {self.response}{when}{status}: {self.reason}"
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd  # imported when used: the CLI and the EDC start without pandas
+
         return pd.DataFrame(
             [
                 {

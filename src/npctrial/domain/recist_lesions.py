@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from npctrial.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Lesion",
@@ -130,6 +131,8 @@ class TargetSelection:
             for lesion in group
         ]
         columns = ["lesion_id", "organ", "nodal", "size_mm", "classification", "role"]
+        import pandas as pd  # imported when used: the CLI and the EDC start without pandas
+
         return pd.DataFrame(rows, columns=columns)
 
     def summary(self) -> str:

@@ -23,6 +23,8 @@ ARMS = {"CCRT", "CCRT+NIMO"}
 @pytest.fixture
 def ccrt(world):
     """Both randomised CCRT subjects with radiotherapy and a follow-up visit (PFS/OS evaluable)."""
+    arms = {world.subjects[("ccrt", site)].randomisation.arm for site in ("A", "B")}
+    assert arms == ARMS, f"the world's two CCRT subjects must be in different arms, got {arms}"
     for site in ("A", "B"):
         save("followup", world, {"visit_date": date(2026, 6, 1), "status": "alive_ned"}, study="ccrt", site=site)
     return world
