@@ -20,6 +20,7 @@ READER_TEXTS = (
     "title", "fields[].label", "fields[].help", "criteria[].wording", "randomisation.arms[].label",
     "dosing[].wording", "dosing[].schedule", "follow_up.wording", "schedule.events[].label",
     "schedule.events[].short", "schedule.follow_up_label", "endpoints[].label", "endpoints[].wording",
+    "forms[].label", "forms[].help", "forms[].fields[].label", "forms[].fields[].help",
 )
 _CJK = range(0x4E00, 0xA000)
 

@@ -37,6 +37,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain.access import AccessSpec, access_problems
 from npctrial.domain.blinding import Blinding, blinding_problems
+from npctrial.domain.declared_forms import DeclaredForm, declared_form_problems
 from npctrial.domain.edit_checks import EditCheck, edit_check_problems
 from npctrial.domain.localised_text import LocalisedStr
 from npctrial.domain.protocol_fields import FieldSpec
@@ -212,6 +213,7 @@ class Protocol(_Frozen):
     dosing: tuple[DoseTable, ...] = ()
     follow_up: FollowUpPlan | None = None
     schedule: Schedule | None = None
+    forms: tuple[DeclaredForm, ...] = ()  # protocol-declared forms (npctrial.domain.declared_forms)
     edit_checks: tuple[EditCheck, ...] = ()  # trial-specific, on top of the generic ones (domain.edit_checks)
     treatment_rules: TreatmentRules | None = None  # BSA rounding, deviation reasons, SAE window
     access: AccessSpec | None = None  # per-form access and export levels (npctrial.domain.access)
@@ -227,6 +229,13 @@ class Protocol(_Frozen):
             if spec.name == name:
                 return spec
         raise ValidationError(f"protocol {self.id!r} has no field {name!r}", field=name)
+
+    def form(self, form_id: str) -> DeclaredForm:
+        """The protocol-declared form ``form_id`` (ValidationError if the protocol has none)."""
+        for declared in self.forms:
+            if declared.id == form_id:
+                return declared
+        raise ValidationError(f"protocol {self.id!r} has no declared form {form_id!r}", field="form")
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
@@ -410,6 +419,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
         if rnd.get("method") == "permuted_block" and not _as_list(rnd.get("block_sizes")):
             problems.append("randomisation.block_sizes: permuted_block needs block sizes")
     problems.extend(schedule_problems(data))
+    problems.extend(declared_form_problems(data))
     problems.extend(edit_check_problems(data))
     problems.extend(access_problems(data))
     problems.extend(blinding_problems(data))

@@ -35,7 +35,9 @@ Algorithm
    only calls that look at missingness itself (they are True/False, never MISSING).
 
 Dates compare as dates (``start_date < consent_date``); ``days_between(a, b)`` is ``(b - a)`` in
-days and ``week_of(start, day)`` the 1-based week of ``day`` counted from ``start``.
+days and ``week_of(start, day)`` the 1-based week of ``day`` counted from ``start``;
+``round(x, d)`` rounds a number to ``d`` (0-6) decimals. :meth:`Rule.compute` gives the value of
+an expression that is not a truth value (calculated fields of protocol-declared forms).
 
 Reference: Kleene SC, *Introduction to Metamathematics* (1952), strong three-valued logic.
 """
@@ -103,6 +105,14 @@ def _as_date(value: Any, what: str) -> dt.date:
     raise ValidationError(f"{what} needs dates, got {value!r}", field="rule")
 
 
+def _round(value: Any, digits: Any = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"round needs a number, got {value!r}", field="rule")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 6:
+        raise ValidationError(f"round takes 0 to 6 decimals, got {digits!r}", field="rule")
+    return float(round(value, digits))
+
+
 def _days_between(start: Any, end: Any) -> int:
     return (_as_date(end, "days_between") - _as_date(start, "days_between")).days
 
@@ -127,6 +137,7 @@ RULE_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "max": max,
     "days_between": _days_between,
     "week_of": _week_of,
+    "round": _round,
 }
 
 #: Calls that test missingness: their single argument must be a field name; never MISSING.
@@ -166,6 +177,13 @@ class Rule:
         raise ValidationError(
             f"rule {self.text!r} does not give true/false (got {result!r})", field="rule"
         )
+
+    def compute(self, values: Mapping[str, Any]) -> Any:
+        """The expression's value on ``values`` (a number, date, text or truth value), or MISSING.
+
+        Used for calculated form fields; the expression is the same checked language.
+        """
+        return _eval(self._tree.body, values, self.text)
 
 
 def parse_rule(text: str, *, known_fields: set[str] | frozenset[str] | None = None) -> Rule:
