@@ -21,12 +21,14 @@ from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.api_values import coerce_lesions, coerce_values
 from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
+from npctrial.web.clinical.lab_api import router as lab_router
 from npctrial.web.clinical.views.export import export_file
 from npctrial.web.clinical.views.report import scoped_report
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 
 router = Router(tags=["clinical"])
+router.add_router("", lab_router)  # the lab panel and the site reference ranges
 
 
 class CrfIn(Schema):

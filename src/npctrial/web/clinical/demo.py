@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from npctrial.web.clinical.crfs import save_crf
+from npctrial.web.clinical.lab_ranges import add_range
 from npctrial.web.clinical.locks import lock, sign_casebook
 from npctrial.web.core.models import Study, Subject
 from npctrial.web.demo import coordinator_of
@@ -23,8 +24,33 @@ def _save(form: str, subject: Subject, values: dict[str, Any], user: Any, **kw: 
     return save_crf(form, subject, values, user, **kw)[0]
 
 
+#: synthetic laboratory reference ranges (analyte, unit, LLN, ULN): the first demo site reports in SI
+#: units, the others bilirubin and creatinine in mg/dL and haemoglobin in g/dL (the panel converts)
+DEMO_RANGES_SI = (("wbc", "10^9/L", 3.5, 9.5), ("neutrophils", "10^9/L", 1.8, 6.3), ("lymphocytes", "10^9/L", 1.1, 3.2),
+                  ("hemoglobin", "g/L", 130, 175), ("platelets", "10^9/L", 125, 350), ("alt", "U/L", None, 40),
+                  ("ast", "U/L", None, 35), ("bilirubin", "umol/L", None, 21), ("albumin", "g/L", 40, 55),
+                  ("creatinine", "umol/L", 57, 111), ("sodium", "mmol/L", 137, 147), ("potassium", "mmol/L", 3.5, 5.3),
+                  ("magnesium", "mmol/L", 0.75, 1.02))
+DEMO_RANGES_CONVENTIONAL = {"hemoglobin": ("g/dL", 13.0, 17.5), "bilirubin": ("mg/dL", None, 1.2),
+                            "creatinine": ("mg/dL", 0.6, 1.3)}
+
+
+def load_demo_ranges(study: Study, user: Any, today: Any) -> None:
+    """Every demo site's ranges from a year ago; the first site's ALT ULN recalibrated 30 days ago (a new version)."""
+    for k, link in enumerate(study.study_sites.select_related("site").order_by("site__code")):
+        for analyte, unit, lln, uln in DEMO_RANGES_SI:
+            if k > 0 and analyte in DEMO_RANGES_CONVENTIONAL:
+                unit, lln, uln = DEMO_RANGES_CONVENTIONAL[analyte]
+            add_range(study, link.site.code, analyte=analyte, unit=unit, lln=lln, uln=uln,
+                      effective_from=today - timedelta(days=365), note="demo laboratory reference ranges", user=user)
+        if k == 0:
+            add_range(study, link.site.code, analyte="alt", unit="U/L", lln=None, uln=50,
+                      effective_from=today - timedelta(days=30), note="demo: analyser changed, new ULN", user=user)
+
+
 def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, password: str | None = None) -> None:
     today = timezone.localdate()
+    load_demo_ranges(study, users["data_manager"], today)
     subjects = list(Subject.objects.filter(study=study).select_related("screening", "site")
                     .order_by("enrolment_date", "enrolled_at"))
     for k, s in enumerate(subjects):

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from npctrial.web.core.audit import AuditedModel
-from npctrial.web.core.models import ProtocolVersion, Study, Subject
+from npctrial.web.core.models import ProtocolVersion, Site, Study, Subject
 
 TECHNIQUES = [("IMRT", "IMRT"), ("VMAT", "VMAT"), ("3DCRT", "3D-CRT"), ("proton", "Proton"), ("other", "Other")]
 DRUGS = [("S-1", "S-1"), ("cisplatin", "Cisplatin"), ("nimotuzumab", "Nimotuzumab"), ("other", "Other")]
@@ -147,6 +147,29 @@ class LabResult(CrfRecord):
     suggested_grade = models.PositiveSmallIntegerField(null=True, editable=False)
     grade = models.PositiveSmallIntegerField(help_text="CTCAE v4.03 grade (0-4)")
     override_reason = models.CharField(max_length=300, blank=True)
+
+
+class LabReferenceRange(AuditedModel):
+    """A site laboratory's reference range of one analyte (LLN and/or ULN in one unit), effective from a date.
+
+    Versions are rows: a new range supersedes the previous one from its ``effective_from`` and the
+    old ones are kept (:mod:`npctrial.web.clinical.lab_ranges`)."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="lab_reference_ranges")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="lab_reference_ranges")
+    analyte = models.CharField(_("analyte"), max_length=40, help_text=_("key of the lab analyte catalogue"))
+    unit = models.CharField(_("unit"), max_length=20, help_text=_("unit of the LLN and the ULN"))
+    lln = models.FloatField(_("LLN"), null=True, blank=True)
+    uln = models.FloatField(_("ULN"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    note = models.CharField(_("note"), max_length=300, blank=True,
+                            help_text=_("source of the range, or why a version of the same date replaces another"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["site", "analyte", "effective_from", "pk"]
+        indexes = [models.Index(fields=["study", "site", "analyte", "effective_from"], name="clinical_labrange_lookup")]
 
 
 class AdverseEvent(CrfRecord):

@@ -98,6 +98,8 @@ CAPABILITY_TABLE: tuple[Capability, ...] = (
          _STAT, _DMC),
     _cap("verify_source", _("verify CRF records and their critical fields against the source documents (SDV)"),
          _MON),
+    _cap("manage_lab_ranges", _("record the site laboratories' reference ranges (LLN/ULN by analyte, versioned)"),
+         _DM, _ADM),
     _cap("approve_amendment", _("approve or reject a protocol amendment proposed by someone else"), _INV, _DM, _ADM),
 )
 
