@@ -72,6 +72,15 @@ from npctrial.domain.lab_analytes import (
     lab_analyte,
     lab_analytes,
 )
+from npctrial.domain.lab_panels import (
+    LabPanel,
+    PanelSection,
+    ReferenceRange,
+    check_reference_range,
+    lab_panel,
+    lab_panels,
+    reference_limits_needed,
+)
 from npctrial.domain.protocol import (
     Criterion,
     DoseTable,
@@ -167,6 +176,14 @@ __all__: list[str] = [
     "convert_lab_value",
     "lab_analyte",
     "lab_analytes",
+    # lab panels and reference ranges
+    "LabPanel",
+    "PanelSection",
+    "ReferenceRange",
+    "check_reference_range",
+    "lab_panel",
+    "lab_panels",
+    "reference_limits_needed",
     "clinical_term_grades",
     "clinical_terms",
     "grade_description",
