@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# the suite runs on every core (pytest-xdist; each worker has its own test database)
+# the suite runs on every core (pytest-xdist; each worker has its own test database; one file per
+# worker, so that a module-scoped fixture such as a cohort report is built once)
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run test test-sqlite test-postgres bench lint demo clean messages
@@ -27,10 +28,10 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --durations=15
+	$(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-postgres: $(STAMP)
-	bash scripts/with-postgres.sh $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --durations=10 tests/web
+	bash scripts/with-postgres.sh $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile --durations=10 tests/web
 
 ## bench: cold-call speed ratios against lifelines, statsmodels and the Rust survival package (benchmarks/run.py --help)
 bench: $(STAMP)
