@@ -1,5 +1,7 @@
 """npctrial.domain (public API is listed in __all__ and locked by tests/domain/test_public_api.py)."""
 
+from npctrial.domain.adherence import check_doses_taken, compute_adherence_pct
+from npctrial.domain.adverse_events import check_ae_dates, check_ae_term, compute_term_soc
 from npctrial.domain.carboplatin import (
     CarboplatinDose,
     CreatinineClearance,
@@ -14,6 +16,7 @@ from npctrial.domain.ctcae import (
     OtherSpecifySoc,
     allowed_grades,
     check_ae_grade,
+    check_lab_grade,
     clinical_term_grades,
     clinical_terms,
     ctcae_term_name,
@@ -67,6 +70,7 @@ from npctrial.domain.lab_analytes import (
     Analyte,
     LabUnit,
     LabValueCheck,
+    check_lab_units,
     check_lab_value,
     convert_lab_value,
     lab_analyte,
@@ -96,6 +100,7 @@ from npctrial.domain.protocol import (
     parse_protocol,
 )
 from npctrial.domain.radiobiology import bed, eqd2
+from npctrial.domain.radiotherapy_course import check_delivered_fractions, check_rt_course_dates
 from npctrial.domain.recist import (
     BestOverallResponse,
     Lesion,
@@ -117,6 +122,7 @@ from npctrial.domain.rtog import (
     RTOGGrade,
     RTOGOrgan,
     check_rtog_grade,
+    check_rtog_timing,
     classify_onset,
     rtog_grade_description,
     rtog_grades,
@@ -147,12 +153,14 @@ from npctrial.domain.staging import (
     stage_findings,
     stage_group,
 )
+from npctrial.domain.treatment_rules import compute_has_table
 
 __all__: list[str] = [
     # rtog
     "RTOGGrade",
     "RTOGOrgan",
     "check_rtog_grade",
+    "check_rtog_timing",
     "classify_onset",
     "rtog_grade_description",
     "rtog_grades",
@@ -165,6 +173,7 @@ __all__: list[str] = [
     "OtherSpecifySoc",
     "allowed_grades",
     "check_ae_grade",
+    "check_lab_grade",
     "ctcae_term_name",
     "other_specify_soc",
     "other_specify_socs",
@@ -172,6 +181,7 @@ __all__: list[str] = [
     "Analyte",
     "LabUnit",
     "LabValueCheck",
+    "check_lab_units",
     "check_lab_value",
     "convert_lab_value",
     "lab_analyte",
@@ -190,9 +200,15 @@ __all__: list[str] = [
     "grade_lab",
     "grade_weight_loss",
     "lab_terms",
-    # radiobiology
+    # radiobiology and the radiotherapy course
     "bed",
+    "check_delivered_fractions",
+    "check_rt_course_dates",
     "eqd2",
+    # adverse events as recorded
+    "check_ae_dates",
+    "check_ae_term",
+    "compute_term_soc",
     # dosing
     "BSADose",
     "BSAResult",
@@ -208,7 +224,10 @@ __all__: list[str] = [
     "carboplatin_dose",
     "cisplatin_dose",
     "cockcroft_gault",
+    "check_doses_taken",
+    "compute_adherence_pct",
     "compute_cumulative_dose_per_m2",
+    "compute_has_table",
     "compute_weight_change_percent",
     "load_band_table",
     "requires_dose_recalculation",

@@ -35,6 +35,7 @@ from npctrial.domain._inputs import check_number
 from npctrial.domain._tables import read_rule_table
 from npctrial.domain.lab_analytes import Analyte, lab_analyte
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 CTCAE_VERSION = "4.03"
 _EPS = 1e-9
@@ -341,6 +342,31 @@ def check_ae_grade(term: str, grade: Any, *, soc: str | None = None) -> int:
     return grade
 
 
+def check_lab_grade(term: str, grade: Any, suggested: int, override_reason: str | None = "") -> int:
+    """The grade recorded for a lab value, checked against the grade :func:`grade_lab` suggests.
+
+    1. A grade other than 0 is one CTCAE v4.03 defines for the term (:func:`check_ae_grade`).
+    2. A lab record holds grades 0-4: grade 5 (death) is an adverse event, not a laboratory value
+       (CTCAE v4.03: "Grade 5 Death related to AE").
+    3. A grade that differs from the suggested one is an override: it needs its reason.
+    """
+    if isinstance(grade, bool) or not isinstance(grade, int) or grade < 0:
+        raise ValidationError(message("field.below_min", "%(field)s must be >= %(limit)s%(unit)s, got %(value)s",
+                                      field="grade", limit="0", unit="", value=repr(grade)), field="grade")
+    if grade != 0:
+        check_ae_grade(term, grade)
+    if grade > 4:
+        raise ValidationError(message("lab.grade_above_4",
+                                      "grade must be 0-4 for a lab value (grade 5 is recorded as an AE), got %(grade)s",
+                                      grade=grade), field="grade")
+    if grade != suggested and not (override_reason or "").strip():
+        raise ValidationError(message("lab.override_reason_required",
+                                      "grade %(grade)s overrides the suggested CTCAE grade %(suggested)s: "
+                                      "override_reason is required", grade=grade, suggested=suggested),
+                              field="override_reason")
+    return grade
+
+
 def ctcae_term_soc(term: str) -> str:
     """The system organ class of a term key or alias."""
     kind, key = _resolve(term)
@@ -362,6 +388,7 @@ __all__ = [
     "OtherSpecifySoc",
     "allowed_grades",
     "check_ae_grade",
+    "check_lab_grade",
     "ctcae_term_name",
     "ctcae_term_soc",
     "other_specify_soc",

@@ -23,6 +23,11 @@ Plausibility (:func:`check_lab_value`):
 4. Outside ``typical``: accepted, with ``LabValueCheck.unusual`` set to a message (the EDC
    opens a data query with it).
 
+A lab record (:func:`check_lab_units`): the result and each reference value given (LLN, ULN,
+baseline) pass steps 1-4 in their own unit; a reference value without its unit is refused (a
+number is not converted under an assumed unit); the LLN lies below the ULN, compared in the
+canonical unit (LLN equal to ULN is refused: a reference range has a width).
+
 Reference for conversions: Young DS, Ann Intern Med 1987;106:114-129 (SI units for clinical
 laboratory data); molar masses in the data file.
 """
@@ -36,11 +41,13 @@ from typing import Any, Literal
 from npctrial.domain._inputs import check_number
 from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 __all__ = [
     "Analyte",
     "LabUnit",
     "LabValueCheck",
+    "check_lab_units",
     "check_lab_value",
     "convert_lab_value",
     "lab_analyte",
@@ -224,3 +231,40 @@ def check_lab_value(analyte: str | Analyte, value: Any, unit: Any, *, kind: Valu
         unusual = (f"{a.label} {x:g} {u.name} ({a.format(canonical)}) is outside the usual range "
                    f"{tlo:g}-{thi:g} {a.canonical_unit}: please confirm value and unit against the source")
     return LabValueCheck(a.key, kind, x, u.name, canonical, a.canonical_unit, unusual)
+
+
+#: (reference value, its unit, plausibility kind) of a lab record, by the names the EDC and its API use
+LAB_REFERENCES: tuple[tuple[str, str, ValueKind], ...] = (
+    ("lln", "lln_unit", "lln"), ("uln", "uln_unit", "uln"), ("baseline_value", "baseline_unit", "baseline"))
+
+
+def check_lab_units(analyte: str | Analyte, value: Any, unit: Any, *, lln: float | None = None,
+                    lln_unit: str | None = None, uln: float | None = None, uln_unit: str | None = None,
+                    baseline_value: float | None = None, baseline_unit: str | None = None) -> list[LabValueCheck]:
+    """The plausibility of the result and of each reference value given; LLN < ULN (module docstring).
+
+    Returns the checks (their ``unusual`` text opens a query); raises ValidationError naming the
+    field for a value impossible in its unit, a reference value without a unit, an LLN >= ULN.
+    """
+    a = lab_analyte(analyte)
+    given = {"lln": (lln, lln_unit), "uln": (uln, uln_unit), "baseline_value": (baseline_value, baseline_unit)}
+    out = [check_lab_value(a, value, unit)]
+    for name, unit_name, kind in LAB_REFERENCES:
+        ref, ref_unit = given[name]
+        if ref is None:
+            continue
+        if not ref_unit:
+            raise ValidationError(message("lab.unit_required",
+                                          "%(unit)s is required with %(name)s (%(value)s): in which unit is it?",
+                                          unit=unit_name, name=name, value=_number(ref)), field=unit_name)
+        out.append(check_lab_value(a, ref, ref_unit, kind=kind, field=name))
+    low = next((c for c in out if c.kind == "lln"), None)
+    high = next((c for c in out if c.kind == "uln"), None)
+    if low is not None and high is not None and low.canonical_value >= high.canonical_value:
+        raise ValidationError(message("lab.lln_not_below_uln", "lln (%(lln)s) must be below uln (%(uln)s)",
+                                      lln=f"{low.value:g} {low.unit}", uln=f"{high.value:g} {high.unit}"), field="lln")
+    return out
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else repr(value)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from npctrial.domain._inputs import check_date
 from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 Scale = Literal["acute", "late"]
 SCALES: tuple[str, ...] = ("acute", "late")
@@ -149,12 +150,45 @@ def classify_onset(
     return "late" if days > late_after_days else "acute"
 
 
+def check_rtog_timing(scale: Scale | str, assessment_date: dt.date | str, rt_start: dt.date | str | None,
+                      rt_end: dt.date | str | None, *, late_after_days: int = LATE_AFTER_DAYS) -> int | None:
+    """Days from the end of RT to the assessment (None before the course has an end date), if the
+    assessment may be scored on ``scale``.
+
+    1. An assessment of radiation morbidity is not before the first day of RT.
+    2. A late score needs the end date of RT (the late period is counted from it).
+    3. A late score is more than ``late_after_days`` (90) days after the end of RT
+       (:func:`classify_onset`): day 90 is still acute, day 91 late. Acute scores are not
+       limited by date here.
+    """
+    _scale(scale)
+    day = check_date(assessment_date, "assessment_date")
+    start = None if rt_start is None else check_date(rt_start, "rt_start")
+    if start is not None and day < start:
+        raise ValidationError(message("rtog.before_rt_start", "assessment_date (%(date)s) is before radiotherapy started",
+                                      date=day.isoformat()), field="assessment_date")
+    if rt_end is None or start is None:
+        if scale == "late":
+            raise ValidationError(message("rtog.late_needs_rt_end",
+                                          "late RTOG toxicity needs the radiotherapy end date (treatment form)"),
+                                  field="scale")
+        return None
+    end = check_date(rt_end, "rt_end")
+    days = (day - end).days
+    if scale == "late" and classify_onset(day, start, end, late_after_days=late_after_days) != "late":
+        raise ValidationError(message("rtog.late_too_early",
+                                      "late RTOG toxicity is scored only beyond %(limit)s days after the end of "
+                                      "radiotherapy (%(days)s days)", limit=late_after_days, days=days), field="scale")
+    return days
+
+
 __all__ = [
     "LATE_AFTER_DAYS",
     "RTOGGrade",
     "RTOGOrgan",
     "SCALES",
     "check_rtog_grade",
+    "check_rtog_timing",
     "classify_onset",
     "rtog_grade_description",
     "rtog_grades",

@@ -9,6 +9,7 @@ Protocol YAML (optional section; every protocol gets :data:`DEFAULT_RULES` where
         - {code: other, label: "Other (explain)", needs_note: true}
       deviation_source: "..."
       sae_report_hours: 24
+      rtog_late_after_days: 90
 
 Protocol dose (:func:`compute_protocol_dose`):
 1. BSA by the protocol's formula (Mosteller, NEJM 1987, by default); with
@@ -46,6 +47,7 @@ __all__ = [
     "ProtocolDose",
     "TreatmentRules",
     "check_dose",
+    "compute_has_table",
     "compute_protocol_bsa",
     "compute_protocol_dose",
     "rules_of",
@@ -85,6 +87,9 @@ class TreatmentRules(_Frozen):
     deviation_reasons: tuple[DeviationReason, ...] = ()
     deviation_source: str | None = None
     sae_report_hours: int = Field(default=24, ge=1, le=24 * 30)
+    #: RTOG/EORTC late morbidity is scored only more than this many days after the end of RT
+    #: (:func:`npctrial.domain.rtog.check_rtog_timing`; "beyond three months" in seed 000).
+    rtog_late_after_days: int = Field(default=90, ge=0, le=3650)
 
 
 #: What a protocol that states nothing gets: Mosteller to 2 dp before banding (the oncology
@@ -129,6 +134,11 @@ class ProtocolDose:
 
 def _table(protocol: Any, drug: str) -> Any:
     return next((t for t in getattr(protocol, "dosing", ()) if t.drug.lower() == str(drug).lower()), None)
+
+
+def compute_has_table(protocol: Any, drug: str) -> bool:
+    """Whether the protocol doses ``drug`` by a BSA band table (its dose can be checked against the bands)."""
+    return _table(protocol, drug) is not None
 
 
 def compute_protocol_dose(protocol: Any, drug: str, height_cm: float, weight_kg: float) -> ProtocolDose | None:

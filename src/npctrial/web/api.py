@@ -3,7 +3,9 @@
 Same services and the same permission checks (:mod:`npctrial.web.core.permissions`) as the pages.
 Errors are JSON: ``{"detail": "...", "errors": [{"field": "hb", "message": "..."}]}`` with
 400/422 for bad input, 403 for a missing right, 404 for anything outside the user's sites,
-409 for an edit conflict (both versions in the body).
+409 for an edit conflict (both versions in the body). ``detail`` reads in the request's language
+(Accept-Language, or the user's saved one); a refusal of the domain layer keeps its English text in
+``errors[].message`` with its stable ``code`` beside it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from npctrial.web.core.models import ScreeningRecord, Site, Subject
 from npctrial.web.core.screening import create_screening, patch_screening, protocol_of
 from npctrial.web.core.text_input import clean_text
 from npctrial.web.core.views.subjects import subject_records
+from npctrial.web.languages import display
 
 api = NinjaAPI(
     title="npctrial EDC API",
@@ -52,7 +55,9 @@ def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors[0]["code"] = exc.code
     for problem in getattr(exc, "errors", [])[1:]:
         errors.append({"field": exc.field or "__all__", "message": problem})
-    return _error(request, 422, str(exc), errors)
+    # detail: for the reader, in the request's language; errors: the English of a coded message
+    # beside its code (what clients match on), as the audit trail keeps it
+    return _error(request, 422, display.message_text(exc), errors)
 
 
 @api.exception_handler(NinjaValidationError)

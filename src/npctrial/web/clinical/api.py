@@ -15,11 +15,11 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from npctrial.domain import grade_lab
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, locks, sdv, voiding
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.api_values import coerce_lesions, coerce_values
-from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.lab_api import router as lab_router
 from npctrial.web.clinical.views.export import export_file
@@ -186,9 +186,9 @@ def verify_source(request: HttpRequest, study_id: int, subject_pk: int, form: st
 @router.post("/studies/{study_id}/subjects/{subject_pk}/lab-grade")
 def lab_grade(request: HttpRequest, study_id: int, subject_pk: int, payload: LabGradeIn) -> dict[str, Any]:
     _subject(request, study_id, subject_pk, "view")
-    grade = suggest_lab_grade(payload.term, payload.value, payload.unit, lln=payload.lln, uln=payload.uln,
-                              baseline=payload.baseline, lln_unit=payload.lln_unit, uln_unit=payload.uln_unit,
-                              baseline_unit=payload.baseline_unit)
+    grade = grade_lab(payload.term, payload.value, payload.unit, lln=payload.lln, uln=payload.uln,
+                      baseline=payload.baseline, lln_unit=payload.lln_unit, uln_unit=payload.uln_unit,
+                      baseline_unit=payload.baseline_unit)
     return {"term": payload.term, "suggested_grade": grade, "ctcae": "4.03"}
 
 

@@ -112,11 +112,11 @@ def domain_findings(slug: str, record: Any) -> list[EditCheckFinding]:
     """Soft findings of domain rules that are not expressions: a lab value outside the analyte's usual range."""
     if slug != "lab":
         return []
-    from npctrial.web.clinical.derive import check_lab_units
+    from npctrial.web.clinical.derive import lab_value_checks
 
     fields = {"value": "value", "baseline": "baseline_value"}
     return [EditCheckFinding(LAB_UNUSUAL, "lab", fields[c.kind], "soft", c.unusual)
-            for c in check_lab_units(record) if c.unusual]
+            for c in lab_value_checks(record) if c.unusual]
 
 
 #: A stored record the form would refuse today (a CTCAE grade the term lacks, a value impossible in its

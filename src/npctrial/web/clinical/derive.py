@@ -1,8 +1,9 @@
 """Derived CRF values, computed by :mod:`npctrial.domain` (the web layer re-implements no rule).
 
 Each ``derive_*`` takes an unsaved or changed record and the domain protocol it is collected
-under, sets the derived fields and raises :class:`npctrial.errors.ValidationError` naming the
-field when the domain rejects the input.
+under, passes the record's fields to the domain's ``check_*``/``compute_*`` functions, sets the
+derived fields and lets the domain's :class:`npctrial.errors.ValidationError` (naming the field,
+a coded message translated at the page and the API) through.
 """
 
 from __future__ import annotations
@@ -12,26 +13,26 @@ from datetime import date, datetime, time
 from typing import Any, Literal
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from npctrial.domain import (
-    OTHER_SPECIFY,
     TargetMeasurement,
     assess_target_series,
     bed,
-    check_ae_grade,
-    check_lab_value,
+    check_ae_dates,
+    check_ae_term,
+    check_delivered_fractions,
+    check_lab_grade,
+    check_lab_units,
+    check_rt_course_dates,
     check_rtog_grade,
-    classify_onset,
+    check_rtog_timing,
+    compute_adherence_pct,
+    compute_has_table,
     eqd2,
     grade_lab,
-    lab_analyte,
-    other_specify_soc,
-    other_specify_socs,
     stage_group,
     timepoint_response,
 )
-from npctrial.domain.ctcae import ctcae_term_soc
 from npctrial.domain.radiobiology import ALPHA_BETA_LATE_GY, ALPHA_BETA_TUMOUR_GY
 from npctrial.domain.treatment_rules import (
     check_dose,
@@ -40,7 +41,7 @@ from npctrial.domain.treatment_rules import (
     rules_of,
     sae_report_deadline,
 )
-from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.errors import ClinicalWarning
 
 
 def derive_baseline(record: Any, protocol: Any) -> list[str]:
@@ -70,14 +71,10 @@ def derive_baseline(record: Any, protocol: Any) -> list[str]:
 
 
 def derive_radiotherapy(record: Any, protocol: Any) -> list[str]:
-    """BED and EQD2 of the planned course at alpha/beta 10 and 3 Gy."""
-    if record.end_date and record.end_date < record.start_date:
-        raise ValidationError(_("end_date (%(end)s) must not be before start_date (%(start)s)")
-                              % {"end": record.end_date, "start": record.start_date}, field="end_date")
-    if record.delivered_fractions is not None and record.delivered_fractions > record.fractions:
-        raise ValidationError(_("delivered_fractions must be <= planned fractions (%(planned)s), got %(got)s")
-                              % {"planned": record.fractions, "got": record.delivered_fractions},
-                              field="delivered_fractions")
+    """Dates and fractions checked (:mod:`npctrial.domain.radiotherapy_course`); BED and EQD2 of the
+    planned course at alpha/beta 10 and 3 Gy."""
+    check_rt_course_dates(record.start_date, record.end_date)
+    check_delivered_fractions(record.fractions, record.delivered_fractions)
     n, d = int(record.fractions), float(record.total_dose_gy)
     record.bed_gy10, record.eqd2_gy10 = bed(d, n, ALPHA_BETA_TUMOUR_GY), eqd2(d, n, ALPHA_BETA_TUMOUR_GY)
     record.bed_gy3, record.eqd2_gy3 = bed(d, n, ALPHA_BETA_LATE_GY), eqd2(d, n, ALPHA_BETA_LATE_GY)
@@ -87,21 +84,14 @@ def derive_radiotherapy(record: Any, protocol: Any) -> list[str]:
 def derive_administration(record: Any, protocol: Any, baseline: Any = None) -> list[str]:
     """Adherence from the diary; the protocol dose from the baseline BSA; a different dose is a deviation.
 
-    The expected dose is the protocol's band dose for the subject's baseline height and weight
-    (``protocol_dose_mg``); for a drug the protocol gives no table for, the planned dose. A dose
-    given that differs is a deviation (:func:`npctrial.domain.treatment_rules.check_dose`) with
-    one of the protocol's reasons ("no dose modification unless progression, grade 4 toxicity or
-    refusal" in seed 000).
+    Adherence is :func:`npctrial.domain.compute_adherence_pct`. The expected dose is the protocol's
+    band dose for the subject's baseline height and weight (``protocol_dose_mg``); for a drug the
+    protocol gives no table for, the planned dose. A dose given that differs is a deviation
+    (:func:`npctrial.domain.treatment_rules.check_dose`) with one of the protocol's reasons ("no
+    dose modification unless progression, grade 4 toxicity or refusal" in seed 000).
     """
     notes: list[str] = []
-    if record.doses_planned:
-        taken = record.doses_taken or 0
-        if taken > record.doses_planned:
-            raise ValidationError(_("doses_taken (%(taken)s) cannot exceed doses_planned (%(planned)s)")
-                                  % {"taken": taken, "planned": record.doses_planned}, field="doses_taken")
-        record.adherence_pct = 100.0 * taken / record.doses_planned
-    else:
-        record.adherence_pct = None
+    record.adherence_pct = compute_adherence_pct(record.doses_taken, record.doses_planned)
     dose = None
     if baseline is not None and baseline.height_cm and baseline.weight_kg:
         dose = compute_protocol_dose(protocol, record.drug, baseline.height_cm, baseline.weight_kg)
@@ -116,129 +106,48 @@ def derive_administration(record: Any, protocol: Any, baseline: Any = None) -> l
     return notes
 
 
-def compute_has_table(protocol: Any, drug: str) -> bool:
-    return any(t.drug.lower() == str(drug).lower() for t in protocol.dosing)
-
-
-def suggest_lab_grade(term: str, value: float, unit: str, *, lln: float | None = None, uln: float | None = None,
-                      baseline: float | None = None, lln_unit: str | None = None, uln_unit: str | None = None,
-                      baseline_unit: str | None = None) -> int:
-    """CTCAE v4.03 grade suggested by :func:`npctrial.domain.grade_lab` (reference values in their own units)."""
-    return grade_lab(term, value, unit, lln=lln, uln=uln, baseline=baseline, lln_unit=lln_unit, uln_unit=uln_unit,
-                     baseline_unit=baseline_unit)
-
-
-#: (reference value field, its unit field, plausibility kind) of a lab record
-LAB_REFERENCES = (("lln", "lln_unit", "lln"), ("uln", "uln_unit", "uln"), ("baseline_value", "baseline_unit", "baseline"))
-
-
-def check_lab_units(record: Any) -> list[Any]:
-    """Value, LLN, ULN and baseline each in a unit of the analyte and plausible in it; LLN < ULN.
-
-    Returns the plausibility results (their ``unusual`` text opens a query); raises
-    ValidationError naming the field for a value impossible in its unit or a missing unit.
-    """
-    analyte = lab_analyte(record.term)
-    out = [check_lab_value(analyte, record.value, record.unit)]
-    for name, unit_name, kind in LAB_REFERENCES:
-        value, unit = getattr(record, name), getattr(record, unit_name) or ""
-        if value is None:
-            continue
-        if not unit:
-            raise ValidationError(_("%(unit)s is required with %(name)s (%(value)s): in which unit is it?")
-                                  % {"unit": unit_name, "name": name, "value": f"{value:g}"}, field=unit_name)
-        out.append(check_lab_value(analyte, value, unit, kind=kind, field=name))  # type: ignore[arg-type]
-    lln, uln = out_by_kind(out, "lln"), out_by_kind(out, "uln")
-    if lln is not None and uln is not None and lln.canonical_value >= uln.canonical_value:
-        raise ValidationError(_("lln (%(lln)s) must be below uln (%(uln)s)")
-                              % {"lln": f"{lln.value:g} {lln.unit}", "uln": f"{uln.value:g} {uln.unit}"}, field="lln")
-    return out
-
-
-def out_by_kind(checks: list[Any], kind: str) -> Any:
-    return next((c for c in checks if c.kind == kind), None)
+def lab_value_checks(record: Any) -> list[Any]:
+    """:func:`npctrial.domain.check_lab_units` over a lab record (result, LLN, ULN, baseline in their units)."""
+    return check_lab_units(record.term, record.value, record.unit, lln=record.lln, lln_unit=record.lln_unit,
+                           uln=record.uln, uln_unit=record.uln_unit, baseline_value=record.baseline_value,
+                           baseline_unit=record.baseline_unit)
 
 
 def derive_lab(record: Any, protocol: Any) -> list[str]:
-    """Units checked; suggested grade from the domain; a recorded grade that differs needs an override reason."""
-    check_lab_units(record)
-    record.suggested_grade = suggest_lab_grade(
+    """Units checked; the grade :func:`npctrial.domain.grade_lab` suggests; a recorded grade that
+    differs needs an override reason (:func:`npctrial.domain.check_lab_grade`)."""
+    lab_value_checks(record)
+    record.suggested_grade = grade_lab(
         record.term, record.value, record.unit, lln=record.lln, uln=record.uln, baseline=record.baseline_value,
         lln_unit=record.lln_unit or None, uln_unit=record.uln_unit or None, baseline_unit=record.baseline_unit or None)
     if record.grade is None:
         record.grade = record.suggested_grade
-    grade = int(record.grade)
-    if grade != 0:
-        check_ae_grade(record.term, grade)
-    if grade > 4:
-        raise ValidationError(_("grade must be 0-4 for a lab value (grade 5 is recorded as an AE), got %(grade)s")
-                              % {"grade": grade}, field="grade")
-    if grade != record.suggested_grade and not record.override_reason.strip():
-        raise ValidationError(_("grade %(grade)s overrides the suggested CTCAE grade %(suggested)s: "
-                                "override_reason is required")
-                              % {"grade": grade, "suggested": record.suggested_grade}, field="override_reason")
+    check_lab_grade(record.term, int(record.grade), record.suggested_grade, record.override_reason)
     return []
 
 
-def sae_deadline(aware_at: datetime, protocol: Any = None) -> datetime:
-    """The SAE reporting deadline of the protocol (:func:`npctrial.domain.treatment_rules.sae_report_deadline`)."""
-    return sae_report_deadline(aware_at, rules_of(protocol))
-
-
 def derive_adverse_event(record: Any, protocol: Any) -> list[str]:
-    """CTCAE v4.03 term and a grade the term defines; stop not before start; SAE deadline.
-
-    "Other, specify" needs the verbatim term and its system organ class (its grades follow the
-    SOC: Eye disorders has no grade 5); a listed term takes its SOC from CTCAE.
-    """
-    if record.term == OTHER_SPECIFY:
-        if not (record.term_other or "").strip():
-            raise ValidationError(_("term_other is required for an 'Other, specify' adverse event"), field="term_other")
-        if not record.soc:
-            raise ValidationError(_("soc (system organ class) is required for an 'Other, specify' adverse event"),
-                                  field="soc")
-        record.soc = other_specify_soc(record.soc).key
-        check_ae_grade(OTHER_SPECIFY, int(record.grade), soc=record.soc)
-    else:
-        if (record.term_other or "").strip():
-            raise ValidationError(_("term_other is only for an 'Other, specify' adverse event"), field="term_other")
-        check_ae_grade(record.term, int(record.grade))
-        record.soc = soc_of_term(record.term)
-    if record.stop_date and record.stop_date < record.start_date:
-        raise ValidationError(_("stop_date (%(stop)s) is before start_date (%(start)s)")
-                              % {"stop": record.stop_date, "start": record.start_date}, field="stop_date")
+    """CTCAE v4.03 term, SOC and grade (:func:`npctrial.domain.check_ae_term`); stop not before
+    start (:func:`npctrial.domain.check_ae_dates`); the SAE deadline of the protocol
+    (:func:`npctrial.domain.treatment_rules.sae_report_deadline`) from awareness (now, if not given)."""
+    record.soc = check_ae_term(record.term, int(record.grade), term_other=record.term_other, soc=record.soc)
+    check_ae_dates(record.start_date, record.stop_date)
     if record.serious:
         if record.aware_at is None:
             record.aware_at = timezone.now()
-        record.sae_report_due = sae_deadline(record.aware_at, protocol)
+        record.sae_report_due = sae_report_deadline(record.aware_at, rules_of(protocol))
     else:
         record.sae_report_due = None
     return []
 
 
-def soc_of_term(term: str) -> str:
-    """The key of the system organ class a CTCAE term belongs to."""
-    name = ctcae_term_soc(term)
-    return next((s.key for s in other_specify_socs() if s.name == name), "")
-
-
 def derive_rtog(record: Any, protocol: Any, rt: Any) -> list[str]:
-    """Grade valid for the organ and scale; late scores only > 90 days after the end of RT."""
+    """Grade valid for the organ and scale; the assessment date against the RT course
+    (:func:`npctrial.domain.check_rtog_timing`: late scores only beyond the protocol's 90 days)."""
     check_rtog_grade(record.organ, record.scale, int(record.grade))
-    if rt is None or rt.end_date is None:
-        if record.scale == "late":
-            raise ValidationError(_("late RTOG toxicity needs the radiotherapy end date (treatment form)"),
-                                  field="scale")
-        record.days_after_rt_end = None
-        return []
-    record.days_after_rt_end = (record.assessment_date - rt.end_date).days
-    if record.assessment_date < rt.start_date:
-        raise ValidationError(_("assessment_date (%(date)s) is before radiotherapy started")
-                              % {"date": record.assessment_date}, field="assessment_date")
-    onset = classify_onset(record.assessment_date, rt.start_date, rt.end_date)
-    if record.scale == "late" and onset != "late":
-        raise ValidationError(_("late RTOG toxicity is scored only beyond 90 days after the end of radiotherapy "
-                                "(%(days)s days)") % {"days": record.days_after_rt_end}, field="scale")
+    record.days_after_rt_end = check_rtog_timing(
+        record.scale, record.assessment_date, None if rt is None else rt.start_date,
+        None if rt is None else rt.end_date, late_after_days=rules_of(protocol).rtog_late_after_days)
     return []
 
 

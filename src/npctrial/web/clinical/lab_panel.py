@@ -26,12 +26,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from npctrial.domain import grade_lab
 from npctrial.domain._inputs import check_number
 from npctrial.domain.lab_analytes import Analyte
 from npctrial.domain.lab_panels import LabPanel, lab_panel
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, lab_ranges
-from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.models import LabReferenceRange
 from npctrial.web.core.models import Subject
 from npctrial.web.core.text_input import clean_text
@@ -91,8 +91,8 @@ def suggest_row_grade(subject: Subject, analyte: Analyte, value: Any, unit: Any,
     if r is None:
         raise ValidationError(_("no reference range of %(analyte)s at site %(site)s on this date")
                               % {"analyte": analyte.label, "site": subject.site.code}, field="lln")
-    grade = suggest_lab_grade(str(analyte.ctcae_term), check_number(value, "value"), unit, lln=r.lln, uln=r.uln,
-                              lln_unit=r.unit, uln_unit=r.unit)
+    grade = grade_lab(str(analyte.ctcae_term), check_number(value, "value"), unit, lln=r.lln, uln=r.uln,
+                      lln_unit=r.unit, uln_unit=r.unit)
     return grade, r
 
 

@@ -11,11 +11,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from npctrial.domain import grade_lab
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import calendar, crfs, labels, locks
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.casebook_state import load_state
-from npctrial.web.clinical.derive import suggest_lab_grade
 from npctrial.web.clinical.grid import STATUS_LABELS
 from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
 from npctrial.web.clinical.views.common import subject_for, today
@@ -23,6 +23,7 @@ from npctrial.web.clinical.views.grid import grid_context, hidden_forms, subject
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
+from npctrial.web.languages import display
 
 
 def clinical_home(request: HttpRequest, study_pk: int) -> HttpResponse:
@@ -97,9 +98,9 @@ def lab_grade(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         value = num("value")
         if value is None:
             raise ValidationError(_("enter a value"), field="value")
-        grade = suggest_lab_grade(p.get("term", ""), value, p.get("unit", ""), lln=num("lln"), uln=num("uln"),
-                                  baseline=num("baseline_value"), lln_unit=p.get("lln_unit") or None,
-                                  uln_unit=p.get("uln_unit") or None, baseline_unit=p.get("baseline_unit") or None)
+        grade = grade_lab(p.get("term", ""), value, p.get("unit", ""), lln=num("lln"), uln=num("uln"),
+                          baseline=num("baseline_value"), lln_unit=p.get("lln_unit") or None,
+                          uln_unit=p.get("uln_unit") or None, baseline_unit=p.get("baseline_unit") or None)
     except ValidationError as exc:
-        return HttpResponse(format_html('<span class="muted" id="suggested">{}</span>', str(exc)))
+        return HttpResponse(format_html('<span class="muted" id="suggested">{}</span>', display.message_text(exc)))
     return HttpResponse(f'<span id="suggested" data-grade="{grade}">Suggested CTCAE v4.03 grade: <b>{grade}</b></span>')

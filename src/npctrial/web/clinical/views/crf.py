@@ -92,7 +92,7 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
             except EditConflict as exc:
                 conflict = exc
             except ValidationError as exc:
-                f.add_error(exc.field if exc.field in f.fields else None, str(exc))
+                f.add_error(exc.field if exc.field in f.fields else None, display.message_text(exc))
             else:
                 for n in notes:
                     messages.warning(request, n)

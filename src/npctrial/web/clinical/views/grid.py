@@ -22,6 +22,7 @@ from npctrial.web.clinical.views.common import subject_for, today
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
+from npctrial.web.languages import display
 
 PAGE_SIZE = 100
 
@@ -101,7 +102,7 @@ def form_mark(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
             add_mark(subject, event, p.get("form", ""), p.get("kind", ""), p.get("reason", ""), request.user)
             messages.success(request, _("Form marked"))
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     if event and event in {e.id for e in schedule.events_of(subject.protocol_version)}:
         return redirect("event-detail", study_pk=study.pk, pk=subject.pk, event=event)
     return redirect("casebook", study_pk=study.pk, pk=subject.pk)

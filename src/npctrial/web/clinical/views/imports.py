@@ -12,6 +12,7 @@ from npctrial.errors import ValidationError
 from npctrial.web.clinical.imports import MAX_BYTES, import_kinds, run_import
 from npctrial.web.clinical.models import ImportRun
 from npctrial.web.core import permissions
+from npctrial.web.languages import display
 
 
 class ImportForm(forms.Form):
@@ -45,7 +46,7 @@ def import_page(request: HttpRequest, study_pk: int) -> HttpResponse:
                                     mode=form.cleaned_data["mode"], partial=form.cleaned_data["partial"],
                                     request=request)
             except ValidationError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                form.add_error(exc.field if exc.field in form.fields else None, display.message_text(exc))
     if request.method == "POST" and (report is None or not report.applied or report.problems):
         status = 400
     runs = ImportRun.objects.filter(study=study).select_related("imported_by")[:20]

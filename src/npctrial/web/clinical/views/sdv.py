@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import sdv
 from npctrial.web.clinical.views.common import record_for
+from npctrial.web.languages import display
 
 
 @require_POST
@@ -28,7 +29,7 @@ def verify_record(request: HttpRequest, study_pk: int, pk: int, form: str, recor
                                       whole_record=request.POST.get("whole_record") == "1",
                                       note=request.POST.get("note", ""))
         except ValidationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, display.message_text(exc))
         else:
             messages.success(request, _("Record source-data verified") if state.status == "verified"
                              else _("Critical fields verified"))

@@ -23,6 +23,7 @@ from npctrial.web.clinical.views.common import subject_for
 from npctrial.web.core import permissions
 from npctrial.web.core.confirm import Confirmation, ConfirmInput, confirmed, render_confirmation
 from npctrial.web.core.models import DataQuery, Subject
+from npctrial.web.languages import display
 
 
 def _open_queries(subjects: Any) -> int:
@@ -56,7 +57,7 @@ def sign(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     try:
         locks.sign_casebook(subject, request.user, request.POST.get("password", ""), request=request)
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     else:
         messages.success(request, _("Casebook of %(subject)s signed") % {"subject": subject.subject_id})
     return redirect("casebook", study_pk=study.pk, pk=subject.pk)
@@ -98,7 +99,7 @@ def _lock_or_unlock(request: HttpRequest, study: Any, subject: Subject | None) -
             locks.lock(study, request.user, subject, request=request)
             messages.success(request, _("%(what)s locked") % {"what": name})
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
     return None
 
 

@@ -20,6 +20,7 @@ from npctrial.web.core import permissions
 from npctrial.web.core.confirm import Confirmation, ConfirmInput, confirmed, render_confirmation
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
+from npctrial.web.languages import display
 
 
 def _void_confirmation(request: HttpRequest, study: Any, subject: Subject, slug: str, record: Any) -> Confirmation:
@@ -61,7 +62,7 @@ def void_record(request: HttpRequest, study_pk: int, pk: int, form: str, record_
     except EditConflict:
         messages.error(request, _("the record changed since you opened it: check it and void it again"))
     except ValidationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, display.message_text(exc))
         return render_confirmation(request, study, _void_confirmation(request, study, subject, form, record))
     else:
         messages.success(request, _("%(form)s #%(pk)s voided") % {"form": spec.label, "pk": record.pk})
