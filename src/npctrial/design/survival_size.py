@@ -30,6 +30,7 @@ Counts are rounded up; the unrounded values are kept as ``*_exact``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -199,20 +200,30 @@ def _with_patients(design: SurvivalDesign, hazard_control: float | None,
                     patients_exact=n_exact, patients=math.ceil(n_exact - 1e-9))
 
 
+def _events_design(method: str, events_of: Callable[[float, float, float], float], hazard_ratio: float,
+                   alpha: float, power: float, allocation: float, sided: int,
+                   patients: dict[str, float | None]) -> SurvivalDesign:
+    """The design of ``method`` with d = ``events_of(hr, za + zb, pi)`` events; patients when accrual is given."""
+    hr = _check_hr(hazard_ratio)
+    za, zb = _z(alpha, power, sided)
+    pi = check_probability(allocation, "allocation")
+    d = events_of(hr, za + zb, pi)
+    design = SurvivalDesign(method, hr, float(alpha), float(power), sided, pi, d, math.ceil(d - 1e-9))
+    return _with_patients(design, patients["hazard_control"], patients["median_control"],
+                          patients["accrual_time"], patients["follow_up"], float(patients["dropout"] or 0.0))
+
+
 def schoenfeld_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0.8,
                       allocation: float = 0.5, sided: int = 2, *,
                       hazard_control: float | None = None, median_control: float | None = None,
                       accrual_time: float | None = None, follow_up: float | None = None,
                       dropout: float = 0.0) -> SurvivalDesign:
-    """Schoenfeld (1983) events for a log-rank test; patients too if accrual is given."""
-    hr = _check_hr(hazard_ratio)
-    za, zb = _z(alpha, power, sided)
-    pi = check_probability(allocation, "allocation")
-    d = (za + zb) ** 2 / (pi * (1 - pi) * math.log(hr) ** 2)
-    design = SurvivalDesign("Schoenfeld", hr, float(alpha), float(power), sided, pi, d,
-                            math.ceil(d - 1e-9))
-    return _with_patients(design, hazard_control, median_control, accrual_time, follow_up,
-                          dropout)
+    """Schoenfeld (1983) events for a log-rank test, d = (za + zb)^2 / (pi (1 - pi) log(HR)^2);
+    patients too if accrual is given."""
+    return _events_design("Schoenfeld", lambda hr, z, pi: z ** 2 / (pi * (1 - pi) * math.log(hr) ** 2),
+                          hazard_ratio, alpha, power, allocation, sided,
+                          dict(hazard_control=hazard_control, median_control=median_control,
+                               accrual_time=accrual_time, follow_up=follow_up, dropout=dropout))
 
 
 def freedman_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0.8,
@@ -220,16 +231,13 @@ def freedman_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0.8
                     hazard_control: float | None = None, median_control: float | None = None,
                     accrual_time: float | None = None, follow_up: float | None = None,
                     dropout: float = 0.0) -> SurvivalDesign:
-    """Freedman (1982) events for a log-rank test; patients too if accrual is given."""
-    hr = _check_hr(hazard_ratio)
-    za, zb = _z(alpha, power, sided)
-    pi = check_probability(allocation, "allocation")
-    k = pi / (1 - pi)
-    d = (za + zb) ** 2 * (1 + k * hr) ** 2 / (k * (1 - hr) ** 2)
-    design = SurvivalDesign("Freedman", hr, float(alpha), float(power), sided, pi, d,
-                            math.ceil(d - 1e-9))
-    return _with_patients(design, hazard_control, median_control, accrual_time, follow_up,
-                          dropout)
+    """Freedman (1982) events for a log-rank test, d = (za + zb)^2 (1 + k HR)^2 / (k (1 - HR)^2)
+    with k = pi / (1 - pi); patients too if accrual is given."""
+    return _events_design("Freedman",
+                          lambda hr, z, pi: z ** 2 * (1 + pi / (1 - pi) * hr) ** 2 / (pi / (1 - pi) * (1 - hr) ** 2),
+                          hazard_ratio, alpha, power, allocation, sided,
+                          dict(hazard_control=hazard_control, median_control=median_control,
+                               accrual_time=accrual_time, follow_up=follow_up, dropout=dropout))
 
 
 def lachin_foulkes(hazard_ratio: float | None = None, *, median_control: float | None = None,
