@@ -53,6 +53,7 @@ def test_a_range_in_micro_spelling_is_stored_in_the_catalogue_spelling():
     (("hb", "g/L", -1, 175), "lln"),
     (("hb", "g/L", float("nan"), 175), "lln"),
     (("nonsense", "g/L", 1, 2), "analyte"),
+    (("body_weight", "kg", 40, 90), "analyte"),     # weight loss is graded against the baseline, not a range
 ])
 def test_implausible_ranges_are_refused_naming_the_field(args, field):
     with pytest.raises(ValidationError) as e:

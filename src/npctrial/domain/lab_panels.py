@@ -7,7 +7,8 @@ lab term, so each row of a panel is one lab value of the EDC.
 A *reference range* is a laboratory's LLN and/or ULN of one analyte, both in one unit of the
 analyte's controlled list (:func:`check_reference_range`):
 
-1. the unit is one of the analyte's units (ValidationError ``field="unit"``);
+1. the analyte is graded by a CTCAE lab term against a reference limit (not body weight) and the
+   unit is one of its units (ValidationError ``field="analyte"`` / ``field="unit"``);
 2. at least one limit is given, and the limit the CTCAE grade of the analyte is read against
    (LLN for a decrease term such as anaemia, ULN for an increase term such as ALT) is given;
 3. each limit is a plausible reference limit in that unit
@@ -110,6 +111,8 @@ class ReferenceRange:
 def check_reference_range(analyte: Any, unit: Any, lln: Any, uln: Any) -> ReferenceRange:
     """A laboratory's reference range of one analyte, checked (steps 1-4 of the module docstring)."""
     a = lab_analyte(analyte)
+    if not reference_limits_needed(a):
+        raise ValidationError(f"{a.label} is not graded against a laboratory reference range", field="analyte")
     u = a.unit(unit, "unit")
     if lln is None and uln is None:
         raise ValidationError(f"give the LLN, the ULN or both of {a.label}", field="lln")

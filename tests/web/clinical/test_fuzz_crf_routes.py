@@ -249,3 +249,77 @@ def test_read_pages_survive_fuzzed_and_messy_data(fuzz_world):
     _assert_requests_made(lambda: [_request(client, "get", u) == 200 or pytest.fail(u) for u in urls], len(urls))
     assert records and s
 
+
+
+PANEL_KEYS = ["wbc", "neutrophils", "hemoglobin", "platelets", "alt", "bilirubin", "creatinine", "sodium", "bogus"]
+UNITS = st.sampled_from(["10^9/L", "g/L", "g/dL", "U/L", "umol/L", "mg/dL", "mmol/L", "", "x\x00", "kg"])
+PANEL_ROW = st.one_of(
+    st.fixed_dictionaries({"analyte": st.sampled_from(PANEL_KEYS), "value": VALUE, "unit": st.one_of(UNITS, VALUE)},
+                          optional={"grade": VALUE, "override_reason": VALUE, "bogus": VALUE}),
+    VALUE)
+PANEL_HEADER = st.fixed_dictionaries({}, optional={
+    "panel": st.one_of(st.just("weekly"), VALUE), "sample_date": st.one_of(st.just("2026-01-20"), VALUE),
+    "week": st.one_of(st.just(2), VALUE), "event": st.one_of(st.just("ccrt_w2"), VALUE)})
+
+
+@pytest.fixture
+def panel_world(fuzz_world):
+    from tests.web.clinical.test_lab_panel import ranges
+
+    ranges(fuzz_world[0])
+    return fuzz_world
+
+
+def test_lab_panel_page_api_and_live_grade_never_500(panel_world):
+    @FUZZ
+    @given(head=PANEL_HEADER, rows=st.one_of(st.lists(PANEL_ROW, max_size=6), VALUE))
+    def examples(head, rows):
+        _panel_example(panel_world, head, rows)
+
+    _assert_requests_made(examples, 3 * EXAMPLES)
+
+
+def _panel_example(panel_world, head, rows):
+    world, _records = panel_world
+    client = login(Client(), "coordinator")
+    s = world.subjects[("imrt", "A")]
+    kw = {"study_pk": s.study_id, "pk": s.pk}
+    page = _page_data(head)
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and isinstance(row.get("analyte"), str):
+            page.update({f"{row['analyte']}-{k}": v for k, v in _page_data(row).items() if k != "analyte"})
+
+    def run() -> None:
+        _request(client, "post", f"/api/v1/studies/{s.study_id}/subjects/{s.pk}/lab-panel", {**head, "rows": rows},
+                 json_body=True)
+        _request(client, "post", reverse("lab-panel", kwargs=kw), page)
+        _request(client, "get", reverse("lab-panel", kwargs=kw), page)
+        _request(client, "post", reverse("lab-panel-grade", kwargs=kw),
+                 {**page, "analyte": rows[0].get("analyte") if rows and isinstance(rows, list)
+                  and isinstance(rows[0], dict) else "alt"})
+
+    _rolled_back(run)
+
+
+RANGE_FIELDS = {"site": st.sampled_from(["GZ", "HK", "XX", "", "G\x00Z"]),
+                "analyte": st.sampled_from(["alt", "hb", "bilirubin", "body_weight", "bogus", ""]),
+                "unit": UNITS, "lln": VALUE, "uln": VALUE, "effective_from": st.one_of(TRICKY, VALUE), "note": VALUE}
+
+
+def test_reference_range_page_and_api_never_500(panel_world):
+    @FUZZ
+    @given(body=st.fixed_dictionaries({}, optional=RANGE_FIELDS), user=st.sampled_from(["data_manager", "coordinator"]),
+           query=st.dictionaries(st.sampled_from(["site", "analyte"]), st.sampled_from(["GZ", "x\x00", "alt", ""])))
+    def examples(body, user, query):
+        world, _records = panel_world
+        client = login(Client(), user)
+        study = world.studies["imrt"]
+
+        def run() -> None:
+            _request(client, "post", f"/api/v1/studies/{study.pk}/lab-ranges", body, json_body=True)
+            _request(client, "post", reverse("lab-ranges", kwargs={"study_pk": study.pk}), _page_data(body))
+            _request(client, "get", f"/api/v1/studies/{study.pk}/lab-ranges", query)
+
+        _rolled_back(run)
+
+    _assert_requests_made(examples, 3 * EXAMPLES)
