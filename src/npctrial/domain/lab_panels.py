@@ -32,6 +32,7 @@ from npctrial.domain.ctcae import lab_terms
 from npctrial.domain.lab_analytes import Analyte, check_lab_value, lab_analyte
 from npctrial.domain.localised_text import LocalisedText, parse_localised_text
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 __all__ = ["LabPanel", "PanelSection", "ReferenceRange", "check_reference_range", "lab_panel", "lab_panels",
            "reference_limits_needed"]
@@ -85,8 +86,8 @@ def lab_panel(key: Any) -> LabPanel:
     """The panel ``key`` (ValidationError ``field="panel"`` naming the known panels)."""
     found = next((p for p in lab_panels() if p.key == key), None)
     if found is None:
-        raise ValidationError(f"unknown lab panel {key!r}; expected one of {[p.key for p in lab_panels()]}",
-                              field="panel")
+        raise ValidationError(message("lab_panel.unknown", "unknown lab panel %(panel)s; expected one of %(panels)s",
+                                      panel=repr(key), panels=tuple(p.key for p in lab_panels())), field="panel")
     return found
 
 
@@ -112,17 +113,20 @@ def check_reference_range(analyte: Any, unit: Any, lln: Any, uln: Any) -> Refere
     """A laboratory's reference range of one analyte, checked (steps 1-4 of the module docstring)."""
     a = lab_analyte(analyte)
     if not reference_limits_needed(a):
-        raise ValidationError(f"{a.label} is not graded against a laboratory reference range", field="analyte")
+        raise ValidationError(message("lab_range.not_graded", "%(analyte)s is not graded against a laboratory "
+                                      "reference range", analyte=a.label), field="analyte")
     u = a.unit(unit, "unit")
     if lln is None and uln is None:
-        raise ValidationError(f"give the LLN, the ULN or both of {a.label}", field="lln")
+        raise ValidationError(message("lab_range.no_limit", "give the LLN, the ULN or both of %(analyte)s",
+                                      analyte=a.label), field="lln")
     for needed in reference_limits_needed(a):
         if {"lln": lln, "uln": uln}[needed] is None:
-            raise ValidationError(f"{a.label} is graded against its {needed.upper()} (CTCAE v4.03 "
-                                  f"{a.ctcae_term}): {needed} is required", field=needed)
+            raise ValidationError(message("lab_range.limit_required", "%(analyte)s is graded against its %(limit)s "
+                                          "(CTCAE v4.03 %(term)s): %(field)s is required", analyte=a.label,
+                                          limit=needed.upper(), term=str(a.ctcae_term), field=needed), field=needed)
     low = None if lln is None else check_lab_value(a, lln, u.name, kind="lln", field="lln")
     high = None if uln is None else check_lab_value(a, uln, u.name, kind="uln", field="uln")
     if low is not None and high is not None and low.canonical_value >= high.canonical_value:
-        raise ValidationError(f"lln ({low.value:g} {u.name}) must be below uln ({high.value:g} {u.name})",
-                              field="lln")
+        raise ValidationError(message("lab.lln_not_below_uln", "lln (%(lln)s) must be below uln (%(uln)s)",
+                                      lln=f"{low.value:g} {u.name}", uln=f"{high.value:g} {u.name}"), field="lln")
     return ReferenceRange(a.key, u.name, None if low is None else low.value, None if high is None else high.value)

@@ -186,3 +186,16 @@ def test_header_problems_are_named(world, coordinator):
     assert 'data-field="sample_date"' in errors and 'data-field="week"' in errors
     empty = coordinator.post(panel_url(world), panel_data({}))
     assert empty.status_code == 400 and 'data-field="rows"' in empty.content.decode()
+
+
+def test_the_panel_and_the_range_page_read_in_chinese(world, coordinator):
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
+    ranges(world, rows=[("hemoglobin", "g/L", 130, 175)])
+    page = coordinator.post(panel_url(world), panel_data({"hemoglobin": ("120", "g/L"), "alt": ("50", "U/L")}), **zh)
+    html = page.content.decode()
+    assert page.status_code == 400 and "血常规" in html and "保存检验组合" in html
+    assert "没有现行的" in html.split('data-row="alt"')[1].split("</tr>")[0]  # the row's problem, in Chinese
+    dm = login(Client(), "data_manager")
+    refused = dm.post(reverse("lab-ranges", kwargs={"study_pk": world.studies["imrt"].pk}),
+                      {"site": "GZ", "analyte": "alt", "unit": "U/L", "effective_from": "2026-01-01"}, **zh)
+    assert refused.status_code == 400 and "请填写" in refused.content.decode()  # coded domain message, translated

@@ -22,6 +22,7 @@ from npctrial.web.clinical import lab_ranges
 from npctrial.web.clinical.models import LabReferenceRange
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
+from npctrial.web.languages import display
 
 router = Router(tags=["lab"])
 
@@ -112,9 +113,9 @@ def save_lab_panel(request: HttpRequest, study_id: int, subject_pk: int, payload
                                          week=payload.week, rows=[r.dict() for r in payload.rows],
                                          user=request.user, event=payload.event)
     except panel_service.PanelRefused as exc:
-        return Status(422, {"detail": str(exc), "errors": [
-            {"row": p.row, "analyte": p.analyte or None, "field": p.path, "message": p.message}
-            for p in exc.problems]})
+        return Status(422, {"detail": display.message_text(exc), "errors": [
+            {"row": p.row, "analyte": p.analyte or None, "field": p.path, "message": p.english or p.message,
+             **({"code": p.code} if p.code else {})} for p in exc.problems]})
     return Status(201, {"records": [_record_out("lab", rec) for rec, _ in saved],
                         "notes": [n for _, notes in saved for n in notes]})
 

@@ -35,6 +35,7 @@ from npctrial.web.clinical import crfs, lab_ranges
 from npctrial.web.clinical.models import LabReferenceRange
 from npctrial.web.core.models import Subject
 from npctrial.web.core.text_input import clean_text
+from npctrial.web.languages import display
 
 __all__ = ["HEADER_FIELDS", "ROW_FIELDS", "PanelRefused", "RowProblem", "row_reference", "save_panel",
            "suggest_row_grade"]
@@ -48,7 +49,9 @@ class RowProblem:
     row: int | None  # 0-based row of the submission; None for the header
     analyte: str
     field: str
-    message: str
+    message: str  # in the reader's language
+    english: str = ""  # the English text of a coded domain message, with its code (what API clients match)
+    code: str | None = None
 
     @property
     def path(self) -> str:
@@ -61,9 +64,11 @@ class PanelRefused(ValidationError):
 
     def __init__(self, problems: list[RowProblem]):
         first = problems[0]
-        where = "" if first.row is None else f"row {first.row + 1} ({first.analyte}): "
-        super().__init__(f"{where}{first.message}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
-                         field=first.path)
+        text = first.message if first.row is None else _("row %(n)s (%(analyte)s): %(message)s") % {
+            "n": first.row + 1, "analyte": first.analyte, "message": first.message}
+        if len(problems) > 1:
+            text += " " + _("(and %(n)s more)") % {"n": len(problems) - 1}
+        super().__init__(text, field=first.path)
         self.problems = problems
 
 
@@ -162,8 +167,8 @@ def _save_rows(subject: Subject, panel: LabPanel, rows: list[Any], head: dict[st
                                            event=event))
         except ValidationError as exc:
             field = exc.field or "value"
-            problems.append(RowProblem(None, key, field, str(exc)) if field in HEADER_FIELDS
-                            else RowProblem(i, key, field, str(exc)))
+            problems.append(RowProblem(None if field in HEADER_FIELDS else i, key, field, display.message_text(exc),
+                                       str(exc), exc.code))
     return saved, problems
 
 
@@ -179,8 +184,9 @@ def save_panel(subject: Subject, panel_key: Any, *, sample_date: Any, week: Any,
     head = {"sample_date": sample_date, "week": week}
     with transaction.atomic():
         saved, problems = _save_rows(subject, panel, rows, head, user, event)
-        header = {(p.field, p.message) for p in problems if p.row is None}
-        problems = [*(RowProblem(None, "", f, m) for f, m in sorted(header)), *(p for p in problems if p.row is not None)]
+        header = {(p.field, p.message, p.english, p.code) for p in problems if p.row is None}
+        problems = [*(RowProblem(None, "", *h) for h in sorted(header, key=lambda h: h[:3])),
+                    *(p for p in problems if p.row is not None)]
         if not problems and not saved:
             problems = [RowProblem(None, "", "rows", _("the panel is empty: enter at least one value"))]
         if problems:

@@ -29,6 +29,7 @@ from npctrial.web.clinical.views.common import subject_for
 from npctrial.web.clinical.views.crf import _event_of
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
+from npctrial.web.languages import display
 
 
 def _date(text: str | None) -> date | str | None:
@@ -70,7 +71,7 @@ def _suggestion(subject: Subject, analyte: Analyte, value: Any, unit: str, on: A
     try:
         grade, _r = service.suggest_row_grade(subject, analyte, value, unit, on if isinstance(on, date) else None)
     except ValidationError as exc:
-        return {"grade": None, "message": str(exc)}
+        return {"grade": None, "message": display.message_text(exc)}
     return {"grade": grade, "message": ""}
 
 

@@ -24,6 +24,7 @@ from npctrial.web.clinical import lab_ranges
 from npctrial.web.clinical.views.common import today
 from npctrial.web.core import permissions
 from npctrial.web.core.models import Study
+from npctrial.web.languages import display
 
 
 def _analyte_choices() -> list[tuple[str, str]]:
@@ -83,7 +84,7 @@ def lab_ranges_page(request: HttpRequest, study_pk: int) -> HttpResponse:
         r = lab_ranges.add_range(study, d["site"], analyte=d["analyte"], unit=d["unit"], lln=d["lln"], uln=d["uln"],
                                  effective_from=d["effective_from"], note=d["note"], user=request.user)
     except ValidationError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        form.add_error(exc.field if exc.field in form.fields else None, display.message_text(exc))
         return _page(request, study, form, status=400)
     messages.success(request, _("Reference range saved: %(source)s") % {"source": lab_ranges.range_source(r)})
     return redirect("lab-ranges", study_pk=study.pk)
