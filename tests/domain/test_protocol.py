@@ -122,7 +122,8 @@ def test_primary_endpoints_of_imrt_s1() -> None:
 
 def test_subject_id_pattern() -> None:
     p = load_protocol("imrt-s1")
-    assert p.format_subject_id("01", 7) == "NPC-01-007"
+    assert p.format_subject_id("01", 7) == "IMRT-01-007"  # the study prefix: IDs unique across studies
+    assert load_protocol("ccrt-nimotuzumab").format_subject_id("GZ", 12) == "NIMO-GZ-012"
     with pytest.raises(ValidationError, match="seq"):
         p.format_subject_id("01", 0)
 
@@ -149,6 +150,28 @@ criteria:
 
 def test_minimal_protocol_is_valid() -> None:
     assert parse_protocol(_minimal()).criteria[0].id == "I1"
+
+
+def test_default_subject_id_pattern_names_the_study() -> None:
+    p = parse_protocol(_minimal())
+    assert p.format_subject_id("GZ", 3) == "demo-GZ-003"
+    assert p.format_subject_id("GZ", 3, study="trial-b") == "trial-b-GZ-003"
+
+
+@pytest.mark.parametrize(("pattern", "problem"), [
+    ("NPC-{site}", "needs {seq}"),
+    ("NPC-{centre}-{seq}", "unknown placeholder {centre}"),
+    ("NPC-{site}-{seq:03d", "cannot be formatted"),
+    ("NPC-{site}-{seq:x>}", None),  # a valid format spec
+])
+def test_subject_id_pattern_is_checked_when_loading(pattern, problem) -> None:
+    data = {**_minimal(), "subject_id_pattern": pattern}
+    if problem is None:
+        assert parse_protocol(data).format_subject_id("GZ", 1)
+        return
+    with pytest.raises(ProtocolError) as info:
+        parse_protocol(data)
+    assert any(e.startswith("subject_id_pattern:") and problem in e for e in info.value.errors)
 
 
 def test_unknown_field_in_rule_is_reported_with_its_path() -> None:

@@ -91,7 +91,7 @@ def test_a_new_study_is_made_runnable_through_the_api(client, new_study):
     assert _post(wang, _api(s, "/screenings"), {"site": "HK", "values": IMRT_ELIGIBLE}).status_code == 404
     enrolled = _post(wang, _api(s, f"/screenings/{screened.json()['id']}/enrol"),
                      {"consent_date": "2026-01-05", "consent_version": "1.0"})
-    assert enrolled.status_code == 201 and enrolled.json()["subject_id"].startswith("NPC-GZ-")
+    assert enrolled.status_code == 201 and enrolled.json()["subject_id"].startswith("IMRT-GZ-")
 
 
 def test_study_admins_cannot_appoint_study_admins_or_act_on_other_studies(client, world, root):

@@ -59,7 +59,7 @@ def test_chinese_journey_login_screen_enrol_weekly_ae_report(live_server, zh_pag
     page.fill("#enrol-form input[name=consent_version]", "1.0")
     page.click("#enrol-form button[type=submit]")
     page.wait_for_selector("text=已入组，编号")
-    assert re.search(r"NPC-GZ-\d{3}", page.inner_text("main"))
+    assert re.search(r"NIMO-GZ-\d{3}", page.inner_text("main"))
 
     # 4. a week of toxicity: grade 3 oral mucositis in week 2 of radiotherapy
     page.goto(f"{base}/studies/{imrt.pk}/clinical/subjects/{subject.pk}/")

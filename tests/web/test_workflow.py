@@ -118,7 +118,7 @@ def test_screen_eligible_and_ineligible_through_the_pages_then_enrol(client, wor
     response = client.post(enrol_url, {"consent_date": "2026-02-01", "consent_version": "1.0"})
     assert response.status_code == 302
     subject = Subject.objects.get(screening=eligible)
-    assert subject.subject_id == "NPC-GZ-002"  # the world already enrolled NPC-GZ-001 at GZ
+    assert subject.subject_id == "IMRT-GZ-002"  # the protocol pattern IMRT-{site}-{seq:03d}; the world enrolled IMRT-GZ-001
     assert subject.screening.consent.consent_version == "1.0"
     # a coordinator cannot screen at another site by posting its code
     other = client.post(new_url, {**_form(IMRT_ELIGIBLE), "site": "HK"})
@@ -137,7 +137,8 @@ def test_enrolment_rules(world):
     with pytest.raises(ValidationError):
         enrol(record, consent_date=date(2026, 1, 1), consent_version="1.0", user=None)
     assert subject.seq == 2
-    assert format_subject_id("NPC-{site}-{seq:03d}", site="GZ", seq=7, study="x") == "NPC-GZ-007"
+    assert format_subject_id("IMRT-{site}-{seq:03d}", site="GZ", seq=7, study="x") == "IMRT-GZ-007"
+    assert format_subject_id("{study}-{site}-{seq:03d}", site="GZ", seq=7, study="x") == "x-GZ-007"
     with pytest.raises(ValidationError):
         format_subject_id("NPC-{centre}-{seq}", site="GZ", seq=7, study="x")
 

@@ -26,6 +26,7 @@ Loading
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -207,7 +208,9 @@ class Protocol(_Frozen):
     source: str
     design: str | None = None
     stage_edition: Literal[7, 8] = 8
-    subject_id_pattern: str = "NPC-{site}-{seq:03d}"
+    #: placeholders {study} (the study code), {site} (the site code), {seq} (1, 2, ... per study and site);
+    #: IDs are unique across studies, so a pattern names its study (a literal prefix or {study}).
+    subject_id_pattern: str = "{study}-{site}-{seq:03d}"
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
     criteria: tuple[Criterion, ...] = Field(min_length=1)
     dosing: tuple[DoseTable, ...] = ()
@@ -257,11 +260,11 @@ class Protocol(_Frozen):
                 return table
         raise ValidationError(f"protocol {self.id!r} has no dose table for {drug!r}", field="drug")
 
-    def format_subject_id(self, site: str | int, seq: int) -> str:
-        """Subject identifier from the protocol pattern, e.g. ``NPC-01-007``."""
+    def format_subject_id(self, site: str | int, seq: int, study: str | None = None) -> str:
+        """Subject identifier from the protocol pattern, e.g. ``IMRT-01-007`` (``study`` default: the protocol id)."""
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             raise ValidationError(f"seq must be a positive integer, got {seq!r}", field="seq")
-        return self.subject_id_pattern.format(site=site, seq=seq)
+        return self.subject_id_pattern.format(site=site, seq=seq, study=self.id if study is None else study)
 
     def coerce_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Typed values for the catalogued fields present in ``record`` (others are ignored)."""
@@ -423,6 +426,28 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
     problems.extend(edit_check_problems(data))
     problems.extend(access_problems(data))
     problems.extend(blinding_problems(data))
+    problems.extend(_subject_id_pattern_problems(data.get("subject_id_pattern")))
+    return problems
+
+
+_ID_PLACEHOLDERS = frozenset({"study", "site", "seq"})
+
+
+def _subject_id_pattern_problems(pattern: Any) -> list[str]:
+    """The subject-ID pattern uses only {study}, {site}, {seq}, includes {seq} and formats."""
+    if pattern is None or not isinstance(pattern, str):
+        return []  # absent: the default; not text: reported by pydantic
+    try:
+        names = {name for _text, name, _spec, _conv in string.Formatter().parse(pattern) if name is not None}
+        unknown = sorted(names - _ID_PLACEHOLDERS)
+        if not unknown:
+            pattern.format(study="s", site="GZ", seq=1)
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        return [f"subject_id_pattern: {pattern!r} cannot be formatted ({exc})"]
+    problems = [f"subject_id_pattern: unknown placeholder {{{n}}} (use {{study}}, {{site}}, {{seq}})"
+                for n in unknown]
+    if "seq" not in names:
+        problems.append("subject_id_pattern: needs {seq} (IDs within a site are numbered)")
     return problems
 
 

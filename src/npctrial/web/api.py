@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from npctrial.domain.screening_identity import compute_age
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.allocation import randomise
@@ -150,6 +151,11 @@ class ScreeningIn(Schema):
     site: str
     values: dict[str, Any]
     screening_date: date | None = None  # default: today
+    initials: str | None = None  # 2-4 Latin letters (pinyin initials), upper-cased
+    birth_date: date | None = None
+    hospital_number: str | None = None  # the site's record number (never in de-identified exports)
+    rescreen_of: int | None = None  # the earlier screening's id, to confirm a re-screening of the same person
+    rescreen_reason: str | None = None
 
 
 class ScreeningUpdateIn(Schema):
@@ -171,6 +177,12 @@ class ScreeningOut(Schema):
     screening_date: date
     screened_at: datetime
     subject_id: str | None
+    initials: str  # "" when not recorded
+    birth_date: date | None
+    age: int | None  # at the screening date
+    hospital_number: str
+    rescreen_of: int | None
+    rescreen_reason: str
 
 
 class EnrolIn(Schema):
@@ -250,6 +262,9 @@ def _screening_out(r: ScreeningRecord) -> dict[str, Any]:
         "id": r.pk, "label": str(r), "site": r.site.code, "protocol_version": r.protocol_version.label,
         "outcome": r.outcome, "failed_criteria": r.failed_criteria, "values": r.values, "verdicts": r.verdicts,
         "version": r.version, "screening_date": r.screening_date, "screened_at": r.screened_at, "subject_id": subject.subject_id if subject else None,
+        "initials": r.initials, "birth_date": r.birth_date,
+        "age": compute_age(r.birth_date, r.screening_date) if r.birth_date else None,
+        "hospital_number": r.hospital_number, "rescreen_of": r.rescreen_of_id, "rescreen_reason": r.rescreen_reason,
     }
 
 
@@ -329,7 +344,10 @@ def create_screening_route(request: HttpRequest, study_id: int, payload: Screeni
     if site is None:
         raise ValidationError(f"site {payload.site!r} is not a site of this study", field="site")
     permissions.require(request.user, study, "screen", site)
-    record = create_screening(study, site, payload.values, request.user, screening_date=payload.screening_date)
+    identity = {k: getattr(payload, k) for k in ("initials", "birth_date", "hospital_number", "rescreen_of",
+                                                 "rescreen_reason")}
+    record = create_screening(study, site, payload.values, request.user, screening_date=payload.screening_date,
+                              identity=identity)
     return Status(201, _screening_out(record))
 
 

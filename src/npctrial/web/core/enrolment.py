@@ -20,18 +20,29 @@ from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import create_audited
-from npctrial.web.core.models import Consent, ScreeningRecord, StudySite, Subject
+from npctrial.web.core.models import Consent, ScreeningRecord, Study, StudySite, Subject
 from npctrial.web.core.screening import from_storage, protocol_of
+from npctrial.web.core.screening_identity import check_single_enrolment
 
 
 def format_subject_id(pattern: str, *, site: str, seq: int, study: str) -> str:
-    """``NPC-{site}-{seq:03d}`` -> ``NPC-GZ-007``; a bad pattern is a ValidationError."""
+    """``IMRT-{site}-{seq:03d}`` -> ``IMRT-GZ-007``; a bad pattern is a ValidationError."""
     try:
         return pattern.format(site=site, seq=seq, study=study)
     except (KeyError, IndexError, ValueError) as exc:
         raise ValidationError(
             f"subject_id_pattern {pattern!r} cannot be formatted: {exc}", field="subject_id_pattern"
         ) from None
+
+
+def check_unused_subject_id(subject_id: str) -> None:
+    """Subject IDs are unique across studies: an ID another study already gave is refused."""
+    taken = Subject.objects.filter(subject_id=subject_id).select_related("study").first()
+    if taken is not None:
+        raise ValidationError(
+            _("subject ID %(id)s is already used in study %(study)s: subject IDs are unique across studies; "
+              "amend the protocol's subject_id_pattern (e.g. a study prefix or {study})")
+            % {"id": subject_id, "study": taken.study.code}, field="subject_id_pattern")
 
 
 def enrol(
@@ -61,9 +72,11 @@ def enrol(
     actor = user if getattr(user, "is_authenticated", False) else None
     try:
         with transaction.atomic():
+            Study.objects.select_for_update().get(pk=screening.study_id)  # one enrolment per person, any site
             StudySite.objects.select_for_update().get(study=screening.study, site=screening.site)
             if Subject.objects.filter(screening=screening).exists():
                 raise ValidationError(_("this patient is already enrolled"), field="screening")
+            check_single_enrolment(screening)
             create_audited(
                 Consent, actor, reason=reason, screening=screening, consent_date=consent_date,
                 consent_version=str(consent_version).strip(), recorded_by=actor,
@@ -76,6 +89,7 @@ def enrol(
                 protocols.subject_id_pattern(protocol), site=screening.site.code, seq=seq,
                 study=screening.study.code,
             )
+            check_unused_subject_id(subject_id)
             subject = create_audited(
                 Subject, actor, reason=reason, study=screening.study, site=screening.site, screening=screening,
                 protocol_version=version, subject_id=subject_id, seq=seq, enrolment_date=enrolled_on,

@@ -56,16 +56,49 @@ def iso_date_field(*, attrs: dict[str, Any] | None = None, **kwargs: Any) -> for
         error_messages={"invalid": _("Enter the date as YYYY-MM-DD (e.g. 2026-03-04).")}, **kwargs)
 
 
+#: the identity inputs of a new screening (npctrial.web.core.screening_identity), as the API names them
+IDENTITY_FIELDS = ("initials", "birth_date", "hospital_number", "rescreen_of", "rescreen_reason")
+
+
+def identity_fields() -> dict[str, forms.Field]:
+    """Who is screened, as the screening log keeps it (checked by the service, as the API is)."""
+    return {
+        "initials": forms.CharField(
+            label=_("Patient initials"), max_length=20, required=False,
+            help_text=_("2 to 4 Latin letters; for Chinese names the pinyin initials (张伟 → ZW). "
+                        "With the birth date, finds a patient screened before.")),
+        "birth_date": iso_date_field(label=_("Date of birth"), required=False,
+                                     help_text=_("From 1900 on, not after the screening date.")),
+        "hospital_number": forms.CharField(
+            label=_("Hospital record number"), max_length=40, required=False,
+            help_text=_("Optional; the site's own number. Never in de-identified exports.")),
+    }
+
+
+def rescreen_fields() -> dict[str, forms.Field]:
+    return {
+        "rescreen_of": forms.IntegerField(
+            label=_("Re-screening of (screening ID)"), required=False, min_value=1,
+            help_text=_("Only when the patient was screened before: the ID of that screening, as the "
+                        "duplicate warning shows it.")),
+        "rescreen_reason": forms.CharField(label=_("Reason for re-screening"), max_length=2000, required=False,
+                                           widget=forms.TextInput),
+    }
+
+
 def screening_form_class(fields: list[FieldSpec], *, with_site: bool = False, with_reason: bool = False,
                          with_date: bool = False) -> type[forms.Form]:
-    """A Form class with one input per protocol field (plus the screening date for a new screening,
-    version/reason for edits)."""
+    """A Form class with one input per protocol field (plus the identity and screening date for a
+    new screening, version/reason for edits)."""
     attrs: dict[str, Any] = {}
     if with_date:
+        attrs.update(identity_fields())
         attrs["screening_date"] = iso_date_field(
             label=_("Screening date"), initial=timezone.localdate, required=False,
             help_text=_("The date the patient was screened (not in the future). Empty: today."))
-    attrs.update({spec.name: _field_for(spec) for spec in fields})
+    attrs.update({spec.name: _field_for(spec) for spec in fields if spec.name not in attrs})
+    if with_date:
+        attrs.update(rescreen_fields())
     if with_reason:
         attrs["version"] = forms.IntegerField(widget=forms.HiddenInput)
         attrs["reason"] = forms.CharField(

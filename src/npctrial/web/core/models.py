@@ -137,6 +137,16 @@ class ScreeningRecord(AuditedModel):
     screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     screening_date = models.DateField(help_text="the date the patient was screened, as entered")
     screened_at = models.DateTimeField(auto_now_add=True, help_text="when the screening was recorded")
+    # identity as the screening log keeps it (npctrial.domain.screening_identity); personal data:
+    # never in a de-identified export. Empty/null for screenings recorded before these fields existed.
+    initials = models.CharField(max_length=4, blank=True, default="",
+                                help_text="2-4 Latin letters, upper-case (pinyin initials)")
+    birth_date = models.DateField(null=True, blank=True)
+    hospital_number = models.CharField(max_length=40, blank=True, default="",
+                                       help_text="the site's medical record number (site-level identifier)")
+    rescreen_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescreenings",
+                                    help_text="the earlier screening of the same person")
+    rescreen_reason = models.TextField(blank=True, default="")
 
     class Meta:
         unique_together = [("study", "site", "number")]
@@ -171,9 +181,14 @@ class Subject(AuditedModel):
         help_text="the date the subject was enrolled, as entered (origin of enrolment-based endpoints)")
     enrolled_at = models.DateTimeField(auto_now_add=True, help_text="when the enrolment was recorded")
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    id_shared_before_unique = models.BooleanField(
+        default=False, help_text="the ID was also used in another study before IDs were unique across studies "
+                                 "(kept as stored; every later ID is unique)")
 
     class Meta:
         unique_together = [("study", "subject_id"), ("study", "site", "seq")]
+        constraints = [models.UniqueConstraint(fields=["subject_id"], condition=models.Q(id_shared_before_unique=False),
+                                               name="subject_id_unique_across_studies")]
         ordering = ["study", "site", "seq"]
 
     def __str__(self) -> str:

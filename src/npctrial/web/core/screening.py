@@ -10,11 +10,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from npctrial.domain.screening_identity import derive_age_value
 from npctrial.domain.timeline import check_screening_date
 from npctrial.errors import ValidationError
 from npctrial.web.core import protocols
 from npctrial.web.core.locking import save_with_version
 from npctrial.web.core.models import ProtocolVersion, ScreeningRecord, Site, Study, StudySite
+from npctrial.web.core.screening_identity import check_duplicates, clean_identity
 
 
 def protocol_of(version: ProtocolVersion) -> Any:
@@ -35,11 +37,15 @@ def evaluate_values(version: ProtocolVersion, values: dict[str, Any]) -> protoco
 
 
 def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
-                     screening_date: date | None = None, reason: str | None = None) -> ScreeningRecord:
+                     screening_date: date | None = None, reason: str | None = None,
+                     identity: dict[str, Any] | None = None) -> ScreeningRecord:
     """Validate, evaluate and store a screening record under the study's current protocol.
 
     ``screening_date`` is the date entered by the site (default today; not in the future);
-    ``reason`` is kept in the record's first history row (e.g. the reason of a data import).
+    ``reason`` is kept in the record's first history row (e.g. the reason of a data import);
+    ``identity``: initials, birth_date, hospital_number, rescreen_of, rescreen_reason
+    (:mod:`npctrial.web.core.screening_identity`: a person screened before is refused unless
+    confirmed as a re-screening). The protocol's age field, if any, is computed from the birth date.
     """
     today = timezone.localdate()
     day = check_screening_date(screening_date or today, today=today)
@@ -49,10 +55,15 @@ def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
     if not study.study_sites.filter(site=site, active=True).exists():
         raise ValidationError(_("site %(site)s does not take part in %(study)s") % {"site": site.code, "study": study.code},
                               field="site")
-    values = protocols.coerce_values(protocol_of(version), raw)
+    ident = clean_identity(study, identity or {}, screening_date=day, today=today)
+    protocol = protocol_of(version)
+    values = protocols.coerce_values(protocol, derive_age_value([f.name for f in protocol.fields], raw,
+                                                                ident.birth_date, day))
     evaluation = evaluate_values(version, values)
     with transaction.atomic():
+        Study.objects.select_for_update().get(pk=study.pk)  # serialise duplicate detection across sites
         StudySite.objects.select_for_update().get(study=study, site=site)  # serialise numbering
+        check_duplicates(study, site, ident)
         last = ScreeningRecord.objects.filter(study=study, site=site)
         number = (last.aggregate(m=Max("number"))["m"] or 0) + 1
         record = ScreeningRecord(
@@ -66,6 +77,8 @@ def create_screening(study: Study, site: Site, raw: dict[str, Any], user: Any,
             outcome=evaluation.outcome,
             screened_by=user if getattr(user, "is_authenticated", False) else None,
             screening_date=day,
+            initials=ident.initials, birth_date=ident.birth_date, hospital_number=ident.hospital_number,
+            rescreen_of=ident.rescreen_of, rescreen_reason=ident.rescreen_reason,
         )
         if getattr(user, "is_authenticated", False):
             record._history_user = user

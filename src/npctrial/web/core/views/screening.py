@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.enrolment import enrol
-from npctrial.web.core.forms import ConsentForm, screening_form_class
+from npctrial.web.core.forms import IDENTITY_FIELDS, ConsentForm, screening_form_class
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import ScreeningRecord, Site, Study
 from npctrial.web.core.screening import create_screening, protocol_of, update_screening
@@ -85,7 +85,8 @@ def screening_new(request: HttpRequest, study_pk: int) -> HttpResponse:
         elif valid:
             try:
                 record = create_screening(study, site, _raw(request, protocol), request.user,
-                                          screening_date=form.cleaned_data.get("screening_date"))
+                                          screening_date=form.cleaned_data.get("screening_date"),
+                                          identity={k: form.cleaned_data.get(k) for k in IDENTITY_FIELDS})
             except ValidationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, display.message_text(exc))
             else:
