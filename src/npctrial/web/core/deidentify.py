@@ -1,4 +1,5 @@
-"""De-identified exports: every date of a subject shifted by the same days (or removed), free text dropped.
+"""De-identified exports: every date of a subject shifted by the same days (or removed), free text dropped,
+personal identifiers (:data:`IDENTIFIER_COLUMNS`: initials, birth date, hospital number) dropped.
 
 The shift of a subject comes from :func:`npctrial.domain.access.compute_date_shift` keyed by the
 study and the server's secret key (``salted_hmac``): the same in every export of the study, never
@@ -18,6 +19,11 @@ from npctrial.web.core.form_access import access_spec, require_export
 from npctrial.web.core.models import Study
 
 
+#: columns that identify a person: never in a de-identified export, whichever export holds them
+#: (the screening log; a protocol field of the same name in the screening values).
+IDENTIFIER_COLUMNS = frozenset({"initials", "birth_date", "hospital_number"})
+
+
 @dataclass(frozen=True)
 class Deidentifier:
     """How one study's exports are de-identified (``dates``: shift or remove)."""
@@ -30,12 +36,12 @@ class Deidentifier:
         return compute_date_shift(self.key, subject_id, self.max_shift_days)
 
     def columns(self, columns: Iterable[str], dates: Iterable[str], free_text: Iterable[str]) -> list[str]:
-        """The exported columns: free text dropped; date columns dropped too when dates are removed."""
-        dropped = set(free_text) | (set(dates) if self.dates == "remove" else set())
+        """The exported columns: identifiers and free text dropped; date columns too when dates are removed."""
+        dropped = IDENTIFIER_COLUMNS | set(free_text) | (set(dates) if self.dates == "remove" else set())
         return [c for c in columns if c not in dropped]
 
     def row(self, row: dict[str, Any], subject_id: str, dates: Iterable[str], free_text: Iterable[str]) -> dict[str, Any]:
-        out = {k: v for k, v in row.items() if k not in set(free_text)}
+        out = {k: v for k, v in row.items() if k not in set(free_text) and k not in IDENTIFIER_COLUMNS}
         if self.dates == "remove":
             return {k: v for k, v in out.items() if k not in set(dates)}
         days = self.shift_for(subject_id)

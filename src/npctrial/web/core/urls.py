@@ -12,6 +12,7 @@ from npctrial.web.core.views import (
     audit,
     queries,
     screening,
+    screening_log,
     studies,
     subjects,
 )
@@ -45,6 +46,8 @@ urlpatterns = [
     path("studies/<int:study_pk>/audit/export.<str:fmt>", audit.audit_log_export, name="audit-log-export"),
     path("studies/<int:study_pk>/export/screening.csv", studies.screening_export, name="screening-export"),
     path("studies/<int:study_pk>/screening/", screening.screening_log, name="screening-log"),
+    path("studies/<int:study_pk>/screening/log.<str:fmt>", screening_log.screening_log_export,
+         name="screening-log-export"),
     path("studies/<int:study_pk>/screening/new/", screening.screening_new, name="screening-new"),
     path("studies/<int:study_pk>/screening/evaluate/", screening.screening_evaluate, name="screening-evaluate"),
     path("studies/<int:study_pk>/screening/<int:pk>/", screening.screening_detail, name="screening-detail"),

@@ -17,6 +17,8 @@ from npctrial.web.core.forms import IDENTITY_FIELDS, ConsentForm, screening_form
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import ScreeningRecord, Site, Study
 from npctrial.web.core.screening import create_screening, protocol_of, update_screening
+from npctrial.web.core.screening_log import log_entries, log_records
+from npctrial.web.core.views.screening_log import chosen_site
 from npctrial.web.languages import display
 
 
@@ -39,19 +41,19 @@ def _kept_values(record: ScreeningRecord, protocol: Any) -> dict[str, Any]:
 
 
 def screening_log(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """Every screening in date order (site roles: their sites; ``?site=``, ``?outcome=`` filters)."""
     study = permissions.get_study_for(request.user, study_pk, "view")
-    records = permissions.scope(request.user, study, ScreeningRecord.objects.select_related("site", "subject"))
+    site = chosen_site(request, study)
+    records = log_records(request.user, study, site)
     outcome = request.GET.get("outcome")
     if outcome in {"eligible", "ineligible", "incomplete"}:
         records = records.filter(outcome=outcome)
     sites = list(permissions.visible_sites(request.user, study).order_by("code"))
-    site = request.GET.get("site")
-    if site in {s.code for s in sites}:
-        records = records.filter(site__code=site)
     return render(
         request, "core/screening_log.html",
-        {"study": study, "records": records.order_by("site__code", "-number"), "sites": sites,
-         "can_screen": bool(_screening_sites(request, study)), "outcome": outcome, "site": site},
+        {"study": study, "entries": log_entries(records), "sites": sites,
+         "can_screen": bool(_screening_sites(request, study)), "outcome": outcome, "site": site,
+         "can_export": permissions.can(request.user, study, "export")},
     )
 
 
