@@ -37,7 +37,7 @@ from npctrial.errors import ValidationError
 from npctrial.messages import message
 
 __all__ = [
-    "AGE_FIELDS", "ScreeningIdentity", "check_birth_date", "check_hospital_number", "check_initials",
+    "AGE_FIELDS", "SameBy", "ScreeningIdentity", "check_birth_date", "check_hospital_number", "check_initials",
     "check_same_person", "compute_age", "derive_age_value", "find_same_person",
 ]
 

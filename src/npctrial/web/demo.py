@@ -111,7 +111,20 @@ def _users() -> list[DemoLogin]:
     return logins
 
 
+#: first letters of common pinyin surnames and given names (synthetic initials, one pair per patient)
+_LETTERS = "ZWLCHYXJMGSDQT"
+
+
+def demo_identity(birth: str, site: Site, i: int) -> dict[str, Any]:
+    """Synthetic screening-log identity of demo patient ``i``: initials unique per ``i`` (so no demo
+    patient is taken for another), the birth date, the site's record number."""
+    n = len(_LETTERS)
+    initials = _LETTERS[i % n] + _LETTERS[(i // n + 3 * i) % n] + ("" if i < n * n else _LETTERS[(i // (n * n)) % n])
+    return {"initials": initials, "birth_date": birth, "hospital_number": f"{site.code}{100000 + i}"}
+
+
 def _patient(rng: random.Random, protocol_id: str, i: int) -> dict[str, Any]:
+    """Screening values of demo patient ``i``; ``birth_date`` (1950-1989) is the identity's, not a value."""
     values = dict(_BASE[protocol_id])
     birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 40))
     values["birth_date"] = birth.isoformat()
@@ -168,7 +181,8 @@ def _load_study(protocol_id: str, target: int, sites: list[Site], users: dict[st
                 values.pop(name, None)
         days_ago = int((n_patients - i) * 240 / n_patients)
         with demo_clock(today - timedelta(days=days_ago + 3)):
-            record = create_screening(study, site, values, coordinator)
+            identity = demo_identity(values.pop("birth_date"), site, i)
+            record = create_screening(study, site, values, coordinator, identity=identity)
         if record.outcome != "eligible" or stage == 3:
             continue
         enrolled_at = today - timedelta(days=days_ago)

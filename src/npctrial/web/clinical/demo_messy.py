@@ -6,7 +6,10 @@ would: a death dated before consent and before two "alive" visits; two RECIST as
 one date; grades CTCAE v4.03 does not define (dry mouth 4, febrile neutropenia 1); a bilirubin
 ULN stored in the value's unit by mistake; a follow-up visit in the future; an "acute" RTOG grade
 5 at day 104; radiotherapy before consent; in the randomised study, nimotuzumab for a patient of
-the control arm, dated before randomisation.
+the control arm, dated before randomisation. The screening log of the site shows a re-screening
+(a patient first screened without the staging, then re-screened with it, linked and with its
+reason) and a duplicate imported before duplicate detection existed: patient ``a`` screened a
+second time, unlinked; screening ``a`` again now is refused naming both earlier screenings.
 
 After loading, every edit check is re-run on the site (:func:`npctrial.web.clinical.checks.sweep`
 with ``open_queries``): each problem becomes a data query, the report lists the subjects it cannot
@@ -19,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Max
 from django.utils import timezone
 
 from npctrial.web.clinical import checks
@@ -36,7 +40,7 @@ from npctrial.web.clinical.models import (
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import create_audited
 from npctrial.web.core.enrolment import enrol
-from npctrial.web.core.models import Membership, Site, Study, StudySite, Subject
+from npctrial.web.core.models import Membership, ScreeningRecord, Site, Study, StudySite, Subject
 from npctrial.web.core.screening import create_screening
 
 SITE = ("MX", "Messy demo site (records imported before the edit checks)")
@@ -64,20 +68,46 @@ def _rt(user: Any, subject: Subject, start: Any) -> Any:
                    start_date=start, end_date=start + timedelta(days=45), delivered_fractions=33)
 
 
+_PEOPLE = ({"initials": "MXA", "birth_date": "1961-05-02", "hospital_number": "MX-0001"},
+           {"initials": "MXB", "birth_date": "1972-11-30", "hospital_number": "MX-0002"},
+           {"initials": "MXC", "birth_date": "1958-02-28", "hospital_number": "MX-0003"})
+_RESCREENED = {"initials": "RS", "birth_date": "1966-08-19", "hospital_number": "MX-0004"}
+
+
 def _patients(study: Study, site: Site, user: Any, values: dict[str, Any], n: int) -> list[Subject]:
     today = timezone.localdate()
     out = []
     for i in range(n):
-        record = create_screening(study, site, values, user, screening_date=today - timedelta(days=200 + i))
+        record = create_screening(study, site, values, user, screening_date=today - timedelta(days=200 + i),
+                                  identity=_PEOPLE[i % len(_PEOPLE)])
         out.append(enrol(record, consent_date=today - timedelta(days=199 + i), consent_version="1.0", user=user,
                          enrolment_date=today - timedelta(days=198 + i)))
     return out
+
+
+def _screening_history(site: Site, user: Any, values: dict[str, Any], enrolled: Subject) -> None:
+    """A re-screening (first without the staging: incomplete) and a duplicate imported unlinked."""
+    today = timezone.localdate()
+    study = enrolled.study
+    first = create_screening(study, site, {k: v for k, v in values.items() if k != "t_category"}, user,
+                             screening_date=today - timedelta(days=120), identity=_RESCREENED)
+    create_screening(study, site, values, user, screening_date=today - timedelta(days=110),
+                     identity={**_RESCREENED, "rescreen_of": first.pk,
+                               "rescreen_reason": "staging MRI reported after the first screening"})
+    earlier = enrolled.screening
+    number = (ScreeningRecord.objects.filter(study=study, site=site).aggregate(m=Max("number"))["m"] or 0) + 1
+    create_audited(ScreeningRecord, user, reason="legacy import (before duplicate detection)", study=study, site=site,
+                   protocol_version=earlier.protocol_version, number=number, values=earlier.values,
+                   verdicts=earlier.verdicts, failed_criteria=earlier.failed_criteria, outcome=earlier.outcome,
+                   screened_by=user, screening_date=earlier.screening_date + timedelta(days=2),
+                   initials=earlier.initials, birth_date=earlier.birth_date)
 
 
 def load_messy_site(study: Study, password: str, values: dict[str, Any]) -> list[Subject]:
     """Create site MX in ``study`` with three messy patients; returns them (queries already opened)."""
     site, user = _site_and_user(study, password)
     a, b, c = _patients(study, site, user, values, 3)
+    _screening_history(site, user, values, a)
     today = timezone.localdate()
     consent = a.enrolment_date - timedelta(days=1)
     # a: death before consent and before two "alive" visits (issue 12)

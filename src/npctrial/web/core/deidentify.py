@@ -18,7 +18,6 @@ from npctrial.domain.access import compute_date_shift, shift_date
 from npctrial.web.core.form_access import access_spec, require_export
 from npctrial.web.core.models import Study
 
-
 #: columns that identify a person: never in a de-identified export, whichever export holds them
 #: (the screening log; a protocol field of the same name in the screening values).
 IDENTIFIER_COLUMNS = frozenset({"initials", "birth_date", "hospital_number"})

@@ -82,7 +82,7 @@ def _describe(record: ScreeningRecord) -> str:
         "label": str(record), "id": record.pk, "site": record.site.code, "date": record.screening_date.isoformat()}
 
 
-def _same_person(study: Study, site: Site, ident: IdentityInput) -> list[tuple[ScreeningRecord, str]]:
+def _same_person(study: Study, site: Site, ident: IdentityInput) -> list[tuple[ScreeningRecord, rule.SameBy]]:
     """Earlier screenings of the study that are ``ident`` under the domain rule (date order)."""
     query = Q(pk__in=[])
     if ident.initials and ident.birth_date is not None:

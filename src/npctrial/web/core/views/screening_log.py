@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from npctrial.web.core import permissions
 from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.events import record_event
-from npctrial.web.core.spreadsheet import neutralise_workbook, safe_rows
 from npctrial.web.core.screening_log import LOG_COLUMNS, deidentified_log, log_records, log_rows
+from npctrial.web.core.spreadsheet import neutralise_workbook, safe_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
