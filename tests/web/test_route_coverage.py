@@ -98,6 +98,7 @@ STUDY: dict[str, tuple[str, Any, bool]] = {
     "allocation-list": ("get", None, False),
     "screening-export": ("get", None, False),
     "screening-log": ("get", None, False),
+    "screening-log-export": ("get", None, False),
     "screening-new": ("get", None, False),
     "screening-evaluate": ("post", {"t_category": "T2"}, False),
     "subject-list": ("get", None, False),
