@@ -170,6 +170,12 @@ def _records(data: bytes, drop=("record_id", "version")) -> list[dict]:
 FORMS = ("baseline", "radiotherapy", "drug", "interruption", "lab", "ae", "rtog", "followup", "event")
 
 
+def _rekey(data: bytes) -> bytes:
+    """Subject IDs are unique across studies: the copy's protocol numbers its subjects COPY-... where
+    the original has IMRT-...; everything else of the files must be identical."""
+    return data.replace(b"IMRT-", b"COPY-")
+
+
 def test_export_then_import_into_a_new_study_gives_identical_data(world):
     imrt = world.studies["imrt"]
     save("baseline", world, {"assessment_date": date(2026, 1, 6), "height_cm": 170, "weight_kg": 62,
@@ -188,12 +194,14 @@ def test_export_then_import_into_a_new_study_gives_identical_data(world):
     save("followup", world, {"visit_date": date(2026, 6, 1), "status": "alive_ned", "notes": "well"})
     save("event", world, {"kind": "last_contact", "event_date": date(2026, 6, 1)}, site="B")
     dm = login(Client(), "data_manager")
-    screening_csv = _export(dm, imrt, "screening")
-    odm = _export(dm, imrt, "odm", "xml")
-    before = {form: _records(_export(dm, imrt, form)) for form in FORMS}
+    screening_csv = _rekey(_export(dm, imrt, "screening"))
+    odm = _rekey(_export(dm, imrt, "odm", "xml"))
+    before = {form: _records(_rekey(_export(dm, imrt, form))) for form in FORMS}
     assert sum(len(v) for v in before.values()) == 9
 
-    copy = create_study(code="imrt-copy", yaml_text=load_bundled_protocol_text("imrt-s1"),
+    text = load_bundled_protocol_text("imrt-s1")
+    assert 'subject_id_pattern: "IMRT-{site}-{seq:03d}"' in text
+    copy = create_study(code="imrt-copy", yaml_text=text.replace('"IMRT-{site}', '"COPY-{site}'),
                         sites=list(world.sites.values()))
     importer = world.users["coordinator"]
     Membership.objects.create(user=importer, study=copy, role="coordinator")  # every site
