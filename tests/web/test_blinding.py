@@ -100,6 +100,7 @@ def _double_blind_study(world):
         "masking: open-label\n  allocation_visible_to: [investigator, coordinator, statistician, dmc]",
         "masking: double-blind\n  allocation_visible_to: [statistician, dmc]")
     assert "double-blind" in text
+    text = text.replace("\"NIMO-{site}", "\"BLIND-{site}")  # its own subject IDs (unique across studies)
     study = create_study(code="ccrt-blind", yaml_text=text, target_enrolment=10, sites=[world.sites["A"]])
     for role in ("coordinator", "statistician"):
         Membership.objects.create(user=world.users[role], study=study, role=role,

@@ -108,8 +108,8 @@ def test_screen_enrol_randomise_audit_and_query_journey(live_server, page):
 
     # 2. an eligible patient, then consent and enrolment
     screen_eligible_and_enrol(page, base, study.pk)
-    subject_id = re.search(r"IMRT-GZ-\d{3}", page.inner_text("h1")).group(0)
-    assert subject_id == "IMRT-GZ-002"
+    subject_id = re.search(r"NIMO-GZ-\d{3}", page.inner_text("h1")).group(0)
+    assert subject_id == "NIMO-GZ-002"
 
     # 3. randomise; the arm is shown once and the button disappears
     page.click("#randomise-form button[type=submit]")

@@ -156,6 +156,7 @@ def test_a_mis_randomisation_is_recorded_and_the_allocation_stays(world):
 def _auto_protocol() -> str:
     data = yaml.safe_load(load_bundled_protocol_text("ccrt-nimotuzumab"))
     data["randomisation"]["at_enrolment"] = True
+    data["subject_id_pattern"] = "AUTO-{site}-{seq:03d}"  # its own subject IDs (unique across studies)
     data["randomisation"]["stratification"] = ["induction_response", "sex"]
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 

@@ -30,7 +30,7 @@ def _lesions(a: float) -> list[dict]:
     ((0.5, None), 1, "continue to stage 2"),  # 1 response > r1 already
 ])
 def test_simon_stage1_status(world, shrink, evaluated, status):
-    text = load_bundled_protocol_text("imrt-s1").replace("simon: null", SIMON)
+    text = load_bundled_protocol_text("imrt-s1").replace("simon: null", SIMON).replace("\"IMRT-{site}", "\"SIMON-{site}")  # its own IDs
     study = create_study(code="simon-test", yaml_text=text, target_enrolment=4, sites=[world.sites["A"]])
     Membership.objects.create(user=world.users["coordinator"], study=study, site=world.sites["A"], role="coordinator")
     user = world.users["coordinator"]
