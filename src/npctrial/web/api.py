@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -68,14 +69,14 @@ def _on_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
         errors.append({"field": ".".join(loc) or "__all__", "message": err.get("msg", "invalid")})
     fields = ", ".join(e["field"] for e in errors)
-    return _error(request, 422, f"invalid input: {fields}", errors)
+    return _error(request, 422, _("invalid input: %(fields)s") % {"fields": fields}, errors)
 
 
 @api.exception_handler(EditConflict)
 def _on_conflict(request: HttpRequest, exc: EditConflict) -> HttpResponse:
     body = {
         "detail": str(exc),
-        "errors": [{"field": r.field, "message": "changed by someone else"} for r in exc.rows if r.differs],
+        "errors": [{"field": r.field, "message": _("changed by someone else")} for r in exc.rows if r.differs],
         "your_version": exc.expected_version,
         "current_version": exc.current_version,
         "fields": [{"field": r.field, "submitted": protocols.jsonable(r.submitted), "current": protocols.jsonable(r.current)}
@@ -86,17 +87,17 @@ def _on_conflict(request: HttpRequest, exc: EditConflict) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not found")
+    return _error(request, 404, _("not found"))
 
 
 @api.exception_handler(PermissionDenied)
 def _on_403(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, str(exc) or "forbidden")
+    return _error(request, 403, str(exc) or _("forbidden"))
 
 
 @api.exception_handler(AuthenticationError)
 def _on_401(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "authentication required")
+    return _error(request, 401, _("authentication required"))
 
 
 # --------------------------------------------------------------------------- schemas
@@ -283,7 +284,7 @@ def _subject_out(s: Subject, user: Any) -> dict[str, Any]:
 def _current_protocol(study: Any) -> Any:
     version = study.current_protocol
     if version is None:
-        raise ValidationError("the study has no protocol version", field="protocol")
+        raise ValidationError(_("the study has no protocol version"), field="protocol")
     return protocol_of(version)
 
 
@@ -342,7 +343,7 @@ def create_screening_route(request: HttpRequest, study_id: int, payload: Screeni
     code = clean_text(payload.site, "site", Site._meta.get_field("code").max_length)  # as the form: stripped, no NUL
     site = Site.objects.filter(code=code, study_sites__study=study).first()
     if site is None:
-        raise ValidationError(f"site {payload.site!r} is not a site of this study", field="site")
+        raise ValidationError(_("site %(site)r is not a site of this study") % {"site": payload.site}, field="site")
     permissions.require(request.user, study, "screen", site)
     identity = {k: getattr(payload, k) for k in ("initials", "birth_date", "hospital_number", "rescreen_of",
                                                  "rescreen_reason")}

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -276,9 +277,9 @@ def import_route(request: HttpRequest, study_id: int, file: UploadedFile | None 
     """
     study = permissions.get_study_for(request.user, study_id, "import_data")
     if file is None:
-        raise ValidationError("send the file to import (multipart field 'file')", field="file")
+        raise ValidationError(_("send the file to import (multipart field 'file')"), field="file")
     if file.size is not None and file.size > MAX_BYTES:
-        raise ValidationError(f"the file is larger than {MAX_BYTES // 1_000_000} MB", field="file")
+        raise ValidationError(_("the file is larger than %(size)s MB") % {"size": MAX_BYTES // 1_000_000}, field="file")
     report = run_import(study, request.user, kind=kind, data=file.read(), filename=file.name or "", reason=reason,
                         mode=mode, partial=partial, request=request)
     body = {**report.as_dict(), "detail": report.summary(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs
@@ -34,12 +35,13 @@ def _as_form_value(name: str, value: Any, field: forms.Field) -> Any:
     if isinstance(value, bool):
         if isinstance(field, forms.BooleanField):
             return value
-        raise ValidationError(f"{name}: true/false is not a value of this field", field=name)
+        raise ValidationError(_("%(field)s: true/false is not a value of this field") % {"field": name}, field=name)
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, str):
         return value
-    raise ValidationError(f"{name}: a single value is expected, got {type(value).__name__}", field=name)
+    raise ValidationError(_("%(field)s: a single value is expected, got %(type)s") % {"field": name, "type": type(value).__name__},
+                          field=name)
 
 
 def _errors(form: forms.Form, names: list[str], where: str = "") -> None:
@@ -59,7 +61,7 @@ def coerce_values(slug: str, values: dict[str, Any], *, partial: bool) -> dict[s
     data: dict[str, Any] = {}
     for name, value in values.items():
         if name not in fields:
-            raise ValidationError(f"unknown field {name!r} for form {slug}", field=name)
+            raise ValidationError(_("unknown field %(field)r for form %(form)s") % {"field": name, "form": slug}, field=name)
         data[name] = _as_form_value(name, value, fields[name])
     if not partial:
         for name, field in fields.items():
@@ -80,11 +82,12 @@ def coerce_lesions(lesions: list[Any] | None) -> list[dict[str, Any]] | None:
     for i, row in enumerate(lesions):
         where = f"lesions[{i}]."
         if not isinstance(row, dict):
-            raise ValidationError(f"lesions[{i}] must be an object with {', '.join(crfs.LESION_FIELDS)}",
-                                  field="lesions")
+            raise ValidationError(_("lesions[%(row)s] must be an object with %(fields)s")
+                                  % {"row": i, "fields": ", ".join(crfs.LESION_FIELDS)}, field="lesions")
         unknown = sorted(set(row) - set(crfs.LESION_FIELDS))
         if unknown:
-            raise ValidationError(f"{where}{unknown[0]}: unknown lesion field", field=f"{where}{unknown[0]}")
+            raise ValidationError(_("%(field)s: unknown lesion field") % {"field": f"{where}{unknown[0]}"},
+                                  field=f"{where}{unknown[0]}")
         fields = crfs.LesionForm.base_fields
         data = {k: _as_form_value(f"{where}{k}", v, fields[k]) for k, v in row.items()}
         form = crfs.LesionForm(data=data)

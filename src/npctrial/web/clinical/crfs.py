@@ -141,7 +141,8 @@ def spec_of(slug: str) -> CrfSpec:
     try:
         return CRFS[slug]
     except KeyError:
-        raise ValidationError(f"unknown form {slug!r} (known: {', '.join(CRFS)})", field="form") from None
+        raise ValidationError(_("unknown form %(form)r (known: %(known)s)") % {"form": slug, "known": ", ".join(CRFS)},
+                              field="form") from None
 
 
 def _widget(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -171,7 +172,8 @@ def query_fields(subject: Subject, record: str) -> list[str] | None:
         return None
     spec = CRFS[slug]
     if not pk.isdigit() or not spec.model.objects.filter(subject=subject, pk=int(pk)).exists():
-        raise ValidationError(f"record {record!r} is not a record of subject {subject.subject_id}", field="record")
+        raise ValidationError(_("record %(record)r is not a record of subject %(subject)s")
+                              % {"record": record, "subject": subject.subject_id}, field="record")
     return list(spec.fields)
 
 
@@ -291,7 +293,8 @@ def save_crf(
         require_form(user, subject.study, slug, "edit", subject.site)
     unknown = set(values) - set(spec.fields)
     if unknown:
-        raise ValidationError(f"unknown field(s) for {slug}: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+        raise ValidationError(_("unknown field(s) for %(form)s: %(fields)s") % {"form": slug, "fields": ", ".join(sorted(unknown))},
+                              field=sorted(unknown)[0])
     with transaction.atomic():
         if instance is None:
             if spec.single and spec.model.objects.filter(subject=subject).exists():

@@ -19,6 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
@@ -386,7 +387,8 @@ def analysis_rows(name: str, subjects: Any) -> tuple[Iterator[dict[str, Any]], l
         return adae_rows(subjects), ADAE_COLUMNS
     if name == "adtte":
         return adtte_rows(subjects), ADTTE_COLUMNS
-    raise ValidationError(f"unknown analysis dataset {name!r} (known: {', '.join(ANALYSIS)})", field="name")
+    raise ValidationError(_("unknown analysis dataset %(name)r (known: %(known)s)") % {"name": name, "known": ", ".join(ANALYSIS)},
+                          field="name")
 
 
 def adsl_config_yaml(study_code: str, randomised: bool) -> str:

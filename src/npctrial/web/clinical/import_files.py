@@ -21,6 +21,8 @@ import io
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 
 
@@ -59,8 +61,8 @@ def _text(data: bytes, result: ReadResult) -> str | None:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        result.problems.append(Problem(0, "file", f"the file is not UTF-8 text (byte {exc.start}); save it as "
-                                                  "UTF-8 CSV"))
+        result.problems.append(Problem(0, "file", _("the file is not UTF-8 text (byte %(byte)s); save it as UTF-8 CSV")
+                                       % {"byte": exc.start}))
         return None
 
 
@@ -73,13 +75,13 @@ def read_csv(data: bytes, form: str) -> ReadResult:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
-        result.problems.append(Problem(0, "file", "the file has no header row"))
+        result.problems.append(Problem(0, "file", _("the file has no header row")))
         return result
     columns = [h.strip() for h in header]
     seen: set[str] = set()
     for name in columns:
         if not name or name in seen:
-            result.problems.append(Problem(0, name or "(empty)", "each column must have a name, once"))
+            result.problems.append(Problem(0, name or "(empty)", _("each column must have a name, once")))
         seen.add(name)
     result.columns = columns
     blank = 0
@@ -88,12 +90,13 @@ def read_csv(data: bytes, form: str) -> ReadResult:
             blank += 1
             continue
         if len(cells) > len(columns):
-            result.problems.append(Problem(number, "file", f"{len(cells)} cells for {len(columns)} columns"))
+            result.problems.append(Problem(number, "file", _("%(cells)s cells for %(columns)s columns")
+                                           % {"cells": len(cells), "columns": len(columns)}))
             continue
         values = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(columns)}
         result.rows.append(SourceRow(number, form, values, f"row {number}"))
     if blank:
-        result.notes.append(f"{blank} blank line(s) skipped")
+        result.notes.append(_("%(count)s blank line(s) skipped") % {"count": blank})
     return result
 
 
@@ -106,11 +109,11 @@ def read_odm(data: bytes) -> ReadResult:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        result.problems.append(Problem(0, "file", f"not well-formed XML: {exc}"))
+        result.problems.append(Problem(0, "file", _("not well-formed XML: %(error)s") % {"error": exc}))
         return result
     ns = {"o": ODM_NS}
     if root.tag != f"{{{ODM_NS}}}ODM":
-        result.problems.append(Problem(0, "file", f"not a CDISC ODM 1.3 document (root {root.tag!r})"))
+        result.problems.append(Problem(0, "file", _("not a CDISC ODM 1.3 document (root %(root)r)") % {"root": root.tag}))
         return result
     number = 0
     for subject in root.iterfind(".//o:ClinicalData/o:SubjectData", ns):
@@ -121,7 +124,8 @@ def read_odm(data: bytes) -> ReadResult:
                 number += 1
                 where = f"{key} {oid} {group.get('ItemGroupRepeatKey', '')}".strip()
                 if not oid.startswith("F."):
-                    result.problems.append(Problem(number, "FormOID", f"form OID {oid!r} is not F.<form>", where))
+                    result.problems.append(Problem(number, "FormOID", _("form OID %(oid)r is not F.<form>") % {"oid": oid},
+                                                   where))
                     continue
                 form = oid[2:]
                 cells = {"subject_id": key, "record_id": group.get("ItemGroupRepeatKey", "")}
@@ -130,10 +134,11 @@ def read_odm(data: bytes) -> ReadResult:
                     prefix, _dot, name = item_oid.rpartition(".")
                     if prefix != f"IT.{form}":
                         result.problems.append(Problem(number, item_oid or "ItemOID",
-                                                       f"item {item_oid!r} is not an item of form {form}", where))
+                                                       _("item %(item)r is not an item of form %(form)s")
+                                                       % {"item": item_oid, "form": form}, where))
                         continue
                     cells[name] = item.get("Value", "")
                 result.rows.append(SourceRow(number, form, cells, where))
     if number == 0:
-        result.problems.append(Problem(0, "file", "the ODM file holds no ClinicalData records"))
+        result.problems.append(Problem(0, "file", _("the ODM file holds no ClinicalData records")))
     return result

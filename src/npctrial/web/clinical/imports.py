@@ -30,6 +30,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs
@@ -75,11 +77,14 @@ class ImportReport:
         return len({p.row for p in self.problems if p.row})
 
     def summary(self) -> str:
-        state = "applied" if self.applied else "refused: nothing written"
+        """In the active language (the audit trail keeps the English, see ``_record``)."""
+        state = _("applied") if self.applied else _("refused: nothing written")
         if self.applied and self.problems:
-            state = f"partly applied ({self.refused_rows} row(s) refused)"
-        return (f"{self.kind} import of {self.filename or 'file'}: {self.rows} row(s), {self.created} created, "
-                f"{self.updated} updated, {len(self.problems)} problem(s); {state}")
+            state = _("partly applied (%(count)s row(s) refused)") % {"count": self.refused_rows}
+        return _("%(kind)s import of %(file)s: %(rows)s row(s), %(created)s created, %(updated)s updated, "
+                 "%(problems)s problem(s); %(state)s") % {
+            "kind": self.kind, "file": self.filename or _("file"), "rows": self.rows, "created": self.created,
+            "updated": self.updated, "problems": len(self.problems), "state": state}
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "mode": self.mode, "filename": self.filename, "sha256": self.sha256,
@@ -105,17 +110,19 @@ class _Context:
         subject = (permissions.scope(self.user, self.study, Subject.objects.select_related("site"))
                    .filter(subject_id=sid).first())
         if subject is None:
-            raise ValidationError(f"no subject {sid!r} in {self.study.code} at your sites", field="subject_id")
+            raise ValidationError(_("no subject %(subject)r in %(study)s at your sites") % {"subject": sid, "study": self.study.code},
+                                  field="subject_id")
         site = row.cells.get("site", "").strip()
         if site and site != subject.site.code:
-            raise ValidationError(f"{sid} is a subject of site {subject.site.code}, not {site}", field="site")
+            raise ValidationError(_("%(subject)s is a subject of site %(site)s, not %(given)s")
+                                  % {"subject": sid, "site": subject.site.code, "given": site}, field="site")
         return subject
 
 
 def _protocol(study: Study) -> Any:
     version = study.current_protocol
     if version is None:
-        raise ValidationError("the study has no protocol version", field="protocol")
+        raise ValidationError(_("the study has no protocol version"), field="protocol")
     return protocol_of(version)
 
 
@@ -126,17 +133,18 @@ def _iso_date(row: SourceRow, name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"{name} must be a date YYYY-MM-DD, got {text!r}", field=name) from None
+        raise ValidationError(_("%(field)s must be a date YYYY-MM-DD, got %(value)r") % {"field": name, "value": text},
+                              field=name) from None
 
 
 def _apply_screening(ctx: _Context, row: SourceRow) -> str:
     """Rule 1 of the module docstring."""
     if ctx.mode != "create":
-        raise ValidationError("screening rows are always new screenings (mode create)", field="mode")
+        raise ValidationError(_("screening rows are always new screenings (mode create)"), field="mode")
     code = row.cells.get("site", "").strip()
     site = Site.objects.filter(code=code, study_sites__study=ctx.study).first()
     if site is None:
-        raise ValidationError(f"site {code!r} is not a site of this study", field="site")
+        raise ValidationError(_("site %(site)r is not a site of this study") % {"site": code}, field="site")
     permissions.require(ctx.user, ctx.study, "screen", site)
     protocol = _protocol(ctx.study)
     names = {f.name for f in protocol.fields}
@@ -148,19 +156,20 @@ def _apply_screening(ctx: _Context, row: SourceRow) -> str:
                               reason=ctx.reason)
     expected = row.cells.get("outcome", "").strip()
     if expected and expected != record.outcome:
-        raise ValidationError(f"the file says {expected}, the values give {record.outcome}", field="outcome")
+        raise ValidationError(_("the file says %(expected)s, the values give %(outcome)s")
+                              % {"expected": expected, "outcome": record.outcome}, field="outcome")
     consent = _iso_date(row, "consent_date")
     given_id = row.cells.get("subject_id", "").strip()
     if consent is None:
         if given_id:
-            raise ValidationError("a subject_id needs the consent_date of the enrolment", field="consent_date")
+            raise ValidationError(_("a subject_id needs the consent_date of the enrolment"), field="consent_date")
         return "created"
     permissions.require(ctx.user, ctx.study, "enrol", site)
     subject = enrol(record, consent_date=consent, consent_version=row.cells.get("consent_version", ""),
                     user=ctx.user, enrolment_date=_iso_date(row, "enrolment_date"), reason=ctx.reason)
     if given_id and given_id != subject.subject_id:
-        raise ValidationError(f"the patient would be enrolled as {subject.subject_id}, not {given_id}",
-                              field="subject_id")
+        raise ValidationError(_("the patient would be enrolled as %(subject)s, not %(given)s")
+                              % {"subject": subject.subject_id, "given": given_id}, field="subject_id")
     return "created"
 
 
@@ -172,8 +181,8 @@ def _boolean_problems(spec: crfs.CrfSpec, row: SourceRow) -> list[Problem]:
     for name in spec.fields:
         if isinstance(spec.model._meta.get_field(name), models.BooleanField) and name in row.cells:
             if row.cells[name].strip().lower() not in _TRUE | _FALSE:
-                out.append(Problem(row.number, name, f"{name} must be true or false, got {row.cells[name]!r}",
-                                   row.location))
+                out.append(Problem(row.number, name, _("%(field)s must be true or false, got %(value)r")
+                                   % {"field": name, "value": row.cells[name]}, row.location))
     return out
 
 
@@ -189,7 +198,7 @@ def _apply_crf(ctx: _Context, row: SourceRow) -> str:
     try:
         spec = crfs.spec_of(row.form)
     except ValidationError:
-        raise ValidationError(f"unknown form {row.form!r}", field="form") from None
+        raise ValidationError(_("unknown form %(form)r") % {"form": row.form}, field="form") from None
     subject = ctx.subject(row)
     permissions.require(ctx.user, ctx.study, "edit_crf", subject.site)
     problems = _boolean_problems(spec, row)
@@ -203,7 +212,7 @@ def _apply_crf(ctx: _Context, row: SourceRow) -> str:
         try:
             version = int(row.cells.get("version", ""))
         except ValueError:
-            raise ValidationError("version must be the record's version number", field="version") from None
+            raise ValidationError(_("version must be the record's version number"), field="version") from None
         cells = {**model_to_dict(instance, fields=list(spec.fields)), **cells}
     form = crfs.form_class(spec.slug)(data=cells)
     if not form.is_valid():
@@ -221,7 +230,8 @@ def _columns_problems(kind: str, study: Study, read: ReadResult) -> list[Problem
         known = set(SCREENING_COLUMNS) | {f.name for f in _protocol(study).fields}
     else:
         known = set(form_columns(kind))
-    return [Problem(0, c, f"unknown column {c!r} for {kind}") for c in read.columns if c and c not in known]
+    return [Problem(0, c, _("unknown column %(column)r for %(kind)s") % {"column": c, "kind": kind})
+            for c in read.columns if c and c not in known]
 
 
 def _read(kind: str, study: Study, data: bytes) -> ReadResult:
@@ -231,13 +241,14 @@ def _read(kind: str, study: Study, data: bytes) -> ReadResult:
         read.rows.sort(key=lambda r: (order.get(r.form, len(order)), r.number))  # e.g. RT before late RTOG
         return read
     if kind != "screening" and kind not in crfs.CRFS:
-        raise ValidationError(f"kind must be one of {', '.join(import_kinds())}, got {kind!r}", field="kind")
+        raise ValidationError(_("kind must be one of %(kinds)s, got %(kind)r") % {"kinds": ", ".join(import_kinds()), "kind": kind},
+                              field="kind")
     read = read_csv(data, kind)
     read.problems.extend(_columns_problems(kind, study, read))
     if kind != "screening":
         derived = [c for c in crfs.DERIVED.get(kind, ()) if c in read.columns]
         if derived:
-            read.notes.append(f"derived columns recomputed, not read: {', '.join(derived)}")
+            read.notes.append(_("derived columns recomputed, not read: %(columns)s") % {"columns": ", ".join(derived)})
     return read
 
 
@@ -269,9 +280,9 @@ def run_import(study: Study, user: Any, *, kind: str, data: bytes, reason: str, 
     permissions.require(user, study, "import_data")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("give the reason for the import (kept in every record's history)", field="reason")
+        raise ValidationError(_("give the reason for the import (kept in every record's history)"), field="reason")
     if mode not in MODES:
-        raise ValidationError(f"mode must be create or update, got {mode!r}", field="mode")
+        raise ValidationError(_("mode must be create or update, got %(mode)r") % {"mode": mode}, field="mode")
     read = _read(kind, study, data)
     ctx = _Context(study, user, reason, mode)
     created = updated = 0
@@ -298,8 +309,10 @@ def _record(study: Study, user: Any, report: ImportReport, reason: str, request:
                        applied=report.applied, partial=report.partial, import_reason=reason,
                        problems=[p.as_dict() for p in report.problems], notes=list(report.notes),
                        imported_by=user if getattr(user, "is_authenticated", False) else None)
+        with translation.override("en-gb"):
+            summary = report.summary()
         record_event("import", request=request, user=user, study=study, record=report.filename or report.kind,
-                     reason=reason, summary=report.summary(),
+                     reason=reason, summary=summary,
                      details={"kind": report.kind, "sha256": report.sha256, "rows": report.rows,
                               "created": report.created, "updated": report.updated, "applied": report.applied,
                               "problems": len(report.problems)})

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 _PUBLIC_PREFIXES = ("/i18n/language/", "/accounts/login/", "/accounts/set-password/", "/static/", "/healthz")
 
@@ -22,7 +23,7 @@ class LoginRequiredMiddleware:
         path = request.path
         if not request.user.is_authenticated and not path.startswith(_PUBLIC_PREFIXES):
             if path.startswith("/api/"):
-                return JsonResponse({"detail": "authentication required"}, status=401)
+                return JsonResponse({"detail": _("authentication required"), "errors": []}, status=401)
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)
 

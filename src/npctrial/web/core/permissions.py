@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from npctrial.web.core.models import Membership, Site, Study
 from npctrial.web.core.roles import CAPABILITIES, ROLE_CAPABILITIES, ROLES
@@ -128,7 +129,7 @@ def require(user: Any, study: Study, capability: str, site: Site | None = None) 
         if ids is not None and site.pk not in ids:
             raise Http404("no such record")
     if not can(user, study, capability, site):
-        raise PermissionDenied(f"your role does not allow '{capability}' here")
+        raise PermissionDenied(_("your role does not allow '%(capability)s' here") % {"capability": capability})
 
 
 def get_study_for(user: Any, study_pk: Any, capability: str) -> Study:
