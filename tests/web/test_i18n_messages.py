@@ -166,3 +166,52 @@ def test_import_page_shows_the_problems_in_chinese(world) -> None:
     html = page.content.decode()
     assert page.status_code == 400 and "ae 没有列 &#x27;colour&#x27;" in html
     assert "unknown column" not in html
+
+
+# ------------------------------------------------------------------ core: administration, queries, audit
+
+
+def test_administration_api_refusals_in_chinese(world) -> None:
+    study = world.studies["imrt"]
+    admin = login(Client(), "study_admin")
+    r = admin.post(f"/api/v1/studies/{study.pk}/status", {"status": "archived", "confirm": study.code, "reason": "x"},
+                   content_type="application/json", **ZH)
+    assert r.status_code == 422 and r.json()["detail"] == "status：研究只能从开发状态转为正式运行状态"
+    r = admin.post("/api/v1/studies", {"code": "NEW", "protocol_yaml": "x"}, content_type="application/json", **ZH)
+    assert r.status_code == 403 and r.json()["detail"] == _chinese_only("只有管理员可以创建研究")
+
+
+def test_query_list_filter_refusal_on_the_page_in_chinese(world) -> None:
+    study = world.studies["imrt"]
+    client = login(Client(), "data_manager")
+    page = client.get(reverse("query-list", kwargs={"study_pk": study.pk}) + "?status=bogus", **ZH)
+    html = page.content.decode()
+    assert page.status_code == 200 and "状态 &#x27;bogus&#x27; 不在 [" in html and "is not one of" not in html
+
+
+def test_audit_events_append_only_and_backup_refusals_in_chinese(world, tmp_path) -> None:
+    import pytest
+    from django.utils import translation
+
+    from npctrial.errors import ValidationError
+    from npctrial.web.backup import backup_database, restore_database
+    from npctrial.web.core.models_audit import AuditEvent
+    from npctrial.web.restore import restore_with_safeguards
+
+    event = AuditEvent.objects.first()
+    assert event is not None
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as err:
+            event.delete()
+        assert str(err.value) == _chinese_only("稽查事件只能追加：事件不可删除")
+        with pytest.raises(ValidationError) as err:
+            restore_database(tmp_path / "none.sqlite3")
+        assert str(err.value) == f"FILE：未找到备份文件：{tmp_path / 'none.sqlite3'}"
+        with pytest.raises(ValidationError) as err:
+            backup_database(tmp_path / "no" / "such" / "b.sqlite3")
+        assert str(err.value).startswith("备份目录不存在：")
+        with pytest.raises(ValidationError) as err:
+            restore_with_safeguards(tmp_path / "none.sqlite3", reason=" ")
+        assert str(err.value) == "须填写恢复原因"
+    with translation.override("en-gb"), pytest.raises(ValidationError, match="an event cannot be deleted"):
+        event.delete()

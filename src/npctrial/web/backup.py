@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.core import management
 from django.db import connection, connections, transaction
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ConfigurationError, ValidationError
 
@@ -62,7 +63,7 @@ def backup_database(path: str | Path) -> str:
     """Write a consistent backup of the configured database to ``path``; returns the method used."""
     target = Path(path)
     if target.parent and not target.parent.exists():
-        raise ValidationError(f"backup directory does not exist: {target.parent}", field="FILE")
+        raise ValidationError(_("backup directory does not exist: %(dir)s") % {"dir": target.parent}, field="FILE")
     if connection.vendor == "sqlite":
         _sqlite_copy(connection.settings_dict["NAME"], target)
         return "sqlite-backup-api"
@@ -81,33 +82,34 @@ def backup_database(path: str | Path) -> str:
             management.call_command("dumpdata", "--natural-foreign", stdout=buffer, exclude=["contenttypes", "auth.permission"])
         target.write_text(buffer.getvalue(), encoding="utf-8")
         return "dumpdata-repeatable-read"
-    raise ConfigurationError(f"backup is not supported for database vendor {connection.vendor!r}", field="DATABASE_URL")
+    raise ConfigurationError(_("backup is not supported for database vendor %(vendor)r") % {"vendor": connection.vendor},
+                             field="DATABASE_URL")
 
 
 def restore_database(path: str | Path) -> str:
     """Replace the configured database's content with the backup at ``path``."""
     source_path = Path(path)
     if not source_path.is_file():
-        raise ValidationError(f"FILE: backup file not found: {source_path}", field="FILE")
+        raise ValidationError(_("FILE: backup file not found: %(file)s") % {"file": source_path}, field="FILE")
     head = source_path.read_bytes()[:16]
     if head.startswith(SQLITE_MAGIC):
         if connection.vendor != "sqlite":
-            raise ValidationError("FILE is a SQLite backup but the database is PostgreSQL", field="FILE")
+            raise ValidationError(_("FILE is a SQLite backup but the database is PostgreSQL"), field="FILE")
         connections.close_all()
         _sqlite_copy(source_path, connection.settings_dict["NAME"])
         return "sqlite-backup-api"
     if head.startswith(PGDUMP_MAGIC):
         if connection.vendor != "postgresql":
-            raise ValidationError("FILE is a pg_dump archive but the database is not PostgreSQL", field="FILE")
+            raise ValidationError(_("FILE is a pg_dump archive but the database is not PostgreSQL"), field="FILE")
         pg_restore = _pg_tool("pg_restore")
         if not pg_restore:
-            raise ConfigurationError("pg_restore is not installed", field="FILE")
+            raise ConfigurationError(_("pg_restore is not installed"), field="FILE")
         connections.close_all()
         args, env = _pg_env()
         cmd = [pg_restore, *args, "--clean", "--if-exists", "--no-owner", "-d", connection.settings_dict["NAME"], str(source_path)]
         result = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if result.returncode != 0:
-            raise ConfigurationError(f"pg_restore failed: {result.stderr.strip()[:500]}", field="FILE")
+            raise ConfigurationError(_("pg_restore failed: %(error)s") % {"error": result.stderr.strip()[:500]}, field="FILE")
         return "pg_restore"
     if head.lstrip().startswith(b"["):
         with tempfile.TemporaryDirectory() as tmp:
@@ -117,4 +119,4 @@ def restore_database(path: str | Path) -> str:
                 management.call_command("flush", "--no-input", verbosity=0)
                 management.call_command("loaddata", str(fixture), verbosity=0)
         return "loaddata"
-    raise ValidationError(f"FILE {source_path} is not an npctrial backup", field="FILE")
+    raise ValidationError(_("FILE %(file)s is not an npctrial backup") % {"file": source_path}, field="FILE")

@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ConfigurationError, ValidationError
 
@@ -101,8 +102,8 @@ def capture() -> Snapshot:
         counts = {"studies": Study.objects.count(), "subjects": Subject.objects.count(),
                   "audit_rows": AuditSeal.objects.count()}
     except DatabaseError as exc:
-        raise ConfigurationError(f"the current database cannot be read before the restore ({exc}); nothing was "
-                                 "changed", field="DATABASE_URL") from exc
+        raise ConfigurationError(_("the current database cannot be read before the restore (%(error)s); nothing was "
+                                   "changed") % {"error": exc}, field="DATABASE_URL") from exc
     return Snapshot(tuple(sorted(rows, key=lambda r: (r["study"], r["number"]))),
                     (head.position or 0) if head else 0, head.chain_hash if head else "", counts)
 
@@ -201,9 +202,9 @@ def restore_with_safeguards(path: str | Path, *, reason: str, operator: str | No
 
     file = Path(path)
     if not (reason or "").strip():
-        raise ValidationError("a reason for the restore is required", field="reason")
+        raise ValidationError(_("a reason for the restore is required"), field="reason")
     if not file.is_file():
-        raise ValidationError(f"FILE: backup file not found: {file}", field="FILE")
+        raise ValidationError(_("FILE: backup file not found: %(file)s") % {"file": file}, field="FILE")
     operator = operator or getpass.getuser()
     sha256 = _file_sha256(file)
     snapshot = capture()

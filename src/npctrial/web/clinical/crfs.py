@@ -332,4 +332,5 @@ def save_crf(
             record.refresh_from_db()
         checks.sync_queries(subject, slug, record, findings)
         checks.resync_open_queries(subject, exclude=(slug, record.pk))
-    return record, [*notes, *(f"{f.message} (query opened: {f.check})" for f in findings)]
+    return record, [*notes, *(_("%(finding)s (query opened: %(check)s)") % {"finding": f.message, "check": f.check}
+                            for f in findings)]

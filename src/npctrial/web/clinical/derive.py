@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any, Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from npctrial.domain import (
     TargetMeasurement,
@@ -96,8 +97,8 @@ def derive_administration(record: Any, protocol: Any, baseline: Any = None) -> l
     if baseline is not None and baseline.height_cm and baseline.weight_kg:
         dose = compute_protocol_dose(protocol, record.drug, baseline.height_cm, baseline.weight_kg)
     elif compute_has_table(protocol, record.drug):
-        notes.append(f"no baseline height and weight yet: the {record.drug} dose cannot be checked against the "
-                     "protocol's BSA bands")
+        notes.append(_("no baseline height and weight yet: the %(drug)s dose cannot be checked against the "
+                       "protocol's BSA bands") % {"drug": record.drug})
     record.protocol_dose_mg = None if dose is None else dose.mg_per_dose
     expected, basis = (dose.mg_per_dose, "protocol") if dose is not None else (record.planned_dose_mg, "planned")
     checked = check_dose(rules_of(protocol), float(record.dose_mg), float(expected), basis=basis,

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -91,7 +92,7 @@ def lab_panel_rows(request: HttpRequest, study_id: int, subject_pk: int, panel: 
     p = lab_panel(panel or lab_panels()[0].key)
     on = _date(sample_date) if sample_date else None
     if on is not None and not isinstance(on, date):
-        raise ValidationError("sample_date must be a date (YYYY-MM-DD)", field="sample_date")
+        raise ValidationError(_("sample_date must be a date (YYYY-MM-DD)"), field="sample_date")
     rows = []
     for section in p.sections:
         for a in section.analytes:

@@ -28,7 +28,8 @@ KINDS = ("none", "not_done")
 def add_mark(subject: Subject, event: str, form: str, kind: str, reason: str, user: Any) -> NothingToReport:
     assert_editable(subject)
     if kind not in KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", field="kind")
+        raise ValidationError(_("kind must be one of %(kinds)s, got %(kind)r") % {"kinds": ", ".join(KINDS), "kind": kind},
+                              field="kind")
     if not (reason or "").strip():
         raise ValidationError(_("a reason is required (e.g. 'no adverse event this week')"), field="reason")
     version = subject.protocol_version

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from npctrial.design.interim import simon_interim_decision
 from npctrial.domain import clinical_terms, compute_ae_rate, derive_worst_grades, lab_terms
@@ -285,7 +285,7 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     subjects = list(subjects.select_related("randomisation", "site"))
     version = study.current_protocol
     if version is None:
-        raise ValidationError(f"study {study.code} has no protocol version", field="protocol")
+        raise ValidationError(gettext("study %(study)s has no protocol version") % {"study": study.code}, field="protocol")
     protocol = protocol_of(version)
     ids = [s.pk for s in subjects]
     crf = load_records(subjects)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -141,7 +142,7 @@ def _managed(request: HttpRequest, study_id: int) -> Any:
 def create_study_route(request: HttpRequest, payload: StudyIn) -> Status:
     """Create a study from protocol YAML (administrators only); it starts without sites or members."""
     if not request.user.is_superuser:
-        raise PermissionDenied("only administrators create studies")
+        raise PermissionDenied(_("only administrators create studies"))
     with protocols.protocol_input("protocol_yaml"):
         study = create_study(code=payload.code, yaml_text=payload.protocol_yaml,
                              target_enrolment=payload.target_enrolment, user=request.user, title=payload.title,
@@ -232,7 +233,7 @@ def set_study_status(request: HttpRequest, study_id: int, payload: StatusIn) -> 
     """Move a development (UAT) study to production: test records wiped, new sequence, live."""
     study = _managed(request, study_id)
     if payload.status != "production":
-        raise ValidationError("status: a study moves from development to production only", field="status")
+        raise ValidationError(_("status: a study moves from development to production only"), field="status")
     deleted = move_to_production(study, user=request.user, confirm=payload.confirm, reason=payload.reason,
                                  request=request)
     return {"code": study.code, "status": study.status, "production_since": study.production_since, "deleted": deleted}

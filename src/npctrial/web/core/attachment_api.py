@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -73,7 +74,7 @@ def upload_attachment(request: HttpRequest, study_id: int, subject_pk: int,
     screening or ``<form>:<id>``; ``replaces`` (with a ``reason``): the attachment it supersedes."""
     _study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, "attach")
     if file is None:
-        raise ValidationError("send the file (multipart field 'file')", field="file")
+        raise ValidationError(_("send the file (multipart field 'file')"), field="file")
     check_size(file.size)
     attachment = store_attachment(subject, user=request.user, data=file.read(), filename=file.name or "", kind=kind,
                                   record=record, description=description, replaces=replaces or None, reason=reason,

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 from npctrial.errors import ValidationError
@@ -53,7 +54,8 @@ class AuditedModel(models.Model):
             reason = (reason or getattr(self, "_change_reason", None) or "").strip()
             if not reason:
                 raise ValidationError(
-                    f"reason for change is required to modify {self._meta.verbose_name} {self.pk}",
+                    _("reason for change is required to modify %(record)s %(pk)s") % {"record": self._meta.verbose_name,
+                                                                                    "pk": self.pk},
                     field="reason",
                 )
             self._change_reason = reason
@@ -68,7 +70,8 @@ class AuditedModel(models.Model):
         reason = (reason or getattr(self, "_change_reason", None) or "").strip()
         if not reason:
             raise ValidationError(
-                f"reason for change is required to delete {self._meta.verbose_name} {self.pk}",
+                _("reason for change is required to delete %(record)s %(pk)s") % {"record": self._meta.verbose_name,
+                                                                                    "pk": self.pk},
                 field="reason",
             )
         self._change_reason = reason

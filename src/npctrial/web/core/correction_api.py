@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -48,7 +49,7 @@ def _randomisation(request: HttpRequest, study_id: int, subject_pk: int, capabil
     _study, subject = permissions.get_object_for(request.user, study_id, Subject.objects.all(), subject_pk, capability)
     randomisation = getattr(subject, "randomisation", None)
     if randomisation is None:
-        raise ValidationError(f"{subject.subject_id} is not randomised", field="subject")
+        raise ValidationError(_("%(subject)s is not randomised") % {"subject": subject.subject_id}, field="subject")
     return randomisation
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from npctrial.errors import ValidationError
@@ -55,11 +56,11 @@ class AuditEvent(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise ValidationError("audit events are append-only: an event cannot be changed", field="audit")
+            raise ValidationError(gettext("audit events are append-only: an event cannot be changed"), field="audit")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise ValidationError("audit events are append-only: an event cannot be deleted", field="audit")
+        raise ValidationError(gettext("audit events are append-only: an event cannot be deleted"), field="audit")
 
 
 class AuditSeal(models.Model):

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext as _
 
 from npctrial.domain.eligibility import evaluate_eligibility
 from npctrial.domain.protocol import Protocol
@@ -180,7 +181,8 @@ def coerce_values(protocol: Protocol, raw: Mapping[str, Any]) -> dict[str, Any]:
     known = {f.name for f in protocol.fields}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ValidationError(f"{unknown[0]}: not a field of protocol {protocol.id}", field=unknown[0])
+        raise ValidationError(_("%(field)s: not a field of protocol %(protocol)s") % {"field": unknown[0], "protocol": protocol.id},
+                              field=unknown[0])
     out: dict[str, Any] = {}
     for spec in protocol.fields:
         value = raw.get(spec.name)

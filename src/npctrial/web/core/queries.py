@@ -198,7 +198,8 @@ def filter_queries(queries: QuerySet[DataQuery], user: Any, *, status: str = "",
         queries = queries.filter(status__in=AWAITING_SITE)
     elif status:
         if status not in statuses:
-            raise ValidationError(f"status {status!r} is not one of {sorted(statuses | {'waiting'})}", field="status")
+            raise ValidationError(_("status %(status)r is not one of %(known)s")
+                                  % {"status": status, "known": sorted(statuses | {"waiting"})}, field="status")
         queries = queries.filter(status=status)
     if site:
         queries = queries.filter(site__code=site)

@@ -113,5 +113,5 @@ def subject_lock(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
 def study_lock(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "lock")
     if permissions.visible_site_ids(request.user, study) is not None:
-        raise PermissionDenied("locking the whole study needs a study-wide role")
+        raise PermissionDenied(_("locking the whole study needs a study-wide role"))
     return _lock_or_unlock(request, study, None) or redirect("clinical-home", study_pk=study.pk)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from npctrial.errors import ValidationError
@@ -56,7 +57,7 @@ def parse_filter(params: Any) -> tuple[LogFilter, int]:
     form = AuditLogFilterForm(params)
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
-        raise ValidationError(f"{name}: {' '.join(errors)}", field=name)
+        raise ValidationError(gettext("%(field)s: %(errors)s") % {"field": name, "errors": " ".join(errors)}, field=name)
     return form.log_filter(), form.cleaned_data.get("page") or 1
 
 

@@ -39,7 +39,8 @@ from npctrial.web.languages import display
 
 def _form_errors(request: HttpRequest, form: Any) -> None:
     for name, errs in form.errors.items():
-        messages.error(request, f"{form.fields[name].label if name in form.fields else name}: {' '.join(errs)}")
+        messages.error(request, _("%(field)s: %(errors)s") % {
+            "field": form.fields[name].label if name in form.fields else name, "errors": " ".join(errs)})
 
 
 @require_POST
@@ -128,13 +129,18 @@ def query_close(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
                  lambda q: close_query(q, user=request.user, note=request.POST.get("note", "")), _("Query closed"))
 
 
+def _field_errors(form: Any) -> str:
+    """Every error of ``form``, each after its field's name."""
+    return _("; ").join(_("%(field)s: %(errors)s") % {"field": k, "errors": " ".join(v)} for k, v in form.errors.items())
+
+
 @require_POST
 def query_reopen(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     form = ReopenQueryForm(request.POST)
 
     def run(query: DataQuery) -> None:
         if not form.is_valid():
-            raise ValidationError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()), field="reason")
+            raise ValidationError(_field_errors(form), field="reason")
         reopen_query(query, user=request.user, reason=form.cleaned_data["reason"],
                      due_date=form.cleaned_data["due_date"])
 
@@ -146,7 +152,7 @@ def query_assign(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     def run(query: DataQuery) -> None:
         form = AssignQueryForm(request.POST, assignees=assignable_users(query.subject))
         if not form.is_valid():
-            raise ValidationError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()), field="assignee")
+            raise ValidationError(_field_errors(form), field="assignee")
         assign_query(query, user=request.user, assignee=form.cleaned_data["assignee"],
                      due_date=form.cleaned_data["due_date"])
 

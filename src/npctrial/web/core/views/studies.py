@@ -51,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def study_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_superuser:
-        raise PermissionDenied("only administrators create studies")
+        raise PermissionDenied(_("only administrators create studies"))
     form = StudyForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -100,7 +100,7 @@ def allocation_list(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "unblind")
     sequence = getattr(study, "allocation_sequence", None)
     if sequence is None:
-        return render(request, "core/message.html", {"study": study, "message": "This study is not randomised."})
+        return render(request, "core/message.html", {"study": study, "message": _("This study is not randomised.")})
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
