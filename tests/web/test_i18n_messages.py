@@ -215,3 +215,27 @@ def test_audit_events_append_only_and_backup_refusals_in_chinese(world, tmp_path
         assert str(err.value) == "须填写恢复原因"
     with translation.override("en-gb"), pytest.raises(ValidationError, match="an event cannot be deleted"):
         event.delete()
+
+
+# ------------------------------------------------------------------ status labels (msgctxt where ambiguous)
+
+
+def test_status_labels_in_chinese_with_their_context(world) -> None:
+    from django.utils import translation
+
+    from npctrial.web.core.models import ScreeningRecord, Study
+
+    study = world.studies["imrt"]
+    with translation.override("zh-hans"):
+        assert Study(status="production").get_status_display() == "正式运行"
+        assert Study(status="development").get_status_display() == "开发/用户验收测试（UAT）"
+        assert ScreeningRecord(outcome="incomplete").get_outcome_display() == "筛选未完成"
+        assert study.current_protocol.get_status_display() == "已批准"
+        # the same English word outside the context keeps its own translation (a column header)
+        assert translation.gettext("Proposed") == "提出时间"
+        assert translation.pgettext("amendment status", "Proposed") == "待批准"
+    with translation.override("en-gb"):
+        assert Study(status="production").get_status_display() == "Production"
+    page = login(Client(), "study_admin").get(reverse("amendment-detail", kwargs={
+        "study_pk": study.pk, "version_pk": study.current_protocol.pk}), **ZH).content.decode()
+    assert 'id="amendment-status">已批准</span>' in page

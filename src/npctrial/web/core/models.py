@@ -10,12 +10,15 @@ from django.db import models
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history import register as register_history
 
 from npctrial.web.core.audit import AuditedModel
 from npctrial.web.core.roles import ROLE_CHOICES
 
-STUDY_STATUS = [("development", "Development / UAT"), ("production", "Production")]
+# labels with a context where the word alone is ambiguous ("Production", "Proposed", "Incomplete")
+STUDY_STATUS = [("development", pgettext_lazy("study status", "Development / UAT")),
+                ("production", pgettext_lazy("study status", "Production"))]
 
 
 class Study(AuditedModel):
@@ -44,7 +47,9 @@ class Study(AuditedModel):
         return self.protocol_versions.filter(status="approved").order_by("-number").first()
 
 
-AMENDMENT_STATUS = [("proposed", "Proposed"), ("approved", "Approved"), ("rejected", "Rejected")]
+AMENDMENT_STATUS = [("proposed", pgettext_lazy("amendment status", "Proposed")),
+                    ("approved", pgettext_lazy("amendment status", "Approved")),
+                    ("rejected", pgettext_lazy("amendment status", "Rejected"))]
 
 
 class ProtocolVersion(AuditedModel):
@@ -120,7 +125,9 @@ class Membership(AuditedModel):
         return f"{self.user} {self.role} {self.study}@{self.site or 'all sites'}"
 
 
-OUTCOME_CHOICES = [("eligible", "Eligible"), ("ineligible", "Ineligible"), ("incomplete", "Incomplete")]
+OUTCOME_CHOICES = [("eligible", pgettext_lazy("screening outcome", "Eligible")),
+                   ("ineligible", pgettext_lazy("screening outcome", "Ineligible")),
+                   ("incomplete", pgettext_lazy("screening outcome", "Incomplete"))]
 
 
 class ScreeningRecord(AuditedModel):
@@ -263,8 +270,8 @@ class Randomisation(AuditedModel):
         return f"randomisation #{self.number}"
 
 
-CORRECTION_KINDS = [("wrong_stratum", "Randomised in the wrong stratum"),
-                    ("randomised_in_error", "Randomised in error"), ("other", "Other mis-randomisation")]
+CORRECTION_KINDS = [("wrong_stratum", _("Randomised in the wrong stratum")),
+                    ("randomised_in_error", _("Randomised in error")), ("other", _("Other mis-randomisation"))]
 
 
 class RandomisationCorrection(AuditedModel):
