@@ -13,11 +13,12 @@ import pytest
 import yaml
 
 from npctrial.domain import load_protocol
-from npctrial.domain.declared_forms import DeclaredForm, check_form_values
+from npctrial.domain.declared_forms import DeclaredForm, check_form_values, preview_form
 from npctrial.domain.localised_text import localise
 from npctrial.domain.protocol import parse_protocol
 from npctrial.domain.protocol_diff import compare_protocols
 from npctrial.domain.rules import MISSING, parse_rule
+from npctrial.domain.schedule import STANDARD_FORMS
 from npctrial.errors import ProtocolError, ValidationError
 
 BASE = {"baseline_weight_kg": 60.0, "baseline_height_cm": 170.0}
@@ -206,6 +207,8 @@ def test_ebv_dna_load_starts_at_one_copy_when_detectable(ebv: DeclaredForm) -> N
 def _protocol_with(form: dict[str, Any]) -> dict[str, Any]:
     data = yaml.safe_load(load_protocol("imrt-s1").model_dump_json())
     data["forms"] = [form]
+    for event in data["schedule"]["events"]:  # the seed's own declared forms leave with it
+        event["forms"] = [f for f in event["forms"] if f in STANDARD_FORMS]
     return data
 
 
@@ -311,3 +314,19 @@ def test_an_expression_gives_a_value(text: str, values: dict[str, Any], expected
 def test_round_takes_a_number_and_up_to_six_decimals(text: str) -> None:
     with pytest.raises(ValidationError):
         parse_rule(text).compute({"a": 1.0, "b": 1.5, "c": "x"})
+
+
+# --------------------------------------------------------------------------- live preview
+
+
+def test_the_preview_hides_and_calculates_as_the_check_would_and_never_raises() -> None:
+    form = load_protocol("imrt-s1").form("nutrition")
+    ctx = {"baseline_weight_kg": 62.0, "baseline_height_cm": 170.0}
+    shown = preview_form(form, {"weight_kg": "58.9", "feeding_tube": "yes"}, ctx)
+    # by hand: (58.9 - 62) / 62 x 100 = -5.0; 58.9 / 1.7^2 = 20.38 -> 20.4
+    assert shown.hidden == () and shown.calculated == {"weight_change_pct": -5.0, "weight_loss_5pct": True,
+                                                       "bmi": 20.4}
+    hidden = preview_form(form, {"weight_kg": "heavy", "feeding_tube": "perhaps", "nosuch": 1}, ctx)
+    assert hidden.hidden == ("tube_type", "tube_date")  # an unreadable value is missing: undecided hides
+    assert hidden.calculated == {"weight_change_pct": None, "weight_loss_5pct": None, "bmi": None}
+    assert preview_form(form, ["not", "a", "mapping"]).calculated["bmi"] is None  # type: ignore[arg-type]

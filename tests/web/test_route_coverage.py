@@ -52,6 +52,12 @@ OBJECT: dict[str, tuple[str, Any, bool]] = {
     "crf-view": ("get", None, False),
     "crf-void": ("post", {"confirm": "yes", "reason": "entered in error", "version": 1}, False),
     "crf-verify": ("post", {"version": 1, "whole_record": "1"}, False),
+    "declared-list": ("get", None, False),
+    "declared-preview": ("post", {"detectable": "yes"}, False),
+    "api-v1:list_declared": ("get", None, False),
+    "api-v1:create_declared": ("post", {"values": {"sample_date": "2026-01-06"}}, True),
+    "api-v1:update_declared": ("patch", {"values": {}, "version": 1, "reason": "x"}, True),
+    "api-v1:void_declared": ("post", {"version": 1, "reason": "x"}, True),
     "api-v1:get_screening": ("get", None, False),
     "api-v1:update_screening_route": ("patch", {"values": {"t_category": "T4"}, "version": 1, "reason": "x"}, True),
     "api-v1:enrol_route": ("post", {"consent_date": "2026-01-05", "consent_version": "1.0"}, True),
@@ -226,6 +232,8 @@ def _url(name: str, pattern: URLPattern, ids: dict[str, int]) -> str:
             kwargs[key] = ids["screening" if name.startswith("screening") else
                               "query" if name.startswith("query-") and name != "query-raise" else
                               "attachment" if name in ("attachment-download", "attachment-void") else "subject"]
+        elif key == "form" and "declared" in name:
+            kwargs[key] = "ebv_dna"  # the protocol-declared form of the CCRT study
         elif key in ("form", "name", "event"):
             kwargs[key] = "baseline"
         elif key == "fmt":

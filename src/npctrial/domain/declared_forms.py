@@ -60,8 +60,8 @@ from npctrial.domain.rules import MISSING, Rule, parse_rule
 from npctrial.errors import ClinicalWarning, ValidationError
 from npctrial.messages import message
 
-__all__ = ["FORM_CONTEXT_NAMES", "DeclaredForm", "FormField", "FormValues", "check_form_values",
-           "declared_form_problems"]
+__all__ = ["FORM_CONTEXT_NAMES", "DeclaredForm", "FormField", "FormPreview", "FormValues", "check_form_values",
+           "declared_form_problems", "preview_form"]
 
 #: Subject-level names a declared form's expressions may read (the EDC provides them).
 FORM_CONTEXT_NAMES = frozenset({"baseline_weight_kg", "baseline_height_cm", "enrolment_date", "rt_start", "rt_end"})
@@ -284,6 +284,47 @@ def check_form_values(form: DeclaredForm, submitted: Mapping[str, Any],
         (calculated if spec.calculated else values)[spec.name] = value
         namespace[spec.name] = value
     return FormValues(form.id, values, calculated, tuple(hidden), tuple(notes))
+
+
+@dataclass(frozen=True)
+class FormPreview:
+    """What a form being typed shows now: the hidden fields and the calculated values (None = empty)."""
+
+    hidden: tuple[str, ...]
+    calculated: Mapping[str, Any]
+
+
+def preview_form(form: DeclaredForm, submitted: Mapping[str, Any],
+                 context: Mapping[str, Any] | None = None) -> FormPreview:
+    """Steps 2-4 of :func:`check_form_values` on a partial submission, never raising.
+
+    For live branching while a form is typed: a value that does not pass its field's check counts
+    as missing (so a ``show_if`` reading it is undecided and hides, a calculation leaves it empty);
+    unknown names are ignored. Saving still goes through :func:`check_form_values`.
+    """
+    namespace: dict[str, Any] = {k: v for k, v in (context or {}).items() if k in FORM_CONTEXT_NAMES}
+    values = submitted if isinstance(submitted, Mapping) else {}
+    hidden: list[str] = []
+    calculated: dict[str, Any] = {}
+    for spec in form.fields:
+        value: Any = None
+        if not _shown(form, spec, namespace):
+            hidden.append(spec.name)
+        elif spec.calculated:
+            try:
+                value = _calculate(form, spec, namespace)
+            except ValidationError:
+                value = None
+            calculated[spec.name] = value
+        elif not _is_empty(values.get(spec.name)):
+            try:
+                value = _coerce(spec, values.get(spec.name), [])
+            except ValidationError:
+                value = None
+        if spec.calculated and spec.name in hidden:
+            calculated[spec.name] = None
+        namespace[spec.name] = value
+    return FormPreview(tuple(hidden), calculated)
 
 
 # --------------------------------------------------------------------------- load-time checks

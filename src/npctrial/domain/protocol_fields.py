@@ -125,7 +125,7 @@ class FieldSpec(BaseModel):
             raise self._error("field.not_a_number", "%(field)s must be a number, got %(value)s", value=repr(value))
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a whole number too large for a float
             raise self._error("field.not_a_number", "%(field)s must be a number, got %(value)s",
                               value=repr(value)) from None
         if not math.isfinite(number):

@@ -22,6 +22,7 @@ from npctrial.web.clinical import crfs, locks, sdv, voiding
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.api_values import coerce_lesions, coerce_values
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
+from npctrial.web.clinical.declared_api import router as declared_router
 from npctrial.web.clinical.lab_api import router as lab_router
 from npctrial.web.clinical.views.export import export_file
 from npctrial.web.clinical.views.report import scoped_report
@@ -30,6 +31,7 @@ from npctrial.web.core.models import Subject
 
 router = Router(tags=["clinical"])
 router.add_router("", lab_router)  # the lab panel and the site reference ranges
+router.add_router("", declared_router)  # protocol-declared forms
 
 
 class CrfIn(Schema):

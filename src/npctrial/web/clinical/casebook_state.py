@@ -18,6 +18,7 @@ from npctrial.web.clinical.locks import hash_record_versions
 from npctrial.web.clinical.models import (
     CasebookSignature,
     DataLock,
+    DeclaredRecord,
     Lesion,
     NothingToReport,
     SourceVerification,
@@ -63,6 +64,12 @@ def load_states(subjects: list[Subject]) -> dict[int, SubjectState]:
                 state.records[slug].append(r)
             else:
                 state.voided.append(r)
+    for r in DeclaredRecord.all_objects.filter(subject_id__in=ids).order_by("pk"):  # protocol-declared forms
+        state = states[r.subject_id]
+        if r.voided_at is None:
+            state.records.setdefault(r.form, []).append(r)
+        else:
+            state.voided.append(r)
     for subject_id, pk, version in Lesion.objects.filter(assessment__subject_id__in=ids).values_list(
             "assessment__subject_id", "pk", "version"):
         states[subject_id].lesion_versions.append((pk, version))

@@ -41,6 +41,7 @@ from npctrial.web.clinical.models import (
     AdverseEvent,
     Baseline,
     ClinicalEvent,
+    DeclaredRecord,
     DrugAdministration,
     FollowUpVisit,
     Interruption,
@@ -222,6 +223,7 @@ def subject_records(subject: Subject) -> list[models.Model]:
     for spec in CRFS.values():
         out.extend(spec.model.all_objects.filter(subject=subject).order_by("pk"))
     out.extend(Lesion.objects.filter(assessment__subject=subject).order_by("pk"))
+    out.extend(DeclaredRecord.all_objects.filter(subject=subject).order_by("pk"))  # protocol-declared forms
     return out
 
 

@@ -94,6 +94,12 @@ class Grid:
         return next((r for r in (*self.rows, *self.extra) if r.key == key), None)
 
 
+def date_field_of(slug: str) -> str:
+    """The attribute that dates a record of form ``slug`` (``record_date`` for protocol-declared forms)."""
+    spec = crfs.CRFS.get(slug)
+    return spec.date_field if spec is not None else "record_date"
+
+
 def form_label(slug: str) -> str:
     if slug == SCREENING:
         return str(_("Screening"))
@@ -150,14 +156,14 @@ def _placed(state: SubjectState, planned: tuple[PlannedEvent, ...]) -> dict[tupl
     """(event id or "", form) -> records of the subject placed in that event."""
     out: dict[tuple[str, str], list[Any]] = {}
     for slug, records in state.records.items():
-        date_field = crfs.CRFS[slug].date_field
+        date_field = date_field_of(slug)
         for r in records:
             out.setdefault((schedule.event_of_record(r, slug, date_field, planned), slug), []).append(r)
     return out
 
 
 def _out_of_window(p: PlannedEvent, slug: str, records: list[Any]) -> bool:
-    date_field = crfs.CRFS[slug].date_field if slug in crfs.CRFS else ""
+    date_field = "" if slug == SCREENING else date_field_of(slug)
     days = [getattr(r, date_field, None) for r in records] if date_field else []
     return p.window_start is not None and any(d is not None and not p.contains(d) for d in days)
 

@@ -44,6 +44,9 @@ def install() -> None:
                       (_("Rules"), "study-documentation")])
     SUBJECT_RECORD_PROVIDERS.append(subject_records)
     QUERY_RECORD_RESOLVERS.append(query_fields)
+    from npctrial.web.clinical.declared import query_fields as declared_query_fields
+
+    QUERY_RECORD_RESOLVERS.append(declared_query_fields)
     from npctrial.web import demo
 
     demo.DEMO_HOOKS.append(_demo_hook)

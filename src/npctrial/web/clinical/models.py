@@ -236,6 +236,22 @@ class ClinicalEvent(CrfRecord):
     cause = models.CharField(max_length=200, blank=True, help_text="cause of death")
 
 
+class DeclaredRecord(CrfRecord):
+    """One record of a protocol-declared form (YAML ``forms:``): the entered and calculated values as
+    JSON, checked by :func:`npctrial.domain.declared_forms.check_form_values` before every save
+    (:mod:`npctrial.web.clinical.declared`). ``record_date`` is the form's ``date_field`` value (it
+    places the record in the schedule); ``protocol_version`` is the version whose form it follows."""
+
+    form = models.CharField(_("form"), max_length=30, help_text=_("id of the protocol-declared form"))
+    record_date = models.DateField(_("date"), help_text=_("the value of the form's date field"))
+    values = models.JSONField(_("values"), default=dict, help_text=_("entered values by field name"))
+    calculated = models.JSONField(_("calculated values"), default=dict, editable=False)
+
+    class Meta:
+        ordering = ["record_date", "pk"]
+        indexes = [models.Index(fields=["subject", "form"], name="clinical_declared_form")]
+
+
 SIGNATURE_MEANINGS = [("approval", "Approval"), ("review", "Review"), ("authorship", "Authorship"),
                       ("responsibility", "Responsibility")]
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs
 from npctrial.web.clinical.locks import assert_editable
+from npctrial.web.clinical.models import DeclaredRecord
 from npctrial.web.core.locking import save_with_version
 from npctrial.web.core.models import Subject
 from npctrial.web.core.queries import close_query
@@ -67,12 +68,16 @@ class VoidedRow:
 
 
 def voided_records(subjects: Any) -> Iterator[VoidedRow]:
-    """Every voided CRF record of ``subjects`` (already scoped), newest first within each form."""
+    """Every voided CRF record of ``subjects`` (already scoped), newest first within each form;
+    then the voided records of protocol-declared forms (their form id as slug)."""
     for slug, spec in crfs.CRFS.items():
         qs = (spec.model.all_objects.filter(subject__in=subjects, voided_at__isnull=False)
               .select_related("subject__site", "voided_by").order_by("-voided_at", "pk"))
         for r in qs:
             yield VoidedRow(r.subject, slug, r, r.voided_at, r.voided_by, r.void_reason)
+    for r in (DeclaredRecord.all_objects.filter(subject__in=subjects, voided_at__isnull=False)
+              .select_related("subject__site", "subject__protocol_version", "voided_by").order_by("form", "-voided_at", "pk")):
+        yield VoidedRow(r.subject, r.form, r, r.voided_at, r.voided_by, r.void_reason)
 
 
 def voided_count(subjects: Any) -> dict[str, int]:
@@ -82,4 +87,7 @@ def voided_count(subjects: Any) -> dict[str, int]:
         n = spec.model.all_objects.filter(subject__in=subjects, voided_at__isnull=False).count()
         if n:
             out[slug] = n
+    for form in DeclaredRecord.all_objects.filter(subject__in=subjects, voided_at__isnull=False).values_list(
+            "form", flat=True):
+        out[form] = out.get(form, 0) + 1
     return out

@@ -8,8 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs
+from npctrial.web.clinical.declared import any_spec
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 
@@ -28,11 +27,11 @@ def record_for(request: HttpRequest, study_pk: int, pk: int, form: str, record_p
     """(study, subject, form spec, record) of one CRF record, voided ones included; 404 for an unknown form
     or a record out of the user's scope, 403 without ``capability`` or ``access`` ("read"/"edit") to the form."""
     study, subject = subject_for(request, study_pk, pk, capability)
-    try:
-        spec = crfs.spec_of(form)
-    except ValidationError:
-        raise Http404("no such form") from None
+    spec = any_spec(subject.protocol_version, form)  # a CRF, or a form the subject's protocol declares
+    if spec is None:
+        raise Http404("no such form")
     form_access.require_form(request.user, study, form, access, subject.site)
-    record = permissions.get_scoped_or_404(request.user, study, spec.model.all_objects.filter(subject=subject),
-                                           record_pk, site_field="subject__site")
+    records = spec.records(subject, voided=True) if getattr(spec, "declared", False) else \
+        spec.model.all_objects.filter(subject=subject)
+    record = permissions.get_scoped_or_404(request.user, study, records, record_pk, site_field="subject__site")
     return study, subject, spec, record

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import carry_forward, crf_forms, crfs, schedule
+from npctrial.web.clinical import carry_forward, crf_forms, crfs, declared, schedule
 from npctrial.web.clinical.views.common import subject_for
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.locking import EditConflict
@@ -55,10 +55,14 @@ def _version(text: str | None) -> int:
 def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int | None = None) -> HttpResponse:
     """Create (record_pk None) or edit one CRF record; edits carry the version and a reason."""
     study, subject = subject_for(request, study_pk, pk, "view")
-    try:
-        spec = crfs.spec_of(form)
-    except ValidationError:
-        raise Http404("no such form") from None
+    if form not in crfs.CRFS:  # a form the subject's protocol declares (YAML forms:)
+        from npctrial.web.clinical.views.declared import declared_entry
+
+        declared_spec = declared.declared_spec(subject.protocol_version, form)
+        if declared_spec is None:
+            raise Http404("no such form")
+        return declared_entry(request, study, subject, declared_spec, record_pk)
+    spec = crfs.spec_of(form)
     permissions.require(request.user, study, "edit_crf", subject.site)
     form_access.require_form(request.user, study, form, "edit", subject.site)
     instance = None

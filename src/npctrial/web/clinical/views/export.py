@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, exports, voiding
+from npctrial.web.clinical.declared_export import declared_columns, declared_export_forms, declared_rows, declared_xlsx
 from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS, ANALYSIS_FREE_TEXT
 from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
@@ -19,6 +20,7 @@ from npctrial.web.core.deidentify import export_deidentifier
 from npctrial.web.core.events import record_event
 from npctrial.web.core.models import Subject
 from npctrial.web.core.spreadsheet import safe_frame
+from npctrial.web.languages import display
 
 
 def export_index(request: HttpRequest, study_pk: int) -> HttpResponse:
@@ -28,6 +30,8 @@ def export_index(request: HttpRequest, study_pk: int) -> HttpResponse:
     listed, _columns, hidden_attachments = attachment_manifest(request.user, study)
     return render(request, "clinical/exports.html", {
         "study": study, "forms": {k: v for k, v in crfs.CRFS.items() if k in readable},
+        "declared_forms": [(k, display.protocol_text(f.label)) for k, f in declared_export_forms(study).items()
+                           if k in form_access.readable(request.user, study, [k])],
         "hidden_forms": [k for k in crfs.CRFS if k not in readable], "analysis": exports.ANALYSIS,
         "export_level": level, "attachments_listed": len(listed), "attachments_hidden": hidden_attachments,
         "voided": voiding.voided_count(permissions.scope(request.user, study, Subject.objects.all()))})
@@ -37,7 +41,7 @@ def _require_forms(request: HttpRequest, study: Any, name: str) -> list[str]:
     """The forms an export reads, each readable by the user (403 naming the first that is not)."""
     forms = list(crfs.CRFS) if name == "odm" else list(ANALYSIS_FORMS.get(name, (name,)))
     for form in forms:
-        if form in crfs.CRFS:
+        if form in crfs.CRFS or form in declared_export_forms(study):
             form_access.require_form(request.user, study, form, "read")
     return forms
 
@@ -92,6 +96,16 @@ def _concealed(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield row
 
 
+def _declared_export(form: Any, subjects: Any, fmt: str, deid: Any) -> HttpResponse:
+    if fmt == "csv":
+        return StreamingHttpResponse(exports.csv_stream(declared_rows(form, subjects, deid),
+                                                        declared_columns(form, deid)), content_type="text/csv")
+    if fmt == "xlsx":
+        return HttpResponse(declared_xlsx(form, subjects, deid),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    raise ValidationError(f"unknown format {fmt!r}", field="fmt")
+
+
 def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
             conceal_arm: bool = True) -> HttpResponse:
     if name == "odm" and fmt == "xml":
@@ -114,6 +128,9 @@ def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
             return HttpResponse(exports.xlsx_bytes({name: pd.DataFrame(list(rows), columns=cols)}),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         raise ValidationError(f"unknown format {fmt!r}", field="fmt")
+    declared = declared_export_forms(study)
+    if name in declared:  # a protocol-declared form: CSV, or XLSX with its voided records apart
+        return _declared_export(declared[name], subjects, fmt, deid)
     crfs.spec_of(name)
     if fmt in ("csv", "wide.csv"):
         if fmt == "csv":

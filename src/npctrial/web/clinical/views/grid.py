@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, grid, labels, locks, schedule, status_board
 from npctrial.web.clinical.casebook_state import load_state
+from npctrial.web.clinical.declared import declared_specs, declared_table
 from npctrial.web.clinical.marks import add_mark, remove_mark
 from npctrial.web.clinical.models import NothingToReport
 from npctrial.web.clinical.views.common import subject_for, today
@@ -47,13 +48,16 @@ def grid_context(study: Any, subject: Subject, g: grid.Grid, hidden: frozenset[s
         return [{"row": r, "cells": [{"cell": c, "url": _cell_url(study, subject, r, c)} for c in r.cells
                                      if c.form not in hidden]} for r in items]
 
-    return {"grid": g, "grid_forms": [(f, grid.form_label(f)) for f in g.forms if f not in hidden],
+    declared = declared_specs(subject.protocol_version)
+    return {"grid": g, "grid_forms": [(f, declared[f].label if f in declared else grid.form_label(f))
+                                      for f in g.forms if f not in hidden],
             "grid_rows": rows(g.rows), "grid_extra": rows(g.extra)}
 
 
 def hidden_forms(request: HttpRequest, study: Any, subject: Subject) -> frozenset[str]:
     """CRF forms the protocol's ``access:`` hides from the user's roles at the subject's site."""
-    return frozenset(f for f in crfs.CRFS if form_access.form_level(request.user, study, f, subject.site) == "none")
+    forms = [*crfs.CRFS, *declared_specs(subject.protocol_version)]
+    return frozenset(f for f in forms if form_access.form_level(request.user, study, f, subject.site) == "none")
 
 
 def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> HttpResponse:
@@ -67,16 +71,20 @@ def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> Ht
     can_edit = permissions.can(request.user, study, "edit_crf", subject.site) and not state.locked
     hidden = hidden_forms(request, study, subject)
     protocol = protocol_of(subject.protocol_version)
+    declared = declared_specs(subject.protocol_version)
     forms = []
     for cell in row.cells:
         if not (cell.expected or cell.records) or cell.form == grid.SCREENING or cell.form in hidden:
             continue
         editable = form_access.form_level(request.user, study, cell.form, subject.site) == "edit"
-        spec = crfs.CRFS[cell.form]
-        cols = labels.summary_columns(cell.form, spec.fields)
-        forms.append({"cell": cell, "spec": spec,
-                      "columns": [labels.label_with_unit(labels.field_text(c, protocol)) for c in cols],
-                      "rows": [(r, [labels.display(spec.model, c, getattr(r, c)) for c in cols]) for r in cell.records],
+        spec = declared.get(cell.form) or crfs.CRFS[cell.form]
+        if cell.form in declared:
+            columns, rows = declared_table(declared[cell.form], cell.records)
+        else:
+            cols = labels.summary_columns(cell.form, spec.fields)
+            columns = [labels.label_with_unit(labels.field_text(c, protocol)) for c in cols]
+            rows = [(r, [labels.display(spec.model, c, getattr(r, c)) for c in cols]) for r in cell.records]
+        forms.append({"cell": cell, "spec": spec, "columns": columns, "rows": rows,
                       "can_add": can_edit and editable and row.planned is not None and cell.expected
                       and not (spec.single and state.records.get(cell.form))})
     return render(request, "clinical/event_detail.html", {

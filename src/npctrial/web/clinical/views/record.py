@@ -15,6 +15,10 @@ from npctrial.web.core.screening import protocol_of
 
 def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int) -> HttpResponse:
     study, subject, spec, record = record_for(request, study_pk, pk, form, record_pk, "view", "read")
+    if getattr(spec, "declared", False):  # a protocol-declared form: its fields come from the protocol
+        from npctrial.web.clinical.views.declared import declared_record_view
+
+        return declared_record_view(request, study, subject, spec, record)
     protocol = protocol_of(subject.protocol_version)
     ref = crfs.query_record(form, record.pk)
     queries = list(subject.queries.filter(record=ref).select_related("raised_by").order_by("raised_at"))

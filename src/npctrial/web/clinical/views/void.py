@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, labels, locks, voiding
+from npctrial.web.clinical.declared import any_spec
 from npctrial.web.clinical.views.common import record_for
 from npctrial.web.core import permissions
 from npctrial.web.core.confirm import Confirmation, ConfirmInput, confirmed, render_confirmation
@@ -24,7 +25,7 @@ from npctrial.web.languages import display
 
 
 def _void_confirmation(request: HttpRequest, study: Any, subject: Subject, slug: str, record: Any) -> Confirmation:
-    spec = crfs.spec_of(slug)
+    spec = any_spec(record.protocol_version, slug)
     day = labels.display(spec.model, spec.date_field, getattr(record, spec.date_field, None)) if spec.date_field else ""
     n_open = subject.queries.filter(record=crfs.query_record(slug, record.pk)).exclude(status="closed").count()
     consequences = [
@@ -78,7 +79,7 @@ VOIDED_COLUMNS = ["subject_id", "site", "form", "record_id", "event", "record_da
 def _rows(subjects: Any) -> list[dict[str, Any]]:
     out = []
     for v in voiding.voided_records(subjects):
-        spec = crfs.spec_of(v.slug)
+        spec = any_spec(v.record.protocol_version, v.slug)
         out.append({"row": v, "subject_id": v.subject.subject_id, "site": v.subject.site.code, "form": v.slug,
                     "form_label": spec.label, "record_id": v.record.pk, "event": v.record.event,
                     "record_date": labels.display(spec.model, spec.date_field, getattr(v.record, spec.date_field)),

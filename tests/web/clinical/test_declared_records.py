@@ -1,0 +1,148 @@
+"""A declared record takes part like a typed CRF: audit trail, data queries on its fields, SDV of
+the record, the investigator's signature, void with a reason, exports (voided: listed, not analysed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from django.test import Client
+
+from npctrial.errors import ValidationError
+from npctrial.web.clinical import declared, locks, sdv, voiding
+from npctrial.web.clinical.models import DeclaredRecord
+from npctrial.web.clinical.views.grid import subject_grid
+from npctrial.web.core.queries import query_fields, raise_query
+from tests.web.clinical.conftest import RT, save, url
+from tests.web.clinical.test_declared_pages import BASELINE, NUTRITION
+from tests.web.conftest import PASSWORD, login
+
+
+@pytest.fixture
+def record(world) -> DeclaredRecord:
+    save("baseline", world, BASELINE)
+    save("radiotherapy", world, RT)
+    rec, _ = declared.save_declared("nutrition", world.subjects[("imrt", "A")], NUTRITION, world.users["coordinator"])
+    return rec
+
+
+def _void(client: Client, world, rec: DeclaredRecord, reason: str = "entered for the wrong patient") -> object:
+    return client.post(url("crf-void", world, form="nutrition", record_pk=rec.pk),
+                       {"confirm": "yes", "reason": reason, "version": rec.version})
+
+
+def test_queries_name_the_declared_fields_and_flag_them_on_the_form(world, record, coordinator):
+    subject = world.subjects[("imrt", "A")]
+    assert "tube_type" in query_fields(subject, f"nutrition:{record.pk}")
+    with pytest.raises(ValidationError):
+        query_fields(subject, "nutrition:999999")  # not the subject's record
+    other = world.subjects[("imrt", "B")]
+    with pytest.raises(ValidationError):
+        query_fields(other, f"nutrition:{record.pk}")
+    q = raise_query(subject, record=f"nutrition:{record.pk}", field_name="weight_kg", text="58.9 or 59.8?",
+                    user=world.users["monitor"])
+    page = coordinator.get(url("crf-edit", world, form="nutrition", record_pk=record.pk)).content.decode()
+    assert f'data-query="{q.pk}"' in page.split('data-field="weight_kg"', 1)[1].split("</p>", 1)[0]
+    g = subject_grid(subject)
+    assert next(c for c in g.row("ccrt_w1").cells if c.form == "nutrition").status == "query"
+    monitor = login(Client(), "monitor")
+    r = monitor.post(url("query-raise", world), {"record": f"nutrition:{record.pk}", "field_name": "bmi",
+                                                 "text": "?", "next": "/"})
+    assert r.status_code in (200, 302)
+
+
+def test_sdv_of_the_record_and_a_change_undoes_it(world, record):
+    subject = world.subjects[("imrt", "A")]
+    monitor = world.users["monitor"]
+    state = sdv.verify_source(subject, "nutrition", record, user=monitor, version=record.version, whole_record=True)
+    assert state.status == "verified"
+    cell = next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition")
+    assert cell.status == "verified" and cell.sdv == "verified"
+    declared.save_declared("nutrition", subject, {**NUTRITION, "weight_kg": "59"}, world.users["coordinator"],
+                           instance=record, expected_version=record.version, reason="re-weighed")
+    cell = next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition")
+    assert cell.sdv == "" and cell.status == "complete"
+    page = login(Client(), "monitor").post(url("crf-verify", world, form="nutrition", record_pk=record.pk),
+                                           {"version": 2, "whole_record": "1"})
+    assert page.status_code == 302
+
+
+def test_the_signature_covers_declared_records(world, record):
+    subject = world.subjects[("imrt", "A")]
+    locks.sign_casebook(subject, world.users["investigator"], PASSWORD)
+    assert locks.signature_current(subject) is not None
+    assert next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition").status == "signed"
+    declared.save_declared("nutrition", subject, {**NUTRITION, "weight_kg": "59"}, world.users["coordinator"],
+                           instance=record, expected_version=record.version, reason="re-weighed")
+    assert locks.signature_current(subject) is None  # a changed record is no longer covered
+
+
+def test_void_with_a_reason_keeps_it_audited_and_out_of_the_grid(world, record, coordinator):
+    subject = world.subjects[("imrt", "A")]
+    q = raise_query(subject, record=f"nutrition:{record.pk}", field_name="weight_kg", text="?",
+                    user=world.users["monitor"])
+    page = coordinator.get(url("crf-void", world, form="nutrition", record_pk=record.pk)).content.decode()
+    assert 'id="consequences"' in page and "Weight and nutrition during CCRT" in page
+    assert _void(coordinator, world, record, reason=" ").status_code == 200
+    assert DeclaredRecord.objects.filter(pk=record.pk).exists()
+    r = _void(coordinator, world, record)
+    assert r.status_code == 302
+    row = DeclaredRecord.all_objects.get(pk=record.pk)
+    assert row.void_reason == "entered for the wrong patient" and not DeclaredRecord.objects.exists()
+    last = row.history.order_by("-history_id").first()
+    assert last.history_change_reason.startswith("voided (entered in error)") and last.values["weight_kg"] == 58.9
+    q.refresh_from_db()
+    assert q.status == "closed"
+    assert next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition").status == \
+        "not_started"
+    assert [v.slug for v in voiding.voided_records(type(subject).objects.filter(pk=subject.pk))] == ["nutrition"]
+    listing = coordinator.get(f"/studies/{world.studies['imrt'].pk}/clinical/voided/?format=csv").content.decode()
+    assert f"nutrition,{record.pk}" in listing
+    view = coordinator.get(url("crf-view", world, form="nutrition", record_pk=record.pk)).content.decode()
+    assert 'id="voided-badge"' in view
+    edit = coordinator.post(url("crf-edit", world, form="nutrition", record_pk=record.pk),
+                            {**NUTRITION, "version": row.version, "reason": "x"})
+    assert edit.status_code == 404  # a voided record is not edited
+
+
+def _export(client: Client, world, fmt: str, level: str = "") -> bytes:
+    path = f"/studies/{world.studies['imrt'].pk}/clinical/exports/nutrition.{fmt}"
+    r = client.get(path + (f"?level={level}" if level else ""))
+    return b"".join(r.streaming_content) if r.streaming else r.content
+
+
+def test_the_export_holds_live_records_and_lists_voided_ones_apart(world, record, coordinator):
+    second, _ = declared.save_declared("nutrition", world.subjects[("imrt", "A")],
+                                       {**NUTRITION, "assessment_date": "2026-01-21", "notes": "Mr Chan said ok"},
+                                       world.users["coordinator"])
+    voiding.void_record("nutrition", second, world.users["coordinator"], "duplicate", expected_version=1)
+    stats = login(Client(), "data_manager")
+    rows = list(csv.DictReader(io.StringIO(_export(stats, world, "csv").decode())))
+    assert [int(r["record_id"]) for r in rows] == [record.pk]
+    row = rows[0]
+    assert row["weight_kg"] == "58.9" and row["bmi"] == "20.4" and row["tube_type"] == "nasogastric"
+    assert row["event"] == "ccrt_w1" and row["record_date"] == "2026-01-14" and row["feeding_tube"] == "True"
+    book = openpyxl.load_workbook(io.BytesIO(_export(stats, world, "xlsx")))
+    assert book.sheetnames == ["records", "voided"]
+    voided = list(book["voided"].values)
+    assert len(voided) == 2 and second.pk in voided[1] and "duplicate" in voided[1]
+    assert [r[2] for r in list(book["records"].values)[1:]] == [record.pk]
+    deid = list(csv.DictReader(io.StringIO(_export(stats, world, "csv", "deidentified").decode())))
+    assert "notes" not in deid[0] and deid[0].get("record_date") != "2026-01-14"  # text dropped, dates moved
+    index = stats.get(f"/studies/{world.studies['imrt'].pk}/clinical/exports/").content.decode()
+    assert 'id="declared-exports"' in index and "Weight and nutrition during CCRT" in index
+    assert stats.get(f"/studies/{world.studies['imrt'].pk}/clinical/exports/nutrition.sav").status_code == 404
+
+
+def test_a_record_dated_outside_every_window_is_unscheduled(world):
+    subject = world.subjects[("imrt", "A")]
+    save("radiotherapy", world, RT)
+    rec, _ = declared.save_declared("nutrition", subject, {**NUTRITION, "assessment_date": "2025-06-01"},
+                                    world.users["coordinator"])
+    assert rec.event == "" and rec.record_date == date(2025, 6, 1)
+    with pytest.raises(ValidationError) as info:
+        declared.save_declared("nutrition", subject, NUTRITION, world.users["coordinator"], event="baseline")
+    assert info.value.field == "event"  # nutrition is not collected at baseline
