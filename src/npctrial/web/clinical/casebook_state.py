@@ -10,7 +10,9 @@ the same hash as :func:`npctrial.web.clinical.locks.casebook_hash`.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from npctrial.web.clinical import crfs
@@ -51,14 +53,55 @@ class SubjectState:
 STATE_LOADERS: list[Any] = []
 
 
-def load_states(subjects: list[Subject]) -> dict[int, SubjectState]:
-    """The state of every subject in ``subjects`` (their study, site and screening already loaded)."""
+#: columns a status summary reads beyond those every form has (the anchors and the stop of follow-up)
+SUMMARY_FIELDS = {"radiotherapy": ("start_date", "end_date"), "event": ("kind", "event_date")}
+_COMMON_FIELDS = ("pk", "subject_id", "event", "version", "voided_at")
+
+
+class SummaryRecord:
+    """A record reduced to the columns the grid's statuses read (see :func:`summary_fields`)."""
+
+    __slots__ = ("__dict__",)
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+@lru_cache(maxsize=None)
+def _summary_class(model_name: str) -> type[SummaryRecord]:
+    # named after the model: the signature hash names each record by its model (record_versions)
+    return type(model_name, (SummaryRecord,), {"__slots__": ()})
+
+
+def summary_fields(slug: str) -> tuple[str, ...]:
+    """The columns of form ``slug`` the grid's statuses and timings read."""
+    spec = crfs.CRFS[slug]
+    extra = (spec.date_field,) if spec.date_field else ()
+    return tuple(dict.fromkeys((*_COMMON_FIELDS, *extra, *spec.expected, *SUMMARY_FIELDS.get(slug, ()))))
+
+
+def _records(slug: str, ids: list[int], summary: bool) -> Iterable[Any]:
+    spec = crfs.CRFS[slug]
+    rows = spec.model.all_objects.filter(subject_id__in=ids).order_by("pk")
+    if not summary:
+        return rows
+    cls, names = _summary_class(spec.model.__name__), summary_fields(slug)
+    return (cls(**dict(zip(names, row, strict=True))) for row in rows.values_list(*names))
+
+
+def load_states(subjects: list[Subject], *, summary: bool = False) -> dict[int, SubjectState]:
+    """The state of every subject in ``subjects`` (their study, site and screening already loaded).
+
+    ``summary=True`` (the status dashboard): each record is a :class:`SummaryRecord` holding only
+    the columns the grid's statuses read, from one ``values_list`` query per form (no model
+    instances); the statuses, timings and signature check are those of the full records.
+    """
     states = {s.pk: SubjectState(s, records={slug: [] for slug in crfs.CRFS}) for s in subjects}
     ids = list(states)
     if not ids:
         return states
-    for slug, spec in crfs.CRFS.items():
-        for r in spec.model.all_objects.filter(subject_id__in=ids).order_by("pk"):
+    for slug in crfs.CRFS:
+        for r in _records(slug, ids, summary):
             state = states[r.subject_id]
             if r.voided_at is None:
                 state.records[slug].append(r)

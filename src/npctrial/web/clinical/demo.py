@@ -63,9 +63,9 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
             "t_category": v.get("t_category", "T3"), "n_category": v.get("n_category", "N2"),
             "m_category": "M0", "ecog": v.get("ecog", 1), "kps": 90, "ebv_dna": v.get("ebv_dna_post_induction", 800),
             "hb": v.get("hb", 130), "platelets": v.get("platelets", 220), "wbc": v.get("wbc", 6.0)}, coordinator)
-        if stage == 0:
-            continue
         start = enrolled + timedelta(days=7)
+        if stage == 0 or start > today:  # enrolled in the last week (large demos): radiotherapy not started
+            continue
         end = start + timedelta(days=45)
         done = end <= today and stage != 1
         _save("radiotherapy", s, {"technique": "IMRT", "total_dose_gy": 70.0, "fractions": 33, "start_date": start,

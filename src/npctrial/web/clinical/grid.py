@@ -155,10 +155,11 @@ def _screening_records(state: SubjectState) -> list[Any]:
 def _placed(state: SubjectState, planned: tuple[PlannedEvent, ...]) -> dict[tuple[str, str], list[Any]]:
     """(event id or "", form) -> records of the subject placed in that event."""
     out: dict[tuple[str, str], list[Any]] = {}
+    ids = frozenset(p.id for p in planned)
     for slug, records in state.records.items():
         date_field = date_field_of(slug)
         for r in records:
-            out.setdefault((schedule.event_of_record(r, slug, date_field, planned), slug), []).append(r)
+            out.setdefault((schedule.event_of_record(r, slug, date_field, planned, ids), slug), []).append(r)
     return out
 
 
@@ -168,30 +169,66 @@ def _out_of_window(p: PlannedEvent, slug: str, records: list[Any]) -> bool:
     return p.window_start is not None and any(d is not None and not p.contains(d) for d in days)
 
 
+def _cell(state: SubjectState, p: PlannedEvent, slug: str, placed: dict[tuple[str, str], list[Any]],
+          window: bool = True) -> Cell:
+    """Form ``slug`` at event ``p`` (``window=False``: out-of-window dates not checked)."""
+    expected = p.event.expects(slug)
+    records = _screening_records(state) if slug == SCREENING and expected else placed.get((p.id, slug), [])
+    if not expected and not records:
+        return Cell(slug, False, "")
+    mark = state.marks.get((p.id, slug))
+    status, queries, sdv = cell_status(state, slug, records, mark)
+    return Cell(slug, expected, status, tuple(records), queries, mark, sdv, window and _out_of_window(p, slug, records))
+
+
+def _event_row(p: PlannedEvent, cells: list[Cell], today: date, stopped: date | None) -> EventRow:
+    started = any(c.records or c.mark is not None for c in cells)
+    return EventRow(p.id, p.event.label, p, classify_timing(p, started, today, stopped_on=stopped),
+                    event_status(cells), tuple(cells))
+
+
+def _forms(events: tuple[EventDefinition, ...], log_forms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([f for e in events for f in e.forms] + list(log_forms)))
+
+
+def _stop(state: SubjectState) -> date | None:
+    return follow_up_stop((e.kind, e.event_date) for e in state.records.get("event", []))  # death, withdrawal
+
+
+def event_summary(state: SubjectState, events: tuple[EventDefinition, ...], log_forms: tuple[str, ...],
+                  today: date) -> tuple[EventRow, ...]:
+    """The scheduled rows of :func:`build_grid` with the same key, status and timing, for the status
+    dashboard: each row's cells are only the forms the event collects or holds records of (those
+    its status and timing depend on), without the out-of-window check."""
+    planned = schedule.planned_for(state.subject, state.rt, events)
+    stopped = _stop(state)
+    forms = set(_forms(events, log_forms))
+    placed = _placed(state, planned)
+    entered: dict[str, list[str]] = {}
+    for event_id, slug in placed:
+        if slug in forms:
+            entered.setdefault(event_id, []).append(slug)
+    marked = {event_id for event_id, _slug in state.marks}
+    rows = []
+    for p in planned:
+        if p.id not in entered and p.id not in marked and not p.event.expects(SCREENING):
+            # nothing entered or marked: every form not started (event_status), the event not started
+            rows.append(EventRow(p.id, p.event.label, p, classify_timing(p, False, today, stopped_on=stopped),
+                                 "not_started", ()))
+            continue
+        slugs = dict.fromkeys((*p.event.forms, *entered.get(p.id, ())))
+        rows.append(_event_row(p, [_cell(state, p, slug, placed, window=False) for slug in slugs], today, stopped))
+    return tuple(rows)
+
+
 def build_grid(state: SubjectState, events: tuple[EventDefinition, ...], log_forms: tuple[str, ...],
                today: date) -> Grid:
     """The grid of one subject: one row per event, one column per form of the schedule."""
     planned = schedule.planned_for(state.subject, state.rt, events)
-    stopped = follow_up_stop((e.kind, e.event_date) for e in state.records.get("event", []))  # death, withdrawal
-    forms = tuple(dict.fromkeys([f for e in events for f in e.forms] + list(log_forms)))
+    stopped = _stop(state)
+    forms = _forms(events, log_forms)
     placed = _placed(state, planned)
-    rows = []
-    for p in planned:
-        cells = []
-        for slug in forms:
-            records = _screening_records(state) if slug == SCREENING and p.event.expects(slug) else \
-                placed.get((p.id, slug), [])
-            expected = p.event.expects(slug)
-            if not expected and not records:
-                cells.append(Cell(slug, False, ""))
-                continue
-            mark = state.marks.get((p.id, slug))
-            status, queries, sdv = cell_status(state, slug, records, mark)
-            cells.append(Cell(slug, expected, status, tuple(records), queries, mark, sdv,
-                              _out_of_window(p, slug, records)))
-        started = any(c.records or c.mark is not None for c in cells)
-        rows.append(EventRow(p.id, p.event.label, p, classify_timing(p, started, today, stopped_on=stopped),
-                             event_status(cells), tuple(cells)))
+    rows = [_event_row(p, [_cell(state, p, slug, placed) for slug in forms], today, stopped) for p in planned]
     extra = []
     for key, label, pick in (("log", _("Log forms (any time)"), lambda f: f in log_forms),
                              ("unscheduled", _("Unscheduled"), lambda f: f not in log_forms)):

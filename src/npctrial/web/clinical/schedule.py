@@ -80,9 +80,11 @@ def event_for(subject: Any, slug: str, day: date | None, requested: str | None, 
     return assign_event(planned, slug, day) or ""
 
 
-def event_of_record(record: Any, slug: str, date_field: str, planned: tuple[PlannedEvent, ...]) -> str:
-    """The event a stored record belongs to: its own (if still in the schedule), else by its date."""
-    ids = {p.id for p in planned}
+def event_of_record(record: Any, slug: str, date_field: str, planned: tuple[PlannedEvent, ...],
+                    ids: frozenset[str] | None = None) -> str:
+    """The event a stored record belongs to: its own (if still in the schedule), else by its date
+    (``ids``: the ids of ``planned``, when the caller places many records)."""
+    ids = ids if ids is not None else frozenset(p.id for p in planned)
     if record.event and record.event in ids:
         return str(record.event)
     day = getattr(record, date_field, None) if date_field else None

@@ -134,7 +134,8 @@ def status_dashboard(request: HttpRequest, study_pk: int) -> HttpResponse:
     page = Paginator(board.rows, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = {**grid.STATUS_LABELS, **grid.TIMING_LABELS}
     return render(request, "clinical/status_dashboard.html", {
-        "study": study, "board": board, "page": page, "sites": sites, "site": site, "status": status,
+        "study": study, "board": board, "page": page, "page_rows": status_board.page_cells(study, list(page)),
+        "sites": sites, "site": site, "status": status,
         "filters": [(f, labels[f], board.counts[f]) for f in status_board.FILTERS],
         "legend": [(k, grid.STATUS_SYMBOLS[k], v) for k, v in grid.STATUS_LABELS.items()],
         "study_locked": locks.study_locked(study)})
