@@ -239,3 +239,18 @@ def test_status_labels_in_chinese_with_their_context(world) -> None:
     page = login(Client(), "study_admin").get(reverse("amendment-detail", kwargs={
         "study_pk": study.pk, "version_pk": study.current_protocol.pk}), **ZH).content.decode()
     assert 'id="amendment-status">已批准</span>' in page
+
+
+# ------------------------------------------------------------------ domain warnings shown after a CRF save
+
+
+def test_baseline_bsa_warning_after_saving_in_chinese(world) -> None:
+    """Mosteller BSA of 200 cm, 160 kg: sqrt(200 * 160 / 3600) = 2.98 m2, above the 2.5 m2 warning."""
+    from tests.web.clinical.conftest import url
+
+    client = login(Client(), "coordinator")
+    data = {"assessment_date": "2026-01-06", "tnm_edition": "8", "t_category": "T3", "n_category": "N1",
+            "m_category": "M0", "ecog": "1", "kps": "90", "ebv_dna": "1200", "hb": "132", "platelets": "220",
+            "carry_reason": "measured again at baseline", "height_cm": "200", "weight_kg": "160"}
+    page = client.post(url("crf-new", world, "imrt", "A", form="baseline"), data, follow=True, **ZH).content.decode()
+    assert "体表面积 2.98 m2 超过 2.5 m2：请核对身高和体重" in page and "check height and weight" not in page

@@ -13,6 +13,7 @@ from typing import Literal
 from npctrial.domain._inputs import check_positive, check_weight_kg
 from npctrial.domain.dosing import round_to_step
 from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.messages import message
 
 CREATININE_MG_DL_PER_UMOL_L = 1 / 88.4
 
@@ -99,7 +100,8 @@ def carboplatin_dose(target_auc: float, gfr: CreatinineClearance | float, *,
     """
     auc = check_positive(target_auc, "target_auc")
     if auc > 7:
-        warnings.warn(f"carboplatin target AUC {auc:g} is above 7", ClinicalWarning, stacklevel=2)
+        warnings.warn(ClinicalWarning(message("dose.carboplatin_auc_above_7", "carboplatin target AUC %(auc)s is above 7",
+                                              auc=f"{auc:g}")), stacklevel=2)
     g = gfr.ml_min if isinstance(gfr, CreatinineClearance) else check_positive(gfr, "gfr")
     cap = None if gfr_cap_ml_min is None else check_positive(gfr_cap_ml_min, "gfr_cap_ml_min")
     used = g if cap is None else min(g, cap)

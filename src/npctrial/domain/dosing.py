@@ -24,6 +24,7 @@ from typing import Any, Literal
 from npctrial.domain._inputs import check_number, check_positive, check_weight_kg
 from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.messages import message
 
 BSAFormula = Literal["mosteller", "dubois", "haycock", "gehan_george", "boyd"]
 
@@ -137,9 +138,12 @@ def body_surface_area(
                               field="decimals")
     raw = _bsa_raw(h, w, key)
     if raw > BSA_WARN_ABOVE_M2:
-        warnings.warn(f"BSA {raw:.2f} m2 is above {BSA_WARN_ABOVE_M2} m2: check height and weight"
-                      + ("" if cap_m2 is None else f"; capped at {cap_m2:g} m2"),
-                      ClinicalWarning, stacklevel=2)
+        text = (message("dose.bsa_above_limit", "BSA %(bsa)s m2 is above %(limit)s m2: check height and weight",
+                        bsa=f"{raw:.2f}", limit=BSA_WARN_ABOVE_M2) if cap_m2 is None else
+                message("dose.bsa_above_limit_capped",
+                        "BSA %(bsa)s m2 is above %(limit)s m2: check height and weight; capped at %(cap)s m2",
+                        bsa=f"{raw:.2f}", limit=BSA_WARN_ABOVE_M2, cap=f"{cap_m2:g}"))
+        warnings.warn(ClinicalWarning(text), stacklevel=2)
     value = raw if cap_m2 is None else min(raw, cap_m2)
     if decimals is not None:
         value = round_to_step(value, 10.0**-decimals)
@@ -326,10 +330,15 @@ def banded_dose(bsa: BSAResult | float, bands: BandTable | str | Mapping[str, An
     band = next(b for b in table.bands if b.contains(value))
     ambiguous = any(math.isclose(value, x, rel_tol=0, abs_tol=1e-9) for x in table.ambiguous_bounds)
     if ambiguous:
-        where = f"'{band.wording}'" if band.wording else f"band {band.describe()} m2"
-        warnings.warn(f"BSA {value:g} m2 is exactly on the {table.name} boundary that the protocol "
-                      f"wording leaves ambiguous; assigned to {where} "
-                      f"({band.mg_per_dose:g} mg): review", ClinicalWarning, stacklevel=2)
+        params = {"bsa": f"{value:g}", "table": table.name, "mg": f"{band.mg_per_dose:g}"}
+        text = (message("dose.bsa_on_ambiguous_boundary",
+                        "BSA %(bsa)s m2 is exactly on the %(table)s boundary that the protocol wording leaves "
+                        "ambiguous; assigned to '%(band)s' (%(mg)s mg): review", band=band.wording, **params)
+                if band.wording else
+                message("dose.bsa_on_ambiguous_boundary_band",
+                        "BSA %(bsa)s m2 is exactly on the %(table)s boundary that the protocol wording leaves "
+                        "ambiguous; assigned to band %(band)s m2 (%(mg)s mg): review", band=band.describe(), **params))
+        warnings.warn(ClinicalWarning(text), stacklevel=2)
     return BandedDose(value, table.name, table.drug, band, band.mg_per_dose,
                       table.doses_per_day, ambiguous)
 
@@ -373,8 +382,9 @@ def cisplatin_dose(bsa: BSAResult | float, mg_per_m2: float, *,
     """
     rate = check_positive(mg_per_m2, "mg_per_m2")
     if rate > 100:
-        warnings.warn(f"cisplatin {rate:g} mg/m2 per administration is above 100 mg/m2",
-                      ClinicalWarning, stacklevel=2)
+        warnings.warn(ClinicalWarning(message("dose.cisplatin_above_100",
+                                              "cisplatin %(rate)s mg/m2 per administration is above 100 mg/m2",
+                                              rate=f"{rate:g}")), stacklevel=2)
     return bsa_dose(bsa, rate, drug="cisplatin", round_to_mg=round_to_mg)
 
 

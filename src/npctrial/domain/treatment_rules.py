@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from npctrial.domain.dosing import BandedDose, BSAResult, banded_dose, body_surface_area
 from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.messages import Message
 
 __all__ = [
     "DEFAULT_RULES",
@@ -125,7 +126,9 @@ class ProtocolDose:
     banded_bsa_m2: float
     dose: BandedDose
     rule: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # English (logs, CLI)
+    #: the same warnings as coded messages, for a reader's language (:meth:`Message.render`)
+    warning_messages: tuple[Message | str, ...] = ()
 
     @property
     def mg_per_dose(self) -> float:
@@ -141,6 +144,11 @@ def compute_has_table(protocol: Any, drug: str) -> bool:
     return _table(protocol, drug) is not None
 
 
+def _coded(warning: Warning | str) -> Message | str:
+    args = getattr(warning, "args", ())
+    return args[0] if args and isinstance(args[0], Message) else str(warning)
+
+
 def compute_protocol_dose(protocol: Any, drug: str, height_cm: float, weight_kg: float) -> ProtocolDose | None:
     """Steps 1-2; None when the protocol has no band table for ``drug``."""
     table = _table(protocol, drug)
@@ -151,11 +159,13 @@ def compute_protocol_dose(protocol: Any, drug: str, height_cm: float, weight_kg:
         warnings.simplefilter("always", ClinicalWarning)
         bsa, banded = compute_protocol_bsa(rules, height_cm, weight_kg)
         dose = banded_dose(banded, table)
-    notes = tuple(str(w.message) for w in caught if issubclass(w.category, ClinicalWarning))
+    clinical = [w.message for w in caught if issubclass(w.category, ClinicalWarning)]
+    notes = tuple(str(w) for w in clinical)
+    coded = tuple(_coded(w) for w in clinical)
     rule = (f"{rules.bsa.describe()}: BSA {bsa.bsa_m2:g} m2 (raw {bsa.bsa_raw_m2:.4f}); banded at {banded:.4g} m2 "
             f"-> {dose.band.describe()} -> {dose.mg_per_dose:g} mg x {dose.doses_per_day}/day; "
             f"protocol: {table.wording or ''}")
-    return ProtocolDose(table.drug, bsa, banded, dose, rule, notes)
+    return ProtocolDose(table.drug, bsa, banded, dose, rule, notes, coded)
 
 
 @dataclass(frozen=True)

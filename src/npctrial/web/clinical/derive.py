@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any, Literal
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from npctrial.domain import (
@@ -43,6 +44,13 @@ from npctrial.domain.treatment_rules import (
     sae_report_deadline,
 )
 from npctrial.errors import ClinicalWarning
+from npctrial.messages import Message
+
+
+def _reader_text(warning: object) -> str:
+    """A clinical warning of the domain layer in the reader's language (its coded message), else its text."""
+    text = warning.args[0] if isinstance(warning, Warning) and warning.args else warning
+    return text.render(get_language()) if isinstance(text, Message) else str(text)
 
 
 def derive_baseline(record: Any, protocol: Any) -> list[str]:
@@ -54,7 +62,7 @@ def derive_baseline(record: Any, protocol: Any) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClinicalWarning)
         bsa, _ = compute_protocol_bsa(rules_of(protocol), record.height_cm, record.weight_kg)
-        notes.extend(str(w.message) for w in caught if issubclass(w.category, ClinicalWarning))
+        notes.extend(_reader_text(w.message) for w in caught if issubclass(w.category, ClinicalWarning))
     record.bsa_m2 = bsa.bsa_m2
     record.bsa_rule = f"{rules_of(protocol).bsa.describe()}; raw {bsa.bsa_raw_m2:.4f} m2"[:300]
     dose = compute_protocol_dose(protocol, "S-1", record.height_cm, record.weight_kg)
@@ -62,7 +70,7 @@ def derive_baseline(record: Any, protocol: Any) -> list[str]:
         record.s1_mg_per_dose = dose.mg_per_dose
         record.s1_doses_per_day = dose.dose.doses_per_day
         record.dose_rule = dose.rule[:500]
-        notes.extend(dose.warnings)
+        notes.extend(_reader_text(m) for m in dose.warning_messages)
     else:
         record.s1_mg_per_dose = record.s1_doses_per_day = None
         record.dose_rule = "the protocol has no S-1 band table"
