@@ -254,3 +254,25 @@ def test_baseline_bsa_warning_after_saving_in_chinese(world) -> None:
             "carry_reason": "measured again at baseline", "height_cm": "200", "weight_kg": "160"}
     page = client.post(url("crf-new", world, "imrt", "A", form="baseline"), data, follow=True, **ZH).content.decode()
     assert "体表面积 2.98 m2 超过 2.5 m2：请核对身高和体重" in page and "check height and weight" not in page
+
+
+def test_protocol_and_field_error_texts_in_chinese(world) -> None:
+    import pytest
+    from django.utils import translation
+
+    from npctrial.errors import ProtocolError, ValidationError
+    from npctrial.web.core.enrolment import format_subject_id
+    from npctrial.web.core.protocols import parse_protocol
+
+    with translation.override("zh-hans"):
+        with pytest.raises(ProtocolError) as err:
+            parse_protocol("a: [unclosed")
+        assert str(err.value).startswith("方案不是有效的 YAML：")
+        with pytest.raises(ValidationError) as bad:
+            format_subject_id("IMRT-{centre}", site="GZ", seq=1, study="imrt")
+        assert str(bad.value) == "subject_id_pattern 'IMRT-{centre}' 无法生成受试者编号：'centre'"
+    client = login(Client(), "coordinator")
+    required = _crf_api(client, world, "assessment", {"new_lesions": "no"}, **ZH)
+    assert required.status_code == 422 and required.json()["detail"] == "assessment_date：这个字段是必填项。"
+    assert _crf_api(client, world, "assessment", {"new_lesions": "no"}, **EN).json()["detail"] == (
+        "assessment_date: This field is required.")

@@ -47,7 +47,8 @@ def _as_form_value(name: str, value: Any, field: forms.Field) -> Any:
 def _errors(form: forms.Form, names: list[str], where: str = "") -> None:
     for name in names:
         if name in form.errors:
-            raise ValidationError(f"{where}{name}: {' '.join(form.errors[name])}", field=f"{where}{name}")
+            raise ValidationError(_("%(field)s: %(errors)s") % {"field": f"{where}{name}", "errors": " ".join(form.errors[name])},
+                                  field=f"{where}{name}")
 
 
 def coerce_values(slug: str, values: dict[str, Any], *, partial: bool) -> dict[str, Any]:

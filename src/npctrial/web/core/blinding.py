@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from npctrial.domain.blinding import Blinding, resolve_blinding
@@ -35,9 +36,10 @@ def check_blinding_roles(protocol: Any) -> None:
         return
     unknown = [(i, r) for i, r in enumerate(declared.allocation_visible_to) if r not in ROLES]
     if unknown:
-        problems = [f"blinding.allocation_visible_to[{i}]: unknown role {r!r} (roles: {', '.join(ROLES)})"
-                    for i, r in unknown]
-        raise ProtocolError(f"protocol: {len(problems)} problem(s): {'; '.join(problems)}",
+        problems = [gettext("blinding.allocation_visible_to[%(index)s]: unknown role %(role)r (roles: %(roles)s)")
+                    % {"index": i, "role": r, "roles": ", ".join(ROLES)} for i, r in unknown]
+        raise ProtocolError(gettext("protocol: %(count)s problem(s): %(problems)s")
+                            % {"count": len(problems), "problems": "; ".join(problems)},
                             field="blinding", errors=problems)
 
 

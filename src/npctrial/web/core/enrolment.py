@@ -31,7 +31,8 @@ def format_subject_id(pattern: str, *, site: str, seq: int, study: str) -> str:
         return pattern.format(site=site, seq=seq, study=study)
     except (KeyError, IndexError, ValueError) as exc:
         raise ValidationError(
-            f"subject_id_pattern {pattern!r} cannot be formatted: {exc}", field="subject_id_pattern"
+            _("subject_id_pattern %(pattern)r cannot be formatted: %(error)s") % {"pattern": pattern, "error": exc},
+            field="subject_id_pattern"
         ) from None
 
 

@@ -95,7 +95,8 @@ def parse_protocol(yaml_text: str) -> Protocol:
     try:
         data = yaml.safe_load(yaml_text)
     except yaml.YAMLError as exc:
-        raise ProtocolError(f"protocol is not valid YAML: {exc}", field="protocol", errors=[str(exc)]) from exc
+        raise ProtocolError(_("protocol is not valid YAML: %(error)s") % {"error": exc}, field="protocol",
+                            errors=[str(exc)]) from exc
     protocol = domain_parse_protocol(data, origin="protocol")
     from npctrial.web.core.blinding import check_blinding_roles
 
@@ -264,7 +265,7 @@ def randomisation_spec(protocol: Protocol) -> dict[str, Any] | None:
             factors[name] = list(field.choices)
         else:
             raise ProtocolError(
-                f"randomisation.stratification: field {name!r} must be a choice or bool field",
+                _("randomisation.stratification: field %(field)r must be a choice or bool field") % {"field": name},
                 field="randomisation",
             )
     return {

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, exports, voiding
@@ -103,7 +104,7 @@ def _declared_export(form: Any, subjects: Any, fmt: str, deid: Any) -> HttpRespo
     if fmt == "xlsx":
         return HttpResponse(declared_xlsx(form, subjects, deid),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    raise ValidationError(f"unknown format {fmt!r}", field="fmt")
+    raise ValidationError(_("unknown format %(format)r") % {"format": fmt}, field="fmt")
 
 
 def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
@@ -127,7 +128,7 @@ def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
 
             return HttpResponse(exports.xlsx_bytes({name: pd.DataFrame(list(rows), columns=cols)}),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        raise ValidationError(f"unknown format {fmt!r}", field="fmt")
+        raise ValidationError(_("unknown format %(format)r") % {"format": fmt}, field="fmt")
     declared = declared_export_forms(study)
     if name in declared:  # a protocol-declared form: CSV, or XLSX with its voided records apart
         return _declared_export(declared[name], subjects, fmt, deid)
@@ -153,4 +154,4 @@ def _export(study: Any, subjects: Any, name: str, fmt: str, deid: Any = None,
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if fmt == "sav":
         return HttpResponse(exports.sav_bytes(name, subjects, deid), content_type="application/x-spss-sav")
-    raise ValidationError(f"unknown format {fmt!r}", field="fmt")
+    raise ValidationError(_("unknown format %(format)r") % {"format": fmt}, field="fmt")

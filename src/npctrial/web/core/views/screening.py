@@ -209,5 +209,5 @@ def screening_enrol(request: HttpRequest, study_pk: int, pk: int) -> HttpRespons
             return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
     else:
         for name, errs in form.errors.items():
-            messages.error(request, f"{name}: {' '.join(errs)}")
+            messages.error(request, _("%(field)s: %(errors)s") % {"field": name, "errors": " ".join(errs)})
     return redirect("screening-detail", study_pk=study.pk, pk=record.pk)

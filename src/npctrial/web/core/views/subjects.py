@@ -128,7 +128,7 @@ def subject_randomise(request: HttpRequest, study_pk: int, pk: int) -> HttpRespo
     form = RandomiseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not form.is_valid():
         for name, errs in form.errors.items():
-            messages.error(request, f"{name}: {' '.join(errs)}")
+            messages.error(request, _("%(field)s: %(errors)s") % {"field": name, "errors": " ".join(errs)})
         return redirect("subject-detail", study_pk=study.pk, pk=subject.pk)
     day = form.cleaned_data["randomisation_date"] if request.method == "POST" else None
     if not confirmed(request):
