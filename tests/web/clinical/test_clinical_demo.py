@@ -11,6 +11,7 @@ from npctrial.web.clinical.models import (
     CasebookSignature,
     ClinicalEvent,
     DataLock,
+    DeclaredRecord,
     DrugAdministration,
     FollowUpVisit,
     LabResult,
@@ -37,6 +38,10 @@ def test_demo_has_crf_data_at_every_stage():
     assert AdverseEvent.objects.filter(serious=True).exists()
     assert RtogScore.objects.filter(scale="late").exists()
     assert DrugAdministration.objects.filter(deviation=True).exists()
+    nutrition = DeclaredRecord.objects.filter(form="nutrition")  # the protocol-declared form of imrt-s1
+    assert nutrition.exists() and not nutrition.exclude(subject__study__code="imrt-s1").exists()
+    assert nutrition.filter(values__feeding_tube=True, values__tube_type="nasogastric").exists()
+    assert nutrition.exclude(event="").exists()  # placed in the CCRT weeks
     for model in (Baseline, LabResult, AdverseEvent, FollowUpVisit):  # CRFs come from the site's own coordinator
         for record in model.objects.select_related("subject__site", "created_by"):
             assert Membership.objects.filter(user=record.created_by, site=record.subject.site,

@@ -175,3 +175,15 @@ def test_the_form_and_its_errors_in_chinese(with_baseline, coordinator):
     assert "计算得出" in page and "必填" in page
     r = _new(coordinator, with_baseline, {**NUTRITION, "weight_kg": ""})
     assert "为必填项" in r.content.decode()
+
+
+def test_the_casebook_lists_the_declared_form_with_its_records(with_baseline, coordinator):
+    _new(coordinator, with_baseline, NUTRITION)
+    rec = DeclaredRecord.objects.get()
+    html = coordinator.get(url("casebook", with_baseline)).content.decode()
+    section = html.split('id="crf-nutrition"', 1)[1].split("</section>", 1)[0]
+    assert "Weight and nutrition during CCRT" in section and f'data-record="{rec.pk}"' in section
+    assert 'id="add-nutrition"' in section
+    monitor = login(Client(), "monitor").get(url("casebook", with_baseline)).content.decode()
+    assert f'value="nutrition:{rec.pk}"' in monitor.split('id="crf-nutrition"', 1)[1]  # a query on any field
+    assert 'data-form="nutrition"' in html.split('id="event-grid"', 1)[1]  # a column of the grid

@@ -21,8 +21,8 @@ from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, locks, sdv, voiding
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.api_values import coerce_lesions, coerce_values
-from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.declared_api import router as declared_router
+from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.lab_api import router as lab_router
 from npctrial.web.clinical.views.export import export_file
 from npctrial.web.clinical.views.report import scoped_report

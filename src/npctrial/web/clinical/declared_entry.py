@@ -18,7 +18,12 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from npctrial.domain.declared_forms import DEFAULT_TEXT_LENGTH, DeclaredForm, FormField, preview_form
+from npctrial.domain.declared_forms import (
+    DEFAULT_TEXT_LENGTH,
+    DeclaredForm,
+    FormField,
+    preview_form,
+)
 from npctrial.domain.localised_text import localise
 from npctrial.web.clinical.declared import display_value, field_label
 

@@ -48,6 +48,21 @@ def load_demo_ranges(study: Study, user: Any, today: Any) -> None:
                       effective_from=today - timedelta(days=30), note="demo: analyser changed, new ULN", user=user)
 
 
+def _nutrition(s: Subject, week: int, day: Any, weight: float, k: int, user: Any) -> None:
+    """A weekly weight-and-nutrition record (the protocol-declared form of imrt-s1; none elsewhere):
+    weight falling during CCRT, a nasogastric tube from week 3 for every third subject."""
+    from npctrial.web.clinical.declared import declared_spec, save_declared
+
+    if declared_spec(s.protocol_version, "nutrition") is None:
+        return
+    tube = week == 3 and k % 3 == 1
+    save_declared("nutrition", s, {
+        "assessment_date": day.isoformat(), "weight_kg": str(round(weight * (1 - 0.02 * week), 1)),
+        "oral_intake": ("usual", "reduced", "half_or_less")[week - 1], "supplements": "yes" if week > 1 else "no",
+        "feeding_tube": "yes" if tube else "no", **({"tube_type": "nasogastric", "tube_date": day.isoformat()}
+                                                    if tube else {})}, user)
+
+
 def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, password: str | None = None) -> None:
     today = timezone.localdate()
     load_demo_ranges(study, users["data_manager"], today)
@@ -92,6 +107,8 @@ def load_clinical_demo(study: Study, users: dict[str, Any], rng: random.Random, 
             plt = rng.choice([210, 160, 120, 90, 60, 40]) if w > 2 else 200
             _save("lab", s, {"week": w, "sample_date": day, "term": "platelet_count_decreased", "value": plt,
                              "unit": "10^9/L", "lln": 150, "lln_unit": "10^9/L", "grade": None}, coordinator)
+            if w <= 3:
+                _nutrition(s, w, day, float(baseline.weight_kg), k, coordinator)
             if w in (3, 5):
                 grade = rng.choice([1, 2, 2, 3])
                 _save("ae", s, {"week": w, "term": "mucositis_oral", "grade": grade, "attribution": "probable",

@@ -7,12 +7,12 @@ from django.urls import path
 from npctrial.web.clinical.views import (
     casebook,
     crf,
+    declared,
     documentation,
     export,
     grid,
     imports,
     lab_panel,
-    declared,
     lab_ranges,
     quality,
     record,

@@ -19,6 +19,7 @@ from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.grid import STATUS_LABELS
 from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
 from npctrial.web.clinical.views.common import subject_for, today
+from npctrial.web.clinical.views.declared import casebook_sections
 from npctrial.web.clinical.views.grid import grid_context, hidden_forms, subject_grid
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
@@ -61,6 +62,7 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
                                    crfs.query_record(slug, r.pk), open_queries.get(crfs.query_record(slug, r.pk), 0))
                                   for r in records],
                          "can_add": level == "edit" and not (spec.single and records), "editable": level == "edit"})
+    sections += casebook_sections(request, study, subject, open_queries)  # forms the protocol declares
     lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
     state = load_state(subject)
     return render(request, "clinical/casebook.html", {

@@ -139,6 +139,21 @@ def declared_list(request: HttpRequest, study_pk: int, pk: int, form: str) -> Ht
         "help": display.protocol_text(spec.form.help) if spec.form.help is not None else ""})
 
 
+def casebook_sections(request: HttpRequest, study: Any, subject: Subject, open_queries: Any) -> list[dict[str, Any]]:
+    """The casebook's sections of the protocol-declared forms (same shape as the CRF sections)."""
+    out = []
+    for slug, spec in declared.declared_specs(subject.protocol_version).items():
+        level = form_access.form_level(request.user, study, slug, subject.site)
+        if level == "none":
+            continue
+        columns, rows = declared.declared_table(spec, spec.records(subject).order_by("record_date", "pk"))
+        out.append({"slug": slug, "spec": spec, "columns": columns,
+                    "query_fields": [(f.name, declared.field_label(f)) for f in spec.form.fields],
+                    "rows": [(r, values, crfs.query_record(slug, r.pk), open_queries.get(crfs.query_record(slug, r.pk), 0))
+                             for r, values in rows], "can_add": level == "edit", "editable": level == "edit"})
+    return out
+
+
 def declared_record_view(request: HttpRequest, study: Any, subject: Subject, spec: declared.DeclaredSpec,
                          record: Any) -> HttpResponse:
     """One declared record field by field, with its queries, critical fields and SDV (``crf-view``)."""

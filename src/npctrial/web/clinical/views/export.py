@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import crfs, exports, voiding
-from npctrial.web.clinical.declared_export import declared_columns, declared_export_forms, declared_rows, declared_xlsx
+from npctrial.web.clinical.declared_export import (
+    declared_columns,
+    declared_export_forms,
+    declared_rows,
+    declared_xlsx,
+)
 from npctrial.web.clinical.export_fields import ANALYSIS_DATES, ANALYSIS_FORMS, ANALYSIS_FREE_TEXT
 from npctrial.web.clinical.screening_export import scoped_screenings, screening_export
 from npctrial.web.core import form_access, permissions
