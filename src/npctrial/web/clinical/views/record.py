@@ -9,6 +9,7 @@ from django.shortcuts import render
 from npctrial.web.clinical import crfs, labels, locks, schedule, sdv
 from npctrial.web.clinical.views.common import record_for
 from npctrial.web.core import form_access, permissions
+from npctrial.web.core.audit import audit_entries
 from npctrial.web.core.queries import assignable_users
 from npctrial.web.core.screening import protocol_of
 
@@ -34,6 +35,11 @@ def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_
         row["critical"] = name in state.critical
         row["sdv"] = state.fields.get(name)
     event = next((e for e in schedule.events_of(subject.protocol_version) if e.id == record.event), None)
+    field_labels = {str(r["name"]): r["label"] for r in rows}
+    for q in queries:  # the query table names the record and the field in words, not by their codes
+        q.record_label = f"{spec.label} #{record.pk}"
+        q.field_label = field_labels.get(q.field_name, q.field_name)
+    can_audit = permissions.can(request.user, study, "view_audit", subject.site)
     return render(request, "clinical/record_view.html", {
         "study": study, "subject": subject, "spec": spec, "record": record, "rows": rows, "slug": form,
         "record_ref": ref, "event": event, "queries": queries, "locked": locks.is_locked(subject),
@@ -44,4 +50,4 @@ def record_view(request: HttpRequest, study_pk: int, pk: int, form: str, record_
         "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
         "assignees": assignable_users(subject), "sdv": state,
         "can_verify": permissions.can(request.user, study, "verify_source", subject.site) and record.voided_at is None,
-        "next": request.path})
+        "audit": audit_entries([record]) if can_audit else None, "next": request.path})
