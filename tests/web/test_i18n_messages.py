@@ -276,3 +276,20 @@ def test_protocol_and_field_error_texts_in_chinese(world) -> None:
     assert required.status_code == 422 and required.json()["detail"] == "assessment_date：这个字段是必填项。"
     assert _crf_api(client, world, "assessment", {"new_lesions": "no"}, **EN).json()["detail"] == (
         "assessment_date: This field is required.")
+
+
+def test_ctcae_grade_refusal_of_the_domain_in_chinese_on_the_api_and_the_page(world) -> None:
+    """CTCAE v4.03 defines dry mouth grades 1-3 only (grade 4 is "-" in the NCI table)."""
+    from tests.web.clinical.conftest import url
+
+    client = login(Client(), "coordinator")
+    ae = {"week": 3, "term": "dry_mouth", "grade": 4, "attribution": "probable", "start_date": "2026-01-20"}
+    r = _crf_api(client, world, "ae", ae, **ZH)
+    assert r.status_code == 422
+    assert r.json()["detail"] == "CTCAE v4.03 未对“Dry mouth”定义 4 级；允许的分级：1、2、3"
+    assert r.json()["errors"][0] == {"field": "grade", "code": "ctcae.grade_not_defined",
+                                     "message": "grade 4 is not defined for 'Dry mouth' in CTCAE v4.03; "
+                                                "allowed grades: 1, 2, 3"}
+    page = client.post(url("crf-new", world, "imrt", "A", form="ae"), {**ae, "serious": "False"}, **ZH)
+    html = page.content.decode()
+    assert page.status_code == 200 and "CTCAE v4.03 未对“Dry mouth”定义 4 级" in html and "is not defined" not in html

@@ -163,8 +163,10 @@ def grade_description(term: str, grade: int) -> GradeDescription:
     text = spec["grades"].get(grade)
     if text is None:
         available = [g for g, t in spec["grades"].items() if t is not None]
-        raise ValidationError(f"grade {grade} is not defined for {spec['term']!r} in CTCAE "
-                              f"v{CTCAE_VERSION}; available grades {available}", field="grade")
+        raise ValidationError(message("ctcae.grade_not_defined_available",
+                                      "grade %(grade)s is not defined for '%(term)s' in CTCAE v%(version)s; "
+                                      "available grades [%(available)s]", grade=grade, term=spec["term"],
+                                      version=CTCAE_VERSION, available=tuple(available)), field="grade")
     return GradeDescription(key, spec["term"], grade, str(text))
 
 
@@ -256,7 +258,8 @@ def grade_lab(
     ref_base = _reference(spec, baseline, baseline_unit, unit_name, "baseline")
     if direction == "loss_from_baseline":
         if ref_base is None:
-            raise ValidationError("baseline (weight) is required for weight loss", field="baseline")
+            raise ValidationError(message("ctcae.weight_loss_needs_baseline",
+                                          "baseline (weight) is required for weight loss"), field="baseline")
         return grade_weight_loss(x, ref_base)
     if direction == "low":
         for limit, grade in _low_cutoffs(spec, unit_name):
@@ -264,16 +267,19 @@ def grade_lab(
                 return grade
         ref_lln = _reference(spec, lln, lln_unit, unit_name, "lln")
         if ref_lln is None:
-            raise ValidationError(f"lln is required to tell grade 0 from grade 1 of {spec['term']!r} "
-                                  f"at {value!r} {unit_name}", field="lln")
+            raise ValidationError(message("ctcae.lln_required",
+                                          "lln is required to tell grade 0 from grade 1 of '%(term)s' at %(value)s %(unit)s",
+                                          term=spec["term"], value=repr(value), unit=unit_name), field="lln")
         return 1 if x < ref_lln else 0
     ref_uln = _reference(spec, uln, uln_unit, unit_name, "uln")
     if "baseline_multiples" not in spec:
         if ref_uln is None:
-            raise ValidationError(f"uln is required to grade {spec['term']!r}", field="uln")
+            raise ValidationError(message("ctcae.uln_required", "uln is required to grade '%(term)s'",
+                                          term=spec["term"]), field="uln")
         return _grade_by_multiple(x, ref_uln, spec["uln_multiples"])
     if ref_uln is None and ref_base is None:
-        raise ValidationError(f"uln or baseline is required to grade {spec['term']!r}", field="uln")
+        raise ValidationError(message("ctcae.uln_or_baseline_required", "uln or baseline is required to grade '%(term)s'",
+                                      term=spec["term"]), field="uln")
     by_uln = 0 if ref_uln is None else _grade_by_multiple(x, ref_uln, spec["uln_multiples"])
     by_base = 0 if ref_base is None else _grade_by_multiple(x, ref_base, spec["baseline_multiples"])
     if by_base == 1 and not creatinine_baseline_grade1:
@@ -321,7 +327,8 @@ def allowed_grades(term: str, *, soc: str | None = None) -> tuple[int, ...]:
     """The grades CTCAE v4.03 defines for ``term`` (lab or clinical), or for "Other, specify" in ``soc``."""
     if isinstance(term, str) and _norm(term) in (OTHER_SPECIFY, "otherspecify"):
         if soc is None:
-            raise ValidationError("an 'Other, specify' adverse event needs its system organ class", field="soc")
+            raise ValidationError(message("ctcae.other_needs_soc",
+                                          "an 'Other, specify' adverse event needs its system organ class"), field="soc")
         return other_specify_soc(soc).grades
     kind, key = _resolve(term)
     return _grades(ctcae_table()[kind][key])
@@ -337,8 +344,10 @@ def check_ae_grade(term: str, grade: Any, *, soc: str | None = None) -> int:
     if isinstance(grade, bool) or not isinstance(grade, int) or grade not in allowed:
         name = other_specify_soc(soc).term if soc is not None and _norm(term) in (OTHER_SPECIFY, "otherspecify") \
             else ctcae_term_name(term)
-        raise ValidationError(f"grade {grade!r} is not defined for {name!r} in CTCAE v{CTCAE_VERSION}; "
-                              f"allowed grades: {', '.join(map(str, allowed))}", field="grade")
+        raise ValidationError(message("ctcae.grade_not_defined",
+                                      "grade %(grade)s is not defined for '%(term)s' in CTCAE v%(version)s; "
+                                      "allowed grades: %(allowed)s", grade=repr(grade), term=name,
+                                      version=CTCAE_VERSION, allowed=tuple(allowed)), field="grade")
     return grade
 
 

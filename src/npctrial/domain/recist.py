@@ -36,6 +36,7 @@ from npctrial.domain.recist_lesions import (
     select_target_lesions,
 )
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -246,7 +247,8 @@ def timepoint_response(
             field="new_lesions",
         )
     if t is None and nt is None:
-        raise ValidationError("a timepoint needs target or non-target disease", field="target")
+        raise ValidationError(message("recist.timepoint_needs_disease", "a timepoint needs target or non-target disease"),
+                              field="target")
     if new_lesions is True or t == "PD" or nt == "PD":
         return "PD"
     if t is None:  # table 2

@@ -103,8 +103,10 @@ def check_rtog_grade(organ: str, scale: Scale | str, grade: int) -> int:
     available = [g.grade for g in rtog_grades(organ, scale)]
     if grade not in available:
         key, _ = _organ(organ, scale)
-        raise ValidationError(f"grade {grade} is not defined for {key} on the RTOG {scale} scale; "
-                              f"valid grades {available}", field="grade")
+        raise ValidationError(message("rtog.grade_not_defined",
+                                      "grade %(grade)s is not defined for %(organ)s on the RTOG %(scale)s scale; "
+                                      "valid grades [%(available)s]", grade=grade, organ=key, scale=scale,
+                                      available=tuple(available)), field="grade")
     return grade
 
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from npctrial.domain.dosing import BandedDose, BSAResult, banded_dose, body_surface_area
 from npctrial.errors import ClinicalWarning, ValidationError
-from npctrial.messages import Message
+from npctrial.messages import Message, message
 
 __all__ = [
     "DEFAULT_RULES",
@@ -198,8 +198,9 @@ def check_dose(rules: TreatmentRules, given_mg: float, expected_mg: float, *, ba
                 f"dose_mg {given_mg:g} differs from the {basis} dose {expected_mg:g} mg: a protocol deviation "
                 f"(no dose modification except for: {listed}); record its reason", field="deviation_reason")
         if codes[reason].needs_note and not (note or "").strip():
-            raise ValidationError(f"deviation_note is required when the deviation reason is {reason!r}",
-                                  field="deviation_note")
+            raise ValidationError(message("dose.deviation_note_required",
+                                          "deviation_note is required when the deviation reason is %(reason)s",
+                                          reason=repr(reason)), field="deviation_note")
     return DoseCheck(float(expected_mg), float(given_mg), basis, deviation, reason)
 
 
