@@ -25,6 +25,23 @@ import pytest  # noqa: E402
 
 django.setup()  # pytest-django configured itself before this conftest set the settings module
 
+
+def _sqlite_test_database_in_a_file() -> None:
+    """SQLite test databases are files (on tmpfs when there is one), not Django's shared-cache memory
+    database: there, two requests of the live server writing at once fail at once with "database table
+    is locked" instead of waiting (busy timeout) as they do on the WAL file the EDC runs on. pytest-django
+    adds the xdist worker's suffix to the name."""
+    from django.db import connections
+
+    db = connections.settings["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        root = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        db.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="npctrial-db-", dir=root),
+                                                         "test.sqlite3")
+
+
+_sqlite_test_database_in_a_file()
+
 PASSWORD = "correct-horse-battery-9"
 # the concealed randomisation seed of the world's studies (drawn with secrets.randbits in production)
 WORLD_SEED = 20260105

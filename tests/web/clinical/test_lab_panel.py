@@ -199,3 +199,22 @@ def test_the_panel_and_the_range_page_read_in_chinese(world, coordinator):
     refused = dm.post(reverse("lab-ranges", kwargs={"study_pk": world.studies["imrt"].pk}),
                       {"site": "GZ", "analyte": "alt", "unit": "U/L", "effective_from": "2026-01-01"}, **zh)
     assert refused.status_code == 400 and "请填写" in refused.content.decode()  # coded domain message, translated
+
+
+def test_a_new_sample_date_answers_only_the_ranges_in_force_that_day_out_of_band(world, coordinator):
+    """The date's htmx re-read fills the range cells only (never the rows and their typed values) and
+    asks the rows to grade again; a date before any range says so in the range cell."""
+    ranges(world, on=date(2026, 1, 1), rows=[("alt", "U/L", None, 40)])
+    url = panel_url(world)
+    answer = coordinator.get(url, {"panel": "weekly", "sample_date": "2026-01-20", "ranges": "1", "alt-value": "130"},
+                             HTTP_HX_REQUEST="true")
+    body = answer.content.decode()
+    assert answer["HX-Trigger-After-Settle"] == "lab-ranges-changed"
+    assert 'id="uln-alt" data-ref="uln" hx-swap-oob="true">40 U/L</td>' in body
+    assert "<input" not in body and "<select" not in body  # nothing the coordinator types is sent back
+    before = coordinator.get(url, {"panel": "weekly", "sample_date": "2025-12-31", "ranges": "1"},
+                             HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="uln-alt" data-ref="uln" hx-swap-oob="true">–</td>' in before
+    assert "no range in force on this date" in before.split('id="range-alt"')[1].split("</td>")[0]
+    full = coordinator.get(url, {"panel": "weekly", "sample_date": "2026-01-20", "ranges": "1"})  # not htmx
+    assert 'id="id_alt-value"' in full.content.decode()

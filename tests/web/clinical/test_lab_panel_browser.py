@@ -40,8 +40,7 @@ def test_ten_analyte_panel_with_live_grades_in_one_submission(live_server, page)
     page.wait_for_selector("#panel-form")
     assert page.input_value("#id_week") == "2"  # the week of the event
     page.fill("#id_sample_date", "2026-01-20")
-    page.wait_for_selector("tr[data-row='alt'] td[data-ref='uln']")  # the site's range of that date, shown
-    assert "40 U/L" in page.inner_text("tr[data-row='alt'] td[data-ref='uln']")
+    page.wait_for_selector("tr[data-row='alt'] td[data-ref='uln']:has-text('40 U/L')")  # the site's range that day
     for key, (value, unit) in VALUES.items():
         page.select_option(f"#id_{key}-unit", unit)
         page.fill(f"#id_{key}-value", value)
@@ -54,3 +53,37 @@ def test_ten_analyte_panel_with_live_grades_in_one_submission(live_server, page)
     assert {t: r.grade for t, r in saved.items() if t in ("anemia", "blood_bilirubin_increased")} == {
         "anemia": 2, "blood_bilirubin_increased": 2}
     assert all(r.event == "ccrt_w2" and r.sample_date == date(2026, 1, 20) for r in saved.values())
+
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_values_typed_while_the_ranges_of_a_new_date_are_read_are_kept_and_graded(live_server, page):  # noqa: F811
+    """A new sample date re-reads the site's ranges in force on it. On a busy server the answer comes
+    after the coordinator has typed on: it must fill the range cells only, never re-render the rows
+    (which would silently clear what was typed), and the rows are graded again against the new range."""
+    world = make_world()
+    study, subject = world.studies["imrt"], world.subjects[("imrt", "A")]
+    ranges(world)
+    held = []
+
+    def hold_ranges(route):
+        if not held and route.request.method == "GET" and "sample_date=2026-01-20" in route.request.url:
+            held.append(route)  # answered after the values are typed
+            return
+        route.continue_()
+
+    page.route("**/lab-panel/?*", hold_ranges)
+    _login(page, live_server.url, "coordinator")
+    page.goto(f"{live_server.url}/studies/{study.pk}/clinical/subjects/{subject.pk}/lab-panel/")
+    page.wait_for_selector("#panel-form")
+    page.fill("#id_sample_date", "2026-01-20")
+    page.select_option("#id_alt-unit", "U/L")
+    page.fill("#id_alt-value", "130")  # 3.25 x ULN 40 U/L: grade 2 (> 3.0 - 5.0 x ULN)
+    page.wait_for_function("document.querySelector('#id_alt-value').value === '130'")
+    assert held, "the date change asked for the ranges of that date"
+    held[0].continue_()
+    page.wait_for_selector("#uln-alt:has-text('40 U/L')")
+    page.wait_for_selector("#grade-alt[data-grade='2']")
+    assert page.input_value("#id_alt-value") == "130"
+    assert page.input_value("#id_alt-unit") == "U/L"

@@ -131,6 +131,11 @@ def lab_panel_page(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse
             return redirect("casebook", study_pk=study.pk, pk=subject.pk)
     ctx = {"study": study, "subject": subject, "event": event,
            **_context(subject, panel, _initial(subject, event, data), problems)}
+    if request.method == "GET" and data.get("ranges") and request.headers.get("HX-Request"):
+        # a new sample date: only the ranges in force are swapped in; the rows ask for their grades again
+        response = render(request, "clinical/_lab_panel_ranges.html", ctx)
+        response["HX-Trigger-After-Settle"] = "lab-ranges-changed"
+        return response
     return render(request, "clinical/lab_panel.html", ctx, status=400 if problems else 200)
 
 
