@@ -132,3 +132,16 @@ def test_junk_values_never_give_a_500(ready, coordinator):
         preview = coordinator.post(url("declared-preview", ready, form="nutrition"),
                                    {k: v for k, v in values.items() if isinstance(v, str)})
         assert preview.status_code == 200
+
+
+def test_the_casebook_route_lists_declared_records_with_the_voided_apart(ready, coordinator):
+    kept = _post(coordinator, _api(ready), {"values": NUTRITION}).json()
+    gone = _post(coordinator, _api(ready), {"values": {**NUTRITION, "assessment_date": "2026-01-21"}}).json()
+    _post(coordinator, _api(ready, record=gone["id"], tail="/void"), {"version": 1, "reason": "duplicate"})
+    s = ready.subjects[("imrt", "A")]
+    body = coordinator.get(f"/api/v1/studies/{s.study_id}/subjects/{s.pk}/casebook")
+    assert body.status_code == 200
+    forms = body.json()["declared_forms"]
+    assert [r["id"] for r in forms["nutrition"]["records"]] == [kept["id"]]
+    assert [r["id"] for r in forms["nutrition"]["voided"]] == [gone["id"]]
+    assert all(v["form"] != "nutrition" for v in body.json()["voided"])  # typed CRFs' voided list unchanged

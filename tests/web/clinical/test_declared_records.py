@@ -146,3 +146,15 @@ def test_a_record_dated_outside_every_window_is_unscheduled(world):
     with pytest.raises(ValidationError) as info:
         declared.save_declared("nutrition", subject, NUTRITION, world.users["coordinator"], event="baseline")
     assert info.value.field == "event"  # nutrition is not collected at baseline
+
+
+def test_the_subjects_audit_history_shows_the_declared_record_and_its_change(world, record):
+    subject = world.subjects[("imrt", "A")]
+    declared.save_declared("nutrition", subject, {**NUTRITION, "weight_kg": "59.4"}, world.users["coordinator"],
+                           instance=record, expected_version=record.version, reason="scale re-read")
+    client = login(Client(), "data_manager")
+    from django.urls import reverse
+
+    page = client.get(reverse("subject-history", kwargs={"study_pk": subject.study_id, "pk": subject.pk}))
+    text = page.content.decode()
+    assert page.status_code == 200 and "scale re-read" in text and "59.4" in text

@@ -18,9 +18,10 @@ from pydantic import Field
 
 from npctrial.domain import grade_lab
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, locks, sdv, voiding
+from npctrial.web.clinical import crfs, declared, locks, sdv, voiding
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.api_values import coerce_lesions, coerce_values
+from npctrial.web.clinical.declared_api import record_out as declared_record_out
 from npctrial.web.clinical.declared_api import router as declared_router
 from npctrial.web.clinical.imports import MAX_BYTES, run_import
 from npctrial.web.clinical.lab_api import router as lab_router
@@ -112,7 +113,20 @@ def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, 
             "voided": [{**_record_out(v.slug, v.record), "voided_at": v.voided_at.isoformat(),
                         "voided_by": v.voided_by.get_username() if v.voided_by else None, "void_reason": v.reason}
                        for v in voiding.voided_records(Subject.objects.filter(pk=subject.pk))
-                       if v.slug in form_access.readable(request.user, subject.study, [v.slug], subject.site)]}
+                       if v.slug in crfs.CRFS
+                       and v.slug in form_access.readable(request.user, subject.study, [v.slug], subject.site)],
+            "declared_forms": _declared_out(request, subject)}
+
+
+def _declared_out(request: HttpRequest, subject: Subject) -> dict[str, Any]:
+    """The subject's records of each protocol-declared form the user may read (voided ones apart)."""
+    out = {}
+    for slug, spec in declared.declared_specs(subject.protocol_version).items():
+        if slug in form_access.readable(request.user, subject.study, [slug], subject.site):
+            rows = list(spec.records(subject, voided=True).select_related("protocol_version", "created_by", "voided_by"))
+            out[slug] = {"records": [declared_record_out(r) for r in rows if r.voided_at is None],
+                         "voided": [declared_record_out(r) for r in rows if r.voided_at is not None]}
+    return out
 
 
 @router.post("/studies/{study_id}/subjects/{subject_pk}/crf/{form}", response={201: dict})
