@@ -293,3 +293,22 @@ def test_ctcae_grade_refusal_of_the_domain_in_chinese_on_the_api_and_the_page(wo
     page = client.post(url("crf-new", world, "imrt", "A", form="ae"), {**ae, "serious": "False"}, **ZH)
     html = page.content.decode()
     assert page.status_code == 200 and "CTCAE v4.03 未对“Dry mouth”定义 4 级" in html and "is not defined" not in html
+
+
+def test_lab_and_dose_refusals_of_the_domain_in_chinese(world) -> None:
+    client = login(Client(), "coordinator")
+    lab = {"week": 2, "sample_date": "2026-01-20", "term": "anemia", "value": -5, "unit": "g/L"}
+    r = _crf_api(client, world, "lab", lab, **ZH)
+    assert r.status_code == 422 and r.json()["detail"] == "value 须 >= 0，实际为 -5.0"
+    assert r.json()["errors"][0]["message"] == "value must be >= 0, got -5.0"
+    drug = {"drug": "S-1", "date": "2026-01-20", "planned_dose_mg": 40, "dose_mg": -3, "doses_planned": 14,
+            "doses_taken": 14}
+    r = _crf_api(client, world, "drug", drug, **ZH)
+    assert r.status_code == 422 and r.json()["detail"] == "dose_mg 须为 >= 0 的数值，实际为 -3.0"
+    r = _crf_api(client, world, "drug", {**drug, "dose_mg": 30}, **ZH)
+    assert r.json()["detail"].startswith("实际剂量 dose_mg 30 与计划剂量 40 mg 不同，属于方案偏离（除以下情况外不得调整剂量："
+                                         "progression（Disease progression）、")
+    assert r.json()["detail"].endswith("）；请填写偏离原因")
+    en = _crf_api(client, world, "drug", {**drug, "dose_mg": 30}, **EN).json()["detail"]
+    assert en.startswith("dose_mg 30 differs from the planned dose 40 mg: a protocol deviation (no dose modification "
+                         "except for: progression (Disease progression), grade4_toxicity (Grade 4 toxicity),")

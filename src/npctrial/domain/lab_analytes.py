@@ -214,7 +214,8 @@ def check_lab_value(analyte: str | Analyte, value: Any, unit: Any, *, kind: Valu
     u = a.unit(unit, unit_field)
     x = check_number(value, name)
     if x < 0:
-        raise ValidationError(f"{name} must be >= 0, got {value!r}", field=name)
+        raise ValidationError(message("lab.negative_value", "%(field)s must be >= 0, got %(value)s", field=name,
+                                      value=repr(value)), field=name)
     canonical = x * u.to_canonical
     bounds = {"lln": a.lln_limits, "uln": a.uln_limits}.get(kind) or a.limits
     lo, hi = bounds

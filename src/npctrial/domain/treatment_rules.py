@@ -188,15 +188,22 @@ def check_dose(rules: TreatmentRules, given_mg: float, expected_mg: float, *, ba
     """A deviation when the dose given differs from the expected one; its reason must be allowed."""
     for name, value in (("dose_mg", given_mg), ("expected_mg", expected_mg)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise ValidationError(f"{name} must be a number >= 0, got {value!r}", field="dose_mg")
+            raise ValidationError(message("dose.not_a_dose", "%(field)s must be a number >= 0, got %(value)s",
+                                          field=name, value=repr(value)), field="dose_mg")
     deviation = not math.isclose(float(given_mg), float(expected_mg), rel_tol=0, abs_tol=1e-9)
     codes = {r.code: r for r in rules.deviation_reasons}
     if deviation:
         if reason not in codes:
-            listed = ", ".join(f"{r.code} ({r.label})" for r in rules.deviation_reasons)
-            raise ValidationError(
-                f"dose_mg {given_mg:g} differs from the {basis} dose {expected_mg:g} mg: a protocol deviation "
-                f"(no dose modification except for: {listed}); record its reason", field="deviation_reason")
+            listed = tuple(message("dose.deviation_reason_item", "%(code)s (%(label)s)", code=r.code, label=r.label)
+                           for r in rules.deviation_reasons)
+            bases = {"planned": message("dose.basis_planned", "planned"),
+                     "protocol": message("dose.basis_protocol", "protocol")}
+            raise ValidationError(message(
+                "dose.deviation_reason_required",
+                "dose_mg %(given)s differs from the %(basis)s dose %(expected)s mg: a protocol deviation "
+                "(no dose modification except for: %(reasons)s); record its reason",
+                given=f"{given_mg:g}", basis=bases.get(basis, basis), expected=f"{expected_mg:g}", reasons=listed),
+                field="deviation_reason")
         if codes[reason].needs_note and not (note or "").strip():
             raise ValidationError(message("dose.deviation_note_required",
                                           "deviation_note is required when the deviation reason is %(reason)s",
