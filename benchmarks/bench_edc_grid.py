@@ -149,9 +149,9 @@ def measure(n_requests: int) -> dict[str, Any]:
     study = Study.objects.get(code=PROTOCOL)
     subjects = list(Subject.objects.filter(study=study).select_related("site", "protocol_version", "screening")
                     .order_by("site__code", "seq"))
-    from npctrial.web.clinical.locks import is_locked
-
     from django.utils import timezone
+
+    from npctrial.web.clinical.locks import is_locked
 
     started = timezone.localdate() - timedelta(days=120)  # the saves date samples up to 100 days ago
     gz = [x for x in subjects if x.site.code == "GZ" and not is_locked(x)
@@ -164,7 +164,12 @@ def measure(n_requests: int) -> dict[str, Any]:
         for i in range(n_requests + 1):
             method, url, data, expected = make(i)
             queries: list[str] = []
-            with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
+
+            def count(execute: Any, sql: str, *args: Any, seen: list[str] = queries) -> Any:
+                seen.append(sql)
+                return execute(sql, *args)
+
+            with connection.execute_wrapper(count):
                 started = time.perf_counter()
                 response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
                 elapsed = (time.perf_counter() - started) * 1000

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from npctrial.web.clinical import crfs
@@ -67,7 +67,7 @@ class SummaryRecord:
         self.__dict__.update(values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _summary_class(model_name: str) -> type[SummaryRecord]:
     # named after the model: the signature hash names each record by its model (record_versions)
     return type(model_name, (SummaryRecord,), {"__slots__": ()})
