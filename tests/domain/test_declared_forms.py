@@ -209,6 +209,8 @@ def _protocol_with(form: dict[str, Any]) -> dict[str, Any]:
     data["forms"] = [form]
     for event in data["schedule"]["events"]:  # the seed's own declared forms leave with it
         event["forms"] = [f for f in event["forms"] if f in STANDARD_FORMS]
+    data["schedule"]["critical_fields"] = {k: v for k, v in data["schedule"]["critical_fields"].items()
+                                           if k in STANDARD_FORMS}
     return data
 
 

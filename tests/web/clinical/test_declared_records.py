@@ -54,10 +54,19 @@ def test_queries_name_the_declared_fields_and_flag_them_on_the_form(world, recor
     assert r.status_code in (200, 302)
 
 
-def test_sdv_of_the_record_and_a_change_undoes_it(world, record):
+def test_sdv_of_critical_fields_then_the_record_and_a_change_undoes_it(world, record):
     subject = world.subjects[("imrt", "A")]
     monitor = world.users["monitor"]
-    state = sdv.verify_source(subject, "nutrition", record, user=monitor, version=record.version, whole_record=True)
+    # imrt-s1.yaml, schedule.critical_fields.nutrition
+    assert sdv.critical_fields(subject.protocol_version, "nutrition") == ("weight_kg", "feeding_tube")
+    with pytest.raises(ValidationError, match="feeding_tube"):
+        sdv.verify_source(subject, "nutrition", record, user=monitor, version=record.version, fields=["weight_kg"],
+                          whole_record=True)
+    state = sdv.verify_source(subject, "nutrition", record, user=monitor, version=record.version, fields=["weight_kg"])
+    assert state.status == "partial"
+    assert next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition").sdv == "partial"
+    state = sdv.verify_source(subject, "nutrition", record, user=monitor, version=record.version,
+                              fields=["feeding_tube"], whole_record=True)
     assert state.status == "verified"
     cell = next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition")
     assert cell.status == "verified" and cell.sdv == "verified"
@@ -65,9 +74,13 @@ def test_sdv_of_the_record_and_a_change_undoes_it(world, record):
                            instance=record, expected_version=record.version, reason="re-weighed")
     cell = next(c for c in subject_grid(subject).row("ccrt_w1").cells if c.form == "nutrition")
     assert cell.sdv == "" and cell.status == "complete"
-    page = login(Client(), "monitor").post(url("crf-verify", world, form="nutrition", record_pk=record.pk),
-                                           {"version": 2, "whole_record": "1"})
-    assert page.status_code == 302
+    mon = login(Client(), "monitor")
+    view = mon.get(url("crf-view", world, form="nutrition", record_pk=record.pk)).content.decode()
+    assert 'name="fields" value="weight_kg"' in view and 'name="fields" value="feeding_tube"' in view
+    page = mon.post(url("crf-verify", world, form="nutrition", record_pk=record.pk),
+                    {"version": 2, "whole_record": "1", "fields": ["weight_kg", "feeding_tube"]})
+    assert page.status_code == 302 and sdv.sdv_state(subject, "nutrition", DeclaredRecord.objects.get()).status \
+        == "verified"
 
 
 def test_the_signature_covers_declared_records(world, record):
