@@ -99,6 +99,15 @@ def _panel(day: Any, week: int) -> dict[str, str]:
     return out
 
 
+def _in_ccrt(subject: Any, i: int, n: int, weekday: int) -> tuple[Any, int]:
+    """A sample date in CCRT week 1-7 of ``subject`` and its week: the ``i // n``-th of the series,
+    on day ``weekday`` of its week (the demo's weekly labs are on day 3: no duplicate results, and the
+    week matches the date, so the saves open no automatic queries)."""
+    k = i // n
+    week = 1 + k % 7
+    return subject.radiotherapycourse_records.get().start_date + timedelta(days=7 * (week - 1) + weekday), week
+
+
 def _lab(day: Any, week: int) -> dict[str, str]:
     return {"week": str(week), "sample_date": day.isoformat(), "term": "platelet_count_decreased", "value": "100",
             "unit": "10^9/L", "lln": "125", "lln_unit": "10^9/L"}
@@ -107,11 +116,9 @@ def _lab(day: Any, week: int) -> dict[str, str]:
 def _requests(study: Any, subjects: list[Any], gz: list[Any]) -> dict[str, Any]:
     """kind -> (client name, callable(i) -> (method, url, data, expected status))."""
     from django.urls import reverse
-    from django.utils import timezone
 
     from npctrial.web.clinical.views.grid import subject_grid
 
-    today = timezone.localdate()
     s = study.pk
     events = {}
     for subject in subjects[:200]:  # an event with records per subject: the one with most of them
@@ -131,12 +138,11 @@ def _requests(study: Any, subjects: list[Any], gz: list[Any]) -> dict[str, Any]:
                                                 + "?site=HK&status=overdue", None, 200)),
         "event": ("dm", lambda i: ("get", reverse("event-detail", kwargs={
             "study_pk": s, "pk": pick(with_events, i).pk, "event": events[pick(with_events, i).pk]}), None, 200)),
-        # a new sample date per request (day i before today): no duplicate-result queries
         "panel_save": ("gz", lambda i: ("post", reverse("lab-panel", kwargs={"study_pk": s, "pk": pick(gz, i).pk}),
-                                        _panel(today - timedelta(days=1 + i // len(gz)), 2), 302)),
+                                        _panel(*_in_ccrt(pick(gz, i), i, len(gz), 1)), 302)),
         "lab_save": ("gz", lambda i: ("post", reverse("crf-new", kwargs={"study_pk": s, "pk": pick(gz, i).pk,
                                                                          "form": "lab"}),
-                                      _lab(today - timedelta(days=100 + i // len(gz)), 2), 302)),
+                                      _lab(*_in_ccrt(pick(gz, i), i, len(gz), 5)), 302)),
     }
 
 
