@@ -58,6 +58,19 @@ class ValidationError(NpcTrialError, ValueError):
         return None if self.message is None else self.message.code
 
 
+class FieldErrors(ValidationError):
+    """Several fields of one submission refused at once, so a form shows every problem, not the first.
+
+    ``problems`` holds one :class:`ValidationError` per refused field, in field order; the error
+    itself reads as the first (its ``field``, ``message`` and ``code``).
+    """
+
+    def __init__(self, problems: list[ValidationError] | tuple[ValidationError, ...]):
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        super().__init__(first.message if first.message is not None else str(first), field=first.field, row=first.row)
+
+
 class ProtocolError(ValidationError):
     """A protocol document that does not satisfy the protocol schema."""
 
@@ -102,6 +115,7 @@ __all__ = [
     "ConfigurationError",
     "ConvergenceError",
     "ConvergenceWarning",
+    "FieldErrors",
     "MissingGlyphWarning",
     "NpcTrialError",
     "ProtocolError",

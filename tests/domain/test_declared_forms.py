@@ -143,6 +143,18 @@ def test_a_field_shown_by_its_condition_is_required_then(nutrition: DeclaredForm
     assert "tube_type" not in result.hidden
 
 
+def test_every_refused_field_is_reported_at_once_in_field_order(nutrition: DeclaredForm) -> None:
+    from npctrial.errors import FieldErrors
+
+    with pytest.raises(FieldErrors) as info:  # weight below 25 kg, tube shown and required, notes with NUL
+        check_form_values(nutrition, _entry(weight_kg="20", feeding_tube="yes", notes="a\x00b"), BASE)
+    fields = [p.field for p in info.value.problems]
+    assert fields == ["weight_kg", "tube_type", "notes"]
+    assert info.value.field == "weight_kg"
+    # the refused weight reads as missing: its calculations stay empty, not an extra error
+    assert "weight_change_pct" not in fields and "bmi" not in fields
+
+
 @pytest.mark.parametrize("hidden", [{"tube_type": "peg"}, {"tube_date": "2026-01-10"}])
 def test_a_hidden_field_must_be_empty(nutrition: DeclaredForm, hidden: dict[str, str]) -> None:
     (name,) = hidden

@@ -37,6 +37,9 @@ Validation of a submission (:func:`check_form_values`), field by field in declar
 5. A shown entered field: empty (``None`` or blank text) is an error when ``required``; else the
    value is coerced like a catalogue field (type, unit conversion, min/max; outside the usual range
    is a warning kept in the result); text is at most ``max_length`` characters, without NUL.
+6. Every field is checked, a refused one reading as missing for the fields after it; one refusal
+   is raised as it is, several together as :class:`~npctrial.errors.FieldErrors` (a form shows
+   all its problems at once, as REDCap and OpenClinica do).
 
 Every problem raises :class:`~npctrial.errors.ValidationError` naming the field.
 Load-time checks (:func:`declared_form_problems`) name the YAML path of each problem.
@@ -57,7 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from npctrial.domain.localised_text import LocalisedStr, field_ref
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import MISSING, Rule, parse_rule
-from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.errors import ClinicalWarning, FieldErrors, ValidationError
 from npctrial.messages import message
 
 __all__ = ["FORM_CONTEXT_NAMES", "DeclaredForm", "FormField", "FormPreview", "FormValues", "check_form_values",
@@ -252,12 +255,33 @@ def _check_names(form: DeclaredForm, submitted: Any) -> None:
             raise _error("form.calculated_not_entered", "%(field)s is calculated, not entered", spec)
 
 
+_HIDDEN = object()  #: what :func:`_field_value` gives for a field its condition hides
+
+
+def _field_value(form: DeclaredForm, spec: FormField, raw: Any, namespace: Mapping[str, Any],
+                 notes: list[str]) -> Any:
+    """Steps 2-5 for one field: its value, _HIDDEN, or a ValidationError naming it."""
+    if not _shown(form, spec, namespace):
+        if not spec.calculated and not _is_empty(raw):
+            raise _error("form.hidden_not_empty", "%(field)s must be empty: it is asked only when "
+                         "%(condition)s", spec, condition=spec.show_if)
+        return _HIDDEN
+    if spec.calculated:
+        return _calculate(form, spec, namespace)
+    if _is_empty(raw):
+        if spec.required:
+            raise _error("form.required", "%(field)s is required", spec)
+        return None
+    return _coerce(spec, raw, notes)
+
+
 def check_form_values(form: DeclaredForm, submitted: Mapping[str, Any],
                       context: Mapping[str, Any] | None = None) -> FormValues:
     """Check one submission of ``form`` (steps 1-5 of the module docstring).
 
     ``context`` holds the subject values the expressions may read (:data:`FORM_CONTEXT_NAMES`;
-    absent or None = missing). Raises :class:`ValidationError` naming the field.
+    absent or None = missing). Raises :class:`ValidationError` naming the field, or
+    :class:`~npctrial.errors.FieldErrors` with one error per field when several are refused.
     """
     _check_names(form, submitted)
     namespace: dict[str, Any] = {k: v for k, v in (context or {}).items() if k in FORM_CONTEXT_NAMES}
@@ -265,24 +289,22 @@ def check_form_values(form: DeclaredForm, submitted: Mapping[str, Any],
     calculated: dict[str, Any] = {}
     hidden: list[str] = []
     notes: list[str] = []
+    problems: list[ValidationError] = []
     for spec in form.fields:
-        raw = submitted.get(spec.name)
-        if not _shown(form, spec, namespace):
-            if not spec.calculated and not _is_empty(raw):
-                raise _error("form.hidden_not_empty", "%(field)s must be empty: it is asked only when "
-                             "%(condition)s", spec, condition=spec.show_if)
+        try:
+            value = _field_value(form, spec, submitted.get(spec.name), namespace, notes)
+        except ValidationError as exc:  # every field is checked: the form shows all its problems at once
+            problems.append(exc)
+            value = None  # a refused value reads as missing for the fields after it
+        if value is _HIDDEN:
             value = None
             hidden.append(spec.name)
-        elif spec.calculated:
-            value = _calculate(form, spec, namespace)
-        elif _is_empty(raw):
-            if spec.required:
-                raise _error("form.required", "%(field)s is required", spec)
-            value = None
-        else:
-            value = _coerce(spec, raw, notes)
         (calculated if spec.calculated else values)[spec.name] = value
         namespace[spec.name] = value
+    if len(problems) > 1:
+        raise FieldErrors(problems)
+    if problems:
+        raise problems[0]
     return FormValues(form.id, values, calculated, tuple(hidden), tuple(notes))
 
 

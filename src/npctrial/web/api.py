@@ -22,7 +22,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from npctrial.domain.screening_identity import compute_age
-from npctrial.errors import ValidationError
+from npctrial.errors import FieldErrors, ValidationError
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.allocation import randomise
 from npctrial.web.core.audit import audit_entries
@@ -52,9 +52,11 @@ def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str
 
 @api.exception_handler(ValidationError)
 def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors: list[dict[str, str]] = [{"field": exc.field or "__all__", "message": str(exc)}]
-    if exc.code is not None:  # a coded message of the domain layer (npctrial.messages): match on the code
-        errors[0]["code"] = exc.code
+    errors: list[dict[str, str]] = []
+    for one in exc.problems if isinstance(exc, FieldErrors) else (exc,):  # several fields refused at once
+        errors.append({"field": one.field or "__all__", "message": str(one)})
+        if one.code is not None:  # a coded message of the domain layer (npctrial.messages): match on the code
+            errors[-1]["code"] = one.code
     for problem in getattr(exc, "errors", [])[1:]:
         errors.append({"field": exc.field or "__all__", "message": problem})
     # detail: for the reader, in the request's language; errors: the English of a coded message

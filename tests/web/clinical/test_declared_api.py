@@ -66,6 +66,19 @@ def test_the_api_gives_the_pages_field_error_for_the_same_input(ready, coordinat
     assert not DeclaredRecord.all_objects.exists()
 
 
+def test_several_refused_fields_are_all_shown_on_the_page_and_listed_by_the_api(ready, coordinator):
+    data = {**NUTRITION, "weight_kg": "400", "notes": "x" * 301}  # above 250 kg; notes over 300 characters
+    page = html.unescape(coordinator.post(url("crf-new", ready, form="nutrition"), data).content.decode())
+    api = _post(coordinator, _api(ready), {"values": data})
+    assert api.status_code == 422
+    errors = api.json()["errors"]
+    assert [e["field"] for e in errors] == ["weight_kg", "notes"]
+    for e in errors:
+        row = page.split(f'data-field="{e["field"]}"', 1)[1].split("</p>", 1)[0]
+        assert e["message"] in row
+    assert not DeclaredRecord.all_objects.exists()
+
+
 def test_unknown_field_and_not_a_mapping_are_422(ready, coordinator):
     r = _post(coordinator, _api(ready), {"values": {**NUTRITION, "nosuch": 1}})
     assert r.status_code == 422 and "has no field" in r.json()["errors"][0]["message"]

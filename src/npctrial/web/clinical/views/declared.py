@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from npctrial.domain.declared_forms import preview_form
-from npctrial.errors import ValidationError
+from npctrial.errors import FieldErrors, ValidationError
 from npctrial.web.clinical import crf_forms, crfs, declared, locks, schedule, sdv
 from npctrial.web.clinical.declared_entry import entry_fields, entry_form, submitted_values
 from npctrial.web.clinical.views.common import subject_for
@@ -60,17 +60,24 @@ def _save(request: HttpRequest, subject: Subject, spec: declared.DeclaredSpec, i
             expected_version=_version(request.POST.get("version")) if instance is not None else None,
             reason=request.POST.get("reason", ""), event=event.id if event is not None and instance is None else None)
     except ValidationError as exc:
-        if exc.field in page_form.fields:
-            page_form.add_error(exc.field, display.message_text(exc))
-        elif exc.field in spec.form.field_names:  # a calculated field: shown on its read-only row
-            page_form.calculated_errors = {exc.field: display.message_text(exc)}
-        else:
-            page_form.add_error(None, display.message_text(exc))
+        _show_errors(page_form, spec, exc.problems if isinstance(exc, FieldErrors) else (exc,))
         return None
     for note in notes:
         messages.warning(request, note)
     messages.success(request, _("%(form)s saved") % {"form": spec.label})
     return record
+
+
+def _show_errors(page_form: Any, spec: declared.DeclaredSpec, problems: tuple[ValidationError, ...]) -> None:
+    """Each refusal on the field it names (a calculated one on its read-only row, others at the top)."""
+    page_form.calculated_errors = {}
+    for exc in problems:
+        if exc.field in page_form.fields:
+            page_form.add_error(exc.field, display.message_text(exc))
+        elif exc.field in spec.form.field_names:
+            page_form.calculated_errors[exc.field] = display.message_text(exc)
+        else:
+            page_form.add_error(None, display.message_text(exc))
 
 
 def _form_of(record: Any) -> Any:
