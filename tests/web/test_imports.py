@@ -193,6 +193,11 @@ def test_export_then_import_into_a_new_study_gives_identical_data(world):
                          "grade": 2})
     save("followup", world, {"visit_date": date(2026, 6, 1), "status": "alive_ned", "notes": "well"})
     save("event", world, {"kind": "last_contact", "event_date": date(2026, 6, 1)}, site="B")
+    from npctrial.web.clinical.declared import save_declared  # a protocol-declared form travels too
+
+    save_declared("nutrition", world.subjects[("imrt", "A")], {
+        "assessment_date": "2026-01-14", "weight_kg": "58.9", "oral_intake": "reduced", "supplements": "yes",
+        "feeding_tube": "yes", "tube_type": "nasogastric", "tube_date": "2026-01-13"}, world.users["coordinator"])
     dm = login(Client(), "data_manager")
     screening_csv = _rekey(_export(dm, imrt, "screening"))
     odm = _rekey(_export(dm, imrt, "odm", "xml"))
@@ -209,7 +214,7 @@ def test_export_then_import_into_a_new_study_gives_identical_data(world):
     first = run_import(copy, importer, kind="screening", data=screening_csv, reason="copy of imrt-s1")
     assert first.applied and first.created == 4, first.problems
     second = run_import(copy, importer, kind="odm", data=odm, reason="copy of imrt-s1")
-    assert second.applied and second.created == 9, second.problems
+    assert second.applied and second.created == 10, second.problems
 
     assert _records(_export(dm, copy, "screening")) == _records(screening_csv)  # labels, IDs, dates, values
     assert ScreeningRecord.objects.filter(study=copy).count() == 4
@@ -220,6 +225,11 @@ def test_export_then_import_into_a_new_study_gives_identical_data(world):
     again = {sid: {form: [dict(sorted(r.items())) for r in recs] for form, recs in forms.items()}
              for sid, forms in read_odm(_export(dm, copy, "odm", "xml")).items()}
     assert again == strip
+    nutrition = [r["nutrition"] for r in read_odm(odm).values() if "nutrition" in r]
+    assert nutrition == [[{"assessment_date": "2026-01-14", "weight_kg": "58.9", "oral_intake": "reduced",
+                           "supplements": "true", "feeding_tube": "true", "tube_type": "nasogastric",
+                           "tube_date": "2026-01-13", "weight_change_pct": "-5.0", "weight_loss_5pct": "true",
+                           "bmi": "20.4"}]]  # baseline 62 kg, 170 cm: (58.9 - 62) / 62 = -5.0 %; 58.9 / 1.7^2
     assert Baseline.objects.get(subject__study=copy).history.earliest().history_change_reason == "copy of imrt-s1"
 
 

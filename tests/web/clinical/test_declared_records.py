@@ -171,3 +171,24 @@ def test_the_subjects_audit_history_shows_the_declared_record_and_its_change(wor
     page = client.get(reverse("subject-history", kwargs={"study_pk": subject.study_id, "pk": subject.pk}))
     text = page.content.decode()
     assert page.status_code == 200 and "scale re-read" in text and "59.4" in text
+
+
+def test_the_odm_export_carries_the_live_declared_records_and_their_metadata(world, record):
+    from npctrial.web.clinical.exports import read_odm
+
+    second, _ = declared.save_declared("nutrition", world.subjects[("imrt", "A")],
+                                       {**NUTRITION, "assessment_date": "2026-01-21", "notes": "Mr Chan said ok"},
+                                       world.users["coordinator"])
+    voiding.void_record("nutrition", second, world.users["coordinator"], "duplicate", expected_version=1)
+    stats = login(Client(), "data_manager")
+    path = f"/studies/{world.studies['imrt'].pk}/clinical/exports/odm.xml"
+    full = b"".join(stats.get(path).streaming_content).decode()
+    assert '<FormDef OID="F.nutrition"' in full and '<ItemDef OID="IT.nutrition.weight_kg" Name="weight_kg" ' \
+        'DataType="float"/>' in full and 'DataType="boolean"' in full
+    (subject,) = [forms["nutrition"] for forms in read_odm(full).values() if "nutrition" in forms]
+    assert len(subject) == 1  # the voided one is not exported
+    assert subject[0]["weight_kg"] == "58.9" and subject[0]["tube_type"] == "nasogastric" and subject[0]["bmi"] == "20.4"
+    deid = b"".join(stats.get(path + "?level=deidentified").streaming_content).decode()
+    (shifted,) = [forms["nutrition"] for forms in read_odm(deid).values() if "nutrition" in forms]
+    assert "IT.nutrition.notes" not in deid and shifted[0]["assessment_date"] != "2026-01-14"
+    assert shifted[0]["weight_kg"] == "58.9"

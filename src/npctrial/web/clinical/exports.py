@@ -25,6 +25,7 @@ from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
 from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
 from npctrial.web.clinical.export_fields import date_columns, free_text
+from npctrial.web.clinical.odm_declared import declared_odm_defs, declared_odm_forms, declared_odm_items, odm_text
 from npctrial.web.core.models import Subject
 from npctrial.web.core.spreadsheet import neutralise_workbook, safe_rows
 
@@ -168,9 +169,12 @@ def sav_bytes(slug: str, subjects: Any, deid: Any = None) -> bytes:
 def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None, deid: Any = None) -> Iterator[str]:
     """CDISC ODM 1.3 (Snapshot) of the clinical data: metadata then ClinicalData, streamed.
 
+    The typed CRFs and the protocol-declared forms (:mod:`~npctrial.web.clinical.odm_declared`).
     With ``deid`` the dropped items are left out of the metadata too and dates are shifted per subject.
     """
     slugs = list(forms or CRFS)
+    declared = declared_odm_forms(study) if forms is None else []
+    form_defs, group_defs, item_defs = declared_odm_defs(declared, deid)
     item_names = {s: form_columns(s, deid)[5:] for s in slugs}
     oid = f"ST.{study.code}"
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -181,22 +185,19 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None, de
           '</ProtocolName></GlobalVariables>\n<MetaDataVersion OID="MDV.1" Name="npctrial CRFs">\n'
     yield '<Protocol><StudyEventRef StudyEventOID="SE.CRF" Mandatory="No"/></Protocol>\n'
     yield '<StudyEventDef OID="SE.CRF" Name="Case report forms" Repeating="Yes" Type="Common">' + "".join(
-        f'<FormRef FormOID="F.{s}" Mandatory="No"/>' for s in slugs) + "</StudyEventDef>\n"
+        f'<FormRef FormOID="F.{s}" Mandatory="No"/>' for s in [*slugs, *(f.id for f in declared)]) + "</StudyEventDef>\n"
     for s in slugs:
         yield f'<FormDef OID="F.{s}" Name={quoteattr(spec_of(s).label)} Repeating="Yes">' \
               f'<ItemGroupRef ItemGroupOID="IG.{s}" Mandatory="Yes"/></FormDef>\n'
+    yield from form_defs
     for s in slugs:
         spec = spec_of(s)
         yield f'<ItemGroupDef OID="IG.{s}" Name={quoteattr(spec.label)} Repeating="Yes">' + "".join(
             f'<ItemRef ItemOID="IT.{s}.{f}" Mandatory="No"/>' for f in item_names[s]) + "</ItemGroupDef>\n"
+    yield from group_defs
     for s in slugs:
-        spec = spec_of(s)
-        for f in item_names[s]:
-            field = spec.model._meta.get_field(f)
-            kind = {"FloatField": "float", "DateField": "date", "DateTimeField": "datetime", "BooleanField": "boolean",
-                    "PositiveSmallIntegerField": "integer", "IntegerField": "integer"}.get(
-                field.get_internal_type(), "text")
-            yield f'<ItemDef OID="IT.{s}.{f}" Name="{f}" DataType="{kind}"/>\n'
+        yield from _item_defs(s, item_names[s])
+    yield from item_defs
     yield "</MetaDataVersion></Study>\n"
     yield f'<ClinicalData StudyOID={quoteattr(oid)} MetaDataVersionOID="MDV.1">\n'
     ids = subjects.order_by("site__code", "seq").values_list("pk", "subject_id")
@@ -204,20 +205,30 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None, de
     for item in ids.iterator(chunk_size=500):
         chunk.append(item)
         if len(chunk) == 500:
-            yield from _odm_subjects(chunk, slugs, item_names, deid)
+            yield from _odm_subjects(chunk, slugs, item_names, deid, declared)
             chunk = []
     if chunk:
-        yield from _odm_subjects(chunk, slugs, item_names, deid)
+        yield from _odm_subjects(chunk, slugs, item_names, deid, declared)
     yield "</ClinicalData>\n</ODM>\n"
 
 
+def _item_defs(slug: str, names: list[str]) -> Iterator[str]:
+    model = spec_of(slug).model
+    for f in names:
+        kind = {"FloatField": "float", "DateField": "date", "DateTimeField": "datetime", "BooleanField": "boolean",
+                "PositiveSmallIntegerField": "integer", "IntegerField": "integer"}.get(
+            model._meta.get_field(f).get_internal_type(), "text")
+        yield f'<ItemDef OID="IT.{slug}.{f}" Name="{f}" DataType="{kind}"/>\n'
+
+
 def _odm_subjects(chunk: list[tuple[int, str]], slugs: list[str], names: dict[str, list[str]],
-                  deid: Any = None) -> Iterator[str]:
+                  deid: Any = None, declared: Iterable[Any] = ()) -> Iterator[str]:
     """SubjectData of a chunk of subjects: one query per form for the whole chunk."""
     records: dict[int, dict[str, list[Any]]] = {pk: {} for pk, _ in chunk}
     for s in slugs:
         for r in spec_of(s).model.objects.filter(subject_id__in=records).order_by("pk"):
             records[r.subject_id].setdefault(s, []).append(r)
+    extra = declared_odm_items(declared, records, dict(chunk), deid) if declared else {}
     for pk, key in chunk:
         parts = [f"<SubjectData SubjectKey={quoteattr(key)}><StudyEventData StudyEventOID=\"SE.CRF\">"]
         for s in slugs:
@@ -226,22 +237,13 @@ def _odm_subjects(chunk: list[tuple[int, str]], slugs: list[str], names: dict[st
                 if deid is not None:
                     values = deid.row(values, key, date_columns(s), ())
                 items = "".join(
-                    f'<ItemData ItemOID="IT.{s}.{f}" Value={quoteattr(_odm_text(v))}/>'
+                    f'<ItemData ItemOID="IT.{s}.{f}" Value={quoteattr(odm_text(v))}/>'
                     for f, v in values.items() if v not in (None, ""))
                 parts.append(f'<FormData FormOID="F.{s}" FormRepeatKey="{k}"><ItemGroupData ItemGroupOID="IG.{s}" '
                              f'ItemGroupRepeatKey="{r.pk}">{items}</ItemGroupData></FormData>')
+        parts.extend(extra.get(pk, ()))
         parts.append("</StudyEventData></SubjectData>\n")
         yield "".join(parts)
-
-
-def _odm_text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, datetime):
-        return v.isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v)
 
 
 def read_odm(text: str | bytes) -> dict[str, dict[str, list[dict[str, str]]]]:

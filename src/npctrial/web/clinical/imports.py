@@ -12,7 +12,10 @@ Every row goes through the data-entry code, so an import accepts exactly what th
    :func:`~npctrial.web.clinical.crfs.save_crf` (derivations, locks, per-form access, protocol rules).
    ``mode="create"`` adds a record per row (source record ids are not reused); ``mode="update"``
    changes the record named by ``record_id`` of that subject, with ``version`` as the optimistic lock,
-   and only the columns present. Derived columns are recomputed, not read.
+   and only the columns present. Derived columns are recomputed, not read. Records of a
+   protocol-declared form (ODM ``F.<form id>``) are new records checked by
+   :func:`~npctrial.web.clinical.declared.save_declared` (the domain's check, every field listed);
+   their calculated items are recomputed, not read.
 3. All rows run in one transaction, each in its own savepoint: a refused row is rolled back and
    listed (row, field, message). Unless ``partial`` is set, any problem rolls back the whole import:
    nothing is written. With ``partial`` the good rows are kept and the report lists the others.
@@ -33,8 +36,8 @@ from django.forms.models import model_to_dict
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs
+from npctrial.errors import FieldErrors, ValidationError
+from npctrial.web.clinical import crfs, declared
 from npctrial.web.clinical.exports import form_columns
 from npctrial.web.clinical.import_files import Problem, ReadResult, SourceRow, read_csv, read_odm
 from npctrial.web.clinical.screening_export import SCREENING_COLUMNS
@@ -198,7 +201,7 @@ def _apply_crf(ctx: _Context, row: SourceRow) -> str:
     try:
         spec = crfs.spec_of(row.form)
     except ValidationError:
-        raise ValidationError(_("unknown form %(form)r") % {"form": row.form}, field="form") from None
+        return _apply_declared(ctx, row)
     subject = ctx.subject(row)
     permissions.require(ctx.user, ctx.study, "edit_crf", subject.site)
     problems = _boolean_problems(spec, row)
@@ -222,6 +225,23 @@ def _apply_crf(ctx: _Context, row: SourceRow) -> str:
     crfs.save_crf(spec.slug, subject, values, ctx.user, instance=instance, expected_version=version,
                   reason=ctx.reason)
     return "updated" if instance is not None else "created"
+
+
+def _apply_declared(ctx: _Context, row: SourceRow) -> str:
+    """Rule 2 for a protocol-declared form (ODM): a new record checked as data entry; calculated items
+    are recomputed, not read."""
+    subject = ctx.subject(row)
+    spec = declared.declared_spec(subject.protocol_version, row.form)
+    if spec is None:
+        raise ValidationError(_("unknown form %(form)r") % {"form": row.form}, field="form")
+    if ctx.mode == "update":
+        raise ValidationError(_("records of a protocol-declared form are imported as new records only"),
+                              field="form")
+    permissions.require(ctx.user, ctx.study, "edit_crf", subject.site)
+    entered = {f.name for f in spec.form.entered}
+    declared.save_declared(row.form, subject, {k: v for k, v in row.cells.items() if k in entered}, ctx.user,
+                           reason=ctx.reason)
+    return "created"
 
 
 def _columns_problems(kind: str, study: Study, read: ReadResult) -> list[Problem]:
@@ -263,6 +283,8 @@ def _run_rows(ctx: _Context, rows: list[SourceRow], partial: bool) -> tuple[int,
                     outcome = (_apply_screening if row.form == "screening" else _apply_crf)(ctx, row)
             except RowProblems as exc:
                 problems.extend(exc.problems)
+            except FieldErrors as exc:  # several fields of the row refused: each listed
+                problems.extend(Problem(row.number, e.field or "row", str(e), row.location) for e in exc.problems)
             except (ValidationError, EditConflict, PermissionDenied) as exc:
                 name = getattr(exc, "field", None) or ("version" if isinstance(exc, EditConflict) else "row")
                 problems.append(Problem(row.number, name, str(exc), row.location))
