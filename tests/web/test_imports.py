@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from npctrial.web.clinical.exports import form_columns, read_odm
-from npctrial.web.clinical.imports import run_import
+from npctrial.web.clinical.imports import import_kinds, run_import
 from npctrial.web.clinical.models import AdverseEvent, Baseline, ImportRun
 from npctrial.web.core.models import Membership, ScreeningRecord, Subject
 from npctrial.web.core.models_audit import AuditEvent
@@ -270,3 +270,29 @@ def test_import_route_never_answers_500(client, world):
                 sent += 1
                 assert response.status_code in (201, 403, 404, 422), (kind, payload[:30], mode, response.content[:200])
     assert sent == 5 * 7 * 3
+
+
+def test_a_declared_forms_csv_is_imported_as_its_page_checks_it(world):
+    """kind=<declared form id>: the columns of that form's export; every refused field of a row listed;
+    calculated columns recomputed, not read; an unknown column refused."""
+    from npctrial.web.clinical.models import DeclaredRecord
+
+    imrt, coordinator = world.studies["imrt"], world.users["coordinator"]
+    save("baseline", world, {"assessment_date": date(2026, 1, 6), "height_cm": 170, "weight_kg": 62,
+                             "t_category": "T3", "n_category": "N1", "m_category": "M0", "ecog": 1, "hb": 130})
+    sid = world.subjects[("imrt", "A")].subject_id
+    good = {"subject_id": sid, "assessment_date": "2026-01-14", "weight_kg": "58.9", "oral_intake": "reduced",
+            "supplements": "no", "feeding_tube": "yes", "tube_type": "nasogastric", "bmi": "99"}
+    bad = {**good, "weight_kg": "400", "tube_type": ""}  # above 250 kg; a tube needs its type
+    report = run_import(imrt, coordinator, kind="nutrition", data=_csv([good, bad], list(good)), reason="paper CRFs")
+    assert not report.applied and report.created == 0
+    assert [(p.row, p.field) for p in report.problems] == [(2, "weight_kg"), (2, "tube_type")]
+    assert any("bmi" in n for n in report.notes)  # recomputed, not read
+    ok = run_import(imrt, coordinator, kind="nutrition", data=_csv([good], list(good)), reason="paper CRFs")
+    assert ok.applied and ok.created == 1, ok.problems
+    (record,) = DeclaredRecord.objects.filter(subject__subject_id=sid)
+    assert record.values["weight_kg"] == 58.9 and record.calculated["bmi"] == 20.4  # 58.9 / 1.70^2, not 99
+    unknown = run_import(imrt, coordinator, kind="nutrition", data=_csv([{**good, "wieght": "1"}], [*good, "wieght"]),
+                         reason="x")
+    assert not unknown.applied and [p.field for p in unknown.problems] == ["wieght"]
+    assert "nutrition" in import_kinds(imrt) and "nutrition" not in import_kinds(world.studies["ccrt"])

@@ -15,7 +15,8 @@ Every row goes through the data-entry code, so an import accepts exactly what th
    and only the columns present. Derived columns are recomputed, not read. Records of a
    protocol-declared form (ODM ``F.<form id>``) are new records checked by
    :func:`~npctrial.web.clinical.declared.save_declared` (the domain's check, every field listed);
-   their calculated items are recomputed, not read.
+   their calculated items are recomputed, not read. A declared form's CSV (``kind=<form id>``,
+   the columns of its export) is read the same way.
 3. All rows run in one transaction, each in its own savepoint: a refused row is rolled back and
    listed (row, field, message). Unless ``partial`` is set, any problem rolls back the whole import:
    nothing is written. With ``partial`` the good rows are kept and the report lists the others.
@@ -38,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from npctrial.errors import FieldErrors, ValidationError
 from npctrial.web.clinical import crfs, declared
+from npctrial.web.clinical.declared_export import declared_columns, declared_export_forms
 from npctrial.web.clinical.exports import form_columns
 from npctrial.web.clinical.import_files import Problem, ReadResult, SourceRow, read_csv, read_odm
 from npctrial.web.clinical.screening_export import SCREENING_COLUMNS
@@ -96,8 +98,9 @@ class ImportReport:
                 "summary": self.summary()}
 
 
-def import_kinds() -> list[str]:
-    return ["screening", *crfs.CRFS, "odm"]
+def import_kinds(study: Study | None = None) -> list[str]:
+    """What a file may hold: screenings, a typed CRF, a declared form of ``study``'s protocol, or ODM."""
+    return ["screening", *crfs.CRFS, *(_declared_forms(study) if study is not None else ()), "odm"]
 
 
 @dataclass
@@ -244,10 +247,17 @@ def _apply_declared(ctx: _Context, row: SourceRow) -> str:
     return "created"
 
 
+def _declared_forms(study: Study) -> dict[str, Any]:
+    """The protocol-declared forms of the study's current protocol (CSV import kinds beside the CRFs)."""
+    return declared_export_forms(study)
+
+
 def _columns_problems(kind: str, study: Study, read: ReadResult) -> list[Problem]:
     """Unknown CSV columns are refused (a misspelt column would otherwise be dropped)."""
     if kind == "screening":
         known = set(SCREENING_COLUMNS) | {f.name for f in _protocol(study).fields}
+    elif kind in _declared_forms(study):
+        known = set(declared_columns(_declared_forms(study)[kind]))
     else:
         known = set(form_columns(kind))
     return [Problem(0, c, _("unknown column %(column)r for %(kind)s") % {"column": c, "kind": kind})
@@ -260,13 +270,15 @@ def _read(kind: str, study: Study, data: bytes) -> ReadResult:
         order = {slug: i for i, slug in enumerate(crfs.CRFS)}
         read.rows.sort(key=lambda r: (order.get(r.form, len(order)), r.number))  # e.g. RT before late RTOG
         return read
-    if kind != "screening" and kind not in crfs.CRFS:
-        raise ValidationError(_("kind must be one of %(kinds)s, got %(kind)r") % {"kinds": ", ".join(import_kinds()), "kind": kind},
+    declared_form = _declared_forms(study).get(kind)
+    if kind != "screening" and kind not in crfs.CRFS and declared_form is None:
+        raise ValidationError(_("kind must be one of %(kinds)s, got %(kind)r") % {"kinds": ", ".join(import_kinds(study)), "kind": kind},
                               field="kind")
     read = read_csv(data, kind)
     read.problems.extend(_columns_problems(kind, study, read))
     if kind != "screening":
-        derived = [c for c in crfs.DERIVED.get(kind, ()) if c in read.columns]
+        recomputed = crfs.DERIVED.get(kind, ()) if declared_form is None else [f.name for f in declared_form.calculated]
+        derived = [c for c in recomputed if c in read.columns]
         if derived:
             read.notes.append(_("derived columns recomputed, not read: %(columns)s") % {"columns": ", ".join(derived)})
     return read

@@ -24,15 +24,15 @@ class ImportForm(forms.Form):
     reason = forms.CharField(max_length=500, label=_("Reason (kept in every record's history)"))
     partial = forms.BooleanField(required=False, label=_("Keep the rows that pass when others fail"))
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, study: object = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["kind"].choices = [(k, k) for k in import_kinds()]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [(k, k) for k in import_kinds(study)]  # type: ignore[arg-type,attr-defined]
 
 
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest, study_pk: int) -> HttpResponse:
     study = permissions.get_study_for(request.user, study_pk, "import_data")
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST or None, request.FILES or None, study=study)
     report = None
     status = 200
     if request.method == "POST" and form.is_valid():
