@@ -218,3 +218,23 @@ def test_a_new_sample_date_answers_only_the_ranges_in_force_that_day_out_of_band
     assert "no range in force on this date" in before.split('id="range-alt"')[1].split("</td>")[0]
     full = coordinator.get(url, {"panel": "weekly", "sample_date": "2026-01-20", "ranges": "1"})  # not htmx
     assert 'id="id_alt-value"' in full.content.decode()
+
+
+def test_a_panel_re_checks_the_subjects_records_with_open_automatic_queries_once_not_per_row(world, coordinator):
+    """Each record with an open automatic query is re-checked after a save (a later record may resolve
+    it); a ten-row panel does that once after its rows, not ten times."""
+    from unittest import mock
+
+    from npctrial.web.clinical import checks
+    from npctrial.web.core.models import DataQuery
+    from tests.web.clinical.conftest import save
+
+    ranges(world)
+    save("ae", world, {"week": 3, "term": "mucositis_oral", "grade": 5, "attribution": "probable", "serious": True,
+                       "start_date": date(2026, 1, 26)})  # grade 5 without a death event: an automatic query
+    subject = world.subjects[("imrt", "A")]
+    assert DataQuery.objects.filter(subject=subject).exclude(edit_check="").exclude(status="closed").exists()
+    with mock.patch.object(checks, "evaluate_record", wraps=checks.evaluate_record) as evaluated:
+        response = coordinator.post(panel_url(world), panel_data(TEN))
+    assert response.status_code == 302
+    assert [c.args[0] for c in evaluated.call_args_list].count("ae") == 1

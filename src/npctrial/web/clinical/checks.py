@@ -185,15 +185,16 @@ def sync_queries(subject: Subject, slug: str, record: Any, findings: Iterable[Ed
     return opened
 
 
-def resync_open_queries(subject: Subject, exclude: tuple[str, int] | None = None) -> None:
-    """Re-check the records that have open automatic queries (a later record may have resolved them)."""
+def resync_open_queries(subject: Subject, exclude: set[tuple[str, int]] | frozenset[tuple[str, int]] = frozenset()) -> None:
+    """Re-check the records that have open automatic queries (a later record may have resolved them);
+    ``exclude``: the (form, pk) just saved and synced."""
     from npctrial.web.clinical.crfs import CRFS
 
     keys = set(DataQuery.objects.filter(subject=subject).exclude(edit_check="").exclude(status="closed")
                .values_list("record", flat=True))
     for key in sorted(keys):
         slug, _, pk = key.partition(":")
-        if slug not in CRFS or not pk.isdigit() or (exclude is not None and (slug, int(pk)) == exclude):
+        if slug not in CRFS or not pk.isdigit() or (slug, int(pk)) in exclude:
             continue
         record = CRFS[slug].model.objects.filter(subject=subject, pk=int(pk)).first()
         if record is not None:

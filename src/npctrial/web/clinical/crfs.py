@@ -285,8 +285,12 @@ def save_crf(
     reason: str | None = None,
     lesions: list[dict[str, Any]] | None = None,
     event: str | None = None,
+    resync: bool = True,
 ) -> tuple[Any, list[str]]:
-    """Create or update one CRF record (steps 1-5 of the module docstring); returns it and notes."""
+    """Create or update one CRF record (steps 1-5 of the module docstring); returns it and notes.
+
+    ``resync=False``: the caller re-checks the subject's other records with open automatic queries
+    once after a batch (a lab panel), instead of after each record."""
     spec = spec_of(slug)
     assert_editable(subject)
     if getattr(user, "is_authenticated", False):  # per-form access of the protocol (403 below "edit")
@@ -333,6 +337,7 @@ def save_crf(
             recompute_recist(subject, user)
             record.refresh_from_db()
         checks.sync_queries(subject, slug, record, findings)
-        checks.resync_open_queries(subject, exclude=(slug, record.pk))
+        if resync:
+            checks.resync_open_queries(subject, exclude={(slug, record.pk)})
     return record, [*notes, *(_("%(finding)s (query opened: %(check)s)") % {"finding": f.message, "check": f.check}
                             for f in findings)]

@@ -31,7 +31,7 @@ from npctrial.domain._inputs import check_number
 from npctrial.domain.lab_analytes import Analyte
 from npctrial.domain.lab_panels import LabPanel, lab_panel
 from npctrial.errors import ValidationError
-from npctrial.web.clinical import crfs, lab_ranges
+from npctrial.web.clinical import checks, crfs, lab_ranges
 from npctrial.web.clinical.models import LabReferenceRange
 from npctrial.web.core.models import Subject
 from npctrial.web.core.text_input import clean_text
@@ -164,7 +164,7 @@ def _save_rows(subject: Subject, panel: LabPanel, rows: list[Any], head: dict[st
             values, r = _with_range(subject, analyte, {**values, **head}, head["sample_date"])
             with transaction.atomic():
                 saved.append(crfs.save_crf("lab", subject, values, user, reason=lab_ranges.range_source(r),
-                                           event=event))
+                                           event=event, resync=False))
         except ValidationError as exc:
             field = exc.field or "value"
             problems.append(RowProblem(None if field in HEADER_FIELDS else i, key, field, display.message_text(exc),
@@ -191,4 +191,5 @@ def save_panel(subject: Subject, panel_key: Any, *, sample_date: Any, week: Any,
             problems = [RowProblem(None, "", "rows", _("the panel is empty: enter at least one value"))]
         if problems:
             raise PanelRefused(problems)  # leaves the atomic block: every row saved above is rolled back
+        checks.resync_open_queries(subject, exclude={("lab", record.pk) for record, _notes in saved})  # once
     return saved
