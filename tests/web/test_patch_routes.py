@@ -20,7 +20,8 @@ from tests.web.conftest import CCRT_ELIGIBLE, IMRT_ELIGIBLE, login
 
 SCREENING_ROUTE = "/api/v1/studies/{study_id}/screenings/{screening_id}"
 CRF_ROUTE = "/api/v1/studies/{study_id}/subjects/{subject_pk}/crf/{form}/{record_id}"
-COVERED = {SCREENING_ROUTE, CRF_ROUTE}
+DECLARED_ROUTE = "/api/v1/studies/{study_id}/subjects/{subject_pk}/forms/{form}/records/{record_id}"
+COVERED = {SCREENING_ROUTE, CRF_ROUTE, DECLARED_ROUTE}
 
 D = date(2026, 1, 13)
 
@@ -149,3 +150,25 @@ def test_crf_patch_of_one_value_keeps_every_other_value(world, form):
         cleared = _stored(record, names)
         assert cleared[clear] is None
         assert {k: v for k, v in cleared.items() if k != clear} == {k: v for k, v in after.items() if k != clear}
+
+
+def test_declared_record_patch_of_one_value_keeps_every_other_value(world):
+    from npctrial.web.clinical.declared import save_declared
+
+    values = {"assessment_date": "2026-01-14", "weight_kg": "58.9", "oral_intake": "reduced", "supplements": "yes",
+              "feeding_tube": "yes", "tube_type": "nasogastric", "tube_date": "2026-01-13", "notes": "weighed after lunch"}
+    record, _ = save_declared("nutrition", world.subjects[("imrt", "A")], values, world.users["coordinator"])
+    before = dict(record.values)
+    c = login(Client(), "coordinator")
+    url = DECLARED_ROUTE.format(study_id=world.studies["imrt"].pk, subject_pk=world.subjects[("imrt", "A")].pk,
+                                form="nutrition", record_id=record.pk)
+    response = c.patch(url, {"values": {"weight_kg": 60}, "version": record.version, "reason": "scale re-read"},
+                       content_type="application/json")
+    assert response.status_code == 200, response.content
+    record.refresh_from_db()
+    assert record.values == {**before, "weight_kg": 60.0}
+    response = c.patch(url, {"values": {"notes": None}, "version": record.version, "reason": "not a source note"},
+                       content_type="application/json")
+    assert response.status_code == 200, response.content
+    record.refresh_from_db()
+    assert record.values == {**before, "weight_kg": 60.0, "notes": None}
