@@ -25,7 +25,12 @@ from npctrial.domain.endpoints import DAYS_PER_MONTH
 from npctrial.errors import ValidationError
 from npctrial.web.clinical.crfs import CRFS, DERIVED, spec_of
 from npctrial.web.clinical.export_fields import date_columns, free_text
-from npctrial.web.clinical.odm_declared import declared_odm_defs, declared_odm_forms, declared_odm_items, odm_text
+from npctrial.web.clinical.odm_declared import (
+    declared_odm_defs,
+    declared_odm_forms,
+    declared_odm_items,
+    odm_text,
+)
 from npctrial.web.core.models import Subject
 from npctrial.web.core.spreadsheet import neutralise_workbook, safe_rows
 

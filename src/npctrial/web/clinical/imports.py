@@ -100,7 +100,7 @@ class ImportReport:
 
 def import_kinds(study: Study | None = None) -> list[str]:
     """What a file may hold: screenings, a typed CRF, a declared form of ``study``'s protocol, or ODM."""
-    return ["screening", *crfs.CRFS, *(_declared_forms(study) if study is not None else ()), "odm"]
+    return ["screening", *crfs.CRFS, *(declared_export_forms(study) if study is not None else ()), "odm"]
 
 
 @dataclass
@@ -247,17 +247,12 @@ def _apply_declared(ctx: _Context, row: SourceRow) -> str:
     return "created"
 
 
-def _declared_forms(study: Study) -> dict[str, Any]:
-    """The protocol-declared forms of the study's current protocol (CSV import kinds beside the CRFs)."""
-    return declared_export_forms(study)
-
-
 def _columns_problems(kind: str, study: Study, read: ReadResult) -> list[Problem]:
     """Unknown CSV columns are refused (a misspelt column would otherwise be dropped)."""
     if kind == "screening":
         known = set(SCREENING_COLUMNS) | {f.name for f in _protocol(study).fields}
-    elif kind in _declared_forms(study):
-        known = set(declared_columns(_declared_forms(study)[kind]))
+    elif kind in (declared_forms := declared_export_forms(study)):
+        known = set(declared_columns(declared_forms[kind]))
     else:
         known = set(form_columns(kind))
     return [Problem(0, c, _("unknown column %(column)r for %(kind)s") % {"column": c, "kind": kind})
@@ -270,7 +265,7 @@ def _read(kind: str, study: Study, data: bytes) -> ReadResult:
         order = {slug: i for i, slug in enumerate(crfs.CRFS)}
         read.rows.sort(key=lambda r: (order.get(r.form, len(order)), r.number))  # e.g. RT before late RTOG
         return read
-    declared_form = _declared_forms(study).get(kind)
+    declared_form = declared_export_forms(study).get(kind)
     if kind != "screening" and kind not in crfs.CRFS and declared_form is None:
         raise ValidationError(_("kind must be one of %(kinds)s, got %(kind)r") % {"kinds": ", ".join(import_kinds(study)), "kind": kind},
                               field="kind")

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from npctrial.errors import ValidationError
 from npctrial.web.clinical.declared import any_spec
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
@@ -35,3 +37,12 @@ def record_for(request: HttpRequest, study_pk: int, pk: int, form: str, record_p
         spec.model.all_objects.filter(subject=subject)
     record = permissions.get_scoped_or_404(request.user, study, records, record_pk, site_field="subject__site")
     return study, subject, spec, record
+
+
+def posted_version(text: str | None) -> int:
+    """The version an edit was made on (a hidden field; anything but a whole number is refused)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise ValidationError(_("version must be a whole number, got %(value)r") % {"value": text},
+                              field="version") from None

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import carry_forward, crf_forms, crfs, declared, schedule
-from npctrial.web.clinical.views.common import subject_for
+from npctrial.web.clinical.views.common import posted_version, subject_for
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
@@ -41,15 +41,6 @@ def _initial(spec: Any, event: Any, carried: dict[str, carry_forward.Carried]) -
     if event is not None and event.occurrence and event.anchor == "rt_start" and "week" in spec.fields:
         out["week"] = event.occurrence
     return out
-
-
-def _version(text: str | None) -> int:
-    """The version the edit was made on (a hidden field; anything but a whole number is refused)."""
-    try:
-        return int(text or 0)
-    except ValueError:
-        raise ValidationError(_("version must be a whole number, got %(value)r") % {"value": text},
-                              field="version") from None
 
 
 def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk: int | None = None) -> HttpResponse:
@@ -90,7 +81,7 @@ def crf_form(request: HttpRequest, study_pk: int, pk: int, form: str, record_pk:
                                                            request.POST.get("carry_reason", ""))
                 record, notes = crfs.save_crf(
                     form, subject, values, request.user, instance=instance,
-                    expected_version=_version(request.POST.get("version")) if instance else None,
+                    expected_version=posted_version(request.POST.get("version")) if instance else None,
                     reason=reason, lesions=_lesion_rows(lesion_set) if lesion_set is not None else None,
                     event=(event.id if event is not None else None) if instance is None else None)
             except EditConflict as exc:

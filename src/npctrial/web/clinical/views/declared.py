@@ -16,7 +16,7 @@ from npctrial.domain.declared_forms import preview_form
 from npctrial.errors import FieldErrors, ValidationError
 from npctrial.web.clinical import crf_forms, crfs, declared, locks, schedule, sdv
 from npctrial.web.clinical.declared_entry import entry_fields, entry_form, submitted_values
-from npctrial.web.clinical.views.common import subject_for
+from npctrial.web.clinical.views.common import posted_version, subject_for
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.locking import EditConflict
 from npctrial.web.core.models import Subject
@@ -42,14 +42,6 @@ def _event(subject: Subject, requested: str, instance: Any) -> Any:
     return event
 
 
-def _version(text: str | None) -> int:
-    try:
-        return int(text or 0)
-    except ValueError:
-        raise ValidationError(_("version must be a whole number, got %(value)r") % {"value": text},
-                              field="version") from None
-
-
 def _save(request: HttpRequest, subject: Subject, spec: declared.DeclaredSpec, instance: Any, event: Any,
           page_form: Any) -> Any:
     """Save the POSTed values; the record, or None with the domain's error on its field."""
@@ -57,7 +49,7 @@ def _save(request: HttpRequest, subject: Subject, spec: declared.DeclaredSpec, i
     try:
         record, notes = declared.save_declared(
             spec.slug, subject, values, request.user, instance=instance,
-            expected_version=_version(request.POST.get("version")) if instance is not None else None,
+            expected_version=posted_version(request.POST.get("version")) if instance is not None else None,
             reason=request.POST.get("reason", ""), event=event.id if event is not None and instance is None else None)
     except ValidationError as exc:
         _show_errors(page_form, spec, exc.problems if isinstance(exc, FieldErrors) else (exc,))
