@@ -46,3 +46,35 @@ def test_a_feeding_tube_brings_up_its_type_and_the_record_is_saved(live_server, 
     assert rec.calculated["weight_change_pct"] == -5.0 and rec.calculated["bmi"] == 20.4
     assert rec.event == "ccrt_w1" and rec.record_date == date(2026, 1, 14)
     page.wait_for_selector("#form-nutrition tr[data-record]")  # back on the week's page, listed
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_late_answer_to_an_earlier_change_never_hides_the_fields_the_latest_values_show(live_server, page):  # noqa: F811
+    """On a busy server the answer to "supplements: yes" (feeding tube not yet answered, so the tube
+    type is hidden) may come back after the answer to "feeding tube: yes". Only the latest answer
+    counts: the tube type stays shown and can be filled in."""
+    world = make_world()
+    study, subject = world.studies["imrt"], world.subjects[("imrt", "A")]
+    held, hold = [], []
+
+    def hold_one(route):
+        if hold and not held:
+            held.append(route)
+            return
+        route.continue_()
+
+    page.route("**/forms/nutrition/preview/", hold_one)
+    _login(page, live_server.url, "coordinator")
+    page.goto(f"{live_server.url}/studies/{study.pk}/clinical/subjects/{subject.pk}/nutrition/new/")
+    page.wait_for_selector("#declared-form")
+    hold.append(True)
+    page.select_option("#id_supplements", "yes")
+    page.wait_for_function("document.querySelector('#id_supplements').value === 'yes'")
+    page.select_option("#id_feeding_tube", "yes")
+    page.wait_for_selector("[data-field='tube_type']:not([hidden])")
+    assert held, "the supplements change asked the server"
+    with page.expect_response("**/forms/nutrition/preview/"):
+        held[0].continue_()
+    page.wait_for_timeout(200)  # the stale answer has been handled by the page's script
+    assert page.is_visible("[data-field='tube_type']") and page.is_enabled("#id_tube_type")

@@ -19,14 +19,21 @@
       if (out) { out.textContent = data.calculated[name] || "—"; }
     });
   }
-  function refresh(form) {
+  /* Answers may come back out of order (several changes in quick succession, a busy server): only
+     the answer to the latest request is applied, so a stale answer can never hide a field the
+     latest values show. A failed latest request is asked again once. */
+  var latest = 0;
+  function refresh(form, retried) {
+    var seq = ++latest;
     var body = new FormData(form);
     var token = form.querySelector("[name=csrfmiddlewaretoken]");
     fetch(form.getAttribute("data-declared-preview"), {
       method: "POST", body: body, credentials: "same-origin",
       headers: token ? {"X-CSRFToken": token.value} : {}
-    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
-      if (data) { apply(form, data); form.setAttribute("data-preview-done", String(Date.now())); }
+    }).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; }).then(function (data) {
+      if (seq !== latest) { return; }
+      if (data) { apply(form, data); form.setAttribute("data-preview-done", String(seq)); }
+      else if (!retried) { refresh(form, true); }
     });
   }
   document.addEventListener("change", function (event) {
