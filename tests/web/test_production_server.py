@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,20 @@ def test_production_server_serves_pages_static_files_and_logins(server):
     assert home.status == 200 and "ccrt-nimo" in home.text()
     assert home.headers["Cache-Control"] == "no-store"
     assert "Booting worker" in server.output()
+
+
+def test_the_production_report_is_cached_once_for_every_worker_process(server, database):
+    """The study report is kept in the file cache under the var directory (shared by the worker
+    processes), not in each process's memory: one entry per data version, whichever worker answers."""
+    env, world = database
+    browser = Browser(server.url)
+    assert browser.login("coordinator", PASSWORD).status == 302
+    cache_dir = Path(env["NPCTRIAL_VAR_DIR"]) / "cache"
+    pages = [browser.get(f"/studies/{world['study']}/clinical/report/") for _ in range(8)]
+    assert {p.status for p in pages} == {200}
+    entries = list(cache_dir.glob("*.djcache"))
+    assert len(entries) == 1, entries  # 8 requests over 4 workers: computed and stored once
+    assert cache_dir.stat().st_mode & 0o077 == 0  # readable by the server's user only
 
 
 def test_behind_a_tls_proxy_https_is_recognised_only_from_the_trusted_proxy(database):

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from npctrial.web.settings import VAR_DIR, database_from_url
+from npctrial.web.settings import VAR_DIR, cache_from_name, database_from_url
 
 
 def test_postgres_url_is_parsed():
@@ -28,3 +28,13 @@ def test_sqlite_default_uses_wal_in_the_var_directory(tmp_path):
     conn = sqlite3.connect(tmp_path / "x.sqlite3")
     conn.executescript(db["OPTIONS"]["init_command"])
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_cache_is_per_process_by_default_and_shared_by_file_in_production(tmp_path):
+    assert cache_from_name("memory", tmp_path)["BACKEND"].endswith("LocMemCache")
+    shared = cache_from_name("file", tmp_path)
+    assert shared["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert shared["LOCATION"] == str(tmp_path / "cache")
+    assert cache_from_name("none", tmp_path)["BACKEND"].endswith("DummyCache")
+    with pytest.raises(ValueError, match="NPCTRIAL_CACHE"):
+        cache_from_name("redis", tmp_path)

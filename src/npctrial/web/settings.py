@@ -12,6 +12,10 @@ for login lockout and the audit log; with 0, the default, both headers are ignor
 ``NPCTRIAL_CSRF_TRUSTED_ORIGINS`` (default: ``https://<host>`` of every allowed host when https).
 ``NPCTRIAL_PRODUCTION=1`` (set by ``npctrial serve --production``): static files from
 ``collectstatic`` with hashed names, compressed and cached for a year by WhiteNoise.
+Cache (the study report per data version, its figures by content): ``NPCTRIAL_CACHE`` is
+``memory`` (one per process: the default without ``--production``), ``file`` (shared by every
+worker process on the host, in ``$NPCTRIAL_VAR_DIR/cache``: the default with ``--production``) or
+``none``. Cached values are keyed on the data they were computed from, never served stale.
 """
 
 from __future__ import annotations
@@ -213,6 +217,21 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
+
+def cache_from_name(name: str, var_dir: Path) -> dict:
+    """``NPCTRIAL_CACHE`` as a Django CACHES entry (module docstring)."""
+    backends: dict[str, dict] = {
+        "memory": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "npctrial"},
+        "file": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                 "LOCATION": str(var_dir / "cache"), "OPTIONS": {"MAX_ENTRIES": 2000}},
+        "none": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    if name not in backends:
+        raise ValueError(f"NPCTRIAL_CACHE must be one of {', '.join(backends)}, got {name!r}")
+    return backends[name]
+
+
+CACHES = {"default": cache_from_name(os.environ.get("NPCTRIAL_CACHE", "file" if PRODUCTION else "memory"), VAR_DIR)}
 
 # No patient identifiers in logs: only warnings from Django itself, no request bodies.
 LOGGING = {

@@ -8,9 +8,11 @@ version: the same data gives the cached report, a saved record gives a new one.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from npctrial.web.clinical import reports
@@ -100,3 +102,36 @@ def test_the_report_is_cached_per_data_version(ccrt, monkeypatch):
     assert len(calls) == 3
     login(Client(), "coordinator").get(url("study-report", ccrt))  # one site only: another scope
     assert len(calls) == 4
+
+
+def _svgs(page: str) -> list[str]:
+    return re.findall(r"<svg.*?</svg>", page, flags=re.S)
+
+
+def test_a_figure_is_drawn_again_only_when_what_it_plots_changes(ccrt, monkeypatch):
+    """Report cache step 3: a saved AE gives a new report (its numbers) but the same KM figures,
+    not drawn again; a death changes the curves and redraws them."""
+    cache.clear()
+    drawn = []
+    real = reports._figure
+
+    def counting(km, pvalue, title, fmt="svg"):
+        drawn.append((title, fmt))
+        return real(km, pvalue, title, fmt)
+
+    monkeypatch.setattr(reports, "_figure", counting)
+    save("radiotherapy", ccrt, dict(RT), study="ccrt")
+    client = login(Client(), "monitor")
+    first = client.get(url("study-report", ccrt, study="ccrt")).content.decode()
+    figures = _svgs(first)
+    assert figures and len(drawn) == len(figures)
+    save("ae", ccrt, {"week": 3, "term": "mucositis_oral", "grade": 3, "attribution": "probable",
+                      "start_date": date(2026, 1, 26)}, study="ccrt")
+    after_ae = client.get(url("study-report", ccrt, study="ccrt")).content.decode()
+    assert 'data-term="mucositis_oral"' in after_ae and 'data-term="mucositis_oral"' not in first
+    assert len(drawn) == len(figures) and _svgs(after_ae) == figures  # the same curves, not redrawn
+    death = ccrt.subjects[("ccrt", "A")].randomisation.randomisation_date
+    save("event", ccrt, {"kind": "death", "event_date": death, "cause": "stroke"}, study="ccrt")
+    later = client.get(url("study-report", ccrt, study="ccrt")).content.decode()
+    assert drawn[len(figures):] == [("PFS", "svg"), ("OS", "svg")]  # a death: both curves drawn again
+    assert all(a != b for a, b in zip(_svgs(later), figures, strict=True))

@@ -18,6 +18,12 @@ key that changes whenever its result could:
    arm for them (:mod:`npctrial.web.clinical.interim`), the report date (``today``: follow-up
    grows with it), the language, and what is asked for (page with figures, no figures, PDF).
 
+3. **Figures by content**: a Kaplan-Meier figure is the costliest part of the report (drawing it
+   takes most of the report's time) and depends only on the times and statuses it plots, its
+   title, the language and the release. :func:`cached_by_content` keys it on exactly those, so a
+   change that leaves the endpoint data alone (an adverse event, a lab value, a visit that does
+   not move the last contact) recomputes the numbers of the report but redraws no figure.
+
 A data change outside the application (which ``verify-audit`` reports) leaves the cache stale
 until the next data change or a restart of the server.
 """
@@ -25,6 +31,7 @@ until the next data change or a restart of the server.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -32,10 +39,11 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.utils import translation
 
+from npctrial import __version__
 from npctrial.web.core.audit_chain import table_of
 from npctrial.web.core.models_audit import AuditEvent, AuditSeal
 
-__all__ = ["cached_report", "data_version"]
+__all__ = ["cached_by_content", "cached_report", "data_version"]
 
 T = TypeVar("T")
 
@@ -58,6 +66,18 @@ def cached_report(kind: str, study: Any, site_ids: set[int] | None, by_arm: bool
     scope = "all" if site_ids is None else ",".join(map(str, sorted(site_ids)))
     raw = f"{kind}|{study.pk}|{version}|{scope}|{int(by_arm)}|{today.isoformat()}|{translation.get_language()}"
     key = "npctrial:report:" + hashlib.sha256(raw.encode()).hexdigest()
+    value: T | None = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT_SECONDS)
+    return value
+
+
+def cached_by_content(kind: str, content: Any, compute: Callable[[], T]) -> T:
+    """Step 3: the cached value of ``compute()`` for exactly this ``content`` (JSON-able inputs:
+    floats are written exactly), this release and the active language."""
+    raw = json.dumps([kind, __version__, translation.get_language(), content], sort_keys=True, default=str)
+    key = "npctrial:content:" + hashlib.sha256(raw.encode()).hexdigest()
     value: T | None = cache.get(key)
     if value is None:
         value = compute()

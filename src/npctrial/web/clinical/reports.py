@@ -56,6 +56,7 @@ from npctrial.web.clinical.models import (
     RadiotherapyCourse,
     TumourAssessment,
 )
+from npctrial.web.clinical.report_cache import cached_by_content
 from npctrial.web.core.models import Randomisation, Study
 from npctrial.web.core.screening import protocol_of
 
@@ -157,6 +158,19 @@ def _rate(label: str, x: int, n: int) -> Rate:
     return Rate(label, x, n, x / n, float(ci.conf_int[0]), float(ci.conf_int[1]))
 
 
+def _figure_of(times: dict[str, list[float]], status: dict[str, list[int]], km: Any, pvalue: Any, title: str,
+               fmt: str = "svg") -> str | bytes:
+    """The figure of these times and statuses, drawn once per content (report_cache, step 3)."""
+    content = {"times": times, "status": status, "title": title, "fmt": fmt, "ticks": list(AT_RISK_MONTHS)}
+
+    def draw() -> str | bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _figure(km, pvalue, title, fmt)
+
+    return cached_by_content("km-figure", content, draw)
+
+
 def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
     """KM curves with numbers at risk (npctrial.survival.plot_survival) as SVG text or PNG bytes."""
     import matplotlib
@@ -223,11 +237,7 @@ def survival_summary(analysis: AnalysisSet, endpoint: str, *, figure: bool = Tru
         m = c.median()[0]
         medians.append(None if m is None or not np.isfinite(m) else float(m))
     at_risk = {grp: tuple(int(np.sum(np.asarray(times[grp]) >= m)) for m in AT_RISK_MONTHS) for grp in groups}
-    svg = ""
-    if figure:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            svg = str(_figure(km, lr, endpoint))
+    svg = str(_figure_of(dict(times), dict(status), km, lr, endpoint)) if figure else ""
     return SurvivalSummary(endpoint, groups, tuple(len(times[x]) for x in groups),
                            tuple(int(sum(status[x])) for x in groups), tuple(medians), at_risk,
                            None if lr is None else float(lr.chisq), None if lr is None else float(lr.p), svg,
@@ -351,9 +361,7 @@ def report_pdf(report: StudyReport) -> bytes:
     figures: dict[str, bytes] = {}
     for s in report.survival:
         km, lr = _fit(s.times, s.status)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            png = _figure(km, lr, s.endpoint, fmt="png")
+        png = _figure_of(s.times, s.status, km, lr, s.endpoint, fmt="png")
         assert isinstance(png, bytes)
         figures[s.endpoint] = png
     story, _ = build_with_fonts(lambda fonts: _pdf_story(report, fonts, figures))
