@@ -19,7 +19,7 @@ from npctrial.web.core import permissions
 from npctrial.web.core.models import Site, Study
 from npctrial.web.core.roles import ROLE_CAPABILITIES
 
-__all__ = ["access_spec", "export_level", "form_level", "readable", "require_export", "require_form"]
+__all__ = ["access_spec", "export_level", "form_level", "form_levels", "readable", "require_export", "require_form"]
 
 
 def access_spec(study: Study) -> AccessSpec:
@@ -41,8 +41,14 @@ def _default_export_level(role: str) -> str:
 
 def form_level(user: Any, study: Study, form: str, site: Site | None = None) -> str:
     """The user's level on ``form`` at ``site`` (any site of their scope when None)."""
-    roles = permissions.roles_for(user, study, site)
-    return access_spec(study).form_level(form, {r: _default_form_level(r) for r in roles})
+    return form_levels(user, study, [form], site)[form]
+
+
+def form_levels(user: Any, study: Study, forms: Any, site: Site | None = None) -> dict[str, str]:
+    """The user's level on each of ``forms`` (one read of the protocol for all of them)."""
+    spec = access_spec(study)
+    defaults = {r: _default_form_level(r) for r in permissions.roles_for(user, study, site)}
+    return {f: spec.form_level(f, defaults) for f in forms}
 
 
 def export_level(user: Any, study: Study) -> str:
@@ -52,7 +58,7 @@ def export_level(user: Any, study: Study) -> str:
 
 def readable(user: Any, study: Study, forms: Any, site: Site | None = None) -> list[str]:
     """The forms of ``forms`` the user may at least read."""
-    return [f for f in forms if form_level(user, study, f, site) != "none"]
+    return [f for f, level in form_levels(user, study, forms, site).items() if level != "none"]
 
 
 def require_form(user: Any, study: Study, form: str, needed: str, site: Site | None = None) -> None:

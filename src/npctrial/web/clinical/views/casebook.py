@@ -48,8 +48,9 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
     open_queries = Counter(q.record for q in queries if q.status != "closed")
     protocol = protocol_of(subject.protocol_version)
     sections = []
+    levels = form_access.form_levels(request.user, study, crfs.CRFS, subject.site)
     for slug, spec in crfs.CRFS.items():
-        level = form_access.form_level(request.user, study, slug, subject.site)
+        level = levels[slug]
         if level == "none":  # the protocol hides this form from the user's roles
             continue
         records = list(spec.model.objects.filter(subject=subject).order_by("pk"))

@@ -141,8 +141,10 @@ def declared_list(request: HttpRequest, study_pk: int, pk: int, form: str) -> Ht
 def casebook_sections(request: HttpRequest, study: Any, subject: Subject, open_queries: Any) -> list[dict[str, Any]]:
     """The casebook's sections of the protocol-declared forms (same shape as the CRF sections)."""
     out = []
-    for slug, spec in declared.declared_specs(subject.protocol_version).items():
-        level = form_access.form_level(request.user, study, slug, subject.site)
+    specs = declared.declared_specs(subject.protocol_version)
+    levels = form_access.form_levels(request.user, study, specs, subject.site)
+    for slug, spec in specs.items():
+        level = levels[slug]
         if level == "none":
             continue
         columns, rows = declared.declared_table(spec, spec.records(subject).order_by("record_date", "pk"))

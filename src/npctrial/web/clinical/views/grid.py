@@ -57,7 +57,8 @@ def grid_context(study: Any, subject: Subject, g: grid.Grid, hidden: frozenset[s
 def hidden_forms(request: HttpRequest, study: Any, subject: Subject) -> frozenset[str]:
     """CRF forms the protocol's ``access:`` hides from the user's roles at the subject's site."""
     forms = [*crfs.CRFS, *declared_specs(subject.protocol_version)]
-    return frozenset(f for f in forms if form_access.form_level(request.user, study, f, subject.site) == "none")
+    levels = form_access.form_levels(request.user, study, forms, subject.site)
+    return frozenset(f for f, level in levels.items() if level == "none")
 
 
 def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> HttpResponse:
@@ -72,11 +73,12 @@ def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> Ht
     hidden = hidden_forms(request, study, subject)
     protocol = protocol_of(subject.protocol_version)
     declared = declared_specs(subject.protocol_version)
+    levels = form_access.form_levels(request.user, study, [c.form for c in row.cells], subject.site)
     forms = []
     for cell in row.cells:
         if not (cell.expected or cell.records) or cell.form == grid.SCREENING or cell.form in hidden:
             continue
-        editable = form_access.form_level(request.user, study, cell.form, subject.site) == "edit"
+        editable = levels[cell.form] == "edit"
         spec = declared.get(cell.form) or crfs.CRFS[cell.form]
         if cell.form in declared:
             columns, rows = declared_table(declared[cell.form], cell.records)
