@@ -65,19 +65,18 @@ def cached_report(kind: str, study: Any, site_ids: set[int] | None, by_arm: bool
     version = data_version()
     scope = "all" if site_ids is None else ",".join(map(str, sorted(site_ids)))
     raw = f"{kind}|{study.pk}|{version}|{scope}|{int(by_arm)}|{today.isoformat()}|{translation.get_language()}"
-    key = "npctrial:report:" + hashlib.sha256(raw.encode()).hexdigest()
-    value: T | None = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, TIMEOUT_SECONDS)
-    return value
+    return _cached("npctrial:report:", raw, compute)
 
 
 def cached_by_content(kind: str, content: Any, compute: Callable[[], T]) -> T:
     """Step 3: the cached value of ``compute()`` for exactly this ``content`` (JSON-able inputs:
     floats are written exactly), this release and the active language."""
     raw = json.dumps([kind, __version__, translation.get_language(), content], sort_keys=True, default=str)
-    key = "npctrial:content:" + hashlib.sha256(raw.encode()).hexdigest()
+    return _cached("npctrial:content:", raw, compute)
+
+
+def _cached(prefix: str, raw: str, compute: Callable[[], T]) -> T:
+    key = prefix + hashlib.sha256(raw.encode()).hexdigest()
     value: T | None = cache.get(key)
     if value is None:
         value = compute()
