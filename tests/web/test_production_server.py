@@ -80,6 +80,11 @@ def test_the_production_report_is_cached_once_for_every_worker_process(server, d
     entries = list(cache_dir.glob("*.djcache"))
     assert len(entries) == 1, entries  # 8 requests over 4 workers: computed and stored once
     assert cache_dir.stat().st_mode & 0o077 == 0  # readable by the server's user only
+    other = cache_dir / "notes.txt"
+    other.write_text("not the cache's")
+    env2 = {**env, "NPCTRIAL_ALLOWED_HOSTS": "127.0.0.1"}
+    with production_server(env2, workers=1, threads=1):  # a restart empties the cache, only the cache
+        assert not list(cache_dir.glob("*.djcache")) and other.read_text() == "not the cache's"
 
 
 def test_behind_a_tls_proxy_https_is_recognised_only_from_the_trusted_proxy(database):

@@ -7,7 +7,9 @@ starts, so the settings select WhiteNoise's compressed, hashed static storage):
    deployment check of Django reports (``check --deploy``) as warnings.
 2. ``collectstatic`` into ``STATIC_ROOT`` (``$NPCTRIAL_VAR_DIR/static``): hashed file names,
    gzip/brotli copies; WhiteNoise serves them with far-future caching.
-3. Run gunicorn in this process: ``workers`` processes (default ``2 x CPUs + 1``) with
+3. Empty the shared cache (``NPCTRIAL_CACHE=file``: only the cache's own files), so that a
+   restart still drops whatever a change made outside the application left stale.
+4. Run gunicorn in this process: ``workers`` processes (default ``2 x CPUs + 1``) with
    ``threads`` threads each (``gthread``), a listen backlog of 2048, workers recycled after
    2,000 requests, access log on stdout. Every worker has its own database connections; the
    guarantees that need one writer at a time (randomisation, the audit chain) hold across
@@ -56,7 +58,7 @@ def _checks() -> list[str]:
 
 
 def serve_production(host: str, port: int, workers: int | None, threads: int, echo: Any = print) -> None:
-    """Steps 1-3 of the module docstring (blocks until gunicorn stops)."""
+    """Steps 1-4 of the module docstring (blocks until gunicorn stops)."""
     from django.conf import settings
     from django.core.management import call_command
     from gunicorn.app.base import BaseApplication
@@ -80,8 +82,10 @@ def serve_production(host: str, port: int, workers: int | None, threads: int, ec
 
             return application
 
+    from django.core.cache import cache
     from django.db import connections
 
+    cache.clear()
     connections.close_all()  # workers are forked: none may inherit the master's database connection
     echo(f"Serving npctrial EDC (production: gunicorn, {options['workers']} workers x {threads} threads) "
          f"on http://{host}:{port}/")

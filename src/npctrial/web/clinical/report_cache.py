@@ -25,7 +25,8 @@ key that changes whenever its result could:
    not move the last contact) recomputes the numbers of the report but redraws no figure.
 
 A data change outside the application (which ``verify-audit`` reports) leaves the cache stale
-until the next data change or a restart of the server.
+until the next data change or a restart of the server (``serve --production`` empties the shared
+file cache when it starts).
 """
 
 from __future__ import annotations
