@@ -158,15 +158,17 @@ def _rate(label: str, x: int, n: int) -> Rate:
     return Rate(label, x, n, x / n, float(ci.conf_int[0]), float(ci.conf_int[1]))
 
 
-def _figure_of(times: dict[str, list[float]], status: dict[str, list[int]], km: Any, pvalue: Any, title: str,
-               fmt: str = "svg") -> str | bytes:
-    """The figure of these times and statuses, drawn once per content (report_cache, step 3)."""
+def _figure_of(times: dict[str, list[float]], status: dict[str, list[int]], title: str, fmt: str = "svg",
+               fitted: tuple[Any, Any] | None = None) -> str | bytes:
+    """The figure of these times and statuses, drawn once per content (report_cache, step 3);
+    ``fitted`` is their (KM, log-rank) when the caller has it, else fitted only if drawn."""
     content = {"times": times, "status": status, "title": title, "fmt": fmt, "ticks": list(AT_RISK_MONTHS)}
 
     def draw() -> str | bytes:
+        km, lr = fitted if fitted is not None else _fit(times, status)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return _figure(km, pvalue, title, fmt)
+            return _figure(km, lr, title, fmt)
 
     return cached_by_content("km-figure", content, draw)
 
@@ -237,7 +239,7 @@ def survival_summary(analysis: AnalysisSet, endpoint: str, *, figure: bool = Tru
         m = c.median()[0]
         medians.append(None if m is None or not np.isfinite(m) else float(m))
     at_risk = {grp: tuple(int(np.sum(np.asarray(times[grp]) >= m)) for m in AT_RISK_MONTHS) for grp in groups}
-    svg = str(_figure_of(dict(times), dict(status), km, lr, endpoint)) if figure else ""
+    svg = str(_figure_of(times, status, endpoint, fitted=(km, lr))) if figure else ""
     return SurvivalSummary(endpoint, groups, tuple(len(times[x]) for x in groups),
                            tuple(int(sum(status[x])) for x in groups), tuple(medians), at_risk,
                            None if lr is None else float(lr.chisq), None if lr is None else float(lr.p), svg,
@@ -360,8 +362,7 @@ def report_pdf(report: StudyReport) -> bytes:
 
     figures: dict[str, bytes] = {}
     for s in report.survival:
-        km, lr = _fit(s.times, s.status)
-        png = _figure_of(s.times, s.status, km, lr, s.endpoint, fmt="png")
+        png = _figure_of(s.times, s.status, s.endpoint, fmt="png")
         assert isinstance(png, bytes)
         figures[s.endpoint] = png
     story, _ = build_with_fonts(lambda fonts: _pdf_story(report, fonts, figures))

@@ -54,11 +54,19 @@ def grid_context(study: Any, subject: Subject, g: grid.Grid, hidden: frozenset[s
             "grid_rows": rows(g.rows), "grid_extra": rows(g.extra)}
 
 
+def _levels(request: HttpRequest, study: Any, subject: Subject) -> dict[str, str]:
+    """The user's level on every CRF and declared form at the subject's site."""
+    forms = [*crfs.CRFS, *declared_specs(subject.protocol_version)]
+    return form_access.form_levels(request.user, study, forms, subject.site)
+
+
+def _hidden(levels: dict[str, str]) -> frozenset[str]:
+    return frozenset(f for f, level in levels.items() if level == "none")
+
+
 def hidden_forms(request: HttpRequest, study: Any, subject: Subject) -> frozenset[str]:
     """CRF forms the protocol's ``access:`` hides from the user's roles at the subject's site."""
-    forms = [*crfs.CRFS, *declared_specs(subject.protocol_version)]
-    levels = form_access.form_levels(request.user, study, forms, subject.site)
-    return frozenset(f for f, level in levels.items() if level == "none")
+    return _hidden(_levels(request, study, subject))
 
 
 def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> HttpResponse:
@@ -70,10 +78,10 @@ def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> Ht
     if row is None:
         raise Http404("no such event")
     can_edit = permissions.can(request.user, study, "edit_crf", subject.site) and not state.locked
-    hidden = hidden_forms(request, study, subject)
+    levels = _levels(request, study, subject)
+    hidden = _hidden(levels)
     protocol = protocol_of(subject.protocol_version)
     declared = declared_specs(subject.protocol_version)
-    levels = form_access.form_levels(request.user, study, [c.form for c in row.cells], subject.site)
     forms = []
     for cell in row.cells:
         if not (cell.expected or cell.records) or cell.form == grid.SCREENING or cell.form in hidden:
