@@ -27,6 +27,7 @@ from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import validate_competing
 from npctrial.survival.data import Factor
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.survival.risk_sets import apply_timefix
 
 __all__ = ["AalenJohansenCurve", "AalenJohansenResult", "aalen_johansen"]
@@ -202,6 +203,7 @@ def _aj_one(
     return ut, n_risk, n_event, cens, pstate, se
 
 
+@without_huge_page_hint
 def aalen_johansen(
     time: Any,
     event: Any,

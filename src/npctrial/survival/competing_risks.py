@@ -26,6 +26,7 @@ from npctrial.survival._competing_input import Cause, validate_competing
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.dense_rank import integer_ranks
 from npctrial.survival.gray import GrayTestResult, _gray, gray_test
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.survival.plotting import plot_survival
 
 __all__ = [
@@ -283,6 +284,7 @@ def _curves(data: SurvivalData, causes: Sequence[Any], cause_labels: Sequence[Ca
     return curves
 
 
+@without_huge_page_hint
 def cumulative_incidence(
     time: Any,
     event: Any,

@@ -45,6 +45,7 @@ from npctrial.survival.fine_gray_estimation import (
 from npctrial.survival.fine_gray_estimation import (
     _objective_grad_hess as _objective_grad_hess,  # re-exported for benchmarks
 )
+from npctrial.survival.memory_pages import without_huge_page_hint
 
 __all__ = ["FineGrayResult", "fine_gray"]
 
@@ -222,6 +223,7 @@ class FineGrayResult(FrozenResult):
 # --------------------------------------------------------------------------------------------
 
 
+@without_huge_page_hint
 def fine_gray(
     data: pd.DataFrame,
     duration: str,

@@ -26,6 +26,7 @@ from npctrial.frozen import FrozenResult
 from npctrial.survival._competing_input import Cause, validate_competing
 from npctrial.survival.data import SurvivalData
 from npctrial.survival.distributions import chi2_sf
+from npctrial.survival.memory_pages import without_huge_page_hint
 
 __all__ = ["GrayTestResult", "gray_test"]
 
@@ -211,6 +212,7 @@ def _gray(
     )
 
 
+@without_huge_page_hint
 def gray_test(
     time: Any,
     event: Any,

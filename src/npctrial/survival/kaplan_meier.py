@@ -28,6 +28,7 @@ from npctrial.errors import StatisticalWarning, ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf, confidence_band
 from npctrial.survival.grouping import CurveSet, as_survival_data, build_curve_codes
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.survival.plotting import StepCurve, plot_survival
 from npctrial.survival.quantiles import median_table_rule, quantile_rule
 from npctrial.survival.risk_sets import (
@@ -364,6 +365,7 @@ def km_curve_from_counts(
     )
 
 
+@without_huge_page_hint
 def kaplan_meier(
     time: Any,
     event: Any = None,

@@ -40,6 +40,7 @@ from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.columns import frame_numbers
 from npctrial.survival.cox.design_matrix import event_indicator
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.validation import check_choice, check_positive
 
 __all__ = ["LandmarkData", "landmark"]
@@ -118,6 +119,7 @@ def _mask_after(frame: pd.DataFrame, at: float, measured_at: Mapping[str, str], 
     return frame, masked, tuple(dropped)
 
 
+@without_huge_page_hint
 def landmark(
     data: pd.DataFrame,
     duration: str,

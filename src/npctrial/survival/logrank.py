@@ -31,6 +31,7 @@ from npctrial.frozen import FrozenResult
 from npctrial.survival.data import Factor, SurvivalData
 from npctrial.survival.distributions import chi2_sf
 from npctrial.survival.grouping import as_survival_data
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.survival.risk_sets import group_masks, grouped_risk_table, take_rows
 from npctrial.survival.sorted_runs import TimefixMap, timefix_map
 from npctrial.validation import check_positive
@@ -192,6 +193,7 @@ def _check_weights(rho: float, gamma: float) -> None:
     check_positive(gamma, "gamma", allow_zero=True)
 
 
+@without_huge_page_hint
 def logrank_test(
     time: Any,
     event: Any = None,
@@ -321,6 +323,7 @@ def adjust_pvalues(p: np.ndarray, method: str) -> np.ndarray:
     )
 
 
+@without_huge_page_hint
 def pairwise_logrank(
     time: Any,
     event: Any = None,

@@ -24,6 +24,7 @@ from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.distributions import norm_ppf
 from npctrial.survival.grouping import CurveSet, as_survival_data, build_curve_codes
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.survival.plotting import StepCurve
 from npctrial.survival.risk_sets import apply_timefix, risk_table
 
@@ -167,6 +168,7 @@ def hazard_increments(
         return inc, vinc
 
 
+@without_huge_page_hint
 def nelson_aalen(
     time: Any,
     event: Any = None,

@@ -27,6 +27,7 @@ from npctrial.frozen import FrozenResult
 from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.distributions import norm_ppf, norm_sf
 from npctrial.survival.kaplan_meier import kaplan_meier
+from npctrial.survival.memory_pages import without_huge_page_hint
 
 __all__ = ["RMSTResult", "rmst"]
 
@@ -76,6 +77,7 @@ class RMSTResult(FrozenResult):
         return self.summary()
 
 
+@without_huge_page_hint
 def rmst(
     time: Any,
     event: Any = None,

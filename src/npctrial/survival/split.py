@@ -32,6 +32,7 @@ import pandas as pd
 
 from npctrial.errors import ValidationError
 from npctrial.survival.columns import frame_numbers
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.validation import check_number
 
 __all__ = ["split_at"]
@@ -46,6 +47,7 @@ def _cut_points(cuts: Any) -> np.ndarray:
     return np.unique(np.asarray(values, dtype=float))
 
 
+@without_huge_page_hint
 def split_at(
     data: pd.DataFrame,
     cuts: Sequence[float],

@@ -43,6 +43,7 @@ from npctrial.survival.cox.design_matrix import (
     newdata_matrix,
 )
 from npctrial.survival.distributions import chi2_sf, norm_ppf, norm_sf
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.validation import check_choice, check_conf_level, check_count
 
 __all__ = ["SurvregResult", "survreg"]
@@ -166,6 +167,7 @@ class SurvregResult(FrozenResult):
         return pd.DataFrame(self._distribution.survival(z), index=newdata.index, columns=t)
 
 
+@without_huge_page_hint
 def survreg(
     data: pd.DataFrame,
     duration: str,

@@ -44,6 +44,7 @@ import pandas as pd
 from npctrial.errors import ValidationError
 from npctrial.frozen import FrozenResult
 from npctrial.survival.columns import frame_numbers
+from npctrial.survival.memory_pages import without_huge_page_hint
 
 __all__ = ["TimeVaryingData", "time_varying"]
 
@@ -147,6 +148,7 @@ def _intervals(start: np.ndarray, stop: np.ndarray, splits: list[pd.DataFrame]) 
     return pd.DataFrame({"subject": subj[:-1][same], "tstart": times[:-1][same], "tstop": times[1:][same]})
 
 
+@without_huge_page_hint
 def time_varying(
     base: pd.DataFrame,
     changes: pd.DataFrame,

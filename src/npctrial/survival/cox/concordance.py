@@ -47,6 +47,7 @@ from npctrial.frozen import FrozenResult
 from npctrial.survival.cox.dominance import earlier_sums
 from npctrial.survival.cox.products import group_sum
 from npctrial.survival.dense_rank import dense_rank
+from npctrial.survival.memory_pages import without_huge_page_hint
 
 __all__ = ["Concordance", "compute_concordance"]
 
@@ -209,6 +210,7 @@ def _tied_time_pairs(gv: np.ndarray, dead: np.ndarray, w: np.ndarray) -> float:
     return float(((tot * tot - sq) / 2.0).sum())
 
 
+@without_huge_page_hint
 def compute_concordance(
     time: np.ndarray,
     status: np.ndarray,

@@ -45,6 +45,7 @@ from npctrial.survival.cox.products import single_blas_thread
 from npctrial.survival.cox.residuals import cluster_indicator, collapse, score_residuals
 from npctrial.survival.cox.result import CoxResult
 from npctrial.survival.cox.sorted_design import sorted_centred_design
+from npctrial.survival.memory_pages import without_huge_page_hint
 from npctrial.survival.risk_sets import fix_times, timefix_cuts
 from npctrial.validation import check_choice, check_count, check_flag, check_positive
 
@@ -261,6 +262,7 @@ def _fit_design(design: CoxDesign, *, ties: str, robust: bool, tol: float, max_i
     )
 
 
+@without_huge_page_hint
 def cox_ph(
     data: pd.DataFrame,
     duration: str,

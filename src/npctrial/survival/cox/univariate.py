@@ -18,10 +18,12 @@ import pandas as pd
 from npctrial.errors import ValidationError
 from npctrial.survival.confidence import check_conf_level
 from npctrial.survival.cox.fit import cox_ph
+from npctrial.survival.memory_pages import without_huge_page_hint
 
 __all__ = ["cox_univariate"]
 
 
+@without_huge_page_hint
 def cox_univariate(
     data: pd.DataFrame,
     duration: str,
