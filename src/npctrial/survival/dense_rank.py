@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dense_rank", "integer_ranks"]
+__all__ = ["dense_rank", "integer_offsets", "integer_ranks"]
 
 
-def integer_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Route 1 alone: (ranks, sorted distinct values) when ``x`` (float) holds integers spanning
-    at most 4 n + 1024, else None."""
+def integer_offsets(x: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The check of route 1: (x - base as int64, base) when ``x`` (float) holds integers spanning
+    at most 4 n + 1024 (base 0 for counts and days, else the minimum), else None."""
     if len(x) == 0:
         return None
     lo, hi = float(x.min()), float(x.max())
@@ -31,6 +31,16 @@ def integer_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     ix = shifted.astype(np.int64)
     if not bool((ix == shifted).all()):
         return None
+    return ix, base
+
+
+def integer_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Route 1 alone: (ranks, sorted distinct values) when ``x`` (float) holds integers spanning
+    at most 4 n + 1024, else None."""
+    found = integer_offsets(x)
+    if found is None:
+        return None
+    ix, base = found
     present = np.bincount(ix) > 0
     distinct = np.flatnonzero(present).astype(np.float64) + base
     if present.all():  # every value of the range occurs (codes 0/1, ...): the ranks are the values
