@@ -373,7 +373,7 @@ def integer_time_table(time: np.ndarray, status: np.ndarray, codes: np.ndarray |
     span = int(ix.max()) + 1
     if groups * span > 4 * len(ix) + 1024:
         return _ranked_time_table(time, status, codes, n_groups, timefix=timefix)
-    key = ix if groups == 1 else codes * span + ix
+    key = ix if groups == 1 or codes is None else codes * span + ix
     rows = np.bincount(key, minlength=groups * span).reshape(groups, span)
     present = np.flatnonzero(rows[0] if groups == 1 else rows.sum(axis=0))
     distinct = present.astype(np.float64) + base
