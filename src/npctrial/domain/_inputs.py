@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 #: Plausible adult and paediatric body weight (kg); outside it the value is rejected.
 WEIGHT_RANGE_KG = (1.0, 400.0)
@@ -19,7 +20,8 @@ WEIGHT_RANGE_KG = (1.0, 400.0)
 def check_number(value: Any, field: str) -> float:
     """A finite real number (bool, NaN and infinities are rejected)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field)
+        raise ValidationError(message("number.not_finite", "%(field)s must be a finite number, got %(value)s",
+                                      field=field, value=repr(value)), field=field)
     return float(value)
 
 
@@ -27,7 +29,8 @@ def check_positive(value: Any, field: str) -> float:
     """A finite number > 0."""
     x = check_number(value, field)
     if x <= 0:
-        raise ValidationError(f"{field} must be > 0, got {value!r}", field=field)
+        raise ValidationError(message("number.not_positive", "%(field)s must be > 0, got %(value)s",
+                                      field=field, value=repr(value)), field=field)
     return x
 
 
@@ -36,8 +39,8 @@ def check_weight_kg(value: Any, field: str = "weight_kg") -> float:
     w = check_positive(value, field)
     lo, hi = WEIGHT_RANGE_KG
     if not lo <= w <= hi:
-        raise ValidationError(f"{field} must be between {lo:g} and {hi:g} kg, got {value!r}",
-                              field=field)
+        raise ValidationError(message("weight.out_of_range", "%(field)s must be between %(low)s and %(high)s kg, "
+                                      "got %(value)s", field=field, low=lo, high=hi, value=repr(value)), field=field)
     return w
 
 
@@ -52,4 +55,5 @@ def check_date(value: Any, field: str) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(f"{field} must be a date (YYYY-MM-DD), got {value!r}", field=field)
+    raise ValidationError(message("date.not_a_date", "%(field)s must be a date (YYYY-MM-DD), got %(value)s",
+                                  field=field, value=repr(value)), field=field)

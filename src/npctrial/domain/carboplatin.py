@@ -49,24 +49,27 @@ def cockcroft_gault(age_years: float, weight_kg: float, sex: str, creatinine: fl
     """
     age = check_positive(age_years, "age_years")
     if age > 120:
-        raise ValidationError(f"age_years must be <= 120, got {age_years!r}", field="age_years")
+        raise ValidationError(message("dose.age_above_120", "age_years must be <= 120, got %(value)s",
+                                      value=repr(age_years)), field="age_years")
     w = check_weight_kg(weight_kg)
     if not isinstance(sex, str) or sex.strip().lower() not in ("female", "male", "f", "m"):
-        raise ValidationError(f"sex must be 'female' or 'male', got {sex!r}", field="sex")
+        raise ValidationError(message("dose.sex_invalid", "sex must be 'female' or 'male', got %(value)s",
+                                      value=repr(sex)), field="sex")
     sex_key = "female" if sex.strip().lower() in ("female", "f") else "male"
     scr = check_positive(creatinine, "creatinine")
     unit_key = _CREAT_UNITS.get(str(unit).strip().lower())
     if unit_key is None:
-        raise ValidationError(f"unit must be 'mg/dL' or 'umol/L', got {unit!r}", field="unit")
+        raise ValidationError(message("dose.creatinine_unit_invalid", "unit must be 'mg/dL' or 'umol/L', got %(value)s",
+                                      value=repr(unit)), field="unit")
     if unit_key == "mg/dL":
         if scr > 20:
-            raise ValidationError(f"creatinine {scr:g} mg/dL is implausible; umol/L by mistake?",
-                                  field="creatinine")
+            raise ValidationError(message("dose.creatinine_mg_dl_implausible", "creatinine %(value)s mg/dL is "
+                                          "implausible; umol/L by mistake?", value=scr), field="creatinine")
         mg_dl = scr
     else:
         if scr < 20:
-            raise ValidationError(f"creatinine {scr:g} umol/L is implausible; mg/dL by mistake?",
-                                  field="creatinine")
+            raise ValidationError(message("dose.creatinine_umol_l_implausible", "creatinine %(value)s umol/L is "
+                                          "implausible; mg/dL by mistake?", value=scr), field="creatinine")
         mg_dl = scr * CREATININE_MG_DL_PER_UMOL_L
     ml_min = (140.0 - age) * w / (72.0 * mg_dl) * (0.85 if sex_key == "female" else 1.0)
     return CreatinineClearance(age, w, sex_key, scr, unit_key, mg_dl, ml_min)

@@ -53,12 +53,13 @@ def round_to_step(value: float, step: float) -> float:
 def _check_height(height_cm: Any) -> float:
     h = check_positive(height_cm, "height_cm")
     if h < 3:
-        raise ValidationError(f"height_cm must be in centimetres, got {height_cm!r} "
-                              f"(metres by mistake? {h:g} m = {h * 100:g} cm)", field="height_cm")
+        raise ValidationError(message("dose.height_in_metres", "height_cm must be in centimetres, got %(value)s "
+                                      "(metres by mistake? %(metres)s m = %(cm)s cm)", value=repr(height_cm),
+                                      metres=h, cm=h * 100), field="height_cm")
     lo, hi = HEIGHT_RANGE_CM
     if not lo <= h <= hi:
-        raise ValidationError(f"height_cm must be between {lo:g} and {hi:g} cm, got {height_cm!r}",
-                              field="height_cm")
+        raise ValidationError(message("dose.height_out_of_range", "height_cm must be between %(low)s and %(high)s cm, "
+                                      "got %(value)s", low=lo, high=hi, value=repr(height_cm)), field="height_cm")
     return h
 
 
@@ -125,17 +126,19 @@ def body_surface_area(
     """
     h, w = _check_height(height_cm), check_weight_kg(weight_kg)
     if not isinstance(formula, str):
-        raise ValidationError(f"formula must be a string, got {formula!r}", field="formula")
+        raise ValidationError(message("dose.formula_not_text", "formula must be a string, got %(value)s",
+                                      value=repr(formula)), field="formula")
     key = formula.strip().lower().replace(" ", "_")
     key = _ALIASES.get(key, key)
     if key not in BSA_FORMULAS:
-        raise ValidationError(f"formula must be one of {sorted(BSA_FORMULAS)}, got {formula!r}",
+        raise ValidationError(message("dose.unknown_formula", "formula must be one of [%(formulas)s], got %(value)s",
+                                      formulas=tuple(repr(f) for f in sorted(BSA_FORMULAS)), value=repr(formula)),
                               field="formula")
     cap_m2 = None if cap is None else check_positive(cap, "cap")
     if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)
                                  or not 0 <= decimals <= 6):
-        raise ValidationError(f"decimals must be an integer 0-6 or None, got {decimals!r}",
-                              field="decimals")
+        raise ValidationError(message("dose.decimals_invalid", "decimals must be an integer 0-6 or None, got %(value)s",
+                                      value=repr(decimals)), field="decimals")
     raw = _bsa_raw(h, w, key)
     if raw > BSA_WARN_ABOVE_M2:
         text = (message("dose.bsa_above_limit", "BSA %(bsa)s m2 is above %(limit)s m2: check height and weight",
@@ -155,7 +158,8 @@ def _bsa_value(bsa: BSAResult | float, field: str = "bsa") -> float:
         return bsa.bsa_m2
     value = check_positive(bsa, field)
     if value > 5:
-        raise ValidationError(f"{field} must be in m2 (<= 5), got {bsa!r}", field=field)
+        raise ValidationError(message("dose.bsa_not_m2", "%(field)s must be in m2 (<= 5), got %(value)s", field=field,
+                                      value=repr(bsa)), field=field)
     return value
 
 
@@ -207,18 +211,23 @@ class BandTable:
 def _check_bands(bands: Sequence[DoseBand], name: str) -> None:
     """Bands must be ordered, contiguous, non-overlapping and cover (0, inf)."""
     if not bands:
-        raise ValidationError(f"bands of {name!r} must not be empty", field="bands")
+        raise ValidationError(message("dose.bands_empty", "bands of %(table)s must not be empty", table=repr(name)),
+                              field="bands")
     if bands[0].lower is not None or bands[-1].upper is not None:
-        raise ValidationError(f"bands of {name!r} must start at -inf (lower=None) and end at "
-                              "+inf (upper=None)", field="bands")
+        raise ValidationError(message("dose.bands_not_open", "bands of %(table)s must start at -inf (lower=None) and "
+                                      "end at +inf (upper=None)", table=repr(name)), field="bands")
     for i, (a, b) in enumerate(itertools.pairwise(bands)):
         if a.upper is None or b.lower is None or a.upper != b.lower:
-            raise ValidationError(f"bands of {name!r}: band {i} ends at {a.upper} but band {i + 1} "
-                                  f"starts at {b.lower}", field="bands")
+            raise ValidationError(message("dose.bands_gap", "bands of %(table)s: band %(band)s ends at %(upper)s but "
+                                          "band %(next)s starts at %(lower)s", table=repr(name), band=i,
+                                          upper=str(a.upper), next=i + 1, lower=str(b.lower)), field="bands")
         if a.upper_inclusive == b.lower_inclusive:
-            what = "both include" if a.upper_inclusive else "neither includes"
-            raise ValidationError(f"bands of {name!r}: bands {i} and {i + 1} {what} the boundary "
-                                  f"{a.upper:g}", field="bands")
+            params = {"table": repr(name), "band": i, "next": i + 1, "bound": a.upper}
+            raise ValidationError(message("dose.bands_both_include", "bands of %(table)s: bands %(band)s and %(next)s "
+                                          "both include the boundary %(bound)s", **params)
+                                  if a.upper_inclusive else
+                                  message("dose.bands_neither_includes", "bands of %(table)s: bands %(band)s and "
+                                          "%(next)s neither includes the boundary %(bound)s", **params), field="bands")
     for band in bands:
         check_positive(band.mg_per_dose, "mg_per_dose")
 
@@ -238,8 +247,9 @@ def band_table_from_dict(name: str, data: Mapping[str, Any]) -> BandTable:
             for b in data["bands"]
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"bands of {name!r}: each band needs lower, lower_inclusive, upper, "
-                              f"upper_inclusive and mg_per_dose ({exc})", field="bands") from exc
+        raise ValidationError(message("dose.band_incomplete", "bands of %(table)s: each band needs lower, "
+                                      "lower_inclusive, upper, upper_inclusive and mg_per_dose (%(error)s)",
+                                      table=repr(name), error=str(exc)), field="bands") from exc
     return BandTable(
         name=name,
         drug=str(data.get("drug", "")),
@@ -265,7 +275,9 @@ def load_band_table(name: str) -> BandTable:
     """A packaged band table: 's1-imrt-protocol' (30/40/50 mg) or 's1-japanese-label' (40/50/60 mg)."""
     tables = _band_data()
     if name not in tables:
-        raise ValidationError(f"bands must name a packaged table, one of {sorted(tables)}; got {name!r}", field="bands")
+        raise ValidationError(message("dose.unknown_band_table", "bands must name a packaged table, one of "
+                                      "[%(tables)s]; got %(value)s", tables=tuple(repr(t) for t in sorted(tables)),
+                                      value=repr(name)), field="bands")
     return band_table_from_dict(name, tables[name])
 
 
@@ -307,14 +319,15 @@ def _coerce_table(bands: Any) -> BandTable:
                 for b in bands.bands]
         per_day = {getattr(b, "doses_per_day", 1) for b in bands.bands}
         if len(per_day) != 1:
-            raise ValidationError("bands: doses_per_day must be the same in every band",
-                                  field="bands")
+            raise ValidationError(message("dose.bands_doses_per_day", "bands: doses_per_day must be the same in "
+                                          "every band"), field="bands")
         return band_table_from_dict(f"{bands.drug} protocol bands", {
             "drug": bands.drug, "bands": rows, "doses_per_day": per_day.pop(),
             "ambiguous_bounds": getattr(bands, "ambiguous_boundaries", ()),
             "source": getattr(bands, "wording", "") or ""})
-    raise ValidationError("bands must be a BandTable, a mapping, a protocol dose table or the "
-                          f"name of a packaged table, got {type(bands).__name__}", field="bands")
+    raise ValidationError(message("dose.bands_type", "bands must be a BandTable, a mapping, a protocol dose table or "
+                                  "the name of a packaged table, got %(type)s", type=type(bands).__name__),
+                          field="bands")
 
 
 def banded_dose(bsa: BSAResult | float, bands: BandTable | str | Mapping[str, Any] | Any) -> BandedDose:
@@ -397,11 +410,13 @@ def compute_cumulative_dose_per_m2(
         try:
             mg, bsa = item
         except (TypeError, ValueError) as exc:
-            raise ValidationError(f"administrations[{i}] must be (mg, bsa), got {item!r}",
+            raise ValidationError(message("dose.administration_not_pair", "administrations[%(row)s] must be "
+                                          "(mg, bsa), got %(value)s", row=i, value=repr(item)),
                                   field="administrations", row=i) from exc
         given = check_number(mg, f"administrations[{i}].mg")
         if given < 0:
-            raise ValidationError(f"administrations[{i}].mg must be >= 0, got {mg!r}",
+            raise ValidationError(message("lab.negative_value", "%(field)s must be >= 0, got %(value)s",
+                                          field=f"administrations[{i}].mg", value=repr(mg)),
                                   field="administrations", row=i)
         total += given / _bsa_value(bsa, f"administrations[{i}].bsa")
     return total

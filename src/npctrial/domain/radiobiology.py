@@ -11,6 +11,7 @@ from typing import Any
 
 from npctrial.domain._inputs import check_positive
 from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.messages import message
 
 #: Customary alpha/beta (Gy): tumour and early-responding tissue, late-responding normal tissue.
 ALPHA_BETA_TUMOUR_GY = 10.0
@@ -21,7 +22,8 @@ LQ_WARN_ABOVE_GY_PER_FRACTION = 8.0
 
 def _fractions(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"fractions must be a positive integer, got {value!r}", field="fractions")
+        raise ValidationError(message("rt.fractions_invalid", "fractions must be a positive integer, got %(value)s",
+                                      value=repr(value)), field="fractions")
     return value
 
 
@@ -39,8 +41,9 @@ def bed(total_dose_gy: float, fractions: int, alpha_beta: float) -> float:
     d = dose_per_fraction(total_dose_gy, fractions)
     ab = check_positive(alpha_beta, "alpha_beta")
     if d > LQ_WARN_ABOVE_GY_PER_FRACTION:
-        warnings.warn(f"dose per fraction {d:g} Gy is above {LQ_WARN_ABOVE_GY_PER_FRACTION:g} Gy; the "
-                      "linear-quadratic model may not apply", ClinicalWarning, stacklevel=2)
+        warnings.warn(ClinicalWarning(message("rt.lq_dose_per_fraction_high", "dose per fraction %(dose)s Gy is above "
+                                              "%(limit)s Gy; the linear-quadratic model may not apply", dose=d,
+                                              limit=LQ_WARN_ABOVE_GY_PER_FRACTION)), stacklevel=2)
     return float(total_dose_gy) * (1.0 + d / ab)
 
 
@@ -51,8 +54,8 @@ def eqd2(total_dose_gy: float, fractions: int, alpha_beta: float) -> float:
         warnings.simplefilter("ignore", ClinicalWarning)
         value = bed(total_dose_gy, fractions, ab)
     if dose_per_fraction(total_dose_gy, fractions) > LQ_WARN_ABOVE_GY_PER_FRACTION:
-        warnings.warn("dose per fraction above 8 Gy; the linear-quadratic model may not apply",
-                      ClinicalWarning, stacklevel=2)
+        warnings.warn(ClinicalWarning(message("rt.lq_dose_per_fraction_above_8", "dose per fraction above 8 Gy; the "
+                                              "linear-quadratic model may not apply")), stacklevel=2)
     return value / (1.0 + 2.0 / ab)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ClinicalWarning, ValidationError
+from npctrial.messages import message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,14 +42,16 @@ def staging_table() -> dict[str, Any]:
 
 def _edition_data(edition: int) -> dict[str, Any]:
     if isinstance(edition, bool) or edition not in EDITIONS:
-        raise ValidationError(f"edition must be one of {EDITIONS}, got {edition!r}", field="edition")
+        raise ValidationError(message("staging.unknown_edition", "edition must be one of (%(editions)s), got %(value)s",
+                                      editions=EDITIONS, value=repr(edition)), field="edition")
     return staging_table()["editions"][int(edition)]
 
 
 def categories(axis: Literal["T", "N", "M"], edition: int = 8) -> dict[str, str]:
     """Valid categories of one axis in an edition, mapped to their published wording."""
     if axis not in _AXES:
-        raise ValidationError(f"axis must be one of {_AXES}, got {axis!r}", field="axis")
+        raise ValidationError(message("staging.unknown_axis", "axis must be one of (%(axes)s), got %(value)s",
+                                      axes=tuple(repr(a) for a in _AXES), value=repr(axis)), field="axis")
     return dict(_edition_data(edition)[axis])
 
 
@@ -62,12 +65,13 @@ def _split_category(value: str, axis: str) -> tuple[str, str]:
         text = axis + text  # a bare code such as "3" or "3a" for this axis
     m = _CAT_RE.match(text)
     if not m or m.group("axis").upper() != axis:
-        raise ValidationError(f"{axis.lower()} must be a {axis} category such as "
-                              f"'{axis}1', got {value!r}", field=axis.lower())
+        raise ValidationError(message("staging.not_a_category", "%(field)s must be a %(axis)s category such as "
+                                      "'%(axis)s1', got %(value)s", field=axis.lower(), axis=axis, value=repr(value)),
+                              field=axis.lower())
     prefix = m.group("prefix").lower()
     if prefix not in _PREFIXES:
-        raise ValidationError(f"{axis.lower()} has an unknown prefix {prefix!r} in {value!r}",
-                              field=axis.lower())
+        raise ValidationError(message("staging.unknown_prefix", "%(field)s has an unknown prefix %(prefix)s in %(value)s",
+                                      field=axis.lower(), prefix=repr(prefix), value=repr(value)), field=axis.lower())
     code = m.group("code")
     code = "is" if code.lower() == "is" else code.upper() if code.lower() == "x" else code.lower()
     return prefix, f"{axis}{code}"
@@ -79,21 +83,29 @@ def normalize_category(value: str, axis: Literal["T", "N", "M"], edition: int = 
     Accepts prefixes ('cT3', 'ypN1'), any case, and bare codes for the axis ('3' -> 'T3').
     """
     if not isinstance(value, str):
-        raise ValidationError(f"{axis.lower()} must be a string such as '{axis}1', got {value!r}",
+        raise ValidationError(message("staging.category_not_text", "%(field)s must be a string such as '%(axis)s1', "
+                                      "got %(value)s", field=axis.lower(), axis=axis, value=repr(value)),
                               field=axis.lower())
     prefix, cat = _split_category(value, axis)
     if cat == "M0" and prefix == "p":
-        raise ValidationError(f"m {value!r}: pM0 is not a valid category (AJCC: use cM0)", field="m")
+        raise ValidationError(message("staging.pm0", "m %(value)s: pM0 is not a valid category (AJCC: use cM0)",
+                                      value=repr(value)), field="m")
     valid = categories(axis, edition)
     if cat not in valid:
-        hint = ""
+        params = {"field": axis.lower(), "value": repr(value), "edition": edition,
+                  "expected": tuple(repr(c) for c in sorted(valid))}
         if cat in ("N3a", "N3b") and edition == 8:
-            hint = " (the 8th edition has a single N3)"
+            text = message("staging.not_in_edition_single_n3", "%(field)s %(value)s is not a category of the "
+                           "AJCC/UICC %(edition)sth edition for nasopharynx; expected one of [%(expected)s] "
+                           "(the 8th edition has a single N3)", **params)
         elif cat == "MX":
-            hint = " (MX is not a valid category; use M0 when there is no evidence of metastasis)"
-        raise ValidationError(
-            f"{axis.lower()} {value!r} is not a category of the AJCC/UICC {edition}th edition for "
-            f"nasopharynx; expected one of {sorted(valid)}{hint}", field=axis.lower())
+            text = message("staging.not_in_edition_mx", "%(field)s %(value)s is not a category of the AJCC/UICC "
+                           "%(edition)sth edition for nasopharynx; expected one of [%(expected)s] (MX is not a "
+                           "valid category; use M0 when there is no evidence of metastasis)", **params)
+        else:
+            text = message("staging.not_in_edition", "%(field)s %(value)s is not a category of the AJCC/UICC "
+                           "%(edition)sth edition for nasopharynx; expected one of [%(expected)s]", **params)
+        raise ValidationError(text, field=axis.lower())
     return cat
 
 
@@ -119,7 +131,8 @@ def stage_rank(stage: str | None) -> int:
     if stage is None:
         return -1
     if stage not in STAGE_ORDER:
-        raise ValidationError(f"stage must be one of {STAGE_ORDER}, got {stage!r}", field="stage")
+        raise ValidationError(message("staging.unknown_stage", "stage must be one of (%(stages)s), got %(value)s",
+                                      stages=tuple(repr(s) for s in STAGE_ORDER), value=repr(stage)), field="stage")
     return STAGE_ORDER.index(stage)
 
 
@@ -155,11 +168,12 @@ def parse_tnm(text: str, edition: int | None = None) -> TNM:
     With ``edition`` given, each category must exist in that edition (N3a is 7th only).
     """
     if not isinstance(text, str):
-        raise ValidationError(f"tnm must be a string such as 'cT3N2M0', got {text!r}", field="tnm")
+        raise ValidationError(message("staging.tnm_not_text", "tnm must be a string such as 'cT3N2M0', got %(value)s",
+                                      value=repr(text)), field="tnm")
     match = _TNM_RE.match(text)
     if match is None:
-        raise ValidationError(f"tnm must look like 'cT3N2M0' (T: X/0/is/1-4, N: X/0-3, M: 0/1), "
-                              f"got {text!r}", field="tnm")
+        raise ValidationError(message("staging.tnm_format", "tnm must look like 'cT3N2M0' (T: X/0/is/1-4, "
+                                      "N: X/0-3, M: 0/1), got %(value)s", value=repr(text)), field="tnm")
     parts = {axis: _split_category(match.group(axis.lower()), axis) for axis in _AXES}
     if edition is not None:
         for axis in _AXES:
@@ -266,12 +280,14 @@ class StagingFindings:
 
 def _from_mapping(cls: type[Any], data: Any, where: str) -> Any:
     if not isinstance(data, Mapping):
-        raise ValidationError(f"{where} must be a mapping of findings, got {data!r}", field=where)
+        raise ValidationError(message("staging.findings_group_not_mapping", "%(field)s must be a mapping of findings, "
+                                      "got %(value)s", field=where, value=repr(data)), field=where)
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ValidationError(f"{where}.{unknown[0]} is not a recorded finding; expected one of "
-                              f"{sorted(known)}", field=f"{where}.{unknown[0]}")
+        raise ValidationError(message("staging.unknown_finding", "%(field)s is not a recorded finding; expected one "
+                                      "of [%(expected)s]", field=f"{where}.{unknown[0]}",
+                                      expected=tuple(repr(k) for k in sorted(known))), field=f"{where}.{unknown[0]}")
     for name, value in data.items():
         if name == "greatest_dimension_cm":
             ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool))
@@ -282,7 +298,8 @@ def _from_mapping(cls: type[Any], data: Any, where: str) -> Any:
         else:
             ok = isinstance(value, bool)
         if not ok:
-            raise ValidationError(f"{where}.{name} has an invalid value {value!r}", field=f"{where}.{name}")
+            raise ValidationError(message("staging.invalid_finding", "%(field)s has an invalid value %(value)s",
+                                          field=f"{where}.{name}", value=repr(value)), field=f"{where}.{name}")
     return cls(**data)
 
 
@@ -290,15 +307,16 @@ def findings_from_mapping(data: Mapping[str, Any]) -> StagingFindings:
     """Build :class:`StagingFindings` from ``{"primary": {...}, "nodes": {...},
     "distant_metastasis": bool}`` (e.g. a patient YAML), naming any unknown or invalid finding."""
     if not isinstance(data, Mapping):
-        raise ValidationError(f"findings must be a mapping, got {data!r}", field="findings")
+        raise ValidationError(message("staging.findings_not_mapping", "findings must be a mapping, got %(value)s",
+                                      value=repr(data)), field="findings")
     unknown = sorted(set(data) - {"primary", "nodes", "distant_metastasis"})
     if unknown:
-        raise ValidationError(f"findings.{unknown[0]} is unknown; expected primary, nodes, "
-                              "distant_metastasis", field=f"findings.{unknown[0]}")
+        raise ValidationError(message("staging.unknown_findings_key", "%(field)s is unknown; expected primary, nodes, "
+                                      "distant_metastasis", field=f"findings.{unknown[0]}"), field=f"findings.{unknown[0]}")
     dm = data.get("distant_metastasis", False)
     if not isinstance(dm, bool):
-        raise ValidationError(f"findings.distant_metastasis must be true or false, got {dm!r}",
-                              field="findings.distant_metastasis")
+        raise ValidationError(message("staging.distant_metastasis_not_bool", "findings.distant_metastasis must be "
+                                      "true or false, got %(value)s", value=repr(dm)), field="findings.distant_metastasis")
     return StagingFindings(primary=_from_mapping(PrimaryFindings, data.get("primary", {}), "primary"),
                            nodes=_from_mapping(NodalFindings, data.get("nodes", {}), "nodes"),
                            distant_metastasis=dm)
@@ -333,7 +351,8 @@ def derive_t_category(findings: PrimaryFindings, edition: int = 8) -> str:
       3. T3 bone sites, 4. T2 soft-tissue sites, 5. in situ only -> Tis, otherwise T1.
     """
     if not isinstance(findings, PrimaryFindings):
-        raise ValidationError("findings must be a PrimaryFindings", field="findings")
+        raise ValidationError(message("staging.findings_type", "findings must be a %(type)s", type="PrimaryFindings"),
+                              field="findings")
     edition = _check_edition(edition)
     f = findings
     if not f.assessable:
@@ -341,25 +360,26 @@ def derive_t_category(findings: PrimaryFindings, edition: int = 8) -> str:
     if not f.primary_detected:
         sites = [name for name in _SITE_FIELDS if getattr(f, name)]
         if sites or f.in_situ:
-            raise ValidationError(f"primary_detected is false but primary findings are recorded "
-                                  f"({', '.join(sites) or 'in_situ'})", field="primary_detected")
+            raise ValidationError(message("staging.findings_without_primary", "primary_detected is false but primary "
+                                          "findings are recorded (%(sites)s)", sites=tuple(sites) or ("in_situ",)),
+                                  field="primary_detected")
         if edition == 8:
             if f.ebv_positive_nodes is False:
-                raise ValidationError("ebv_positive_nodes: 8th-edition T0 requires EBV-positive "
-                                      "cervical nodes; EBV-negative nodes with no primary are not "
-                                      "staged as nasopharynx", field="ebv_positive_nodes")
+                raise ValidationError(message("staging.t0_ebv_negative", "ebv_positive_nodes: 8th-edition T0 requires "
+                                              "EBV-positive cervical nodes; EBV-negative nodes with no primary are "
+                                              "not staged as nasopharynx"), field="ebv_positive_nodes")
             if f.ebv_positive_nodes is None:
-                warnings.warn("T0 in the 8th edition requires EBV-positive nodes; EBV status "
-                              "not recorded", ClinicalWarning, stacklevel=2)
+                warnings.warn(ClinicalWarning(message("staging.t0_ebv_unknown", "T0 in the 8th edition requires "
+                                                      "EBV-positive nodes; EBV status not recorded")), stacklevel=2)
         return "T0"
     common_t4 = f.intracranial or f.cranial_nerve or f.hypopharynx or f.orbit
     if edition == 8:
         if f.masticator_space and not (f.medial_pterygoid or f.lateral_pterygoid
                                        or f.beyond_lateral_pterygoid):
-            raise ValidationError(
-                "masticator_space: cannot derive the 8th-edition T category from 'masticator "
-                "space' alone; record medial_pterygoid / lateral_pterygoid / "
-                "beyond_lateral_pterygoid", field="masticator_space")
+            raise ValidationError(message(
+                "staging.masticator_space_alone", "masticator_space: cannot derive the 8th-edition T category from "
+                "'masticator space' alone; record medial_pterygoid / lateral_pterygoid / beyond_lateral_pterygoid"),
+                field="masticator_space")
         if common_t4 or f.parotid or f.beyond_lateral_pterygoid:
             return "T4"
         if f.skull_base or f.cervical_vertebra or f.pterygoid_structures or f.paranasal_sinus:
@@ -372,8 +392,9 @@ def derive_t_category(findings: PrimaryFindings, edition: int = 8) -> str:
                 or f.beyond_lateral_pterygoid):
             return "T4"
         if f.parotid:
-            warnings.warn("parotid involvement is not a 7th-edition T4 criterion; T is derived "
-                          "from the other findings", ClinicalWarning, stacklevel=2)
+            warnings.warn(ClinicalWarning(message("staging.parotid_not_t4_in_7th", "parotid involvement is not a "
+                                                  "7th-edition T4 criterion; T is derived from the other findings")),
+                          stacklevel=2)
         if f.skull_base or f.paranasal_sinus or f.cervical_vertebra or f.pterygoid_structures:
             return "T3"
         if f.parapharyngeal_space or f.prevertebral_muscle:
@@ -395,31 +416,35 @@ def derive_n_category(findings: NodalFindings, edition: int = 8) -> str:
       3. Bilateral cervical -> N2; unilateral cervical and/or retropharyngeal -> N1.
     """
     if not isinstance(findings, NodalFindings):
-        raise ValidationError("findings must be a NodalFindings", field="findings")
+        raise ValidationError(message("staging.findings_type", "findings must be a %(type)s", type="NodalFindings"),
+                              field="findings")
     edition = _check_edition(edition)
     f = findings
     if f.cervical not in ("none", "unilateral", "bilateral"):
-        raise ValidationError(f"cervical must be 'none', 'unilateral' or 'bilateral', got "
-                              f"{f.cervical!r}", field="cervical")
+        raise ValidationError(message("staging.cervical_invalid", "cervical must be 'none', 'unilateral' or "
+                                      "'bilateral', got %(value)s", value=repr(f.cervical)), field="cervical")
     if not f.assessable:
         return "NX"
     involved = f.cervical != "none" or f.retropharyngeal
     size = f.greatest_dimension_cm
     if size is not None:
         if isinstance(size, bool) or not isinstance(size, int | float) or not size > 0:
-            raise ValidationError(f"greatest_dimension_cm must be > 0, got {size!r}",
+            raise ValidationError(message("number.not_positive", "%(field)s must be > 0, got %(value)s",
+                                          field="greatest_dimension_cm", value=repr(size)),
                                   field="greatest_dimension_cm")
         if size > MAX_NODE_CM:
-            raise ValidationError(f"greatest_dimension_cm must be in cm (<= {MAX_NODE_CM:g}), got "
-                                  f"{size!r}; millimetres by mistake?", field="greatest_dimension_cm")
+            raise ValidationError(message("staging.node_size_not_cm", "greatest_dimension_cm must be in cm "
+                                          "(<= %(limit)s), got %(value)s; millimetres by mistake?",
+                                          limit=MAX_NODE_CM, value=repr(size)), field="greatest_dimension_cm")
     if not involved:
         if size is not None or f.below_caudal_cricoid or f.supraclavicular_fossa:
-            raise ValidationError("cervical: node size or level recorded but no involved node "
-                                  "(cervical='none', retropharyngeal=False)", field="cervical")
+            raise ValidationError(message("staging.node_details_without_node", "cervical: node size or level recorded "
+                                          "but no involved node (cervical='none', retropharyngeal=False)"),
+                                  field="cervical")
         return "N0"
     if size is None:
-        raise ValidationError("greatest_dimension_cm is required when nodes are involved "
-                              "(needed to rule out N3)", field="greatest_dimension_cm")
+        raise ValidationError(message("staging.node_size_required", "greatest_dimension_cm is required when nodes "
+                                      "are involved (needed to rule out N3)"), field="greatest_dimension_cm")
     large = size > 6.0
     if edition == 8:
         if large or f.below_caudal_cricoid or f.supraclavicular_fossa:
@@ -439,7 +464,8 @@ def derive_n_category(findings: NodalFindings, edition: int = 8) -> str:
 def stage_findings(findings: StagingFindings, edition: int = 8) -> StageResult:
     """Derive T, N, M and the stage group of ``findings`` in one edition."""
     if not isinstance(findings, StagingFindings):
-        raise ValidationError("findings must be a StagingFindings", field="findings")
+        raise ValidationError(message("staging.findings_type", "findings must be a %(type)s", type="StagingFindings"),
+                              field="findings")
     t = derive_t_category(findings.primary, edition)
     n = derive_n_category(findings.nodes, edition)
     m = "M1" if findings.distant_metastasis else "M0"
