@@ -72,10 +72,13 @@ class FieldErrors(ValidationError):
 
 
 class ProtocolError(ValidationError):
-    """A protocol document that does not satisfy the protocol schema."""
+    """A protocol document that does not satisfy the protocol schema.
 
-    def __init__(self, message: str, *, field: str | None = None, errors: list[str] | None = None):
-        self.errors = list(errors or [message])
+    ``errors`` lists the problems as English texts (one per problem, with its path in the document).
+    """
+
+    def __init__(self, message: str | Message, *, field: str | None = None, errors: list[str] | None = None):
+        self.errors = list(errors or [str(message)])
         super().__init__(message, field=field)
 
 

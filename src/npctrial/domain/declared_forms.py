@@ -96,7 +96,7 @@ class FormField(FieldSpec):
         choices = out.get("choices")
         if isinstance(choices, list | tuple) and any(isinstance(c, Mapping) for c in choices):
             if not all(isinstance(c, Mapping) and set(c) == {"code", "label"} for c in choices):
-                raise ValueError("choices are all codes or all {code, label} mappings")
+                raise ValueError(message("form_spec.mixed_choices", "choices are all codes or all {code, label} mappings"))
             out["choices"] = [c["code"] for c in choices]
             out["choice_labels"] = {str(c["code"]): c["label"] for c in choices}
         return out
@@ -105,11 +105,13 @@ class FormField(FieldSpec):
     def _form_consistent(self) -> FormField:
         if self.calculate is not None:
             if self.type not in ("number", "int", "bool"):
-                raise ValueError("a calculated field is a number, an integer or a boolean")
+                raise ValueError(message("form_spec.calculated_type",
+                                         "a calculated field is a number, an integer or a boolean"))
             if self.required or self.conversions:
-                raise ValueError("a calculated field is never entered: no 'required', no 'conversions'")
+                raise ValueError(message("form_spec.calculated_entered",
+                                         "a calculated field is never entered: no 'required', no 'conversions'"))
         if self.max_length is not None and self.type != "text":
-            raise ValueError("'max_length' is for text fields")
+            raise ValueError(message("form_spec.max_length_not_text", "'max_length' is for text fields"))
         for text in (self.show_if, self.calculate):
             if text is not None:
                 parse_rule(text)  # the syntax; names are checked against the form (declared_form_problems)
@@ -140,7 +142,8 @@ class DeclaredForm(BaseModel):
         for spec in self.fields:
             if spec.name == name:
                 return spec
-        raise ValidationError(f"form {self.id!r} has no field {name!r}", field=name)
+        raise ValidationError(message("form.unknown_field", "form %(form)s has no field %(name)s", form=repr(self.id),
+                                      name=repr(name)), field=name)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -204,7 +207,7 @@ def _calculate(form: DeclaredForm, spec: FormField, namespace: Mapping[str, Any]
         value = rule.compute(namespace)
     except ValidationError as exc:  # e.g. a division by zero: named on the calculated field
         raise _error("form.calculation_failed", "%(field)s could not be calculated: %(reason)s", spec,
-                     reason=str(exc)) from exc
+                     reason=exc.message or str(exc)) from exc
     if value is MISSING:
         return None
     if spec.type == "bool":

@@ -47,6 +47,7 @@ from pydantic import ValidationError as PydanticValidationError
 from npctrial.domain._tables import read_rule_table
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.errors import ProtocolError, ValidationError
+from npctrial.messages import message
 
 __all__ = [
     "CONTEXT_NAMES",
@@ -190,7 +191,8 @@ def check_edit_checks(checks: Iterable[EditCheck], form: str, values: Mapping[st
     findings = evaluate_edit_checks(checks, form, values)
     hard = [f for f in findings if f.hard]
     if hard:
-        raise ValidationError(f"{hard[0].message} [{hard[0].check}]", field=hard[0].field)
+        raise ValidationError(message("edit_check.hard", "%(text)s [%(check)s]", text=hard[0].message,
+                                      check=hard[0].check), field=hard[0].field)
     return findings
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import FollowUpPlan, Protocol
 from npctrial.errors import ProtocolError, ValidationError
+from npctrial.messages import message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,12 +94,12 @@ def follow_up_schedule(
     plan = protocol.follow_up if isinstance(protocol, Protocol) else protocol
     if not isinstance(plan, FollowUpPlan):
         pid = protocol.id if isinstance(protocol, Protocol) else "?"
-        raise ProtocolError(f"protocol {pid!r} defines no follow-up plan", field="follow_up")
+        raise ProtocolError(message("protocol.no_follow_up", "protocol %(protocol)s defines no follow-up plan",
+                                    protocol=repr(pid)), field="follow_up")
     horizon = plan.horizon_months if horizon_months is None else float(horizon_months)
     if horizon <= 0:
-        raise ValidationError(
-            f"horizon_months must be > 0, got {horizon_months!r}", field="horizon_months"
-        )
+        raise ValidationError(message("number.not_positive", "%(field)s must be > 0, got %(value)s",
+                                      field="horizon_months", value=repr(horizon_months)), field="horizon_months")
 
     planned: list[tuple[float, int, int]] = []
     for period in plan.periods:

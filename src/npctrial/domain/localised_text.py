@@ -22,6 +22,8 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
+from npctrial.messages import message
+
 __all__ = ["LANGUAGES", "LocalisedStr", "LocalisedText", "field_ref", "localise", "map_versions",
            "parse_localised_text", "versions"]
 
@@ -73,24 +75,29 @@ def parse_localised_text(value: Any) -> LocalisedText:
         return value
     if isinstance(value, str):
         if not value.strip():
-            raise ValueError("text must not be empty")
+            raise ValueError(message("text.empty", "text must not be empty"))
         return LocalisedText(value)
     if isinstance(value, Mapping):
         versions: dict[str, str] = {}
         for key, text in value.items():
             lang = _language(str(key))
             if lang is None:
-                raise ValueError(f"unknown language {key!r}: use {' or '.join(LANGUAGES)}")
+                raise ValueError(message("text.unknown_language", "unknown language %(language)s: use %(languages)s",
+                                         language=repr(key), languages=" or ".join(LANGUAGES)))
             if not isinstance(text, str) or not text.strip():
-                raise ValueError(f"the {key!r} text must be a non-empty string")
+                raise ValueError(message("text.version_empty", "the %(language)s text must be a non-empty string",
+                                         language=repr(key)))
             if lang in versions:
-                raise ValueError(f"language {key!r} given twice")
+                raise ValueError(message("text.language_twice", "language %(language)s given twice",
+                                         language=repr(key)))
             versions[lang] = text
         if "en" not in versions:
-            raise ValueError("the published English text ('en') is required beside the translations")
+            raise ValueError(message("text.english_required",
+                                     "the published English text ('en') is required beside the translations"))
         english = versions.pop("en")
         return LocalisedText(english, versions)
-    raise ValueError(f"text must be a string or a mapping {{en: ..., zh: ...}}, got {type(value).__name__}")
+    raise ValueError(message("text.not_text", "text must be a string or a mapping {en: ..., zh: ...}, got %(type)s",
+                             type=type(value).__name__))
 
 
 def _serialise(value: str) -> str | dict[str, str]:

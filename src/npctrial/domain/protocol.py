@@ -46,6 +46,7 @@ from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems
 from npctrial.domain.treatment_rules import TreatmentRules
 from npctrial.errors import ProtocolError, ValidationError
+from npctrial.messages import message
 
 __all__ = [
     "Arm",
@@ -162,9 +163,10 @@ class EndpointSpec(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> EndpointSpec:
         if self.kind == "time_to_event" and not self.events:
-            raise ValueError("a time_to_event endpoint needs 'events'")
+            raise ValueError(message("protocol.endpoint_needs_events", "a time_to_event endpoint needs 'events'"))
         if self.kind == "proportion" and self.min_grade is None:
-            raise ValueError("a proportion (AE-rate) endpoint needs 'min_grade'")
+            raise ValueError(message("protocol.endpoint_needs_min_grade",
+                                     "a proportion (AE-rate) endpoint needs 'min_grade'"))
         return self
 
 
@@ -231,45 +233,50 @@ class Protocol(_Frozen):
         for spec in self.fields:
             if spec.name == name:
                 return spec
-        raise ValidationError(f"protocol {self.id!r} has no field {name!r}", field=name)
+        raise ValidationError(message("protocol.no_field", "protocol %(protocol)s has no field %(name)s",
+                                      protocol=repr(self.id), name=repr(name)), field=name)
 
     def form(self, form_id: str) -> DeclaredForm:
         """The protocol-declared form ``form_id`` (ValidationError if the protocol has none)."""
         for declared in self.forms:
             if declared.id == form_id:
                 return declared
-        raise ValidationError(f"protocol {self.id!r} has no declared form {form_id!r}", field="form")
+        raise ValidationError(message("protocol.no_form", "protocol %(protocol)s has no declared form %(form)s",
+                                      protocol=repr(self.id), form=repr(form_id)), field="form")
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
             if c.id == criterion_id:
                 return c
-        raise ValidationError(
-            f"protocol {self.id!r} has no criterion {criterion_id!r}", field="criterion"
-        )
+        raise ValidationError(message("protocol.no_criterion", "protocol %(protocol)s has no criterion %(criterion)s",
+                                      protocol=repr(self.id), criterion=repr(criterion_id)), field="criterion")
 
     def endpoint(self, name: str) -> EndpointSpec:
         for e in self.endpoints:
             if e.name == name:
                 return e
-        raise ValidationError(f"protocol {self.id!r} has no endpoint {name!r}", field="endpoint")
+        raise ValidationError(message("protocol.no_endpoint", "protocol %(protocol)s has no endpoint %(name)s",
+                                      protocol=repr(self.id), name=repr(name)), field="endpoint")
 
     def dose_table(self, drug: str) -> DoseTable:
         for table in self.dosing:
             if table.drug.lower() == drug.lower():
                 return table
-        raise ValidationError(f"protocol {self.id!r} has no dose table for {drug!r}", field="drug")
+        raise ValidationError(message("protocol.no_dose_table", "protocol %(protocol)s has no dose table for %(drug)s",
+                                      protocol=repr(self.id), drug=repr(drug)), field="drug")
 
     def format_subject_id(self, site: str | int, seq: int, study: str | None = None) -> str:
         """Subject identifier from the protocol pattern, e.g. ``IMRT-01-007`` (``study`` default: the protocol id)."""
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-            raise ValidationError(f"seq must be a positive integer, got {seq!r}", field="seq")
+            raise ValidationError(message("protocol.seq_invalid", "seq must be a positive integer, got %(value)s",
+                                          value=repr(seq)), field="seq")
         return self.subject_id_pattern.format(site=site, seq=seq, study=self.id if study is None else study)
 
     def coerce_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Typed values for the catalogued fields present in ``record`` (others are ignored)."""
         if not isinstance(record, Mapping):
-            raise ValidationError(f"patient record must be a mapping, got {type(record).__name__}")
+            raise ValidationError(message("protocol.record_not_mapping", "patient record must be a mapping, got "
+                                          "%(type)s", type=type(record).__name__))
         return {spec.name: spec.coerce(record.get(spec.name)) for spec in self.fields}
 
 
@@ -296,28 +303,29 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     origin: str
     if isinstance(name_or_path, Path) or path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
-            raise ProtocolError(f"protocol file not found: {path}", field="protocol")
+            raise ProtocolError(message("protocol.file_not_found", "protocol file not found: %(path)s", path=str(path)),
+                                field="protocol")
         text, origin = path.read_text(encoding="utf-8"), str(path)
     else:
         name = str(name_or_path)
         resource = _protocol_dir().joinpath(f"{name}.yaml")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not resource.is_file():
-            raise ProtocolError(
-                f"unknown protocol {name!r} (available: {', '.join(available_protocols())})",
-                field="protocol",
-            )
+            raise ProtocolError(message("protocol.unknown", "unknown protocol %(name)s (available: %(available)s)",
+                                        name=repr(name), available=available_protocols()), field="protocol")
         text, origin = resource.read_text(encoding="utf-8"), name
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ProtocolError(f"{origin}: not valid YAML: {exc}", field="protocol") from exc
+        raise ProtocolError(message("protocol.not_yaml", "%(origin)s: not valid YAML: %(error)s", origin=origin,
+                                    error=str(exc)), field="protocol") from exc
     return parse_protocol(data, origin=origin)
 
 
 def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
     """Validate a protocol mapping (steps 2-4 of the module docstring)."""
     if not isinstance(data, Mapping):
-        raise ProtocolError(f"{origin}: a protocol must be a mapping, got {type(data).__name__}")
+        raise ProtocolError(message("protocol.not_a_mapping", "%(origin)s: a protocol must be a mapping, got %(type)s",
+                                    origin=origin, type=type(data).__name__))
     problems: list[str] = []
     protocol: Protocol | None = None
     try:
@@ -329,9 +337,9 @@ def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
     if problems:
         unique = list(dict.fromkeys(problems))
         listing = "; ".join(unique)
-        raise ProtocolError(
-            f"{origin}: {len(unique)} problem(s): {listing}", field="protocol", errors=unique
-        )
+        raise ProtocolError(message("protocol.problems", "%(origin)s: %(count)s problem(s): %(problems)s",
+                                    origin=origin, count=len(unique), problems=listing),
+                            field="protocol", errors=unique)
     assert protocol is not None
     # Criteria list the fields they read (with units from the catalogue): fill them from the rule.
     criteria = tuple(

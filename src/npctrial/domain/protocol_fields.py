@@ -64,13 +64,15 @@ class FieldSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
         if self.type == "choice" and not self.choices:
-            raise ValueError("a 'choice' field needs a non-empty 'choices' list")
+            raise ValueError(message("field_spec.choices_required", "a 'choice' field needs a non-empty 'choices' list"))
         if self.type != "choice" and self.choices:
-            raise ValueError(f"'choices' is only allowed for type 'choice', not {self.type!r}")
+            raise ValueError(message("field_spec.choices_not_allowed", "'choices' is only allowed for type 'choice', "
+                                     "not %(type)s", type=repr(self.type)))
         if self.conversions and self.unit is None:
-            raise ValueError("'conversions' needs a 'unit'")
+            raise ValueError(message("field_spec.conversions_need_unit", "'conversions' needs a 'unit'"))
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+            raise ValueError(message("field_spec.min_above_max", "min (%(min)s) is greater than max (%(max)s)",
+                                     min=str(self.min), max=str(self.max)))
         return self
 
     def coerce(self, raw: Any) -> Any:
@@ -150,13 +152,11 @@ class FieldSpec(BaseModel):
                               limit=f"{self.max:g}", unit=unit_txt, value=f"{number:g}")
         low, high = self.typical_min, self.typical_max
         if (low is not None and number < low) or (high is not None and number > high):
-            warnings.warn(
-                f"{self.name} {number:g}{unit_txt} is outside the usual range "
-                f"{'' if low is None else f'{low:g}'}-{'' if high is None else f'{high:g}'}{unit_txt}: "
-                "check the value and its unit",
-                ClinicalWarning,
-                stacklevel=4,
-            )
+            warnings.warn(ClinicalWarning(message(
+                "field.outside_usual_range", "%(field)s %(value)s%(unit)s is outside the usual range "
+                "%(low)s-%(high)s%(unit)s: check the value and its unit", field=field_ref(self.name, self.label),
+                value=f"{number:g}", unit=unit_txt, low="" if low is None else f"{low:g}",
+                high="" if high is None else f"{high:g}")), stacklevel=4)
         return number
 
     def _error(self, code: str, template: str, **params: Any) -> ValidationError:

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 __all__ = [
     "MAX_DEPTH",
@@ -102,14 +103,17 @@ def _as_date(value: Any, what: str) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    raise ValidationError(f"{what} needs dates, got {value!r}", field="rule")
+    raise ValidationError(message("rule.needs_dates", "%(function)s needs dates, got %(value)s", function=what,
+                                  value=repr(value)), field="rule")
 
 
 def _round(value: Any, digits: Any = 0) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"round needs a number, got {value!r}", field="rule")
+        raise ValidationError(message("rule.round_needs_number", "round needs a number, got %(value)s",
+                                      value=repr(value)), field="rule")
     if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 6:
-        raise ValidationError(f"round takes 0 to 6 decimals, got {digits!r}", field="rule")
+        raise ValidationError(message("rule.round_digits", "round takes 0 to 6 decimals, got %(value)s",
+                                      value=repr(digits)), field="rule")
     return float(round(value, digits))
 
 
@@ -174,9 +178,8 @@ class Rule:
         result = _eval(self._tree.body, values, self.text)
         if result is MISSING or isinstance(result, bool):
             return result
-        raise ValidationError(
-            f"rule {self.text!r} does not give true/false (got {result!r})", field="rule"
-        )
+        raise ValidationError(message("rule.not_boolean", "rule %(rule)s does not give true/false (got %(value)s)",
+                                      rule=repr(self.text), value=repr(result)), field="rule")
 
     def compute(self, values: Mapping[str, Any]) -> Any:
         """The expression's value on ``values`` (a number, date, text or truth value), or MISSING.
@@ -193,27 +196,31 @@ def parse_rule(text: str, *, known_fields: set[str] | frozenset[str] | None = No
     ``unknown field 'hb'`` or ``'x.y' (attribute access) is not allowed``.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ValidationError("rule must be a non-empty expression", field="rule")
+        raise ValidationError(message("rule.empty", "rule must be a non-empty expression"), field="rule")
     if len(text) > MAX_RULE_LENGTH:
-        raise ValidationError(
-            f"rule is {len(text)} characters long (at most {MAX_RULE_LENGTH})", field="rule"
-        )
+        raise ValidationError(message("rule.too_long", "rule is %(length)s characters long (at most %(limit)s)",
+                                      length=len(text), limit=MAX_RULE_LENGTH), field="rule")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ValidationError(
-            f"rule {text!r} is not a valid expression: {exc.msg}", field="rule"
-        ) from exc
+        raise ValidationError(message("rule.syntax", "rule %(rule)s is not a valid expression: %(reason)s",
+                                      rule=repr(text), reason=exc.msg), field="rule") from exc
     except (RecursionError, MemoryError) as exc:  # nesting beyond the parser's own limits
-        raise ValidationError(f"rule is nested too deeply (at most {MAX_DEPTH} levels)", field="rule") from exc
+        raise _too_deep() from exc
     _check_size(tree)
     fields: list[str] = []
     _check(tree.body, text, fields)
     if known_fields is not None:
         unknown = [f for f in fields if f not in known_fields]
         if unknown:
-            raise ValidationError(f"unknown field {unknown[0]!r}", field="rule")
+            raise ValidationError(message("rule.unknown_field", "unknown field %(name)s", name=repr(unknown[0])),
+                                  field="rule")
     return Rule(text=text.strip(), fields=tuple(dict.fromkeys(fields)), _tree=tree)
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(message("rule.too_deep", "rule is nested too deeply (at most %(limit)s levels)",
+                                   limit=MAX_DEPTH), field="rule")
 
 
 def _check_size(tree: ast.AST) -> None:
@@ -224,20 +231,21 @@ def _check_size(tree: ast.AST) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise ValidationError(f"rule has more than {MAX_NODES} parts", field="rule")
+            raise ValidationError(message("rule.too_many_parts", "rule has more than %(limit)s parts",
+                                          limit=MAX_NODES), field="rule")
         if depth > MAX_DEPTH:
-            raise ValidationError(f"rule is nested too deeply (at most {MAX_DEPTH} levels)", field="rule")
+            raise _too_deep()
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _check_constant(node: ast.Constant) -> None:
     value = node.value
     if isinstance(value, str) and len(value) > MAX_TEXT_LITERAL:
-        raise ValidationError(
-            f"text literal of {len(value)} characters (at most {MAX_TEXT_LITERAL})", field="rule"
-        )
+        raise ValidationError(message("rule.text_too_long", "text literal of %(length)s characters (at most %(limit)s)",
+                                      length=len(value), limit=MAX_TEXT_LITERAL), field="rule")
     if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
-        raise ValidationError(f"number {value:.6g} is too large (at most {MAX_NUMBER:.0e})", field="rule")
+        raise ValidationError(message("rule.number_too_large", "number %(number)s is too large (at most %(limit)s)",
+                                      number=f"{value:.6g}", limit=f"{MAX_NUMBER:.0e}"), field="rule")
 
 
 def _describe(node: ast.AST) -> str:
@@ -256,53 +264,43 @@ def _check(node: ast.AST, text: str, fields: list[str]) -> None:
     elif isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
         for side in (node.left, node.right):
             if isinstance(side, ast.Constant) and isinstance(side.value, str):
-                raise ValidationError(
-                    f"{_describe(node)!r}: arithmetic is on numbers only (text literal)", field="rule"
-                )
+                raise ValidationError(message("rule.arithmetic_on_text", "%(expression)s: arithmetic is on numbers "
+                                              "only (text literal)", expression=repr(_describe(node))), field="rule")
         _check(node.left, text, fields)
         _check(node.right, text, fields)
     elif isinstance(node, ast.Compare):
         if any(type(op) not in _COMPARE for op in node.ops):
-            raise ValidationError(
-                f"{_describe(node)!r}: comparison operator not allowed", field="rule"
-            )
+            raise ValidationError(message("rule.comparison_not_allowed", "%(expression)s: comparison operator not "
+                                          "allowed", expression=repr(_describe(node))), field="rule")
         _check(node.left, text, fields)
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.In | ast.NotIn):
                 if not isinstance(comp, ast.Tuple | ast.List | ast.Set):
-                    raise ValidationError(
-                        f"{_describe(node)!r}: 'in' needs a literal list such as (0, 1)",
-                        field="rule",
-                    )
+                    raise ValidationError(message("rule.in_needs_list", "%(expression)s: 'in' needs a literal list "
+                                                  "such as (0, 1)", expression=repr(_describe(node))), field="rule")
                 if len(comp.elts) > MAX_IN_LIST:
-                    raise ValidationError(
-                        f"'in' list of {len(comp.elts)} items (at most {MAX_IN_LIST})", field="rule"
-                    )
+                    raise ValidationError(message("rule.in_list_too_long", "'in' list of %(count)s items (at most "
+                                                  "%(limit)s)", count=len(comp.elts), limit=MAX_IN_LIST), field="rule")
                 for elt in comp.elts:
                     if not isinstance(elt, ast.Constant):
-                        raise ValidationError(
-                            f"{_describe(elt)!r}: 'in' lists may hold literals only", field="rule"
-                        )
+                        raise ValidationError(message("rule.in_list_literals", "%(expression)s: 'in' lists may hold "
+                                                      "literals only", expression=repr(_describe(elt))), field="rule")
                     _check_constant(elt)
             else:
                 _check(comp, text, fields)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _PRESENCE_FUNCTIONS:
         if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
-            raise ValidationError(
-                f"{_describe(node)!r}: {node.func.id}() takes one field name", field="rule"
-            )
+            raise ValidationError(message("rule.presence_one_field", "%(expression)s: %(function)s() takes one field "
+                                          "name", expression=repr(_describe(node)), function=node.func.id), field="rule")
         _check(node.args[0], text, fields)
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in RULE_FUNCTIONS:
-            raise ValidationError(
-                f"{_describe(node.func)!r} is not an allowed function "
-                f"(allowed: {', '.join(sorted({*RULE_FUNCTIONS, *_PRESENCE_FUNCTIONS}))})",
-                field="rule",
-            )
+            raise ValidationError(message("rule.function_not_allowed", "%(expression)s is not an allowed function "
+                                          "(allowed: %(allowed)s)", expression=repr(_describe(node.func)),
+                                          allowed=tuple(sorted({*RULE_FUNCTIONS, *_PRESENCE_FUNCTIONS}))), field="rule")
         if node.keywords:
-            raise ValidationError(
-                f"{_describe(node)!r}: keyword arguments are not allowed", field="rule"
-            )
+            raise ValidationError(message("rule.keyword_arguments", "%(expression)s: keyword arguments are not "
+                                          "allowed", expression=repr(_describe(node))), field="rule")
         for arg in node.args:
             _check(arg, text, fields)
     elif isinstance(node, ast.Name):
@@ -311,13 +309,13 @@ def _check(node: ast.AST, text: str, fields: list[str]) -> None:
         fields.append(node.id)
     elif isinstance(node, ast.Constant):
         if not isinstance(node.value, int | float | str | bool):
-            raise ValidationError(f"{_describe(node)!r}: literal type not allowed", field="rule")
+            raise ValidationError(message("rule.literal_type", "%(expression)s: literal type not allowed",
+                                          expression=repr(_describe(node))), field="rule")
         _check_constant(node)
     else:
         kind = type(node).__name__
-        raise ValidationError(
-            f"{_describe(node)!r} ({kind}) is not allowed in a rule", field="rule"
-        )
+        raise ValidationError(message("rule.not_allowed", "%(expression)s (%(kind)s) is not allowed in a rule",
+                                      expression=repr(_describe(node)), kind=kind), field="rule")
 
 
 def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
@@ -342,20 +340,19 @@ def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
         if left is MISSING or right is MISSING:
             return MISSING
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
-            raise ValidationError(  # never 'text' * n: arithmetic on numbers only
-                f"rule {text!r}: cannot do arithmetic with {left!r} and {right!r} (arithmetic is on numbers only)",
-                field="rule"
-            )
+            raise ValidationError(message(  # never 'text' * n: arithmetic on numbers only
+                "rule.arithmetic_not_numbers", "rule %(rule)s: cannot do arithmetic with %(left)s and %(right)s "
+                "(arithmetic is on numbers only)", rule=repr(text), left=repr(left), right=repr(right)), field="rule")
         try:
             return _ARITH[type(node.op)](left, right)
         except ZeroDivisionError as exc:
-            raise ValidationError(
-                f"rule {text!r}: division by zero ({_describe(node.right)!r} is 0)", field="rule"
-            ) from exc
+            raise ValidationError(message("rule.division_by_zero", "rule %(rule)s: division by zero (%(expression)s "
+                                          "is 0)", rule=repr(text), expression=repr(_describe(node.right))),
+                                  field="rule") from exc
         except TypeError as exc:
-            raise ValidationError(
-                f"rule {text!r}: cannot do arithmetic with {left!r} and {right!r}", field="rule"
-            ) from exc
+            raise ValidationError(message("rule.arithmetic_failed", "rule %(rule)s: cannot do arithmetic with "
+                                          "%(left)s and %(right)s", rule=repr(text), left=repr(left),
+                                          right=repr(right)), field="rule") from exc
     if isinstance(node, ast.Compare):
         left = _eval(node.left, values, text)
         outcome: bool | Missing = True
@@ -371,9 +368,9 @@ def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
                 try:
                     ok = _COMPARE[type(op)](left, right)
                 except TypeError as exc:
-                    raise ValidationError(
-                        f"rule {text!r}: cannot compare {left!r} with {right!r}", field="rule"
-                    ) from exc
+                    raise ValidationError(message("rule.cannot_compare", "rule %(rule)s: cannot compare %(left)s with "
+                                                  "%(right)s", rule=repr(text), left=repr(left), right=repr(right)),
+                                          field="rule") from exc
                 if not ok:
                     outcome = False
             left = right
@@ -395,6 +392,5 @@ def _eval(node: ast.AST, values: Mapping[str, Any], text: str) -> Any:
         return MISSING if value is None else value
     if isinstance(node, ast.Constant):
         return node.value
-    raise ValidationError(
-        f"rule {text!r}: unsupported node {type(node).__name__}"
-    )  # pragma: no cover
+    raise ValidationError(message("rule.unsupported_node", "rule %(rule)s: unsupported node %(kind)s",
+                                  rule=repr(text), kind=type(node).__name__))  # pragma: no cover

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from npctrial.domain.localised_text import LocalisedStr, LocalisedText, versions
+from npctrial.messages import message
 
 __all__ = ["STANDARD_FORMS", "Schedule", "ScheduleEvent", "schedule_problems"]
 
@@ -65,15 +66,18 @@ class ScheduleEvent(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> ScheduleEvent:
         if self.repeat > 1 and self.every_days is None:
-            raise ValueError("a repeated event needs 'every_days'")
+            raise ValueError(message("schedule.repeat_needs_every_days", "a repeated event needs 'every_days'"))
         if self.short is not None and any(len(v) > 12 for v in versions(self.short).values()):
-            raise ValueError("a short label has at most 12 characters (in every language)")
+            raise ValueError(message("schedule.short_label_too_long",
+                                     "a short label has at most 12 characters (in every language)"))
         if self.repeat > 1 and any("{n}" not in v for v in versions(self.label).values()):
-            raise ValueError("a repeated event's label needs '{n}' (the repeat number) in every language")
+            raise ValueError(message("schedule.repeat_label_needs_n",
+                                     "a repeated event's label needs '{n}' (the repeat number) in every language"))
         if self.repeat > 1 and self.short is not None and any("{n}" not in v for v in versions(self.short).values()):
-            raise ValueError("a repeated event's short label needs '{n}' (the repeat number) in every language")
+            raise ValueError(message("schedule.repeat_short_label_needs_n", "a repeated event's short label needs "
+                                     "'{n}' (the repeat number) in every language"))
         if len(set(self.forms)) != len(self.forms):
-            raise ValueError("each form may be listed once per event")
+            raise ValueError(message("schedule.form_listed_twice", "each form may be listed once per event"))
         return self
 
 

@@ -28,6 +28,7 @@ from npctrial.domain.followup import follow_up_schedule
 from npctrial.domain.localised_text import map_versions
 from npctrial.domain.protocol import Protocol
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 __all__ = ["EventDefinition", "PlannedEvent", "Timing", "assign_event", "classify_timing",
            "expand_events", "plan_events"]
@@ -132,7 +133,8 @@ def plan_events(
 def assign_event(planned: tuple[PlannedEvent, ...], form: str, day: dt.date) -> str | None:
     """Step 3: the id of the event a record of ``form`` dated ``day`` belongs to (None = unscheduled)."""
     if not isinstance(day, dt.date):
-        raise ValidationError(f"the record date must be a date, got {day!r}", field="date")
+        raise ValidationError(message("schedule.record_date_not_date", "the record date must be a date, got %(value)s",
+                                      value=repr(day)), field="date")
     best: tuple[int, int, str] | None = None
     expecting = [p for p in planned if p.event.expects(form)]
     for order, p in enumerate(expecting):
