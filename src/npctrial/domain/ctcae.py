@@ -100,16 +100,25 @@ def _term_index(kind: str) -> dict[str, str]:
 def _resolve(term: str, kind: str | None = None) -> tuple[str, str]:
     """(kind, key) of a term; with ``kind`` None, lab terms are searched before clinical ones."""
     if not isinstance(term, str):
-        raise ValidationError(f"term must be a string, got {term!r}", field="term")
+        raise ValidationError(message("ctcae.term_not_text", "term must be a string, got %(value)s", value=repr(term)),
+                              field="term")
     kinds = [kind] if kind else ["lab_terms", "clinical_terms"]
     for k in kinds:
         key = _term_index(k).get(_norm(term))
         if key is not None:
             return k, key
-    what = {"lab_terms": "lab term", "clinical_terms": "clinical term"}.get(kind or "", "CTCAE term")
-    choices = sorted(key for k in kinds for key in ctcae_table()[k])
-    raise ValidationError(f"term {term!r} is not a {what} of CTCAE v{CTCAE_VERSION} in this "
-                          f"project; expected one of {choices}", field="term")
+    params = {"term": repr(term), "version": CTCAE_VERSION,
+              "expected": tuple(repr(c) for c in sorted(key for k in kinds for key in ctcae_table()[k]))}
+    if kind == "lab_terms":
+        text = message("ctcae.unknown_lab_term", "term %(term)s is not a lab term of CTCAE v%(version)s in this "
+                       "project; expected one of [%(expected)s]", **params)
+    elif kind == "clinical_terms":
+        text = message("ctcae.unknown_clinical_term", "term %(term)s is not a clinical term of CTCAE v%(version)s in "
+                       "this project; expected one of [%(expected)s]", **params)
+    else:
+        text = message("ctcae.unknown_term", "term %(term)s is not a CTCAE term of CTCAE v%(version)s in this "
+                       "project; expected one of [%(expected)s]", **params)
+    raise ValidationError(text, field="term")
 
 
 def _needs(spec: dict[str, Any]) -> tuple[str, ...]:
@@ -159,7 +168,8 @@ def grade_description(term: str, grade: int) -> GradeDescription:
     kind, key = _resolve(term)
     spec = ctcae_table()[kind][key]
     if isinstance(grade, bool) or not isinstance(grade, int):
-        raise ValidationError(f"grade must be an integer 1-5, got {grade!r}", field="grade")
+        raise ValidationError(message("ctcae.grade_not_integer", "grade must be an integer 1-5, got %(value)s",
+                                      value=repr(grade)), field="grade")
     text = spec["grades"].get(grade)
     if text is None:
         available = [g for g, t in spec["grades"].items() if t is not None]
@@ -173,8 +183,10 @@ def grade_description(term: str, grade: int) -> GradeDescription:
 def _finite(value: Any, field: str, *, positive: bool = False) -> float:
     value = check_number(value, field)
     if value < 0 or (positive and value == 0):
-        raise ValidationError(f"{field} must be {'> 0' if positive else '>= 0'}, got {value!r}",
-                              field=field)
+        raise ValidationError(message("number.not_positive", "%(field)s must be > 0, got %(value)s", field=field,
+                                      value=repr(value)) if positive else
+                              message("lab.negative_value", "%(field)s must be >= 0, got %(value)s", field=field,
+                                      value=repr(value)), field=field)
     return float(value)
 
 
@@ -319,8 +331,9 @@ def other_specify_soc(soc: str) -> OtherSpecifySoc:
     for s in other_specify_socs():
         if isinstance(soc, str) and _norm(soc) in (_norm(s.key), _norm(s.name)):
             return s
-    raise ValidationError(f"soc {soc!r} is not a CTCAE v{CTCAE_VERSION} system organ class; expected one of "
-                          f"{[s.key for s in other_specify_socs()]}", field="soc")
+    raise ValidationError(message("ctcae.unknown_soc", "soc %(soc)s is not a CTCAE v%(version)s system organ class; "
+                                  "expected one of [%(expected)s]", soc=repr(soc), version=CTCAE_VERSION,
+                                  expected=tuple(repr(s.key) for s in other_specify_socs())), field="soc")
 
 
 def allowed_grades(term: str, *, soc: str | None = None) -> tuple[int, ...]:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 from npctrial.domain._inputs import check_date
 from npctrial.domain.protocol import EndpointSpec
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,10 +113,8 @@ class Failure:
 
     def __post_init__(self) -> None:
         if self.site not in ("local", "regional", "distant", "progression"):
-            raise ValidationError(
-                f"failure site must be local, regional, distant or progression, got {self.site!r}",
-                field="site",
-            )
+            raise ValidationError(message("endpoint.unknown_failure_site", "failure site must be local, regional, "
+                                          "distant or progression, got %(value)s", value=repr(self.site)), field="site")
         object.__setattr__(self, "date", check_date(self.date, "failure date"))
 
 
@@ -124,13 +123,17 @@ def _failure(item: object, i: int) -> Failure:
     if isinstance(item, Failure):
         return item
     if not isinstance(item, Mapping):
-        raise ValidationError(f"failures[{i}] must be a Failure or a mapping, got {item!r}",
-                              field="failures", row=i)
+        raise ValidationError(message("endpoint.failure_not_mapping", "failures[%(row)s] must be a Failure or a "
+                                      "mapping, got %(value)s", row=i, value=repr(item)), field="failures", row=i)
     unknown = sorted(set(item) - {"site", "date", "method"})
     missing = sorted({"site", "date"} - set(item))
-    if unknown or missing:
-        what = f"unknown key {unknown[0]!r}" if unknown else f"missing {missing[0]!r}"
-        raise ValidationError(f"failures[{i}]: {what}; expected site, date and optionally method",
+    if unknown:
+        raise ValidationError(message("endpoint.failure_unknown_key", "failures[%(row)s]: unknown key %(key)s; "
+                                      "expected site, date and optionally method", row=i, key=repr(unknown[0])),
+                              field="failures", row=i)
+    if missing:
+        raise ValidationError(message("endpoint.failure_missing_key", "failures[%(row)s]: missing %(key)s; "
+                                      "expected site, date and optionally method", row=i, key=repr(missing[0])),
                               field="failures", row=i)
     return Failure(site=item["site"], date=item["date"], method=item.get("method"))
 
@@ -164,15 +167,13 @@ class PatientCourse:
         if self.death is not None:
             later = [d for d in self.assessments if d > self.death]
             if later:
-                raise ValidationError(
-                    f"patient {self.patient_id}: assessment on {later[0]} is after death on {self.death}",
-                    field="assessments",
-                )
+                raise ValidationError(message("endpoint.assessment_after_death", "patient %(patient)s: assessment on "
+                                              "%(day)s is after death on %(death)s", patient=self.patient_id,
+                                              day=str(later[0]), death=str(self.death)), field="assessments")
             if self.last_contact is not None and self.last_contact > self.death:
-                raise ValidationError(
-                    f"patient {self.patient_id}: last_contact {self.last_contact} is after death {self.death}",
-                    field="last_contact",
-                )
+                raise ValidationError(message("endpoint.contact_after_death", "patient %(patient)s: last_contact "
+                                              "%(day)s is after death %(death)s", patient=self.patient_id,
+                                              day=str(self.last_contact), death=str(self.death)), field="last_contact")
 
 
 @dataclass(frozen=True)
@@ -205,16 +206,13 @@ class EndpointValue:
 def _resolve(endpoint: str | EndpointSpec) -> EndpointSpec:
     if isinstance(endpoint, EndpointSpec):
         if endpoint.kind != "time_to_event":
-            raise ValidationError(
-                f"endpoint {endpoint.name!r} is not time-to-event", field="endpoint"
-            )
+            raise ValidationError(message("endpoint.not_time_to_event", "endpoint %(name)s is not time-to-event",
+                                          name=repr(endpoint.name)), field="endpoint")
         return endpoint
     key = str(endpoint).upper()
     if key not in STANDARD_ENDPOINTS:
-        raise ValidationError(
-            f"unknown endpoint {endpoint!r} (known: {', '.join(STANDARD_ENDPOINTS)})",
-            field="endpoint",
-        )
+        raise ValidationError(message("endpoint.unknown", "unknown endpoint %(name)s (known: %(known)s)",
+                                      name=repr(endpoint), known=tuple(STANDARD_ENDPOINTS)), field="endpoint")
     return STANDARD_ENDPOINTS[key]
 
 
@@ -233,9 +231,8 @@ def derive_endpoint(
     origin_name = origin or spec.origin
     conv = convention or spec.convention
     if conv not in ("composite", "site_only"):
-        raise ValidationError(
-            f"convention must be composite or site_only, got {conv!r}", field="convention"
-        )
+        raise ValidationError(message("endpoint.unknown_convention", "convention must be composite or site_only, got "
+                                      "%(value)s", value=repr(conv)), field="convention")
     origin_attr = {
         "enrolment": "enrolment",
         "randomisation": "randomisation",
@@ -243,12 +240,12 @@ def derive_endpoint(
         "rt_end": "rt_end",
     }.get(origin_name)
     if origin_attr is None:
-        raise ValidationError(f"unknown origin {origin_name!r}", field="origin")
+        raise ValidationError(message("endpoint.unknown_origin", "unknown origin %(origin)s", origin=repr(origin_name)),
+                              field="origin")
     origin_date = getattr(course, origin_attr)
     if origin_date is None:
-        raise ValidationError(
-            f"patient {course.patient_id}: origin {origin_name!r} has no date", field=origin_name
-        )
+        raise ValidationError(message("endpoint.origin_without_date", "patient %(patient)s: origin %(origin)s has no "
+                                      "date", patient=course.patient_id, origin=repr(origin_name)), field=origin_name)
     cut = _opt_date(cutoff, "cutoff")
 
     def keep(d: dt.date | None) -> dt.date | None:
@@ -262,15 +259,13 @@ def derive_endpoint(
     )
     for d in failure_dates:
         if d < origin_date:
-            raise ValidationError(
-                f"patient {course.patient_id}: failure on {d} is before origin {origin_date}",
-                field="failures",
-            )
+            raise ValidationError(message("endpoint.failure_before_origin", "patient %(patient)s: failure on %(day)s "
+                                          "is before origin %(origin)s", patient=course.patient_id, day=str(d),
+                                          origin=str(origin_date)), field="failures")
     if death is not None and death < origin_date:
-        raise ValidationError(
-            f"patient {course.patient_id}: death on {death} is before origin {origin_date}",
-            field="death",
-        )
+        raise ValidationError(message("endpoint.death_before_origin", "patient %(patient)s: death on %(day)s is before "
+                                      "origin %(origin)s", patient=course.patient_id, day=str(death),
+                                      origin=str(origin_date)), field="death")
 
     if spec.censoring == "last_contact":
         # contacts before the origin (a baseline scan, the screening visit) are no follow-up
@@ -413,10 +408,8 @@ def derive_first_failure(
         or not isinstance(simultaneous_days, int)
         or simultaneous_days < 0
     ):
-        raise ValidationError(
-            f"simultaneous_days must be an integer >= 0, got {simultaneous_days!r}",
-            field="simultaneous_days",
-        )
+        raise ValidationError(message("endpoint.simultaneous_days_invalid", "simultaneous_days must be an integer "
+                                      ">= 0, got %(value)s", value=repr(simultaneous_days)), field="simultaneous_days")
     if not course.failures:
         return None
     first = min(f.date for f in course.failures)
@@ -455,13 +448,12 @@ def derive_worst_grades(
     for i, (pid, grade) in enumerate(records):
         pid = str(pid)
         if pid not in worst:
-            raise ValidationError(
-                f"AE record {i}: patient {pid!r} is not in the safety population", row=i
-            )
+            raise ValidationError(message("endpoint.ae_patient_not_in_population", "AE record %(row)s: patient "
+                                          "%(patient)s is not in the safety population", row=i, patient=repr(pid)),
+                                  row=i)
         if isinstance(grade, bool) or not isinstance(grade, int) or not 0 <= grade <= 5:
-            raise ValidationError(
-                f"AE record {i}: grade must be an integer 0-5, got {grade!r}", row=i
-            )
+            raise ValidationError(message("endpoint.ae_grade_invalid", "AE record %(row)s: grade must be an integer "
+                                          "0-5, got %(value)s", row=i, value=repr(grade)), row=i)
         worst[pid] = max(worst[pid], grade)
     return worst
 
@@ -474,18 +466,18 @@ def compute_ae_rate(
         list(worst_grades.values()) if isinstance(worst_grades, Mapping) else list(worst_grades)
     )
     if not grades:
-        raise ValidationError("worst_grades must hold at least one patient", field="worst_grades")
+        raise ValidationError(message("endpoint.worst_grades_empty", "worst_grades must hold at least one patient"),
+                              field="worst_grades")
     for i, g in enumerate(grades):
         if isinstance(g, bool) or not isinstance(g, int) or not 0 <= g <= 5:
-            raise ValidationError(
-                f"worst_grades[{i}] must be an integer 0-5, got {g!r}", field="worst_grades"
-            )
+            raise ValidationError(message("endpoint.worst_grade_invalid", "worst_grades[%(row)s] must be an integer "
+                                          "0-5, got %(value)s", row=i, value=repr(g)), field="worst_grades")
     if not isinstance(min_grade, int) or not 1 <= min_grade <= 5:
-        raise ValidationError(f"min_grade must be 1-5, got {min_grade!r}", field="min_grade")
+        raise ValidationError(message("endpoint.min_grade_invalid", "min_grade must be 1-5, got %(value)s",
+                                      value=repr(min_grade)), field="min_grade")
     if not 0 < confidence < 1:
-        raise ValidationError(
-            f"confidence must be in (0, 1), got {confidence!r}", field="confidence"
-        )
+        raise ValidationError(message("endpoint.confidence_invalid", "confidence must be in (0, 1), got %(value)s",
+                                      value=repr(confidence)), field="confidence")
     n = len(grades)
     x = sum(1 for g in grades if g >= min_grade)
     alpha = 1 - confidence

@@ -102,9 +102,9 @@ class Analyte:
             for u in self.units:
                 if key in {normalise_unit(n) for n in (u.name, *u.aliases)}:
                     return u
-        raise ValidationError(
-            f"{field} {text!r} is not a unit of {self.label}; expected one of {list(self.unit_names)}",
-            field=field)
+        raise ValidationError(message("lab.unknown_unit", "%(field)s %(value)s is not a unit of %(analyte)s; expected "
+                                      "one of [%(expected)s]", field=field, value=repr(text), analyte=self.label,
+                                      expected=tuple(repr(u) for u in self.unit_names)), field=field)
 
     def to_canonical(self, value: float, unit: str, *, field: str = "value", unit_field: str = "unit") -> float:
         """``value`` (in ``unit``) expressed in the canonical unit."""
@@ -124,7 +124,8 @@ class Analyte:
 def _pair(value: Any, what: str) -> tuple[float, float]:
     lo, hi = (float(x) for x in value)
     if lo > hi:
-        raise ValidationError(f"lab analytes data: {what} must be [low, high]", field="lab_analytes")
+        raise ValidationError(message("lab_data.range_not_ordered", "lab analytes data: %(range)s must be [low, high]",
+                                      range=what), field="lab_analytes")
     return lo, hi
 
 
@@ -132,8 +133,8 @@ def _analyte(key: str, spec: dict[str, Any]) -> Analyte:
     units = tuple(LabUnit(str(name), float(u["to_canonical"]), tuple(str(a) for a in u.get("aliases", ())))
                   for name, u in spec["units"].items())
     if not any(u.name == spec["canonical_unit"] and u.to_canonical == 1 for u in units):
-        raise ValidationError(f"lab analytes data: {key} must list its canonical unit with factor 1",
-                              field="lab_analytes")
+        raise ValidationError(message("lab_data.canonical_unit", "lab analytes data: %(analyte)s must list its "
+                                      "canonical unit with factor 1", analyte=key), field="lab_analytes")
     return Analyte(
         key=key, label=str(spec["label"]), ctcae_term=spec.get("ctcae_term"),
         canonical_unit=str(spec["canonical_unit"]), units=units,
@@ -170,7 +171,8 @@ def lab_analyte(name: Any) -> Analyte:
         return name
     found = _index().get(_fold(name)) if isinstance(name, str) else None
     if found is None:
-        raise ValidationError(f"unknown analyte {name!r}; expected one of {[a.key for a in lab_analytes()]}",
+        raise ValidationError(message("lab.unknown_analyte", "unknown analyte %(name)s; expected one of [%(expected)s]",
+                                      name=repr(name), expected=tuple(repr(a.key) for a in lab_analytes())),
                               field="analyte")
     return found
 
@@ -201,8 +203,10 @@ def _plausible_units(a: Analyte, value: float, lo: float, hi: float, unit: LabUn
     return out
 
 
-_KIND_LABEL = {"value": "value", "lln": "lower limit of normal", "uln": "upper limit of normal",
-               "baseline": "baseline value"}
+_KIND_LABEL = {"value": message("lab.kind_value", "value"),
+               "lln": message("lab.kind_lln", "lower limit of normal"),
+               "uln": message("lab.kind_uln", "upper limit of normal"),
+               "baseline": message("lab.kind_baseline", "baseline value")}
 
 
 def check_lab_value(analyte: str | Analyte, value: Any, unit: Any, *, kind: ValueKind = "value",
@@ -221,11 +225,18 @@ def check_lab_value(analyte: str | Analyte, value: Any, unit: Any, *, kind: Valu
     lo, hi = bounds
     if not lo <= canonical <= hi:
         hint = _plausible_units(a, x, lo, hi, u)
-        what = _KIND_LABEL[kind]
-        msg = (f"{name}: {x:g} {u.name} ({a.format(canonical)}) is not a plausible {what} of {a.label} "
-               f"(expected {lo:g}-{hi:g} {a.canonical_unit})")
-        msg += f"; check the unit: {'; '.join(hint)}" if hint else "; check the value and its unit"
-        raise ValidationError(msg, field=name)
+        params = {"field": name, "value": x, "unit": u.name, "canonical": a.format(canonical),
+                  "kind": _KIND_LABEL[kind], "analyte": a.label, "low": lo, "high": hi,
+                  "canonical_unit": a.canonical_unit}
+        if hint:
+            text = message("lab.implausible_check_unit", "%(field)s: %(value)s %(unit)s (%(canonical)s) is not a "
+                           "plausible %(kind)s of %(analyte)s (expected %(low)s-%(high)s %(canonical_unit)s); check "
+                           "the unit: %(hints)s", hints="; ".join(hint), **params)
+        else:
+            text = message("lab.implausible", "%(field)s: %(value)s %(unit)s (%(canonical)s) is not a plausible "
+                           "%(kind)s of %(analyte)s (expected %(low)s-%(high)s %(canonical_unit)s); check the value "
+                           "and its unit", **params)
+        raise ValidationError(text, field=name)
     unusual = None
     tlo, thi = a.typical
     if kind in ("value", "baseline") and not tlo <= canonical <= thi:

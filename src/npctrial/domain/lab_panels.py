@@ -60,7 +60,8 @@ class LabPanel:
 def _panel_analyte(panel: str, key: Any) -> Analyte:
     a = lab_analyte(key)
     if a.ctcae_term is None or "lln" not in reference_limits_needed(a) and "uln" not in reference_limits_needed(a):
-        raise ValidationError(f"lab panels data: {panel}: {a.key} is not graded against a reference range",
+        raise ValidationError(message("lab_data.panel_analyte_not_graded", "lab panels data: %(panel)s: %(analyte)s is "
+                                      "not graded against a reference range", panel=panel, analyte=a.key),
                               field="lab_panels")
     return a
 
@@ -71,7 +72,8 @@ def _panel(key: str, spec: dict[str, Any]) -> LabPanel:
                      for s in spec["sections"])
     keys = [a.key for s in sections for a in s.analytes]
     if len(set(keys)) != len(keys):
-        raise ValidationError(f"lab panels data: {key} lists an analyte twice", field="lab_panels")
+        raise ValidationError(message("lab_data.panel_analyte_twice", "lab panels data: %(panel)s lists an analyte "
+                                      "twice", panel=key), field="lab_panels")
     return LabPanel(key, parse_localised_text(spec["label"]), sections)
 
 

@@ -129,23 +129,21 @@ def target_response(
     as PD with ``needs_review`` set: the guideline does not settle this case.
     """
     if not current:
-        raise ValidationError("current must list at least one target lesion", field="current")
+        raise ValidationError(message("recist.no_target_measured", "current must list at least one target lesion"),
+                              field="current")
     base = _size(baseline_sum_mm, "baseline_sum_mm")
     if base <= 0:
-        raise ValidationError(
-            f"baseline_sum_mm must be > 0, got {baseline_sum_mm!r}", field="baseline_sum_mm"
-        )
+        raise ValidationError(message("number.not_positive", "%(field)s must be > 0, got %(value)s",
+                                      field="baseline_sum_mm", value=repr(baseline_sum_mm)), field="baseline_sum_mm")
     nadir = base if nadir_sum_mm is None else _size(nadir_sum_mm, "nadir_sum_mm")
     if nadir > base + _EPS:
-        raise ValidationError(
-            f"nadir_sum_mm ({nadir:g}) cannot exceed baseline_sum_mm ({base:g})",
-            field="nadir_sum_mm",
-        )
+        raise ValidationError(message("recist.nadir_above_baseline", "nadir_sum_mm (%(nadir)s) cannot exceed "
+                                      "baseline_sum_mm (%(baseline)s)", nadir=nadir, baseline=base),
+                              field="nadir_sum_mm")
     ids = Counter(m.lesion_id for m in current)
     if any(c > 1 for c in ids.values()):
-        raise ValidationError(
-            "each target lesion may be measured once per timepoint", field="current"
-        )
+        raise ValidationError(message("recist.target_measured_twice",
+                                      "each target lesion may be measured once per timepoint"), field="current")
     sizes = [
         None if m.diameter_mm is None else _size(m.diameter_mm, f"{m.lesion_id}.diameter_mm")
         for m in current
@@ -192,7 +190,8 @@ def assess_target_series(
 ) -> tuple[TargetResponse, ...]:
     """Target responses for successive visits, tracking the nadir (smallest evaluable sum so far)."""
     if not baseline or any(m.diameter_mm is None for m in baseline):
-        raise ValidationError("baseline must measure every target lesion", field="baseline")
+        raise ValidationError(message("recist.baseline_incomplete", "baseline must measure every target lesion"),
+                              field="baseline")
     base_ids = {m.lesion_id for m in baseline}
     base_sum = sum(_size(m.diameter_mm, f"{m.lesion_id}.diameter_mm") for m in baseline)  # type: ignore[arg-type]
     nadir = base_sum
@@ -200,10 +199,10 @@ def assess_target_series(
     for k, visit in enumerate(visits):
         ids = {m.lesion_id for m in visit}
         if ids != base_ids:
-            raise ValidationError(
-                f"visit {k + 1}: target lesions {sorted(ids)} differ from baseline {sorted(base_ids)}",
-                field="visits",
-            )
+            raise ValidationError(message("recist.targets_differ_from_baseline", "visit %(visit)s: target lesions "
+                                          "[%(lesions)s] differ from baseline [%(baseline)s]", visit=k + 1,
+                                          lesions=tuple(repr(i) for i in sorted(ids)),
+                                          baseline=tuple(repr(i) for i in sorted(base_ids))), field="visits")
         resp = target_response(visit, baseline_sum_mm=base_sum, nadir_sum_mm=nadir)
         out.append(resp)
         if resp.category != "NE":
@@ -221,9 +220,8 @@ def _norm(value: object, allowed: tuple[str, ...], name: str) -> str | None:
     if text in ("NON_CR_NON_PD", "NONCR_NONPD", "NON_CR_NONPD"):
         text = "NON_CR_NON_PD"
     if text not in allowed:
-        raise ValidationError(
-            f"{name} must be one of {', '.join(allowed)} or None, got {value!r}", field=name
-        )
+        raise ValidationError(message("recist.unknown_category", "%(field)s must be one of %(allowed)s or None, got "
+                                      "%(value)s", field=name, allowed=allowed, value=repr(value)), field=name)
     return text
 
 
@@ -242,10 +240,8 @@ def timepoint_response(
     t = _norm(target, ("CR", "PR", "SD", "PD", "NE"), "target")
     nt = _norm(non_target, ("CR", "NON_CR_NON_PD", "PD", "NE"), "non_target")
     if new_lesions not in (True, False, "equivocal"):
-        raise ValidationError(
-            f"new_lesions must be True, False or 'equivocal', got {new_lesions!r}",
-            field="new_lesions",
-        )
+        raise ValidationError(message("recist.new_lesions_invalid", "new_lesions must be True, False or 'equivocal', "
+                                      "got %(value)s", value=repr(new_lesions)), field="new_lesions")
     if t is None and nt is None:
         raise ValidationError(message("recist.timepoint_needs_disease", "a timepoint needs target or non-target disease"),
                               field="target")
@@ -315,15 +311,12 @@ def best_overall_response(
     ``min_sd_days`` is protocol data (RECIST: typically 6-8 weeks; default 42 days).
     """
     if isinstance(min_sd_days, bool) or not isinstance(min_sd_days, int) or min_sd_days < 0:
-        raise ValidationError(
-            f"min_sd_days must be a non-negative integer, got {min_sd_days!r}", field="min_sd_days"
-        )
+        raise ValidationError(message("recist.min_sd_days_invalid", "min_sd_days must be a non-negative integer, got "
+                                      "%(value)s", value=repr(min_sd_days)), field="min_sd_days")
     if (isinstance(min_confirm_days, bool) or not isinstance(min_confirm_days, int)
             or min_confirm_days < 1):
-        raise ValidationError(
-            f"min_confirm_days must be a positive integer, got {min_confirm_days!r}",
-            field="min_confirm_days",
-        )
+        raise ValidationError(message("recist.min_confirm_days_invalid", "min_confirm_days must be a positive "
+                                      "integer, got %(value)s", value=repr(min_confirm_days)), field="min_confirm_days")
     points: list[tuple[int, str]] = []
     for i, tp in enumerate(timepoints):
         if isinstance(tp, Timepoint):
@@ -331,28 +324,27 @@ def best_overall_response(
         elif isinstance(tp, tuple | list) and len(tp) == 2:
             day, resp = tp
         else:
-            raise ValidationError(
-                f"timepoints[{i}] must be a Timepoint or a (day, response) pair, got {tp!r}",
-                field="timepoints",
-            )
+            raise ValidationError(message("recist.timepoint_invalid", "timepoints[%(row)s] must be a Timepoint or a "
+                                          "(day, response) pair, got %(value)s", row=i, value=repr(tp)),
+                                  field="timepoints")
         if isinstance(day, bool) or not isinstance(day, int) or day < 0:
-            raise ValidationError(
-                f"timepoints[{i}].day must be an integer >= 0, got {day!r}", field="timepoints"
-            )
+            raise ValidationError(message("recist.timepoint_day_invalid", "timepoints[%(row)s].day must be an integer "
+                                          ">= 0, got %(value)s", row=i, value=repr(day)), field="timepoints")
         norm = _norm(
             resp, ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"), f"timepoints[{i}].response"
         )
         if norm is None:
-            raise ValidationError(f"timepoints[{i}].response is missing", field="timepoints")
+            raise ValidationError(message("recist.timepoint_response_missing", "timepoints[%(row)s].response is "
+                                          "missing", row=i), field="timepoints")
         points.append((day, norm))
     points.sort(key=lambda p: p[0])
     if len({d for d, _ in points}) != len(points):
-        raise ValidationError("two timepoints on the same day", field="timepoints")
+        raise ValidationError(message("recist.timepoints_same_day", "two timepoints on the same day"),
+                              field="timepoints")
     kinds = {r for _, r in points}
     if "SD" in kinds and "NON_CR_NON_PD" in kinds:
-        raise ValidationError(
-            "SD and NON_CR_NON_PD cannot both occur for one patient", field="timepoints"
-        )
+        raise ValidationError(message("recist.sd_and_non_cr_non_pd", "SD and NON_CR_NON_PD cannot both occur for "
+                                      "one patient"), field="timepoints")
     stable: Overall = "NON_CR_NON_PD" if "NON_CR_NON_PD" in kinds else "SD"
     reappeared: int | None = None
     if confirmation:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,9 +42,11 @@ Method = Literal["ct", "mri", "caliper", "xray"]
 
 def _size(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value == value:
-        raise ValidationError(f"{name} must be a number of millimetres, got {value!r}", field=name)
+        raise ValidationError(message("recist.size_not_a_number", "%(field)s must be a number of millimetres, got "
+                                      "%(value)s", field=name, value=repr(value)), field=name)
     if value < 0:
-        raise ValidationError(f"{name} must be >= 0 mm, got {value!r}", field=name)
+        raise ValidationError(message("recist.size_negative", "%(field)s must be >= 0 mm, got %(value)s", field=name,
+                                      value=repr(value)), field=name)
     return float(value)
 
 
@@ -59,14 +62,12 @@ def classify_lesion(
     """
     size = _size(size_mm, "size_mm")
     if method not in ("ct", "mri", "caliper", "xray"):
-        raise ValidationError(
-            f"method must be ct, mri, caliper or xray, got {method!r}", field="method"
-        )
+        raise ValidationError(message("recist.unknown_method", "method must be ct, mri, caliper or xray, got "
+                                      "%(value)s", value=repr(method)), field="method")
     if nodal:
         if method not in ("ct", "mri"):
-            raise ValidationError(
-                "lymph nodes are measured by CT or MRI short axis", field="method"
-            )
+            raise ValidationError(message("recist.node_method", "lymph nodes are measured by CT or MRI short axis"),
+                                  field="method")
         if size >= 15:
             return "measurable"
         return "non_measurable" if size >= 10 else "normal"
@@ -147,27 +148,26 @@ def check_target_lesions(
 ) -> None:
     """Raise :class:`ValidationError` unless ``targets`` obey RECIST 1.1 (measurable, <= 5, <= 2/organ)."""
     if len(targets) > max_total:
-        raise ValidationError(
-            f"at most {max_total} target lesions, got {len(targets)}", field="targets"
-        )
+        raise ValidationError(message("recist.too_many_targets", "at most %(limit)s target lesions, got %(count)s",
+                                      limit=max_total, count=len(targets)), field="targets")
     ids = Counter(t.lesion_id for t in targets)
     dup = [i for i, c in ids.items() if c > 1]
     if dup:
-        raise ValidationError(f"target lesion {dup[0]!r} listed twice", field="targets")
+        raise ValidationError(message("recist.target_listed_twice", "target lesion %(lesion)s listed twice",
+                                      lesion=repr(dup[0])), field="targets")
     for t in targets:
         if t.classification != "measurable":
-            raise ValidationError(
-                f"target lesion {t.lesion_id!r} ({t.size_mm:g} mm, {'nodal' if t.nodal else 'non-nodal'}) "
-                "is not measurable",
-                field="targets",
-            )
+            params = {"lesion": repr(t.lesion_id), "size": f"{t.size_mm:g}"}
+            raise ValidationError(message("recist.nodal_target_not_measurable", "target lesion %(lesion)s (%(size)s mm, "
+                                          "nodal) is not measurable", **params) if t.nodal else
+                                  message("recist.target_not_measurable", "target lesion %(lesion)s (%(size)s mm, "
+                                          "non-nodal) is not measurable", **params), field="targets")
     per_organ = Counter(t.organ_group for t in targets)
     for organ, count in per_organ.items():
         if count > max_per_organ:
-            raise ValidationError(
-                f"at most {max_per_organ} target lesions per organ, got {count} in {organ!r}",
-                field="targets",
-            )
+            raise ValidationError(message("recist.too_many_targets_in_organ", "at most %(limit)s target lesions per "
+                                          "organ, got %(count)s in %(organ)s", limit=max_per_organ, count=count,
+                                          organ=repr(organ)), field="targets")
 
 
 def select_target_lesions(

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 __all__ = ["HIGH_RISK_RULE", "HighRiskRule", "RiskAssessment", "assess_high_risk"]
 
@@ -82,24 +83,20 @@ def assess_high_risk(
         if isinstance(ebv_dna_copies_per_ml, bool) or not isinstance(
             ebv_dna_copies_per_ml, int | float
         ):
-            raise ValidationError(
-                f"ebv_dna_copies_per_ml must be a number, got {ebv_dna_copies_per_ml!r}",
-                field="ebv_dna_copies_per_ml",
-            )
+            raise ValidationError(message("risk.ebv_dna_not_a_number", "ebv_dna_copies_per_ml must be a number, got "
+                                          "%(value)s", value=repr(ebv_dna_copies_per_ml)), field="ebv_dna_copies_per_ml")
         ebv = float(ebv_dna_copies_per_ml)
         if not math.isfinite(ebv) or ebv < 0:
-            raise ValidationError(
-                f"ebv_dna_copies_per_ml must be >= 0, got {ebv_dna_copies_per_ml!r}",
-                field="ebv_dna_copies_per_ml",
-            )
+            raise ValidationError(message("lab.negative_value", "%(field)s must be >= 0, got %(value)s",
+                                          field="ebv_dna_copies_per_ml", value=repr(ebv_dna_copies_per_ml)),
+                                  field="ebv_dna_copies_per_ml")
     response: str | None = None
     if induction_response is not None:
         response = str(induction_response).strip().upper()
         if response not in _RESPONSES:
-            raise ValidationError(
-                f"induction_response must be one of {', '.join(_RESPONSES)}, got {induction_response!r}",
-                field="induction_response",
-            )
+            raise ValidationError(message("risk.unknown_induction_response", "induction_response must be one of "
+                                          "%(allowed)s, got %(value)s", allowed=_RESPONSES,
+                                          value=repr(induction_response)), field="induction_response")
 
     reasons: list[str] = []
     ebv_high: bool | None = None

@@ -55,7 +55,8 @@ class RTOGOrgan:
 
 def _scale(scale: str) -> dict[str, Any]:
     if scale not in SCALES:
-        raise ValidationError(f"scale must be 'acute' or 'late', got {scale!r}", field="scale")
+        raise ValidationError(message("rtog.unknown_scale", "scale must be 'acute' or 'late', got %(value)s",
+                                      value=repr(scale)), field="scale")
     return rtog_table()["scales"][scale]
 
 
@@ -72,8 +73,9 @@ def _organ(organ: str, scale: str) -> tuple[str, dict[str, Any]]:
         for key, spec in organs.items():
             if wanted in (_organ_norm(key), _organ_norm(spec["name"])):
                 return key, spec
-    raise ValidationError(f"organ {organ!r} is not on the RTOG {scale} scale; expected one of "
-                          f"{sorted(organs)}", field="organ")
+    raise ValidationError(message("rtog.unknown_organ", "organ %(organ)s is not on the RTOG %(scale)s scale; expected "
+                                  "one of [%(expected)s]", organ=repr(organ), scale=scale,
+                                  expected=tuple(repr(o) for o in sorted(organs))), field="organ")
 
 
 def rtog_organs(scale: Scale | str) -> list[RTOGOrgan]:
@@ -99,7 +101,8 @@ def rtog_grades(organ: str, scale: Scale | str) -> list[RTOGGrade]:
 def check_rtog_grade(organ: str, scale: Scale | str, grade: int) -> int:
     """Return ``grade`` if the organ's scale defines it, else raise ValidationError."""
     if isinstance(grade, bool) or not isinstance(grade, int):
-        raise ValidationError(f"grade must be an integer 0-5, got {grade!r}", field="grade")
+        raise ValidationError(message("rtog.grade_not_integer", "grade must be an integer 0-5, got %(value)s",
+                                      value=repr(grade)), field="grade")
     available = [g.grade for g in rtog_grades(organ, scale)]
     if grade not in available:
         key, _ = _organ(organ, scale)
@@ -135,20 +138,21 @@ def classify_onset(
     """
     on, start, end = check_date(onset, "onset"), check_date(rt_start, "rt_start"), check_date(rt_end, "rt_end")
     if end < start:
-        raise ValidationError(f"rt_end ({end}) must not be before rt_start ({start})", field="rt_end")
+        raise ValidationError(message("rtog.rt_end_before_start", "rt_end (%(end)s) must not be before rt_start "
+                                      "(%(start)s)", end=end.isoformat(), start=start.isoformat()), field="rt_end")
     if on < start:
-        raise ValidationError(f"onset ({on}) is before the start of radiotherapy ({start})",
-                              field="onset")
+        raise ValidationError(message("rtog.onset_before_rt", "onset (%(onset)s) is before the start of radiotherapy "
+                                      "(%(start)s)", onset=on.isoformat(), start=start.isoformat()), field="onset")
     if isinstance(late_after_days, bool) or not isinstance(late_after_days, int) or late_after_days < 0:
-        raise ValidationError(f"late_after_days must be a non-negative integer, got "
-                              f"{late_after_days!r}", field="late_after_days")
+        raise ValidationError(message("rtog.late_after_days_invalid", "late_after_days must be a non-negative "
+                                      "integer, got %(value)s", value=repr(late_after_days)), field="late_after_days")
     if counted_from == "end":
         days = (on - end).days
     elif counted_from == "start":
         days = (on - start).days + 1
     else:
-        raise ValidationError(f"counted_from must be 'end' or 'start', got {counted_from!r}",
-                              field="counted_from")
+        raise ValidationError(message("rtog.counted_from_invalid", "counted_from must be 'end' or 'start', got "
+                                      "%(value)s", value=repr(counted_from)), field="counted_from")
     return "late" if days > late_after_days else "acute"
 
 

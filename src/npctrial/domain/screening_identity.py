@@ -108,7 +108,8 @@ def check_hospital_number(text: Any) -> str:
 def compute_age(birth: dt.date, on: dt.date) -> int:
     """Age in completed years on ``on`` (29 February birthdays fall on 1 March in common years)."""
     if on < birth:
-        raise ValidationError(f"age on {on.isoformat()}: birth date {birth.isoformat()} is later", field="birth_date")
+        raise ValidationError(message("age.birth_date_later", "age on %(day)s: birth date %(birth)s is later",
+                                      day=on.isoformat(), birth=birth.isoformat()), field="birth_date")
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from npctrial.domain._tables import read_rule_table
 from npctrial.errors import ValidationError
+from npctrial.messages import message
 
 __all__ = ["TERM_KINDS", "TermLabel", "term_label", "untranslated_codes"]
 
@@ -83,7 +84,8 @@ def term_label(kind: str, code: object, language: str | None = "en") -> TermLabe
     category, stage group) for ``language`` (``zh-hans``/``zh`` for Chinese, anything else
     English). An unknown code keeps its own text as the English name."""
     if kind not in _SECTIONS:
-        raise ValidationError(f"kind must be one of {', '.join(TERM_KINDS)}, got {kind!r}", field="kind")
+        raise ValidationError(message("term_label.unknown_kind", "kind must be one of %(kinds)s, got %(value)s",
+                                      kinds=tuple(TERM_KINDS), value=repr(kind)), field="kind")
     key = "" if code is None else str(code)
     english = _english_names()[kind].get(key, key)
     if (language or "").lower() not in _ZH:

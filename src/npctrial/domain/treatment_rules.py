@@ -214,5 +214,6 @@ def check_dose(rules: TreatmentRules, given_mg: float, expected_mg: float, *, ba
 def sae_report_deadline(aware_at: dt.datetime, rules: TreatmentRules) -> dt.datetime:
     """When a serious AE must be reported: awareness + the protocol's window."""
     if not isinstance(aware_at, dt.datetime):
-        raise ValidationError(f"aware_at must be a date and time, got {aware_at!r}", field="aware_at")
+        raise ValidationError(message("sae.aware_at_not_datetime", "aware_at must be a date and time, got %(value)s",
+                                      value=repr(aware_at)), field="aware_at")
     return aware_at + dt.timedelta(hours=rules.sae_report_hours)
