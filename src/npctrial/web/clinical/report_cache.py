@@ -24,6 +24,10 @@ key that changes whenever its result could:
    change that leaves the endpoint data alone (an adverse event, a lab value, a visit that does
    not move the last contact) recomputes the numbers of the report but redraws no figure.
 
+4. **One computation at a time**: when several requests miss the same key at once (several
+   readers after a change), one computes the value and the others wait for it instead of
+   computing it again on the same cores (:func:`_cached`).
+
 A data change outside the application (which ``verify-audit`` reports) leaves the cache stale
 until the next data change or a restart of the server (``serve --production`` empties the shared
 file cache when it starts).
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -50,6 +55,11 @@ T = TypeVar("T")
 
 #: Kept for a day at most (the key carries the date anyway).
 TIMEOUT_SECONDS = 24 * 3600
+#: Step 4: how long a request waits for another one computing the same value, how often it
+#: looks, and when a computing request's lock expires if its process died.
+WAIT_SECONDS = 20.0
+POLL_SECONDS = 0.02
+LOCK_SECONDS = 60
 
 
 def data_version() -> str:
@@ -77,9 +87,32 @@ def cached_by_content(kind: str, content: Any, compute: Callable[[], T]) -> T:
 
 
 def _cached(prefix: str, raw: str, compute: Callable[[], T]) -> T:
+    """Step 4 (single flight): the cached value, or computed by one request at a time.
+
+    A missing value is computed by the request that adds the key's lock (``cache.add``: atomic in
+    the memory cache; in the file cache two processes may rarely both win, which costs a second
+    computation, never a wrong value). The others wait for the value, polling the cache, instead of
+    computing it again on the same cores; a waiter computes it itself when the lock is gone with
+    no value (the computing request failed) or after :data:`WAIT_SECONDS`."""
     key = prefix + hashlib.sha256(raw.encode()).hexdigest()
     value: T | None = cache.get(key)
-    if value is None:
+    if value is not None:
+        return value
+    lock = key + ":computing"
+    owner = cache.add(lock, 1, LOCK_SECONDS)
+    if not owner:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            value = cache.get(key)
+            if value is not None:
+                return value
+            if cache.get(lock) is None:
+                break
+    try:
         value = compute()
         cache.set(key, value, TIMEOUT_SECONDS)
+    finally:
+        if owner:
+            cache.delete(lock)
     return value
