@@ -23,8 +23,8 @@ from typing import Any
 
 from django import forms
 from django.db import models, transaction
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from npctrial.domain import (
     OTHER_SPECIFY,
@@ -34,6 +34,7 @@ from npctrial.domain import (
     other_specify_socs,
     rtog_organs,
 )
+from npctrial.domain.term_labels import term_label
 from npctrial.errors import ValidationError
 from npctrial.web.clinical import checks, derive, schedule
 from npctrial.web.clinical.locks import assert_editable
@@ -68,17 +69,25 @@ class CrfSpec:
     expected: tuple[str, ...] = ()  # optional fields a complete record has (else "incomplete")
 
 
+# Choice lists are callables, evaluated when a form is rendered or validated: the labels are in
+# the reader's language (``口腔黏膜炎 (Mucositis oral)``, English beside the translation), the
+# values the coded keys that the database and exports hold.
 def _lab_choices() -> list[tuple[str, str]]:
-    return [(t.key, f"{t.term} ({t.canonical_unit})") for t in lab_terms()]
+    return [(t.key, f"{_term(t.key)} ({t.canonical_unit})") for t in lab_terms()]
 
 
 def _ae_choices() -> list[tuple[str, str]]:
     terms = [(t.key, t.term) for t in clinical_terms()] + [(t.key, t.term) for t in lab_terms()]
-    return [*sorted(set(terms), key=lambda x: x[1]), (OTHER_SPECIFY, str(_("Other, specify (give the SOC)")))]
+    ordered = sorted(set(terms), key=lambda x: x[1])  # English order in every language: the coded list
+    return [*((key, _term(key)) for key, _name in ordered), (OTHER_SPECIFY, str(_("Other, specify (give the SOC)")))]
 
 
 def _soc_choices() -> list[tuple[str, str]]:
-    return [("", "-"), *((s.key, s.name) for s in other_specify_socs())]
+    return [("", "-"), *((s.key, term_label("ctcae_soc", s.name, get_language()).text) for s in other_specify_socs())]
+
+
+def _term(key: str) -> str:
+    return term_label("ctcae_term", key, get_language()).text
 
 
 def _unit_choices() -> list[tuple[str, str]]:
@@ -91,7 +100,8 @@ def _organ_choices() -> list[tuple[str, str]]:
     for scale in ("acute", "late"):
         for o in rtog_organs(scale):
             seen.setdefault(o.key, o.name)
-    return sorted(seen.items(), key=lambda x: x[1])
+    return [(key, term_label("rtog_organ", key, get_language()).text)
+            for key, _name in sorted(seen.items(), key=lambda x: x[1])]
 
 
 CRFS: dict[str, CrfSpec] = {s.slug: s for s in (
@@ -185,20 +195,20 @@ def form_class(slug: str) -> type[forms.ModelForm]:
                              "formfield_callback": staticmethod(_widget)})  # Django 5: on Meta
     attrs: dict[str, Any] = {"Meta": meta}
     if slug == "lab":
-        attrs["term"] = forms.ChoiceField(choices=_lab_choices())
+        attrs["term"] = forms.ChoiceField(choices=_lab_choices)
         attrs["unit"] = forms.ChoiceField(choices=_unit_choices())
         for name in ("lln_unit", "uln_unit", "baseline_unit"):
             attrs[name] = forms.ChoiceField(choices=[("", "-"), *_unit_choices()], required=False)
         attrs["grade"] = forms.IntegerField(min_value=0, max_value=4, required=False,
                                             help_text=gettext_lazy("leave empty to accept the suggested grade"))
     if slug == "ae":
-        attrs["term"] = forms.ChoiceField(choices=_ae_choices())
-        attrs["soc"] = forms.ChoiceField(choices=_soc_choices(), required=False,
+        attrs["term"] = forms.ChoiceField(choices=_ae_choices)
+        attrs["soc"] = forms.ChoiceField(choices=_soc_choices, required=False,
                                          help_text=gettext_lazy("system organ class of an 'Other, specify' term"))
         attrs["grade"] = forms.IntegerField(min_value=1, max_value=5,
                                             help_text=gettext_lazy("only the grades CTCAE v4.03 defines for the term"))
     if slug == "rtog":
-        attrs["organ"] = forms.ChoiceField(choices=_organ_choices())
+        attrs["organ"] = forms.ChoiceField(choices=_organ_choices)
         attrs["grade"] = forms.IntegerField(min_value=0, max_value=5)
     return type(f"{spec.model.__name__}Form", (forms.ModelForm,), attrs)
 

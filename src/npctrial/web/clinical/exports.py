@@ -19,6 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from npctrial.domain.endpoints import DAYS_PER_MONTH
@@ -130,12 +131,15 @@ def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
 
 
 def _choices(slug: str) -> dict[str, list[tuple[Any, str]]]:
+    """The value labels of the form's coded fields, in English whatever the reader's language
+    (exports carry the coded values and their English names)."""
     spec = spec_of(slug)
     out = {}
-    for f in spec.fields:
-        field = spec.model._meta.get_field(f)
-        if field.choices:
-            out[f] = [(k, str(v)) for k, v in field.choices if k != ""]
+    with translation.override("en"):
+        for f in spec.fields:
+            field = spec.model._meta.get_field(f)
+            if field.choices:
+                out[f] = [(k, str(v)) for k, v in field.choices if k != ""]
     return out
 
 

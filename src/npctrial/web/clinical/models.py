@@ -14,21 +14,23 @@ from django.utils.translation import gettext_lazy as _
 from npctrial.web.core.audit import AuditedModel
 from npctrial.web.core.models import ProtocolVersion, Site, Study, Subject
 
-TECHNIQUES = [("IMRT", "IMRT"), ("VMAT", "VMAT"), ("3DCRT", "3D-CRT"), ("proton", "Proton"), ("other", "Other")]
-DRUGS = [("S-1", "S-1"), ("cisplatin", "Cisplatin"), ("nimotuzumab", "Nimotuzumab"), ("other", "Other")]
-DEVIATION_REASONS = [("", "-"), ("progression", "Disease progression"), ("grade4_toxicity", "Grade 4 toxicity"),
-                     ("refusal", "Patient refusal"), ("other", "Other (explain)")]
-ATTRIBUTIONS = [("unrelated", "Unrelated"), ("unlikely", "Unlikely"), ("possible", "Possible"),
-                ("probable", "Probable"), ("definite", "Definite")]
-RTOG_SCALES = [("acute", "Acute (RTOG)"), ("late", "Late (RTOG/EORTC)")]
-NON_TARGET = [("", "No non-target lesions"), ("CR", "CR"), ("NON_CR_NON_PD", "Non-CR/Non-PD"), ("PD", "PD"),
-              ("NE", "Not evaluated")]
-NEW_LESIONS = [("no", "No"), ("yes", "Yes"), ("equivocal", "Equivocal")]
-EVENT_KINDS = [("locoregional_relapse", "Locoregional relapse"), ("distant_metastasis", "Distant metastasis"),
-               ("second_primary", "Second primary"), ("death", "Death"), ("last_contact", "Last contact"),
-               ("withdrawal", "Withdrawal from follow-up (consent withdrawn)")]
-VISIT_STATUS = [("alive_ned", "Alive, no evidence of disease"), ("alive_disease", "Alive with disease"),
-                ("unknown", "Status unknown")]
+# Labels in the reader's language (forms, pages); the codes are what the database and exports hold.
+TECHNIQUES = [("IMRT", "IMRT"), ("VMAT", "VMAT"), ("3DCRT", "3D-CRT"), ("proton", _("Proton")),
+              ("other", _("Other"))]
+DRUGS = [("S-1", "S-1"), ("cisplatin", _("Cisplatin")), ("nimotuzumab", _("Nimotuzumab")), ("other", _("Other"))]
+DEVIATION_REASONS = [("", "-"), ("progression", _("Disease progression")), ("grade4_toxicity", _("Grade 4 toxicity")),
+                     ("refusal", _("Patient refusal")), ("other", _("Other (explain)"))]
+ATTRIBUTIONS = [("unrelated", _("Unrelated")), ("unlikely", _("Unlikely")), ("possible", _("Possible")),
+                ("probable", _("Probable")), ("definite", _("Definite"))]
+RTOG_SCALES = [("acute", _("Acute (RTOG)")), ("late", _("Late (RTOG/EORTC)"))]
+NON_TARGET = [("", _("No non-target lesions")), ("CR", _("CR")), ("NON_CR_NON_PD", _("Non-CR/Non-PD")),
+              ("PD", _("PD")), ("NE", _("Not evaluated"))]
+NEW_LESIONS = [("no", _("No")), ("yes", _("Yes")), ("equivocal", _("Equivocal"))]
+EVENT_KINDS = [("locoregional_relapse", _("Locoregional relapse")), ("distant_metastasis", _("Distant metastasis")),
+               ("second_primary", _("Second primary")), ("death", _("Death")), ("last_contact", _("Last contact")),
+               ("withdrawal", _("Withdrawal from follow-up (consent withdrawn)"))]
+VISIT_STATUS = [("alive_ned", _("Alive, no evidence of disease")), ("alive_disease", _("Alive with disease")),
+                ("unknown", _("Status unknown"))]
 
 
 class LiveRecordManager(models.Manager):
@@ -252,8 +254,8 @@ class DeclaredRecord(CrfRecord):
         indexes = [models.Index(fields=["subject", "form"], name="clinical_declared_form")]
 
 
-SIGNATURE_MEANINGS = [("approval", "Approval"), ("review", "Review"), ("authorship", "Authorship"),
-                      ("responsibility", "Responsibility")]
+SIGNATURE_MEANINGS = [("approval", _("Approval")), ("review", _("Review")), ("authorship", _("Authorship")),
+                      ("responsibility", _("Responsibility"))]
 
 
 class CasebookSignature(AuditedModel):
