@@ -20,6 +20,7 @@ Every public function validates its inputs at the boundary and raises a subclass
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -74,11 +75,14 @@ class FieldErrors(ValidationError):
 class ProtocolError(ValidationError):
     """A protocol document that does not satisfy the protocol schema.
 
-    ``errors`` lists the problems as English texts (one per problem, with its path in the document).
+    ``errors`` lists the problems as English texts (one per problem, with its path in the document);
+    ``problems`` the same problems as coded messages when the raiser has them (a reader's language).
     """
 
-    def __init__(self, message: str | Message, *, field: str | None = None, errors: list[str] | None = None):
-        self.errors = list(errors or [str(message)])
+    def __init__(self, message: str | Message, *, field: str | None = None, errors: list[str] | None = None,
+                 problems: Sequence[Message] | None = None):
+        self.problems: tuple[Message, ...] = tuple(problems or ())
+        self.errors = list(errors or [str(p) for p in self.problems] or [str(message)])
         super().__init__(message, field=field)
 
 

@@ -23,14 +23,14 @@ the API and the forms name it; its protocol label in a translation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from npctrial.i18n import catalogue, language_key
 
-__all__ = ["Message", "message"]
+__all__ = ["Message", "message", "message_list", "problem_at"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,27 @@ class Message:
 def message(code: str, template: str, /, **params: Any) -> Message:
     """A :class:`Message` (the catalogue tools extract ``message(code, template)`` calls)."""
     return Message(code, template, params)
+
+
+def problem_at(path: str, problem: object) -> Message:
+    """A problem of a document at ``path`` (``criteria[3].rule: unknown field 'hb'``); ``problem`` a
+    message, or a text from elsewhere (pydantic's own, shown as it is)."""
+    return message("document.problem_at", "%(path)s: %(problem)s", path=path, problem=problem)
+
+
+def message_list(items: Sequence[Message]) -> Message:
+    """``items`` one after the other, ``"; "`` between them (a list of problems read as one text).
+
+    Nested two by two (``"%(first)s; %(rest)s"``), so that any number of items renders without
+    deep recursion; the English is exactly ``"; ".join(str(item) for item in items)``.
+    """
+    if not items:
+        raise ValueError("message_list needs at least one message")
+    if len(items) == 1:
+        return items[0]
+    half = len(items) // 2
+    return message("list.semicolon", "%(first)s; %(rest)s", first=message_list(items[:half]),
+                   rest=message_list(items[half:]))
 
 
 def _render(value: Any, language: str | None) -> str:

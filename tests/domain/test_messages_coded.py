@@ -2,7 +2,8 @@
 
 The guard parses src/npctrial/domain/*.py: a ``raise`` or a ``warnings.warn`` given a plain text
 (a literal, an f-string, a concatenation, ``"; ".join(...)``, ``str(...)``, or a variable built
-from one) fails, so a new refusal cannot land in English only. The catalogue side (every
+from one) fails, and so does a plain text added to a protocol's problem list (``problems.append``,
+the lists the ``*_problems`` functions return or yield), so a new refusal cannot land in English only. The catalogue side (every
 ``message(code, template)`` translated, nothing fuzzy) is checked by
 tests/web/test_catalogue_current.py; here: literal codes and templates, one template per code,
 placeholders matching the parameters, and the Chinese rendering of some refusals.
@@ -15,10 +16,12 @@ import datetime as dt
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain import dosing, protocol, recist, rtog, rules, staging
@@ -33,9 +36,6 @@ PLAIN_ON_PURPOSE = {
         "MISSING used as a truth value is a bug in the evaluator, never a user's input",
     ("access.py", "compute_date_shift", "ValueError"):
         "max_days comes from the validated access block (max_shift_days >= 1); a wrong call is a bug",
-    ("edit_checks.py", "_parse_checks", "ProtocolError"):
-        "the packaged edit-check table (data/edit_checks.yaml) is broken: a packaging bug whose text is "
-        "pydantic's own",
 }
 
 
@@ -136,6 +136,21 @@ def _plain_texts(path: Path) -> list[tuple[str, str, str, int]]:
                     found.append((path.name, func.name, callee, call.lineno))
             elif not _coded_helper(tree, callee):  # e.g. raise _error(code, template, ...): its own message()
                 found.append((path.name, func.name, callee, call.lineno))
+    for func, body in _functions(tree):
+        for node in body:
+            texts: list[ast.expr] = []
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("append", "extend") and _name(node.func.value) == "problems":
+                texts = list(node.args)
+            elif isinstance(node, ast.AugAssign) and _name(node.target) == "problems":
+                texts = [node.value]
+            elif isinstance(node, ast.Return | ast.Yield) and "problems" in func.name and node.value is not None:
+                texts = [node.value]
+            for value in texts:
+                items = value.elts if isinstance(value, ast.List | ast.Tuple) else (
+                    [value.elt] if isinstance(value, ast.ListComp | ast.GeneratorExp) else [value])
+                if any(_is_text(item, func) for item in items):
+                    found.append((path.name, func.name, "problems", getattr(node, "lineno", 0)))
     return found
 
 
@@ -160,9 +175,13 @@ def test_the_guard_sees_plain_texts(tmp_path: Path) -> None:
         "def _error(code, template):\n    return ValidationError(message(code, template))\n"
         "def g():\n    raise _error('x.code', 'template')\n"
         "def h():\n    raise _plain()\n"
-        "def _plain():\n    return ValidationError('plain')\n", encoding="utf-8")
-    assert [(fn, callee) for _file, fn, callee, _line in _plain_texts(source)] == [
-        ("a", "ValidationError"), ("b", "ValidationError"), ("c", "warn"), ("d", "ClinicalWarning"), ("h", "_plain")]
+        "def _plain():\n    return ValidationError('plain')\n"
+        "def i_problems(data):\n    problems = []\n    problems.append(f'x: {data!r} is odd')\n"
+        "    problems.append(message('x.odd', '%(path)s: odd', path='x'))\n    return [f'y: {data}' for _ in data]\n",
+        encoding="utf-8")
+    assert sorted((fn, callee) for _file, fn, callee, _line in _plain_texts(source)) == [
+        ("a", "ValidationError"), ("b", "ValidationError"), ("c", "warn"), ("d", "ClinicalWarning"), ("h", "_plain"),
+        ("i_problems", "problems"), ("i_problems", "problems")]
 
 
 def _message_calls() -> Iterator[tuple[str, ast.Call]]:
@@ -275,6 +294,48 @@ def test_a_protocol_error_is_coded_and_keeps_its_english_problem_list() -> None:
     err = info.value
     assert err.code == "protocol.not_a_mapping" and err.errors == ["protocol: a protocol must be a mapping, got list"]
     assert err.message is not None and err.message.render("zh") == "protocol：研究方案须为映射，实际为 list"
+
+
+def load_bundled_text(name: str) -> str:
+    return resources.files("npctrial.domain").joinpath("protocols", f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def _protocol_problems(change: dict[str, Any]) -> ProtocolError:
+    data = yaml.safe_load(load_bundled_text("imrt-s1"))
+    data.update(change)
+    with pytest.raises(ProtocolError) as info:
+        protocol.parse_protocol(data, origin="imrt-s1")
+    return info.value
+
+
+def test_the_problems_of_a_protocol_document_are_coded_and_read_in_chinese() -> None:
+    data = yaml.safe_load(load_bundled_text("imrt-s1"))
+    criteria = [dict(c) for c in data["criteria"]]
+    criteria[1]["id"] = criteria[0]["id"]
+    criteria[2]["rule"] = "ki67 > 40"
+    err = _protocol_problems({"criteria": criteria, "subject_id_pattern": "IMRT-{site}"})
+    first, second = criteria[0]["id"], 2
+    assert [p.code for p in err.problems] == ["protocol.duplicate_criterion", "document.problem_at",
+                                              "protocol.subject_id_needs_seq"]
+    assert err.errors == [str(p) for p in err.problems] == [
+        f"criteria[1].id: duplicate criterion id {first!r}", f"criteria[{second}].rule: unknown field 'ki67'",
+        "subject_id_pattern: needs {seq} (IDs within a site are numbered)"]
+    assert str(err) == "imrt-s1: 3 problem(s): " + "; ".join(err.errors)
+    assert [p.render("zh") for p in err.problems] == [
+        f"criteria[1].id：入选/排除标准 id {first!r} 重复", f"criteria[{second}].rule：未知字段 'ki67'",
+        "subject_id_pattern：须包含 {seq}（同一研究中心内的受试者按序编号）"]
+    assert err.message is not None and err.message.render("zh") == "imrt-s1：3 个问题：" + "；".join(
+        p.render("zh") for p in err.problems)
+
+
+def test_a_schema_refusal_of_a_protocol_reads_in_chinese() -> None:
+    data = yaml.safe_load(load_bundled_text("imrt-s1"))
+    endpoints = [dict(e) for e in data["endpoints"]]
+    endpoints[0] = {**endpoints[0], "kind": "time_to_event", "events": []}
+    err = _protocol_problems({"endpoints": endpoints})
+    (problem,) = err.problems
+    assert str(problem) == "endpoints[0]: Value error, a time_to_event endpoint needs 'events'"
+    assert problem.render("zh") == "endpoints[0]：time_to_event（事件时间）终点须填写 'events'（事件）"
 
 
 def test_a_schema_refusal_keeps_its_message_inside_the_pydantic_error() -> None:

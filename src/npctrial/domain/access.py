@@ -38,6 +38,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from npctrial.messages import Message, message
+
 __all__ = [
     "ACCESS_ROLES",
     "EXPORT_LEVELS",
@@ -96,7 +98,7 @@ def resolve_level(order: tuple[str, ...], declared: Mapping[str, str], defaults:
     return order[best]
 
 
-def access_problems(data: Mapping[str, Any]) -> list[str]:
+def access_problems(data: Mapping[str, Any]) -> list[Message]:
     """Problems of ``access:`` pydantic cannot see: unknown forms and roles, with their paths."""
     access = data.get("access")
     if not isinstance(access, Mapping):
@@ -106,20 +108,22 @@ def access_problems(data: Mapping[str, Any]) -> list[str]:
     declared = data.get("forms")
     own = {f.get("id") for f in declared if isinstance(f, Mapping)} if isinstance(declared, list) else set()
     known_forms = set(STANDARD_FORMS) | {f for f in own if isinstance(f, str)}
-    problems: list[str] = []
+    problems: list[Message] = []
     forms = access.get("forms")
     for form, levels in (forms.items() if isinstance(forms, Mapping) else ()):
         if form not in known_forms:
-            problems.append(f"access.forms.{form}: unknown form (known: {', '.join(sorted(known_forms))})")
+            problems.append(message("access.unknown_form", "%(path)s: unknown form (known: %(known)s)",
+                                    path=f"access.forms.{form}", known=tuple(sorted(known_forms))))
         problems.extend(_role_problems(f"access.forms.{form}", levels))
     problems.extend(_role_problems("access.export", access.get("export")))
     return problems
 
 
-def _role_problems(path: str, levels: Any) -> Iterable[str]:
+def _role_problems(path: str, levels: Any) -> Iterable[Message]:
     for role in levels if isinstance(levels, Mapping) else ():
         if role not in ACCESS_ROLES:
-            yield f"{path}.{role}: unknown role (roles: {', '.join(ACCESS_ROLES)})"
+            yield message("access.unknown_role", "%(path)s: unknown role (roles: %(roles)s)", path=f"{path}.{role}",
+                          roles=ACCESS_ROLES)
 
 
 def compute_date_shift(key: bytes, subject: str, max_days: int) -> int:

@@ -32,6 +32,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from npctrial.messages import Message, message
+
 __all__ = ["TREATING_ROLES", "Blinding", "blinding_problems", "resolve_blinding"]
 
 #: roles of the treating team: never unblinded by a double-blind protocol (rule 2)
@@ -62,28 +64,32 @@ def resolve_blinding(declared: Blinding | None, randomised: bool) -> Blinding | 
                     source="not declared by the protocol: allocations are concealed from every role")
 
 
-def blinding_problems(data: Mapping[str, Any]) -> list[str]:
+def blinding_problems(data: Mapping[str, Any]) -> list[Message]:
     """Semantic problems of a protocol mapping's ``blinding`` block (rules 2-4), with their paths."""
     block = data.get("blinding")
     if block is None:
         return []
     if not isinstance(block, Mapping):
         return []  # the schema reports the wrong type
-    problems: list[str] = []
+    problems: list[Message] = []
     if not data.get("randomisation"):
-        problems.append("blinding: declared for a protocol without randomisation")
+        problems.append(message("blinding.without_randomisation", "blinding: declared for a protocol without "
+                                "randomisation"))
     roles = block.get("allocation_visible_to") or []
     if not isinstance(roles, list | tuple):
         return problems
     seen: set[str] = set()
     for i, role in enumerate(roles):
+        path = f"blinding.allocation_visible_to[{i}]"
         if not isinstance(role, str) or not role.isidentifier():
-            problems.append(f"blinding.allocation_visible_to[{i}]: a role name, got {role!r}")
+            problems.append(message("blinding.not_a_role", "%(path)s: a role name, got %(value)s", path=path,
+                                    value=repr(role)))
             continue
         if role in seen:
-            problems.append(f"blinding.allocation_visible_to[{i}]: {role!r} is listed twice")
+            problems.append(message("blinding.role_twice", "%(path)s: %(role)s is listed twice", path=path,
+                                    role=repr(role)))
         seen.add(role)
         if block.get("masking") == "double-blind" and role in TREATING_ROLES:
-            problems.append(f"blinding.allocation_visible_to[{i}]: a double-blind protocol cannot show "
-                            f"allocations to the treating team ({role!r})")
+            problems.append(message("blinding.treating_team_unblinded", "%(path)s: a double-blind protocol cannot "
+                                    "show allocations to the treating team (%(role)s)", path=path, role=repr(role)))
     return problems

@@ -61,7 +61,7 @@ from npctrial.domain.localised_text import LocalisedStr, field_ref
 from npctrial.domain.protocol_fields import FieldSpec
 from npctrial.domain.rules import MISSING, Rule, parse_rule
 from npctrial.errors import ClinicalWarning, FieldErrors, ValidationError
-from npctrial.messages import message
+from npctrial.messages import Message, message
 
 __all__ = ["FORM_CONTEXT_NAMES", "DeclaredForm", "FormField", "FormPreview", "FormValues", "check_form_values",
            "declared_form_problems", "preview_form"]
@@ -359,18 +359,20 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def _field_problems(path: str, fields: list[Any]) -> list[str]:
+def _field_problems(path: str, fields: list[Any]) -> list[Message]:
     """Unique names, no context names, expressions reading earlier fields and the context only."""
-    problems: list[str] = []
+    problems: list[Message] = []
     earlier: set[str] = set()
     for j, spec in enumerate(fields):
         if not isinstance(spec, Mapping):
             continue
         name = spec.get("name")
         if name in earlier:
-            problems.append(f"{path}[{j}].name: duplicate field {name!r}")
+            problems.append(message("protocol.duplicate_field", "%(path)s: duplicate field %(name)s",
+                                    path=f"{path}[{j}].name", name=repr(name)))
         if name in FORM_CONTEXT_NAMES:
-            problems.append(f"{path}[{j}].name: {name!r} is a subject context name")
+            problems.append(message("form_spec.context_name", "%(path)s: %(name)s is a subject context name",
+                                    path=f"{path}[{j}].name", name=repr(name)))
         for kind in ("show_if", "calculate"):
             text = spec.get(kind)
             if not isinstance(text, str) or not text.strip():
@@ -378,40 +380,45 @@ def _field_problems(path: str, fields: list[Any]) -> list[str]:
             try:
                 parse_rule(text, known_fields=frozenset(earlier | FORM_CONTEXT_NAMES))
             except ValidationError as exc:
-                problems.append(f"{path}[{j}].{kind}: {exc} (an expression reads the fields declared before it "
-                                f"and {', '.join(sorted(FORM_CONTEXT_NAMES))})")
+                problems.append(message("form_spec.expression_problem", "%(path)s: %(problem)s (an expression reads "
+                                        "the fields declared before it and %(context)s)", path=f"{path}[{j}].{kind}",
+                                        problem=exc.message or str(exc), context=tuple(sorted(FORM_CONTEXT_NAMES))))
         if isinstance(name, str):
             earlier.add(name)
     return problems
 
 
-def _date_field_problems(path: str, form: Mapping[str, Any]) -> list[str]:
+def _date_field_problems(path: str, form: Mapping[str, Any]) -> list[Message]:
     date_field = form.get("date_field")
     spec = next((f for f in _as_list(form.get("fields")) if isinstance(f, Mapping) and f.get("name") == date_field),
                 None)
     if date_field is None:
         return []
     if spec is None:
-        return [f"{path}.date_field: {date_field!r} is not a field of the form"]
+        return [message("form_spec.date_field_unknown", "%(path)s: %(name)s is not a field of the form",
+                        path=f"{path}.date_field", name=repr(date_field))]
     if spec.get("type") != "date" or spec.get("required") is not True or spec.get("show_if") or spec.get("calculate"):
-        return [f"{path}.date_field: {date_field!r} must be a required date field, always shown"]
+        return [message("form_spec.date_field_not_required_date", "%(path)s: %(name)s must be a required date field, "
+                        "always shown", path=f"{path}.date_field", name=repr(date_field))]
     return []
 
 
-def declared_form_problems(data: Mapping[str, Any]) -> list[str]:
+def declared_form_problems(data: Mapping[str, Any]) -> list[Message]:
     """Problems of ``forms:`` in a raw protocol mapping that pydantic cannot see, with their paths."""
     from npctrial.domain.schedule import STANDARD_FORMS
 
-    problems: list[str] = []
+    problems: list[Message] = []
     ids: set[str] = set()
     for i, form in enumerate(_as_list(data.get("forms"))):
         if not isinstance(form, Mapping):
             continue
         fid = form.get("id")
         if fid in STANDARD_FORMS:
-            problems.append(f"forms[{i}].id: {fid!r} is a standard form of the EDC")
+            problems.append(message("form_spec.standard_form_id", "%(path)s: %(form)s is a standard form of the EDC",
+                                    path=f"forms[{i}].id", form=repr(fid)))
         elif fid in ids:
-            problems.append(f"forms[{i}].id: duplicate form {fid!r}")
+            problems.append(message("form_spec.duplicate_form", "%(path)s: duplicate form %(form)s",
+                                    path=f"forms[{i}].id", form=repr(fid)))
         if isinstance(fid, str):
             ids.add(fid)
         problems.extend(_field_problems(f"forms[{i}].fields", _as_list(form.get("fields"))))

@@ -47,7 +47,7 @@ from pydantic import ValidationError as PydanticValidationError
 from npctrial.domain._tables import read_rule_table
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.errors import ProtocolError, ValidationError
-from npctrial.messages import message
+from npctrial.messages import Message, message, message_list, problem_at
 
 __all__ = [
     "CONTEXT_NAMES",
@@ -118,24 +118,32 @@ class EditCheckFinding:
 
 
 def _parse_checks(items: Iterable[Any], origin: str) -> tuple[EditCheck, ...]:
-    out, problems = [], []
+    out: list[EditCheck] = []
+    problems: list[Message] = []
     for i, item in enumerate(items):
         try:
             out.append(EditCheck.model_validate(item))
-        except (PydanticValidationError, ValidationError) as exc:
-            problems.append(f"{origin}[{i}]: {exc}")
+        except ValidationError as exc:
+            problems.append(problem_at(f"{origin}[{i}]", exc.message or str(exc)))
+        except PydanticValidationError as exc:
+            problems.append(problem_at(f"{origin}[{i}]", str(exc)))
     ids = [c.id for c in out]
-    problems += [f"{origin}: duplicate edit check id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += _duplicate_ids(origin, ids)
     if problems:
-        raise ProtocolError("; ".join(problems), field="edit_checks", errors=problems)
+        raise ProtocolError(message_list(problems), field="edit_checks", problems=problems)
     return tuple(out)
 
 
-def edit_check_problems(data: Mapping[str, Any]) -> list[str]:
+def _duplicate_ids(path: str, ids: list[str]) -> list[Message]:
+    return [message("edit_check.duplicate_id", "%(path)s: duplicate edit check id %(id)s", path=path, id=repr(i))
+            for i in sorted({i for i in ids if ids.count(i) > 1})]
+
+
+def edit_check_problems(data: Mapping[str, Any]) -> list[Message]:
     """Protocol-level problems pydantic cannot see: duplicate check ids (with their path)."""
     items = data.get("edit_checks")
     ids = [str(c.get("id")) for c in items if isinstance(c, Mapping)] if isinstance(items, list | tuple) else []
-    return [f"edit_checks: duplicate edit check id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    return _duplicate_ids("edit_checks", ids)
 
 
 @cache

@@ -46,7 +46,7 @@ from npctrial.domain.rules import Rule, parse_rule
 from npctrial.domain.schedule import Schedule, schedule_problems
 from npctrial.domain.treatment_rules import TreatmentRules
 from npctrial.errors import ProtocolError, ValidationError
-from npctrial.messages import message
+from npctrial.messages import Message, message, message_list, problem_at
 
 __all__ = [
     "Arm",
@@ -326,20 +326,18 @@ def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
     if not isinstance(data, Mapping):
         raise ProtocolError(message("protocol.not_a_mapping", "%(origin)s: a protocol must be a mapping, got %(type)s",
                                     origin=origin, type=type(data).__name__))
-    problems: list[str] = []
+    problems: list[Message] = []
     protocol: Protocol | None = None
     try:
         protocol = Protocol.model_validate(dict(data))
     except PydanticValidationError as exc:
-        for err in exc.errors():
-            problems.append(f"{_loc(err['loc'])}: {err['msg']}")
+        problems.extend(_schema_problem(err) for err in exc.errors())
     problems.extend(_semantic_problems(data))
     if problems:
-        unique = list(dict.fromkeys(problems))
-        listing = "; ".join(unique)
+        unique = list({str(p): p for p in problems}.values())
         raise ProtocolError(message("protocol.problems", "%(origin)s: %(count)s problem(s): %(problems)s",
-                                    origin=origin, count=len(unique), problems=listing),
-                            field="protocol", errors=unique)
+                                    origin=origin, count=len(unique), problems=message_list(unique)),
+                            field="protocol", problems=unique)
     assert protocol is not None
     # Criteria list the fields they read (with units from the catalogue): fill them from the rule.
     criteria = tuple(
@@ -347,6 +345,17 @@ def parse_protocol(data: Any, *, origin: str = "protocol") -> Protocol:
         for c in protocol.criteria
     )
     return protocol.model_copy(update={"criteria": criteria})
+
+
+def _schema_problem(err: Mapping[str, Any]) -> Message:
+    """A pydantic error with its path: our own message when a validator raised one, else pydantic's text."""
+    error = (err.get("ctx") or {}).get("error")
+    coded = error.message if isinstance(error, ValidationError) else (
+        error.args[0] if isinstance(error, ValueError) and error.args and isinstance(error.args[0], Message) else None)
+    if err.get("type") == "value_error" and coded is not None:
+        return message("protocol.schema_value_error", "%(path)s: Value error, %(problem)s", path=_loc(err["loc"]),
+                       problem=coded)
+    return problem_at(_loc(err["loc"]), err["msg"])
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -365,14 +374,15 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
-    problems: list[str] = []
+def _semantic_problems(data: Mapping[str, Any]) -> list[Message]:
+    problems: list[Message] = []
     names: set[str] = set()
     for i, spec in enumerate(_as_list(data.get("fields"))):
         name = spec.get("name") if isinstance(spec, Mapping) else None
         if isinstance(name, str):
             if name in names:
-                problems.append(f"fields[{i}].name: duplicate field {name!r}")
+                problems.append(message("protocol.duplicate_field", "%(path)s: duplicate field %(name)s",
+                                        path=f"fields[{i}].name", name=repr(name)))
             names.add(name)
 
     ids: set[str] = set()
@@ -382,7 +392,8 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
         cid = crit.get("id")
         if isinstance(cid, str):
             if cid in ids:
-                problems.append(f"criteria[{i}].id: duplicate criterion id {cid!r}")
+                problems.append(message("protocol.duplicate_criterion", "%(path)s: duplicate criterion id %(id)s",
+                                        path=f"criteria[{i}].id", id=repr(cid)))
             ids.add(cid)
         rule_text = crit.get("rule")
         if not isinstance(rule_text, str) or not rule_text.strip():
@@ -390,20 +401,18 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
         try:
             rule = parse_rule(rule_text, known_fields=frozenset(names))
         except ValidationError as exc:
-            problems.append(f"criteria[{i}].rule: {exc}")
+            problems.append(problem_at(f"criteria[{i}].rule", exc.message or str(exc)))
             continue
         declared = crit.get("fields")
         if isinstance(declared, list | tuple) and declared and set(declared) != set(rule.fields):
-            problems.append(
-                f"criteria[{i}].fields: {sorted(declared)} do not match the fields the rule uses "
-                f"{sorted(rule.fields)}"
-            )
+            problems.append(message(
+                "protocol.criterion_fields_mismatch", "%(path)s: [%(declared)s] do not match the fields the rule uses "
+                "[%(used)s]", path=f"criteria[{i}].fields", declared=tuple(repr(f) for f in sorted(declared)),
+                used=tuple(repr(f) for f in sorted(rule.fields))))
 
     for t, table in enumerate(_as_list(data.get("dosing"))):
         if isinstance(table, Mapping):
-            problems.extend(
-                f"dosing[{t}].bands{p}" for p in _band_problems(_as_list(table.get("bands")))
-            )
+            problems.extend(_band_problems(f"dosing[{t}].bands", _as_list(table.get("bands"))))
 
     fu = data.get("follow_up")
     if isinstance(fu, Mapping):
@@ -411,24 +420,26 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
         for j in range(1, len(periods)):
             prev_to, cur_from = periods[j - 1].get("to_month"), periods[j].get("from_month")
             if prev_to is None:
-                problems.append(
-                    f"follow_up.periods[{j - 1}].to_month: only the last period may be open-ended"
-                )
+                problems.append(message("protocol.open_period_not_last", "%(path)s: only the last period may be "
+                                        "open-ended", path=f"follow_up.periods[{j - 1}].to_month"))
             elif cur_from != prev_to:
-                problems.append(
-                    f"follow_up.periods[{j}].from_month: must equal the previous to_month ({prev_to}), got {cur_from}"
-                )
+                problems.append(message("protocol.periods_not_contiguous", "%(path)s: must equal the previous "
+                                        "to_month (%(previous)s), got %(value)s", path=f"follow_up.periods[{j}].from_month",
+                                        previous=str(prev_to), value=str(cur_from)))
 
     rnd = data.get("randomisation")
     if isinstance(rnd, Mapping):
         arms, ratio = _as_list(rnd.get("arms")), _as_list(rnd.get("ratio"))
         if arms and ratio and len(arms) != len(ratio):
-            problems.append(f"randomisation.ratio: {len(ratio)} numbers for {len(arms)} arms")
+            problems.append(message("protocol.ratio_arms_mismatch", "randomisation.ratio: %(count)s numbers for "
+                                    "%(arms)s arms", count=len(ratio), arms=len(arms)))
         for k, factor in enumerate(_as_list(rnd.get("stratification"))):
             if factor not in names:
-                problems.append(f"randomisation.stratification[{k}]: unknown field {factor!r}")
+                problems.append(message("protocol.unknown_stratification_field", "%(path)s: unknown field %(name)s",
+                                        path=f"randomisation.stratification[{k}]", name=repr(factor)))
         if rnd.get("method") == "permuted_block" and not _as_list(rnd.get("block_sizes")):
-            problems.append("randomisation.block_sizes: permuted_block needs block sizes")
+            problems.append(message("protocol.block_sizes_required",
+                                    "randomisation.block_sizes: permuted_block needs block sizes"))
     problems.extend(schedule_problems(data))
     problems.extend(declared_form_problems(data))
     problems.extend(edit_check_problems(data))
@@ -441,7 +452,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
 _ID_PLACEHOLDERS = frozenset({"study", "site", "seq"})
 
 
-def _subject_id_pattern_problems(pattern: Any) -> list[str]:
+def _subject_id_pattern_problems(pattern: Any) -> list[Message]:
     """The subject-ID pattern uses only {study}, {site}, {seq}, includes {seq} and formats."""
     if pattern is None or not isinstance(pattern, str):
         return []  # absent: the default; not text: reported by pydantic
@@ -451,32 +462,38 @@ def _subject_id_pattern_problems(pattern: Any) -> list[str]:
         if not unknown:
             pattern.format(study="s", site="GZ", seq=1)
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
-        return [f"subject_id_pattern: {pattern!r} cannot be formatted ({exc})"]
-    problems = [f"subject_id_pattern: unknown placeholder {{{n}}} (use {{study}}, {{site}}, {{seq}})"
-                for n in unknown]
+        return [message("protocol.subject_id_pattern_invalid", "subject_id_pattern: %(pattern)s cannot be formatted "
+                        "(%(error)s)", pattern=repr(pattern), error=str(exc))]
+    problems = [message("protocol.subject_id_unknown_placeholder", "subject_id_pattern: unknown placeholder "
+                        "{%(name)s} (use {study}, {site}, {seq})", name=n) for n in unknown]
     if "seq" not in names:
-        problems.append("subject_id_pattern: needs {seq} (IDs within a site are numbered)")
+        problems.append(message("protocol.subject_id_needs_seq",
+                                "subject_id_pattern: needs {seq} (IDs within a site are numbered)"))
     return problems
 
 
-def _band_problems(bands: list[Any]) -> list[str]:
-    problems: list[str] = []
+def _band_problems(path: str, bands: list[Any]) -> list[Message]:
+    problems: list[Message] = []
     good = [b for b in bands if isinstance(b, Mapping)]
     if len(good) != len(bands) or not good:
         return problems
     if good[0].get("lower") is not None:
-        problems.append("[0].lower: the first band must be open below (lower: null)")
+        problems.append(message("protocol.first_band_not_open", "%(path)s: the first band must be open below "
+                                "(lower: null)", path=f"{path}[0].lower"))
     if good[-1].get("upper") is not None:
-        problems.append(f"[{len(good) - 1}].upper: the last band must be open above (upper: null)")
+        problems.append(message("protocol.last_band_not_open", "%(path)s: the last band must be open above "
+                                "(upper: null)", path=f"{path}[{len(good) - 1}].upper"))
     for j in range(1, len(good)):
         prev, cur = good[j - 1], good[j]
         if prev.get("upper") != cur.get("lower"):
-            problems.append(
-                f"[{j}].lower: must equal the previous band's upper ({prev.get('upper')}), got {cur.get('lower')}"
-            )
+            problems.append(message("protocol.bands_not_contiguous", "%(path)s: must equal the previous band's upper "
+                                    "(%(upper)s), got %(lower)s", path=f"{path}[{j}].lower",
+                                    upper=str(prev.get("upper")), lower=str(cur.get("lower"))))
         elif bool(prev.get("upper_inclusive", False)) == bool(cur.get("lower_inclusive", True)):
-            state = "both include" if prev.get("upper_inclusive", False) else "neither includes"
+            params = {"path": f"{path}[{j}].lower_inclusive", "band": j - 1, "next": j, "bound": str(cur.get("lower"))}
             problems.append(
-                f"[{j}].lower_inclusive: bands {j - 1} and {j} {state} {cur.get('lower')}"
-            )
+                message("protocol.bands_both_include", "%(path)s: bands %(band)s and %(next)s both include "
+                        "%(bound)s", **params) if prev.get("upper_inclusive", False) else
+                message("protocol.bands_neither_includes", "%(path)s: bands %(band)s and %(next)s neither includes "
+                        "%(bound)s", **params))
     return problems

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from npctrial.domain.localised_text import LocalisedStr, LocalisedText, versions
-from npctrial.messages import message
+from npctrial.messages import Message, message
 
 __all__ = ["STANDARD_FORMS", "Schedule", "ScheduleEvent", "schedule_problems"]
 
@@ -96,7 +96,7 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def schedule_problems(data: Mapping[str, Any]) -> list[str]:
+def schedule_problems(data: Mapping[str, Any]) -> list[Message]:
     """Semantic checks of ``schedule`` in a raw protocol mapping (paths as in protocol errors).
 
     Every form named is a standard or declared form; expanded event ids are unique; follow-up
@@ -107,12 +107,13 @@ def schedule_problems(data: Mapping[str, Any]) -> list[str]:
         return []
     declared = {f.get("id"): f for f in _as_list(data.get("forms")) if isinstance(f, Mapping)}
     known = set(STANDARD_FORMS) | {k for k in declared if isinstance(k, str)}
-    problems: list[str] = []
+    problems: list[Message] = []
 
     def check_forms(path: str, forms: Any) -> None:
         for j, form in enumerate(_as_list(forms)):
             if form not in known:
-                problems.append(f"{path}[{j}]: unknown form {form!r} (known: {', '.join(sorted(known))})")
+                problems.append(message("schedule.unknown_form", "%(path)s: unknown form %(form)s (known: %(known)s)",
+                                        path=f"{path}[{j}]", form=repr(form), known=tuple(sorted(known))))
 
     ids: set[str] = set()
     for i, ev in enumerate(_as_list(schedule.get("events"))):
@@ -124,19 +125,24 @@ def schedule_problems(data: Mapping[str, Any]) -> list[str]:
         for k in range(1, n + 1):
             eid = f"{ev.get('id')}{k}" if n > 1 else str(ev.get("id"))
             if eid in ids or eid.startswith("fu_m"):
-                problems.append(f"schedule.events[{i}].id: duplicate or reserved event id {eid!r}")
+                problems.append(message("schedule.duplicate_event_id", "%(path)s: duplicate or reserved event id "
+                                        "%(id)s", path=f"schedule.events[{i}].id", id=repr(eid)))
             ids.add(eid)
     check_forms("schedule.follow_up_forms", schedule.get("follow_up_forms"))
     check_forms("schedule.log_forms", schedule.get("log_forms"))
     if _as_list(schedule.get("follow_up_forms")) and not isinstance(data.get("follow_up"), Mapping):
-        problems.append("schedule.follow_up_forms: the protocol has no follow_up plan")
+        problems.append(message("schedule.follow_up_forms_without_plan",
+                                "schedule.follow_up_forms: the protocol has no follow_up plan"))
     critical = schedule.get("critical_fields")
     for form, fields in (critical.items() if isinstance(critical, Mapping) else ()):
         if form not in known:
-            problems.append(f"schedule.critical_fields.{form}: unknown form {form!r}")
+            problems.append(message("schedule.critical_fields_unknown_form", "%(path)s: unknown form %(form)s",
+                                    path=f"schedule.critical_fields.{form}", form=repr(form)))
         elif form in declared:
             names = {f.get("name") for f in _as_list(declared[form].get("fields")) if isinstance(f, Mapping)}
             for name in _as_list(fields):
                 if name not in names:
-                    problems.append(f"schedule.critical_fields.{form}: {name!r} is not a field of form {form!r}")
+                    problems.append(message("schedule.critical_field_unknown", "%(path)s: %(name)s is not a field of "
+                                            "form %(form)s", path=f"schedule.critical_fields.{form}", name=repr(name),
+                                            form=repr(form)))
     return problems
