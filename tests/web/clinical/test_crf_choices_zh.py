@@ -60,3 +60,25 @@ def test_a_chinese_page_stores_the_code_and_exports_keep_english_labels(coordina
     with translation.override("zh-hans"):
         labels = dict(_choices("ae")["attribution"])
     assert labels["probable"] == "Probable"
+
+
+def test_the_casebook_names_forms_and_terms_in_chinese(coordinator, world) -> None:
+    from datetime import date
+
+    from tests.web.clinical.conftest import save
+
+    save("ae", world, {"week": 1, "term": "mucositis_oral", "grade": 2, "attribution": "probable",
+                       "start_date": date(2026, 1, 19)})
+    coordinator.defaults.update(ZH)
+    html = coordinator.get(url("casebook", world)).content.decode()
+    assert "口腔黏膜炎 (Mucositis oral)" in html and "不良事件" in html and "肿瘤评估（RECIST 1.1）" in html
+    coordinator.defaults.update({"HTTP_ACCEPT_LANGUAGE": "en"})
+    english = coordinator.get(url("casebook", world)).content.decode()
+    assert "Mucositis oral" in english and "口腔黏膜炎" not in english
+
+
+def test_the_report_says_in_chinese_why_a_patient_is_left_out(coordinator, world) -> None:
+    coordinator.defaults.update(ZH)
+    html = coordinator.get(url("study-report", world)).content.decode()
+    assert "尚无基线后的 RECIST 1.1 疗效评价" in html
+    assert "no post-baseline RECIST 1.1 response yet" not in html

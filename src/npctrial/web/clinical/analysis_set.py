@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from npctrial.domain import (
     EndpointValue,
     Failure,
@@ -46,6 +48,7 @@ from npctrial.web.clinical.models import (
 )
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
+from npctrial.web.languages.display import message_text
 
 __all__ = ["NOT_ASSIGNED", "SINGLE_ARM", "TIME_TO_EVENT", "AnalysisSet", "NotEvaluable", "SubjectAnalysis",
            "best_response", "best_response_or_reason", "build_analysis_set", "load_records", "patient_course",
@@ -157,7 +160,8 @@ def endpoint_spec(protocol: Any, name: str) -> Any:
 
 @dataclass(frozen=True)
 class NotEvaluable:
-    """A subject left out of an endpoint, and why."""
+    """A subject left out of an endpoint, and why (in the language of the report being built:
+    the domain's coded refusal rendered for the reader, English outside a request)."""
 
     endpoint: str
     subject_id: str
@@ -206,13 +210,13 @@ def _analyse(subject: Subject, records: Records, protocol: Any, randomised: bool
 
     arm = _arm(subject, randomised)
     if arm is None:
-        drop("arm", "never randomised: left out of the analyses by arm")
+        drop("arm", _("never randomised: left out of the analyses by arm"))
     course = None
     try:
         course = patient_course(subject, records)
     except ValidationError as exc:
         for name in TIME_TO_EVENT:
-            drop(name, str(exc))
+            drop(name, message_text(exc))
     values: dict[str, EndpointValue] = {}
     for name in TIME_TO_EVENT:
         if course is None:
@@ -220,17 +224,18 @@ def _analyse(subject: Subject, records: Records, protocol: Any, randomised: bool
         try:
             values[name] = derive_endpoint(course, endpoint_spec(protocol, name))
         except ValidationError as exc:
-            drop(name, str(exc))
+            drop(name, message_text(exc))
     bor = None
     try:
         bor = best_response(subject, records.assessments)
     except ValidationError as exc:
         days = [a.assessment_date for a in records.assessments]
         twice = ", ".join(sorted({d.isoformat() for d in days if days.count(d) > 1}))
-        drop("BOR", f"{exc}{': ' + twice if twice else ''} (RECIST assessments of {subject.subject_id})")
+        where = _("RECIST assessments of %(subject)s") % {"subject": subject.subject_id}
+        drop("BOR", f"{message_text(exc)}{': ' + twice if twice else ''} ({where})")
     else:
         if bor is None:
-            drop("BOR", "no post-baseline RECIST 1.1 response yet")
+            drop("BOR", _("no post-baseline RECIST 1.1 response yet"))
     return SubjectAnalysis(subject, records, arm, course, values, bor)
 
 

@@ -60,7 +60,7 @@ from npctrial.web.core.screening import protocol_of
 @dataclass(frozen=True)
 class CrfSpec:
     slug: str
-    label: str
+    label: Any  # a lazy translation: the form's name in the reader's language
     model: type[models.Model]
     fields: tuple[str, ...]
     derive: Callable[..., list[str]] | None
@@ -105,33 +105,33 @@ def _organ_choices() -> list[tuple[str, str]]:
 
 
 CRFS: dict[str, CrfSpec] = {s.slug: s for s in (
-    CrfSpec("baseline", "Baseline", Baseline,
+    CrfSpec("baseline", gettext_lazy("Baseline"), Baseline,
             ("assessment_date", "height_cm", "weight_kg", "tnm_edition", "t_category", "n_category", "m_category",
              "ecog", "kps", "ebv_dna", "wbc", "anc", "hb", "platelets", "alt", "ast", "creatinine", "bilirubin"),
             derive.derive_baseline, single=True, date_field="assessment_date",
             expected=("ecog", "wbc", "hb", "platelets", "alt", "ast", "creatinine", "bilirubin")),
-    CrfSpec("radiotherapy", "Radiotherapy", RadiotherapyCourse,
+    CrfSpec("radiotherapy", gettext_lazy("Radiotherapy"), RadiotherapyCourse,
             ("technique", "total_dose_gy", "fractions", "start_date", "end_date", "delivered_fractions"),
             derive.derive_radiotherapy, single=True, date_field="start_date",
             expected=("end_date", "delivered_fractions")),
-    CrfSpec("drug", "Drug administration", DrugAdministration,
+    CrfSpec("drug", gettext_lazy("Drug administration"), DrugAdministration,
             ("drug", "date", "planned_dose_mg", "dose_mg", "doses_planned", "doses_taken", "deviation_reason",
              "deviation_note"), derive.derive_administration, date_field="date"),
-    CrfSpec("interruption", "Treatment interruption", Interruption,
+    CrfSpec("interruption", gettext_lazy("Treatment interruption"), Interruption,
             ("treatment", "start_date", "end_date", "reason"), None, date_field="start_date"),
-    CrfSpec("lab", "Weekly lab value", LabResult,
+    CrfSpec("lab", gettext_lazy("Weekly lab value"), LabResult,
             ("week", "sample_date", "term", "value", "unit", "lln", "lln_unit", "uln", "uln_unit", "baseline_value",
              "baseline_unit", "grade", "override_reason"), derive.derive_lab, date_field="sample_date"),
-    CrfSpec("ae", "Adverse event", AdverseEvent,
+    CrfSpec("ae", gettext_lazy("Adverse event"), AdverseEvent,
             ("week", "term", "term_other", "soc", "grade", "attribution", "serious", "start_date", "stop_date",
              "aware_at", "sae_reported_at"), derive.derive_adverse_event, date_field="start_date"),
-    CrfSpec("rtog", "RTOG score", RtogScore, ("assessment_date", "scale", "organ", "grade"), None,
+    CrfSpec("rtog", gettext_lazy("RTOG score"), RtogScore, ("assessment_date", "scale", "organ", "grade"), None,
             date_field="assessment_date"),
-    CrfSpec("assessment", "Tumour assessment (RECIST 1.1)", TumourAssessment,
+    CrfSpec("assessment", gettext_lazy("Tumour assessment (RECIST 1.1)"), TumourAssessment,
             ("assessment_date", "non_target", "new_lesions"), None, date_field="assessment_date"),
-    CrfSpec("followup", "Follow-up visit", FollowUpVisit, ("visit_date", "status", "disease_assessed", "notes"), None,
+    CrfSpec("followup", gettext_lazy("Follow-up visit"), FollowUpVisit, ("visit_date", "status", "disease_assessed", "notes"), None,
             date_field="visit_date"),
-    CrfSpec("event", "Event", ClinicalEvent, ("kind", "event_date", "sites", "cause"), None,
+    CrfSpec("event", gettext_lazy("Event"), ClinicalEvent, ("kind", "event_date", "sites", "cause"), None,
             date_field="event_date"),
 )}
 

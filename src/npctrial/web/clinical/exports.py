@@ -130,6 +130,12 @@ def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
     return buf.getvalue()
 
 
+def _english(text: Any) -> str:
+    """A (lazily translated) label in English: what exports carry whatever the reader's language."""
+    with translation.override("en"):
+        return str(text)
+
+
 def _choices(slug: str) -> dict[str, list[tuple[Any, str]]]:
     """The value labels of the form's coded fields, in English whatever the reader's language
     (exports carry the coded values and their English names)."""
@@ -196,12 +202,12 @@ def odm_stream(study: Any, subjects: Any, forms: Iterable[str] | None = None, de
     yield '<StudyEventDef OID="SE.CRF" Name="Case report forms" Repeating="Yes" Type="Common">' + "".join(
         f'<FormRef FormOID="F.{s}" Mandatory="No"/>' for s in [*slugs, *(f.id for f in declared)]) + "</StudyEventDef>\n"
     for s in slugs:
-        yield f'<FormDef OID="F.{s}" Name={quoteattr(spec_of(s).label)} Repeating="Yes">' \
+        yield f'<FormDef OID="F.{s}" Name={quoteattr(_english(spec_of(s).label))} Repeating="Yes">' \
               f'<ItemGroupRef ItemGroupOID="IG.{s}" Mandatory="Yes"/></FormDef>\n'
     yield from form_defs
     for s in slugs:
         spec = spec_of(s)
-        yield f'<ItemGroupDef OID="IG.{s}" Name={quoteattr(spec.label)} Repeating="Yes">' + "".join(
+        yield f'<ItemGroupDef OID="IG.{s}" Name={quoteattr(_english(spec.label))} Repeating="Yes">' + "".join(
             f'<ItemRef ItemOID="IT.{s}.{f}" Mandatory="No"/>' for f in item_names[s]) + "</ItemGroupDef>\n"
     yield from group_defs
     for s in slugs:

@@ -17,9 +17,11 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from npctrial.domain import clinical_terms, lab_terms, rtog_organs
+from npctrial.domain.term_labels import term_label
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -156,10 +158,12 @@ def display(model: Any, name: str, value: Any) -> str:
             value.strftime(DATETIME_FORMAT)
     if isinstance(value, date):
         return value.strftime(DATE_FORMAT)
-    if name == "term":
-        return _term_names().get(str(value), str(value))
-    if name == "organ":
-        return _organ_names().get(str(value), str(value))
+    if name == "term" and str(value) in _term_names():  # 口腔黏膜炎 (Mucositis oral) in Chinese
+        return term_label("ctcae_term", str(value), get_language()).text
+    if name == "organ" and str(value) in _organ_names():
+        return term_label("rtog_organ", str(value), get_language()).text
+    if name in ("term", "organ"):
+        return str(value)
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:  # a derived attribute that is not a model field

@@ -327,11 +327,11 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
                   for d in DrugAdministration.objects.filter(subject_id__in=ids, deviation=True)
                   .select_related("subject").order_by("date")]
     completeness = []
-    for label, model in (("Baseline", Baseline), ("Radiotherapy", RadiotherapyCourse),
-                         ("Weekly labs", LabResult), ("Tumour assessment", TumourAssessment),
-                         ("Follow-up visit", FollowUpVisit)):
+    for label, model in ((gettext_lazy("Baseline"), Baseline), (gettext_lazy("Radiotherapy"), RadiotherapyCourse),
+                         (gettext_lazy("Weekly labs"), LabResult), (gettext_lazy("Tumour assessment"), TumourAssessment),
+                         (gettext_lazy("Follow-up visit"), FollowUpVisit)):
         have = len(set(model.objects.filter(subject_id__in=ids).values_list("subject_id", flat=True)))
-        completeness.append({"form": label, "subjects": have, "of": len(subjects),
+        completeness.append({"form": str(label), "subjects": have, "of": len(subjects),
                              "percent": 100.0 * have / len(subjects) if subjects else 0.0})
     simon = None
     if protocol.simon is not None:  # the decision rule is design.interim's; the report only orders the patients
@@ -344,7 +344,7 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
                  "status": interim.status}
     notes = []
     if protocol.simon is None:
-        notes.append("The protocol defines no Simon two-stage design: no stopping rule to monitor.")
+        notes.append(gettext("The protocol defines no Simon two-stage design: no stopping rule to monitor."))
     efficacy = "single_arm" if protocol.randomisation is None else "by_arm" if by_arm else "pooled"
     return StudyReport(study.code, today, flow, ae_rate, min_grade, ae_terms, orr,
                        {k: v for k, v in bors.items() if v}, survival, median_follow_up(analysis),
