@@ -257,3 +257,16 @@ def test_enrolment_series_has_every_month_and_is_cumulative(world):
     series = compute_dashboard(world.users["monitor"], study).enrolment_by_month
     assert [(p["month"], p["enrolled"], p["cumulative"]) for p in series] == [
         ("2025-11", 1, 1), ("2025-12", 0, 1), ("2026-01", 0, 1), ("2026-02", 1, 2)]
+
+
+def test_the_problems_of_a_refused_protocol_read_in_the_admins_language(client, world):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root_zh", password="x" * 12)
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    broken = load_bundled_protocol_text("imrt-s1").replace('rule: "ecog in (0, 1)"', 'rule: "ecog in"')
+    form = {"code": "imrt4", "target_enrolment": 30, "protocol_yaml": broken}
+    zh = client.post(reverse("study-create"), form, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "criteria[1].rule：规则 &#x27;ecog in&#x27; 不是有效的表达式" in zh
+    en = client.post(reverse("study-create"), form, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "criteria[1].rule: rule &#x27;ecog in&#x27; is not a valid expression" in en

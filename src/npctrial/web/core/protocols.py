@@ -114,7 +114,7 @@ def protocol_input(field: str) -> Iterator[None]:
     try:
         yield
     except ProtocolError as exc:
-        raise ProtocolError(str(exc), field=field, errors=exc.errors) from exc
+        raise ProtocolError(exc.message or str(exc), field=field, errors=exc.errors, problems=exc.problems) from exc
 
 
 def load_bundled_protocol_text(name: str) -> str:

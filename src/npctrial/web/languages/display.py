@@ -8,6 +8,7 @@
 - Refusals of the domain layer (:func:`message_text`): a coded message
   (:mod:`npctrial.messages`) in the reader's language, the field named by its protocol label;
   the English text (what the API and the audit trail keep) for a plain-text error.
+- Problems of a refused protocol document (:func:`problem_texts`): coded, in the reader's language.
 - Numbers (:func:`format_number`): the value as entered, without a spurious ``.0`` (``350``, not
   ``350.0``) and without rounding an entered value; a decimal point and no digit grouping in
   both languages (the zh-Hans convention of Django and of Chinese laboratory reports).
@@ -26,9 +27,9 @@ from django.utils.translation import gettext as _
 
 from npctrial.domain.localised_text import localise
 from npctrial.domain.term_labels import term_label
-from npctrial.errors import ValidationError
+from npctrial.errors import ProtocolError, ValidationError
 
-__all__ = ["choice_label", "format_number", "message_text", "protocol_text", "stored_value"]
+__all__ = ["choice_label", "format_number", "message_text", "problem_texts", "protocol_text", "stored_value"]
 
 _RECIST = frozenset({"CR", "PR", "SD", "PD", "NE", "NON_CR_NON_PD"})
 
@@ -41,6 +42,14 @@ def protocol_text(text: object) -> str:
 def message_text(error: ValidationError) -> str:
     """The text of ``error`` for the reader: its coded message in the active language, else ``str(error)``."""
     return str(error) if error.message is None else error.message.render(get_language())
+
+
+def problem_texts(error: ProtocolError) -> list[str]:
+    """The problems of a refused protocol document for the reader: its coded problems in the
+    active language, else its English texts."""
+    if error.problems:
+        return [p.render(get_language()) for p in error.problems]
+    return list(error.errors)
 
 
 def choice_label(code: object, kind: str | None = None) -> str:

@@ -14,6 +14,7 @@ from npctrial.errors import ProtocolError, ValidationError
 from npctrial.web.core import amendments, permissions
 from npctrial.web.core.forms import AmendmentForm, DecisionForm
 from npctrial.web.core.models import ProtocolVersion, Study
+from npctrial.web.languages.display import message_text, problem_texts
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,9 +30,9 @@ def study_amend(request: HttpRequest, study_pk: int) -> HttpResponse:
                 study, data["protocol_yaml"], user=request.user, reason=data["reason"],
                 restart_from=data["restart_from"], restart_reason=data["restart_reason"], request=request)
         except ProtocolError as exc:
-            problems = exc.errors
+            problems = problem_texts(exc)
         except ValidationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, message_text(exc))
         else:
             messages.success(request, _("Amendment %(label)s (#%(n)d) proposed: it needs approval by someone else")
                              % {"label": version.label, "n": version.number})

@@ -27,6 +27,7 @@ from npctrial.web.core.screening import protocol_of
 from npctrial.web.core.spreadsheet import safe_rows
 from npctrial.web.core.studies import create_study
 from npctrial.web.languages import display
+from npctrial.web.languages.display import message_text, problem_texts
 
 
 def study_title(study: Any) -> str:
@@ -63,9 +64,9 @@ def study_create(request: HttpRequest) -> HttpResponse:
                 user=request.user, request=request,
             )
         except ProtocolError as exc:
-            problems = exc.errors
+            problems = problem_texts(exc)
         except ValidationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, message_text(exc))
         else:
             messages.success(request, _("Study %(code)s created: add its sites and members") % {"code": study.code})
             return redirect("study-admin", study_pk=study.pk)
