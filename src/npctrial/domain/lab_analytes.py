@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from npctrial.domain._inputs import check_number
 from npctrial.domain._tables import read_rule_table
+from npctrial.domain.localised_text import parse_localised_text
 from npctrial.errors import ValidationError
 from npctrial.messages import message
 
@@ -80,7 +81,7 @@ class Analyte:
     """One analyte of the catalogue with its units and plausibility limits (canonical unit)."""
 
     key: str
-    label: str
+    label: str  # a LocalisedText: English, with its Chinese version (``label.in_language("zh")``)
     ctcae_term: str | None
     canonical_unit: str
     units: tuple[LabUnit, ...]
@@ -136,7 +137,7 @@ def _analyte(key: str, spec: dict[str, Any]) -> Analyte:
         raise ValidationError(message("lab_data.canonical_unit", "lab analytes data: %(analyte)s must list its "
                                       "canonical unit with factor 1", analyte=key), field="lab_analytes")
     return Analyte(
-        key=key, label=str(spec["label"]), ctcae_term=spec.get("ctcae_term"),
+        key=key, label=parse_localised_text(spec["label"]), ctcae_term=spec.get("ctcae_term"),
         canonical_unit=str(spec["canonical_unit"]), units=units,
         limits=_pair(spec["limits"], f"{key}.limits"), typical=_pair(spec["typical"], f"{key}.typical"),
         lln_limits=_pair(spec["lln"], f"{key}.lln") if "lln" in spec else None,

@@ -82,3 +82,9 @@ def test_the_report_says_in_chinese_why_a_patient_is_left_out(coordinator, world
     html = coordinator.get(url("study-report", world)).content.decode()
     assert "尚无基线后的 RECIST 1.1 疗效评价" in html
     assert "no post-baseline RECIST 1.1 response yet" not in html
+
+
+def test_the_lab_panel_names_analytes_in_chinese(coordinator, world) -> None:
+    coordinator.defaults.update(ZH)
+    html = coordinator.get(url("lab-panel", world)).content.decode()
+    assert "白细胞计数" in html and "中性粒细胞绝对计数" in html and ">White blood cell count<" not in html

@@ -36,6 +36,7 @@ from npctrial.web.clinical.models import LabReferenceRange
 from npctrial.web.core.models import Subject
 from npctrial.web.core.text_input import clean_text
 from npctrial.web.languages import display
+from npctrial.web.languages.display import protocol_text
 
 __all__ = ["HEADER_FIELDS", "ROW_FIELDS", "PanelRefused", "RowProblem", "row_reference", "save_panel",
            "suggest_row_grade"]
@@ -95,7 +96,7 @@ def suggest_row_grade(subject: Subject, analyte: Analyte, value: Any, unit: Any,
     r = row_reference(subject, analyte, on)
     if r is None:
         raise ValidationError(_("no reference range of %(analyte)s at site %(site)s on this date")
-                              % {"analyte": analyte.label, "site": subject.site.code}, field="lln")
+                              % {"analyte": protocol_text(analyte.label), "site": subject.site.code}, field="lln")
     grade = grade_lab(str(analyte.ctcae_term), check_number(value, "value"), unit, lln=r.lln, uln=r.uln,
                       lln_unit=r.unit, uln_unit=r.unit)
     return grade, r
@@ -114,7 +115,7 @@ def _row_values(panel: LabPanel, row: Any, seen: set[str]) -> tuple[Analyte, dic
                               % {"value": row.get("analyte"), "keys": ", ".join(a.key for a in panel.analytes)},
                               field="analyte")
     if analyte.key in seen:
-        raise ValidationError(_("%(analyte)s appears twice in the panel") % {"analyte": analyte.label},
+        raise ValidationError(_("%(analyte)s appears twice in the panel") % {"analyte": protocol_text(analyte.label)},
                               field="analyte")
     seen.add(analyte.key)
     if all(_blank(row.get(k)) for k in ("value", "grade", "override_reason")):
@@ -143,7 +144,7 @@ def _with_range(subject: Subject, analyte: Analyte, values: dict[str, Any], on: 
     if r is None:
         raise ValidationError(_("no reference range of %(analyte)s at site %(site)s is in force on %(date)s: the data "
                                 "manager records the laboratory's range first")
-                              % {"analyte": analyte.label, "site": subject.site.code, "date": on.isoformat()},
+                              % {"analyte": protocol_text(analyte.label), "site": subject.site.code, "date": on.isoformat()},
                               field="lln")
     return {**values, "lln": r.lln, "lln_unit": r.unit if r.lln is not None else "",
             "uln": r.uln, "uln_unit": r.unit if r.uln is not None else ""}, r

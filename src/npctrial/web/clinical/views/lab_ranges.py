@@ -25,14 +25,15 @@ from npctrial.web.clinical.views.common import today
 from npctrial.web.core import permissions
 from npctrial.web.core.models import Study
 from npctrial.web.languages import display
+from npctrial.web.languages.display import protocol_text
 
 
 def _analyte_choices() -> list[tuple[str, str]]:
-    return [(a.key, a.label) for a in lab_analytes() if reference_limits_needed(a)]
+    return [(a.key, protocol_text(a.label)) for a in lab_analytes() if reference_limits_needed(a)]
 
 
 def _unit_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    return [(a.label, [(u, u) for u in a.unit_names]) for a in lab_analytes() if reference_limits_needed(a)]
+    return [(protocol_text(a.label), [(u, u) for u in a.unit_names]) for a in lab_analytes() if reference_limits_needed(a)]
 
 
 class RangeForm(forms.Form):
