@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 import yaml
+from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain import load_protocol, parse_protocol
 from npctrial.domain.edit_checks import (
@@ -206,3 +207,42 @@ def test_presence_and_date_functions_of_the_rule_language() -> None:
         parse_rule("days_between(a, b) > 1").evaluate({"a": "2026-04-01", "b": date(2026, 4, 2)})
     with pytest.raises(ValidationError):
         parse_rule("start_date < 3").evaluate({"start_date": TODAY})
+
+
+# --------------------------------------------------------------- messages in the reader's language
+def test_every_bundled_check_has_a_chinese_message_naming_the_same_values() -> None:
+    from npctrial.domain import load_protocol
+    from npctrial.domain.edit_checks import edit_checks_for
+    from npctrial.domain.localised_text import parse_localised_text
+
+    for name in ("imrt-s1", "ccrt-nimotuzumab"):
+        for check in edit_checks_for(load_protocol(name)):
+            assert parse_localised_text(check.message).has("zh"), (name, check.id)
+
+
+def test_a_stored_english_message_is_read_back_into_chinese() -> None:
+    import datetime as dt
+
+    from npctrial.domain.edit_checks import (
+        evaluate_edit_checks,
+        generic_edit_checks,
+        message_in_language,
+    )
+
+    check = next(c for c in generic_edit_checks() if c.id == "EVENT-AFTER-DEATH")
+    values = {"kind": "distant_metastasis", "event_date": dt.date(2026, 5, 2), "death_date": dt.date(2026, 4, 30)}
+    (finding,) = evaluate_edit_checks([check], "event", values)
+    english = "distant_metastasis on 2026-05-02 is after the death on 2026-04-30"
+    assert str(finding.message) == english
+    assert message_in_language(check, english, "zh-hans") == "2026-05-02 的 distant_metastasis 晚于死亡日期 2026-04-30"
+    assert message_in_language(check, english, "en") == english
+    assert message_in_language(check, "a text the template no longer matches", "zh") == \
+        "a text the template no longer matches"
+
+
+def test_a_translation_that_drops_a_value_is_refused() -> None:
+    from npctrial.domain.edit_checks import EditCheck
+
+    with pytest.raises(PydanticValidationError, match="the zh message names nothing, the English grade"):
+        EditCheck(id="X-1", form="ae", field="grade", when="grade > 3", severity="soft",
+                  message={"en": "grade {grade} needs review", "zh": "需复核"})

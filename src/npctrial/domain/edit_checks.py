@@ -13,7 +13,9 @@ An edit check belongs to one case report form and names the field it is about::
 describes the discrepancy: the check *fires* when it is true. A check that cannot be decided
 (a date it reads is missing) does not fire. ``hard`` checks refuse the record with a
 field-level error; ``soft`` checks store it and open a data query. ``message`` may name values
-in braces (``{event_date}``); a missing value prints as "-".
+in braces (``{event_date}``); a missing value prints as "-". It may carry a version per language
+(``message: {en: "...", zh: "..."}``, the English the source): a finding's message is filled in
+every version, so an automatic query reads in the coordinator's language.
 
 Generic checks hold for every protocol (``data/edit_checks.yaml``: future dates, the order of
 consent, enrolment, treatment and death, acute RTOG beyond day 90, CTCAE grade 5 without a
@@ -35,6 +37,7 @@ Evaluation (:func:`evaluate_edit_checks`):
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from npctrial.domain._tables import read_rule_table
+from npctrial.domain.localised_text import LocalisedStr, parse_localised_text
 from npctrial.domain.rules import Rule, parse_rule
 from npctrial.errors import ProtocolError, ValidationError
 from npctrial.messages import Message, message, message_list, problem_at
@@ -58,6 +62,7 @@ __all__ = [
     "edit_checks_for",
     "evaluate_edit_checks",
     "generic_edit_checks",
+    "message_in_language",
     "treatment_weeks",
 ]
 
@@ -79,7 +84,7 @@ class EditCheck(BaseModel):
     field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     when: str = Field(min_length=1)
     severity: Literal["hard", "soft"]
-    message: str = Field(min_length=1)
+    message: LocalisedStr  # "{field} ..." in English, or {en: ..., zh: ...}
     source: str | None = None
 
     @field_validator("when")
@@ -87,6 +92,20 @@ class EditCheck(BaseModel):
     def _parses(cls, value: str) -> str:
         parse_rule(value)  # raises ValidationError with the reason
         return value
+
+    @field_validator("message")
+    @classmethod
+    def _same_values_in_every_language(cls, value: str) -> str:
+        """Every version names the same values as the English (a translation cannot drop one)."""
+        text = parse_localised_text(value)
+        english = _names(text.english)
+        for language, version in text.translations.items():
+            if _names(version) != english:
+                raise ValueError(message("edit_check.translation_values", "the %(language)s message names "
+                                         "%(theirs)s, the English %(ours)s", language=language,
+                                         theirs=tuple(sorted(_names(version))) or "nothing",
+                                         ours=tuple(sorted(english)) or "nothing"))
+        return text
 
     def rule(self) -> Rule:
         return _compiled(self.when)
@@ -110,7 +129,7 @@ class EditCheckFinding:
     form: str
     field: str
     severity: str
-    message: str
+    message: str  # a LocalisedText: the English filled in, with the filled translations beside it
 
     @property
     def hard(self) -> bool:
@@ -174,12 +193,54 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _names(template: str) -> set[str]:
+    """The ``{name}`` values a message template names (empty for a malformed template)."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError:
+        return set()
+
+
 def _message(template: str, values: Mapping[str, Any]) -> str:
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    names = _names(template)
     try:
         return template.format_map(_Blank({n: _text(values.get(n)) for n in names}))
     except (ValueError, IndexError, KeyError):  # a malformed template is shown as written
         return template
+
+
+def message_in_language(check: EditCheck, english: str, language: str | None) -> str:
+    """The message of a fired ``check`` in ``language``, recovered from its filled English text
+    (what an automatic data query stores).
+
+    Steps: 1. the English template as a pattern, each ``{name}`` a group (the literal text between
+    the values anchors them; a repeated name must repeat its value); 2. match the whole English
+    text; 3. fill the ``language`` version with the values read. The English text itself when the
+    check has no such version or the text does not match (a template changed since the query).
+    """
+    text = parse_localised_text(check.message)
+    version = text.in_language(language)
+    if version == text.english:
+        return english
+    found = _template_pattern(text.english).fullmatch(english)
+    if found is None:
+        return english
+    return _message(version, found.groupdict())
+
+
+@cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts, seen = [], set()
+    try:
+        pieces = list(string.Formatter().parse(template))
+    except ValueError:
+        return re.compile(re.escape(template))
+    for literal, name, _spec, _conversion in pieces:
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+            seen.add(name)
+    return re.compile("".join(parts), re.S)
 
 
 def evaluate_edit_checks(checks: Iterable[EditCheck], form: str, values: Mapping[str, Any]) -> list[EditCheckFinding]:
@@ -189,8 +250,8 @@ def evaluate_edit_checks(checks: Iterable[EditCheck], form: str, values: Mapping
         if check.form != form:
             continue
         if check.rule().evaluate(values) is True:
-            fired.append(EditCheckFinding(check.id, form, check.field, check.severity,
-                                          _message(check.message, values)))
+            text = parse_localised_text(check.message).map(lambda template: _message(template, values))
+            fired.append(EditCheckFinding(check.id, form, check.field, check.severity, text))
     return sorted(fired, key=lambda f: (not f.hard, f.check))
 
 

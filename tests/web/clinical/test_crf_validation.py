@@ -299,3 +299,23 @@ def test_the_live_lab_grade_escapes_what_was_typed(coordinator, site):
     assert r.status_code == 200
     body = r.content.decode()
     assert "<script>" not in body and "&lt;script&gt;" in body
+
+
+def test_an_automatic_query_reads_in_the_coordinators_language_and_is_stored_in_english(coordinator, site):
+    rt = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in RT.items()}
+    r = api(coordinator, site, "radiotherapy", {**rt, "start_date": "2026-01-02"})
+    assert r.status_code == 201
+    query = DataQuery.objects.get(record=f"radiotherapy:{r.json()['id']}", edit_check="RT-BEFORE-CONSENT")
+    english = "radiotherapy started on 2026-01-02, before consent on 2026-01-05: please confirm [RT-BEFORE-CONSENT]"
+    assert query.text == english  # the audit trail and exports keep the English
+    zh = coordinator.get(f"/studies/{query.study_id}/queries/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "放疗于 2026-01-02 开始，早于 2026-01-05 签署知情同意：请核实 [RT-BEFORE-CONSENT]" in zh
+    en = coordinator.get(f"/studies/{query.study_id}/queries/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert english in en
+
+
+def test_a_hard_check_refuses_in_chinese_on_the_page(coordinator, site):
+    future = (TODAY + timedelta(days=3)).isoformat()
+    coordinator.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    body = page_error(post_crf(coordinator, site, "followup", {"visit_date": future, "status": "alive_ned"}))
+    assert f"随访日期 {future} 晚于今天（{TODAY.isoformat()}）：请在随访完成后再录入 [FUT-FOLLOWUP]" in body

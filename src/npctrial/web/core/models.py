@@ -336,6 +336,15 @@ class DataQuery(AuditedModel):
     def __str__(self) -> str:
         return f"#{self.pk} on {self.field_name} of {self.record}"
 
+    @property
+    def shown_text(self) -> str:
+        """The question in the reader's language (:func:`npctrial.web.core.queries.query_text`)."""
+        from django.utils.translation import get_language
+
+        from npctrial.web.core.queries import query_text
+
+        return query_text(self, get_language())
+
 
 #: user accounts are audited too (created, deactivated, reactivated, password reset): names stay in
 #: the trail because accounts are never deleted. The password hash is never copied into history.

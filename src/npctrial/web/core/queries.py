@@ -24,9 +24,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from npctrial.domain.edit_checks import edit_checks_for, message_in_language
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.audit import create_audited
@@ -107,6 +108,22 @@ def _check_due(due_date: date | None, today: date | None = None) -> date | None:
     if due_date < (today or timezone.localdate()):
         raise ValidationError(_("due_date %(day)s is in the past") % {"day": due_date.isoformat()}, field="due_date")
     return due_date
+
+
+def query_text(query: DataQuery, language: str | None) -> str:
+    """The question in ``language``: an automatic query's check message in that language, read back
+    from the stored English text (:func:`npctrial.domain.edit_checks.message_in_language`); a
+    person's question as they wrote it. The stored text (audit trail, exports) stays English."""
+    if not query.edit_check:
+        return query.text
+    suffix = f" [{query.edit_check}]"
+    english = query.text[: -len(suffix)] if query.text.endswith(suffix) else query.text
+    check = next((c for c in edit_checks_for(protocol_of(query.subject.protocol_version))
+                  if c.id == query.edit_check), None)
+    if check is None:
+        return query.text
+    shown = message_in_language(check, english, language)
+    return shown + suffix if query.text.endswith(suffix) else shown
 
 
 def raise_query(subject: Subject, *, field_name: str, text: str, user: Any, record: str = "screening",
@@ -240,7 +257,8 @@ def query_thread(query: DataQuery) -> list[QueryStep]:
         user = h.history_user.username if h.history_user else ""
         reason = h.history_change_reason or ""
         if h.history_type == "+":
-            steps.append(QueryStep("raised", user, h.history_date, h.text))
+            steps.append(QueryStep("raised", user, h.history_date,
+                                   query_text(query, get_language()) if h.text == query.text else h.text))
         elif reason == "query answered":
             steps.append(QueryStep("answered", user, h.history_date, h.answer))
         else:
