@@ -246,3 +246,14 @@ def test_a_translation_that_drops_a_value_is_refused() -> None:
     with pytest.raises(PydanticValidationError, match="the zh message names nothing, the English grade"):
         EditCheck(id="X-1", form="ae", field="grade", when="grade > 3", severity="soft",
                   message={"en": "grade {grade} needs review", "zh": "需复核"})
+
+
+def test_a_refused_dose_change_lists_the_protocols_reasons_in_chinese() -> None:
+    from npctrial.domain.treatment_rules import check_dose, rules_of
+
+    with pytest.raises(ValidationError) as info:
+        check_dose(rules_of(load_protocol("imrt-s1")), 50, 60, basis="planned", reason="unknown")
+    assert info.value.message is not None
+    zh = info.value.message.render("zh")
+    assert "progression（疾病进展）、grade4_toxicity（4级毒性）、refusal（患者拒绝）" in zh
+    assert "progression (Disease progression), grade4_toxicity (Grade 4 toxicity)" in str(info.value)

@@ -22,6 +22,7 @@ READER_TEXTS = (
     "schedule.events[].short", "schedule.follow_up_label", "endpoints[].label", "endpoints[].wording",
     "forms[].label", "forms[].help", "forms[].fields[].label", "forms[].fields[].help",
     "edit_checks[].message",  # the text of an automatic data query (values in braces)
+    "treatment_rules.deviation_reasons[].label",  # in a refused dose change's list of allowed reasons
 )
 _CJK = range(0x4E00, 0xA000)
 

@@ -66,6 +66,7 @@ def _english_names() -> MappingProxyType[str, MappingProxyType[str, str]]:
     ctcae = read_rule_table("ctcae_v4_03.yaml")
     terms = {k: v["term"] for sec in ("lab_terms", "clinical_terms") for k, v in (ctcae.get(sec) or {}).items()}
     socs = {v["soc"]: v["soc"] for sec in ("lab_terms", "clinical_terms") for v in (ctcae.get(sec) or {}).values()}
+    socs.update({str(s["name"]): str(s["name"]) for s in (ctcae.get("other_specify") or {}).get("socs", ())})
     organs = {k: o["name"] for scale in rtog_table()["scales"].values() for k, o in scale["organs"].items()}
     recist = {"CR": "CR", "PR": "PR", "SD": "SD", "PD": "PD", "NE": "NE", "NON_CR_NON_PD": "Non-CR/non-PD"}
     return MappingProxyType({
