@@ -209,16 +209,16 @@ def _message(template: str, values: Mapping[str, Any]) -> str:
         return template
 
 
-def message_in_language(check: EditCheck, english: str, language: str | None) -> str:
-    """The message of a fired ``check`` in ``language``, recovered from its filled English text
-    (what an automatic data query stores).
+def message_in_language(check: EditCheck | str, english: str, language: str | None) -> str:
+    """The message of a fired ``check`` (or a message template with its versions) in ``language``,
+    recovered from its filled English text (what an automatic data query stores).
 
     Steps: 1. the English template as a pattern, each ``{name}`` a group (the literal text between
     the values anchors them; a repeated name must repeat its value); 2. match the whole English
     text; 3. fill the ``language`` version with the values read. The English text itself when the
     check has no such version or the text does not match (a template changed since the query).
     """
-    text = parse_localised_text(check.message)
+    text = parse_localised_text(check.message if isinstance(check, EditCheck) else check)
     version = text.in_language(language)
     if version == text.english:
         return english

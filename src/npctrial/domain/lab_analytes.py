@@ -40,11 +40,13 @@ from typing import Any, Literal
 
 from npctrial.domain._inputs import check_number
 from npctrial.domain._tables import read_rule_table
-from npctrial.domain.localised_text import parse_localised_text
+from npctrial.domain.localised_text import LocalisedText, parse_localised_text
 from npctrial.errors import ValidationError
 from npctrial.messages import message
 
 __all__ = [
+    "UNUSUAL_VALUE",
+    "UNUSUAL_VALUE_CHECK",
     "Analyte",
     "LabUnit",
     "LabValueCheck",
@@ -241,9 +243,20 @@ def check_lab_value(analyte: str | Analyte, value: Any, unit: Any, *, kind: Valu
     unusual = None
     tlo, thi = a.typical
     if kind in ("value", "baseline") and not tlo <= canonical <= thi:
-        unusual = (f"{a.label} {x:g} {u.name} ({a.format(canonical)}) is outside the usual range "
-                   f"{tlo:g}-{thi:g} {a.canonical_unit}: please confirm value and unit against the source")
+        values = {"analyte": a.label, "value": f"{x:g}", "unit": u.name, "canonical": a.format(canonical),
+                  "low": f"{tlo:g}", "high": f"{thi:g}", "canonical_unit": a.canonical_unit}
+        unusual = UNUSUAL_VALUE.map(lambda template: template.format(**values))
     return LabValueCheck(a.key, kind, x, u.name, canonical, a.canonical_unit, unusual)
+
+
+#: The query text of a value outside the analyte's usual range (an automatic query; the English is
+#: stored, the Chinese read back from it on pages: :func:`npctrial.domain.edit_checks.message_in_language`).
+UNUSUAL_VALUE_CHECK = "LAB-UNUSUAL-VALUE"
+UNUSUAL_VALUE = LocalisedText(
+    "{analyte} {value} {unit} ({canonical}) is outside the usual range {low}-{high} {canonical_unit}: "
+    "please confirm value and unit against the source",
+    {"zh": "{analyte} {value} {unit}（{canonical}）超出常见范围 {low}–{high} {canonical_unit}："
+           "请对照原始资料核实数值和单位"})
 
 
 #: (reference value, its unit, plausibility kind) of a lab record, by the names the EDC and its API use

@@ -319,3 +319,12 @@ def test_a_hard_check_refuses_in_chinese_on_the_page(coordinator, site):
     coordinator.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     body = page_error(post_crf(coordinator, site, "followup", {"visit_date": future, "status": "alive_ned"}))
     assert f"随访日期 {future} 晚于今天（{TODAY.isoformat()}）：请在随访完成后再录入 [FUT-FOLLOWUP]" in body
+
+
+def test_an_unusual_lab_value_query_reads_in_chinese(coordinator, site):
+    save("radiotherapy", site, dict(RT))
+    save("lab", site, {**_lab("anemia", 45, "g/L", lln=120, lln_unit="g/L"), "sample_date": date(2026, 1, 20)})
+    q = DataQuery.objects.get(edit_check="LAB-UNUSUAL-VALUE")
+    assert q.text.startswith("Haemoglobin 45 g/L (45 g/L) is outside the usual range 50-200 g/L: please confirm")
+    zh = coordinator.get(f"/studies/{q.study_id}/queries/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "Haemoglobin 45 g/L（45 g/L）超出常见范围 50–200 g/L：请对照原始资料核实数值和单位 [LAB-UNUSUAL-VALUE]" in zh

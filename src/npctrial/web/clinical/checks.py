@@ -34,6 +34,7 @@ from npctrial.domain.edit_checks import (
     evaluate_edit_checks,
     treatment_weeks,
 )
+from npctrial.domain.lab_analytes import UNUSUAL_VALUE_CHECK
 from npctrial.errors import ValidationError
 from npctrial.web.core.models import DataQuery, Subject
 from npctrial.web.core.screening import protocol_of
@@ -105,7 +106,7 @@ def record_values(slug: str, record: Any, subject: Subject, context: dict[str, A
 
 
 #: Built-in soft checks of the domain's plausibility limits (listed with the declared checks).
-LAB_UNUSUAL = "LAB-UNUSUAL-VALUE"
+LAB_UNUSUAL = UNUSUAL_VALUE_CHECK
 
 
 def domain_findings(slug: str, record: Any) -> list[EditCheckFinding]:

@@ -28,6 +28,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from npctrial.domain.edit_checks import edit_checks_for, message_in_language
+from npctrial.domain.lab_analytes import UNUSUAL_VALUE, UNUSUAL_VALUE_CHECK
 from npctrial.errors import ValidationError
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.audit import create_audited
@@ -110,6 +111,10 @@ def _check_due(due_date: date | None, today: date | None = None) -> date | None:
     return due_date
 
 
+#: Automatic queries raised by a rule of the code rather than a protocol edit check, and their texts.
+BUILTIN_QUERY_TEXTS = {UNUSUAL_VALUE_CHECK: UNUSUAL_VALUE}
+
+
 def query_text(query: DataQuery, language: str | None) -> str:
     """The question in ``language``: an automatic query's check message in that language, read back
     from the stored English text (:func:`npctrial.domain.edit_checks.message_in_language`); a
@@ -118,8 +123,8 @@ def query_text(query: DataQuery, language: str | None) -> str:
         return query.text
     suffix = f" [{query.edit_check}]"
     english = query.text[: -len(suffix)] if query.text.endswith(suffix) else query.text
-    check = next((c for c in edit_checks_for(protocol_of(query.subject.protocol_version))
-                  if c.id == query.edit_check), None)
+    check: Any = next((c for c in edit_checks_for(protocol_of(query.subject.protocol_version))
+                       if c.id == query.edit_check), None) or BUILTIN_QUERY_TEXTS.get(query.edit_check)
     if check is None:
         return query.text
     shown = message_in_language(check, english, language)
