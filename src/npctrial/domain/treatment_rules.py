@@ -37,7 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from npctrial.domain.dosing import BandedDose, BSAResult, banded_dose, body_surface_area
-from npctrial.domain.localised_text import LocalisedStr
+from npctrial.domain.localised_text import LocalisedStr, LocalisedText
 from npctrial.errors import ClinicalWarning, ValidationError
 from npctrial.messages import Message, message
 
@@ -98,7 +98,7 @@ class TreatmentRules(_Frozen):
 #: default of shared/domain/dosing.md), any dose change needs a reason (named "other" with a note),
 #: SAEs within 24 hours.
 DEFAULT_RULES = TreatmentRules(
-    deviation_reasons=(DeviationReason(code="other", label={"en": "Other (explain)", "zh": "其他（请说明）"},
+    deviation_reasons=(DeviationReason(code="other", label=LocalisedText("Other (explain)", {"zh": "其他（请说明）"}),
                                        needs_note=True),),
     deviation_source="no dose-modification rule stated by the protocol: every change needs an explained reason",
 )

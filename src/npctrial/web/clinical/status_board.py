@@ -84,7 +84,9 @@ def build_board(study: Any, subjects: list[Subject], today: date, *, status: str
     base_events = versions[current.pk][0] if current is not None else ()
     columns = tuple(Column(e.id, e.label, e.short) for e in base_events)
     states = load_states(subjects, summary=True)
-    rows, overdue, upcoming = [], [], []
+    rows: list[SubjectRow] = []
+    overdue: list[VisitRow] = []
+    upcoming: list[VisitRow] = []
     counts = dict.fromkeys(FILTERS, 0)
     for subject in subjects:
         events, log_forms = versions[subject.protocol_version_id]
