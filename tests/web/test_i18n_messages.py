@@ -307,7 +307,7 @@ def test_lab_and_dose_refusals_of_the_domain_in_chinese(world) -> None:
     assert r.status_code == 422 and r.json()["detail"] == "dose_mg 须为 >= 0 的数值，实际为 -3.0"
     r = _crf_api(client, world, "drug", {**drug, "dose_mg": 30}, **ZH)
     assert r.json()["detail"].startswith("实际剂量 dose_mg 30 与计划剂量 40 mg 不同，属于方案偏离（除以下情况外不得调整剂量："
-                                         "progression（Disease progression）、")
+                                         "progression（疾病进展）、grade4_toxicity（4级毒性）、")
     assert r.json()["detail"].endswith("）；请填写偏离原因")
     en = _crf_api(client, world, "drug", {**drug, "dose_mg": 30}, **EN).json()["detail"]
     assert en.startswith("dose_mg 30 differs from the planned dose 40 mg: a protocol deviation (no dose modification "
