@@ -6,11 +6,11 @@ import threading
 
 import numpy as np
 import pytest
+from numpy._core import multiarray  # NumPy >= 2, a dependency
 
 from npctrial.survival import cox_ph, kaplan_meier, logrank_test
 from npctrial.survival.memory_pages import without_huge_page_hint
 
-multiarray = pytest.importorskip("numpy._core.multiarray")
 SET = multiarray._set_madvise_hugepage
 
 

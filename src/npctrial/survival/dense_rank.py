@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dense_rank", "integer_offsets", "integer_ranks"]
+__all__ = ["dense_rank", "integer_offsets", "integer_ranks", "ranks_of_offsets"]
 
 
 def integer_offsets(x: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -38,9 +38,12 @@ def integer_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Route 1 alone: (ranks, sorted distinct values) when ``x`` (float) holds integers spanning
     at most 4 n + 1024, else None."""
     found = integer_offsets(x)
-    if found is None:
-        return None
-    ix, base = found
+    return None if found is None else ranks_of_offsets(*found)
+
+
+def ranks_of_offsets(ix: np.ndarray, base: float) -> tuple[np.ndarray, np.ndarray]:
+    """Route 1 after its check: (ranks, sorted distinct values) of the offsets ``ix`` from ``base``
+    (:func:`integer_offsets`), by one lookup in a presence table over their range."""
     present = np.bincount(ix) > 0
     distinct = np.flatnonzero(present).astype(np.float64) + base
     if present.all():  # every value of the range occurs (codes 0/1, ...): the ranks are the values

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from npctrial.survival.dense_rank import integer_offsets, integer_ranks
+from npctrial.survival.dense_rank import integer_offsets, ranks_of_offsets
 from npctrial.survival.sorted_runs import (
     TimefixMap,
     counts_before,
@@ -362,7 +362,7 @@ def integer_time_table(time: np.ndarray, status: np.ndarray, codes: np.ndarray |
     (:func:`~npctrial.survival.dense_rank.integer_offsets`); 2. count rows and events per
     (group, offset) with ``np.bincount`` over the whole range when groups x range is at most
     4 n + 1024 bins, else per (group, rank) after ranking the times by one lookup in a presence
-    table (:func:`~npctrial.survival.dense_rank.integer_ranks`); 3. keep the offsets that occur.
+    table (:func:`~npctrial.survival.dense_rank.ranks_of_offsets`); 3. keep the offsets that occur.
     None when the times do not qualify, or when R's ``timefix`` would merge two of the distinct
     times (whole numbers are never that close below ~6.7e7); the callers then sort."""
     found = integer_offsets(time)
@@ -372,8 +372,8 @@ def integer_time_table(time: np.ndarray, status: np.ndarray, codes: np.ndarray |
     groups = 1 if codes is None or n_groups == 1 else n_groups
     span = int(ix.max()) + 1
     if groups * span > 4 * len(ix) + 1024:
-        return _ranked_time_table(time, status, codes, n_groups, timefix=timefix)
-    key = ix if groups == 1 or codes is None else codes * span + ix
+        return _ranked_time_table(ix, base, status, codes, n_groups, timefix=timefix)
+    key = ix if codes is None or groups == 1 else codes * span + ix
     rows = np.bincount(key, minlength=groups * span).reshape(groups, span)
     present = np.flatnonzero(rows[0] if groups == 1 else rows.sum(axis=0))
     distinct = present.astype(np.float64) + base
@@ -385,13 +385,11 @@ def integer_time_table(time: np.ndarray, status: np.ndarray, codes: np.ndarray |
     return distinct, rows, events
 
 
-def _ranked_time_table(time: np.ndarray, status: np.ndarray, codes: np.ndarray | None, n_groups: int,
+def _ranked_time_table(ix: np.ndarray, base: float, status: np.ndarray, codes: np.ndarray | None, n_groups: int,
                        *, timefix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`integer_time_table` counted per (group, rank of the time): many groups, wide range."""
-    table = integer_ranks(time)
-    if table is None:
-        return None
-    rank, distinct = table
+    """:func:`integer_time_table` counted per (group, rank of the time offsets ``ix``): many
+    groups, wide range."""
+    rank, distinct = ranks_of_offsets(ix, base)
     if timefix and timefix_keep(distinct) is not None:
         return None
     m = distinct.shape[0]

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from npctrial.domain.edit_checks import edit_checks_for, message_in_language
 from npctrial.domain.lab_analytes import UNUSUAL_VALUE, UNUSUAL_VALUE_CHECK
 from npctrial.errors import ValidationError
+from npctrial.i18n import language_key
 from npctrial.web.core import permissions, protocols
 from npctrial.web.core.audit import create_audited
 from npctrial.web.core.models import DataQuery, Subject
@@ -119,7 +120,7 @@ def query_text(query: DataQuery, language: str | None) -> str:
     """The question in ``language``: an automatic query's check message in that language, read back
     from the stored English text (:func:`npctrial.domain.edit_checks.message_in_language`); a
     person's question as they wrote it. The stored text (audit trail, exports) stays English."""
-    if not query.edit_check:
+    if not query.edit_check or language_key(language) == "en":  # English: the stored text, no protocol read
         return query.text
     suffix = f" [{query.edit_check}]"
     english = query.text[: -len(suffix)] if query.text.endswith(suffix) else query.text

@@ -30,7 +30,7 @@ def quality_report(user: Any, study: Any) -> dict[str, Any]:
     subjects = list(permissions.scope(user, study, Subject.objects.select_related("site", "screening",
                                                                                   "randomisation"))
                     .order_by("site__code", "seq"))
-    queries = permissions.scope(user, study, DataQuery.objects.select_related("subject", "site")) \
+    queries = permissions.scope(user, study, DataQuery.objects.select_related("subject__protocol_version", "site")) \
         .exclude(status="closed").order_by("site__code", "subject__seq", "raised_at")
     open_keys = {(q.record, q.edit_check) for q in queries if q.edit_check}
     findings = checks.sweep(subjects)

@@ -67,7 +67,7 @@ def query_list(request: HttpRequest, study_pk: int) -> HttpResponse:
     """Every query in the user's scope; filters: status (or ``waiting``), site, assignee (``me``), overdue."""
     study = permissions.get_study_for(request.user, study_pk, "view")
     queries = permissions.scope(request.user, study, DataQuery.objects.select_related(
-        "subject", "site", "assignee", "raised_by"))
+        "subject__protocol_version", "site", "assignee", "raised_by"))
     filters = {"status": request.GET.get("status", ""), "site": request.GET.get("site", ""),
                "assignee": request.GET.get("assignee", ""), "overdue": request.GET.get("overdue") == "1"}
     try:
