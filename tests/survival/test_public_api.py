@@ -42,6 +42,7 @@ EXPECTED = [
     "nelson_aalen",
     "pairwise_logrank",
     "plot_survival",
+    "plot_survival_svg",
     "rmst",
     "split_at",
     "survreg",

@@ -36,6 +36,7 @@ from npctrial.survival.logrank import (
 )
 from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, nelson_aalen
 from npctrial.survival.plotting import StepCurve, plot_survival
+from npctrial.survival.svg_plot import plot_survival_svg
 from npctrial.survival.rmst import RMSTResult, rmst
 from npctrial.survival.split import split_at
 from npctrial.survival.survreg import SurvregResult, survreg
@@ -81,6 +82,7 @@ __all__: list[str] = [
     "nelson_aalen",
     "pairwise_logrank",
     "plot_survival",
+    "plot_survival_svg",
     "rmst",
     "split_at",
     "survreg",

@@ -169,7 +169,7 @@ def plot_survival(
             marks = np.where(j >= 0, c.value[np.maximum(j, 0)], c.start_value)
             ax.plot(c.censor_time, marks, linestyle="none", marker="|", markersize=8, color=col)
     ax.set_xlim(0, xmax * 1.02)
-    default_label = _default_ylabel(result, kind)
+    default_label = default_ylabel(result, kind)
     if default_label != "Cumulative hazard":  # probabilities: the unit interval
         ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel(ylabel or default_label)
@@ -178,7 +178,7 @@ def plot_survival(
     if legend and len(curves) > 1:
         ax.legend(frameon=False, loc="best")
     if pvalue is not None:
-        ax.text(0.03, 0.05, _pvalue_text(pvalue), transform=ax.transAxes, ha="left", va="bottom")
+        ax.text(0.03, 0.05, pvalue_text(pvalue), transform=ax.transAxes, ha="left", va="bottom")
     tick_arr = np.asarray(ticks, dtype=float) if ticks is not None else None
     if tick_arr is not None:
         ax.set_xticks(tick_arr)
@@ -210,7 +210,7 @@ def plot_survival(
     return ax
 
 
-def _default_ylabel(result: Any, kind: str) -> str:
+def default_ylabel(result: Any, kind: str) -> str:
     """The result's own label (``plot_ylabel(kind)``), else the cumulative incidence's."""
     own = getattr(result, "plot_ylabel", None)
     if callable(own):
@@ -218,7 +218,7 @@ def _default_ylabel(result: Any, kind: str) -> str:
     return "Cumulative hazard" if kind == "cumhaz" else "Cumulative incidence"
 
 
-def _pvalue_text(pvalue: Any) -> str:
+def pvalue_text(pvalue: Any) -> str:
     name = "p"
     p = pvalue
     if hasattr(pvalue, "p"):

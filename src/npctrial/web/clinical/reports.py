@@ -162,7 +162,8 @@ def _figure_of(times: dict[str, list[float]], status: dict[str, list[int]], titl
                fitted: tuple[Any, Any] | None = None) -> str | bytes:
     """The figure of these times and statuses, drawn once per content (report_cache, step 3);
     ``fitted`` is their (KM, log-rank) when the caller has it, else fitted only if drawn."""
-    content = {"times": times, "status": status, "title": title, "fmt": fmt, "ticks": list(AT_RISK_MONTHS)}
+    content = {"times": times, "status": status, "title": title, "fmt": fmt, "ticks": list(AT_RISK_MONTHS),
+               "drawn_by": "plot_survival_svg" if fmt == "svg" else "plot_survival"}
 
     def draw() -> str | bytes:
         km, lr = fitted if fitted is not None else _fit(times, status)
@@ -174,7 +175,14 @@ def _figure_of(times: dict[str, list[float]], status: dict[str, list[int]], titl
 
 
 def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
-    """KM curves with numbers at risk (npctrial.survival.plot_survival) as SVG text or PNG bytes."""
+    """KM curves with numbers at risk as SVG text for the page (npctrial.survival.plot_survival_svg,
+    about a millisecond) or PNG bytes for the PDF (npctrial.survival.plot_survival, matplotlib)."""
+    labels = {"ticks": list(AT_RISK_MONTHS), "xlabel": str(gettext_lazy("Months")), "title": title,
+              "at_risk_title": str(gettext_lazy("Number at risk"))}
+    if fmt == "svg":
+        from npctrial.survival import plot_survival_svg
+
+        return plot_survival_svg(km, pvalue=pvalue, **labels)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,18 +192,12 @@ def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     try:
-        plot_survival(km, ax=ax, pvalue=pvalue, ticks=list(AT_RISK_MONTHS), xlabel=str(gettext_lazy("Months")),
-                      title=title, at_risk_title=str(gettext_lazy("Number at risk")))
-        if fmt == "png":
-            out = io.BytesIO()
-            fig.savefig(out, format="png", dpi=110, bbox_inches="tight")
-            return out.getvalue()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        plot_survival(km, ax=ax, pvalue=pvalue, **labels)
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=110, bbox_inches="tight")
+        return out.getvalue()
     finally:
         plt.close(fig)
-    text = buf.getvalue()
-    return text[text.find("<svg"):]
 
 
 def _fit(times: dict[str, list[float]], status: dict[str, list[int]]) -> tuple[Any, Any]:
