@@ -36,10 +36,10 @@ from npctrial.survival.logrank import (
 )
 from npctrial.survival.nelson_aalen import NelsonAalenCurve, NelsonAalenResult, nelson_aalen
 from npctrial.survival.plotting import StepCurve, plot_survival
-from npctrial.survival.svg_plot import plot_survival_svg
 from npctrial.survival.rmst import RMSTResult, rmst
 from npctrial.survival.split import split_at
 from npctrial.survival.survreg import SurvregResult, survreg
+from npctrial.survival.svg_plot import plot_survival_svg
 from npctrial.survival.time_varying import TimeVaryingData, time_varying
 
 __all__: list[str] = [

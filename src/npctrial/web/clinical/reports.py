@@ -177,12 +177,11 @@ def _figure_of(times: dict[str, list[float]], status: dict[str, list[int]], titl
 def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
     """KM curves with numbers at risk as SVG text for the page (npctrial.survival.plot_survival_svg,
     about a millisecond) or PNG bytes for the PDF (npctrial.survival.plot_survival, matplotlib)."""
-    labels = {"ticks": list(AT_RISK_MONTHS), "xlabel": str(gettext_lazy("Months")), "title": title,
-              "at_risk_title": str(gettext_lazy("Number at risk"))}
+    ticks, xlabel, at_risk_title = list(AT_RISK_MONTHS), str(gettext_lazy("Months")), str(gettext_lazy("Number at risk"))
     if fmt == "svg":
         from npctrial.survival import plot_survival_svg
 
-        return plot_survival_svg(km, pvalue=pvalue, **labels)
+        return plot_survival_svg(km, pvalue=pvalue, ticks=ticks, xlabel=xlabel, title=title, at_risk_title=at_risk_title)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -192,7 +191,7 @@ def _figure(km: Any, pvalue: Any, title: str, fmt: str = "svg") -> str | bytes:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     try:
-        plot_survival(km, ax=ax, pvalue=pvalue, **labels)
+        plot_survival(km, ax=ax, pvalue=pvalue, ticks=ticks, xlabel=xlabel, title=title, at_risk_title=at_risk_title)
         out = io.BytesIO()
         fig.savefig(out, format="png", dpi=110, bbox_inches="tight")
         return out.getvalue()
