@@ -116,3 +116,37 @@ def test_pages_load_only_local_assets(client, world):
 
     vendored = finders.find("core/htmx.min.js")
     assert vendored and "htmx" in open(vendored, encoding="utf-8").read(4000)
+
+
+def test_idle_sessions_expire_and_are_refreshed_at_most_once_a_minute(world, monkeypatch):
+    """The idle limit runs from the last request (the server-side expiry moves), with one session
+    write per minute at most; a session past its expiry is logged out."""
+    import datetime
+    import types
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from npctrial.web.core import middleware
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(middleware, "time", types.SimpleNamespace(time=lambda: clock[0]))
+    client = Client()
+    assert _login_form(client, "coordinator", PASSWORD).status_code == 302
+    key = client.cookies["sessionid"].value
+
+    def expiry():
+        return Session.objects.get(pk=key).expire_date
+
+    assert client.get(reverse("home")).status_code == 200
+    marked = expiry()
+    clock[0] += 30
+    assert client.get(reverse("home")).status_code == 200
+    assert expiry() == marked  # within the minute: no write
+    clock[0] += 31
+    assert client.get(reverse("home")).status_code == 200
+    assert expiry() > marked  # a minute on: the expiry moves to now + the idle limit
+    assert expiry() - timezone.now() > datetime.timedelta(minutes=29)
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]

@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "npctrial.web.core.middleware.LoginRequiredMiddleware",
+    "npctrial.web.core.middleware.IdleSessionMiddleware",
     "npctrial.web.core.middleware.SecureHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,7 +170,7 @@ ESIGNATURE_COOLOFF = timedelta(minutes=int(os.environ.get("NPCTRIAL_SIGNATURE_CO
 
 # Sessions: expire after 30 minutes of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # idle expiry refreshed once a minute: core.middleware.IdleSessionMiddleware
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -129,12 +129,13 @@ def best_response(subject: Subject, assessments: list[Any] | None = None) -> str
     return best_overall_response(points).response
 
 
-def best_response_or_reason(subject: Subject) -> tuple[str | None, str]:
-    """The BOR for a casebook page, or why it cannot be given (a page never fails on its subject's data)."""
+def best_response_or_reason(subject: Subject, assessments: list[Any] | None = None) -> tuple[str | None, str]:
+    """The BOR for a casebook page, or why it cannot be given (a page never fails on its subject's data);
+    ``assessments`` in date order when the caller has them."""
     from django.utils.translation import gettext as _
 
     try:
-        bor = best_response(subject)
+        bor = best_response(subject, assessments)
     except ValidationError as exc:
         return None, _("not evaluable: %(reason)s") % {"reason": exc}
     return bor, "" if bor is not None else _("no post-baseline response yet")

@@ -103,10 +103,10 @@ def casebook(request: HttpRequest, study_id: int, subject_pk: int) -> dict[str, 
     """Every CRF record of the subject, with derived values, lock and signature status."""
     _, subject = _subject(request, study_id, subject_pk, "view")
     sig = locks.signature_current(subject)
+    bor, bor_note = best_response_or_reason(subject)
     return {"subject_id": subject.subject_id, "locked": locks.is_locked(subject),
             "signed_by": sig.signed_by.get_username() if sig else None,
-            "best_overall_response": best_response_or_reason(subject)[0],
-            "best_overall_response_note": best_response_or_reason(subject)[1],
+            "best_overall_response": bor, "best_overall_response_note": bor_note,
             "forms": {slug: [_record_out(slug, r) for r in spec.model.objects.filter(subject=subject).order_by("pk")]
                       for slug, spec in crfs.CRFS.items()
                       if slug in form_access.readable(request.user, subject.study, [slug], subject.site)},

@@ -96,6 +96,25 @@ def sequence_history(sequence: AllocationSequence, from_number: int = 1) -> list
     return sorted([*kept, *lost], key=lambda a: a.number)
 
 
+@dataclass(frozen=True)
+class PriorAllocation:
+    """What a decision reads of an earlier allocation."""
+
+    number: int
+    arm: str
+    strata: dict[str, Any]
+    details: dict[str, Any]
+
+
+def decision_history(sequence: AllocationSequence, from_number: int = 1) -> list[PriorAllocation]:
+    """:func:`sequence_history` reduced to number, arm, strata and details (two ``values_list``
+    queries, no model instances): read under the sequence's row lock on every randomisation."""
+    fields = ("number", "arm", "strata", "details")
+    rows = [*sequence.allocations.filter(number__gte=from_number).values_list(*fields),
+            *sequence.lost_allocations.filter(number__gte=from_number).values_list(*fields)]
+    return [PriorAllocation(*row) for row in sorted(rows, key=lambda row: row[0])]
+
+
 def allocation_label(allocation: Any) -> str:
     """The subject ID an allocation was issued to (a lost allocation keeps it as text)."""
     return allocation.subject_label if isinstance(allocation, LostAllocation) else allocation.subject.subject_id
@@ -208,7 +227,7 @@ def randomise(subject: Subject, user: Any, randomisation_date: Any = None, reque
             number = sequence.count + 1
             segment = segment_for(segments_of(sequence), number)
             factors = subject_factors(subject, segment.config)
-            previous = sequence_history(sequence, segment.start_number)
+            previous = decision_history(sequence, segment.start_number)
             decision = _decide(sequence, segment, factors, previous)
             details = {**decision.details, "segment": segment.number}
             before = sequence.state_hash

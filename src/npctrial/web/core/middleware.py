@@ -3,6 +3,7 @@ secure response headers."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -26,6 +27,35 @@ class LoginRequiredMiddleware:
                 return JsonResponse({"detail": _("authentication required"), "errors": []}, status=401)
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after ``SESSION_COOKIE_AGE`` (30 min) without a request (21 CFR 11.300(d)-style
+    idle logout), with one session write per :data:`TOUCH_SECONDS` instead of one per request.
+
+    Django's ``SESSION_SAVE_EVERY_REQUEST`` rewrites the session row (a committed, fsynced write) on
+    every page; here a request marks the session modified only when its last mark is
+    ``TOUCH_SECONDS`` old or older, and the save moves the server-side expiry to now + the idle
+    limit. A user is therefore logged out between ``SESSION_COOKIE_AGE - TOUCH_SECONDS`` and
+    ``SESSION_COOKIE_AGE`` after their last request, never later.
+    """
+
+    TOUCH_SECONDS = 60
+    KEY = "_npctrial_seen"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and getattr(request, "user", None) is not None \
+                and request.user.is_authenticated:
+            now = int(time.time())
+            seen = session.get(self.KEY)
+            if not isinstance(seen, int) or now - seen >= self.TOUCH_SECONDS:
+                session[self.KEY] = now  # saved by SessionMiddleware on the way out, with a new expiry
+        return response
 
 
 class SecureHeadersMiddleware:

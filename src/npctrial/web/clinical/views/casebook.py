@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,10 +18,10 @@ from npctrial.web.clinical import calendar, crfs, labels, locks
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.grid import STATUS_LABELS
-from npctrial.web.clinical.models import AdverseEvent, TumourAssessment
+from npctrial.web.clinical.models import AdverseEvent, Lesion
 from npctrial.web.clinical.views.common import subject_for, today
 from npctrial.web.clinical.views.declared import casebook_sections
-from npctrial.web.clinical.views.grid import grid_context, hidden_forms, subject_grid
+from npctrial.web.clinical.views.grid import form_levels, grid_context, hidden_of, subject_grid
 from npctrial.web.core import form_access, permissions
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
@@ -42,18 +43,24 @@ def clinical_home(request: HttpRequest, study_pk: int) -> HttpResponse:
         "forms": crfs.CRFS})
 
 
-def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
-    study, subject = subject_for(request, study_pk, pk, "view")
-    queries = subject.queries.select_related("raised_by").order_by("-raised_at")
-    open_queries = Counter(q.record for q in queries if q.status != "closed")
+def _lesions(subject: Subject) -> dict[int, list[Lesion]]:
+    """The lesions of every tumour assessment of the subject, in one query."""
+    out: dict[int, list[Lesion]] = {}
+    for lesion in Lesion.objects.filter(assessment__subject=subject).order_by("pk"):
+        out.setdefault(lesion.assessment_id, []).append(lesion)
+    return out
+
+
+def _sections(request: HttpRequest, study: Any, subject: Subject, state: Any, open_queries: Counter[str],
+              levels: dict[str, str]) -> list[dict[str, Any]]:
+    """One table per form the user may see (``levels``), the CRFs' from the records in ``state``."""
     protocol = protocol_of(subject.protocol_version)
     sections = []
-    levels = form_access.form_levels(request.user, study, crfs.CRFS, subject.site)
     for slug, spec in crfs.CRFS.items():
         level = levels[slug]
         if level == "none":  # the protocol hides this form from the user's roles
             continue
-        records = list(spec.model.objects.filter(subject=subject).order_by("pk"))
+        records = state.records.get(slug, [])  # live records in pk order, as spec.model.objects gives them
         cols = labels.summary_columns(slug, spec.fields)
         sections.append({"slug": slug, "spec": spec,
                          "columns": [labels.label_with_unit(labels.field_text(c, protocol)) for c in cols],
@@ -63,17 +70,31 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
                                    crfs.query_record(slug, r.pk), open_queries.get(crfs.query_record(slug, r.pk), 0))
                                   for r in records],
                          "can_add": level == "edit" and not (spec.single and records), "editable": level == "edit"})
-    sections += casebook_sections(request, study, subject, open_queries)  # forms the protocol declares
-    lesions = {a.pk: list(a.lesions.all()) for a in TumourAssessment.objects.filter(subject=subject)}
+    return sections + casebook_sections(request, study, subject, open_queries, levels)  # forms the protocol declares
+
+
+def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
+    """One subject's casebook: the schedule grid, every form's records, queries and signatures.
+
+    The records are read once (``load_state``) and shared by the grid, the form tables and the
+    signature check; the latest signature is shown only while it covers the records as they are."""
+    study, subject = subject_for(request, study_pk, pk, "view")
+    queries = list(subject.queries.select_related("raised_by").order_by("-raised_at"))
+    open_queries = Counter(q.record for q in queries if q.status != "closed")
     state = load_state(subject)
+    signatures = list(subject.signatures.select_related("signed_by").order_by("-signed_at", "-pk"))
+    assessments = sorted(state.records.get("assessment", []), key=lambda a: (a.assessment_date, a.pk))
+    best_response, best_response_note = best_response_or_reason(subject, assessments)
+    levels = form_levels(request, study, subject)
     return render(request, "clinical/casebook.html", {
-        **grid_context(study, subject, subject_grid(subject, state), hidden_forms(request, study, subject)),
+        **grid_context(study, subject, subject_grid(subject, state), hidden_of(levels)),
         "status_legend": list(STATUS_LABELS.items()),
-        "study": study, "subject": subject, "sections": sections, "lesions": lesions,
-        "calendar": calendar.calendar_for(subject, today()), "best_response": best_response_or_reason(subject)[0],
-        "best_response_note": best_response_or_reason(subject)[1],
-        "locked": locks.is_locked(subject), "signature": locks.signature_current(subject),
-        "signatures": subject.signatures.select_related("signed_by").order_by("-signed_at"),
+        "study": study, "subject": subject, "sections": _sections(request, study, subject, state, open_queries, levels),
+        "lesions": _lesions(subject),
+        "calendar": calendar.calendar_for(subject, today()), "best_response": best_response,
+        "best_response_note": best_response_note,
+        "locked": state.locked, "signature": signatures[0] if signatures and state.signed else None,
+        "signatures": signatures,
         "statement": locks.SIGNATURE_STATEMENT,
         "can_edit": permissions.can(request.user, study, "edit_crf", subject.site),
         "can_sign": permissions.can(request.user, study, "sign_casebook", subject.site),

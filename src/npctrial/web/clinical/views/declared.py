@@ -138,11 +138,14 @@ def declared_list(request: HttpRequest, study_pk: int, pk: int, form: str) -> Ht
         "help": display.protocol_text(spec.form.help) if spec.form.help is not None else ""})
 
 
-def casebook_sections(request: HttpRequest, study: Any, subject: Subject, open_queries: Any) -> list[dict[str, Any]]:
-    """The casebook's sections of the protocol-declared forms (same shape as the CRF sections)."""
+def casebook_sections(request: HttpRequest, study: Any, subject: Subject, open_queries: Any,
+                      levels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The casebook's sections of the protocol-declared forms (same shape as the CRF sections);
+    ``levels``: the user's level on each form when the caller has read them."""
     out = []
     specs = declared.declared_specs(subject.protocol_version)
-    levels = form_access.form_levels(request.user, study, specs, subject.site)
+    if levels is None:
+        levels = form_access.form_levels(request.user, study, specs, subject.site)
     for slug, spec in specs.items():
         level = levels[slug]
         if level == "none":

@@ -54,19 +54,14 @@ def grid_context(study: Any, subject: Subject, g: grid.Grid, hidden: frozenset[s
             "grid_rows": rows(g.rows), "grid_extra": rows(g.extra)}
 
 
-def _levels(request: HttpRequest, study: Any, subject: Subject) -> dict[str, str]:
+def form_levels(request: HttpRequest, study: Any, subject: Subject) -> dict[str, str]:
     """The user's level on every CRF and declared form at the subject's site."""
     forms = [*crfs.CRFS, *declared_specs(subject.protocol_version)]
     return form_access.form_levels(request.user, study, forms, subject.site)
 
 
-def _hidden(levels: dict[str, str]) -> frozenset[str]:
+def hidden_of(levels: dict[str, str]) -> frozenset[str]:
     return frozenset(f for f, level in levels.items() if level == "none")
-
-
-def hidden_forms(request: HttpRequest, study: Any, subject: Subject) -> frozenset[str]:
-    """CRF forms the protocol's ``access:`` hides from the user's roles at the subject's site."""
-    return _hidden(_levels(request, study, subject))
 
 
 def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> HttpResponse:
@@ -78,8 +73,8 @@ def event_detail(request: HttpRequest, study_pk: int, pk: int, event: str) -> Ht
     if row is None:
         raise Http404("no such event")
     can_edit = permissions.can(request.user, study, "edit_crf", subject.site) and not state.locked
-    levels = _levels(request, study, subject)
-    hidden = _hidden(levels)
+    levels = form_levels(request, study, subject)
+    hidden = hidden_of(levels)
     protocol = protocol_of(subject.protocol_version)
     declared = declared_specs(subject.protocol_version)
     forms = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,19 +33,29 @@ from npctrial.web.languages import display
 SUBJECT_RECORD_PROVIDERS: list = []
 
 
+#: Subjects per page of the subject list (a trial of several hundred patients stays quick to open).
+SUBJECTS_PER_PAGE = 100
+
+
 def subject_list(request: HttpRequest, study_pk: int) -> HttpResponse:
+    """The subjects of the user's sites, 100 a page in site and enrolment order; ``?q=`` narrows to
+    subject IDs containing the text (case-insensitive), ``?page=`` picks the page."""
     study = permissions.get_study_for(request.user, study_pk, "view")
+    query = request.GET.get("q", "").strip()[:64]
     subjects = permissions.scope(
         request.user, study, Subject.objects.select_related("site", "randomisation")
     ).order_by("site__code", "seq")
+    if query:
+        subjects = subjects.filter(subject_id__icontains=query)
+    page = Paginator(subjects, SUBJECTS_PER_PAGE).get_page(request.GET.get("page"))
     visible: dict[int, bool] = {}
     rows = []
-    for s in subjects:
+    for s in page:
         if s.site_id not in visible:
             visible[s.site_id] = allocation_visible(request.user, study, s.site)
         r = getattr(s, "randomisation", None)
         rows.append({"subject": s, "randomisation": r, "arm": mask_arm(r.arm, visible[s.site_id]) if r else ""})
-    return render(request, "core/subject_list.html", {"study": study, "rows": rows})
+    return render(request, "core/subject_list.html", {"study": study, "rows": rows, "page": page, "q": query})
 
 
 def _protocol_arm_labels(subject: Subject) -> dict[str, str]:
