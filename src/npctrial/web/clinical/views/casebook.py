@@ -22,7 +22,7 @@ from npctrial.web.clinical.models import AdverseEvent, Lesion
 from npctrial.web.clinical.views.common import subject_for, today
 from npctrial.web.clinical.views.declared import casebook_sections
 from npctrial.web.clinical.views.grid import form_levels, grid_context, hidden_of, subject_grid
-from npctrial.web.core import form_access, permissions
+from npctrial.web.core import permissions
 from npctrial.web.core.models import Subject
 from npctrial.web.core.screening import protocol_of
 from npctrial.web.languages import display
