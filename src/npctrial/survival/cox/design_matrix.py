@@ -239,17 +239,42 @@ def _plain_numeric(series: pd.Series) -> bool:
 _ROWS = 4096  # rows per block when the numeric covariates are copied
 
 
+def _row_major_view(cols: list[np.ndarray]) -> np.ndarray | None:
+    """The (n, k) row-major float64 array the columns already are views of, read-only (a frame made
+    from one 2-D array keeps that array as its block: column j is row-major column j); None otherwise.
+
+    Each element of the view is an element of one of the columns (same base, consecutive columns 8
+    bytes apart, a row 8k bytes), so the view reads only memory the columns own."""
+    first, k = cols[0], len(cols)
+    size = first.itemsize
+    base = first.base
+    if k < 2 or base is None or first.dtype != np.float64:
+        return None
+    for j, col in enumerate(cols):
+        if col.base is not base or col.strides != (size * k,) or col.ctypes.data != first.ctypes.data + j * size:
+            return None
+    return np.lib.stride_tricks.as_strided(first, shape=(first.shape[0], k), strides=(size * k, size),
+                                           writeable=False)
+
+
 def _numeric_block(data: pd.DataFrame, columns: list[str]
                    ) -> tuple[np.ndarray | None, np.ndarray | None, bool]:
     """The plain numeric covariates at once: their (n, k) float64 matrix in row-major order, the
     mask of its missing values (None when there is none) and whether all its values are finite.
 
-    The columns are copied by blocks of rows, so a column that is a strided view of a 2-D frame
-    block is read from cache (a pass per column would re-read the whole block each time), and the
+    Columns that are already the rows of one row-major array (a frame made from a 2-D array) are
+    used in place, read-only. Other columns are copied by blocks of rows, so a column that is a
+    strided view of a 2-D frame block is read from cache (a pass per column would re-read the whole block each time), and the
     block's min and max (NaN-propagating) are taken while it is in cache."""
     if not columns or len(data) == 0:
         return None, None, True
     cols = [data[c].to_numpy(dtype=np.float64) for c in columns]
+    view = _row_major_view(cols)
+    if view is not None:  # a frame built from one 2-D array: its own rows, read in place
+        lo, hi = view.min(), view.max()
+        if np.isnan(lo) or np.isnan(hi):
+            return view, np.isnan(view), False
+        return view, None, bool(np.isfinite(lo) and np.isfinite(hi))
     n = len(data)
     block = np.empty((n, len(cols)))
     lo, hi = np.inf, -np.inf

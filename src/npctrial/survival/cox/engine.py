@@ -334,7 +334,7 @@ class RiskSetLayout:
             lam[dr] -= group_e1[self.death_group]
         imat = None
         if info:
-            imat = weighted_cross(x, rw * lam) - outer_sums(a1, b1, ts.s0, ts.s1, ts.s2)
+            imat = weighted_cross(x, rw, lam) - outer_sums(a1, b1, ts.s0, ts.s1, ts.s2)
             imat = (imat + imat.T) / 2
         return CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=imat, phi=phi,
                         a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)

@@ -120,14 +120,17 @@ def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def weighted_cross(x: np.ndarray, v: np.ndarray, chunk: int = 1 << 12) -> np.ndarray:
-    """x' diag(v) x, accumulated over blocks of rows small enough for the cache (one buffer)."""
+def weighted_cross(x: np.ndarray, v: np.ndarray, v2: np.ndarray | None = None, chunk: int = 1 << 12) -> np.ndarray:
+    """x' diag(v) x (x' diag(v * v2) x with ``v2``), accumulated over blocks of rows small enough for
+    the cache (one buffer; the product v * v2 is formed a block at a time, never as an n-vector)."""
     n, p = x.shape
     out = np.zeros((p, p))
     buf = np.empty((min(chunk, n), p), order="F")
+    vbuf = np.empty(min(chunk, n)) if v2 is not None else None
     for a in range(0, n, chunk):
         xc = x[a:a + chunk]
-        y = np.multiply(xc, v[a:a + chunk, None], out=buf[: xc.shape[0]])
+        va = v[a:a + chunk] if vbuf is None else np.multiply(v[a:a + chunk], v2[a:a + chunk], out=vbuf[: xc.shape[0]])
+        y = np.multiply(xc, va[:, None], out=buf[: xc.shape[0]])
         out += y.T @ xc
     return out
 

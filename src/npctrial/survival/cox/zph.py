@@ -112,7 +112,7 @@ def compute_zph(ctx: CoxFitContext, coef: np.ndarray, var: np.ndarray, transform
         hm = state.hazard * gk**m
         lam = lay.cumulative(np.bincount(lay.exp_group, weights=hm, minlength=lay.n_groups))
         lam[dr] -= np.bincount(lay.exp_group, weights=lay.exp_frac * hm, minlength=lay.n_groups)[lay.death_group]
-        blocks.append(weighted_cross(x, rw * lam) - lay.xbar_outer(state, g_grp**m))
+        blocks.append(weighted_cross(x, rw, lam) - lay.xbar_outer(state, g_grp**m))
     imat = np.block([[blocks[0], blocks[1]], [blocks[1], blocks[2]]])
     imat = (imat + imat.T) / 2
 
