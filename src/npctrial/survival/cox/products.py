@@ -129,7 +129,8 @@ def weighted_cross(x: np.ndarray, v: np.ndarray, v2: np.ndarray | None = None, c
     vbuf = np.empty(min(chunk, n)) if v2 is not None else None
     for a in range(0, n, chunk):
         xc = x[a:a + chunk]
-        va = v[a:a + chunk] if vbuf is None else np.multiply(v[a:a + chunk], v2[a:a + chunk], out=vbuf[: xc.shape[0]])
+        va = v[a:a + chunk] if vbuf is None or v2 is None else \
+            np.multiply(v[a:a + chunk], v2[a:a + chunk], out=vbuf[: xc.shape[0]])
         y = np.multiply(xc, va[:, None], out=buf[: xc.shape[0]])
         out += y.T @ xc
     return out
