@@ -19,8 +19,8 @@ Not a test: a measurement, printed as a table (and as JSON with ``--json``). Ste
    (nearest-rank percentiles), requests per second over the run, and errors (any status other
    than the expected one, or a failed connection), each listed with its status.
 
-Run: ``python benchmarks/bench_edc_load.py`` (defaults: 50 users, 4 rounds, think 1 s, 5 workers x
-4 threads). ``--think 0`` is the closed-loop stress variant (every user always waiting on the server).
+Run: ``python benchmarks/bench_edc_load.py`` (defaults: 50 users, 4 rounds, think 1 s, the server's default
+workers, 1 thread). ``--think 0`` is the closed-loop stress variant (every user always waiting on the server).
 The load generator runs on the same machine as the server and the database, as on a small
 hospital server.
 """
@@ -183,12 +183,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--think", type=float, default=1.0, help="mean think time before each request (s)")
     parser.add_argument("--subjects", type=int, default=60, help="randomised subjects with CRFs")
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None, help="default: serve --production's")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed-rng", type=int, default=20261202)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seed", nargs=3, type=int, metavar=("USERS", "SUBJECTS", "WAITING"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.workers is None:
+        from npctrial.web.production import default_workers
+
+        args.workers = default_workers()
     if args.seed:
         print(json.dumps(seed(*args.seed)))
         return

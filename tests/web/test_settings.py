@@ -16,6 +16,13 @@ def test_postgres_url_is_parsed():
         "edc", "s@cret", "db.example", "6543", "npctrial")
 
 
+def test_postgres_connections_persist_and_are_checked_before_reuse(monkeypatch):
+    db = database_from_url("postgresql://edc@db.example/npctrial")
+    assert db["CONN_MAX_AGE"] == 300 and db["CONN_HEALTH_CHECKS"] is True
+    monkeypatch.setenv("NPCTRIAL_DB_CONN_MAX_AGE", "0")  # one connection per request, if a pooler needs it
+    assert database_from_url("postgresql://edc@db.example/npctrial")["CONN_MAX_AGE"] == 0
+
+
 def test_unknown_scheme_is_refused():
     with pytest.raises(ValueError, match="DATABASE_URL"):
         database_from_url("mysql://x@y/z")

@@ -30,9 +30,9 @@ def serve(
     production: Annotated[bool, typer.Option(
         "--production", help="gunicorn (several processes) with static files served by WhiteNoise")] = False,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, max=64, help="worker processes with --production (default 2 x CPUs + 1)")] = None,
+        "--workers", min=1, max=64, help="worker processes with --production (default 4 x CPUs + 1)")] = None,
     threads: Annotated[int, typer.Option(
-        "--threads", min=1, max=64, help="threads per worker process with --production")] = 4,
+        "--threads", min=1, max=64, help="threads per worker process with --production")] = 1,
 ) -> None:
     """Migrate the database, optionally load the demo, print the logins and serve the EDC.
 

@@ -67,7 +67,10 @@ def database_from_url(url: str | None) -> dict:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 0,
+        # Persistent connections (one per worker thread, checked before reuse): opening a PostgreSQL
+        # connection per request (CONN_MAX_AGE 0) costs more than most pages' queries together.
+        "CONN_MAX_AGE": int(os.environ.get("NPCTRIAL_DB_CONN_MAX_AGE", "300")),
+        "CONN_HEALTH_CHECKS": True,
     }
 
 

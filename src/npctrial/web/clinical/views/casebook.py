@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -70,7 +71,11 @@ def _sections(request: HttpRequest, study: Any, subject: Subject, state: Any, op
                                    crfs.query_record(slug, r.pk), open_queries.get(crfs.query_record(slug, r.pk), 0))
                                   for r in records],
                          "can_add": level == "edit" and not (spec.single and records), "editable": level == "edit"})
-    return sections + casebook_sections(request, study, subject, open_queries, levels)  # forms the protocol declares
+    sections += casebook_sections(request, study, subject, open_queries, levels)  # forms the protocol declares
+    for sec in sections:  # a record's pages are <prefix><pk>/ and <prefix><pk>/view/: reversed once per form
+        one = reverse("crf-edit", kwargs={"study_pk": study.pk, "pk": subject.pk, "form": sec["slug"], "record_pk": 1})
+        sec["record_prefix"] = one[:-2]
+    return sections
 
 
 def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
@@ -102,6 +107,7 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         "can_raise": permissions.can(request.user, study, "raise_query", subject.site),
         "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
         "queries": [q for q in queries if q.record != "screening"], "next": request.path,
+        "raise_url": reverse("query-raise", kwargs={"study_pk": study.pk, "pk": subject.pk}),
         "open_saes": AdverseEvent.objects.filter(subject=subject, serious=True, sae_reported_at__isnull=True),
         "now": timezone.now()})
 

@@ -35,18 +35,20 @@ def subject_grid(subject: Subject, state: Any = None) -> grid.Grid:
                            schedule.log_forms_of_text(version.yaml_text), today())
 
 
-def _cell_url(study: Any, subject: Subject, row: grid.EventRow, cell: grid.Cell) -> str:
-    if cell.form == grid.SCREENING:
-        return reverse("screening-detail", kwargs={"study_pk": study.pk, "pk": subject.screening_id})
-    return reverse("event-detail", kwargs={"study_pk": study.pk, "pk": subject.pk, "event": row.key}) + \
-        f"#form-{cell.form}"
-
-
 def grid_context(study: Any, subject: Subject, g: grid.Grid, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Template rows: each cell with the page it opens; ``hidden`` forms (no access) are left out."""
+    """Template rows: each cell with the page it opens; ``hidden`` forms (no access) are left out.
+    Each event's page is reversed once per row (a grid has dozens of cells per row)."""
+    screening = reverse("screening-detail", kwargs={"study_pk": study.pk, "pk": subject.screening_id}) \
+        if subject.screening_id else ""
+
     def rows(items: tuple[grid.EventRow, ...]) -> list[dict[str, Any]]:
-        return [{"row": r, "cells": [{"cell": c, "url": _cell_url(study, subject, r, c)} for c in r.cells
-                                     if c.form not in hidden]} for r in items]
+        out = []
+        for r in items:
+            event = reverse("event-detail", kwargs={"study_pk": study.pk, "pk": subject.pk, "event": r.key})
+            out.append({"row": r, "cells": [{"cell": c, "url": screening if c.form == grid.SCREENING
+                                             else f"{event}#form-{c.form}"}
+                                            for c in r.cells if c.form not in hidden]})
+        return out
 
     declared = declared_specs(subject.protocol_version)
     return {"grid": g, "grid_forms": [(f, declared[f].label if f in declared else grid.form_label(f))
