@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -75,6 +77,9 @@ def _sections(request: HttpRequest, study: Any, subject: Subject, state: Any, op
     for sec in sections:  # a record's pages are <prefix><pk>/ and <prefix><pk>/view/: reversed once per form
         one = reverse("crf-edit", kwargs={"study_pk": study.pk, "pk": subject.pk, "form": sec["slug"], "record_pk": 1})
         sec["record_prefix"] = one[:-2]
+        # the field choices of the raise-query form on every record row, escaped once per form
+        sec["query_options"] = mark_safe("".join(  # noqa: S308 - every value is escaped
+            f'<option value="{html.escape(str(f))}">{html.escape(str(label))}</option>' for f, label in sec["query_fields"]))
     return sections
 
 
