@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from npctrial.web.clinical import report_cache
 
@@ -15,7 +16,8 @@ from npctrial.web.clinical import report_cache
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
-    yield
+    with translation.override("en"):  # the key holds the active language; an earlier test may leave another
+        yield
     cache.clear()
 
 
@@ -25,7 +27,8 @@ def _in_threads(n: int, target) -> list:
 
     def run(i: int) -> None:
         try:
-            results[i] = target()
+            with translation.override("en"):  # as the test's own thread (a new thread has the default)
+                results[i] = target()
         except Exception as exc:  # noqa: BLE001 (collected and re-raised by the test)
             errors.append(exc)
 
