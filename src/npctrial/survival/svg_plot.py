@@ -203,7 +203,7 @@ def plot_survival_svg(
     labels = [c.label for c in curves] if table else []
     left = min(max(62.0, max((_text_width(s) for s in labels), default=0.0) + 22), 220.0)
     f = _Frame(left, 34.0 if title else 14.0, xmax, ylim)
-    body = ['<g clip-path="url(#{clip})">']
+    body = []  # the curves, drawn inside the plot area's clip path
     for i, c in enumerate(curves):
         col = palette[i % len(palette)]
         if conf_int and c.lower is not None and c.upper is not None and c.time.shape[0]:
@@ -212,7 +212,7 @@ def plot_survival_svg(
                     f'd="{_step_path(f, c.time, c.value, c.start_value)}" fill="none" stroke="{col}" stroke-width="1.5"/>')
         if censor_marks and (marks := _censor_path(f, c)):
             body.append(f'<path class="censor" d="{marks}" stroke="{col}" stroke-width="1.2"/>')
-    body.append("</g>")
+    clipped = len(body)
     body += _axes(f, xticks, yticks, label)
     if title:
         body.append(_text((f.left + f.right) / 2, 22, title, anchor="middle", size=13))
@@ -226,13 +226,13 @@ def plot_survival_svg(
         body += rows
     body.append(_text((f.left + f.right) / 2, bottom + 24, xlabel, anchor="middle"))
     height = bottom + 36
-    text = "".join(body)
+    curves_text, rest_text = "".join(body[:clipped]), "".join(body[clipped:])
     # The clip path's id is unique per content, so several figures can share one page (deterministic:
     # the same curves give the same bytes in every process).
-    clip = "km-clip-" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+    clip = "km-clip-" + hashlib.blake2b((curves_text + rest_text).encode(), digest_size=6).hexdigest()
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_num(height)}" width="{WIDTH}" '
             f'height="{_num(height)}" role="img" font-family="{FONT}" style="max-width:100%;height:auto">')
     caption = f"<title>{escape(title)}</title>" if title else ""
     clip_def = (f'<clipPath id="{clip}"><rect x="{_num(f.left)}" y="{_num(f.top)}" '
                 f'width="{_num(f.right - f.left)}" height="{PLOT_HEIGHT}"/></clipPath>')
-    return head + caption + clip_def + text.replace("url(#{clip})", f"url(#{clip})", 1) + "</svg>"
+    return f'{head}{caption}{clip_def}<g clip-path="url(#{clip})">{curves_text}</g>{rest_text}</svg>'

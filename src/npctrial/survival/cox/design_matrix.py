@@ -264,17 +264,14 @@ def _numeric_block(data: pd.DataFrame, columns: list[str]
 
     Columns that are already the rows of one row-major array (a frame made from a 2-D array) are
     used in place, read-only. Other columns are copied by blocks of rows, so a column that is a
-    strided view of a 2-D frame block is read from cache (a pass per column would re-read the whole block each time), and the
-    block's min and max (NaN-propagating) are taken while it is in cache."""
+    strided view of a 2-D frame block is read from cache (a pass per column would re-read the
+    whole block each time), and the block's min and max (NaN-propagating) are taken while it is in cache."""
     if not columns or len(data) == 0:
         return None, None, True
     cols = [data[c].to_numpy(dtype=np.float64) for c in columns]
-    view = _row_major_view(cols)
-    if view is not None:  # a frame built from one 2-D array: its own rows, read in place
-        lo, hi = view.min(), view.max()
-        if np.isnan(lo) or np.isnan(hi):
-            return view, np.isnan(view), False
-        return view, None, bool(np.isfinite(lo) and np.isfinite(hi))
+    block = _row_major_view(cols)
+    if block is not None:  # a frame built from one 2-D array: its own rows, read in place
+        return _with_missing(block, block.min(), block.max())
     n = len(data)
     block = np.empty((n, len(cols)))
     lo, hi = np.inf, -np.inf
@@ -283,6 +280,11 @@ def _numeric_block(data: pd.DataFrame, columns: list[str]
         for j, col in enumerate(cols):
             part[:, j] = col[a:a + _ROWS]
         lo, hi = np.minimum(lo, part.min()), np.maximum(hi, part.max())
+    return _with_missing(block, lo, hi)
+
+
+def _with_missing(block: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """(block, its missing-value mask or None, all finite) from its NaN-propagating min and max."""
     if np.isnan(lo) or np.isnan(hi):
         return block, np.isnan(block), False
     return block, None, bool(np.isfinite(lo) and np.isfinite(hi))

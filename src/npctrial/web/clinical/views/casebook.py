@@ -58,7 +58,7 @@ def _sections(request: HttpRequest, study: Any, subject: Subject, state: Any, op
               levels: dict[str, str]) -> list[dict[str, Any]]:
     """One table per form the user may see (``levels``), the CRFs' from the records in ``state``."""
     protocol = protocol_of(subject.protocol_version)
-    sections = []
+    sections: list[dict[str, Any]] = []
     for slug, spec in crfs.CRFS.items():
         level = levels[slug]
         if level == "none":  # the protocol hides this form from the user's roles

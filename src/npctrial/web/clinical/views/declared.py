@@ -139,13 +139,11 @@ def declared_list(request: HttpRequest, study_pk: int, pk: int, form: str) -> Ht
 
 
 def casebook_sections(request: HttpRequest, study: Any, subject: Subject, open_queries: Any,
-                      levels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+                      levels: dict[str, str]) -> list[dict[str, Any]]:
     """The casebook's sections of the protocol-declared forms (same shape as the CRF sections);
-    ``levels``: the user's level on each form when the caller has read them."""
+    ``levels``: the user's level on every form (``views.grid.form_levels``)."""
     out = []
     specs = declared.declared_specs(subject.protocol_version)
-    if levels is None:
-        levels = form_access.form_levels(request.user, study, specs, subject.site)
     for slug, spec in specs.items():
         level = levels[slug]
         if level == "none":
