@@ -20,7 +20,6 @@ The data are sorted once by (stratum, stop time); everything else is linear in n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -28,7 +27,9 @@ import numpy as np
 from npctrial.survival.cox.products import (
     outer_sums,
     weighted_cross,
+    weighted_cross_runs,
 )
+from npctrial.survival.cox.state import CoxState
 from npctrial.survival.cox.tie_terms import term_blocks, tie_sums
 from npctrial.survival.dense_rank import dense_rank
 
@@ -61,41 +62,31 @@ def _order_by_key(key: np.ndarray, status: np.ndarray, n_keys: int) -> np.ndarra
 
 def _sorted_keys(key: np.ndarray, status: np.ndarray, n_keys: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row order, sorted keys, sorted 0/1 status) in the order of :func:`_order_by_key`.
+    """(row order, sorted keys, sorted event flags) in the order of :func:`_order_by_key`.
 
     With fewer than 2^15 keys the packed key (key, censored) fits in 16 bits: numpy's stable sort
-    is then a radix sort (linear in n), and the sorted keys and status are unpacked from the
-    sorted 16-bit keys instead of gathered from the 8-byte arrays."""
+    is then a radix sort (linear in n), and the sorted keys (kept in 16 bits) and event flags are
+    unpacked from the sorted 16-bit keys instead of gathered from the 8-byte arrays."""
     if 2 * n_keys <= 1 << 16:
-        packed = (key * 2 + (1 - status)).astype(np.uint16)
+        packed = key.astype(np.uint16)
+        packed <<= 1
+        packed |= status == 0  # = 1 - status for 0/1 codes, without 8-byte temporaries
         order = np.argsort(packed, kind="stable")
         packed_s = packed[order]
-        return order, (packed_s >> 1).astype(np.int64), 1 - (packed_s & 1).astype(np.int64)
+        event_s = (packed_s & 1) == 0
+        packed_s >>= 1
+        return order, packed_s, event_s
     order = _order_by_key(key, status, n_keys)
-    return order, key[order], status[order]
-
-
-@dataclass(frozen=True)
-class CoxState:
-    """Everything one evaluation at ``beta`` produces (sorted order)."""
-
-    beta: np.ndarray
-    eta: np.ndarray
-    risk: np.ndarray  # exp(eta)
-    loglik: float
-    score: np.ndarray  # U
-    info: np.ndarray | None  # I
-    phi: np.ndarray  # per tie term
-    a1: np.ndarray  # (groups, p) risk-set sums of w e^eta x
-    b1: np.ndarray  # (groups, p) event sums of w e^eta x
-    hazard: np.ndarray  # h_k per tie term
-    lam: np.ndarray  # Efron-adjusted cumulative hazard per sorted row (at unit risk)
-    group_hazard: np.ndarray  # sum of h_k per group
-    group_e1: np.ndarray  # sum of f_k h_k per group
+    return order, key[order], status[order] == 1
 
 
 class RiskSetLayout:
-    """Sorted layout of one survival data set; see the module docstring for the algorithm."""
+    """Sorted layout of one survival data set; see the module docstring for the algorithm.
+
+    Only what every evaluation needs is built here, without a per-row array that is all zeros
+    (strata) or ones (weights) or that only the diagnostics read: ``strata_s``, ``weights_s``,
+    ``status_s``, ``time_s``, ``death_rows``, ``death_group`` and the per-term arrays are built on
+    first use."""
 
     def __init__(
         self,
@@ -109,9 +100,10 @@ class RiskSetLayout:
     ) -> None:
         n = time.shape[0]
         self.n = n
+        if method not in ("efron", "breslow"):  # pragma: no cover - guarded by the caller
+            raise ValueError(method)
         self.method = method
-        stratified = strata is not None
-        strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
+        self._strata = None if strata is None else np.asarray(strata, dtype=np.int64)
         status_i = np.asarray(status, dtype=np.int64)
         if entry is None:
             rank_t, grid = dense_rank(time)
@@ -119,93 +111,152 @@ class RiskSetLayout:
             rank_all, grid = dense_rank(np.concatenate([time, entry]))
             rank_t, rank_e = rank_all[:n], rank_all[n:]
         m = len(grid) + 1
-        key = strata * m + rank_t if strata.any() else rank_t
+        self._m = m
+        self._keyed = self._strata is not None and bool(self._strata.any())  # strata in the sort key
+        key = self._strata * m + rank_t if self._strata is not None and self._keyed else rank_t
         # events first within a tied time (R's order(strata, time, -status)), then row order
-        order, key_s, self.status_s = _sorted_keys(key, status_i, int(key.max()) + 1)
+        order, self._key_s, self._event_s = _sorted_keys(key, status_i, int(key.max()) + 1)
         self.grid = grid
         self.order = order
-        self.time_s = grid[key_s % m if strata.any() else key_s]
-        self.strata_s = strata[order] if stratified else strata
         self.weighted = weights is not None
-        self.weights_s = np.ones(n) if weights is None else weights[order].astype(float)
-
-        # blocks of equal (stratum, time)
-        new_block = np.ones(n, dtype=bool)
-        new_block[1:] = key_s[1:] != key_s[:-1]
-        self.block_start = np.flatnonzero(new_block)
-        block_key = key_s[self.block_start]
-        block_stratum = self.strata_s[self.block_start]
-        self.block_seg_start, self.block_seg_end = self._segments(block_stratum)
-
-        # event groups
-        death_rows = np.flatnonzero(self.status_s == 1)
-        self.death_rows = death_rows
-        dkey = key_s[death_rows]
-        new_grp = np.ones(len(death_rows), dtype=bool)
-        new_grp[1:] = dkey[1:] != dkey[:-1]
-        self.death_grp_start = np.flatnonzero(new_grp)
-        grp_key = dkey[self.death_grp_start]
-        self.grp_key = grp_key
-        n_groups = len(grp_key)
-        self.n_groups = n_groups
-        self.grp_block = np.searchsorted(block_key, grp_key)
-        self.grp_time = self.time_s[death_rows[self.death_grp_start]]
-        self.grp_stratum = self.strata_s[death_rows[self.death_grp_start]]
-        self.grp_d = np.diff(np.append(self.death_grp_start, len(death_rows)))
-        self.death_group = np.repeat(np.arange(n_groups), self.grp_d)
-        self.w_dead = self.weights_s[death_rows] if self.weighted else np.ones(len(death_rows))
-        self.grp_wd = (np.add.reduceat(self.w_dead, self.death_grp_start) if self.weighted and n_groups
-                       else self.grp_d.astype(float))
-
-        # tie terms
-        self.exp_start: np.ndarray | None
-        if method == "efron":
-            # one term per event, contiguous per group: the term's group is the event's group
-            d = self.grp_d
-            exp_group = self.death_group
-            self.exp_start = self.death_grp_start
-            self.exp_group = exp_group
-            self.exp_frac = (np.arange(len(exp_group)) - np.repeat(self.exp_start, d)) / np.repeat(d, d)
-            self.exp_c = np.repeat(self.grp_wd / d, d)
-            self.exp_m = np.repeat(1.0 / d, d)
-        elif method == "breslow":
-            self.exp_group = np.arange(n_groups, dtype=np.int64)
-            self.exp_frac = np.zeros(n_groups)
-            self.exp_c = self.grp_wd.astype(float)
-            self.exp_m = np.ones(n_groups)
-            self.exp_start = None  # one term per group
-        else:  # pragma: no cover - guarded by the caller
-            raise ValueError(method)
-
-        # cumulative-hazard indices per sorted row: groups [lower, upper)
-        self.block_len = np.diff(np.append(self.block_start, n))
-        self.block_upper = np.searchsorted(grp_key, block_key, side="right")
-        self.block_lower = np.searchsorted(grp_key, block_stratum * m, side="left")
+        if weights is not None:  # else weights_s (ones) is built on first use
+            self.weights_s = weights[order].astype(float)
+        self._blocks_and_groups()
         self.entry_s = None
-        if entry is not None:  # without entry times row_upper/row_lower are built on first use
-            self.row_upper = np.repeat(self.block_upper, self.block_len)
-            self.entry_s = entry[order]
-            ekey = self.strata_s * m + rank_e[order]
-            self.row_lower = np.searchsorted(grp_key, ekey, side="right")
-            # entry side: rows sorted by (stratum, entry); blocks; position of t_g
-            eorder = np.argsort(ekey, kind="stable")
-            self.eorder = eorder
-            ekey_s = ekey[eorder]
-            new_eb = np.ones(n, dtype=bool)
-            new_eb[1:] = ekey_s[1:] != ekey_s[:-1]
-            self.eblock_start = np.flatnonzero(new_eb)
-            eblock_key = ekey_s[self.eblock_start]
-            eblock_stratum = self.strata_s[eorder][self.eblock_start]
-            self.eblock_seg_start, self.eblock_seg_end = self._segments(eblock_stratum)
-            pos = np.searchsorted(eblock_key, grp_key, side="left")
-            valid = pos < len(eblock_key)
-            valid[valid] = eblock_stratum[pos[valid]] == self.grp_stratum[valid]
-            self.grp_epos = np.where(valid, pos, len(eblock_key))  # last = zero row
+        if entry is not None:
+            self._entry_side(entry, rank_e)
         # segments: the event part and the rest of every block (events come first in a block)
         ends = self.block_start[self.grp_block] + self.grp_d
         self.seg_idx = np.unique(np.concatenate([self.block_start, ends[ends < n]]))
         self.block_seg = np.searchsorted(self.seg_idx, self.block_start)
         self.grp_seg = np.searchsorted(self.seg_idx, self.block_start[self.grp_block])
+
+    def _blocks_and_groups(self) -> None:
+        """Blocks of equal (stratum, time), the event groups among them, and the groups each block
+        is at risk in, from the sorted keys and event flags (no per-event array: the events of a
+        group are the first rows of its block)."""
+        n, m, key_s = self.n, self._m, self._key_s
+        new_block = np.empty(n, dtype=bool)
+        new_block[:1] = True
+        np.not_equal(key_s[1:], key_s[:-1], out=new_block[1:])
+        self.block_start = np.flatnonzero(new_block)
+        block_key = key_s[self.block_start].astype(np.int64)
+        block_stratum = block_key // m if self._keyed else np.zeros(len(block_key), dtype=np.int64)
+        self.block_seg_start, self.block_seg_end = self._segments(block_stratum)
+        events = np.add.reduceat(self._event_s, self.block_start, dtype=np.int64)
+        self.grp_block = np.flatnonzero(events)
+        grp_key = block_key[self.grp_block]
+        self.grp_key = grp_key
+        self.n_groups = len(grp_key)
+        self.grp_d = events[self.grp_block]
+        self.death_grp_start = np.cumsum(self.grp_d) - self.grp_d
+        self.n_events = int(self.grp_d.sum())
+        self.grp_time = self._key_time(grp_key)
+        self.grp_stratum = block_stratum[self.grp_block]
+        self.grp_wd = (np.add.reduceat(self.w_dead, self.death_grp_start) if self.weighted and self.n_groups
+                       else self.grp_d.astype(float))
+        # tie terms (Efron: one per event, contiguous per group; Breslow: one per group)
+        self.exp_start = self.death_grp_start if self.method == "efron" else None
+        # cumulative-hazard indices per sorted row: groups [lower, upper)
+        self.block_len = np.diff(np.append(self.block_start, n))
+        self.block_upper = np.searchsorted(grp_key, block_key, side="right")
+        self.block_lower = np.searchsorted(grp_key, block_stratum * m, side="left")
+
+    def _entry_side(self, entry: np.ndarray, rank_e: np.ndarray) -> None:
+        """(entry, stop] data: per-row group bounds, and the rows sorted by (stratum, entry) in
+        blocks, with the position of every group time among them."""
+        n, m, order, grp_key = self.n, self._m, self.order, self.grp_key
+        self.row_upper = np.repeat(self.block_upper, self.block_len)
+        self.entry_s = entry[order]
+        ekey = self.strata_s * m + rank_e[order]
+        self.row_lower = np.searchsorted(grp_key, ekey, side="right")
+        eorder = np.argsort(ekey, kind="stable")
+        self.eorder = eorder
+        ekey_s = ekey[eorder]
+        new_eb = np.ones(n, dtype=bool)
+        new_eb[1:] = ekey_s[1:] != ekey_s[:-1]
+        self.eblock_start = np.flatnonzero(new_eb)
+        eblock_key = ekey_s[self.eblock_start]
+        eblock_stratum = self.strata_s[eorder][self.eblock_start]
+        self.eblock_seg_start, self.eblock_seg_end = self._segments(eblock_stratum)
+        pos = np.searchsorted(eblock_key, grp_key, side="left")
+        valid = pos < len(eblock_key)
+        valid[valid] = eblock_stratum[pos[valid]] == self.grp_stratum[valid]
+        self.grp_epos = np.where(valid, pos, len(eblock_key))  # last = zero row
+
+    def _key_time(self, keys: np.ndarray) -> np.ndarray:
+        """The times of sorted keys."""
+        return self.grid[keys % self._m if self._keyed else keys]
+
+    # ------------------------------------------- per-row arrays, on first use
+    @cached_property
+    def strata_s(self) -> np.ndarray:
+        """Stratum code per sorted row (int64; zeros when unstratified)."""
+        return np.zeros(self.n, dtype=np.int64) if self._strata is None else self._strata[self.order]
+
+    @cached_property
+    def weights_s(self) -> np.ndarray:
+        """Case weight per sorted row (set in __init__ when weighted; ones otherwise)."""
+        return np.ones(self.n)
+
+    @cached_property
+    def status_s(self) -> np.ndarray:
+        """0/1 status per sorted row (int64)."""
+        return self._event_s.astype(np.int64)
+
+    @cached_property
+    def time_s(self) -> np.ndarray:
+        """Stop time per sorted row."""
+        return self._key_time(self._key_s)
+
+    @cached_property
+    def death_rows(self) -> np.ndarray:
+        """Sorted rows of the events, in order (the first grp_d rows of each group's block)."""
+        first = self.block_start[self.grp_block]
+        return np.repeat(first - self.death_grp_start, self.grp_d) + np.arange(self.n_events)
+
+    @cached_property
+    def death_group(self) -> np.ndarray:
+        """Group of each event."""
+        return np.repeat(np.arange(self.n_groups), self.grp_d)
+
+    @cached_property
+    def w_dead(self) -> np.ndarray:
+        """Case weight of each event."""
+        return self.weights_s[self.death_rows] if self.weighted else np.ones(self.n_events)
+
+    @cached_property
+    def exp_group(self) -> np.ndarray:
+        """Group of each tie term."""
+        return self.death_group if self.exp_start is not None else np.arange(self.n_groups, dtype=np.int64)
+
+    @cached_property
+    def exp_frac(self) -> np.ndarray:
+        """Efron fraction f_k = r / d_g of each tie term (0 for Breslow), by blocks of groups."""
+        if self.exp_start is None:
+            return np.zeros(self.n_groups)
+        d = self.grp_d
+        out = np.empty(self.n_events)
+        for g0, g1, t0, t1 in self._term_blocks:
+            dd = d[g0:g1]
+            block = out[t0:t1]
+            block[...] = np.arange(t1 - t0) - np.repeat(np.cumsum(dd) - dd, dd)
+            block /= np.repeat(dd, dd)
+        return out
+
+    @cached_property
+    def exp_c(self) -> np.ndarray:
+        """Coefficient c_k of each tie term."""
+        if self.exp_start is None:
+            return self.grp_wd.astype(float)
+        return np.repeat(self.grp_wd / self.grp_d, self.grp_d)
+
+    @cached_property
+    def exp_m(self) -> np.ndarray:
+        """1 / (terms of the group) per tie term."""
+        if self.exp_start is None:
+            return np.ones(self.n_groups)
+        return np.repeat(1.0 / self.grp_d, self.grp_d)
 
     @cached_property
     def row_upper(self) -> np.ndarray:
@@ -304,40 +355,47 @@ class RiskSetLayout:
         sum_k c_k xbar_k xbar_k' = sum_g [A1 A1' S0 - (A1 B1' + B1 A1') S1 + B1 B1' S2],
         S_m = sum_k c_k f_k^m / phi_k^2.
         """
-        w = self.weights_s
         if self.entry_s is None:
-            eta, risk, rw, s0, s1 = self._fused_pass(x, beta, offset)
+            risk, rw, s0, s1 = self._fused_pass(x, beta, offset)
             a0, a1, b0, b1 = self._group_sums(rw, s0, s1, None)
         else:
             eta = x @ beta
             if offset is not None:
                 eta = eta + offset
             risk = np.exp(eta)
-            rw = w * risk
+            rw = self.weights_s * risk if self.weighted else risk
             a0, a1, b0, b1 = self.sums(rw, x)
-        ts = tie_sums(a0, b0, self.exp_frac, None if self._unit_terms else self.exp_c, self._term_d,
-                      self._term_blocks)
-        phi, hazard, group_hazard, group_e1 = ts.phi, ts.hazard, ts.hazard_sum, ts.e1
-        dr = self.death_rows
-        wx_dead = self._wx_dead(x)
+        coef = None if self._unit_terms else self.exp_c
+        ts = tie_sums(a0, b0, self.exp_frac, coef, self._term_d, self._term_blocks)
+        group_hazard, group_e1 = ts.hazard_sum, ts.e1
+        wx_dead = self._wx_dead(x, beta, offset, b1)
         # sum over events of w eta = (sum of w x over events) . beta (+ offset): no gather of eta
-        wd_eta = float(wx_dead @ beta) + (0.0 if offset is None else float(np.dot(self.w_dead, offset[dr])))
+        wd_eta = float(wx_dead @ beta) + (0.0 if offset is None else
+                                          float(np.dot(self.w_dead, offset[self.death_rows])))
         loglik = wd_eta - ts.log_sum
         score = wx_dead - (group_hazard @ a1 - group_e1 @ b1)
-        if self.entry_s is None:  # per segment, then repeated: no per-event gather and scatter
+        lam_by, lam_len = self._lambda(group_hazard, group_e1)
+        imat = None
+        if info:
+            cross = (weighted_cross(x, rw, lam_by) if lam_len is None
+                     else weighted_cross_runs(x, rw, lam_by, lam_len, self._chunks()))
+            imat = cross - outer_sums(a1, b1, ts.s0, ts.s1, ts.s2)
+            imat = (imat + imat.T) / 2
+        return CoxState(beta=beta, risk=risk, loglik=loglik, score=score, info=imat, a0=a0, b0=b0, a1=a1, b1=b1,
+                        term_frac=self.exp_frac, term_coef=coef, term_d=self._term_d, lam_by=lam_by,
+                        lam_len=lam_len, group_hazard=group_hazard, group_e1=group_e1)
+
+    def _lambda(self, group_hazard: np.ndarray, group_e1: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The Efron-adjusted cumulative hazard Lambda_i: (per segment, rows per segment) without
+        entry times (constant within a segment: no per-row array), else (per sorted row, None)."""
+        if self.entry_s is None:
             hc = np.concatenate([[0.0], np.cumsum(group_hazard)])
             seg_lam = (hc[self.block_upper] - hc[self.block_lower])[self.seg_block]
             seg_lam[self.grp_seg] -= group_e1
-            lam = np.repeat(seg_lam, self.seg_len)
-        else:
-            lam = self.cumulative(group_hazard)
-            lam[dr] -= group_e1[self.death_group]
-        imat = None
-        if info:
-            imat = weighted_cross(x, rw, lam) - outer_sums(a1, b1, ts.s0, ts.s1, ts.s2)
-            imat = (imat + imat.T) / 2
-        return CoxState(beta=beta, eta=eta, risk=risk, loglik=loglik, score=score, info=imat, phi=phi,
-                        a1=a1, b1=b1, hazard=hazard, lam=lam, group_hazard=group_hazard, group_e1=group_e1)
+            return seg_lam, self.seg_len
+        lam = self.cumulative(group_hazard)
+        lam[self.death_rows] -= group_e1[self.death_group]
+        return lam, None
 
     # ------------------------------------------------ sums over tie terms
     def xbar_sums(self, state: CoxState, u: np.ndarray) -> np.ndarray:
@@ -385,12 +443,13 @@ class RiskSetLayout:
         return out
 
     def _fused_pass(self, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """eta, e^eta, w e^eta and the segment sums of w e^eta (x), one cache-sized chunk at a time."""
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """e^eta, w e^eta and the segment sums of w e^eta (x), one cache-sized chunk at a time
+        (eta itself is not kept)."""
         n, p = x.shape
-        w = self.weights_s
-        eta = np.empty(n)
         risk = np.empty(n)
+        rw = np.empty(n) if self.weighted else risk
+        w = self.weights_s if self.weighted else None
         nseg = len(self.seg_idx)
         s0 = np.empty(nseg)
         s1 = np.empty((nseg, p))
@@ -401,21 +460,26 @@ class RiskSetLayout:
             e = xc @ beta  # (np.dot with out= leaves BLAS for this strided block: 3x slower)
             if offset is not None:
                 e += offset[r0:r1]
-            eta[r0:r1] = e
-            rwc = risk[r0:r1]
-            np.exp(e, out=rwc)
-            if self.weighted:
-                rwc = w[r0:r1] * rwc
+            rwc = np.exp(e, out=risk[r0:r1])
+            if w is not None:
+                rwc = np.multiply(w[r0:r1], rwc, out=rw[r0:r1])
             s0[k0:k1] = np.add.reduceat(rwc, local)
             s1[k0:k1] = np.add.reduceat(np.multiply(xc, rwc[:, None], out=buf[:r1 - r0]), local, axis=0)
-        return eta, risk, w * risk if self.weighted else risk, s0, s1
+        return risk, rw, s0, s1
 
-    def _wx_dead(self, x: np.ndarray) -> np.ndarray:
-        """sum of w x over the events, cached for the covariate matrix being iterated on."""
+    def _wx_dead(self, x: np.ndarray, beta: np.ndarray, offset: np.ndarray | None, b1: np.ndarray
+                 ) -> np.ndarray:
+        """sum of w x over the events, cached for the covariate matrix being iterated on. At
+        beta = 0 without offset e^eta = 1, so the event sums B1 of w e^eta x are these sums per
+        group (the first evaluation of a fit): no pass over ``x``."""
         cache = getattr(self, "_xcache", None)
         if cache is None or cache[0] is not x:
-            wd = np.zeros(self.n)
-            wd[self.death_rows] = self.w_dead
-            cache = (x, wd @ x)
+            if offset is None and not beta.any():
+                total = b1.sum(axis=0)
+            else:
+                wd = np.zeros(self.n)
+                wd[self.death_rows] = self.w_dead
+                total = wd @ x
+            cache = (x, total)
             self._xcache = cache
         return cache[1]

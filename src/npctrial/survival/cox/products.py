@@ -1,7 +1,7 @@
 """Dense products over the rows of the Cox design, written for speed and reproducibility.
 
 * :func:`weighted_cross`: x' diag(v) x accumulated over cache-sized blocks of rows (one buffer,
-  no n x p temporary);
+  no n x p temporary); :func:`weighted_cross_runs` the same with a factor constant on runs of rows;
 * :func:`centred_cross`: (x - m)' diag(w) (x - m), centring each block of rows in cache;
 * :func:`outer_sums`: the per-group outer-product sum of the Efron information term;
 * :func:`row_dot`: x @ v with identical rows giving bit-identical results;
@@ -13,11 +13,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["centred_cross", "group_sum", "outer_sums", "row_dot", "single_blas_thread", "weighted_cross"]
+__all__ = ["centred_cross", "group_sum", "outer_sums", "row_dot", "single_blas_thread", "weighted_cross",
+           "weighted_cross_runs"]
 
 _BLAS: dict[str, Any] = {}
 
@@ -132,6 +134,24 @@ def weighted_cross(x: np.ndarray, v: np.ndarray, v2: np.ndarray | None = None, c
         va = v[a:a + chunk] if vbuf is None or v2 is None else \
             np.multiply(v[a:a + chunk], v2[a:a + chunk], out=vbuf[: xc.shape[0]])
         y = np.multiply(xc, va[:, None], out=buf[: xc.shape[0]])
+        out += y.T @ xc
+    return out
+
+
+def weighted_cross_runs(x: np.ndarray, v: np.ndarray, run_v: np.ndarray, run_len: np.ndarray,
+                        chunks: Sequence[tuple[int, int, int, int, Any]]) -> np.ndarray:
+    """x' diag(v * v2) x where v2 is ``run_v[k]`` repeated ``run_len[k]`` times (a value per run
+    of rows), accumulated over ``chunks`` (r0, r1, k0, k1, ...): rows [r0, r1) are runs
+    [k0, k1). v2 is expanded one chunk at a time, never as an n-vector."""
+    p = x.shape[1]
+    out = np.zeros((p, p))
+    size = max((r1 - r0 for r0, r1, *_ in chunks), default=0)
+    buf = np.empty((size, p), order="F")
+    vbuf = np.empty(size)
+    for r0, r1, k0, k1, *_ in chunks:
+        xc = x[r0:r1]
+        va = np.multiply(v[r0:r1], np.repeat(run_v[k0:k1], run_len[k0:k1]), out=vbuf[: r1 - r0])
+        y = np.multiply(xc, va[:, None], out=buf[: r1 - r0])
         out += y.T @ xc
     return out
 
