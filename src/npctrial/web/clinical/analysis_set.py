@@ -70,20 +70,35 @@ class Records:
     baseline: Any = None
 
 
-def load_records(subjects: list[Subject]) -> dict[int, Records]:
-    """Step 1: the CRF records that endpoints and ADSL need, one query per model for all ``subjects``."""
+def _subject_filter(subjects: list[Subject], within: Any) -> Any:
+    """The ``subject_id__in`` value: the query ``within`` (a subquery of subject keys) or the keys."""
+    return within if within is not None else [s.pk for s in subjects]
+
+
+def load_records(subjects: list[Subject], within: Any = None) -> dict[int, Records]:
+    """Step 1: the CRF records that endpoints and ADSL need, one query per model for all ``subjects``.
+
+    ``within``: a query of subject keys that holds ``subjects`` (one subquery instead of a list of
+    hundreds of keys, read in the same snapshot: :func:`npctrial.web.core.snapshot.read_snapshot`).
+    Records of a subject it holds but ``subjects`` does not (enrolled after the list was read,
+    outside a snapshot) belong to no analysed subject and are not read into the result."""
     out = {s.pk: Records() for s in subjects}
-    ids = list(out)
-    for a in TumourAssessment.objects.filter(subject_id__in=ids).order_by("assessment_date", "pk"):
-        out[a.subject_id].assessments.append(a)
-    for v in FollowUpVisit.objects.filter(subject_id__in=ids).order_by("visit_date"):
-        out[v.subject_id].visits.append(v)
-    for e in ClinicalEvent.objects.filter(subject_id__in=ids).order_by("event_date"):
-        out[e.subject_id].events.append(e)
-    for r in RadiotherapyCourse.objects.filter(subject_id__in=ids):
-        out[r.subject_id].rt = r
-    for b in Baseline.objects.filter(subject_id__in=ids):
-        out[b.subject_id].baseline = b
+    keys = _subject_filter(subjects, within)
+    for a in TumourAssessment.objects.filter(subject_id__in=keys).order_by("assessment_date", "pk"):
+        if a.subject_id in out:
+            out[a.subject_id].assessments.append(a)
+    for v in FollowUpVisit.objects.filter(subject_id__in=keys).order_by("visit_date"):
+        if v.subject_id in out:
+            out[v.subject_id].visits.append(v)
+    for e in ClinicalEvent.objects.filter(subject_id__in=keys).order_by("event_date"):
+        if e.subject_id in out:
+            out[e.subject_id].events.append(e)
+    for r in RadiotherapyCourse.objects.filter(subject_id__in=keys):
+        if r.subject_id in out:
+            out[r.subject_id].rt = r
+    for b in Baseline.objects.filter(subject_id__in=keys):
+        if b.subject_id in out:
+            out[b.subject_id].baseline = b
     return out
 
 
@@ -263,19 +278,25 @@ class SafetyRecord:
     row: Any
 
 
-def treated_ids(subjects: list[Subject], records: dict[int, Records]) -> set[int]:
-    """The safety population: subjects with radiotherapy or any drug administration recorded."""
-    dosed = set(DrugAdministration.objects.filter(subject_id__in=[s.pk for s in subjects])
-                .values_list("subject_id", flat=True))
+def treated_ids(subjects: list[Subject], records: dict[int, Records], within: Any = None) -> set[int]:
+    """The safety population: subjects with radiotherapy or any drug administration recorded
+    (``within``: as for :func:`load_records`)."""
+    dosed = set(DrugAdministration.objects.filter(subject_id__in=_subject_filter(subjects, within))
+                .values_list("subject_id", flat=True).distinct())
     return {s.pk for s in subjects if records[s.pk].rt is not None or s.pk in dosed}
 
 
-def safety_records(subjects: list[Subject], out: list[NotEvaluable] | None = None) -> list[SafetyRecord]:
-    """Step 5: every AE and every lab-derived CTCAE grade >= 1 of ``subjects`` (the report and ADAE)."""
+def safety_records(subjects: list[Subject], out: list[NotEvaluable] | None = None,
+                   within: Any = None) -> list[SafetyRecord]:
+    """Step 5: every AE and every lab-derived CTCAE grade >= 1 of ``subjects`` (the report and ADAE;
+    ``within``: as for :func:`load_records`)."""
     sites = {s.pk: (s.subject_id, s.site.code) for s in subjects}
+    keys = _subject_filter(subjects, within)
     rows: list[SafetyRecord] = []
 
     def add(source: str, form: str, r: Any, term: str, start: Any) -> None:
+        if r.subject_id not in sites:  # a subject outside the list (see load_records)
+            return
         sid, site = sites[r.subject_id]
         if isinstance(r.grade, bool) or not isinstance(r.grade, int) or not 0 <= r.grade <= 5:
             if out is not None:
@@ -284,8 +305,8 @@ def safety_records(subjects: list[Subject], out: list[NotEvaluable] | None = Non
             return
         rows.append(SafetyRecord(sid, site, term, r.grade, source, f"{form}:{r.pk}", start, r))
 
-    for ae in AdverseEvent.objects.filter(subject_id__in=sites).order_by("subject_id", "start_date", "pk"):
+    for ae in AdverseEvent.objects.filter(subject_id__in=keys).order_by("subject_id", "start_date", "pk"):
         add("AE", "ae", ae, ae.term, ae.start_date)
-    for lab in LabResult.objects.filter(subject_id__in=sites, grade__gte=1).order_by("subject_id", "sample_date", "pk"):
+    for lab in LabResult.objects.filter(subject_id__in=keys, grade__gte=1).order_by("subject_id", "sample_date", "pk"):
         add("LAB", "lab", lab, lab.term, lab.sample_date)
     return rows

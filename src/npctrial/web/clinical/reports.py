@@ -57,8 +57,9 @@ from npctrial.web.clinical.models import (
     TumourAssessment,
 )
 from npctrial.web.clinical.report_cache import cached_by_content
-from npctrial.web.core.models import Randomisation, Study
+from npctrial.web.core.models import Study
 from npctrial.web.core.screening import protocol_of
+from npctrial.web.core.snapshot import read_snapshot
 
 __all__ = ["AT_RISK_MONTHS", "StudyReport", "best_response", "compute_report", "load_records", "patient_course",
            "protocol_cache", "report_pdf", "survival_summary"]
@@ -261,11 +262,12 @@ def median_follow_up(analysis: AnalysisSet) -> float | None:
 
 
 def ae_counts(subjects: list[Any], treated: set[int], min_grade: int,
-              not_evaluable: list[NotEvaluable]) -> tuple[Rate | None, list[dict[str, Any]]]:
-    """AE rate and per-term worst grades over the safety population (AEs and lab-derived grades)."""
+              not_evaluable: list[NotEvaluable], within: Any = None) -> tuple[Rate | None, list[dict[str, Any]]]:
+    """AE rate and per-term worst grades over the safety population (AEs and lab-derived grades;
+    ``within``: a query of subject keys holding ``subjects``, as for ``load_records``)."""
     population = [s for s in subjects if s.pk in treated]
     ids = {s.subject_id for s in population}
-    records = [r for r in safety_records(population, not_evaluable) if r.subject_id in ids]
+    records = [r for r in safety_records(population, not_evaluable, within) if r.subject_id in ids]
     by_term: dict[str, dict[str, int]] = defaultdict(dict)
     for r in records:
         by_term[r.term][r.subject_id] = max(by_term[r.term].get(r.subject_id, 0), r.grade)
@@ -295,21 +297,30 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     No subject's data can take the report down: whatever makes a subject not evaluable for an
     endpoint is listed in ``not_evaluable`` (shown on the page, the PDF and the API).
     """
-    subjects = list(subjects.select_related("randomisation", "site"))
+    with read_snapshot():
+        return _compute_report(study, subjects, screenings, today, figures=figures, by_arm=by_arm)
+
+
+def _compute_report(study: Study, scoped: Any, screenings: Any, today: date, *, figures: bool,
+                    by_arm: bool) -> StudyReport:
+    """:func:`compute_report` inside its snapshot: the subject list is read once, and every other
+    query selects its subjects with the same scoped query as a subquery (no list of keys)."""
+    subjects = list(scoped.select_related("randomisation", "site"))
+    within = scoped.values("pk")
     version = study.current_protocol
     if version is None:
         raise ValidationError(gettext("study %(study)s has no protocol version") % {"study": study.code}, field="protocol")
     protocol = protocol_of(version)
-    ids = [s.pk for s in subjects]
-    crf = load_records(subjects)
+    ids = {s.pk for s in subjects}
+    crf = load_records(subjects, within)
     analysis = build_analysis_set(subjects, protocol.randomisation is not None, records=crf)
-    treated = treated_ids(subjects, crf)
+    treated = treated_ids(subjects, crf, within)
     bors = {row.subject.subject_id: row.bor for row in analysis.rows}
     flow = {
         "screened": screenings.count(),
         "eligible": screenings.filter(outcome="eligible").count(),
         "enrolled": len(subjects),
-        "randomised": Randomisation.objects.filter(subject_id__in=ids).count(),
+        "randomised": sum(1 for s in subjects if getattr(s, "randomisation", None) is not None),
         "treated": len(treated),
         "assessed": sum(1 for v in bors.values() if v is not None),
     }
@@ -318,20 +329,21 @@ def compute_report(study: Study, subjects: Any, screenings: Any, today: date, *,
     ae_spec = next((e for e in protocol.endpoints if e.kind == "proportion" and e.min_grade), None)
     min_grade = ae_spec.min_grade if ae_spec else 3
     not_evaluable = list(analysis.not_evaluable)
-    ae_rate, ae_terms = ae_counts(subjects, treated, min_grade, not_evaluable)
+    ae_rate, ae_terms = ae_counts(subjects, treated, min_grade, not_evaluable, within)
     evaluable = [v for v in bors.values() if v is not None]
     orr = _rate("CR+PR", sum(1 for v in evaluable if v in ("CR", "PR")), len(evaluable)) if evaluable else None
     survival = [x for x in (survival_summary(analysis, "PFS", figure=figures, by_arm=by_arm),
                             survival_summary(analysis, "OS", figure=figures, by_arm=by_arm)) if x is not None]
     deviations = [{"subject": d.subject.subject_id, "drug": d.drug, "date": d.date, "planned": d.planned_dose_mg,
                    "given": d.dose_mg, "reason": d.get_deviation_reason_display(), "note": d.deviation_note}
-                  for d in DrugAdministration.objects.filter(subject_id__in=ids, deviation=True)
+                  for d in DrugAdministration.objects.filter(subject_id__in=within, deviation=True)
                   .select_related("subject").order_by("date")]
     completeness = []
     for label, model in ((gettext_lazy("Baseline"), Baseline), (gettext_lazy("Radiotherapy"), RadiotherapyCourse),
                          (gettext_lazy("Weekly labs"), LabResult), (gettext_lazy("Tumour assessment"), TumourAssessment),
                          (gettext_lazy("Follow-up visit"), FollowUpVisit)):
-        have = len(set(model.objects.filter(subject_id__in=ids).values_list("subject_id", flat=True)))
+        have = len(ids.intersection(model.objects.filter(subject_id__in=within).order_by()
+                                    .values_list("subject_id", flat=True).distinct()))
         completeness.append({"form": str(label), "subjects": have, "of": len(subjects),
                              "percent": 100.0 * have / len(subjects) if subjects else 0.0})
     simon = None

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import CharField, Count, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,13 +82,17 @@ def voided_records(subjects: Any) -> Iterator[VoidedRow]:
 
 
 def voided_count(subjects: Any) -> dict[str, int]:
-    """Voided records per form slug (forms with none left out)."""
-    out = {}
-    for slug, spec in crfs.CRFS.items():
-        n = spec.model.all_objects.filter(subject__in=subjects, voided_at__isnull=False).count()
-        if n:
-            out[slug] = n
-    for form in DeclaredRecord.all_objects.filter(subject__in=subjects, voided_at__isnull=False).values_list(
-            "form", flat=True):
-        out[form] = out.get(form, 0) + 1
-    return out
+    """Voided records per form slug (forms with none left out): one query, a UNION ALL of one
+    count per CRF model and the protocol-declared forms' counts by form id."""
+    keys = subjects.values("pk")
+    counts = [spec.model.all_objects.filter(subject__in=keys, voided_at__isnull=False).order_by()
+              .annotate(form_key=Value(slug, output_field=CharField())).values("form_key")
+              .annotate(n=Count("pk")).values_list("form_key", "n")
+              for slug, spec in crfs.CRFS.items()]
+    declared = (DeclaredRecord.all_objects.filter(subject__in=keys, voided_at__isnull=False).order_by()
+                .values("form").annotate(n=Count("pk")).values_list("form", "n"))
+    found: dict[str, int] = {}
+    for form, n in counts[0].union(*counts[1:], declared, all=True):
+        found[form] = found.get(form, 0) + n
+    ordered = [*crfs.CRFS, *sorted(set(found) - set(crfs.CRFS))]  # CRFs first, then declared forms
+    return {form: found[form] for form in ordered if found.get(form)}

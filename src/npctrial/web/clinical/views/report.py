@@ -17,6 +17,7 @@ from npctrial.web.clinical.views.common import today
 from npctrial.web.clinical.views.export import audit_export
 from npctrial.web.core import permissions
 from npctrial.web.core.models import ScreeningRecord, Subject
+from npctrial.web.core.snapshot import read_snapshot
 
 
 def scoped_report(user: Any, study: Any, figures: bool = True) -> reports.StudyReport:
@@ -28,8 +29,9 @@ def scoped_report(user: Any, study: Any, figures: bool = True) -> reports.StudyR
     def compute() -> reports.StudyReport:
         subjects = permissions.scope(user, study, Subject.objects.all())
         screenings = permissions.scope(user, study, ScreeningRecord.objects.all())
-        report = reports.compute_report(study, subjects, screenings, day, figures=figures, by_arm=by_arm)
-        voided = voiding.voided_count(subjects)
+        with read_snapshot():  # the report and its voided counts from one state of the data
+            report = reports.compute_report(study, subjects, screenings, day, figures=figures, by_arm=by_arm)
+            voided = voiding.voided_count(subjects)
         if voided:  # never dropped silently: say what was left out and why
             report.notes.append(_("Left out: %(n)s records voided as entered in error (%(forms)s); see the "
                                   "voided-records listing.") % {"n": sum(voided.values()),
