@@ -192,3 +192,24 @@ def test_the_odm_export_carries_the_live_declared_records_and_their_metadata(wor
     (shifted,) = [forms["nutrition"] for forms in read_odm(deid).values() if "nutrition" in forms]
     assert "IT.nutrition.notes" not in deid and shifted[0]["assessment_date"] != "2026-01-14"
     assert shifted[0]["weight_kg"] == "58.9"
+
+
+def test_voided_counts_per_form_in_the_readers_scope(world, record):
+    """The report's "left out" counts: per CRF and declared form, another site's voided records
+    only for a reader who sees that site, forms with none left out, CRFs before declared forms."""
+    from npctrial.web.core.models import Subject
+    from tests.web.clinical.test_void_and_confirm import AE
+
+    user_a, user_b = world.users["coordinator"], world.users["coordinator_b"]
+    mine = [save("ae", world, AE), save("ae", world, {**AE, "term": "dermatitis_radiation"})]
+    theirs = save("ae", world, AE, site="B")
+    for r, user in ((mine[0], user_a), (mine[1], user_a), (theirs, user_b)):
+        voiding.void_record("ae", r, user, "entered for the wrong patient", expected_version=r.version)
+    voiding.void_record("nutrition", record, user_a, "wrong patient", expected_version=record.version)
+    study = world.studies["imrt"]
+    site_a = Subject.objects.filter(study=study, site=world.sites["A"])
+    assert voiding.voided_count(site_a) == {"ae": 2, "nutrition": 1}
+    assert list(voiding.voided_count(Subject.objects.filter(study=study))) == ["ae", "nutrition"]
+    assert voiding.voided_count(Subject.objects.filter(study=study)) == {"ae": 3, "nutrition": 1}
+    assert voiding.voided_count(Subject.objects.filter(study=study, site=world.sites["B"])) == {"ae": 1}
+    assert voiding.voided_count(Subject.objects.none()) == {}
