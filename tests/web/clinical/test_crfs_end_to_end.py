@@ -152,6 +152,8 @@ def test_serious_ae_has_24h_deadline(coordinator, world):
     ae = AdverseEvent.objects.get()
     assert ae.sae_report_due - ae.aware_at == timedelta(hours=24)
     assert "report due" in coordinator.get(url("casebook", world)).content.decode()
+    AdverseEvent.objects.filter(pk=ae.pk).update(sae_reported_at=ae.aware_at + timedelta(hours=20))
+    assert "report due" not in coordinator.get(url("casebook", world)).content.decode()  # reported: no banner
 
 
 def test_ae_grade_zero_refused(coordinator, world):

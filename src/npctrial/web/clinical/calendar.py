@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,32 +34,41 @@ class OverdueRow:
     days_overdue: int
 
 
-def schedule_for(subject: Subject, horizon_months: float | None = None) -> FollowUpSchedule | None:
+def schedule_for(subject: Subject, horizon_months: float | None = None, *,
+                 records: Mapping[str, list[Any]] | None = None) -> FollowUpSchedule | None:
     """Planned visits from the end of radiotherapy over the protocol's horizon (None until RT end is recorded).
 
     The protocol's periods apply throughout: seed 000's "annually thereafter" continues the
-    visits yearly after month 60 up to the plan's ``horizon_months``.
+    visits yearly after month 60 up to the plan's ``horizon_months``. ``records``: the subject's
+    live records by form, in key order (a casebook state's), instead of reading them again.
     """
-    rt = RadiotherapyCourse.objects.filter(subject=subject).first()
+    if records is None:
+        rt = RadiotherapyCourse.objects.filter(subject=subject).first()
+    else:
+        rt = next(iter(records.get("radiotherapy", [])), None)
     protocol = protocol_of(subject.protocol_version)
     if rt is None or rt.end_date is None or protocol.follow_up is None:
         return None
     return follow_up_schedule(rt.end_date, protocol, horizon_months=horizon_months)
 
 
-def stopped_on(subject: Subject) -> date | None:
-    """The date follow-up ended (death or withdrawal), if it did."""
-    events = ClinicalEvent.objects.filter(subject=subject, kind__in=FOLLOW_UP_STOPS).values_list("kind", "event_date")
-    return follow_up_stop(events)
+def stopped_on(subject: Subject, records: Mapping[str, list[Any]] | None = None) -> date | None:
+    """The date follow-up ended (death or withdrawal), if it did (``records``: as for ``schedule_for``)."""
+    if records is None:
+        events = ClinicalEvent.objects.filter(subject=subject, kind__in=FOLLOW_UP_STOPS).values_list("kind", "event_date")
+        return follow_up_stop(events)
+    return follow_up_stop((e.kind, e.event_date) for e in records.get("event", []))
 
 
-def calendar_for(subject: Subject, today: date) -> list[CalendarRow]:
-    schedule = schedule_for(subject)
+def calendar_for(subject: Subject, today: date, records: Mapping[str, list[Any]] | None = None) -> list[CalendarRow]:
+    """The follow-up calendar: every planned visit with its status (``records``: as for ``schedule_for``)."""
+    schedule = schedule_for(subject, records=records)
     if schedule is None:
         return []
-    done = [v.visit_date for v in FollowUpVisit.objects.filter(subject=subject)]
+    visits = FollowUpVisit.objects.filter(subject=subject) if records is None else records.get("followup", [])
+    done = [v.visit_date for v in visits]
     return [CalendarRow(v, on, status)
-            for v, status, on in visit_statuses(schedule, done, today, stopped_on=stopped_on(subject))]
+            for v, status, on in visit_statuses(schedule, done, today, stopped_on=stopped_on(subject, records))]
 
 
 def overdue_list(subjects: Any, today: date) -> list[OverdueRow]:

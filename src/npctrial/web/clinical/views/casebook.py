@@ -21,7 +21,7 @@ from npctrial.web.clinical import calendar, crfs, labels, locks
 from npctrial.web.clinical.analysis_set import best_response_or_reason
 from npctrial.web.clinical.casebook_state import load_state
 from npctrial.web.clinical.grid import STATUS_LABELS
-from npctrial.web.clinical.models import AdverseEvent, Lesion
+from npctrial.web.clinical.models import Lesion
 from npctrial.web.clinical.views.common import subject_for, today
 from npctrial.web.clinical.views.declared import casebook_sections
 from npctrial.web.clinical.views.grid import form_levels, grid_context, hidden_of, subject_grid
@@ -73,7 +73,7 @@ def _sections(request: HttpRequest, study: Any, subject: Subject, state: Any, op
                                    crfs.query_record(slug, r.pk), open_queries.get(crfs.query_record(slug, r.pk), 0))
                                   for r in records],
                          "can_add": level == "edit" and not (spec.single and records), "editable": level == "edit"})
-    sections += casebook_sections(request, study, subject, open_queries, levels)  # forms the protocol declares
+    sections += casebook_sections(request, study, subject, open_queries, levels, state.records)  # forms the protocol declares
     for sec in sections:  # a record's pages are <prefix><pk>/ and <prefix><pk>/view/: reversed once per form
         one = reverse("crf-edit", kwargs={"study_pk": study.pk, "pk": subject.pk, "form": sec["slug"], "record_pk": 1})
         sec["record_prefix"] = one[:-2]
@@ -101,7 +101,7 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         "status_legend": list(STATUS_LABELS.items()),
         "study": study, "subject": subject, "sections": _sections(request, study, subject, state, open_queries, levels),
         "lesions": _lesions(subject),
-        "calendar": calendar.calendar_for(subject, today()), "best_response": best_response,
+        "calendar": calendar.calendar_for(subject, today(), state.records), "best_response": best_response,
         "best_response_note": best_response_note,
         "locked": state.locked, "signature": signatures[0] if signatures and state.signed else None,
         "signatures": signatures,
@@ -113,7 +113,7 @@ def casebook(request: HttpRequest, study_pk: int, pk: int) -> HttpResponse:
         "can_answer": permissions.can(request.user, study, "answer_query", subject.site),
         "queries": [q for q in queries if q.record != "screening"], "next": request.path,
         "raise_url": reverse("query-raise", kwargs={"study_pk": study.pk, "pk": subject.pk}),
-        "open_saes": AdverseEvent.objects.filter(subject=subject, serious=True, sae_reported_at__isnull=True),
+        "open_saes": [ae for ae in state.records.get("ae", []) if ae.serious and ae.sae_reported_at is None],
         "now": timezone.now()})
 
 

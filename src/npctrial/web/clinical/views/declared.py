@@ -4,6 +4,7 @@ values) the app's script asks for while the form is typed, and one record field 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -139,16 +140,18 @@ def declared_list(request: HttpRequest, study_pk: int, pk: int, form: str) -> Ht
 
 
 def casebook_sections(request: HttpRequest, study: Any, subject: Subject, open_queries: Any,
-                      levels: dict[str, str]) -> list[dict[str, Any]]:
+                      levels: dict[str, str], records: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """The casebook's sections of the protocol-declared forms (same shape as the CRF sections);
-    ``levels``: the user's level on every form (``views.grid.form_levels``)."""
+    ``levels``: the user's level on every form (``views.grid.form_levels``); ``records``: the
+    subject's live records by form (the casebook state's), shown by record date (undated last), then key."""
     out = []
     specs = declared.declared_specs(subject.protocol_version)
     for slug, spec in specs.items():
         level = levels[slug]
         if level == "none":
             continue
-        columns, rows = declared.declared_table(spec, spec.records(subject).order_by("record_date", "pk"))
+        by_date = sorted(records.get(slug, []), key=lambda r: (r.record_date is None, r.record_date or date.min, r.pk))
+        columns, rows = declared.declared_table(spec, by_date)
         out.append({"slug": slug, "spec": spec, "columns": columns,
                     "query_fields": [(f.name, declared.field_label(f)) for f in spec.form.fields],
                     "rows": [(r, values, crfs.query_record(slug, r.pk), open_queries.get(crfs.query_record(slug, r.pk), 0))
