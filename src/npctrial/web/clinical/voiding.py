@@ -96,7 +96,7 @@ def voided_count(subjects: Any) -> dict[str, int]:
     models' own table and column names (quoted) because building a dozen ORM querysets and
     their union costs more than running the statement."""
     try:
-        sub_sql, sub_params = subjects.values("pk").query.sql_with_params()
+        sub_sql, sub_params = subjects.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # a query that can select no subject (e.g. ``none()``): nothing voided
         return {}
     parts, params = [], []
