@@ -7,6 +7,8 @@ import importlib
 import npctrial.domain as domain
 
 EXPECTED = sorted([
+    # rule tables
+    "load_rule_tables",
     # rtog
     "RTOGGrade",
     "RTOGOrgan",

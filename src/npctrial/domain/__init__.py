@@ -128,6 +128,7 @@ from npctrial.domain.rtog import (
     rtog_grades,
     rtog_organs,
 )
+from npctrial.domain.rule_tables import load_rule_tables
 from npctrial.domain.rules import MISSING, Rule, parse_rule
 from npctrial.domain.schedule import Schedule, ScheduleEvent
 from npctrial.domain.schedule_plan import (
@@ -156,6 +157,8 @@ from npctrial.domain.staging import (
 from npctrial.domain.treatment_rules import compute_has_table
 
 __all__: list[str] = [
+    # rule tables
+    "load_rule_tables",
     # rtog
     "RTOGGrade",
     "RTOGOrgan",

@@ -60,10 +60,11 @@ def _zh_tables() -> MappingProxyType[str, MappingProxyType[str, str]]:
 
 @lru_cache(maxsize=1)
 def _english_names() -> MappingProxyType[str, MappingProxyType[str, str]]:
+    from npctrial.domain.ctcae import ctcae_table
     from npctrial.domain.rtog import rtog_table
     from npctrial.domain.staging import STAGE_ORDER
 
-    ctcae = read_rule_table("ctcae_v4_03.yaml")
+    ctcae = ctcae_table()  # parsed once for the grading rules and the labels
     terms = {k: v["term"] for sec in ("lab_terms", "clinical_terms") for k, v in (ctcae.get(sec) or {}).items()}
     socs = {v["soc"]: v["soc"] for sec in ("lab_terms", "clinical_terms") for v in (ctcae.get(sec) or {}).values()}
     socs.update({str(s["name"]): str(s["name"]) for s in (ctcae.get("other_specify") or {}).get("socs", ())})
